@@ -1,0 +1,247 @@
+/**
+ * `assay` command line: a thin layer over the library (DESIGN.md §8). Exit codes: 0 done, 1 failed,
+ * 2 bad usage or bad input. `--json` prints one JSON document on stdout; progress goes to stderr.
+ */
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { createWriteStream } from 'node:fs';
+import { resolve } from 'node:path';
+import { InputError } from '../core/errors.ts';
+import { GenerationConfigSchema, type GenerationConfig } from '../core/schemas.ts';
+import { getTemplate, templateNames } from '../core/templates.ts';
+import { loadDataset } from '../datasets/index.ts';
+import { executeRun } from '../runner/run.ts';
+import { terminalProgress } from '../runner/progress.ts';
+import { createScorer, scorerNames } from '../scorers/registry.ts';
+import { recordedAgreement, regrade, scorerDisagreement } from '../runner/rescore.ts';
+import { runStatistics } from '../stats/from-pool.ts';
+import { openSqlitePool } from '../store/sqlite.ts';
+import type { Pool } from '../store/types.ts';
+import { exportRun } from './export.ts';
+import { formatStatistics, pct, table } from './format.ts';
+import { runQuickstart } from './quickstart.ts';
+
+const num = (name: string) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isFinite(n)) throw new InvalidArgumentError(`${name} must be a number`);
+  return n;
+};
+const int = (name: string, min = 0) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be an integer ≥ ${min}`);
+  return n;
+};
+const collect = (v: string, prev: string[] = []) => [...prev, v];
+
+function defaultPoolPath(): string {
+  return process.env.ASSAY_POOL ?? resolve('.assay', 'pool.sqlite');
+}
+
+function openPool(path: string | undefined): Pool {
+  return openSqlitePool(path ?? defaultPoolPath());
+}
+
+function printJson(value: unknown): void {
+  process.stdout.write(JSON.stringify(value, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2) + '\n');
+}
+
+const program = new Command();
+program
+  .name('assay')
+  .description('Sober, open-ended evaluation of foundation models: every sample kept, every number with its uncertainty.')
+  .version('0.1.0')
+  .showHelpAfterError()
+  .exitOverride();
+
+program
+  .command('quickstart')
+  .description('offline tour on the embedded store: reference models on a generated arithmetic task, no keys, no network')
+  .option('--pool <file>', 'pool file (default $ASSAY_POOL or ./.assay/pool.sqlite)')
+  .option('--json', 'one JSON document on stdout')
+  .action(async (o) => {
+    const pool = openPool(o.pool);
+    try {
+      await runQuickstart(pool, { json: !!o.json, log: (s) => process.stderr.write(s + '\n'), out: (s) => process.stdout.write(s + '\n'), printJson });
+    } finally {
+      pool.close();
+    }
+  });
+
+program
+  .command('run')
+  .description('evaluate a model on a dataset; running the same command again resumes (completes only what is missing)')
+  .requiredOption('--dataset <ref>', 'gsm8k | math500 | aime24 | aime25 | amc23 [:path], jsonl:<path>, csv:<path>, or a .jsonl/.csv path')
+  .requiredOption('--model <address>', 'openai-compatible:<base-url>#<model> | openai:<model> | anthropic:<model> | replay:<file>[#system] | reference:<name>')
+  .option('--epochs <k>', 'independent attempts per sample', int('--epochs', 1), 1)
+  .option('--temperature <t>', 'sampling temperature', num('--temperature'))
+  .option('--top-p <p>', 'nucleus sampling', num('--top-p'))
+  .option('--top-k <k>', 'top-k sampling', int('--top-k', 1))
+  .option('--max-tokens <n>', 'maximum generated tokens', int('--max-tokens', 1))
+  .option('--seed <n>', 'generation seed (epoch e sends seed+e)', int('--seed', 0))
+  .option('--stop <s>', 'stop sequence (repeatable)', collect)
+  .option('--system <text>', 'system prompt')
+  .option('--template <name>', `prompt template: ${templateNames().join(', ')}, or text:<... {question} ...> (default: the dataset's)`)
+  .option('--scorer <name>', `scorer (repeatable): ${scorerNames().join(', ')} (default: the dataset's)`, collect)
+  .option('--limit <n>', 'only the first n samples', int('--limit', 1))
+  .option('--id-field <name>', 'generic files: id column')
+  .option('--input-field <name>', 'generic files: question column')
+  .option('--target-field <name>', 'generic files: answer column')
+  .option('--concurrency <n>', 'maximum requests in flight (lowered automatically on 429)', int('--concurrency', 1), 64)
+  .option('--timeout <ms>', 'per-request timeout in ms', int('--timeout', 1), 120_000)
+  .option('--max-retries <n>', 'retries per attempt after the first try', int('--max-retries', 0), 6)
+  .option('--no-cache', 'do not reuse stored responses with the same request and epoch')
+  .option('--bootstrap-seed <n>', 'seed of the bootstrap CI (recorded)', int('--bootstrap-seed', 0), 0)
+  .option('--pool <file>', 'pool file (default $ASSAY_POOL or ./.assay/pool.sqlite)')
+  .option('--json', 'one JSON document on stdout')
+  .action(async (o) => {
+    const dataset = await loadDataset(o.dataset, { fields: { id: o.idField, input: o.inputField, target: o.targetField } });
+    const configInput: Partial<GenerationConfig> = {
+      temperature: o.temperature, top_p: o.topP, top_k: o.topK, max_tokens: o.maxTokens, seed: o.seed, stop: o.stop, system_prompt: o.system,
+    };
+    const parsed = GenerationConfigSchema.safeParse(configInput);
+    if (!parsed.success) throw new InputError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '), { field: 'generation config' });
+    const template = getTemplate(o.template ?? dataset.defaultTemplate);
+    const scorers = ((o.scorer as string[] | undefined) ?? [dataset.defaultScorer]).map((s) => createScorer(s));
+    const pool = openPool(o.pool);
+    const ac = new AbortController();
+    let interrupts = 0;
+    const onSigint = () => {
+      if (++interrupts > 1) process.exit(130);
+      process.stderr.write('\nstopping: finishing writes (Ctrl-C again to quit at once)…\n');
+      ac.abort();
+    };
+    process.on('SIGINT', onSigint);
+    process.on('SIGTERM', onSigint);
+    try {
+      const result = await executeRun({
+        pool, dataset, template, model: o.model, config: parsed.data, epochs: o.epochs, scorers, limit: o.limit ?? null,
+        concurrency: o.concurrency, timeoutMs: o.timeout, maxRetries: o.maxRetries, cache: o.cache, bootstrapSeed: o.bootstrapSeed,
+        progress: terminalProgress(`run ${o.model}`), signal: ac.signal,
+      });
+      const stats = result.counts.measurements > 0 ? scorers.map((s) => runStatistics(pool, result.run_id, { scorer: s.name })) : [];
+      if (o.json) printJson({ run: result, statistics: stats });
+      else {
+        process.stderr.write(`run ${result.run_id}: ${result.status}; ${result.executed} attempts made, ${result.resumed} already stored, ${result.counts.error} failed, ${result.seconds.toFixed(1)} s\n`);
+        for (const s of stats) process.stdout.write(formatStatistics(result.run_id, s.scorer, s.statistics, `${dataset.name} × ${o.model}`) + '\n\n');
+      }
+      process.exitCode = result.status === 'complete' ? 0 : 1;
+    } finally {
+      process.off('SIGINT', onSigint);
+      process.off('SIGTERM', onSigint);
+      pool.close();
+    }
+  });
+
+program
+  .command('runs')
+  .description('list the runs in the pool')
+  .option('--pool <file>', 'pool file')
+  .option('--json', 'one JSON document on stdout')
+  .action((o) => {
+    const pool = openPool(o.pool);
+    try {
+      const runs = pool.listRuns();
+      if (o.json) return printJson({ runs });
+      if (!runs.length) return void process.stdout.write('the pool has no runs yet (try `assay quickstart`)\n');
+      process.stdout.write(table(['run', 'status', 'created', 'dataset', 'model', 'epochs', 'samples', 'attempts', 'failed'],
+        runs.map((r) => [r.id, r.status, r.created_at.slice(0, 19), r.dataset, r.model, r.epochs, r.samples, r.attempts, r.failed])) + '\n');
+    } finally {
+      pool.close();
+    }
+  });
+
+program
+  .command('stats <run>')
+  .description('accuracy (avg@k) with 95% CI, pass@k, maj@k, std over epochs, truncation and failure counts')
+  .option('--scorer <name>', 'which stored scorer (default: every scorer of the run)', collect)
+  .option('--seed <n>', 'bootstrap seed (default: the run manifest\'s)', int('--seed', 0))
+  .option('--replicates <n>', 'bootstrap replicates', int('--replicates', 100), 2000)
+  .option('--pool <file>', 'pool file')
+  .option('--json', 'one JSON document on stdout')
+  .action((runRef: string, o) => {
+    const pool = openPool(o.pool);
+    try {
+      const runId = pool.resolveRunId(runRef);
+      const run = pool.getRun(runId)!;
+      const scorers: string[] = o.scorer ?? pool.scorersOf(runId);
+      if (!scorers.length) throw new InputError(`run ${runId} has no measurements yet`);
+      const results = scorers.map((s) => ({ ...runStatistics(pool, runId, { scorer: s, seed: o.seed, replicates: o.replicates }), recorded: recordedAgreement(pool, runId, s) }));
+      if (o.json) return printJson({ run: { id: runId, status: run.status, spec: run.spec, manifest: run.manifest }, statistics: results });
+      for (const r of results) {
+        process.stdout.write(formatStatistics(runId, r.scorer, r.statistics, `${run.spec.dataset.ref} × ${run.spec.model}  [${run.status}]`) + '\n');
+        if (r.recorded) {
+          process.stdout.write(`agreement with the recorded verdicts: ${r.recorded.agree}/${r.recorded.compared} (${pct(r.recorded.rate)}); recorded accuracy ${pct(r.recorded.recorded_accuracy)} vs ours ${pct(r.recorded.our_accuracy)} on the same attempts\n`);
+        }
+        process.stdout.write('\n');
+      }
+    } finally {
+      pool.close();
+    }
+  });
+
+program
+  .command('score <run>')
+  .description('re-grade stored responses without calling the model; with two scorers, show where they disagree')
+  .requiredOption('--scorer <name>', `scorer (repeatable): ${scorerNames().join(', ')}`, collect)
+  .option('--show <n>', 'disagreements to list', int('--show', 0), 20)
+  .option('--pool <file>', 'pool file')
+  .option('--json', 'one JSON document on stdout')
+  .action(async (runRef: string, o) => {
+    const pool = openPool(o.pool);
+    try {
+      const runId = pool.resolveRunId(runRef);
+      const scorers = (o.scorer as string[]).map((s) => createScorer(s));
+      const graded = [];
+      for (const s of scorers) graded.push({ scorer: s.name, ...(await regrade(pool, runId, s)) });
+      const stats = scorers.map((s) => runStatistics(pool, runId, { scorer: s.name }));
+      const disagreement = scorers.length >= 2 ? scorerDisagreement(pool, runId, scorers[0]!.name, scorers[1]!.name) : null;
+      if (o.json) return printJson({ run_id: runId, graded, statistics: stats, disagreement });
+      for (const s of stats) process.stdout.write(formatStatistics(runId, s.scorer, s.statistics, 're-graded') + '\n\n');
+      if (disagreement) {
+        process.stdout.write(`${disagreement.a} vs ${disagreement.b}: disagree on ${disagreement.disagree}/${disagreement.compared} attempts (${pct(disagreement.compared ? disagreement.disagree / disagreement.compared : NaN)})\n`);
+        process.stdout.write(table(['sample', 'epoch', disagreement.a, 'extracted', disagreement.b, 'extracted'],
+          disagreement.items.slice(0, o.show).map((d) => [d.sample_id, d.epoch, String(d.a_value), (d.a_extracted ?? '').slice(0, 30), String(d.b_value), (d.b_extracted ?? '').slice(0, 30)])) + '\n');
+      }
+    } finally {
+      pool.close();
+    }
+  });
+
+program
+  .command('export <run>')
+  .description('every attempt with its measurement: sample id, epoch, response, extracted answer, score, finish reason, tokens, latency, error')
+  .addOption(new Option('--format <fmt>', 'output format').choices(['jsonl', 'csv']).default('jsonl'))
+  .option('--scorer <name>', 'which scorer\'s measurement (default: the run\'s first)')
+  .option('-o, --output <file>', 'write to a file instead of stdout')
+  .option('--pool <file>', 'pool file')
+  .action(async (runRef: string, o) => {
+    const pool = openPool(o.pool);
+    try {
+      const runId = pool.resolveRunId(runRef);
+      const scorer = o.scorer ?? pool.getRun(runId)!.spec.scorers[0]?.name;
+      const out = o.output ? createWriteStream(o.output) : process.stdout;
+      await exportRun(pool, runId, scorer, o.format, out);
+      if (o.output) await new Promise<void>((res, rej) => (out as ReturnType<typeof createWriteStream>).end((e?: Error | null) => (e ? rej(e) : res())));
+    } finally {
+      pool.close();
+    }
+  });
+
+async function main(): Promise<void> {
+  try {
+    await program.parseAsync(process.argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      process.exitCode = err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help' ? 0 : 2;
+      return;
+    }
+    if (err instanceof InputError) {
+      process.stderr.write(`assay: ${err.message}\n`);
+      process.exitCode = 2;
+      return;
+    }
+    process.stderr.write(`assay: ${(err as Error).stack ?? String(err)}\n`);
+    process.exitCode = 1;
+  }
+}
+
+await main();

@@ -1,0 +1,183 @@
+/**
+ * Core schemas (zod) and types shared by every stage of Assay's data flow:
+ * dataset → plan → runner → provider → attempt → scorer → measurement → pool → statistics.
+ *
+ * Words follow DESIGN.md §2: a *sample* is one evaluation instance, an *epoch* is the k-th independent
+ * attempt at a sample, an *attempt* is one model call, a *measurement* is a scorer's verdict on an attempt.
+ */
+import { z } from 'zod';
+
+/** One chat message. `content` is plain text (images arrive in a later issue). */
+export const MessageSchema = z.object({
+  role: z.enum(['system', 'user', 'assistant']),
+  content: z.string(),
+});
+export type Message = z.infer<typeof MessageSchema>;
+
+/**
+ * One evaluation instance.
+ * - `id`: stable identifier within its dataset (string, even when the source stores an int).
+ * - `input`: the question text, or a full message list.
+ * - `target`: the gold answer exactly as the dataset stores it, as a string (AMC's float `27.0` becomes `"27.0"`).
+ * - `choices`: options for multiple-choice samples (letters A, B, … in order).
+ * - `metadata`: source, category, difficulty, tags, anything else of the source row worth keeping.
+ */
+export const SampleSchema = z.object({
+  id: z.string().min(1),
+  input: z.union([z.string(), z.array(MessageSchema).min(1)]),
+  target: z.string(),
+  choices: z.array(z.string()).optional(),
+  metadata: z.record(z.string(), z.unknown()).default({}),
+});
+export type Sample = z.infer<typeof SampleSchema>;
+
+/**
+ * Generation config: everything sent to the model that changes its output.
+ * Units: `max_tokens` in tokens of the model's tokenizer; `temperature`, `top_p` as in the OpenAI API.
+ * `seed` is the base seed; the runner derives a per-epoch seed `seed + epoch` when a seed is given.
+ */
+export const GenerationConfigSchema = z.object({
+  temperature: z.number().min(0).max(5).optional(),
+  top_p: z.number().gt(0).max(1).optional(),
+  top_k: z.number().int().positive().optional(),
+  max_tokens: z.number().int().positive().optional(),
+  seed: z.number().int().optional(),
+  stop: z.array(z.string()).optional(),
+  system_prompt: z.string().optional(),
+  /** Whether the server applies its chat template (chat completions) — recorded, not toggled, for HTTP chat APIs. */
+  chat_template: z.boolean().default(true),
+});
+export type GenerationConfig = z.infer<typeof GenerationConfigSchema>;
+
+/** Why a generation ended. `length` = truncated at max_tokens; `error` = no usable response. */
+export const FinishReasonSchema = z.enum(['stop', 'length', 'content_filter', 'tool_calls', 'error', 'unknown']);
+export type FinishReason = z.infer<typeof FinishReasonSchema>;
+
+/** Token usage as reported by the provider (may be absent). */
+export const UsageSchema = z.object({
+  prompt_tokens: z.number().int().nonnegative().nullable(),
+  completion_tokens: z.number().int().nonnegative().nullable(),
+});
+export type Usage = z.infer<typeof UsageSchema>;
+
+/**
+ * One model call for (run, sample, epoch). `status: 'error'` attempts are recorded failures (after retries):
+ * they keep the error text and are retried when the run is resumed.
+ */
+export const AttemptSchema = z.object({
+  run_id: z.string(),
+  sample_id: z.string(),
+  epoch: z.number().int().nonnegative(),
+  status: z.enum(['ok', 'error']),
+  response: z.string().nullable(),
+  finish_reason: FinishReasonSchema,
+  prompt_tokens: z.number().int().nullable(),
+  completion_tokens: z.number().int().nullable(),
+  /** Wall-clock latency of the successful call in milliseconds (0 when served from the cache). */
+  latency_ms: z.number().nonnegative(),
+  /** Number of tries the runner made (1 = first try succeeded). */
+  tries: z.number().int().positive(),
+  error: z.string().nullable(),
+  /** The model id the server reported in its response. */
+  model_id: z.string().nullable(),
+  /** Content-addressed cache key of the request (includes the epoch). */
+  cache_key: z.string(),
+  cached: z.boolean(),
+  /** Provider-specific extras, e.g. a replayed record's published verdict. JSON-serialisable. */
+  meta: z.record(z.string(), z.unknown()).nullable(),
+});
+export type Attempt = z.infer<typeof AttemptSchema>;
+
+/** Kinds of measurement (ONEBench): binary 0/1, numeric (with direction), ordinal, preference. */
+export const MeasurementKindSchema = z.enum(['binary', 'numeric', 'ordinal', 'preference']);
+export type MeasurementKind = z.infer<typeof MeasurementKindSchema>;
+
+/**
+ * A scorer's verdict on an attempt.
+ * - `value`: 0/1 for binary; null when the grader could not decide (`status` says why).
+ * - `extracted`: the answer the scorer extracted from the response (null if none found).
+ * - `status`: `ok`, `no_answer` (nothing extractable: value 0), `grader_timeout`, `grader_error`, `attempt_error`
+ *   (the model call failed: value null, excluded from accuracy and counted as failed).
+ */
+export const MeasurementSchema = z.object({
+  run_id: z.string(),
+  sample_id: z.string(),
+  epoch: z.number().int().nonnegative(),
+  scorer: z.string(),
+  kind: MeasurementKindSchema,
+  value: z.number().nullable(),
+  extracted: z.string().nullable(),
+  explanation: z.string().nullable(),
+  status: z.enum(['ok', 'no_answer', 'grader_timeout', 'grader_error', 'attempt_error']),
+});
+export type Measurement = z.infer<typeof MeasurementSchema>;
+
+/** What a run evaluates: everything that defines the plan and its output (hashed into the run id). */
+export const RunSpecSchema = z.object({
+  dataset: z.object({
+    /** As given by the user, e.g. `gsm8k:path/to/test.jsonl` or `gsm8k`. */
+    ref: z.string(),
+    name: z.string(),
+    /** sha256 of the dataset file bytes (or of the generator parameters). */
+    hash: z.string(),
+    path: z.string().nullable(),
+    size: z.number().int().nonnegative(),
+    /** Optional subset: first `limit` samples. */
+    limit: z.number().int().positive().nullable(),
+  }),
+  template: z.object({ name: z.string(), hash: z.string() }),
+  model: z.string(),
+  config: GenerationConfigSchema,
+  epochs: z.number().int().positive(),
+  scorers: z.array(z.object({ name: z.string(), options: z.record(z.string(), z.unknown()).default({}) })),
+});
+export type RunSpec = z.infer<typeof RunSpecSchema>;
+
+/** Reproducibility manifest (DESIGN.md §5): everything needed to reproduce or diff a run. */
+export const ManifestSchema = z.object({
+  toolkit: z.object({ name: z.literal('assay'), version: z.string(), git_commit: z.string().nullable() }),
+  node: z.string(),
+  os: z.object({ platform: z.string(), release: z.string(), arch: z.string() }),
+  cpu: z.object({ model: z.string(), cores: z.number().int() }),
+  provider: z.object({
+    address: z.string(),
+    kind: z.string(),
+    base_url: z.string().nullable(),
+    requested_model: z.string().nullable(),
+    /** Model ids the server reported (normally one). Filled as responses arrive. */
+    reported_model_ids: z.array(z.string()),
+  }),
+  generation_config: GenerationConfigSchema,
+  template: z.object({ name: z.string(), hash: z.string() }),
+  dataset: z.object({ name: z.string(), ref: z.string(), hash: z.string(), size: z.number().int() }),
+  epochs: z.number().int().positive(),
+  seeds: z.object({ generation: z.number().int().nullable(), bootstrap: z.number().int(), reference: z.number().int().nullable() }),
+  scorers: z.array(z.object({ name: z.string(), options: z.record(z.string(), z.unknown()) })),
+  runner: z.object({ concurrency: z.number().int(), timeout_ms: z.number().int(), max_retries: z.number().int() }),
+  created_at: z.string(),
+});
+export type Manifest = z.infer<typeof ManifestSchema>;
+
+/** A run as stored in the pool. `status`: running → complete | interrupted | failed. */
+export interface RunRecord {
+  id: string;
+  spec: RunSpec;
+  manifest: Manifest;
+  status: 'running' | 'complete' | 'interrupted' | 'failed';
+  created_at: string;
+  updated_at: string;
+}
+
+/** A sample as planned in a run: the sample plus the hashes the manifest records for it. */
+export interface PlannedSample {
+  sample: Sample;
+  /** Position in the dataset (0-based). */
+  index: number;
+  /** sha256 of the rendered prompt messages. */
+  prompt_hash: string;
+  /** sha256 of the target string. */
+  target_hash: string;
+  /** sha256 of input + target (DESIGN.md: a sample's contentHash). */
+  content_hash: string;
+  messages: Message[];
+}

@@ -1,0 +1,142 @@
+/**
+ * Dataset loading: one entry point, `loadDataset(ref)`, for named benchmarks (gsm8k, math500, aime24, aime25,
+ * amc23) and generic JSONL/CSV files.
+ *
+ * Refs:
+ * - `gsm8k`, `math500`, `aime24`, `amc23`: downloaded once from a pinned public commit into the cache
+ *   (`opts.cacheDir` ?? `$ASSAY_CACHE_DIR/datasets` ?? `~/.cache/assay/datasets`), sha256-checked.
+ *   `aime25` has no single upstream file and needs a path.
+ * - `<name>:<path>`: the named loader on a local file (always offline; the file's own hash is recorded).
+ * - `jsonl:<path>`, `csv:<path>`, or a bare path ending in `.jsonl` / `.csv`: generic files.
+ *
+ * Generic files need no mapping when rows have an id column (`id`, else `idx`, `unique_id`, `question_id`: the
+ * first present in the first row), an input column (`question`, else `problem`) and a target column (`answer`).
+ * Other names go through `fields`. A `choices` column (a list; JSON text in CSV) makes multiple-choice samples.
+ * Numbers are stringified with `String()` (JSON `27.0` → `"27"`), the raw value kept in `metadata.raw_answer`
+ * (`metadata.raw_id` for ids); every other column goes into `metadata`. Empty targets are allowed, empty ids
+ * and inputs are not.
+ */
+import { basename, extname, resolve } from 'node:path';
+import { InputError } from '../core/errors.ts';
+import type { Sample } from '../core/schemas.ts';
+import { datasetCacheDir, ensureCached } from './download.ts';
+import { readGenericCsv, readGenericJsonl, readJsonl, type FileSamples } from './files.ts';
+import { allNamedDatasets, getNamedDataset } from './named.ts';
+import type { FieldMap } from './rows.ts';
+
+export type { FieldMap } from './rows.ts';
+export { DEFAULT_MAX_LINE_BYTES } from './lines.ts';
+export { datasetCacheDir } from './download.ts';
+
+/** Options for `loadDataset`. */
+export interface DatasetOptions {
+  /** Column names for generic files (ignored by named loaders). */
+  fields?: FieldMap;
+  /** Keep only the first N samples (the hash still covers the whole file). Positive integer. */
+  limit?: number;
+  /** Download cache folder for named datasets given without a path. */
+  cacheDir?: string;
+  /** Test hook: override a named dataset's download source (URL and expected sha256). */
+  source?: { url: string; sha256: string };
+  /** Longest accepted line in bytes (JSONL) or record in characters (CSV). Default 16 MiB. */
+  maxLineBytes?: number;
+}
+
+/** A loaded dataset. */
+export interface LoadedDataset {
+  /** `gsm8k`, `math500`, …, or the file's base name without extension for generic files. */
+  name: string;
+  /** The ref as given. */
+  ref: string;
+  /** Absolute path of the file read (the cache file for downloads). */
+  path: string | null;
+  /** sha256 (hex) of the file bytes. */
+  hash: string;
+  samples: Sample[];
+  /** `gsm8k` | `math` | `choice` | `exact`. */
+  defaultScorer: string;
+  /** `plain` | `math-boxed`. */
+  defaultTemplate: string;
+}
+
+type Parsed =
+  | { kind: 'named'; name: string; path: string | null }
+  | { kind: 'generic'; format: 'jsonl' | 'csv'; path: string };
+
+function parseRef(ref: string): Parsed {
+  const colon = ref.indexOf(':');
+  if (colon > 0) {
+    const prefix = ref.slice(0, colon);
+    const rest = ref.slice(colon + 1);
+    if (getNamedDataset(prefix)) return { kind: 'named', name: prefix, path: rest === '' ? null : rest };
+    if (prefix === 'jsonl' || prefix === 'csv') {
+      if (rest === '') throw new InputError(`dataset ref "${ref}" needs a file path: ${prefix}:<path>`);
+      return { kind: 'generic', format: prefix, path: rest };
+    }
+  }
+  if (getNamedDataset(ref)) return { kind: 'named', name: ref, path: null };
+  const ext = extname(ref).toLowerCase();
+  if (ext === '.jsonl' || ext === '.csv') return { kind: 'generic', format: ext === '.csv' ? 'csv' : 'jsonl', path: ref };
+  const names = allNamedDatasets().map((d) => d.name);
+  throw new InputError(
+    `unknown dataset "${ref}": use one of ${names.join(', ')} (optionally <name>:<path>), jsonl:<path>, csv:<path>, or a path ending in .jsonl/.csv`,
+  );
+}
+
+/**
+ * Load a dataset by ref (see the module comment for the ref forms and column rules).
+ * Reads the file as a stream line by line while hashing its bytes.
+ * @returns `{name, ref, path, hash, samples, defaultScorer, defaultTemplate}`; samples in file order.
+ * @throws InputError naming file, 1-based line and field for: unknown refs, missing files, broken JSON,
+ *   missing fields, wrong types (e.g. an object answer), an empty file ("no samples"), a line over
+ *   `maxLineBytes`, duplicate ids, a download whose sha256 does not match, `aime25` without a path.
+ * @throws RunError when a download fails (network, HTTP status).
+ */
+export async function loadDataset(ref: string, opts: DatasetOptions = {}): Promise<LoadedDataset> {
+  const parsed = parseRef(ref);
+  const readOpts = { limit: opts.limit, maxLineBytes: opts.maxLineBytes };
+  if (parsed.kind === 'generic') {
+    const path = resolve(parsed.path);
+    const fields = opts.fields ?? {};
+    const res: FileSamples =
+      parsed.format === 'csv' ? await readGenericCsv(path, fields, readOpts) : await readGenericJsonl(path, fields, readOpts);
+    const hasChoices = res.samples.some((s) => s.choices !== undefined);
+    return {
+      name: basename(path, extname(path)),
+      ref,
+      path,
+      hash: res.hash,
+      samples: res.samples,
+      defaultScorer: hasChoices ? 'choice' : 'exact',
+      defaultTemplate: 'plain',
+    };
+  }
+
+  const def = getNamedDataset(parsed.name)!;
+  let path: string;
+  if (parsed.path !== null) {
+    path = resolve(parsed.path);
+  } else {
+    const source = opts.source ?? def.source;
+    if (!source) throw new InputError(def.noSourceHint ?? `dataset "${def.name}" has no download source: pass a local path`);
+    path = await ensureCached({ name: def.name, url: source.url, sha256: source.sha256, cacheDir: datasetCacheDir(opts.cacheDir) });
+  }
+  const res = await readJsonl(path, def.mapper(path), { ...readOpts, idField: def.idField });
+  return {
+    name: def.name,
+    ref,
+    path,
+    hash: res.hash,
+    samples: res.samples,
+    defaultScorer: def.defaultScorer,
+    defaultTemplate: def.defaultTemplate,
+  };
+}
+
+/**
+ * The named datasets this build knows: name, one-line description, and the pinned download URL
+ * (null when the dataset must be given as a local path, e.g. `aime25`).
+ */
+export function namedDatasets(): { name: string; description: string; url: string | null }[] {
+  return allNamedDatasets().map((d) => ({ name: d.name, description: d.description, url: d.source?.url ?? null }));
+}

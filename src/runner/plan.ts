@@ -1,0 +1,47 @@
+/**
+ * The plan: samples × epochs, enumerated up front and content-addressed (DESIGN.md §3).
+ * The run id is a hash of the run spec (dataset hash, template hash, model address, generation config, epochs,
+ * scorers), so running the same command again finds the same run and completes only what is missing.
+ */
+import { hashJson, sha256, shortId } from '../core/hash.ts';
+import type { GenerationConfig, PlannedSample, RunSpec, Sample } from '../core/schemas.ts';
+import { renderMessages, type PromptTemplate } from '../core/templates.ts';
+
+/** Hash every sample's prompt, target and content; render its messages. Shape: one PlannedSample per sample, in order. */
+export function planSamples(samples: Sample[], template: PromptTemplate, config: GenerationConfig): PlannedSample[] {
+  return samples.map((sample, index) => {
+    const messages = renderMessages(template, sample, config);
+    return {
+      sample,
+      index,
+      messages,
+      prompt_hash: hashJson(messages),
+      target_hash: sha256(sample.target),
+      content_hash: hashJson({ input: sample.input, target: sample.target }),
+    };
+  });
+}
+
+/** The run id: 16 hex digits of the spec's hash. Equal specs give equal ids (resume); any output-changing field changes it. */
+export function runIdOf(spec: RunSpec): string {
+  return shortId(hashJson(spec), 16);
+}
+
+/**
+ * The response-cache key of one request: everything that changes the model's output (provider address, rendered
+ * messages, sampling parameters, the epoch index) and nothing that does not (timeouts, concurrency, retries).
+ * Repeats never share an entry because the epoch is part of the key.
+ */
+export function cacheKeyOf(providerAddress: string, promptHash: string, config: GenerationConfig, epoch: number): string {
+  const { temperature, top_p, top_k, max_tokens, seed, stop, chat_template } = config;
+  return hashJson({ providerAddress, promptHash, temperature, top_p, top_k, max_tokens, seed, stop, chat_template, epoch });
+}
+
+/** Lazily enumerate (sample index, epoch) pairs not yet completed, sample-major so early samples finish first. */
+export function* pendingWork(planned: PlannedSample[], epochs: number, completed: Set<string>): Generator<{ planned: PlannedSample; epoch: number }> {
+  for (const p of planned) {
+    for (let epoch = 0; epoch < epochs; epoch++) {
+      if (!completed.has(`${p.sample.id}\u0000${epoch}`)) yield { planned: p, epoch };
+    }
+  }
+}

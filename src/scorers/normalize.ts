@@ -1,0 +1,210 @@
+/**
+ * Normalisation of an answer string (gold or prediction, same rules for both) into a canonical LaTeX-ish form.
+ *
+ * Rules (each linear in the input):
+ * - math delimiters `$…$`, `$$…$$`, `\(…\)`, `\[…\]`, markdown `**`, `\displaystyle`, `\left`/`\right`, spacing
+ *   commands (`\!`, `\,`, `\;`, `\ `) are dropped;
+ * - `\dfrac`/`\tfrac`/`\cfrac` → `\frac`; shorthand arguments are braced: `\frac12` → `\frac{1}{2}`,
+ *   `\frac 59` → `\frac{5}{9}`, `\sqrt2` → `\sqrt{2}`;
+ * - a trailing unit, written `\text{ cents}`, `\mbox{ inches}^2` or as a plain unit word after a number
+ *   (`5 cm`, `12 square units`), is dropped; `\text{}`/`\mbox{}`/`\textbf{}`/`\mathrm{}` are then unwrapped;
+ * - degrees `^\circ`, `^{\circ}`, `°`, `\degree` and currency `\$`, `$` are dropped;
+ * - a trailing percent sign (`\%`, `%`) is removed and reported in `percent` (the comparison applies the policy);
+ * - thousands separators: `{,}`, `,\!` and `\,` between digits followed by exactly three digits are always
+ *   separators; a plain comma is a separator only in a bare number whose groups are 1–3 digits then exactly
+ *   three digits with no space after the comma (`8,000`, `11,111,100`). So `3, 5, 7`, `1331, 1728` and `1,-2`
+ *   stay lists;
+ * - whitespace is removed (except where it separates a command from a following letter: `\cot x`);
+ * - a trailing `.` is dropped.
+ */
+
+/** A normalised answer: the canonical text and whether a trailing percent sign was removed. */
+export interface Normalized {
+  text: string;
+  percent: boolean;
+}
+
+const TEXT_CMDS = 'text|textbf|textrm|textit|textnormal|mbox|mathrm|mathbf|mathit|mathsf|operatorname|hbox';
+
+const UNIT_WORDS = [
+  'cents?', 'dollars?', 'euros?', 'inch(?:es)?', 'feet', 'foot', 'ft', 'yards?', 'yd', 'miles?', 'mph',
+  'cm', 'mm', 'km', 'meters?', 'metres?', 'centimeters?', 'millimeters?', 'kilometers?', 'units?',
+  'hours?', 'hrs?', 'minutes?', 'mins?', 'seconds?', 'secs?', 'days?', 'weeks?', 'months?', 'years?',
+  'degrees?', 'deg', 'radians?', 'rad', 'pounds?', 'lbs?', 'ounces?', 'oz', 'kg', 'grams?', 'kilograms?',
+  'liters?', 'litres?', 'ml', 'gallons?', 'cups?', 'people', 'persons?', 'students?', 'points?', 'times',
+  'ways', 'squares?', 'cubes?', 'sq',
+].join('|');
+const SPACED_UNIT_WORDS = 'm|s|h|g|l|in|mi';
+const UNIT_TAIL = new RegExp(
+  `^(.*?[0-9}])(?:\\s*(?:(?:square|sq\\.?|cubic)\\s+)?(?:${UNIT_WORDS})|\\s+(?:${SPACED_UNIT_WORDS}))\\.?(?:\\s*\\^\\s*\\{?[23]\\}?)?$`,
+  'i',
+);
+
+/**
+ * Brace the shorthand arguments of `\frac` and `\sqrt`: `\frac12` → `\frac{1}{2}`, `\frac 59` → `\frac{5}{9}`,
+ * `\frac9{19}` → `\frac{9}{19}`, `\sqrt2` → `\sqrt{2}`. Braced arguments are kept as they are.
+ */
+export function braceShorthand(s: string): string {
+  if (!/\\(?:frac|sqrt)/.test(s)) return s;
+  let out = '';
+  let i = 0;
+  while (i < s.length) {
+    const m = /^\\(frac|sqrt)(?![a-zA-Z])/.exec(s.slice(i, i + 6));
+    if (!m) {
+      out += s[i];
+      i++;
+      continue;
+    }
+    out += '\\' + m[1];
+    i += m[0].length;
+    if (m[1] === 'sqrt') {
+      while (s[i] === ' ') i++;
+      if (s[i] === '[') {
+        const close = s.indexOf(']', i);
+        if (close > 0) {
+          out += s.slice(i, close + 1);
+          i = close + 1;
+        }
+      }
+    }
+    const nargs = m[1] === 'frac' ? 2 : 1;
+    for (let a = 0; a < nargs; a++) {
+      while (s[i] === ' ') i++;
+      if (i >= s.length) break;
+      if (s[i] === '{') {
+        // braced argument: copy the balanced group (its content normalised too)
+        let depth = 0;
+        let j = i;
+        for (; j < s.length; j++) {
+          if (s[j] === '\\') {
+            j++;
+            continue;
+          }
+          if (s[j] === '{') depth++;
+          else if (s[j] === '}' && --depth === 0) break;
+        }
+        if (j >= s.length) break;
+        out += '{' + braceShorthand(s.slice(i + 1, j)) + '}';
+        i = j + 1;
+        continue;
+      }
+      const cmd = /^\\[a-zA-Z]+/.exec(s.slice(i, i + 40));
+      if (cmd) {
+        out += '{' + cmd[0] + '}';
+        i += cmd[0].length;
+      } else {
+        out += '{' + s[i] + '}';
+        i++;
+      }
+    }
+  }
+  return out;
+}
+
+function dropTrailingUnits(s: string): string {
+  for (let k = 0; k < 3; k++) {
+    const before = s;
+    // a trailing \text{ unit words} group (optionally squared) after something
+    s = s.replace(
+      new RegExp(`^(.*\\S)\\s*\\\\(?:${TEXT_CMDS})\\s*\\{\\s*[a-zA-Z][a-zA-Z .]*\\}\\s*(?:\\^\\s*\\{?[23]\\}?)?$`),
+      (all, head: string) => (/[0-9}.)a-zA-Z]$/.test(head) && !/\\(?:text|mbox)\{[^}]*$/.test(head) ? head : all),
+    );
+    s = s.replace(UNIT_TAIL, '$1');
+    if (s === before) break;
+  }
+  return s;
+}
+
+/** Unwrap `\text{…}`-like commands (innermost first, bounded passes). */
+function unwrapText(s: string): string {
+  const re = new RegExp(`\\\\(?:${TEXT_CMDS})\\s*\\{([^{}]*)\\}`, 'g');
+  for (let k = 0; k < 5 && re.test(s); k++) {
+    re.lastIndex = 0;
+    s = s.replace(re, '$1');
+  }
+  return s;
+}
+
+/** Strip enclosing math delimiters `$…$`, `$$…$$`, `\(…\)`, `\[…\]` (repeatedly). */
+function stripDelimiters(s: string): string {
+  for (let k = 0; k < 4; k++) {
+    const t = s.trim();
+    let u = t;
+    if (t.startsWith('$$') && t.endsWith('$$') && t.length >= 4) u = t.slice(2, -2);
+    else if (t.startsWith('$') && t.endsWith('$') && t.length >= 2 && !t.startsWith('\\$')) u = t.slice(1, -1);
+    else if ((t.startsWith('\\(') && t.endsWith('\\)')) || (t.startsWith('\\[') && t.endsWith('\\]'))) u = t.slice(2, -2);
+    if (u === t) return t;
+    s = u;
+  }
+  return s.trim();
+}
+
+/**
+ * Normalise one answer string (see the module comment for the rules).
+ * @param raw an extracted answer or a dataset gold (already reduced from GSM8K format)
+ * @returns the canonical text (never throws; inputs are expected to be ≤ 10k characters)
+ */
+export function normalizeAnswer(raw: string): Normalized {
+  let s = raw
+    .replace(/[\u2212\u2013]/g, '-')
+    .replace(/\u00d7/g, '\\times ')
+    .replace(/\u00f7/g, '\\div ')
+    .replace(/\u03c0/g, '\\pi ')
+    .replace(/\u221e/g, '\\infty ')
+    .replace(/\u00b0/g, '^\\circ')
+    .replace(/\u221a/g, '\\sqrt')
+    .replace(/\u00a0/g, ' ');
+  s = s.replace(/\*\*/g, '').trim();
+  s = stripDelimiters(s);
+  // nested boxes inside an extracted answer
+  for (let k = 0; k < 3 && /\\(?:boxed|fbox)\s*\{/.test(s); k++) s = s.replace(/\\(?:boxed|fbox)\s*\{([^{}]*)\}/g, '$1');
+  s = s
+    .replace(/\\displaystyle/g, '')
+    .replace(/\\(?:left|right|bigl|bigr|Bigl|Bigr|big|Big)(?![a-zA-Z])\s*\.?/g, '')
+    .replace(/\\(?:d|t|c)frac(?![a-zA-Z])/g, '\\frac')
+    .replace(/\\\$/g, '')
+    .replace(/\$/g, '');
+  // thousands separators written in LaTeX
+  s = s.replace(/(\d)(?:\{,\}|,\\!|\\,|,\\,)\s*(?=\d{3}(?!\d))/g, '$1');
+  s = s.replace(/\\[!;:]|\\ |~/g, ' ').replace(/\\,/g, ' ');
+  // degrees
+  s = s.replace(/\^\s*\{\s*\\circ\s*\}|\^\s*\\circ|\\circ|\\degree|\^\s*\{\s*\\text\{\s*o\s*\}\s*\}/g, '');
+  s = s.trim();
+  s = dropTrailingUnits(s);
+  s = unwrapText(s);
+  s = s.trim();
+  // percent
+  let percent = false;
+  const pm = /\s*\\?%\s*$/.exec(s);
+  if (pm && pm.index > 0) {
+    percent = true;
+    s = s.slice(0, pm.index);
+  }
+  s = s.replace(/\\%/g, '%');
+  s = dropTrailingUnits(s.trim());
+  // plain thousands separators in a bare number (no space after the comma)
+  if (/^[-+]?\d{1,3}(?:,\d{3})+(?:\.\d+)?$/.test(s)) s = s.replace(/,/g, '');
+  s = braceShorthand(s);
+  // whitespace: keep one space only between a command and a following letter
+  s = s.replace(/(\\[a-zA-Z]+)\s+(?=[a-zA-Z])/g, '$1\u0001').replace(/\s+/g, '').replace(/\u0001/g, ' ');
+  s = s.replace(/[.;]+$/, '');
+  if (s.startsWith('{') && s.endsWith('}') && s.length > 2 && matchesWhole(s)) s = s.slice(1, -1);
+  return { text: s, percent };
+}
+
+/** True when the `{` at 0 closes at the very end. */
+function matchesWhole(s: string): boolean {
+  let depth = 0;
+  for (let i = 0; i < s.length; i++) {
+    if (s[i] === '\\') {
+      i++;
+      continue;
+    }
+    if (s[i] === '{') depth++;
+    else if (s[i] === '}') {
+      depth--;
+      if (depth === 0) return i === s.length - 1;
+    }
+  }
+  return false;
+}

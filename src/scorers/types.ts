@@ -1,0 +1,26 @@
+/**
+ * The scorer interface: a scorer turns (sample, response text) into a verdict. It knows nothing of HTTP or storage.
+ * Scorers are looked up by name in `registry.ts`; the name and options are stored with the run so old runs can be
+ * re-scored (the Inspect pattern, DESIGN.md §7).
+ */
+import type { MeasurementKind, Sample } from '../core/schemas.ts';
+
+export interface Verdict {
+  /** 0/1 for binary scorers; null when undecided (see status). */
+  value: number | null;
+  /** The answer extracted from the response, or null when none was found. */
+  extracted: string | null;
+  /** Short human-readable reason, e.g. `numeric equal (rel tol 1e-6)` or `no \\boxed{} and no number`. */
+  explanation: string | null;
+  status: 'ok' | 'no_answer' | 'grader_timeout' | 'grader_error';
+}
+
+export interface Scorer {
+  /** Registry name, e.g. `math`. */
+  readonly name: string;
+  readonly kind: MeasurementKind;
+  /** The options the scorer was built with (stored in the manifest). */
+  readonly options: Record<string, unknown>;
+  /** Grade one response against the sample's target. Must never throw and never take more than its budget. */
+  score(sample: Sample, response: string): Verdict | Promise<Verdict>;
+}

@@ -1,0 +1,235 @@
+/**
+ * Statistics v1 for one run (issue 2 §9): accuracy as avg@k with a clustered-bootstrap 95% CI, the Wald interval,
+ * std over epochs, unbiased pass@k, maj@k, and counts of truncated, failed and ungraded attempts.
+ *
+ * Input shape: one `SampleScores` per sample, holding that sample's per-epoch binary values (0/1) and extracted
+ * answers. Attempts that failed (model call error) or could not be graded (grader timeout/error) carry
+ * `value: null`; they are excluded from accuracy and counted, never silently scored 0.
+ */
+import { createRng } from './rng.ts';
+
+export interface EpochScore {
+  epoch: number;
+  /** 0/1, or null when there is no verdict (failed attempt, grader timeout or error). */
+  value: number | null;
+  extracted: string | null;
+  truncated: boolean;
+  /** True when the model call itself failed (as opposed to a grader timeout/error). */
+  failed: boolean;
+}
+
+export interface SampleScores {
+  sample_id: string;
+  epochs: EpochScore[];
+}
+
+export interface Interval {
+  lo: number;
+  hi: number;
+}
+
+/**
+ * Unbiased pass@k estimator (Chen et al. 2021, "Evaluating Large Language Models Trained on Code", eq. 1):
+ * pass@k = 1 − C(n−c, k) / C(n, k), for n attempts of which c are correct. Computed as a running product
+ * ∏_{i=n−c+1}^{n} (1 − k/i) for numerical stability. Errors: throws RangeError unless 0 ≤ c ≤ n and 1 ≤ k ≤ n.
+ */
+export function passAtK(n: number, c: number, k: number): number {
+  if (!(Number.isInteger(n) && Number.isInteger(c) && Number.isInteger(k)) || c < 0 || c > n || k < 1 || k > n) {
+    throw new RangeError(`pass@k needs 0 ≤ c ≤ n and 1 ≤ k ≤ n (n=${n}, c=${c}, k=${k})`);
+  }
+  if (n - c < k) return 1;
+  let prod = 1;
+  for (let i = n - c + 1; i <= n; i++) prod *= 1 - k / i;
+  return 1 - prod;
+}
+
+/**
+ * Majority vote over a sample's epochs (maj@k, Wang et al. 2022 "self-consistency"): the most frequent extracted
+ * answer wins; ties are broken by the answer that appeared first (lowest epoch). Returns the winner's verdict (0/1),
+ * or null if no epoch has both an extracted answer and a verdict.
+ */
+export function majorityVote(epochs: EpochScore[]): number | null {
+  const counts = new Map<string, { n: number; first: number; value: number }>();
+  for (const e of epochs) {
+    if (e.extracted == null || e.value == null) continue;
+    const key = e.extracted.trim();
+    const c = counts.get(key);
+    if (c) c.n++;
+    else counts.set(key, { n: 1, first: e.epoch, value: e.value });
+  }
+  let best: { n: number; first: number; value: number } | null = null;
+  for (const c of counts.values()) if (!best || c.n > best.n || (c.n === best.n && c.first < best.first)) best = c;
+  return best ? best.value : null;
+}
+
+/** Mean of the non-null values; NaN when there are none. */
+function meanOf(values: number[]): number {
+  let s = 0;
+  for (const v of values) s += v;
+  return values.length ? s / values.length : NaN;
+}
+
+/**
+ * Clustered (two-stage) bootstrap of avg@k (Davison & Hinkley 1997, §3.8; DESIGN.md §5): resample samples with
+ * replacement, then each drawn sample's epochs with replacement, and take the mean of per-sample means.
+ * Returns the percentile interval at level `1 − alpha`. `clusters[i]` holds sample i's graded values (0/1 or
+ * numeric); empty clusters must be removed by the caller. Seeded: the same seed gives the same interval.
+ */
+export function clusteredBootstrapCI(clusters: number[][], opts: { replicates?: number; seed: number; alpha?: number }): Interval & { replicates: number; seed: number } {
+  const B = opts.replicates ?? 2000;
+  const alpha = opts.alpha ?? 0.05;
+  const n = clusters.length;
+  if (n === 0) return { lo: NaN, hi: NaN, replicates: B, seed: opts.seed };
+  const rng = createRng(opts.seed);
+  const stats = new Float64Array(B);
+  for (let b = 0; b < B; b++) {
+    let total = 0;
+    for (let i = 0; i < n; i++) {
+      const c = clusters[rng.int(n)]!;
+      const k = c.length;
+      let s = 0;
+      for (let j = 0; j < k; j++) s += c[rng.int(k)]!;
+      total += s / k;
+    }
+    stats[b] = total / n;
+  }
+  stats.sort();
+  return { lo: quantileSorted(stats, alpha / 2), hi: quantileSorted(stats, 1 - alpha / 2), replicates: B, seed: opts.seed };
+}
+
+/** Linear-interpolation quantile (type 7, Hyndman & Fan 1996) of an ascending array. */
+export function quantileSorted(sorted: ArrayLike<number>, q: number): number {
+  const n = sorted.length;
+  if (n === 0) return NaN;
+  const h = (n - 1) * q;
+  const lo = Math.floor(h);
+  const hi = Math.min(n - 1, lo + 1);
+  return sorted[lo]! + (h - lo) * (sorted[hi]! - sorted[lo]!);
+}
+
+/** Sample standard deviation (n − 1 denominator); NaN for fewer than 2 values. */
+export function sampleStd(values: number[]): number {
+  if (values.length < 2) return NaN;
+  const m = meanOf(values);
+  let ss = 0;
+  for (const v of values) ss += (v - m) ** 2;
+  return Math.sqrt(ss / (values.length - 1));
+}
+
+export interface RunStatistics {
+  /** Samples with at least one graded attempt. */
+  samples: number;
+  /** Samples planned in the run. */
+  samples_planned: number;
+  epochs: number;
+  attempts: number;
+  graded: number;
+  /** Attempts whose model call failed after retries (value null, excluded). */
+  failed: number;
+  /** Attempts with a grader timeout or grader error (value null, excluded). */
+  ungraded: number;
+  /** Graded attempts where nothing could be extracted (scored 0). */
+  no_answer: number;
+  /** Attempts with finish reason `length`. */
+  truncated: number;
+  /** avg@k: mean over samples of the per-sample mean over graded epochs. */
+  accuracy: number;
+  ci95_bootstrap: Interval & { method: 'clustered bootstrap over samples (epochs resampled within sample)'; replicates: number; seed: number };
+  /** Wald interval p ± 1.96·SE with SE from the between-sample variance of per-sample means. */
+  ci95_wald: Interval & { se: number };
+  /** Accuracy of each epoch over samples, and the std of those (this is seed noise only, not a CI). */
+  per_epoch_accuracy: number[];
+  std_over_epochs: number;
+  /** Accuracy with truncated attempts removed (null when there are none). */
+  accuracy_without_truncated: number | null;
+  /** pass@k for k = 1, 2, 4, … up to the number of epochs (unbiased estimator), averaged over samples. */
+  pass_at_k: Record<string, number>;
+  /** maj@k with k = epochs (majority of extracted answers), with its own bootstrap CI. */
+  maj_at_k: { k: number; value: number; ci95: Interval } | null;
+}
+
+/**
+ * Compute run statistics from per-sample scores. `seed` is the bootstrap seed (recorded in the output).
+ * Shapes: `samples[i].epochs` may differ in length (failed attempts); values are 0/1 for pass@k and maj@k.
+ */
+export function computeRunStatistics(samples: SampleScores[], opts: { seed: number; epochs: number; replicates?: number; samplesPlanned?: number }): RunStatistics {
+  let attempts = 0, graded = 0, truncated = 0, ungraded = 0, noAnswer = 0;
+  const clusters: number[][] = [];
+  const clustersNoTrunc: number[][] = [];
+  const perEpoch = new Map<number, { s: number; n: number }>();
+  const passSums = new Map<number, { s: number; n: number }>();
+  const majValues: number[][] = [];
+  const ks: number[] = [];
+  for (let k = 1; k <= opts.epochs; k *= 2) ks.push(k);
+  if (ks[ks.length - 1] !== opts.epochs) ks.push(opts.epochs);
+  for (const s of samples) {
+    const values: number[] = [];
+    const noTrunc: number[] = [];
+    for (const e of s.epochs) {
+      attempts++;
+      if (e.truncated) truncated++;
+      if (e.value == null) {
+        if (!e.failed) ungraded++;
+        continue;
+      }
+      graded++;
+      values.push(e.value);
+      if (!e.truncated) noTrunc.push(e.value);
+      if (e.extracted == null && e.value === 0) noAnswer++;
+      const pe = perEpoch.get(e.epoch) ?? { s: 0, n: 0 };
+      pe.s += e.value;
+      pe.n++;
+      perEpoch.set(e.epoch, pe);
+    }
+    if (values.length) {
+      clusters.push(values);
+      const n = values.length;
+      const c = values.filter((v) => v >= 0.5).length;
+      for (const k of ks) {
+        if (k > n) continue;
+        const p = passSums.get(k) ?? { s: 0, n: 0 };
+        p.s += passAtK(n, c, k);
+        p.n++;
+        passSums.set(k, p);
+      }
+      const maj = majorityVote(s.epochs);
+      if (maj != null) majValues.push([maj]);
+    }
+    if (noTrunc.length) clustersNoTrunc.push(noTrunc);
+  }
+  const failedAndUngraded = attempts - graded;
+  const perSampleMeans = clusters.map(meanOf);
+  const accuracy = meanOf(perSampleMeans);
+  const se = sampleStd(perSampleMeans) / Math.sqrt(perSampleMeans.length);
+  const boot = clusteredBootstrapCI(clusters, { seed: opts.seed, replicates: opts.replicates });
+  const perEpochAcc = [...perEpoch.entries()].sort((a, b) => a[0] - b[0]).map(([, v]) => v.s / v.n);
+  const passAt: Record<string, number> = {};
+  for (const k of ks) {
+    const p = passSums.get(k);
+    if (p && p.n) passAt[`pass@${k}`] = p.s / p.n;
+  }
+  let majAtK: RunStatistics['maj_at_k'] = null;
+  if (opts.epochs > 1 && majValues.length) {
+    const ci = clusteredBootstrapCI(majValues, { seed: opts.seed + 1, replicates: opts.replicates });
+    majAtK = { k: opts.epochs, value: meanOf(majValues.map((v) => v[0]!)), ci95: { lo: ci.lo, hi: ci.hi } };
+  }
+  return {
+    samples: clusters.length,
+    samples_planned: opts.samplesPlanned ?? samples.length,
+    epochs: opts.epochs,
+    attempts,
+    graded,
+    failed: failedAndUngraded - ungraded,
+    ungraded,
+    no_answer: noAnswer,
+    truncated,
+    accuracy,
+    ci95_bootstrap: { lo: boot.lo, hi: boot.hi, method: 'clustered bootstrap over samples (epochs resampled within sample)', replicates: boot.replicates, seed: boot.seed },
+    ci95_wald: { lo: accuracy - 1.959964 * se, hi: accuracy + 1.959964 * se, se },
+    per_epoch_accuracy: perEpochAcc,
+    std_over_epochs: sampleStd(perEpochAcc),
+    accuracy_without_truncated: truncated ? meanOf(clustersNoTrunc.map(meanOf)) : null,
+    pass_at_k: passAt,
+    maj_at_k: majAtK,
+  };
+}
