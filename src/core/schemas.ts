@@ -18,7 +18,7 @@ export type Message = z.infer<typeof MessageSchema>;
  * One evaluation instance.
  * - `id`: stable identifier within its dataset (string, even when the source stores an int).
  * - `input`: the question text, or a full message list.
- * - `target`: the gold answer exactly as the dataset stores it, as a string (AMC's float `27.0` becomes `"27.0"`).
+ * - `target`: the gold answer exactly as the dataset stores it, as a string (AMC's float `27.0` becomes `"27"`, the raw value kept in metadata.raw_answer).
  * - `choices`: options for multiple-choice samples (letters A, B, … in order).
  * - `metadata`: source, category, difficulty, tags, anything else of the source row worth keeping.
  */

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { parse } from 'csv-parse';
 import { InputError } from '../core/errors.ts';
-import type { Sample } from '../core/schemas.ts';
+import { SampleSchema, type Sample } from '../core/schemas.ts';
 import { checkReadableFile, hashFile, parseJsonObject, scanLines } from './lines.ts';
 import { resolveFields, rowToSample, type FieldMap, type ResolvedFields } from './rows.ts';
 
@@ -37,8 +37,14 @@ class Collector {
       throw new InputError(`limit must be a positive integer, got ${limit}`);
     }
   }
-  /** Add a sample; returns true when the limit is reached. */
-  add(sample: Sample, line: number): boolean {
+  /** Check a sample against SampleSchema and add it; returns true when the limit is reached. */
+  add(candidate: Sample, line: number): boolean {
+    const parsed = SampleSchema.safeParse(candidate);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      throw new InputError(`invalid sample: ${issue.message}`, { file: this.file, line, field: issue.path.join('.') || undefined });
+    }
+    const sample = parsed.data;
     const first = this.lineOf.get(sample.id);
     if (first !== undefined) {
       throw new InputError(`duplicate id "${sample.id}" (first seen on line ${first})`, { file: this.file, line, field: this.idField });

@@ -202,8 +202,9 @@ async function loadReplayFile(file: string, system: string | null): Promise<Repl
  *
  * The provider: kind `replay`, baseUrl null, model = system ?? file basename, capabilities {remote:false, seed:false}.
  * `generate({sample, epoch})` returns `{text, finish_reason:'stop', model_id: model, prompt_tokens:null,
- * completion_tokens:null, meta:{recorded_correct?, recorded_pred?}}` (`recorded_correct` from `is_correct` or
- * `score[epoch]`, `recorded_pred` from `pred[epoch]`).
+ * completion_tokens:null, meta:{recorded_correct?, recorded_pred?, matched_by}}` (`recorded_correct` from
+ * `is_correct` / `correct` or `score[epoch]`, `recorded_pred` from `pred[epoch]`; `matched_by` is `id`, `question`
+ * or `idx` — an `idx` match means the question text differed, worth auditing).
  * @throws InputError (file, line, field) for a missing or malformed file, an unrecognised format, a missing or
  *   unknown GSM8K system (the message lists the four), duplicate generic (id, epoch) records.
  * `generate` throws `ProviderError('no recorded response for sample <id> epoch <e> in <file>', {retryable:false})`
@@ -218,12 +219,14 @@ export async function createReplayProvider(address: string): Promise<Provider> {
   const index = await loadReplayFile(file, system);
   const model = system ?? basename(file);
 
-  const find = (sample: Sample): Entry | undefined => {
-    if (index.format === 'generic') return index.byId.get(sample.id);
+  type Match = { entry: Entry; by: 'id' | 'question' | 'idx' };
+  const find = (sample: Sample): Match | undefined => {
+    const some = (entry: Entry | undefined, by: Match['by']): Match | undefined => (entry ? { entry, by } : undefined);
+    if (index.format === 'generic') return some(index.byId.get(sample.id), 'id');
     const q = sampleQuestion(sample);
     const matches = q === null ? undefined : index.byQuestion.get(q);
-    if (matches && matches.length > 0) return matches.find((m) => m.idx === sample.id) ?? matches[0];
-    return index.format === 'qwen-tora' ? index.byId.get(sample.id) : undefined;
+    if (matches && matches.length > 0) return some(matches.find((m) => m.idx === sample.id) ?? matches[0], 'question');
+    return index.format === 'qwen-tora' ? some(index.byId.get(sample.id), 'idx') : undefined;
   };
 
   return {
@@ -234,11 +237,12 @@ export async function createReplayProvider(address: string): Promise<Provider> {
     capabilities: { remote: false, seed: false },
     async generate(req: GenerateRequest): Promise<GenerateResponse> {
       req.signal?.throwIfAborted();
-      const rec = find(req.sample)?.epochs.get(req.epoch);
-      if (!rec) {
+      const match = find(req.sample);
+      const rec = match?.entry.epochs.get(req.epoch);
+      if (!match || !rec) {
         throw new ProviderError(`no recorded response for sample ${req.sample.id} epoch ${req.epoch} in ${file}`, { retryable: false });
       }
-      const meta: Record<string, unknown> = {};
+      const meta: Record<string, unknown> = { matched_by: match.by };
       if (rec.correct !== undefined) meta.recorded_correct = rec.correct;
       if (rec.pred !== undefined) meta.recorded_pred = rec.pred;
       return { text: rec.text, finish_reason: 'stop', model_id: model, prompt_tokens: null, completion_tokens: null, meta };

@@ -12,7 +12,7 @@ export const MAX_RESPONSE_CHARS = 1_000_000;
 export const KEPT_TAIL_CHARS = 200_000;
 
 /** Where an extracted answer came from (recorded in the verdict's explanation). */
-export type ExtractionMethod = 'boxed' | 'box_tokens' | 'answer_phrase' | 'gsm8k_marker' | 'last_number';
+export type ExtractionMethod = 'boxed' | 'box_tokens' | 'answer_phrase' | 'gsm8k_marker' | 'bare' | 'last_number';
 
 /** An extracted answer: the raw text (not yet normalised) and how it was found. */
 export interface Extraction {
@@ -169,8 +169,22 @@ export function lastNumber(s: string): string | null {
 }
 
 /**
+/**
+ * A response that is itself just an answer (one short line, no prose): `\frac{1}{2}`, `x \in [-2,7]`,
+ * `\text{Navin}`, `$y = 2x + 3$`. Prose means two consecutive words outside LaTeX commands and `\text{}`.
+ * @returns the trimmed response, or null when it is prose, multi-line or longer than 300 characters.
+ */
+export function bareAnswer(s: string): string | null {
+  const t = s.trim();
+  if (t.length === 0 || t.length > 300 || t.includes('\n')) return null;
+  const stripped = t.replace(/\\(?:text|mbox|textbf|mathrm)\s*\{[^{}]*\}/g, ' ').replace(/\\[a-zA-Z]+/g, ' ');
+  if (/[a-zA-Z]{2,}[,.;:]?\s+[a-zA-Z]{2,}/.test(stripped)) return null;
+  return t;
+}
+
+/**
  * Extract the final answer, by priority: last balanced `\boxed{}`/`\fbox{}`; GLM box tokens; "final answer
- * is X" / "the answer is X" / "**Final answer: X**"; GSM8K `#### N` and `A: N`; else the last number.
+ * is X" / "the answer is X" / "**Final answer: X**"; GSM8K `#### N` and `A: N`; a bare one-line answer ({@link bareAnswer}); else the last number.
  * @param response the full response (cut to its tail when over 1 MB)
  * @returns the raw answer text with its method, or null when nothing could be extracted.
  */
@@ -188,6 +202,8 @@ export function extractAnswer(response: string): Extraction | null {
   if (marker !== null) return { text: marker, method: 'gsm8k_marker' };
   const phrase = lastAnswerPhrase(s);
   if (phrase !== null) return { text: phrase, method: 'answer_phrase' };
+  const bare = bareAnswer(s);
+  if (bare !== null) return { text: bare, method: 'bare' };
   const num = lastNumber(s);
   if (num !== null) return { text: num, method: 'last_number' };
   return null;

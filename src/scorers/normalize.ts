@@ -101,12 +101,16 @@ export function braceShorthand(s: string): string {
   return out;
 }
 
+const TEXT_UNIT_TAIL = new RegExp(`^(.*\\S)\\s*\\\\(?:${TEXT_CMDS})\\s*\\{\\s*[a-zA-Z][a-zA-Z .]*\\}\\s*(?:\\^\\s*\\{?[23]\\}?)?$`);
+const TEXT_WRAP = new RegExp(`\\\\(?:${TEXT_CMDS})\\s*\\{([^{}]*)\\}`, 'g');
+
 function dropTrailingUnits(s: string): string {
+  if (!/[a-zA-Z]/.test(s)) return s;
   for (let k = 0; k < 3; k++) {
     const before = s;
     // a trailing \text{ unit words} group (optionally squared) after something
     s = s.replace(
-      new RegExp(`^(.*\\S)\\s*\\\\(?:${TEXT_CMDS})\\s*\\{\\s*[a-zA-Z][a-zA-Z .]*\\}\\s*(?:\\^\\s*\\{?[23]\\}?)?$`),
+      TEXT_UNIT_TAIL,
       (all, head: string) => (/[0-9}.)a-zA-Z]$/.test(head) && !/\\(?:text|mbox)\{[^}]*$/.test(head) ? head : all),
     );
     s = s.replace(UNIT_TAIL, '$1');
@@ -117,7 +121,9 @@ function dropTrailingUnits(s: string): string {
 
 /** Unwrap `\text{…}`-like commands (innermost first, bounded passes). */
 function unwrapText(s: string): string {
-  const re = new RegExp(`\\\\(?:${TEXT_CMDS})\\s*\\{([^{}]*)\\}`, 'g');
+  if (!s.includes('\\')) return s;
+  const re = TEXT_WRAP;
+  re.lastIndex = 0;
   for (let k = 0; k < 5 && re.test(s); k++) {
     re.lastIndex = 0;
     s = s.replace(re, '$1');

@@ -1,5 +1,5 @@
 /**
- * A small pool of `worker_threads` workers running the compute-engine comparison (`worker.ts`), so that a
+ * A small pool of `worker_threads` workers running the compute-engine comparison (`worker.mjs`), so that a
  * symbolic comparison can never block the caller: each job has a deadline; a worker that overruns it is
  * terminated and replaced, and the job resolves as `timeout`. Idle workers are `unref`'d so they never keep
  * the process alive.
@@ -24,7 +24,7 @@ interface Slot {
   job: Job | null;
 }
 
-const WORKER_URL = new URL(import.meta.url.endsWith('.ts') ? './worker.ts' : './worker.js', import.meta.url);
+const WORKER_URL = new URL('./worker.mjs', import.meta.url);
 
 /** A pool of symbolic-comparison workers. `size` workers at most (default 2), created lazily. */
 export class SymbolicPool {

@@ -58,6 +58,7 @@ async function replayAll(p: Provider, samples: Sample[], epoch = 0): Promise<{ t
 
 test('GSM8K model_solutions: each of the 4 systems matches all 1319 samples; accuracies as published', async () => {
   const expected: Record<string, number> = { '6b_finetuning': 21.68, '6b_verification': 39.04, '175b_finetuning': 34.72, '175b_verification': 56.25 };
+  const noFinal: Record<string, number> = { '6b_finetuning': 4, '6b_verification': 1, '175b_finetuning': 5, '175b_verification': 1 };
   for (const system of GSM8K_SYSTEMS) {
     const p = await createReplayProvider(`replay:${SOLUTIONS}#${system}`);
     assert.equal(p.kind, 'replay');
@@ -66,7 +67,8 @@ test('GSM8K model_solutions: each of the 4 systems matches all 1319 samples; acc
     assert.deepEqual(p.capabilities, { remote: false, seed: false });
     const { texts, correct } = await replayAll(p, gsm);
     assert.equal(texts.length, 1319);
-    assert.ok(texts.every((t) => /A: /.test(t)), 'solutions end in "A: N"');
+    // Data quirk: a few recorded solutions are cut off (runaway repetition) and carry no final "A: N".
+    assert.equal(texts.filter((t) => !/A: /.test(t)).length, noFinal[system], system);
     assert.equal(Math.round((10000 * correct) / 1319) / 100, expected[system], system);
     const first = await p.generate(req(gsm[0]!));
     assert.equal(first.model_id, system);
@@ -124,6 +126,8 @@ test('Qwen2.5-Math outputs: 100 problems × 8 epochs, recorded score and pred pe
   // idx fallback: same id, unknown question text
   const byIdx = await p.generate(req({ ...ds.samples[3]!, input: 'a different rendering of the question' }, 2));
   assert.equal(byIdx.text, (ds.samples[3]!.metadata.code as string[])[2]);
+  assert.equal(byIdx.meta?.matched_by, 'idx');
+  assert.equal((await p.generate(req(ds.samples[3]!, 2))).meta?.matched_by, 'question');
 });
 
 test('ToRA outputs replay against GSM8K samples by question; recorded preds reproduce upstream accuracy', async () => {
@@ -176,10 +180,10 @@ test('generic replay file: {id, response, epoch?}, several epochs per id, option
   const p = await createReplayProvider(`replay:${f}#my-model`);
   assert.equal(p.model, 'my-model');
   const a: Sample = { id: 'a', input: 'anything', target: '4', metadata: {} };
-  assert.deepEqual(await p.generate(req(a)), { text: 'A0', finish_reason: 'stop', model_id: 'my-model', prompt_tokens: null, completion_tokens: null, meta: {} });
+  assert.deepEqual(await p.generate(req(a)), { text: 'A0', finish_reason: 'stop', model_id: 'my-model', prompt_tokens: null, completion_tokens: null, meta: { matched_by: 'id' } });
   const r1 = await p.generate(req(a, 1));
   assert.equal(r1.text, 'A1');
-  assert.deepEqual(r1.meta, { recorded_correct: true, recorded_pred: '4' });
+  assert.deepEqual(r1.meta, { matched_by: 'id', recorded_correct: true, recorded_pred: '4' });
   assert.equal((await p.generate(req({ ...a, id: '7' }))).text, 'S7');
   await assert.rejects(p.generate(req(a, 2)), ProviderError);
   const noSys = await createReplayProvider(f);

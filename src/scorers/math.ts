@@ -1,0 +1,161 @@
+/**
+ * The `math` and `gsm8k` scorers.
+ *
+ * `math`: extract the final answer (see `extract.ts`), normalise gold and prediction with the same rules
+ * (`normalize.ts`), check structural limits (`guard.ts`), compare structurally (`compare.ts`) with the exact/real
+ * in-process evaluator, and hand only the pairs it cannot decide to the compute-engine worker pool
+ * (`symbolic.ts`), under the verdict's time budget. Plain numbers, fractions and GSM8K answers never leave
+ * the calling thread, and the verdict is then returned synchronously.
+ *
+ * `gsm8k`: the same extraction chain, numbers only: the first number of the extracted answer against the gold
+ * number (exact rationals; relative tolerance when a decimal is involved). Always synchronous.
+ */
+import type { Sample } from '../core/schemas.ts';
+import type { Scorer, Verdict } from './types.ts';
+import { extractAnswer, extractGold, lastNumber } from './extract.ts';
+import { normalizeAnswer } from './normalize.ts';
+import { structuralProblem, LIMITS } from './guard.ts';
+import { atomInProcess, compareValues, parseStructure, unknownPairs, type CompareOptions, type PercentPolicy, type Tri } from './compare.ts';
+import { parseDecimal, valuesEqual, rat, type Val } from './evaluate.ts';
+import { sharedPool, type SymbolicPool } from './symbolic.ts';
+
+/** Options of the `math` scorer. Defaults: `relTol` 1e-6, `percent` `'strip'`, `timeoutMs` 2000. */
+export interface MathOptions {
+  relTol: number;
+  percent: PercentPolicy;
+  timeoutMs: number;
+}
+
+/** Default options of the `math` scorer. */
+export const MATH_DEFAULTS: MathOptions = { relTol: 1e-6, percent: 'strip', timeoutMs: 2000 };
+
+function verdict(value: number | null, extracted: string | null, explanation: string, status: Verdict['status'] = 'ok'): Verdict {
+  return { value, extracted, explanation, status };
+}
+
+/** Wrap a scorer body so that any exception becomes a `grader_error` verdict (never a throw). */
+export function safely(fn: () => Verdict | Promise<Verdict>): Verdict | Promise<Verdict> {
+  try {
+    const r = fn();
+    if (r instanceof Promise) return r.catch((e: unknown) => verdict(null, null, `grader error: ${String(e)}`, 'grader_error'));
+    return r;
+  } catch (e) {
+    return verdict(null, null, `grader error: ${String(e)}`, 'grader_error');
+  }
+}
+
+/**
+ * Grade one prediction text (already extracted) against one gold text (already reduced from GSM8K form).
+ * Synchronous when the in-process comparison decides; a Promise when the symbolic worker is needed.
+ */
+export function gradeMath(goldRaw: string, predRaw: string, opts: MathOptions, pool: SymbolicPool, start = Date.now()): Verdict | Promise<Verdict> {
+  const extracted = predRaw.length > 200 ? predRaw.slice(0, 200) + '…' : predRaw;
+  if (predRaw.length > LIMITS.maxChars) return verdict(null, extracted, `extracted answer longer than ${LIMITS.maxChars} characters`, 'grader_error');
+  const g = normalizeAnswer(goldRaw);
+  const p = normalizeAnswer(predRaw);
+  if (p.text === '') return verdict(0, predRaw, 'empty answer after normalisation', 'no_answer');
+  const pctOk = opts.percent !== 'strict' || g.percent === p.percent;
+  if (g.text === p.text && pctOk) return verdict(1, predRaw, 'equal after normalisation');
+  const gProblem = structuralProblem(g.text);
+  if (gProblem) return verdict(null, predRaw, `gold exceeds structural limits: ${gProblem}`, 'grader_error');
+  const pProblem = structuralProblem(p.text);
+  if (pProblem) return verdict(0, predRaw, `prediction not evaluated (${pProblem}); not equal to the gold as written`);
+  const cmp: CompareOptions = { relTol: opts.relTol, percent: opts.percent };
+  const gv = parseStructure(g.text);
+  const pv = parseStructure(p.text);
+  const atom = (a: string, b: string): Tri => atomInProcess(a, b, cmp, g.percent, p.percent);
+  const r = compareValues(gv, pv, atom);
+  if (r === 'eq') return verdict(1, predRaw, 'equivalent (in-process)');
+  if (r === 'ne') return verdict(0, predRaw, 'not equivalent (in-process)');
+  const pairs = unknownPairs(gv, pv, atom);
+  const deadline = start + opts.timeoutMs - 50;
+  return pool.compare(pairs, opts.relTol, deadline).then((res) => {
+    if (res.kind === 'timeout') return verdict(null, predRaw, `symbolic comparison exceeded ${opts.timeoutMs} ms`, 'grader_timeout');
+    if (res.kind === 'error') return verdict(null, predRaw, `symbolic comparison failed: ${res.message}`, 'grader_error');
+    const known = new Map<string, Tri>();
+    pairs.forEach(([a, b], i) => known.set(a + '\u0000' + b, res.results[i] ?? 'unknown'));
+    const r2 = compareValues(gv, pv, (a, b) => {
+      const x = atom(a, b);
+      if (x !== 'unknown') return x;
+      return known.get(a + '\u0000' + b) ?? 'unknown';
+    });
+    if (r2 === 'eq') return verdict(1, predRaw, 'equivalent (compute-engine)');
+    if (r2 === 'ne') return verdict(0, predRaw, 'not equivalent (compute-engine)');
+    return verdict(0, predRaw, 'equivalence could not be shown');
+  });
+}
+
+/** The `math` scorer (binary). See the module comment for the pipeline. */
+export class MathScorer implements Scorer {
+  readonly name = 'math';
+  readonly kind = 'binary' as const;
+  readonly options: Record<string, unknown>;
+  private readonly opts: MathOptions;
+  constructor(options: Partial<MathOptions> = {}, private readonly pool: SymbolicPool = sharedPool()) {
+    this.opts = { ...MATH_DEFAULTS, ...options };
+    this.options = { ...this.opts };
+  }
+  /** Grade a response; never throws; within `timeoutMs`. */
+  score(sample: Sample, response: string): Verdict | Promise<Verdict> {
+    const start = Date.now();
+    return safely(() => {
+      const ex = extractAnswer(response ?? '');
+      if (!ex) return verdict(0, null, 'no \\boxed{}, no answer phrase and no number', 'no_answer');
+      const v = gradeMath(extractGold(sample.target), ex.text, this.opts, this.pool, start);
+      const tag = (x: Verdict): Verdict => ({ ...x, explanation: `${ex.method}: ${x.explanation}` });
+      return v instanceof Promise ? v.then(tag) : tag(v);
+    });
+  }
+}
+
+/** Parse the number of a GSM8K-style answer text (`$1,234.50`, `72`, `2/3`, `-5`), or null. */
+export function numberOf(text: string): Val | null {
+  const t = normalizeAnswer(text).text;
+  const direct = /^([-+]?)(\d*\.?\d+)(?:\/(\d+))?$/.exec(t);
+  let m = direct;
+  if (!m) {
+    const n = lastNumber(text);
+    if (n === null) return null;
+    m = /^([-+]?)(\d*\.?\d+)(?:\/(\d+))?$/.exec(n.replace(/,/g, '').replace(/\.$/, ''));
+    if (!m) return null;
+  }
+  const v = parseDecimal((m[1] === '-' ? '-' : '') + m[2]!);
+  if (!v || !v.q) return null;
+  if (m[3]) {
+    const d = BigInt(m[3]);
+    if (d === 0n) return null;
+    return rat(v.q.n, v.q.d * d, v.approx);
+  }
+  return v;
+}
+
+/** Options of the `gsm8k` scorer. Default `relTol` 1e-6. */
+export interface Gsm8kOptions {
+  relTol: number;
+}
+
+/** The `gsm8k` scorer (binary): numbers only, synchronous, fast. */
+export class Gsm8kScorer implements Scorer {
+  readonly name = 'gsm8k';
+  readonly kind = 'binary' as const;
+  readonly options: Record<string, unknown>;
+  private readonly relTol: number;
+  constructor(options: Partial<Gsm8kOptions> = {}) {
+    this.relTol = options.relTol ?? 1e-6;
+    this.options = { relTol: this.relTol };
+  }
+  /** Grade a response; never throws. A gold that is not a number is a `grader_error`. */
+  score(sample: Sample, response: string): Verdict {
+    return safely(() => {
+      const gold = numberOf(extractGold(sample.target));
+      if (!gold) return verdict(null, null, `gold is not a number: ${sample.target.slice(0, 80)}`, 'grader_error');
+      const ex = extractAnswer(response ?? '');
+      if (!ex) return verdict(0, null, 'no answer and no number', 'no_answer');
+      if (ex.text.length > LIMITS.maxChars) return verdict(null, ex.text.slice(0, 200), 'extracted answer too long', 'grader_error');
+      const pred = numberOf(ex.text);
+      if (!pred) return verdict(0, ex.text, `${ex.method}: no number in the extracted answer`, 'no_answer');
+      const ok = valuesEqual(gold, pred, this.relTol);
+      return verdict(ok ? 1 : 0, ex.text, `${ex.method}: ${ok ? 'numbers equal' : 'numbers differ'}`);
+    }) as Verdict;
+  }
+}
