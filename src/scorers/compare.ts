@@ -85,6 +85,11 @@ function closingOfFirst(s: string): number {
 
 const SIMPLE_LHS = /^(?:[a-zA-Z](?:_\{?[a-zA-Z0-9]+\}?)?|\\[a-zA-Z]+|[a-zA-Z]\([a-zA-Z]\))$/;
 
+/** Flatten `\pm` expansions inside a set: `\{1\pm\sqrt5, -2\}` has three elements. */
+function flatten(items: Value[]): Value[] {
+  return items.flatMap((v) => (v.t === 'set' ? v.items : [v]));
+}
+
 /**
  * Parse a normalised answer into its structure. Bounded: at most 8 `\pm` expansions, recursion depth ≤ 20
  * (deeper inputs become opaque atoms).
@@ -103,7 +108,7 @@ export function parseStructure(s: string, depth = 0): Value {
   }
   if (s.startsWith('\\{') && s.endsWith('\\}')) {
     const inner = s.slice(2, -2);
-    return { t: 'set', items: splitTop(inner, ',').filter((x) => x !== '').map((p) => parseStructure(p, depth + 1)) };
+    return { t: 'set', items: flatten(splitTop(inner, ',').filter((x) => x !== '').map((p) => parseStructure(p, depth + 1))) };
   }
   const first = s[0];
   if ((first === '(' || first === '[') && /[)\]]$/.test(s) && closingOfFirst(s) === s.length - 1) {
@@ -113,7 +118,7 @@ export function parseStructure(s: string, depth = 0): Value {
     if (first === '(' && s.endsWith(')')) return parseStructure(inner, depth + 1);
   }
   const list = splitTop(s, ',');
-  if (list.length > 1) return { t: 'set', items: list.filter((x) => x !== '').map((p) => parseStructure(p, depth + 1)) };
+  if (list.length > 1) return { t: 'set', items: flatten(list.filter((x) => x !== '').map((p) => parseStructure(p, depth + 1))) };
   // equations: "y = 2x+3" → "2x+3" when the left side is a single variable
   const eq = splitTop(s, '=');
   if (eq.length === 2 && SIMPLE_LHS.test(eq[0]!)) return parseStructure(eq[1]!, depth + 1);

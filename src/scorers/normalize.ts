@@ -15,7 +15,9 @@
  *   three digits with no space after the comma (`8,000`, `11,111,100`). So `3, 5, 7`, `1331, 1728` and `1,-2`
  *   stay lists;
  * - whitespace is removed (except where it separates a command from a following letter: `\cot x`);
- * - a trailing `.` is dropped.
+ * - a trailing `.` is dropped;
+ * - a mixed number `1\frac{4}{5}` (integer immediately followed by a fraction of integers, the whole answer)
+ *   becomes `\frac{9}{5}` (MATH convention).
  */
 
 /** A normalised answer: the canonical text and whether a trailing percent sign was removed. */
@@ -172,6 +174,8 @@ export function normalizeAnswer(raw: string): Normalized {
     .replace(/\$/g, '');
   // thousands separators written in LaTeX
   s = s.replace(/(\d)(?:\{,\}|,\\!|\\,|,\\,)\s*(?=\d{3}(?!\d))/g, '$1');
+  // protect row separators `\\` of matrices from the spacing-command removal
+  s = s.replace(/\\\\/g, '\u0002');
   s = s.replace(/\\[!;:]|\\ |~/g, ' ').replace(/\\,/g, ' ');
   // degrees
   s = s.replace(/\^\s*\{\s*\\circ\s*\}|\^\s*\\circ|\\circ|\\degree|\^\s*\{\s*\\text\{\s*o\s*\}\s*\}/g, '');
@@ -193,7 +197,13 @@ export function normalizeAnswer(raw: string): Normalized {
   s = braceShorthand(s);
   // whitespace: keep one space only between a command and a following letter
   s = s.replace(/(\\[a-zA-Z]+)\s+(?=[a-zA-Z])/g, '$1\u0001').replace(/\s+/g, '').replace(/\u0001/g, ' ');
-  s = s.replace(/[.;]+$/, '');
+  s = s.replace(/[.;]+$/, '').replace(/\u0002/g, '\\\\');
+  // mixed numbers: 1\frac{4}{5} → \frac{9}{5}
+  const mixed = /^(-?)(\d+)\\frac\{(\d+)\}\{(\d+)\}$/.exec(s);
+  if (mixed && mixed[4] !== '0' && mixed[2]!.length < 16 && mixed[3]!.length < 16 && mixed[4]!.length < 16) {
+    const d = BigInt(mixed[4]!);
+    s = `${mixed[1]}\\frac{${BigInt(mixed[2]!) * d + BigInt(mixed[3]!)}}{${d}}`;
+  }
   if (s.startsWith('{') && s.endsWith('}') && s.length > 2 && matchesWhole(s)) s = s.slice(1, -1);
   return { text: s, percent };
 }

@@ -83,13 +83,32 @@ export function clusteredBootstrapCI(clusters: number[][], opts: { replicates?: 
   if (n === 0) return { lo: NaN, hi: NaN, replicates: B, seed: opts.seed };
   const rng = createRng(opts.seed);
   const stats = new Float64Array(B);
+  // Clusters whose values are all equal have the same mean under within-cluster resampling: skip those draws.
+  const means = new Float64Array(n);
+  const constant = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    const c = clusters[i]!;
+    let s = 0;
+    let same = 1;
+    for (let j = 0; j < c.length; j++) {
+      s += c[j]!;
+      if (c[j] !== c[0]) same = 0;
+    }
+    means[i] = s / c.length;
+    constant[i] = same;
+  }
   for (let b = 0; b < B; b++) {
     let total = 0;
     for (let i = 0; i < n; i++) {
-      const c = clusters[rng.int(n)]!;
+      const pick = rng.index(n);
+      if (constant[pick]) {
+        total += means[pick]!;
+        continue;
+      }
+      const c = clusters[pick]!;
       const k = c.length;
       let s = 0;
-      for (let j = 0; j < k; j++) s += c[rng.int(k)]!;
+      for (let j = 0; j < k; j++) s += c[rng.index(k)]!;
       total += s / k;
     }
     stats[b] = total / n;

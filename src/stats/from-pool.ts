@@ -35,7 +35,7 @@ export function runStatistics(pool: Pool, runId: string, opts: { scorer?: string
     seed: opts.seed ?? run.manifest.seeds.bootstrap,
     epochs: run.spec.epochs,
     replicates: opts.replicates,
-    samplesPlanned: pool.plannedSamples(runId).length,
+    samplesPlanned: pool.plannedCount(runId),
   });
   return { scorer, statistics };
 }

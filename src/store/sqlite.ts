@@ -218,6 +218,10 @@ class SqlitePool implements Pool {
     this.writeBatch(a, m);
   }
 
+  plannedCount(runId: string): number {
+    return (this.db.prepare(`SELECT COUNT(*) AS n FROM run_samples WHERE run_id = ?`).get(runId) as { n: number }).n;
+  }
+
   plannedSamples(runId: string): PlannedSample[] {
     const rows = this.db
       .prepare(

@@ -45,6 +45,8 @@ export interface Pool {
   writeMeasurements(measurements: Measurement[]): void;
   /** Commit everything queued. */
   flush(): void;
+  /** Number of planned samples of a run (without loading them). */
+  plannedCount(runId: string): number;
   /** Planned samples of a run, in dataset order. */
   plannedSamples(runId: string): PlannedSample[];
   /** Stream attempts of a run (ordered by sample index, epoch), each with the named scorer's measurement. */

@@ -354,7 +354,7 @@ export async function startFakeOpenAIServer(opts: FakeServerOptions = {}): Promi
   );
   let byLength: string[] | undefined;
   const containCache = new Map<string, string | null>();
-  const CONTAIN_CACHE_MAX = 200_000;
+  const CONTAIN_CACHE_MAX = 20_000;
   const correctText = new Map<string, { content: string; words: number }>();
 
   function findKnown(text: string): string | undefined {

@@ -1,0 +1,17 @@
+import { loadDataset } from '/work/main/src/datasets/index.ts';
+import { getTemplate } from '/work/main/src/core/templates.ts';
+import { executeRun } from '/work/main/src/runner/run.ts';
+import { createScorer } from '/work/main/src/scorers/registry.ts';
+import { openSqlitePool } from '/work/main/src/store/sqlite.ts';
+import { runStatistics } from '/work/main/src/stats/from-pool.ts';
+import { rmSync } from 'node:fs';
+const mem = () => Math.round(process.memoryUsage().rss / 1e6) + 'MB heap ' + Math.round(process.memoryUsage().heapUsed / 1e6);
+let t = performance.now();
+const lap = (s: string) => { const n = performance.now(); console.log(s, (n - t).toFixed(0) + 'ms', mem()); t = n; };
+rmSync('/tmp/mem.sqlite', { force: true }); rmSync('/tmp/mem.sqlite-wal', { force: true });
+const pool = openSqlitePool('/tmp/mem.sqlite');
+const ds = await loadDataset('jsonl:/tmp/s50k.jsonl'); lap('load');
+let peak = 0; const iv = setInterval(() => { peak = Math.max(peak, process.memoryUsage().rss); }, 50);
+const r = await executeRun({ pool, dataset: ds, template: getTemplate('plain'), model: 'openai-compatible:http://127.0.0.1:8123/v1#m', config: { chat_template: true }, epochs: 1, scorers: [createScorer('gsm8k')] });
+lap('run'); console.log('peak during run', Math.round(peak / 1e6));
+runStatistics(pool, r.run_id); lap('stats');

@@ -1,0 +1,11 @@
+import { loadDataset } from '/work/main/src/datasets/index.ts';
+import { getTemplate } from '/work/main/src/core/templates.ts';
+import { planSamples } from '/work/main/src/runner/plan.ts';
+import { computeRunStatistics } from '/work/main/src/stats/accuracy.ts';
+const mem = () => Math.round(process.memoryUsage().rss / 1e6) + 'MB';
+let t = performance.now();
+const lap = (s: string) => { const n = performance.now(); console.log(s, (n - t).toFixed(0) + 'ms', mem()); t = n; };
+const ds = await loadDataset('jsonl:/tmp/s50k.jsonl'); lap('load');
+const p = planSamples(ds.samples, getTemplate('plain'), { chat_template: true }); lap('plan');
+const samples = ds.samples.map((s, i) => ({ sample_id: s.id, epochs: [{ epoch: 0, value: i % 3 ? 1 : 0, extracted: '1', truncated: false, failed: false }] }));
+computeRunStatistics(samples, { seed: 0, epochs: 1 }); lap('stats');

@@ -1,0 +1,27 @@
+/** Shared helpers of the scorer tests. */
+import { readFileSync } from 'node:fs';
+import type { Sample } from '../../src/core/schemas.ts';
+import type { Scorer, Verdict } from '../../src/scorers/types.ts';
+
+/** The shared folder (cases and data) next to the repository. */
+export const SHARED = new URL('../../../shared/', import.meta.url);
+
+/** Read a JSONL file under the shared folder. */
+export function readJsonl<T = Record<string, any>>(rel: string): T[] {
+  return readFileSync(new URL(rel, SHARED), 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => JSON.parse(l) as T);
+}
+
+/** A minimal sample with the given target. */
+export function sample(target: string, extra: Partial<Sample> = {}): Sample {
+  return { id: 's', input: 'q', target, metadata: {}, ...extra };
+}
+
+/** Score and measure wall time (ms). */
+export async function timed(scorer: Scorer, target: string, response: string): Promise<{ v: Verdict; ms: number }> {
+  const t = performance.now();
+  const v = await scorer.score(sample(target), response);
+  return { v, ms: performance.now() - t };
+}
