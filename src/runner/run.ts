@@ -3,6 +3,7 @@
  * a per-request timeout, a response cache and resume; grades each response with the run's scorers and hands
  * attempt + measurements to the pool's batching writer. It streams: nothing but the plan is held in memory.
  */
+import { setMaxListeners } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import type { Attempt, GenerationConfig, Measurement, RunRecord, RunSpec, Sample } from '../core/schemas.ts';
 import type { PromptTemplate } from '../core/templates.ts';
@@ -133,6 +134,7 @@ export async function executeRun(o: RunOptions): Promise<RunResult> {
   const limiter = new AdaptiveLimiter(concurrency);
   const modelIds = new Set<string>();
   const stop = new AbortController();
+  setMaxListeners(0, stop.signal); // one listener per request in flight
   const onAbort = () => stop.abort();
   o.signal?.addEventListener('abort', onAbort, { once: true });
   if (o.signal?.aborted) stop.abort();

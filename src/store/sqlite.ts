@@ -12,6 +12,8 @@ import { InputError } from '../core/errors.ts';
 import type { AttemptWithMeasurement, Pool, RunSummary } from './types.ts';
 
 const SCHEMA_VERSION = 1;
+/** Rows per page when iterating a run. */
+const PAGE = 2000;
 
 const MIGRATIONS = [
   `CREATE TABLE IF NOT EXISTS runs (
@@ -239,16 +241,30 @@ class SqlitePool implements Pool {
     }));
   }
 
+  /**
+   * Keyset-paged iteration (pages of `PAGE` rows ordered by sample index, epoch): no statement stays open
+   * between pages, so callers may write (and the batching writer may flush) while iterating.
+   */
+  private *paged<T extends { idx: number; epoch: number }>(sql: string, params: unknown[]): IterableIterator<T> {
+    const stmt = this.db.prepare(sql);
+    let lastIdx = -1, lastEpoch = -1;
+    for (;;) {
+      const rows = stmt.all(...params, lastIdx, lastIdx, lastEpoch, PAGE) as T[];
+      yield* rows;
+      if (rows.length < PAGE) return;
+      lastIdx = rows[rows.length - 1]!.idx;
+      lastEpoch = rows[rows.length - 1]!.epoch;
+    }
+  }
+
   *iterateAttempts(runId: string, scorer?: string): IterableIterator<AttemptWithMeasurement> {
     this.flush();
-    const stmt = this.db.prepare(
-      `SELECT a.*, m.scorer AS m_scorer, m.kind AS m_kind, m.value AS m_value, m.extracted AS m_extracted,
+    const sql = `SELECT a.*, rs.idx AS idx, m.scorer AS m_scorer, m.kind AS m_kind, m.value AS m_value, m.extracted AS m_extracted,
               m.explanation AS m_explanation, m.status AS m_status
        FROM attempts a JOIN run_samples rs ON rs.run_id = a.run_id AND rs.sample_id = a.sample_id
        LEFT JOIN measurements m ON m.run_id = a.run_id AND m.sample_id = a.sample_id AND m.epoch = a.epoch AND m.scorer = ?
-       WHERE a.run_id = ? ORDER BY rs.idx, a.epoch`,
-    );
-    for (const r of stmt.iterate(scorer ?? '', runId) as IterableIterator<AttemptRow & Record<string, unknown>>) {
+       WHERE a.run_id = ? AND (rs.idx > ? OR (rs.idx = ? AND a.epoch > ?)) ORDER BY rs.idx, a.epoch LIMIT ?`;
+    for (const r of this.paged<AttemptRow & { idx: number } & Record<string, unknown>>(sql, [scorer ?? '', runId])) {
       yield {
         run_id: r.run_id, sample_id: r.sample_id, epoch: r.epoch, status: r.status, response: r.response, finish_reason: r.finish_reason,
         prompt_tokens: r.prompt_tokens, completion_tokens: r.completion_tokens, latency_ms: r.latency_ms, tries: r.tries, error: r.error,
@@ -263,13 +279,14 @@ class SqlitePool implements Pool {
 
   *iterateMeasurements(runId: string, scorer: string) {
     this.flush();
-    const stmt = this.db.prepare(
-      `SELECT m.*, a.finish_reason, a.status AS attempt_status FROM measurements m
+    const sql = `SELECT m.*, rs.idx AS idx, a.finish_reason, a.status AS attempt_status FROM measurements m
        JOIN attempts a ON a.run_id = m.run_id AND a.sample_id = m.sample_id AND a.epoch = m.epoch
        JOIN run_samples rs ON rs.run_id = m.run_id AND rs.sample_id = m.sample_id
-       WHERE m.run_id = ? AND m.scorer = ? ORDER BY rs.idx, m.epoch`,
-    );
-    yield* stmt.iterate(runId, scorer) as IterableIterator<Measurement & { finish_reason: Attempt['finish_reason']; attempt_status: Attempt['status'] }>;
+       WHERE m.run_id = ? AND m.scorer = ? AND (rs.idx > ? OR (rs.idx = ? AND m.epoch > ?)) ORDER BY rs.idx, m.epoch LIMIT ?`;
+    for (const r of this.paged<Measurement & { idx: number; finish_reason: Attempt['finish_reason']; attempt_status: Attempt['status'] }>(sql, [runId, scorer])) {
+      const { idx: _idx, ...rest } = r;
+      yield rest;
+    }
   }
 
   scorersOf(runId: string): string[] {
