@@ -2,9 +2,8 @@
  * `assay` command line: a thin layer over the library (DESIGN.md §8). Exit codes: 0 done, 1 failed,
  * 2 bad usage or bad input. `--json` prints one JSON document on stdout; progress goes to stderr.
  */
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { createWriteStream } from 'node:fs';
-import { resolve } from 'node:path';
 import { InputError } from '../core/errors.ts';
 import { GenerationConfigSchema, type GenerationConfig } from '../core/schemas.ts';
 import { getTemplate, templateNames } from '../core/templates.ts';
@@ -14,35 +13,12 @@ import { terminalProgress } from '../runner/progress.ts';
 import { createScorer, scorerNames } from '../scorers/registry.ts';
 import { recordedAgreement, regrade, scorerDisagreement } from '../runner/rescore.ts';
 import { runStatistics } from '../stats/from-pool.ts';
-import { openSqlitePool } from '../store/sqlite.ts';
-import type { Pool } from '../store/types.ts';
 import { exportRun } from './export.ts';
 import { formatStatistics, pct, table } from './format.ts';
 import { runQuickstart } from './quickstart.ts';
+import { COMMANDS } from './commands/index.ts';
 
-const num = (name: string) => (v: string) => {
-  const n = Number(v);
-  if (!Number.isFinite(n)) throw new InvalidArgumentError(`${name} must be a number`);
-  return n;
-};
-const int = (name: string, min = 0) => (v: string) => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be an integer ≥ ${min}`);
-  return n;
-};
-const collect = (v: string, prev: string[] = []) => [...prev, v];
-
-function defaultPoolPath(): string {
-  return process.env.ASSAY_POOL ?? resolve('.assay', 'pool.sqlite');
-}
-
-function openPool(path: string | undefined): Pool {
-  return openSqlitePool(path ?? defaultPoolPath());
-}
-
-function printJson(value: unknown): void {
-  process.stdout.write(JSON.stringify(value, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2) + '\n');
-}
+import { collect, int, num, openPool, printJson } from './common.ts';
 
 const program = new Command();
 program
@@ -225,6 +201,10 @@ program
       pool.close();
     }
   });
+
+// Commands of later issues live in ./commands/<name>.ts, each exporting `register(program: Command): void`.
+// Register them here, one line each.
+for (const register of COMMANDS) register(program);
 
 async function main(): Promise<void> {
   try {
