@@ -6,7 +6,7 @@
  *
  *   node --import tsx bench/throughput.ts [--sizes 1319,50000] [--concurrency 64] [--out bench/out/throughput.json]
  *
- * Not a test: timings are reported, never asserted.
+ * It builds dist/ first and measures the compiled CLI. Not a test: timings are reported, never asserted.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -36,7 +36,7 @@ async function startServer(args: string[]): Promise<{ url: string; stop: () => v
 /** Run `assay run` under GNU time; return wall seconds, peak RSS (MB) and the run's JSON. */
 function timedRun(args: string[]): { seconds: number; peakRssMb: number; json: any } {
   const t0 = process.hrtime.bigint();
-  const r = spawnSync('/usr/bin/time', ['-f', 'MAXRSS_KB=%M', process.execPath, join(ROOT, 'bin/assay.js'), ...args], { cwd: ROOT, encoding: 'utf8', maxBuffer: 1 << 28 });
+  const r = spawnSync('/usr/bin/time', ['-f', 'MAXRSS_KB=%M', process.execPath, join(ROOT, 'dist/cli/main.js'), ...args], { cwd: ROOT, encoding: 'utf8', maxBuffer: 1 << 28 });
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   if (r.status !== 0) throw new Error(`assay run failed (${r.status}): ${r.stderr.slice(-2000)}`);
   const m = /MAXRSS_KB=(\d+)/.exec(r.stderr);
@@ -47,6 +47,8 @@ async function main(): Promise<void> {
   const sizes = arg('sizes', '1319,50000').split(',').map(Number);
   const concurrency = arg('concurrency', '64');
   const outFile = arg('out', join(ROOT, 'bench/out/throughput.json'));
+  // Measure the compiled CLI (what `npm ci` installs), not the TypeScript source through tsx.
+  spawnSync(process.execPath, [join(ROOT, 'scripts/build.mjs')], { cwd: ROOT, stdio: 'inherit' });
   const dir = mkdtempSync(join(tmpdir(), 'assay-bench-'));
   const results = [];
   try {

@@ -7,19 +7,28 @@ import { hashJson, sha256, shortId } from '../core/hash.ts';
 import type { GenerationConfig, PlannedSample, RunSpec, Sample } from '../core/schemas.ts';
 import { renderMessages, type PromptTemplate } from '../core/templates.ts';
 
-/** Hash every sample's prompt, target and content; render its messages. Shape: one PlannedSample per sample, in order. */
+/** Plan one sample: render its messages and hash its prompt, target and content. */
+export function planSample(sample: Sample, index: number, template: PromptTemplate, config: GenerationConfig): PlannedSample {
+  const messages = renderMessages(template, sample, config);
+  return {
+    sample,
+    index,
+    messages,
+    prompt_hash: hashJson(messages),
+    target_hash: sha256(sample.target),
+    content_hash: hashJson({ input: sample.input, target: sample.target }),
+  };
+}
+
+/** Plan every sample, in order (an array: for small datasets and tests). */
 export function planSamples(samples: Sample[], template: PromptTemplate, config: GenerationConfig): PlannedSample[] {
-  return samples.map((sample, index) => {
-    const messages = renderMessages(template, sample, config);
-    return {
-      sample,
-      index,
-      messages,
-      prompt_hash: hashJson(messages),
-      target_hash: sha256(sample.target),
-      content_hash: hashJson({ input: sample.input, target: sample.target }),
-    };
-  });
+  return samples.map((sample, index) => planSample(sample, index, template, config));
+}
+
+/** Plan lazily, one sample at a time (the runner streams the plan into the pool; nothing accumulates). */
+export function* planIter(samples: Iterable<Sample>, template: PromptTemplate, config: GenerationConfig): Generator<PlannedSample> {
+  let index = 0;
+  for (const sample of samples) yield planSample(sample, index++, template, config);
 }
 
 /** The run id: 16 hex digits of the spec's hash. Equal specs give equal ids (resume); any output-changing field changes it. */
@@ -38,7 +47,7 @@ export function cacheKeyOf(providerAddress: string, promptHash: string, config: 
 }
 
 /** Lazily enumerate (sample index, epoch) pairs not yet completed, sample-major so early samples finish first. */
-export function* pendingWork(planned: PlannedSample[], epochs: number, completed: Set<string>): Generator<{ planned: PlannedSample; epoch: number }> {
+export function* pendingWork(planned: Iterable<PlannedSample>, epochs: number, completed: Set<string>): Generator<{ planned: PlannedSample; epoch: number }> {
   for (const p of planned) {
     for (let epoch = 0; epoch < epochs; epoch++) {
       if (!completed.has(`${p.sample.id}\u0000${epoch}`)) yield { planned: p, epoch };

@@ -12,7 +12,8 @@ import { ProviderError, type GenerateResponse, type Provider } from '../provider
 import type { Scorer, Verdict } from '../scorers/types.ts';
 import type { Pool } from '../store/types.ts';
 import { buildManifest } from './manifest.ts';
-import { cacheKeyOf, pendingWork, planSamples, runIdOf } from './plan.ts';
+import { cacheKeyOf, pendingWork, planIter, runIdOf } from './plan.ts';
+import type { PlannedSample } from '../core/schemas.ts';
 import { silentProgress, type Progress } from './progress.ts';
 import { AdaptiveLimiter, backoffMs } from './scheduler.ts';
 
@@ -123,14 +124,14 @@ export async function executeRun(o: RunOptions): Promise<RunResult> {
   const runId = runIdOf(spec);
   const provider = o.provider ?? (await createProvider(o.model, { concurrency }));
   const useCache = (o.cache ?? true) && provider.capabilities.remote;
-  const planned = planSamples(samples, o.template, o.config);
   const now = new Date().toISOString();
   const manifest = buildManifest(spec, provider, { bootstrapSeed, referenceSeed: null, concurrency, timeoutMs, maxRetries });
-  o.pool.ensureRun({ id: runId, spec, manifest, status: 'running', created_at: now, updated_at: now }, planned);
+  // The plan streams into the pool and back out in pages: memory stays flat however large the dataset.
+  o.pool.ensureRun({ id: runId, spec, manifest, status: 'running', created_at: now, updated_at: now }, planIter(samples, o.template, o.config));
   o.pool.setRunStatus(runId, 'running');
   const completed = o.pool.completedKeys(runId);
-  const total = planned.length * o.epochs;
-  const work = pendingWork(planned, o.epochs, completed);
+  const total = o.pool.plannedCount(runId) * o.epochs;
+  const work = pendingWork(o.pool.iteratePlanned(runId), o.epochs, completed);
   const limiter = new AdaptiveLimiter(concurrency);
   const modelIds = new Set<string>();
   const stop = new AbortController();
@@ -142,7 +143,7 @@ export async function executeRun(o: RunOptions): Promise<RunResult> {
   let executed = 0;
   progress.start(total, completed.size);
 
-  const processOne = async (p: (typeof planned)[number], epoch: number): Promise<void> => {
+  const processOne = async (p: PlannedSample, epoch: number): Promise<void> => {
     const cacheKey = cacheKeyOf(provider.address, p.prompt_hash, o.config, epoch);
     let response: GenerateResponse | null = null;
     let cached = false;

@@ -11,7 +11,7 @@ import type { Attempt, Measurement, PlannedSample, RunRecord } from '../core/sch
 import { InputError } from '../core/errors.ts';
 import type { AttemptWithMeasurement, Pool, RunSummary } from './types.ts';
 
-const SCHEMA_VERSION = 1;
+const SCHEMA_VERSION = 2;
 /** Rows per page when iterating a run. */
 const PAGE = 2000;
 
@@ -37,6 +37,22 @@ const MIGRATIONS = [
      run_id TEXT NOT NULL, sample_id TEXT NOT NULL, epoch INTEGER NOT NULL, scorer TEXT NOT NULL,
      kind TEXT NOT NULL, value REAL, extracted TEXT, explanation TEXT, status TEXT NOT NULL,
      PRIMARY KEY (run_id, sample_id, epoch, scorer)) WITHOUT ROWID;`,
+  // 2 (issue 5): the pool of imported sample-level measurements (see measurements.ts).
+  `CREATE TABLE IF NOT EXISTS pool_sources (
+     id TEXT PRIMARY KEY, format TEXT NOT NULL, file TEXT NOT NULL, file_sha256 TEXT NOT NULL,
+     imported_at TEXT NOT NULL, measurements INTEGER NOT NULL, samples INTEGER NOT NULL, options TEXT NOT NULL);
+   CREATE TABLE IF NOT EXISTS pool_samples (
+     key TEXT PRIMARY KEY, dataset TEXT NOT NULL, sample_id TEXT NOT NULL, category TEXT, tags TEXT NOT NULL,
+     text TEXT, content_hash TEXT, metadata TEXT NOT NULL) WITHOUT ROWID;
+   CREATE TABLE IF NOT EXISTS pool_measurements (
+     source TEXT NOT NULL, slice TEXT NOT NULL, sample_key TEXT NOT NULL, model TEXT NOT NULL, opponent TEXT NOT NULL,
+     rep INTEGER NOT NULL, kind TEXT NOT NULL, value REAL NOT NULL, direction INTEGER NOT NULL, tie_tolerance REAL NOT NULL,
+     weight REAL NOT NULL, line INTEGER,
+     PRIMARY KEY (source, slice, sample_key, model, opponent, rep)) WITHOUT ROWID;
+   CREATE INDEX IF NOT EXISTS pool_measurements_sample ON pool_measurements (sample_key);
+   CREATE TABLE IF NOT EXISTS pool_selections (
+     hash TEXT PRIMARY KEY, query TEXT NOT NULL, filters TEXT NOT NULL, lim INTEGER, created_at TEXT NOT NULL,
+     sample_keys TEXT NOT NULL);`,
 ];
 
 export interface SqlitePoolOptions {
@@ -51,6 +67,15 @@ export interface SqlitePoolOptions {
  * Errors: throws if the file is not a SQLite database or was written by a newer schema.
  */
 export function openSqlitePool(path: string, opts: SqlitePoolOptions = {}): Pool {
+  return new SqlitePool(openSqliteDatabase(path), opts);
+}
+
+/**
+ * Open (creating if needed) the pool's SQLite database with WAL and every migration applied; used by
+ * `openSqlitePool` and by the measurement store of issue 5 (`measurements.ts`), which adds its own interface.
+ * Errors: throws if the file is not a SQLite database or was written by a newer schema.
+ */
+export function openSqliteDatabase(path: string): Database.Database {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const db = new Database(path);
   db.pragma('journal_mode = WAL');
@@ -60,7 +85,7 @@ export function openSqlitePool(path: string, opts: SqlitePoolOptions = {}): Pool
   if (version > SCHEMA_VERSION) throw new InputError(`pool schema version ${version} is newer than this Assay (${SCHEMA_VERSION})`, { file: path });
   for (let v = version; v < SCHEMA_VERSION; v++) db.exec(MIGRATIONS[v]!);
   db.pragma(`user_version = ${SCHEMA_VERSION}`);
-  return new SqlitePool(db, opts);
+  return db;
 }
 
 type AttemptRow = Omit<Attempt, 'cached' | 'meta'> & { cached: number; meta: string | null; created_at: string };
@@ -107,7 +132,7 @@ class SqlitePool implements Pool {
     });
   }
 
-  ensureRun(run: RunRecord, planned: PlannedSample[]): void {
+  ensureRun(run: RunRecord, planned: Iterable<PlannedSample>): void {
     const insertRun = this.db.prepare(
       `INSERT OR IGNORE INTO runs (id, status, created_at, updated_at, spec, manifest) VALUES (?, ?, ?, ?, ?, ?)`,
     );
@@ -225,20 +250,31 @@ class SqlitePool implements Pool {
   }
 
   plannedSamples(runId: string): PlannedSample[] {
-    const rows = this.db
-      .prepare(
-        `SELECT rs.idx, rs.prompt_hash, rs.target_hash, rs.content_hash, rs.messages, s.id, s.input, s.target, s.choices, s.metadata
-         FROM run_samples rs JOIN samples s ON s.content_hash = rs.content_hash WHERE rs.run_id = ? ORDER BY rs.idx`,
-      )
-      .all(runId) as { idx: number; prompt_hash: string; target_hash: string; content_hash: string; messages: string; id: string; input: string; target: string; choices: string | null; metadata: string }[];
-    return rows.map((r) => ({
-      index: r.idx,
-      prompt_hash: r.prompt_hash,
-      target_hash: r.target_hash,
-      content_hash: r.content_hash,
-      messages: JSON.parse(r.messages),
-      sample: { id: r.id, input: JSON.parse(r.input), target: r.target, ...(r.choices ? { choices: JSON.parse(r.choices) } : {}), metadata: JSON.parse(r.metadata) },
-    }));
+    return [...this.iteratePlanned(runId)];
+  }
+
+  *iteratePlanned(runId: string): IterableIterator<PlannedSample> {
+    const stmt = this.db.prepare(
+      `SELECT rs.idx, rs.prompt_hash, rs.target_hash, rs.content_hash, rs.messages, s.id, s.input, s.target, s.choices, s.metadata
+       FROM run_samples rs JOIN samples s ON s.content_hash = rs.content_hash WHERE rs.run_id = ? AND rs.idx > ? ORDER BY rs.idx LIMIT ?`,
+    );
+    type Row = { idx: number; prompt_hash: string; target_hash: string; content_hash: string; messages: string; id: string; input: string; target: string; choices: string | null; metadata: string };
+    let last = -1;
+    for (;;) {
+      const rows = stmt.all(runId, last, PAGE) as Row[];
+      for (const r of rows) {
+        yield {
+          index: r.idx,
+          prompt_hash: r.prompt_hash,
+          target_hash: r.target_hash,
+          content_hash: r.content_hash,
+          messages: JSON.parse(r.messages),
+          sample: { id: r.id, input: JSON.parse(r.input), target: r.target, ...(r.choices ? { choices: JSON.parse(r.choices) } : {}), metadata: JSON.parse(r.metadata) },
+        };
+      }
+      if (rows.length < PAGE) return;
+      last = rows[rows.length - 1]!.idx;
+    }
   }
 
   /**

@@ -26,8 +26,11 @@ export interface AttemptWithMeasurement extends Attempt {
 }
 
 export interface Pool {
-  /** Create the run and its planned samples, or do nothing if the run id exists (resume). Atomic. */
-  ensureRun(run: RunRecord, planned: PlannedSample[]): void;
+  /**
+   * Create the run and its planned samples, or do nothing if the run id exists (resume). Atomic.
+   * `planned` is consumed lazily (an iterator is fine), so the plan never has to be held in memory.
+   */
+  ensureRun(run: RunRecord, planned: Iterable<PlannedSample>): void;
   getRun(id: string): RunRecord | null;
   /** Resolve a unique id prefix to a run id; throws InputError when unknown or ambiguous. */
   resolveRunId(prefix: string): string;
@@ -47,6 +50,8 @@ export interface Pool {
   flush(): void;
   /** Number of planned samples of a run (without loading them). */
   plannedCount(runId: string): number;
+  /** Stream the planned samples of a run in dataset order (paged: safe to write while iterating). */
+  iteratePlanned(runId: string): IterableIterator<PlannedSample>;
   /** Planned samples of a run, in dataset order. */
   plannedSamples(runId: string): PlannedSample[];
   /** Stream attempts of a run (ordered by sample index, epoch), each with the named scorer's measurement. */
