@@ -9,6 +9,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Attempt, Measurement, PlannedSample, RunRecord } from '../core/schemas.ts';
 import { InputError } from '../core/errors.ts';
+import { hashJson } from '../core/hash.ts';
 import type { AttemptWithMeasurement, Pool, RunSummary } from './types.ts';
 
 const SCHEMA_VERSION = 2;
@@ -20,11 +21,12 @@ const MIGRATIONS = [
      id TEXT PRIMARY KEY, status TEXT NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL,
      spec TEXT NOT NULL, manifest TEXT NOT NULL);
    CREATE TABLE IF NOT EXISTS samples (
-     content_hash TEXT PRIMARY KEY, id TEXT NOT NULL, input TEXT NOT NULL, target TEXT NOT NULL,
+     sample_hash TEXT PRIMARY KEY, content_hash TEXT NOT NULL, id TEXT NOT NULL, input TEXT NOT NULL, target TEXT NOT NULL,
      choices TEXT, metadata TEXT NOT NULL);
+   CREATE INDEX IF NOT EXISTS samples_content_hash ON samples (content_hash);
    CREATE TABLE IF NOT EXISTS run_samples (
      run_id TEXT NOT NULL, sample_id TEXT NOT NULL, idx INTEGER NOT NULL, content_hash TEXT NOT NULL,
-     prompt_hash TEXT NOT NULL, target_hash TEXT NOT NULL, messages TEXT NOT NULL,
+     sample_hash TEXT NOT NULL, prompt_hash TEXT NOT NULL, target_hash TEXT NOT NULL, messages TEXT NOT NULL,
      PRIMARY KEY (run_id, sample_id)) WITHOUT ROWID;
    CREATE TABLE IF NOT EXISTS attempts (
      run_id TEXT NOT NULL, sample_id TEXT NOT NULL, epoch INTEGER NOT NULL, status TEXT NOT NULL,
@@ -137,11 +139,11 @@ class SqlitePool implements Pool {
       `INSERT OR IGNORE INTO runs (id, status, created_at, updated_at, spec, manifest) VALUES (?, ?, ?, ?, ?, ?)`,
     );
     const insertSample = this.db.prepare(
-      `INSERT OR IGNORE INTO samples (content_hash, id, input, target, choices, metadata) VALUES (?, ?, ?, ?, ?, ?)`,
+      `INSERT OR IGNORE INTO samples (sample_hash, content_hash, id, input, target, choices, metadata) VALUES (?, ?, ?, ?, ?, ?, ?)`,
     );
     const insertRunSample = this.db.prepare(
-      `INSERT OR IGNORE INTO run_samples (run_id, sample_id, idx, content_hash, prompt_hash, target_hash, messages)
-       VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT OR IGNORE INTO run_samples (run_id, sample_id, idx, content_hash, sample_hash, prompt_hash, target_hash, messages)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.db.transaction(() => {
       const existing = this.stmt.getRun.get(run.id);
@@ -149,8 +151,11 @@ class SqlitePool implements Pool {
       insertRun.run(run.id, run.status, run.created_at, run.updated_at, JSON.stringify(run.spec), JSON.stringify(run.manifest));
       for (const p of planned) {
         const s = p.sample;
-        insertSample.run(p.content_hash, s.id, JSON.stringify(s.input), s.target, s.choices ? JSON.stringify(s.choices) : null, JSON.stringify(s.metadata));
-        insertRunSample.run(run.id, s.id, p.index, p.content_hash, p.prompt_hash, p.target_hash, JSON.stringify(p.messages));
+        // Two samples may share content (input + target) yet differ in id or metadata: the samples table is keyed
+        // by the hash of the whole sample, so neither overwrites the other.
+        const sampleHash = hashJson(s);
+        insertSample.run(sampleHash, p.content_hash, s.id, JSON.stringify(s.input), s.target, s.choices ? JSON.stringify(s.choices) : null, JSON.stringify(s.metadata));
+        insertRunSample.run(run.id, s.id, p.index, p.content_hash, sampleHash, p.prompt_hash, p.target_hash, JSON.stringify(p.messages));
       }
     })();
   }
@@ -255,8 +260,8 @@ class SqlitePool implements Pool {
 
   *iteratePlanned(runId: string): IterableIterator<PlannedSample> {
     const stmt = this.db.prepare(
-      `SELECT rs.idx, rs.prompt_hash, rs.target_hash, rs.content_hash, rs.messages, s.id, s.input, s.target, s.choices, s.metadata
-       FROM run_samples rs JOIN samples s ON s.content_hash = rs.content_hash WHERE rs.run_id = ? AND rs.idx > ? ORDER BY rs.idx LIMIT ?`,
+      `SELECT rs.idx, rs.prompt_hash, rs.target_hash, rs.content_hash, rs.messages, rs.sample_id AS id, s.input, s.target, s.choices, s.metadata
+       FROM run_samples rs JOIN samples s ON s.sample_hash = rs.sample_hash WHERE rs.run_id = ? AND rs.idx > ? ORDER BY rs.idx LIMIT ?`,
     );
     type Row = { idx: number; prompt_hash: string; target_hash: string; content_hash: string; messages: string; id: string; input: string; target: string; choices: string | null; metadata: string };
     let last = -1;

@@ -63,3 +63,17 @@ test('pool: plannedSamples round-trips sample, hashes and messages', () => {
   assert.deepEqual(back, planned);
   pool.close();
 });
+
+test('pool: samples with the same content but different ids are both kept (no attempt overwrites another)', () => {
+  const samples = [
+    { id: 'a', input: 'What is 1+1?', target: '2', metadata: {} },
+    { id: 'b', input: 'What is 1+1?', target: '2', metadata: { copy: true } },
+  ];
+  const planned = planSamples(samples, getTemplate('plain'), { chat_template: true });
+  assert.equal(planned[0]!.content_hash, planned[1]!.content_hash);
+  const { run } = fixture();
+  const pool = openSqlitePool(':memory:');
+  pool.ensureRun(run, planned);
+  assert.deepEqual(pool.plannedSamples('run1').map((p) => [p.sample.id, p.sample.metadata]), [['a', {}], ['b', { copy: true }]]);
+  pool.close();
+});
