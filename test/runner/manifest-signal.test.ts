@@ -1,0 +1,93 @@
+/**
+ * The manifest records what DESIGN.md §5 lists, and Ctrl-C (SIGINT) stops a run cleanly: the run is marked
+ * interrupted, nothing half-written, and the same command completes it. Uses the OpenAI-compatible test server.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
+import { startFakeOpenAIServer } from '../helpers/fake-openai-server.ts';
+import { loadDataset } from '../../src/datasets/index.ts';
+import { getTemplate } from '../../src/core/templates.ts';
+import { sha256 } from '../../src/core/hash.ts';
+import { createScorer } from '../../src/scorers/registry.ts';
+import { executeRun } from '../../src/runner/run.ts';
+import { openSqlitePool } from '../../src/store/sqlite.ts';
+
+const GSM8K = fileURLToPath(new URL('../../../shared/data/gsm8k/test.jsonl', import.meta.url));
+const BIN = fileURLToPath(new URL('../../bin/assay.js', import.meta.url));
+
+test('the manifest records versions, machine, provider, reported model id, config, hashes and seeds', async () => {
+  const ds = await loadDataset(`gsm8k:${GSM8K}`);
+  const server = await startFakeOpenAIServer({ answers: new Map(ds.samples.map((s) => [s.input as string, s.target])), modelId: 'served/qwen-test' });
+  try {
+    const pool = openSqlitePool(':memory:');
+    const config = { temperature: 0.6, top_p: 0.95, max_tokens: 512, seed: 7, system_prompt: 'You are careful.', chat_template: true };
+    const r = await executeRun({ pool, dataset: ds, template: getTemplate('math-boxed'), model: `openai-compatible:${server.url}#qwen-test`, config, epochs: 2, limit: 5, scorers: [createScorer('math')], bootstrapSeed: 11 });
+    const run = pool.getRun(r.run_id)!;
+    const m = run.manifest;
+    assert.equal(m.toolkit.name, 'assay');
+    assert.match(m.toolkit.version, /^\d+\.\d+\.\d+/);
+    assert.equal(m.node, process.version);
+    assert.ok(m.cpu.cores > 0 && m.os.platform.length > 0);
+    assert.equal(m.provider.base_url, server.url);
+    assert.equal(m.provider.requested_model, 'qwen-test');
+    assert.deepEqual(m.provider.reported_model_ids, ['served/qwen-test']);
+    assert.deepEqual(m.generation_config, config);
+    assert.equal(m.template.hash, getTemplate('math-boxed').hash);
+    assert.equal(m.dataset.hash, ds.hash);
+    assert.deepEqual(m.seeds, { generation: 7, bootstrap: 11, reference: null });
+    const planned = pool.plannedSamples(r.run_id);
+    assert.equal(planned.length, 5);
+    assert.equal(planned[0]!.target_hash, sha256(ds.samples[0]!.target));
+    assert.equal(planned[0]!.messages[0]!.content, 'You are careful.');
+    assert.match(planned[0]!.messages[1]!.content, /\\boxed\{\}/);
+    // epoch e sends seed + e, so repeats are independent draws and never share a cache entry
+    const keys = new Set([...pool.iterateAttempts(r.run_id)].map((a) => a.cache_key));
+    assert.equal(keys.size, 10);
+    pool.close();
+  } finally {
+    await server.close();
+  }
+});
+
+test('SIGINT stops cleanly (run marked interrupted, exit 1), and the same command completes the run', async () => {
+  const ds = await loadDataset(`gsm8k:${GSM8K}`);
+  const server = await startFakeOpenAIServer({ answers: new Map(ds.samples.map((s) => [s.input as string, s.target])), latencyMs: 20 });
+  const dir = mkdtempSync(join(tmpdir(), 'assay-sigint-'));
+  const pool = join(dir, 'p.sqlite');
+  const args = ['run', '--dataset', `gsm8k:${GSM8K}`, '--model', `openai-compatible:${server.url}#m`, '--limit', '300', '--concurrency', '4', '--pool', pool, '--json'];
+  const run = () => {
+    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '', err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    return { child, done: new Promise<{ code: number | null; out: string; err: string }>((r) => child.on('close', (code) => r({ code, out, err }))) };
+  };
+  try {
+    const a = run();
+    await new Promise((r) => setTimeout(r, 1500));
+    a.child.kill('SIGINT');
+    const ra = await a.done;
+    assert.equal(ra.code, 1, ra.err);
+    const doc = JSON.parse(ra.out);
+    assert.equal(doc.run.status, 'interrupted');
+    assert.ok(doc.run.counts.attempts > 0 && doc.run.counts.attempts < 300);
+    const db = new Database(pool, { readonly: true });
+    assert.equal((db.prepare('SELECT status FROM runs').get() as { status: string }).status, 'interrupted');
+    db.close();
+    const b = run();
+    const rb = await b.done;
+    assert.equal(rb.code, 0, rb.err);
+    const doc2 = JSON.parse(rb.out);
+    assert.equal(doc2.run.status, 'complete');
+    assert.equal(doc2.run.resumed, doc.run.counts.attempts);
+    assert.equal(doc2.run.counts.attempts, 300);
+  } finally {
+    await server.close();
+  }
+});
