@@ -156,8 +156,8 @@ program
 
 program
   .command('score <run>')
-  .description('re-grade stored responses without calling the model; with two scorers, show where they disagree')
-  .requiredOption('--scorer <name>', `scorer (repeatable): ${scorerNames().join(', ')}`, collect)
+  .description('re-grade stored responses without calling the model; with several scorers, per-grader statistics and where each pair disagrees')
+  .requiredOption('--scorer <name>', `scorer (repeatable): ${scorerNames().join(', ')}; options inline as name?key=value&… (e.g. math?percent=scaled)`, collect)
   .option('--show <n>', 'disagreements to list', int('--show', 0), 20)
   .option('--pool <file>', 'pool file')
   .option('--json', 'one JSON document on stdout')
@@ -167,15 +167,28 @@ program
       const runId = pool.resolveRunId(runRef);
       const scorers = (o.scorer as string[]).map((s) => createScorer(s));
       const graded = [];
-      for (const s of scorers) graded.push({ scorer: s.name, ...(await regrade(pool, runId, s)) });
-      const stats = scorers.map((s) => runStatistics(pool, runId, { scorer: s.name }));
-      const disagreement = scorers.length >= 2 ? scorerDisagreement(pool, runId, scorers[0]!.name, scorers[1]!.name) : null;
-      if (o.json) return printJson({ run_id: runId, graded, statistics: stats, disagreement });
+      try {
+        for (const s of scorers) graded.push({ scorer: s.name, ...(await regrade(pool, runId, s)) });
+      } finally {
+        for (const s of scorers) await s.close?.();
+      }
+      const stats = scorers.map((s) => ({ ...runStatistics(pool, runId, { scorer: s.name }), recorded: recordedAgreement(pool, runId, s.name) }));
+      // every pair of graders: how often they disagree, and on which attempts
+      const pairs: ReturnType<typeof scorerDisagreement>[] = [];
+      for (let i = 0; i < scorers.length; i++) for (let j = i + 1; j < scorers.length; j++) pairs.push(scorerDisagreement(pool, runId, scorers[i]!.name, scorers[j]!.name));
+      const disagreement = pairs[0] ?? null;
+      if (o.json) return printJson({ run_id: runId, graded, statistics: stats, disagreement, disagreements: pairs });
       for (const s of stats) process.stdout.write(formatStatistics(runId, s.scorer, s.statistics, 're-graded') + '\n\n');
-      if (disagreement) {
-        process.stdout.write(`${disagreement.a} vs ${disagreement.b}: disagree on ${disagreement.disagree}/${disagreement.compared} attempts (${pct(disagreement.compared ? disagreement.disagree / disagreement.compared : NaN)})\n`);
-        process.stdout.write(table(['sample', 'epoch', disagreement.a, 'extracted', disagreement.b, 'extracted'],
-          disagreement.items.slice(0, o.show).map((d) => [d.sample_id, d.epoch, String(d.a_value), (d.a_extracted ?? '').slice(0, 30), String(d.b_value), (d.b_extracted ?? '').slice(0, 30)])) + '\n');
+      if (stats.length >= 2 || stats.some((s) => s.recorded)) {
+        process.stdout.write('per grader (same stored responses)\n');
+        process.stdout.write(table(['grader', 'accuracy', '95% CI', 'graded', 'no answer', 'ungraded', 'agrees with recorded verdicts'],
+          stats.map((s) => [s.scorer, pct(s.statistics.accuracy), `[${pct(s.statistics.ci95_bootstrap.lo)}, ${pct(s.statistics.ci95_bootstrap.hi)}]`, s.statistics.graded, s.statistics.no_answer, s.statistics.ungraded,
+            s.recorded ? `${s.recorded.agree}/${s.recorded.compared} (recorded accuracy ${pct(s.recorded.recorded_accuracy)})` : '—'])) + '\n\n');
+      }
+      for (const d of pairs) {
+        process.stdout.write(`${d.a} vs ${d.b}: disagree on ${d.disagree}/${d.compared} attempts (${pct(d.compared ? d.disagree / d.compared : NaN)})\n`);
+        if (d.items.length) process.stdout.write(table(['sample', 'epoch', d.a, 'extracted', d.b, 'extracted'],
+          d.items.slice(0, o.show).map((x) => [x.sample_id, x.epoch, String(x.a_value), (x.a_extracted ?? '').slice(0, 30), String(x.b_value), (x.b_extracted ?? '').slice(0, 30)])) + '\n');
       }
     } finally {
       pool.close();

@@ -23,6 +23,7 @@ import { datasetCacheDir, ensureCached } from './download.ts';
 import { readGenericCsv, readGenericJsonl, readJsonl, type FileSamples } from './files.ts';
 import { allNamedDatasets, getNamedDataset } from './named.ts';
 import type { FieldMap } from './rows.ts';
+import { loadHleDataset } from './hle.ts';
 
 export type { FieldMap } from './rows.ts';
 export { DEFAULT_MAX_LINE_BYTES } from './lines.ts';
@@ -93,6 +94,7 @@ function parseRef(ref: string): Parsed {
  * @throws RunError when a download fails (network, HTTP status).
  */
 export async function loadDataset(ref: string, opts: DatasetOptions = {}): Promise<LoadedDataset> {
+  if (ref === 'hle' || ref.startsWith('hle:')) return loadHleDataset(ref, opts); // Humanity's Last Exam: JSONL or Parquet (hle.ts)
   const parsed = parseRef(ref);
   const readOpts = { limit: opts.limit, maxLineBytes: opts.maxLineBytes };
   if (parsed.kind === 'generic') {

@@ -6,10 +6,12 @@
  * - `reference:noisy?p=0.7` is right with probability p per (sample, epoch), from a seeded hash, otherwise it
  *   answers a wrong number; 5% of its answers are cut short (finish reason `length`) so truncation shows up.
  * - `reference:silent` answers nothing extractable (tests the no-answer path).
+ * - `reference:needle`, `reference:needle-noisy?p=…&limit=…`: needle-threading solvers (see reference-needle.ts).
  */
 import { createHash } from 'node:crypto';
 import { InputError } from '../core/errors.ts';
 import type { GenerateRequest, GenerateResponse, Provider, ProviderOptions } from './types.ts';
+import { createNeedleReferenceProvider } from './reference-needle.ts';
 
 /** A uniform number in [0,1) from a seed and a key: deterministic, platform-independent. */
 export function seededUniform(seed: number, key: string): number {
@@ -56,6 +58,7 @@ class ReferenceProvider implements Provider {
 export function createReferenceProvider(address: string, opts: ProviderOptions): Provider {
   const rest = address.slice('reference:'.length);
   const [name, query] = rest.split('?', 2) as [string, string | undefined];
+  if (name === 'needle' || name === 'needle-noisy') return createNeedleReferenceProvider(address, opts); // needle threading (reference-needle.ts)
   if (!['oracle', 'noisy', 'silent'].includes(name)) throw new InputError(`unknown reference model "${name}"; known: oracle, noisy?p=0.7, silent`, { field: 'model' });
   const params = new URLSearchParams(query ?? '');
   const p = params.has('p') ? Number(params.get('p')) : 0.7;

@@ -9,27 +9,36 @@ import { gradeAll } from './run.ts';
 
 /**
  * Grade every stored attempt of a run with `scorer` and store the measurements (replacing that scorer's old ones).
- * Failed attempts get an `attempt_error` measurement. Returns counts.
+ * Failed attempts get an `attempt_error` measurement. Up to `opts.concurrency` verdicts (default 16) are in
+ * flight at once, so a judge model is not called one request at a time; synchronous scorers are unaffected.
+ * Returns counts.
  */
-export async function regrade(pool: Pool, runId: string, scorer: Scorer): Promise<{ graded: number; failed: number }> {
+export async function regrade(pool: Pool, runId: string, scorer: Scorer, opts: { concurrency?: number } = {}): Promise<{ graded: number; failed: number }> {
   const planned = new Map(pool.plannedSamples(runId).map((p) => [p.sample.id, p.sample]));
+  const window = Math.max(1, opts.concurrency ?? 16);
   let graded = 0, failed = 0;
   let batch: Measurement[] = [];
+  let pending: Promise<Measurement>[] = [];
+  const drain = async () => {
+    batch.push(...(await Promise.all(pending)));
+    pending = [];
+    if (batch.length >= 1000) {
+      pool.writeMeasurements(batch);
+      batch = [];
+    }
+  };
   for (const a of pool.iterateAttempts(runId)) {
     const base = { run_id: runId, sample_id: a.sample_id, epoch: a.epoch, scorer: scorer.name, kind: scorer.kind };
     if (a.status !== 'ok' || a.response == null) {
       failed++;
       batch.push({ ...base, value: null, extracted: null, explanation: `attempt failed: ${a.error}`, status: 'attempt_error' });
     } else {
-      const [v] = await gradeAll([scorer], planned.get(a.sample_id)!, a.response);
-      batch.push({ ...base, ...v! });
+      pending.push(gradeAll([scorer], planned.get(a.sample_id)!, a.response).then(([v]) => ({ ...base, ...v! })));
       graded++;
     }
-    if (batch.length >= 1000) {
-      pool.writeMeasurements(batch);
-      batch = [];
-    }
+    if (pending.length >= window || batch.length >= 1000) await drain();
   }
+  await drain();
   pool.writeMeasurements(batch);
   pool.flush();
   return { graded, failed };

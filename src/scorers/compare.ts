@@ -11,13 +11,34 @@
  * evaluator cannot decide are reported as `unknown`; the scorer hands them to the symbolic worker and re-runs
  * the comparison with its answers.
  */
-import { evaluate, parseExpr, valuesEqual } from './evaluate.ts';
+import { evaluate, parseExpr, rat, valuesEqual, type Val } from './evaluate.ts';
 
 /** Three-valued outcome of a comparison. */
 export type Tri = 'eq' | 'ne' | 'unknown';
 
-/** Percent policy: `strip` (default: `28\%` equals 28), `strict` (a percent on one side only is a mismatch), `equivalent` (`28\%` equals 28 and 0.28). */
-export type PercentPolicy = 'strip' | 'strict' | 'equivalent';
+/**
+ * Percent policy (what a percent sign, or its absence, means):
+ * - `strip` (default): the sign is dropped on both sides: `28\%` equals 28; 0.28 does not equal 28.
+ * - `strict`: a percent sign on one side only is a mismatch (`28\%` ≠ 28).
+ * - `equivalent`: a written percent may also be read as a fraction: `28\%` equals 28 and 0.28. Without a sign on
+ *   either side, 0.28 still does not equal 28.
+ * - `scaled`: the prediction also matches gold×100 and gold/100, whatever the signs: 0.05 equals a gold of 5.
+ *   This is the `include_percentage=True` rule of ToRA's and Qwen2.5-Math's `math_equal` (microsoft/ToRA
+ *   `src/eval/grader.py`); it accepts real errors (a model that divides by 100 by mistake), so use it only to
+ *   reproduce published numbers.
+ */
+export type PercentPolicy = 'strip' | 'strict' | 'equivalent' | 'scaled';
+
+/**
+ * Set policy (how unordered answers such as `3, 5, 7`, `\{1, 2\}` or a `\pm` expansion are compared):
+ * - `exact` (default): exact-set semantics: every gold element is matched by a predicted element and every
+ *   predicted element matches a gold element; order and repetition do not matter (`1, 2` = `2, 1, 2`), a missing
+ *   or an extra element is wrong.
+ * - `multiset`: like `exact` but counts matter: a one-to-one matching of equal length (`1, 2` ≠ `1, 1, 2`).
+ * - `ordered`: bare comma lists are compared element-wise in order (`3, 5` ≠ `5, 3`); braced sets `\{…\}` and
+ *   `\pm` expansions stay unordered (`exact`).
+ */
+export type SetPolicy = 'exact' | 'multiset' | 'ordered';
 
 /** Options of the comparison. `relTol` default 1e-6 (relative only, never absolute). */
 export interface CompareOptions {
@@ -27,10 +48,11 @@ export interface CompareOptions {
 
 /** A structured answer. */
 export type Value =
-  | { t: 'set'; items: Value[] }
+  | { t: 'set'; items: Value[]; bare?: boolean }
   | { t: 'seq'; open: string; close: string; items: Value[] }
   | { t: 'union'; parts: Value[] }
   | { t: 'matrix'; rows: Value[][] }
+  | { t: 'eqn'; lhs: string; rhs: Value }
   | { t: 'atom'; s: string };
 
 
@@ -118,11 +140,12 @@ export function parseStructure(s: string, depth = 0): Value {
     if (first === '(' && s.endsWith(')')) return parseStructure(inner, depth + 1);
   }
   const list = splitTop(s, ',');
-  if (list.length > 1) return { t: 'set', items: flatten(list.filter((x) => x !== '').map((p) => parseStructure(p, depth + 1))) };
-  // equations: "y = 2x+3" → "2x+3" when the left side is a single variable
+  if (list.length > 1) return { t: 'set', bare: true, items: flatten(list.filter((x) => x !== '').map((p) => parseStructure(p, depth + 1))) };
+  // equations: "y = 2x+3" → "2x+3" when the left side is a single variable (`2x+3 = y` likewise); the variable
+  // is kept so that two equations with different left sides (`x = 5` vs `y = 5`) do not match
   const eq = splitTop(s, '=');
-  if (eq.length === 2 && SIMPLE_LHS.test(eq[0]!)) return parseStructure(eq[1]!, depth + 1);
-  if (eq.length === 2 && SIMPLE_LHS.test(eq[1]!) && !SIMPLE_LHS.test(eq[0]!)) return parseStructure(eq[0]!, depth + 1);
+  if (eq.length === 2 && SIMPLE_LHS.test(eq[0]!)) return { t: 'eqn', lhs: eq[0]!, rhs: parseStructure(eq[1]!, depth + 1) };
+  if (eq.length === 2 && SIMPLE_LHS.test(eq[1]!) && !SIMPLE_LHS.test(eq[0]!)) return { t: 'eqn', lhs: eq[1]!, rhs: parseStructure(eq[0]!, depth + 1) };
   // ± expands to a two-element set
   const pm = s.search(/\\(?:pm|mp)(?![a-zA-Z])/);
   if (pm >= 0) {
@@ -151,33 +174,69 @@ function kleeneAnd(xs: Tri[]): Tri {
 export type AtomComparator = (gold: string, pred: string) => Tri;
 
 /**
- * Compare two structured answers with an atom comparator (Kleene logic for unknowns). Sets: exact-set semantics
- * (every gold element matched by a distinct predicted element and nothing extra); sequences: same brackets,
- * same length, element-wise; unions: part-wise in order; matrices: same shape, element-wise.
+ * Compare two structured answers with an atom comparator (Kleene logic for unknowns). Roles: `g` is the gold,
+ * `p` the prediction. Sets: by the {@link SetPolicy} (default exact-set semantics); a set gold with more than one
+ * distinct element never equals a scalar prediction, and vice versa. Sequences (tuples, intervals): same
+ * brackets (so endpoint types count), same length, element-wise; unions: part-wise in order; matrices: same
+ * shape, element-wise; equations: same left-hand variable, then right-hand sides (an equation against a bare
+ * expression compares its right-hand side).
  */
-export function compareValues(g: Value, p: Value, atom: AtomComparator): Tri {
+export function compareValues(g: Value, p: Value, atom: AtomComparator, sets: SetPolicy = 'exact'): Tri {
+  const rec = (a: Value, b: Value): Tri => compareValues(a, b, atom, sets);
   if (g.t === 'atom' && p.t === 'atom') return atom(g.s, p.s);
-  if (g.t === 'set' && p.t !== 'set') return g.items.length === 1 ? compareValues(g.items[0]!, p, atom) : 'ne';
-  if (p.t === 'set' && g.t !== 'set') return p.items.length === 1 ? compareValues(g, p.items[0]!, atom) : 'ne';
-  if (g.t === 'set' && p.t === 'set') return compareSets(g.items, p.items, atom);
+  // equations: same left-hand variable, then right-hand sides; an equation against a bare value compares its RHS
+  if (g.t === 'eqn' && p.t === 'eqn') return g.lhs === p.lhs ? rec(g.rhs, p.rhs) : 'ne';
+  if (g.t === 'eqn') return rec(g.rhs, p);
+  if (p.t === 'eqn') return rec(g, p.rhs);
+  if (g.t === 'set' && p.t !== 'set') return distinctCount(g.items, atom, sets) === 1 ? rec(g.items[0]!, p) : 'ne';
+  if (p.t === 'set' && g.t !== 'set') return distinctCount(p.items, atom, sets) === 1 ? rec(g, p.items[0]!) : 'ne';
+  if (g.t === 'set' && p.t === 'set') {
+    if (sets === 'ordered' && g.bare && p.bare) {
+      if (g.items.length !== p.items.length) return 'ne';
+      return kleeneAnd(g.items.map((x, i) => rec(x, p.items[i]!)));
+    }
+    return compareSets(g.items, p.items, atom, sets);
+  }
   if (g.t === 'seq' && p.t === 'seq') {
     if (g.open !== p.open || g.close !== p.close || g.items.length !== p.items.length) return 'ne';
-    return kleeneAnd(g.items.map((x, i) => compareValues(x, p.items[i]!, atom)));
+    return kleeneAnd(g.items.map((x, i) => rec(x, p.items[i]!)));
   }
   if (g.t === 'union' && p.t === 'union') {
     if (g.parts.length !== p.parts.length) return 'ne';
-    return kleeneAnd(g.parts.map((x, i) => compareValues(x, p.parts[i]!, atom)));
+    return kleeneAnd(g.parts.map((x, i) => rec(x, p.parts[i]!)));
   }
   if (g.t === 'matrix' && p.t === 'matrix') {
     if (g.rows.length !== p.rows.length || g.rows.some((r, i) => r.length !== p.rows[i]!.length)) return 'ne';
-    return kleeneAnd(g.rows.flatMap((r, i) => r.map((x, j) => compareValues(x, p.rows[i]![j]!, atom))));
+    return kleeneAnd(g.rows.flatMap((r, i) => r.map((x, j) => rec(x, p.rows[i]![j]!))));
   }
   return 'ne';
 }
 
-function compareSets(gi: Value[], pi: Value[], atom: AtomComparator): Tri {
-  if (gi.length !== pi.length || gi.length > 64) return gi.length === pi.length ? 'unknown' : 'ne';
-  const m = gi.map((g) => pi.map((p) => compareValues(g, p, atom)));
+/** Number of distinct elements of a set (by the comparator; `multiset` counts every element; unknown pairs count as distinct). */
+function distinctCount(items: Value[], atom: AtomComparator, sets: SetPolicy): number {
+  if (sets === 'multiset' || items.length > 64) return items.length;
+  let n = 0;
+  for (let i = 0; i < items.length; i++) {
+    let dup = false;
+    for (let j = 0; j < i && !dup; j++) dup = compareValues(items[j]!, items[i]!, atom, sets) === 'eq';
+    if (!dup) n++;
+  }
+  return n;
+}
+
+function compareSets(gi: Value[], pi: Value[], atom: AtomComparator, sets: SetPolicy): Tri {
+  if (gi.length > 64 || pi.length > 64) return 'unknown';
+  const m = gi.map((g) => pi.map((p) => compareValues(g, p, atom, sets)));
+  if (sets !== 'multiset') {
+    // exact-set semantics: every gold element is covered and every predicted element is in the gold set
+    const rowEq = m.every((r) => r.includes('eq'));
+    const colEq = pi.every((_, j) => m.some((r) => r[j] === 'eq'));
+    if (rowEq && colEq) return 'eq';
+    const rowNe = m.some((r) => r.every((t) => t === 'ne'));
+    const colNe = pi.some((_, j) => m.every((r) => r[j] === 'ne'));
+    return rowNe || colNe ? 'ne' : 'unknown';
+  }
+  if (gi.length !== pi.length) return 'ne';
   const hasMatching = (allowed: (t: Tri) => boolean): boolean => {
     const used = new Array<boolean>(pi.length).fill(false);
     let steps = 0;
@@ -233,6 +292,13 @@ export function atomInProcess(gold: string, pred: string, opts: CompareOptions, 
     if (Number.isNaN(gv.f) || Number.isNaN(pv.f)) return gv.f !== gv.f && pv.f !== pv.f ? 'unknown' : 'ne';
     if (!pctOk) return 'ne';
     if (valuesEqual(gv, pv, opts.relTol)) return 'eq';
+    if (opts.percent === 'scaled') {
+      // ToRA / Qwen2.5-Math `math_equal(include_percentage=True)`: the prediction against gold/100 and gold×100
+      for (const [mul, div] of [[100n, 1n], [1n, 100n]] as const) {
+        const scaled: Val = gv.q ? rat(gv.q.n * mul, gv.q.d * div, gv.approx) : { f: (gv.f * Number(mul)) / Number(div), q: null, approx: true };
+        if (valuesEqual(scaled, pv, opts.relTol)) return 'eq';
+      }
+    }
     if (opts.percent === 'equivalent') {
       const scale = (v: typeof gv, pct: boolean) => (pct ? v.f / 100 : v.f);
       if (gPct !== pPct && Math.abs(scale(gv, gPct) - scale(pv, pPct)) <= opts.relTol * Math.max(Math.abs(scale(gv, gPct)), Math.abs(scale(pv, pPct)))) return 'eq';
@@ -257,13 +323,18 @@ export function atomInProcess(gold: string, pred: string, opts: CompareOptions, 
 }
 
 /** Collect the atom pairs a comparison left `unknown` (for the symbolic worker). */
-export function unknownPairs(g: Value, p: Value, atom: AtomComparator): Array<[string, string]> {
+export function unknownPairs(g: Value, p: Value, atom: AtomComparator, sets: SetPolicy = 'exact'): Array<[string, string]> {
   const out: Array<[string, string]> = [];
+  const seen = new Set<string>();
   compareValues(g, p, (a, b) => {
     const r = atom(a, b);
-    if (r === 'unknown' && out.length < 32) out.push([a, b]);
+    const key = a + '\u0000' + b;
+    if (r === 'unknown' && out.length < 32 && !seen.has(key)) {
+      seen.add(key);
+      out.push([a, b]);
+    }
     return r;
-  });
+  }, sets);
   return out;
 }
 

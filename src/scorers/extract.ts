@@ -12,7 +12,7 @@ export const MAX_RESPONSE_CHARS = 1_000_000;
 export const KEPT_TAIL_CHARS = 200_000;
 
 /** Where an extracted answer came from (recorded in the verdict's explanation). */
-export type ExtractionMethod = 'boxed' | 'box_tokens' | 'answer_phrase' | 'gsm8k_marker' | 'bare' | 'last_number';
+export type ExtractionMethod = 'boxed' | 'box_tokens' | 'answer_phrase' | 'gsm8k_marker' | 'program_output' | 'bare' | 'last_number';
 
 /** An extracted answer: the raw text (not yet normalised) and how it was found. */
 export interface Extraction {
@@ -169,6 +169,25 @@ export function lastNumber(s: string): string | null {
 }
 
 /**
+ * The printed result of the last executed program in a tool-integrated response (ToRA, Qwen2.5-Math TIR):
+ * the content of the last fenced `` ```output `` block, when it is one short line (≤ 200 characters).
+ * In that format the program's output *is* the computed answer and the closing prose merely restates it
+ * ("5 cars drove through in the first 15 minutes"), so the last number of the prose is the wrong answer.
+ * Same rule as ToRA's `extract_answer` (microsoft/ToRA `src/utils/parser.py`, `extract_program_output`
+ * fallback), which is used only when there is no box and no "the answer is" phrase.
+ * @returns the trimmed output line, or null when there is no such block or it is empty, multi-line or long.
+ */
+export function lastProgramOutput(s: string): string | null {
+  const tail = s.length > 50_000 ? s.slice(s.length - 50_000) : s;
+  const at = tail.lastIndexOf('```output');
+  if (at < 0) return null;
+  const rest = tail.slice(at + 9, at + 9 + 2000);
+  const end = rest.indexOf('```');
+  const out = (end < 0 ? rest : rest.slice(0, end)).trim();
+  if (out === '' || out.includes('\n') || out.length > 200) return null;
+  return out;
+}
+
 /**
  * A response that is itself just an answer (one short line, no prose): `\frac{1}{2}`, `x \in [-2,7]`,
  * `\text{Navin}`, `$y = 2x + 3$`. Prose means two consecutive words outside LaTeX commands and `\text{}`.
@@ -184,7 +203,9 @@ export function bareAnswer(s: string): string | null {
 
 /**
  * Extract the final answer, by priority: last balanced `\boxed{}`/`\fbox{}`; GLM box tokens; "final answer
- * is X" / "the answer is X" / "**Final answer: X**"; GSM8K `#### N` and `A: N`; a bare one-line answer ({@link bareAnswer}); else the last number.
+ * is X" / "the answer is X" / "**Final answer: X**"; GSM8K `#### N` and `A: N`; the output of the last executed
+ * program in a tool-integrated response ({@link lastProgramOutput}); a bare one-line answer ({@link bareAnswer});
+ * else the last number.
  * @param response the full response (cut to its tail when over 1 MB)
  * @returns the raw answer text with its method, or null when nothing could be extracted.
  */
@@ -202,6 +223,8 @@ export function extractAnswer(response: string): Extraction | null {
   if (marker !== null) return { text: marker, method: 'gsm8k_marker' };
   const phrase = lastAnswerPhrase(s);
   if (phrase !== null) return { text: phrase, method: 'answer_phrase' };
+  const program = lastProgramOutput(s);
+  if (program !== null) return { text: program, method: 'program_output' };
   const bare = bareAnswer(s);
   if (bare !== null) return { text: bare, method: 'bare' };
   const num = lastNumber(s);
@@ -257,4 +280,25 @@ export function extractChoice(response: string): string | null {
   const paren = /\(([A-J])\)/g;
   for (let m = paren.exec(tail); m; m = paren.exec(tail)) last = m[1]!;
   return last;
+}
+
+/**
+ * The confidence a response states for its answer, in the Humanity's Last Exam response format:
+ * `Confidence: 85%`, `Confidence: 85`, `**Confidence:** 85 percent`, `confidence = 85/100`; a decimal written
+ * `0.xx` without a percent sign is read as a fraction (`Confidence: 0.85` → 85). The last such statement counts.
+ * @param response the model's full response
+ * @returns a number in [0, 100] (percent), or null when the response states none or the value is outside [0, 100]
+ *   (missing confidence is recorded as missing; the HLE reference's default of 100 is an explicit option of the
+ *   calibration metrics, see `src/stats/calibration.ts`).
+ */
+export function extractConfidence(response: string): number | null {
+  const s = cutResponse(response);
+  const tail = s.length > 20_000 ? s.slice(s.length - 20_000) : s;
+  const re = /confidence(?: score| level)?\s*(?:\*\*\s*)?[:=]\s*(?:\*\*\s*)?(\d{1,3}(?:\.\d+)?) ?(\\?%|\/ ?100|percent)?/gi;
+  let last: RegExpExecArray | null = null;
+  for (let m = re.exec(tail); m; m = re.exec(tail)) last = m;
+  if (!last) return null;
+  let v = Number(last[1]);
+  if (!last[2] && /^0\.\d+$/.test(last[1]!)) v *= 100;
+  return Number.isFinite(v) && v >= 0 && v <= 100 ? v : null;
 }

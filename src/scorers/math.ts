@@ -13,21 +13,33 @@
 import type { Sample } from '../core/schemas.ts';
 import type { Scorer, Verdict } from './types.ts';
 import { extractAnswer, extractGold, lastNumber } from './extract.ts';
-import { normalizeAnswer } from './normalize.ts';
+import { normalizeAnswer, type UnitPolicy } from './normalize.ts';
 import { structuralProblem, LIMITS } from './guard.ts';
-import { atomInProcess, compareValues, parseStructure, unknownPairs, type CompareOptions, type PercentPolicy, type Tri } from './compare.ts';
+import { atomInProcess, compareValues, parseStructure, unknownPairs, type CompareOptions, type PercentPolicy, type SetPolicy, type Tri } from './compare.ts';
 import { parseDecimal, valuesEqual, rat, type Val } from './evaluate.ts';
 import { sharedPool, type SymbolicPool } from './symbolic.ts';
 
-/** Options of the `math` scorer. Defaults: `relTol` 1e-6, `percent` `'strip'`, `timeoutMs` 2000. */
+/**
+ * Options of the `math` scorer: every grading policy is a named option, recorded with the run (spec and
+ * manifest `scorers[].options`) so a verdict can always be traced to the rules that produced it.
+ * - `relTol` (default 1e-6): relative tolerance for reals, |g−p| ≤ relTol·max(|g|,|p|); never absolute, so
+ *   1/2^98 ≠ 1/2^99. Exact rationals are compared exactly when neither side is a decimal literal.
+ * - `percent` (default `'strip'`): see {@link PercentPolicy}.
+ * - `units` (default `'strip'`): see {@link UnitPolicy}.
+ * - `sets` (default `'exact'`): see {@link SetPolicy}.
+ * - `timeoutMs` (default 2000): the verdict's time budget in milliseconds; past it the verdict is
+ *   `grader_timeout` (value null, excluded from accuracy and counted), never a silent 0.
+ */
 export interface MathOptions {
   relTol: number;
   percent: PercentPolicy;
+  units: UnitPolicy;
+  sets: SetPolicy;
   timeoutMs: number;
 }
 
 /** Default options of the `math` scorer. */
-export const MATH_DEFAULTS: MathOptions = { relTol: 1e-6, percent: 'strip', timeoutMs: 2000 };
+export const MATH_DEFAULTS: MathOptions = { relTol: 1e-6, percent: 'strip', units: 'strip', sets: 'exact', timeoutMs: 2000 };
 
 function verdict(value: number | null, extracted: string | null, explanation: string, status: Verdict['status'] = 'ok'): Verdict {
   return { value, extracted, explanation, status };
@@ -46,13 +58,15 @@ export function safely(fn: () => Verdict | Promise<Verdict>): Verdict | Promise<
 
 /**
  * Grade one prediction text (already extracted) against one gold text (already reduced from GSM8K form).
+ * Roles are explicit and never swapped: `goldRaw` is the dataset's answer, `predRaw` the model's.
  * Synchronous when the in-process comparison decides; a Promise when the symbolic worker is needed.
+ * @param start epoch ms when the verdict's budget started (the symbolic deadline is `start + timeoutMs − 50`).
  */
 export function gradeMath(goldRaw: string, predRaw: string, opts: MathOptions, pool: SymbolicPool, start = Date.now()): Verdict | Promise<Verdict> {
   const extracted = predRaw.length > 200 ? predRaw.slice(0, 200) + '…' : predRaw;
   if (predRaw.length > LIMITS.maxChars) return verdict(null, extracted, `extracted answer longer than ${LIMITS.maxChars} characters`, 'grader_error');
-  const g = normalizeAnswer(goldRaw);
-  const p = normalizeAnswer(predRaw);
+  const g = normalizeAnswer(goldRaw, opts);
+  const p = normalizeAnswer(predRaw, opts);
   if (p.text === '') return verdict(0, predRaw, 'empty answer after normalisation', 'no_answer');
   const pctOk = opts.percent !== 'strict' || g.percent === p.percent;
   if (g.text === p.text && pctOk) return verdict(1, predRaw, 'equal after normalisation');
@@ -64,10 +78,10 @@ export function gradeMath(goldRaw: string, predRaw: string, opts: MathOptions, p
   const gv = parseStructure(g.text);
   const pv = parseStructure(p.text);
   const atom = (a: string, b: string): Tri => atomInProcess(a, b, cmp, g.percent, p.percent);
-  const r = compareValues(gv, pv, atom);
+  const r = compareValues(gv, pv, atom, opts.sets);
   if (r === 'eq') return verdict(1, predRaw, 'equivalent (in-process)');
   if (r === 'ne') return verdict(0, predRaw, 'not equivalent (in-process)');
-  const pairs = unknownPairs(gv, pv, atom);
+  const pairs = unknownPairs(gv, pv, atom, opts.sets);
   const deadline = start + opts.timeoutMs - 50;
   return pool.compare(pairs, opts.relTol, deadline).then((res) => {
     if (res.kind === 'timeout') return verdict(null, predRaw, `symbolic comparison exceeded ${opts.timeoutMs} ms`, 'grader_timeout');
@@ -78,7 +92,7 @@ export function gradeMath(goldRaw: string, predRaw: string, opts: MathOptions, p
       const x = atom(a, b);
       if (x !== 'unknown') return x;
       return known.get(a + '\u0000' + b) ?? 'unknown';
-    });
+    }, opts.sets);
     if (r2 === 'eq') return verdict(1, predRaw, 'equivalent (compute-engine)');
     if (r2 === 'ne') return verdict(0, predRaw, 'not equivalent (compute-engine)');
     return verdict(0, predRaw, 'equivalence could not be shown');

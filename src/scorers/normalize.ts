@@ -7,7 +7,7 @@
  * - `\dfrac`/`\tfrac`/`\cfrac` → `\frac`; shorthand arguments are braced: `\frac12` → `\frac{1}{2}`,
  *   `\frac 59` → `\frac{5}{9}`, `\sqrt2` → `\sqrt{2}`;
  * - a trailing unit, written `\text{ cents}`, `\mbox{ inches}^2` or as a plain unit word after a number
- *   (`5 cm`, `12 square units`), is dropped; `\text{}`/`\mbox{}`/`\textbf{}`/`\mathrm{}` are then unwrapped;
+ *   (`5 cm`, `12 square units`), is dropped (unit policy `strip`, the default; `keep` leaves it); `\text{}`/`\mbox{}`/`\textbf{}`/`\mathrm{}` are then unwrapped;
  * - degrees `^\circ`, `^{\circ}`, `°`, `\degree` and currency `\$`, `$` are dropped;
  * - a trailing percent sign (`\%`, `%`) is removed and reported in `percent` (the comparison applies the policy);
  * - thousands separators: `{,}`, `,\!` and `\,` between digits followed by exactly three digits are always
@@ -19,6 +19,21 @@
  * - a mixed number `1\frac{4}{5}` (integer immediately followed by a fraction of integers, the whole answer)
  *   becomes `\frac{9}{5}` (MATH convention).
  */
+
+/**
+ * Unit policy: `strip` (default) drops a trailing unit on both sides (`5.4 \text{ cents}` equals 5.4);
+ * `keep` leaves units in place, so an answer with a unit equals only an answer with the same unit.
+ * Degree signs (`^\circ`, `°`) and currency signs (`\$`) are always dropped: they are notation, not a unit choice.
+ */
+export type UnitPolicy = 'strip' | 'keep';
+
+/** Options of {@link normalizeAnswer}. */
+export interface NormalizeOptions {
+  units: UnitPolicy;
+}
+
+/** Default normalisation options: `units` `'strip'`. */
+export const NORMALIZE_DEFAULTS: NormalizeOptions = { units: 'strip' };
 
 /** A normalised answer: the canonical text and whether a trailing percent sign was removed. */
 export interface Normalized {
@@ -152,7 +167,8 @@ function stripDelimiters(s: string): string {
  * @param raw an extracted answer or a dataset gold (already reduced from GSM8K format)
  * @returns the canonical text (never throws; inputs are expected to be ≤ 10k characters)
  */
-export function normalizeAnswer(raw: string): Normalized {
+export function normalizeAnswer(raw: string, opts: NormalizeOptions = NORMALIZE_DEFAULTS): Normalized {
+  const units = opts.units !== 'keep';
   let s = raw
     .replace(/[\u2212\u2013]/g, '-')
     .replace(/\u00d7/g, '\\times ')
@@ -180,7 +196,7 @@ export function normalizeAnswer(raw: string): Normalized {
   // degrees
   s = s.replace(/\^\s*\{\s*\\circ\s*\}|\^\s*\\circ|\\circ|\\degree|\^\s*\{\s*\\text\{\s*o\s*\}\s*\}/g, '');
   s = s.trim();
-  s = dropTrailingUnits(s);
+  if (units) s = dropTrailingUnits(s);
   s = unwrapText(s);
   s = s.trim();
   // percent
@@ -191,7 +207,8 @@ export function normalizeAnswer(raw: string): Normalized {
     s = s.slice(0, pm.index);
   }
   s = s.replace(/\\%/g, '%');
-  s = dropTrailingUnits(s.trim());
+  s = s.trim();
+  if (units) s = dropTrailingUnits(s);
   // plain thousands separators in a bare number (no space after the comma)
   if (/^[-+]?\d{1,3}(?:,\d{3})+(?:\.\d+)?$/.test(s)) s = s.replace(/,/g, '');
   s = braceShorthand(s);

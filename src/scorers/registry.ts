@@ -1,65 +1,193 @@
 /**
  * Scorer registry: scorers are created by name and options, and that spec is stored with a run so that old
- * runs can be re-scored (DESIGN.md §7).
+ * runs can be re-scored (DESIGN.md §7). Every grading policy is a named option with a documented default;
+ * a scorer's `options` hold *all* of them (defaults included), and land in the run spec and manifest
+ * (`scorers[].options`).
  *
- * | name    | options (defaults)                                                        |
- * |---------|---------------------------------------------------------------------------|
- * | `math`  | `relTol` 1e-6 (relative only), `percent` `'strip'` \| `'strict'` \| `'equivalent'`, `timeoutMs` 2000 |
- * | `gsm8k` | `relTol` 1e-6                                                             |
- * | `exact` | `ignoreCase` false                                                        |
- * | `choice`| none                                                                      |
+ * | name    | options (defaults)                                                                               |
+ * |---------|--------------------------------------------------------------------------------------------------|
+ * | `math`  | `relTol` 1e-6 (relative only), `percent` `'strip'` \| `'strict'` \| `'equivalent'` \| `'scaled'`, `units` `'strip'` \| `'keep'`, `sets` `'exact'` \| `'multiset'` \| `'ordered'`, `timeoutMs` 2000 |
+ * | `gsm8k` | `relTol` 1e-6                                                                                    |
+ * | `exact` | `ignoreCase` false                                                                               |
+ * | `choice`| none                                                                                             |
+ * | `needle`| `credit` `'exact'` \| `'partial'`, `ordered` false, `ignoreCase` false (needle threading, src/scorers/needle.ts) |
+ * | `judge` | `model` (required: a model address), `temperature` 0, `max_tokens` 4096, `max_retries` 3, `timeout_ms` 120000, `multiple_choice` `'letter'` \| `'judge'`, `prompt` `'hle-v1'`, `prompt_sha256` (derived) |
+ *
+ * **Scorer specs.** A scorer can be named with its options inline, `name?key=value&key=value`
+ * (e.g. `math?percent=scaled&relTol=0.0001`, `judge?model=openai-compatible:http://127.0.0.1:8000/v1#judge`).
+ * Values are parsed as numbers and booleans when they look like them; `%26` (`&`), `%3D` (`=`) and `%25` (`%`)
+ * escape the separators. The created scorer's `name` is its **label**: the registry name, plus the options
+ * that differ from the defaults as a canonical (sorted) query string, so `math` and `math?percent=scaled` are
+ * two graders whose measurements are stored and compared side by side in one run.
  */
 import { z } from 'zod';
+import { InputError } from '../core/errors.ts';
 import type { Scorer } from './types.ts';
-import { Gsm8kScorer, MathScorer } from './math.ts';
+import { Gsm8kScorer, MATH_DEFAULTS, MathScorer } from './math.ts';
 import { ChoiceScorer, ExactScorer } from './simple.ts';
+import { NEEDLE_DEFAULTS, NeedleScorer } from './needle.ts';
+import { JUDGE_DEFAULTS, JudgeScorer, judgePromptSha256 } from './judge.ts';
 
 const relTol = z.number().positive().max(0.1);
-const SPECS = {
+
+interface Spec {
+  schema: z.ZodType<Record<string, unknown>>;
+  /** Defaults of every option (what an omitted option means); used to build labels. */
+  defaults: () => Record<string, unknown>;
+  make: (o: Record<string, unknown>) => Scorer;
+}
+
+const SPECS: Record<string, Spec> = {
   math: {
     schema: z.strictObject({
       relTol: relTol.optional(),
-      percent: z.enum(['strip', 'strict', 'equivalent']).optional(),
+      percent: z.enum(['strip', 'strict', 'equivalent', 'scaled']).optional(),
+      units: z.enum(['strip', 'keep']).optional(),
+      sets: z.enum(['exact', 'multiset', 'ordered']).optional(),
       timeoutMs: z.number().int().positive().max(600_000).optional(),
     }),
-    make: (o: Record<string, unknown>): Scorer => new MathScorer(o),
+    defaults: () => ({ ...MATH_DEFAULTS }),
+    make: (o) => new MathScorer(o),
   },
   gsm8k: {
     schema: z.strictObject({ relTol: relTol.optional() }),
-    make: (o: Record<string, unknown>): Scorer => new Gsm8kScorer(o),
+    defaults: () => ({ relTol: 1e-6 }),
+    make: (o) => new Gsm8kScorer(o),
   },
   exact: {
     schema: z.strictObject({ ignoreCase: z.boolean().optional() }),
-    make: (o: Record<string, unknown>): Scorer => new ExactScorer({ ignoreCase: (o.ignoreCase as boolean | undefined) ?? false }),
+    defaults: () => ({ ignoreCase: false }),
+    make: (o) => new ExactScorer({ ignoreCase: (o.ignoreCase as boolean | undefined) ?? false }),
   },
   choice: {
     schema: z.strictObject({}),
-    make: (): Scorer => new ChoiceScorer(),
+    defaults: () => ({}),
+    make: () => new ChoiceScorer(),
   },
-} as const;
-
-type Name = keyof typeof SPECS;
+  needle: {
+    schema: z.strictObject({ credit: z.enum(['exact', 'partial']).optional(), ordered: z.boolean().optional(), ignoreCase: z.boolean().optional() }),
+    defaults: () => ({ ...NEEDLE_DEFAULTS }),
+    make: (o) => new NeedleScorer(o),
+  },
+  judge: {
+    schema: z.strictObject({
+      model: z
+        .string({ error: "required: the judge model's address, e.g. --scorer 'judge?model=openai:gpt-4o-mini'" })
+        .refine((s) => /^[a-z-]+:./.test(s), 'must be a model address such as openai:gpt-4o-mini'),
+      temperature: z.number().min(0).max(2).optional(),
+      max_tokens: z.number().int().positive().max(1_000_000).optional(),
+      max_retries: z.number().int().min(0).max(20).optional(),
+      timeout_ms: z.number().int().positive().max(3_600_000).optional(),
+      multiple_choice: z.enum(['letter', 'judge']).optional(),
+      prompt: z.enum(['hle-v1']).optional(),
+      prompt_sha256: z.string().optional(),
+    }),
+    defaults: () => ({ ...JUDGE_DEFAULTS, prompt_sha256: judgePromptSha256(JUDGE_DEFAULTS.prompt) }),
+    make: (o) => new JudgeScorer(o as ConstructorParameters<typeof JudgeScorer>[0]),
+  },
+};
 
 /** The names of all registered scorers, sorted. */
 export function scorerNames(): string[] {
   return Object.keys(SPECS).sort();
 }
 
-/**
- * Create a scorer by registry name.
- * @param name one of {@link scorerNames}
- * @param options scorer options (validated; unknown keys are rejected)
- * @throws Error for an unknown name (the message lists the known names) or invalid options (the message says which)
- */
-export function createScorer(name: string, options: Record<string, unknown> = {}): Scorer {
-  if (!Object.prototype.hasOwnProperty.call(SPECS, name)) {
-    throw new Error(`unknown scorer "${name}"; known scorers: ${scorerNames().join(', ')}`);
+const ESCAPE: Record<string, string> = { '%': '%25', '&': '%26', '=': '%3D' };
+
+function encodeValue(v: unknown): string {
+  return String(v).replace(/[%&=]/g, (c) => ESCAPE[c]!);
+}
+
+function parseValue(raw: string): unknown {
+  let v: string;
+  try {
+    v = decodeURIComponent(raw);
+  } catch {
+    v = raw;
   }
-  const spec = SPECS[name as Name];
-  const parsed = spec.schema.safeParse(options ?? {});
+  if (v === 'true') return true;
+  if (v === 'false') return false;
+  if (/^[-+]?(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?$/i.test(v)) return Number(v);
+  return v;
+}
+
+/**
+ * Split a scorer spec `name?k=v&k=v` into its registry name and options.
+ * @throws InputError for an empty key or a repeated key (the message names it)
+ */
+export function parseScorerSpec(spec: string): { name: string; options: Record<string, unknown> } {
+  const q = spec.indexOf('?');
+  if (q < 0) return { name: spec, options: {} };
+  const name = spec.slice(0, q);
+  const options: Record<string, unknown> = {};
+  for (const part of spec.slice(q + 1).split('&')) {
+    if (part === '') continue;
+    const eq = part.indexOf('=');
+    const key = eq < 0 ? part : part.slice(0, eq);
+    if (!key) throw new InputError(`invalid scorer spec "${spec}": empty option name`);
+    if (key in options) throw new InputError(`invalid scorer spec "${spec}": option "${key}" given twice`);
+    options[key] = eq < 0 ? true : parseValue(part.slice(eq + 1));
+  }
+  return { name, options };
+}
+
+/**
+ * The label of a scorer: its registry name plus, as a sorted query string, the given options that differ from
+ * the defaults (`math`, `math?percent=scaled&relTol=0.0001`). Equal labels mean equal grading rules.
+ */
+export function scorerLabel(name: string, given: Record<string, unknown>, defaults: Record<string, unknown>): string {
+  const keys = Object.keys(given)
+    .filter((k) => given[k] !== undefined && given[k] !== defaults[k])
+    .sort();
+  if (keys.length === 0) return name;
+  return `${name}?${keys.map((k) => `${k}=${encodeValue(given[k])}`).join('&')}`;
+}
+
+/** A scorer under another name (its label); everything else delegates. */
+function relabel(s: Scorer, label: string): Scorer {
+  if (s.name === label) return s;
+  return {
+    name: label,
+    kind: s.kind,
+    options: s.options,
+    score: (sample, response) => s.score(sample, response),
+    ...(s.close ? { close: () => s.close!() } : {}),
+  };
+}
+
+/**
+ * Create a scorer by registry name or spec (see the module comment).
+ * @param spec a name from {@link scorerNames}, optionally with inline options `name?k=v&…`
+ * @param options further options (validated together with the inline ones; unknown keys are rejected; an
+ *   inline option and an `options` entry for the same key must agree)
+ * @returns the scorer; its `name` is the label ({@link scorerLabel}), its `options` hold every policy with defaults filled in
+ * @throws InputError for an unknown name (the message lists the known names) or invalid options (the message says which)
+ */
+export function createScorer(spec: string, options: Record<string, unknown> = {}): Scorer {
+  const { name, options: inline } = parseScorerSpec(spec);
+  if (!Object.prototype.hasOwnProperty.call(SPECS, name)) {
+    throw new InputError(`unknown scorer "${name}"; known scorers: ${scorerNames().join(', ')}`);
+  }
+  for (const [k, v] of Object.entries(inline)) {
+    if (k in (options ?? {}) && options[k] !== v) throw new InputError(`invalid options for scorer "${name}": ${k} given as ${String(v)} and ${String(options[k])}`);
+  }
+  const s = SPECS[name]!;
+  const given = { ...(options ?? {}), ...inline };
+  const parsed = s.schema.safeParse(given);
   if (!parsed.success) {
     const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(options)'}: ${i.message}`).join('; ');
-    throw new Error(`invalid options for scorer "${name}": ${issues}`);
+    throw new InputError(`invalid options for scorer "${name}": ${issues}`);
   }
-  return spec.make(parsed.data as Record<string, unknown>);
+  let scorer: Scorer;
+  try {
+    scorer = s.make(parsed.data);
+  } catch (e) {
+    throw new InputError((e as Error).message);
+  }
+  return relabel(scorer, scorerLabel(name, parsed.data, { ...s.defaults(), ...defaultsFromScorer(scorer) }));
+}
+
+/** Derived options (e.g. the judge's prompt hash) count as defaults when they equal what the scorer computed. */
+function defaultsFromScorer(s: Scorer): Record<string, unknown> {
+  return s.name === 'judge' ? { prompt_sha256: s.options.prompt_sha256 } : {};
 }

@@ -16,11 +16,16 @@ export interface Verdict {
 }
 
 export interface Scorer {
-  /** Registry name, e.g. `math`. */
+  /**
+   * The scorer's label: its registry name, plus its non-default options as a sorted query string
+   * (`math`, `math?percent=scaled`); measurements are stored under it (see `registry.ts`).
+   */
   readonly name: string;
   readonly kind: MeasurementKind;
   /** The options the scorer was built with (stored in the manifest). */
   readonly options: Record<string, unknown>;
   /** Grade one response against the sample's target. Must never throw and never take more than its budget. */
   score(sample: Sample, response: string): Verdict | Promise<Verdict>;
+  /** Release resources (a judge's HTTP connections). Optional; idempotent; the scorer may be used again after. */
+  close?(): Promise<void>;
 }

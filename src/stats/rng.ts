@@ -17,6 +17,8 @@ export interface Rng {
   index(n: number): number;
   /** Uniform float in [0, 1). */
   float(): number;
+  /** One raw 32-bit draw as an unsigned integer in [0, 2^32) (for table-lookup sampling). */
+  uint32(): number;
 }
 
 /** A seeded RNG. `seed` is a 32-bit integer (larger values are reduced modulo 2^32). */
@@ -26,5 +28,6 @@ export function createRng(seed: number): Rng {
     int: (n: number) => uniformInt(g, 0, n - 1),
     index: (n: number) => Math.floor(((g.next() >>> 0) * n) / 4294967296),
     float: () => uniformFloat64(g),
+    uint32: () => g.next() >>> 0,
   };
 }

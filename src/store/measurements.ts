@@ -117,7 +117,7 @@ export interface MeasurementStore {
   deleteSource(id: string): number;
   /** Every sample: imported ones and the samples of the pool's own runs. */
   iterateSamples(opts?: { runs?: boolean }): IterableIterator<PoolSample>;
-  /** Measurements ordered by (source, slice, sample_key): imported ones, then the runs' (`source` = `runs`). */
+  /** Measurements (imported ones grouped by source, in key order; then the runs', `source` = `runs`). */
   iterateMeasurements(filter?: MeasurementFilter): IterableIterator<PoolMeasurement>;
   /** Counts per source × kind × slice (imported) and for the runs. */
   summary(): { source: string; kind: string; slices: number; models: number; samples: number; measurements: number }[];
@@ -138,11 +138,6 @@ export function openMeasurementStore(path: string): MeasurementStore {
 /** Wrap an already-open database (migrated by `openSqliteDatabase`). */
 export function measurementStoreOn(db: Database.Database): MeasurementStore {
   return new SqliteMeasurementStore(db);
-}
-
-interface MeasurementRow {
-  source: string; slice: string; sample_key: string; model: string; opponent: string; rep: number; kind: PoolKind;
-  value: number; direction: number; tie_tolerance: number; weight: number; line: number | null;
 }
 
 class SqliteMeasurementStore implements MeasurementStore {
@@ -284,9 +279,17 @@ class SqliteMeasurementStore implements MeasurementStore {
       add('m.kind', filter.kinds);
       add('m.model', filter.models);
       if (useSel) w.push(`m.sample_key IN (SELECT key FROM sel_keys)`);
-      const sql = `SELECT m.* FROM pool_measurements m ${w.length ? 'WHERE ' + w.join(' AND ') : ''} ORDER BY m.source, m.slice, m.sample_key`;
-      const rows = this.db.prepare(sql).all(...p) as MeasurementRow[];
-      for (const r of rows) yield { ...r, direction: r.direction < 0 ? -1 : 1 };
+      const sql = `SELECT m.source, m.slice, m.sample_key, m.model, m.opponent, m.rep, m.kind, m.value, m.direction, m.tie_tolerance, m.weight, m.line
+        FROM pool_measurements m ${w.length ? 'WHERE ' + w.join(' AND ') : ''}`;
+      // Raw rows (arrays) and one object per row: ~3× faster than better-sqlite3's row objects plus a copy.
+      const rows = this.db.prepare(sql).raw(true).all(...p) as unknown[][];
+      for (const r of rows) {
+        yield {
+          source: r[0] as string, slice: r[1] as string, sample_key: r[2] as string, model: r[3] as string, opponent: r[4] as string,
+          rep: r[5] as number, kind: r[6] as PoolKind, value: r[7] as number, direction: (r[8] as number) < 0 ? -1 : 1,
+          tie_tolerance: r[9] as number, weight: r[10] as number, line: r[11] as number | null,
+        };
+      }
     }
     if (filter.runs !== false && (!filter.sources || filter.sources.includes('runs')) && (!filter.kinds || filter.kinds.includes('binary'))) {
       yield* this.runMeasurements(filter, useSel);
@@ -327,8 +330,11 @@ class SqliteMeasurementStore implements MeasurementStore {
   summary() {
     const imported = this.db
       .prepare(
-        `SELECT source, kind, COUNT(DISTINCT slice) AS slices, COUNT(DISTINCT model) AS models, COUNT(DISTINCT sample_key) AS samples, COUNT(*) AS measurements
-         FROM pool_measurements GROUP BY source, kind ORDER BY source, kind`,
+        `SELECT source, kind, COUNT(DISTINCT slice) AS slices,
+           (SELECT COUNT(*) FROM (SELECT model FROM pool_measurements a WHERE a.source = p.source AND a.kind = p.kind
+              UNION SELECT opponent FROM pool_measurements b WHERE b.source = p.source AND b.kind = p.kind AND b.opponent != '')) AS models,
+           COUNT(DISTINCT sample_key) AS samples, COUNT(*) AS measurements
+         FROM pool_measurements p GROUP BY source, kind ORDER BY source, kind`,
       )
       .all() as { source: string; kind: string; slices: number; models: number; samples: number; measurements: number }[];
     const runs = [...this.runMeasurements({}, false)];

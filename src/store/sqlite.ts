@@ -50,8 +50,7 @@ const MIGRATIONS = [
      source TEXT NOT NULL, slice TEXT NOT NULL, sample_key TEXT NOT NULL, model TEXT NOT NULL, opponent TEXT NOT NULL,
      rep INTEGER NOT NULL, kind TEXT NOT NULL, value REAL NOT NULL, direction INTEGER NOT NULL, tie_tolerance REAL NOT NULL,
      weight REAL NOT NULL, line INTEGER,
-     PRIMARY KEY (source, slice, sample_key, model, opponent, rep)) WITHOUT ROWID;
-   CREATE INDEX IF NOT EXISTS pool_measurements_sample ON pool_measurements (sample_key);
+     PRIMARY KEY (source, slice, model, opponent, sample_key, rep)) WITHOUT ROWID;
    CREATE TABLE IF NOT EXISTS pool_selections (
      hash TEXT PRIMARY KEY, query TEXT NOT NULL, filters TEXT NOT NULL, lim INTEGER, created_at TEXT NOT NULL,
      sample_keys TEXT NOT NULL);`,

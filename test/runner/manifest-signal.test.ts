@@ -70,7 +70,16 @@ test('SIGINT stops cleanly (run marked interrupted, exit 1), and the same comman
   };
   try {
     const a = run();
-    await new Promise((r) => setTimeout(r, 1500));
+    // wait until some attempts are durably stored (start-up time varies with machine load), then Ctrl-C
+    for (let i = 0; i < 600; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      try {
+        const db = new Database(pool, { readonly: true, fileMustExist: true });
+        const n = (db.prepare('SELECT COUNT(*) AS n FROM attempts').get() as { n: number }).n;
+        db.close();
+        if (n >= 20) break;
+      } catch {}
+    }
     a.child.kill('SIGINT');
     const ra = await a.done;
     assert.equal(ra.code, 1, ra.err);

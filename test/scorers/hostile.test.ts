@@ -23,6 +23,10 @@ const HOSTILE: Array<[string, string, string]> = [
   ['many boxes', '1', '\\boxed{2}'.repeat(200_000)],
   ['many parens', '1', '('.repeat(100_000)],
   ['regex bait', '1', 'the answer is '.repeat(100_000)],
+  ['output-fence bait', '1', '```output\n'.repeat(200_000)],
+  ['confidence bait', '1', 'Confidence: '.repeat(100_000) + 'confidence' + ' '.repeat(100_000)],
+  ['huge program output', '1', '```output\n' + '9'.repeat(1_000_000) + '\n```'],
+  ['deep set', '1', '\\boxed{' + '1,'.repeat(5_000) + '1}'],
 ];
 
 for (const name of ['math', 'gsm8k', 'choice', 'exact']) {

@@ -1,0 +1,103 @@
+/**
+ * Comparison baselines and rank statistics: Kendall τ-b, Elo (for comparison only: order-dependent), ranks from
+ * scores, quantiles.
+ */
+import type { Rng } from '../stats/rng.ts';
+import type { ChoiceData } from './choices.ts';
+
+/**
+ * Kendall rank correlation τ-b between two score vectors of equal length n (higher = better in both).
+ * τ_b = (C − D) / sqrt((C + D + T_x)(C + D + T_y)) with C/D concordant/discordant pairs and T_x, T_y pairs tied in
+ * one vector only (Kendall 1945, "The treatment of ties in ranking problems", Biometrika 33). O(n²).
+ * Returns NaN when one vector is constant or n < 2.
+ */
+export function kendallTau(x: ArrayLike<number>, y: ArrayLike<number>): number {
+  const n = x.length;
+  if (y.length !== n) throw new RangeError(`kendallTau: lengths differ (${n} vs ${y.length})`);
+  let c = 0, d = 0, tx = 0, ty = 0;
+  for (let i = 0; i < n; i++) {
+    for (let j = i + 1; j < n; j++) {
+      const a = Math.sign(x[i]! - x[j]!), b = Math.sign(y[i]! - y[j]!);
+      if (a === 0 && b === 0) continue;
+      if (a === 0) tx++;
+      else if (b === 0) ty++;
+      else if (a === b) c++;
+      else d++;
+    }
+  }
+  const den = Math.sqrt((c + d + tx) * (c + d + ty));
+  return den === 0 ? NaN : (c - d) / den;
+}
+
+/** Ranks (1 = best) from scores, higher is better; equal scores get the same (minimum) rank. */
+export function ranksOf(scores: ArrayLike<number>): Int32Array {
+  const n = scores.length;
+  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => scores[b]! - scores[a]!);
+  const r = new Int32Array(n);
+  for (let k = 0; k < n; k++) {
+    const i = order[k]!;
+    r[i] = k > 0 && scores[order[k - 1]!] === scores[i] ? r[order[k - 1]!]! : k + 1;
+  }
+  return r;
+}
+
+/** Quantile of sorted values (linear interpolation, Hyndman & Fan 1996 type 7). */
+export function quantileSorted(sorted: ArrayLike<number>, q: number): number {
+  const n = sorted.length;
+  if (n === 0) return NaN;
+  const h = (n - 1) * q;
+  const lo = Math.floor(h);
+  const hi = Math.min(n - 1, lo + 1);
+  return sorted[lo]! + (h - lo) * (sorted[hi]! - sorted[lo]!);
+}
+
+/**
+ * Online Elo over the comparisons in `d` (Elo 1978, "The rating of chessplayers, past and present"): clusters in a
+ * seeded random order; within a cluster, every stage (choice set) gives pairwise games between its winners and the
+ * rest (score 1), and a two-model set with split weights gives one game with score w_a / (w_a + w_b).
+ * Ratings start at 1000, K = 4, logistic base 10 with scale 400 (the Chatbot-Arena online-Elo settings).
+ * Returns ratings (length n). For comparison only: the result depends on the order of games.
+ */
+export function eloRatings(d: ChoiceData, rng: Rng, opts: { k?: number } = {}): Float64Array {
+  const n = d.models.length;
+  const K = opts.k ?? 4;
+  const r = new Float64Array(n).fill(1000);
+  const nC = d.clusters.length;
+  const perm = Int32Array.from({ length: nC }, (_, i) => i);
+  for (let i = nC - 1; i > 0; i--) {
+    const j = rng.index(i + 1);
+    const t = perm[i]!;
+    perm[i] = perm[j]!;
+    perm[j] = t;
+  }
+  const game = (a: number, b: number, s: number) => {
+    const e = 1 / (1 + Math.pow(10, (r[b]! - r[a]!) / 400));
+    r[a]! += K * (s - e);
+    r[b]! -= K * (s - e);
+  };
+  for (const c of perm) {
+    const a0 = d.clusterPtr[c]!, b0 = d.clusterPtr[c + 1]!;
+    // group events by set
+    const sets = new Map<number, Map<number, number>>();
+    for (let e = a0; e < b0; e++) {
+      const s = d.evSet[e]!;
+      let m = sets.get(s);
+      if (!m) sets.set(s, (m = new Map()));
+      m.set(d.evWinner[e]!, (m.get(d.evWinner[e]!) ?? 0) + d.evWeight[e]!);
+    }
+    for (const [s, wins] of sets) {
+      const p0 = d.setPtr[s]!, p1 = d.setPtr[s + 1]!;
+      if (p1 - p0 === 2) {
+        const a = d.setIdx[p0]!, b = d.setIdx[p0 + 1]!;
+        const wa = wins.get(a) ?? 0, wb = wins.get(b) ?? 0;
+        if (wa + wb > 0) game(a, b, wa / (wa + wb));
+        continue;
+      }
+      for (const [i] of wins) for (let p = p0; p < p1; p++) {
+        const j = d.setIdx[p]!;
+        if (!wins.has(j)) game(i, j, 1);
+      }
+    }
+  }
+  return r;
+}

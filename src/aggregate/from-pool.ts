@@ -1,0 +1,64 @@
+/**
+ * Rank straight from the pool: select measurements (a saved selection or a capability query, sources, slices,
+ * kinds, models), turn them into choice data and fit with intervals. The one entry point `assay rank` uses.
+ */
+import { InputError } from '../core/errors.ts';
+import type { MeasurementStore, PoolKind, PoolMeasurement } from '../store/measurements.ts';
+import { querySamples } from '../query/search.ts';
+import { choicesFromMeasurements, type TieConvention } from './choices.ts';
+import { rankModels, type RankingResult, type RankOptions } from './rank.ts';
+
+export interface PoolRankOptions extends RankOptions {
+  /** A saved selection hash (prefix) or query text. */
+  query?: string;
+  filters?: Record<string, string[]>;
+  sources?: string[];
+  slices?: string[];
+  kinds?: PoolKind[];
+  models?: string[];
+  runs?: boolean;
+  ties?: TieConvention;
+  battleWeights?: 'counts' | 'dedupe';
+}
+
+export interface PoolRanking extends RankingResult {
+  selection: { hash: string | null; query: string | null; samples: number | null };
+  measurements: number;
+  sources: string[];
+  slices: string[];
+}
+
+/**
+ * Load, convert and rank. Errors: InputError when the selection is unknown or no measurement matches.
+ * When several slices are present, orderings are still formed within a slice only, but models shared across slices
+ * link them; pass one slice (`slices`) to follow a source's "rank within a slice" rule.
+ */
+export async function rankFromPool(store: MeasurementStore, opts: PoolRankOptions = {}): Promise<PoolRanking> {
+  let sampleKeys: string[] | undefined;
+  let selection: PoolRanking['selection'] = { hash: null, query: null, samples: null };
+  if (opts.query !== undefined || (opts.filters && Object.keys(opts.filters).length)) {
+    const saved = opts.query ? store.getSelection(opts.query) : null;
+    if (saved) {
+      sampleKeys = saved.sample_keys;
+      selection = { hash: saved.hash, query: saved.query, samples: saved.sample_keys.length };
+    } else {
+      const q = await querySamples(store, opts.query ?? '', { filters: opts.filters, runs: opts.runs });
+      store.saveSelection(q.selection);
+      sampleKeys = q.selection.sample_keys;
+      selection = { hash: q.selection.hash, query: q.selection.query, samples: sampleKeys.length };
+    }
+  }
+  const ms: PoolMeasurement[] = [];
+  const sources = new Set<string>(), slices = new Set<string>();
+  for (const m of store.iterateMeasurements({ sampleKeys, sources: opts.sources, slices: opts.slices, kinds: opts.kinds, models: opts.models, runs: opts.runs })) {
+    ms.push(m);
+    sources.add(m.source);
+    slices.add(`${m.source}:${m.slice}`);
+  }
+  if (!ms.length) throw new InputError('no measurements match the selection (see `assay pool list`)');
+  const d = choicesFromMeasurements(ms, { ties: opts.ties, battleWeights: opts.battleWeights });
+  const n = ms.length;
+  ms.length = 0;
+  const r = rankModels(d, opts);
+  return { ...r, selection, measurements: n, sources: [...sources], slices: [...slices] };
+}

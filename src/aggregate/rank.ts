@@ -1,0 +1,197 @@
+/**
+ * Rankings with uncertainty: Plackett–Luce (or Bradley–Terry for pairwise data) fit, confidence intervals and
+ * rank intervals from a seeded bootstrap over samples (clusters; never over pairs or events), diagnostics of the
+ * comparison graph, and the mean-score and Elo baselines for comparison.
+ */
+import { createRng } from '../stats/rng.ts';
+import { eloRatings, quantileSorted, ranksOf } from './baselines.ts';
+import { sufficientStats, type ChoiceData } from './choices.ts';
+import { fitPlackettLuce, type PLFitOptions } from './plackett-luce.ts';
+
+export interface RankOptions {
+  method?: 'mm' | 'lsr';
+  /** Prior strength λ (virtual games per model against the anchor), default 1. */
+  prior?: number;
+  /** Bootstrap replicates (default 1000; 0 = none). */
+  replicates?: number;
+  /** Bootstrap seed (recorded in the result), default 0. */
+  seed?: number;
+  /** Two-sided interval level (default 0.95). */
+  level?: number;
+  /** Also compute the Elo baseline (seeded by `seed`). Default true. */
+  elo?: boolean;
+}
+
+export interface ModelRanking {
+  model: string;
+  /** θ_i − mean θ: natural-log Plackett–Luce strength, centred over the ranked models. exp(θ_a − θ_b) = odds a beats b. */
+  score: number;
+  ci: [number, number];
+  rank: number;
+  /** Percentile interval of the model's rank over bootstrap replicates. */
+  rank_interval: [number, number];
+  samples: number;
+  measurements: number;
+  /** Mean of the model's own measurement values (accuracy for binary; win rate for pairwise): the naive baseline. */
+  mean_score: number;
+  elo: number | null;
+}
+
+export interface Diagnostics {
+  /** Connected components of the comparison graph (models linked by a shared choice set); >1 means scores across components rest on the prior only. */
+  components: string[][];
+  orderings: number;
+  dropped_single_model: number;
+  dropped_all_tied: number;
+  events: number;
+  /** Directed 3-cycles of the pairwise-majority relation (a above b more often than b above a, etc.). */
+  cycles: { count: number; triples: number; examples: { models: [string, string, string]; margin: number }[] };
+}
+
+export interface RankingResult {
+  method: 'plackett-luce';
+  algorithm: 'mm' | 'lsr';
+  ties: ChoiceData['ties'];
+  prior: number;
+  bootstrap: { replicates: number; seed: number; level: number; unit: 'sample'; clusters: number; failed_refits: number };
+  fit: { iterations: number; newton_steps: number; converged: boolean; ms: number; bootstrap_ms: number };
+  models: ModelRanking[];
+  diagnostics: Diagnostics;
+}
+
+/**
+ * Fit PL on all of `d`, then `replicates` bootstrap refits over clusters (warm-started Newton from the full fit;
+ * MM restart if Newton fails). Scores are centred per replicate before taking percentiles.
+ * Errors: RangeError when `d` has no models.
+ */
+export function rankModels(d: ChoiceData, opts: RankOptions = {}): RankingResult {
+  const n = d.models.length;
+  if (n === 0) throw new RangeError('nothing to rank: no models in the selection');
+  const prior = opts.prior ?? 1;
+  const B = opts.replicates ?? 1000;
+  const seed = opts.seed ?? 0;
+  const level = opts.level ?? 0.95;
+  const fitOpts: PLFitOptions = { method: opts.method ?? 'mm', prior };
+  const t0 = performance.now();
+  const full = sufficientStats(d, null);
+  const fit = fitPlackettLuce(d.setPtr, d.setIdx, full.wins, full.setMult, fitOpts);
+  const t1 = performance.now();
+  const score = centred(fit.theta);
+  const rank = ranksOf(score);
+
+  const nC = d.clusters.length;
+  const bootScores: Float64Array[] = Array.from({ length: n }, () => new Float64Array(B));
+  const bootRanks: Float64Array[] = Array.from({ length: n }, () => new Float64Array(B));
+  const rng = createRng(seed);
+  const counts = new Int32Array(nC);
+  let failed = 0;
+  for (let b = 0; b < B; b++) {
+    counts.fill(0);
+    for (let k = 0; k < nC; k++) counts[rng.index(nC)]!++;
+    const st = sufficientStats(d, counts);
+    let f = fitPlackettLuce(d.setPtr, d.setIdx, st.wins, st.setMult, { prior, init: fit.theta, newtonOnly: true });
+    if (!f.converged) {
+      f = fitPlackettLuce(d.setPtr, d.setIdx, st.wins, st.setMult, fitOpts);
+      if (!f.converged) failed++;
+    }
+    const sc = centred(f.theta);
+    const rk = ranksOf(sc);
+    for (let i = 0; i < n; i++) {
+      bootScores[i]![b] = sc[i]!;
+      bootRanks[i]![b] = rk[i]!;
+    }
+  }
+  const t2 = performance.now();
+  const a = (1 - level) / 2;
+  const elo = opts.elo === false ? null : eloRatings(d, createRng(seed));
+  const models: ModelRanking[] = d.models.map((model, i) => {
+    const s = bootScores[i]!.sort();
+    const r = bootRanks[i]!.sort();
+    return {
+      model, score: score[i]!,
+      ci: B ? [quantileSorted(s, a), quantileSorted(s, 1 - a)] : [NaN, NaN],
+      rank: rank[i]!,
+      rank_interval: B ? [Math.floor(quantileSorted(r, a)), Math.ceil(quantileSorted(r, 1 - a))] : [rank[i]!, rank[i]!],
+      samples: d.samplesPerModel[i]!, measurements: d.measurementsPerModel[i]!, mean_score: d.meanScore[i]!,
+      elo: elo ? elo[i]! : null,
+    };
+  });
+  models.sort((x, y) => x.rank - y.rank || x.model.localeCompare(y.model));
+  return {
+    method: 'plackett-luce', algorithm: fitOpts.method!, ties: d.ties, prior,
+    bootstrap: { replicates: B, seed, level, unit: 'sample', clusters: nC, failed_refits: failed },
+    fit: { iterations: fit.iterations, newton_steps: fit.newtonSteps, converged: fit.converged, ms: t1 - t0, bootstrap_ms: t2 - t1 },
+    models, diagnostics: diagnose(d),
+  };
+}
+
+/** θ minus its mean. */
+export function centred(theta: Float64Array): Float64Array {
+  let m = 0;
+  for (const t of theta) m += t;
+  m /= theta.length || 1;
+  return theta.map((t) => t - m);
+}
+
+/** Components (union–find over choice sets that carry events) and intransitive 3-cycles of the majority relation. */
+export function diagnose(d: ChoiceData, maxExamples = 5): Diagnostics {
+  const n = d.models.length;
+  const parent = Int32Array.from({ length: n }, (_, i) => i);
+  const find = (x: number): number => {
+    while (parent[x] !== x) {
+      parent[x] = parent[parent[x]!]!;
+      x = parent[x]!;
+    }
+    return x;
+  };
+  const used = new Uint8Array(d.setPtr.length - 1);
+  for (let e = 0; e < d.evSet.length; e++) used[d.evSet[e]!] = 1;
+  for (let s = 0; s < used.length; s++) {
+    if (!used[s]) continue;
+    const r0 = find(d.setIdx[d.setPtr[s]!]!);
+    for (let p = d.setPtr[s]! + 1; p < d.setPtr[s + 1]!; p++) {
+      const r = find(d.setIdx[p]!);
+      if (r !== r0) parent[r] = r0;
+    }
+  }
+  const comps = new Map<number, string[]>();
+  for (let i = 0; i < n; i++) {
+    const r = find(i);
+    if (!comps.has(r)) comps.set(r, []);
+    comps.get(r)!.push(d.models[i]!);
+  }
+  const components = [...comps.values()].sort((a, b) => b.length - a.length);
+
+  let count = 0, triples = 0;
+  const examples: { models: [string, string, string]; margin: number }[] = [];
+  const A = d.above;
+  if (A) {
+    const beats = (i: number, j: number) => A[i * n + j]! > A[j * n + i]!;
+    const margin = (i: number, j: number) => (A[i * n + j]! - A[j * n + i]!) / (A[i * n + j]! + A[j * n + i]!);
+    for (let i = 0; i < n; i++) {
+      for (let j = i + 1; j < n; j++) {
+        for (let k = j + 1; k < n; k++) {
+          triples++;
+          let cyc: [number, number, number] | null = null;
+          if (beats(i, j) && beats(j, k) && beats(k, i)) cyc = [i, j, k];
+          else if (beats(j, i) && beats(k, j) && beats(i, k)) cyc = [i, k, j];
+          if (!cyc) continue;
+          count++;
+          const [x, y, z] = cyc;
+          const m = Math.min(margin(x, y), margin(y, z), margin(z, x));
+          examples.push({ models: [d.models[x]!, d.models[y]!, d.models[z]!], margin: m });
+          if (examples.length > 4 * maxExamples) {
+            examples.sort((p, q) => q.margin - p.margin);
+            examples.length = maxExamples;
+          }
+        }
+      }
+    }
+    examples.sort((p, q) => q.margin - p.margin);
+    examples.length = Math.min(examples.length, maxExamples);
+  }
+  return {
+    components, orderings: d.orderings, dropped_single_model: d.droppedSingle, dropped_all_tied: d.droppedAllTied,
+    events: d.evWinner.length, cycles: { count, triples, examples },
+  };
+}

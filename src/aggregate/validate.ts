@@ -1,0 +1,217 @@
+/**
+ * Validation harness (ONEBench, Ghosh et al. 2024, §4 "sparse measurements": rankings should survive heavy
+ * missingness): on a models × samples binary matrix, drop a fraction of the measurements and compare each
+ * aggregation method's ranking with a reference (the ground truth for synthetic data, the full-data ranking for
+ * real data) by Kendall τ-b. Also the synthetic known-truth generator and the dense-matrix helpers used by the
+ * cheaper-evaluation experiment and the benchmark.
+ */
+import type { PoolMeasurement } from '../store/measurements.ts';
+import { createRng, type Rng } from '../stats/rng.ts';
+import { eloRatings, kendallTau } from './baselines.ts';
+import { ChoiceBuilder, sufficientStats, type ChoiceData, type TieConvention } from './choices.ts';
+import { fitPlackettLuce } from './plackett-luce.ts';
+
+/** A dense models × samples matrix of binary outcomes; `values[m * samples + s]` is 0, 1, or NaN (not measured). */
+export interface BinaryMatrix {
+  models: string[];
+  sampleKeys: string[];
+  values: Float32Array;
+  /** Per sample category index into `categoryNames` (or null). */
+  categories: Int32Array | null;
+  categoryNames: string[];
+}
+
+/** Standard normal draw (Box–Muller) from a seeded Rng. */
+export function normal(rng: Rng): number {
+  const u = 1 - rng.float();
+  const v = rng.float();
+  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
+}
+
+/**
+ * Synthetic binary data with known truth: a two-parameter logistic item-response model (Birnbaum 1968),
+ * P(model m right on sample s) = σ(a_s (θ_m − b_s)), θ_m ~ N(0, spread²), b_s ~ N(0, 1.5²), a_s = exp(N(0, 0.3²)).
+ * Returns the matrix and the true abilities θ (the ground-truth ranking). Seeded.
+ */
+export function syntheticBinary(opts: { models: number; samples: number; seed: number; spread?: number; categories?: number }): { matrix: BinaryMatrix; truth: Float64Array } {
+  const rng = createRng(opts.seed);
+  const M = opts.models, S = opts.samples;
+  const spread = opts.spread ?? 1;
+  const truth = Float64Array.from({ length: M }, () => spread * normal(rng));
+  const values = new Float32Array(M * S);
+  const nCat = opts.categories ?? 0;
+  const categories = nCat ? new Int32Array(S) : null;
+  for (let s = 0; s < S; s++) {
+    const b = 1.5 * normal(rng);
+    const a = Math.exp(0.3 * normal(rng));
+    if (categories) categories[s] = rng.index(nCat);
+    for (let m = 0; m < M; m++) values[m * S + s] = rng.float() < 1 / (1 + Math.exp(-a * (truth[m]! - b))) ? 1 : 0;
+  }
+  return {
+    matrix: { models: Array.from({ length: M }, (_, m) => `model-${m}`), sampleKeys: Array.from({ length: S }, (_, s) => `synthetic/${s}`), values, categories, categoryNames: Array.from({ length: nCat }, (_, c) => `cat-${c}`) },
+    truth,
+  };
+}
+
+/**
+ * Dense matrix from binary measurements (one source; repeats averaged then rounded at 0.5 is NOT done: fractional
+ * values are kept). `categoryOf` gives a sample's category (for stratification). Models and samples in first-seen order.
+ */
+export function matrixFromMeasurements(ms: Iterable<PoolMeasurement>, categoryOf: (key: string) => string | null = () => null): BinaryMatrix {
+  const models = new Map<string, number>();
+  const samples = new Map<string, number>();
+  const triples: [number, number, number][] = [];
+  for (const m of ms) {
+    if (m.kind !== 'binary') continue;
+    let a = models.get(m.model);
+    if (a === undefined) models.set(m.model, (a = models.size));
+    let s = samples.get(m.sample_key);
+    if (s === undefined) samples.set(m.sample_key, (s = samples.size));
+    triples.push([a, s, m.value]);
+  }
+  const M = models.size, S = samples.size;
+  const values = new Float32Array(M * S).fill(NaN);
+  for (const [a, s, v] of triples) values[a * S + s] = v;
+  const keys = [...samples.keys()];
+  const catIndex = new Map<string, number>();
+  const categories = new Int32Array(S);
+  keys.forEach((k, s) => {
+    const c = categoryOf(k) ?? '';
+    let ci = catIndex.get(c);
+    if (ci === undefined) catIndex.set(c, (ci = catIndex.size));
+    categories[s] = ci;
+  });
+  return { models: [...models.keys()], sampleKeys: keys, values, categories, categoryNames: [...catIndex.keys()] };
+}
+
+/**
+ * Choice data from a matrix, keeping only cells with keep[m * S + s] = 1 (null = all) and only samples in
+ * `sampleSubset` (null = all). Each sample is one listwise ordering.
+ */
+export function choicesFromMatrix(mat: BinaryMatrix, keep: Uint8Array | null, ties: TieConvention = 'full', sampleSubset: Int32Array | null = null, pairwiseMatrix = false): ChoiceData {
+  const b = new ChoiceBuilder(ties, { pairwiseMatrix });
+  for (const name of mat.models) b.model(name);
+  const M = mat.models.length, S = mat.sampleKeys.length;
+  const ms: number[] = [], vs: number[] = [];
+  const list = sampleSubset ?? Int32Array.from({ length: S }, (_, s) => s);
+  for (const s of list) {
+    ms.length = 0;
+    vs.length = 0;
+    for (let m = 0; m < M; m++) {
+      const v = mat.values[m * S + s]!;
+      if (Number.isNaN(v) || (keep && !keep[m * S + s])) continue;
+      ms.push(m);
+      vs.push(v);
+    }
+    if (!ms.length) continue;
+    b.addListwise(b.cluster(mat.sampleKeys[s]!), ms, vs);
+  }
+  return b.build();
+}
+
+/**
+ * Keep-mask after dropping a fraction `p` of the measured cells.
+ * - `random`: each measured cell dropped independently with probability p.
+ * - `per-model`: models get different drop rates, evenly spread over [p − h, p + h] with h = min(p, 1 − p) and
+ *   assigned in a random order (mean rate p), so some models keep almost everything and others almost nothing —
+ *   the uneven coverage of a pool fed by different sources.
+ */
+export function dropMask(mat: BinaryMatrix, p: number, mode: 'random' | 'per-model', rng: Rng): Uint8Array {
+  const M = mat.models.length, S = mat.sampleKeys.length;
+  const keep = new Uint8Array(M * S);
+  const rates = new Float64Array(M).fill(p);
+  if (mode === 'per-model' && M > 1) {
+    const h = Math.min(p, 1 - p);
+    const order = Array.from({ length: M }, (_, i) => i);
+    for (let i = M - 1; i > 0; i--) {
+      const j = rng.index(i + 1);
+      [order[i], order[j]] = [order[j]!, order[i]!];
+    }
+    order.forEach((m, k) => (rates[m] = p - h + (2 * h * k) / (M - 1)));
+  }
+  for (let m = 0; m < M; m++) for (let s = 0; s < S; s++) if (!Number.isNaN(mat.values[m * S + s]!) && rng.float() >= rates[m]!) keep[m * S + s] = 1;
+  return keep;
+}
+
+/** Per-model mean of kept values (NaN when a model has none). */
+export function meanScores(mat: BinaryMatrix, keep: Uint8Array | null, sampleSubset: Int32Array | null = null): Float64Array {
+  const M = mat.models.length, S = mat.sampleKeys.length;
+  const out = new Float64Array(M);
+  for (let m = 0; m < M; m++) {
+    let s0 = 0, n = 0;
+    const visit = (s: number) => {
+      const v = mat.values[m * S + s]!;
+      if (Number.isNaN(v) || (keep && !keep[m * S + s])) return;
+      s0 += v;
+      n++;
+    };
+    if (sampleSubset) for (const s of sampleSubset) visit(s);
+    else for (let s = 0; s < S; s++) visit(s);
+    out[m] = n ? s0 / n : NaN;
+  }
+  return out;
+}
+
+/** Plackett–Luce θ (MM then Newton, prior λ) on choice data. */
+export function plScores(d: ChoiceData, prior = 1): Float64Array {
+  const st = sufficientStats(d, null);
+  return fitPlackettLuce(d.setPtr, d.setIdx, st.wins, st.setMult, { prior }).theta;
+}
+
+export type Method = 'plackett-luce' | 'mean' | 'elo';
+
+export interface CurveRow {
+  mode: 'random' | 'per-model';
+  fraction: number;
+  method: Method;
+  /** Mean, minimum and standard deviation of τ over repetitions. */
+  tau: number;
+  tau_min: number;
+  tau_sd: number;
+  reps: number;
+  /** Mean kept measurements per repetition. */
+  kept: number;
+}
+
+/**
+ * τ vs fraction removed. For every mode × fraction × repetition: one drop mask (seeded: `seed`, then the
+ * repetition), then each method's scores on the kept cells, compared with `reference` by Kendall τ-b (models
+ * with no kept measurement get the lowest score for mean; PL places them at the prior's anchor).
+ */
+export function missingDataCurve(
+  mat: BinaryMatrix,
+  reference: ArrayLike<number>,
+  opts: { fractions: number[]; modes?: ('random' | 'per-model')[]; reps?: number; seed?: number; methods?: Method[]; ties?: TieConvention },
+): CurveRow[] {
+  const modes = opts.modes ?? ['random', 'per-model'];
+  const reps = opts.reps ?? 3;
+  const methods = opts.methods ?? ['plackett-luce', 'mean', 'elo'];
+  const rows: CurveRow[] = [];
+  for (const mode of modes) {
+    for (const p of opts.fractions) {
+      const taus = new Map<Method, number[]>(methods.map((m) => [m, []]));
+      let kept = 0;
+      for (let r = 0; r < reps; r++) {
+        const rng = createRng((opts.seed ?? 0) * 1_000_003 + Math.round(p * 1e4) * 101 + r * 7 + (mode === 'random' ? 0 : 50_000));
+        const keep = p === 0 ? null : dropMask(mat, p, mode, rng);
+        if (keep) for (const k of keep) kept += k;
+        else for (const v of mat.values) kept += Number.isNaN(v) ? 0 : 1;
+        const d = choicesFromMatrix(mat, keep, opts.ties ?? 'full');
+        for (const method of methods) {
+          let sc: ArrayLike<number>;
+          if (method === 'plackett-luce') sc = plScores(d);
+          else if (method === 'mean') sc = meanScores(mat, keep).map((v) => (Number.isNaN(v) ? -1 : v));
+          else sc = eloRatings(d, rng);
+          taus.get(method)!.push(kendallTau(sc, reference));
+        }
+      }
+      for (const method of methods) {
+        const t = taus.get(method)!;
+        const mean = t.reduce((a, b) => a + b, 0) / t.length;
+        const sd = Math.sqrt(t.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, t.length - 1));
+        rows.push({ mode, fraction: p, method, tau: mean, tau_min: Math.min(...t), tau_sd: sd, reps, kept: kept / reps });
+      }
+    }
+  }
+  return rows;
+}

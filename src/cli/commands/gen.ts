@@ -1,0 +1,142 @@
+/**
+ * `assay gen needle`: write a seeded needle-threading grid as JSONL that `assay run --dataset <file>.jsonl` reads
+ * (generic `{id, question, answer, ...metadata}` rows; score with `--scorer needle` and `--scorer needle?credit=partial`).
+ * `assay needle-limit <run>`: effective context limit (with bootstrap CI), accuracy by length and the depth × length
+ * heatmap of a needle run in the pool.
+ */
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import { resolve } from 'node:path';
+import { InputError } from '../../core/errors.ts';
+import { DEFAULT_GRID, FULL_GRID, NEEDLE_GENERATOR_VERSION, gridSize, hashGrid, validateGrid, writeGridJsonl, type NeedleGridSpec } from '../../generators/needle/index.ts';
+import { DIRECTIONS, NEEDLE_TASKS, PLACEMENTS, type Direction, type NeedleTask, type Placement } from '../../generators/needle/generate.ts';
+import { contextLimitsOfRun, DEFAULT_LIMIT_THRESHOLD, type ContextLimitResult } from '../../stats/context-limit.ts';
+import { countTokens, parseFamilies } from '../../tokenizers/index.ts';
+import { int, num, openPool, printJson } from '../common.ts';
+import { pct, table } from '../format.ts';
+
+/** Parse `1k,2k,1M,32000` into characters. */
+export function parseLengths(v: string): number[] {
+  return v.split(',').map((x) => {
+    const m = /^\s*(\d+(?:\.\d+)?)\s*([kKmM]?)\s*$/.exec(x);
+    if (!m) throw new InvalidArgumentError(`bad length "${x}" (use e.g. 1000, 4k, 1M)`);
+    const n = Number(m[1]) * (m[2]!.toLowerCase() === 'k' ? 1000 : m[2]!.toLowerCase() === 'm' ? 1_000_000 : 1);
+    if (!Number.isInteger(n) || n < 80) throw new InvalidArgumentError(`length ${x} must be a whole number of characters ≥ 80`);
+    return n;
+  });
+}
+
+const list = <T extends string>(name: string, allowed: readonly T[]) => (v: string): T[] =>
+  v.split(',').map((x) => {
+    const t = x.trim() as T;
+    if (!allowed.includes(t)) throw new InvalidArgumentError(`unknown ${name} "${x}"; known: ${allowed.join(', ')}`);
+    return t;
+  });
+
+const numbers = (name: string) => (v: string): number[] =>
+  v.split(',').map((x) => {
+    const n = Number(x);
+    if (!Number.isFinite(n)) throw new InvalidArgumentError(`${name}: "${x}" is not a number`);
+    return n;
+  });
+
+/** Token counting is on by default for grids up to this many characters (the full grid would take many minutes). */
+const AUTO_TOKENS_MAX_CHARS = 2_000_000;
+
+const fmtLen = (n: number | null): string => (n == null ? '< shortest' : n >= 1_000_000 ? `${n / 1_000_000}M` : n >= 1000 ? `${n / 1000}k` : String(n));
+
+function limitLines(name: string, r: ContextLimitResult): string[] {
+  const lines = [`${name}: effective limit ${fmtLen(r.effective_limit)}${r.censored ? ' (every length passed: at least this)' : ''} chars   95% CI [${fmtLen(r.ci.lo)}, ${fmtLen(r.ci.hi)}]  (threshold ${pct(r.threshold)}, rule ${r.rule}, ${r.ci.replicates} stratified bootstrap replicates, seed ${r.ci.seed})`];
+  lines.push(table(['length (chars)', 'samples', 'attempts', 'accuracy', '95% CI'], r.by_length.map((b) => [b.length, b.samples, b.attempts, pct(b.accuracy), `[${pct(b.ci95.lo)}, ${pct(b.ci95.hi)}]`])));
+  if (r.heatmap.cells.length) {
+    const cell = new Map(r.heatmap.cells.map((c) => [`${c.depth}|${c.length}`, c]));
+    lines.push('accuracy by depth (rows, %) × length (columns, chars):');
+    lines.push(table(['depth', ...r.heatmap.lengths.map(fmtLen)], r.heatmap.depths.map((d) => [`${d}%`, ...r.heatmap.lengths.map((l) => { const c = cell.get(`${d}|${l}`); return c ? pct(c.accuracy) : '-'; })])));
+  }
+  return lines;
+}
+
+export function register(program: Command): void {
+  // `gen` is shared by generators (needle, charts, games): reuse it when another module has created it.
+  const gen = program.commands.find((c) => c.name() === 'gen') ?? program.command('gen').description('generate fresh, seeded benchmark samples');
+  gen
+    .command('needle')
+    .description('needle-threading haystacks (Roberts et al. 2024): UUID key-value JSON, six tasks, lengths in characters; writes JSONL for `assay run --dataset`')
+    .option('-o, --output <file>', 'JSONL file to write (without it: only the grid summary and its sha256)')
+    .option('--full', 'the full grid: 1k–1M characters × depths 0–100% step 10 × directions forward/backward/random (462 samples per repeat, ≈85 M chars)')
+    .option('--tasks <list>', `comma-separated: ${NEEDLE_TASKS.join(', ')}`, list('task', NEEDLE_TASKS))
+    .option('--lengths <list>', 'context lengths in characters, e.g. 1k,4k,32k,1M')
+    .option('--depths <list>', 'needle depths in percent, e.g. 0,25,50,75,100', numbers('--depths'))
+    .option('--directions <list>', `thread directions: ${DIRECTIONS.join(', ')}`, list('direction', DIRECTIONS))
+    .addOption(new Option('--placement <p>', 'needle placement of single/multiple/conditional').choices([...PLACEMENTS]))
+    .option('--repeats <n>', 'samples per grid cell', int('--repeats', 1))
+    .option('--k <n>', 'needles of multiple/conditional', int('--k', 1))
+    .option('--thread-length <n>', 'hops per thread', int('--thread-length', 1))
+    .option('--threads <n>', 'threads of multi-threading', int('--threads', 1))
+    .option('--branches <n>', 'branches of branched threading', int('--branches', 2))
+    .option('--char <c>', 'marker character of conditional needles')
+    .option('--seed <n>', 'grid seed (recorded in every sample)', int('--seed', 0), 0)
+    .option('--tokens <families>', `tokens of each whole prompt in metadata.tokens: all, none, or a list of families (default: all for grids up to ${AUTO_TOKENS_MAX_CHARS / 1e6}M characters — about a minute for the default grid — else none)`)
+    .option('--json', 'one JSON document on stdout')
+    .action(async (o) => {
+      const base = o.full ? FULL_GRID : DEFAULT_GRID;
+      const grid: NeedleGridSpec = validateGrid({
+        ...base,
+        ...(o.tasks ? { tasks: o.tasks as NeedleTask[] } : {}),
+        ...(o.lengths ? { lengths: parseLengths(o.lengths) } : {}),
+        ...(o.depths ? { depths: o.depths as number[] } : {}),
+        ...(o.directions ? { directions: o.directions as Direction[] } : {}),
+        ...(o.placement ? { placement: o.placement as Placement } : {}),
+        ...(o.repeats ? { repeats: o.repeats } : {}),
+        ...(o.k ? { k: o.k } : {}),
+        ...(o.threadLength ? { threadLength: o.threadLength } : {}),
+        ...(o.threads ? { threads: o.threads } : {}),
+        ...(o.branches ? { branches: o.branches } : {}),
+        ...(o.char ? { conditionalChar: o.char } : {}),
+      });
+      const size = gridSize(grid);
+      const families = parseFamilies(o.tokens ?? (size.chars <= AUTO_TOKENS_MAX_CHARS ? 'all' : 'none'));
+      const t0 = performance.now();
+      let result: { sha256: string; samples: number; context_chars: number; bytes?: number };
+      if (o.output) {
+        const path = resolve(o.output);
+        process.stderr.write(`generating ${size.samples} needle samples (${(size.chars / 1e6).toFixed(2)} M haystack chars, seed ${o.seed})${families.length ? `, counting tokens in ${families.join(', ')}` : ''} → ${path}\n`);
+        let done = 0;
+        result = await writeGridJsonl(grid, o.seed, path, families.length ? async (s) => {
+          s.metadata.tokens = await countTokens(s.input as string, families);
+          if (++done % 10 === 0 || done === size.samples) process.stderr.write(`  ${done}/${size.samples}${done === size.samples ? '\n' : '\r'}`);
+        } : undefined);
+      } else result = hashGrid(grid, o.seed);
+      const seconds = (performance.now() - t0) / 1000;
+      const summary = { generator: 'needle', generator_version: NEEDLE_GENERATOR_VERSION, seed: o.seed, grid, ...result, output: o.output ? resolve(o.output) : null, token_families: o.output ? families : [], seconds };
+      if (o.json) return printJson(summary);
+      process.stdout.write(`${result.samples} samples, ${(result.context_chars / 1e6).toFixed(2)} M haystack chars, sha256 ${result.sha256}${o.output ? ` → ${summary.output}` : ' (nothing written: pass -o file.jsonl)'} in ${seconds.toFixed(1)} s\n`);
+      if (o.output) process.stdout.write(`next: assay run --dataset ${o.output} --model <address> --scorer needle --scorer 'needle?credit=partial'   then: assay needle-limit <run>\n`);
+    });
+
+  program
+    .command('needle-limit <run>')
+    .description('effective context limit of a needle-threading run: longest length with accuracy ≥ threshold, bootstrap CI, accuracy by length, depth × length heatmap')
+    .option('--scorer <name>', 'which stored scorer (default: the run\'s first)')
+    .option('--threshold <x>', `accuracy threshold in [0,1] (default ${DEFAULT_LIMIT_THRESHOLD})`, num('--threshold'))
+    .addOption(new Option('--rule <r>', 'prefix: accuracy stays ≥ threshold at every shorter length; any: longest passing length').choices(['prefix', 'any']).default('prefix'))
+    .option('--replicates <n>', 'bootstrap replicates', int('--replicates', 100), 2000)
+    .option('--seed <n>', 'bootstrap seed', int('--seed', 0), 0)
+    .option('--pool <file>', 'pool file')
+    .option('--json', 'one JSON document on stdout')
+    .action((runRef: string, o) => {
+      const pool = openPool(o.pool);
+      try {
+        const runId = pool.resolveRunId(runRef);
+        const run = pool.getRun(runId)!;
+        const scorer: string | undefined = o.scorer ?? run.spec.scorers[0]?.name;
+        if (!scorer) throw new InputError(`run ${runId} has no scorer`);
+        const r = contextLimitsOfRun(pool, runId, scorer, { threshold: o.threshold, rule: o.rule, replicates: o.replicates, seed: o.seed });
+        if (o.json) return printJson({ run_id: runId, model: run.spec.model, ...r });
+        const out = [`${run.spec.dataset.ref} × ${run.spec.model}   run ${runId}   scorer ${scorer}`, '', ...limitLines('all tasks', r.all)];
+        for (const [task, t] of Object.entries(r.tasks)) out.push('', ...limitLines(task, t));
+        process.stdout.write(out.join('\n') + '\n');
+      } finally {
+        pool.close();
+      }
+    });
+}

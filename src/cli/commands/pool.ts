@@ -1,0 +1,144 @@
+/**
+ * `assay pool …`: what the pool holds, capability queries (saved selections), the missing-data validation harness
+ * and the cheaper-evaluation experiment.
+ */
+import type { Command } from 'commander';
+import { missingDataCurve, matrixFromMeasurements, syntheticBinary, plScores, choicesFromMatrix, meanScores } from '../../aggregate/validate.ts';
+import { cheaperEvaluation, type SubsetStrategy } from '../../aggregate/subset.ts';
+import { InputError } from '../../core/errors.ts';
+import { openMeasurementStore } from '../../store/measurements.ts';
+import { parseFilters, querySamples } from '../../query/search.ts';
+import { endpointEmbedder, fileEmbeddings } from '../../query/embeddings.ts';
+import { collect, defaultPoolPath, int, printJson } from '../common.ts';
+import { table } from '../format.ts';
+
+const list = (name: string) => (v: string) => {
+  const xs = v.split(',').map((s) => Number(s.trim()));
+  if (xs.some((x) => !Number.isFinite(x))) throw new InputError(`${name} must be a comma-separated list of numbers`, { field: name });
+  return xs;
+};
+
+export function register(program: Command): void {
+  const pool = program.command('pool').description('the pool of sample-level measurements: list, query, validate, subset');
+
+  pool
+    .command('list')
+    .description('sources and measurement counts in the pool (imports and the pool\'s own runs)')
+    .option('--pool <file>', 'pool file')
+    .option('--json', 'one JSON document on stdout')
+    .action((o) => {
+      const store = openMeasurementStore(o.pool ?? defaultPoolPath());
+      try {
+        const sources = store.sources();
+        const summary = store.summary();
+        if (o.json) return printJson({ sources, summary });
+        if (!summary.length) return void process.stdout.write('the pool has no measurements yet (see `assay import --help`)\n');
+        process.stdout.write(table(['source', 'kind', 'slices', 'models', 'samples', 'measurements'], summary.map((s) => [s.source, s.kind, s.slices, s.models, s.samples, s.measurements])) + '\n');
+        if (sources.length) process.stdout.write('\n' + table(['source', 'file', 'sha256', 'imported'], sources.map((s) => [s.id, s.file, s.file_sha256.slice(0, 16), s.imported_at.slice(0, 19)])) + '\n');
+      } finally {
+        store.close();
+      }
+    });
+
+  pool
+    .command('query [text]')
+    .description('select samples by BM25 text search and metadata filters; the selection is saved under a hash for `assay rank --query <hash>`')
+    .option('--filter <key=value>', 'category, dataset, tag or key (prefix with *) (repeatable)', collect)
+    .option('--limit <n>', 'at most n samples', int('--limit', 1))
+    .option('--show <n>', 'hits to print', int('--show', 0), 10)
+    .option('--embeddings <file>', 'optional sample vectors (JSONL {key, vector}); needs --embeddings-url and --embeddings-model for the query')
+    .option('--embeddings-url <url>', 'OpenAI-compatible base URL for embedding the query')
+    .option('--embeddings-model <name>', 'embedding model')
+    .option('--no-save', 'do not save the selection')
+    .option('--pool <file>', 'pool file')
+    .option('--json', 'one JSON document on stdout')
+    .action(async (text: string | undefined, o) => {
+      const store = openMeasurementStore(o.pool ?? defaultPoolPath());
+      try {
+        let embeddings;
+        if (o.embeddings) {
+          if (!o.embeddingsUrl || !o.embeddingsModel) throw new InputError('--embeddings needs --embeddings-url and --embeddings-model', { field: '--embeddings' });
+          embeddings = { provider: await fileEmbeddings(o.embeddings, endpointEmbedder(o.embeddingsUrl, o.embeddingsModel)) };
+        }
+        const r = await querySamples(store, text ?? '', { filters: parseFilters(o.filter), limit: o.limit, embeddings });
+        if (o.save) store.saveSelection(r.selection);
+        if (o.json) return printJson({ selection: { ...r.selection, saved: !!o.save }, filtered: r.filtered, hits: r.hits.slice(0, o.show) });
+        process.stdout.write(`${r.hits.length} samples selected (of ${r.filtered} passing the filters); selection ${r.selection.hash.slice(0, 12)}${o.save ? ' saved' : ''}\n`);
+        process.stdout.write(table(['key', 'category', 'score', 'text'], r.hits.slice(0, o.show).map((h) => [h.key, h.category ?? '', h.score.toFixed(3), h.snippet.slice(0, 70)])) + '\n');
+        if (o.save) process.stdout.write(`rank on it: assay rank --query ${r.selection.hash.slice(0, 12)}\n`);
+      } finally {
+        store.close();
+      }
+    });
+
+  pool
+    .command('validate')
+    .description('missing-data curves (ONEBench): Kendall τ vs fraction of measurements removed, for Plackett–Luce, mean score and Elo')
+    .option('--source <id>', 'a binary source of the pool (reference = its full-data mean-score ranking); default: synthetic data with known truth')
+    .option('--models <n>', 'synthetic: models', int('--models', 2), 50)
+    .option('--samples <n>', 'synthetic: samples', int('--samples', 2), 2000)
+    .option('--fractions <list>', 'fractions removed', list('--fractions'), [0, 0.5, 0.8, 0.9, 0.95, 0.99])
+    .option('--reps <n>', 'repetitions per fraction', int('--reps', 1), 3)
+    .option('--seed <n>', 'seed', int('--seed', 0), 0)
+    .option('--pool <file>', 'pool file')
+    .option('--json', 'one JSON document on stdout')
+    .action((o) => {
+      let mat, reference: ArrayLike<number>, what: string;
+      if (o.source) {
+        const store = openMeasurementStore(o.pool ?? defaultPoolPath());
+        try {
+          mat = matrixFromMeasurements(store.iterateMeasurements({ sources: [o.source], kinds: ['binary'] }));
+        } finally {
+          store.close();
+        }
+        if (!mat.models.length) throw new InputError(`source "${o.source}" has no binary measurements`, { field: '--source' });
+        reference = meanScores(mat, null);
+        what = `${o.source}: ${mat.models.length} models × ${mat.sampleKeys.length} samples; reference = full-data mean score`;
+      } else {
+        const syn = syntheticBinary({ models: o.models, samples: o.samples, seed: o.seed });
+        mat = syn.matrix;
+        reference = syn.truth;
+        what = `synthetic 2PL data (seed ${o.seed}): ${o.models} models × ${o.samples} samples; reference = true abilities`;
+      }
+      const rows = missingDataCurve(mat, reference, { fractions: o.fractions, reps: o.reps, seed: o.seed });
+      const fullPl = plScores(choicesFromMatrix(mat, null));
+      if (o.json) return printJson({ data: what, rows });
+      process.stdout.write(what + '\n\n');
+      for (const mode of ['random', 'per-model'] as const) {
+        process.stdout.write(`drop mode: ${mode}\n`);
+        process.stdout.write(table(['removed', 'kept/rep', 'τ PL', 'τ mean', 'τ Elo'], o.fractions.map((p: number) => {
+          const get = (m: string) => rows.find((r) => r.mode === mode && r.fraction === p && r.method === m)!;
+          const cell = (m: string) => `${get(m).tau.toFixed(3)} (min ${get(m).tau_min.toFixed(3)})`;
+          return [`${(p * 100).toFixed(0)}%`, Math.round(get('mean').kept), cell('plackett-luce'), cell('mean'), cell('elo')];
+        })) + '\n\n');
+      }
+      void fullPl;
+    });
+
+  pool
+    .command('subset')
+    .description('cheaper evaluation: choose b samples that preserve the ranking; τ vs the full ranking for held-out models')
+    .requiredOption('--source <id>', 'a binary source of the pool')
+    .option('--budgets <list>', 'budgets b', list('--budgets'), [50, 100, 200, 500, 1000])
+    .option('--strategy <s>', 'random, stratified, informative (repeatable)', collect)
+    .option('--reps <n>', 'repetitions', int('--reps', 1), 5)
+    .option('--seed <n>', 'seed', int('--seed', 0), 0)
+    .option('--pool <file>', 'pool file')
+    .option('--json', 'one JSON document on stdout')
+    .action((o) => {
+      const store = openMeasurementStore(o.pool ?? defaultPoolPath());
+      let mat;
+      try {
+        const cats = new Map<string, string | null>();
+        for (const s of store.iterateSamples({ runs: false })) cats.set(s.key, s.category);
+        mat = matrixFromMeasurements(store.iterateMeasurements({ sources: [o.source], kinds: ['binary'] }), (k) => cats.get(k) ?? null);
+      } finally {
+        store.close();
+      }
+      if (!mat.models.length) throw new InputError(`source "${o.source}" has no binary measurements`, { field: '--source' });
+      const rows = cheaperEvaluation(mat, { budgets: o.budgets, strategies: o.strategy as SubsetStrategy[] | undefined, reps: o.reps, seed: o.seed });
+      if (o.json) return printJson({ rows });
+      process.stdout.write(`${o.source}: ${mat.models.length} models × ${mat.sampleKeys.length} samples; τ of the PL ranking on b samples vs on all samples (held-out half of the models; all models)\n`);
+      process.stdout.write(table(['budget', 'strategy', 'τ new models', 'min', 'τ all'], rows.map((r) => [r.budget, r.strategy, r.tau_new.toFixed(3), r.tau_new_min.toFixed(3), r.tau_all.toFixed(3)])) + '\n');
+    });
+}

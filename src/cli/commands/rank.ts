@@ -1,0 +1,70 @@
+/**
+ * `assay rank`: Plackett–Luce / Bradley–Terry ranking of the models in the pool (or in a capability query), with
+ * bootstrap CIs and rank intervals over samples, diagnostics, and the mean-score and Elo baselines.
+ */
+import { Option, type Command } from 'commander';
+import { kendallTau } from '../../aggregate/baselines.ts';
+import { rankFromPool, type PoolRanking } from '../../aggregate/from-pool.ts';
+import { InputError } from '../../core/errors.ts';
+import { POOL_KINDS, openMeasurementStore, type PoolKind } from '../../store/measurements.ts';
+import { parseFilters } from '../../query/search.ts';
+import { collect, defaultPoolPath, int, num, printJson } from '../common.ts';
+import { table } from '../format.ts';
+
+/** Human-readable ranking: table, then fit, bootstrap and diagnostics lines. */
+export function formatRanking(r: PoolRanking): string {
+  const f = (x: number) => (x >= 0 ? '+' : '') + x.toFixed(3);
+  const lines: string[] = [];
+  lines.push(`Plackett–Luce ranking (${r.algorithm.toUpperCase()} + Newton, prior λ=${r.prior}, ties ${r.ties}) of ${r.models.length} models from ${r.measurements} measurements; sources ${r.sources.join(', ')}`);
+  if (r.selection.hash) lines.push(`selection ${r.selection.hash.slice(0, 12)} (${r.selection.samples} samples${r.selection.query ? `, query "${r.selection.query}"` : ''})`);
+  lines.push('');
+  lines.push(table(
+    ['rank', 'model', 'score', `${Math.round(r.bootstrap.level * 100)}% CI`, 'rank interval', 'samples', 'mean', 'elo'],
+    r.models.map((m) => [m.rank, m.model, f(m.score), `[${f(m.ci[0])}, ${f(m.ci[1])}]`, `${m.rank_interval[0]}–${m.rank_interval[1]}`, m.samples, m.mean_score.toFixed(4), m.elo == null ? '' : m.elo.toFixed(0)]),
+  ));
+  lines.push('');
+  lines.push(`score = centred log-strength θ (natural log; exp(θa − θb) = odds that a is chosen over b). CI and rank interval: percentile bootstrap over samples, ${r.bootstrap.replicates} replicates, seed ${r.bootstrap.seed}${r.bootstrap.failed_refits ? `, ${r.bootstrap.failed_refits} refits not converged` : ''}.`);
+  const tau = kendallTau(r.models.map((m) => m.score), r.models.map((m) => m.mean_score));
+  lines.push(`Kendall τ(PL, mean score) = ${tau.toFixed(3)}; fit ${r.fit.iterations} iterations + ${r.fit.newton_steps} Newton steps (${r.fit.converged ? 'converged' : 'NOT converged'}), ${r.fit.ms.toFixed(0)} ms; bootstrap ${(r.fit.bootstrap_ms / 1000).toFixed(1)} s.`);
+  const d = r.diagnostics;
+  lines.push(`diagnostics: ${d.orderings} orderings (${d.dropped_single_model} with one model, ${d.dropped_all_tied} all tied: no information), ${d.events} choice events; comparison graph ${d.components.length === 1 ? 'connected' : `has ${d.components.length} components: ${d.components.map((c) => `{${c.join(', ')}}`).join(' ')} — scores across components rest on the prior only`}.`);
+  lines.push(`intransitive 3-cycles of the pairwise majority: ${d.cycles.count} of ${d.cycles.triples} triples${d.cycles.examples.length ? ', e.g. ' + d.cycles.examples.slice(0, 3).map((c) => `${c.models.join(' > ')} > ${c.models[0]} (margin ${c.margin.toFixed(3)})`).join('; ') : ''}.`);
+  return lines.join('\n');
+}
+
+export function register(program: Command): void {
+  program
+    .command('rank')
+    .description('rank models from the pool with Plackett–Luce (Bradley–Terry for battles): scores, CIs, rank intervals, diagnostics')
+    .option('--query <text|hash>', 'a saved selection hash (from `assay pool query`) or a capability query text')
+    .option('--filter <key=value>', 'sample filter (repeatable): category, dataset, tag, key', collect)
+    .option('--source <id>', 'only this source (repeatable; `runs` = the pool\'s own runs)', collect)
+    .option('--slice <name>', 'only this slice (repeatable), e.g. v2.0625/gpt-4o-2024-05-13', collect)
+    .option('--kind <kind>', `only this kind (repeatable): ${POOL_KINDS.join(', ')}`, collect)
+    .option('--model <name>', 'only this model (repeatable)', collect)
+    .addOption(new Option('--ties <convention>', 'tie convention: full (listwise, Breslow) or half (pairwise, ties ½)').choices(['full', 'half']).default('full'))
+    .addOption(new Option('--method <alg>', 'PL algorithm before the Newton polish').choices(['mm', 'lsr']).default('mm'))
+    .addOption(new Option('--battle-weights <how>', 'repeated battle verdicts: counts (as weights) or dedupe').choices(['counts', 'dedupe']).default('counts'))
+    .option('--prior <lambda>', 'prior strength: virtual games per model against the anchor', num('--prior'), 1)
+    .option('--replicates <n>', 'bootstrap replicates over samples', int('--replicates', 0), 1000)
+    .option('--seed <n>', 'bootstrap seed (recorded)', int('--seed', 0), 0)
+    .option('--no-runs', 'leave out the pool\'s own runs')
+    .option('--pool <file>', 'pool file (default $ASSAY_POOL or ./.assay/pool.sqlite)')
+    .option('--json', 'one JSON document on stdout')
+    .action(async (o) => {
+      const kinds = o.kind as string[] | undefined;
+      for (const k of kinds ?? []) if (!(POOL_KINDS as readonly string[]).includes(k)) throw new InputError(`unknown kind "${k}"`, { field: '--kind' });
+      if (!(o.prior > 0)) throw new InputError('--prior must be > 0', { field: '--prior' });
+      const store = openMeasurementStore(o.pool ?? defaultPoolPath());
+      try {
+        const r = await rankFromPool(store, {
+          query: o.query, filters: parseFilters(o.filter), sources: o.source, slices: o.slice, kinds: kinds as PoolKind[] | undefined, models: o.model,
+          runs: o.runs, ties: o.ties, method: o.method, battleWeights: o.battleWeights, prior: o.prior, replicates: o.replicates, seed: o.seed,
+        });
+        if (o.json) return printJson({ ranking: r });
+        process.stdout.write(formatRanking(r) + '\n');
+      } finally {
+        store.close();
+      }
+    });
+}

@@ -1,0 +1,30 @@
+/** `assay report <run…> -o report.html`: one self-contained HTML file read from the pool. */
+import { Option, type Command } from 'commander';
+import { writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { buildReport } from '../../report/html.ts';
+import { int, openPool } from '../common.ts';
+
+export function register(program: Command): void {
+  program
+    .command('report <runs...>')
+    .description('one self-contained HTML report (tables, CI forest plot, variance vs k, score vs sweep factor, length histogram), readable offline')
+    .requiredOption('-o, --output <file>', 'HTML file to write')
+    .option('--scorer <name>', "which stored scorer (default: the first run's first)")
+    .option('--title <text>', 'report title')
+    .addOption(new Option('--adjust <method>', 'multiple-comparison adjustment').choices(['holm', 'bh']).default('holm'))
+    .option('--replicates <n>', 'bootstrap replicates', int('--replicates', 100), 2000)
+    .option('--seed <n>', 'bootstrap seed (default: each run manifest\'s)', int('--seed', 0))
+    .option('--pool <file>', 'pool file')
+    .action((runs: string[], o) => {
+      const pool = openPool(o.pool);
+      try {
+        const html = buildReport(pool, runs, { scorer: o.scorer, title: o.title, adjustment: o.adjust, replicates: o.replicates, seed: o.seed });
+        const out = resolve(o.output);
+        writeFileSync(out, html);
+        process.stderr.write(`wrote ${out} (${(html.length / 1024).toFixed(0)} KiB)\n`);
+      } finally {
+        pool.close();
+      }
+    });
+}

@@ -1,0 +1,217 @@
+/**
+ * Shared machinery of the importers: streaming line and CSV readers that know file and line numbers, the file's
+ * sha256 (streamed), and `runImport`, which wraps one import in one transaction: either every row is in the pool
+ * or none (a bad row aborts the import with an InputError naming file, line and field).
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream, statSync } from 'node:fs';
+import { InputError } from '../core/errors.ts';
+import type { ImportTransaction, MeasurementStore, SourceRecord } from '../store/measurements.ts';
+
+/** sha256 hex of a file, streamed. Errors: InputError when the file cannot be read. */
+export async function fileSha256(file: string): Promise<string> {
+  checkReadable(file);
+  const h = createHash('sha256');
+  for await (const chunk of createReadStream(file)) h.update(chunk as Buffer);
+  return h.digest('hex');
+}
+
+/** Throws InputError when `file` is missing or not a regular file. */
+export function checkReadable(file: string): void {
+  let st;
+  try {
+    st = statSync(file);
+  } catch {
+    throw new InputError('file not found', { file });
+  }
+  if (!st.isFile()) throw new InputError('not a regular file', { file });
+}
+
+/**
+ * Stream the lines of a UTF-8 text file with 1-based line numbers, never holding more than one chunk. The last
+ * line is flagged `unterminated` when the file does not end with a newline (a hint of truncation). Blank lines are skipped.
+ */
+export async function* readLines(file: string): AsyncGenerator<{ line: number; text: string; unterminated: boolean }> {
+  checkReadable(file);
+  let rest = '';
+  let line = 0;
+  for await (const chunk of createReadStream(file, { encoding: 'utf8', highWaterMark: 1 << 20 })) {
+    const parts = (rest + (chunk as string)).split('\n');
+    rest = parts.pop()!;
+    for (const p of parts) {
+      line++;
+      const text = p.endsWith('\r') ? p.slice(0, -1) : p;
+      if (text.trim() !== '') yield { line, text, unterminated: false };
+    }
+  }
+  if (rest.trim() !== '') yield { line: line + 1, text: rest, unterminated: true };
+}
+
+/** Parse one JSONL line; errors name file and line, and say "truncated?" for an unterminated last line. */
+export function parseJsonLine(file: string, l: { line: number; text: string; unterminated: boolean }): Record<string, unknown> {
+  let v: unknown;
+  try {
+    v = JSON.parse(l.text);
+  } catch (err) {
+    throw new InputError(`invalid JSON${l.unterminated ? ' on the last line, which has no newline: is the file truncated?' : ''} (${(err as Error).message})`, { file, line: l.line });
+  }
+  if (!v || typeof v !== 'object' || Array.isArray(v)) throw new InputError('expected a JSON object', { file, line: l.line });
+  return v as Record<string, unknown>;
+}
+
+/**
+ * Split one CSV record (RFC 4180: `"` quotes, `""` escapes) starting at `text`; when a quoted field spans lines,
+ * `more()` supplies the next physical line (null at end of file → unterminated quote).
+ */
+function splitCsvRecord(text: string, more: () => string | null): string[] | null {
+  if (!text.includes('"')) return text.split(',');
+  const out: string[] = [];
+  let field = '';
+  let i = 0;
+  let quoted = false;
+  let s = text;
+  for (;;) {
+    if (i >= s.length) {
+      if (quoted) {
+        const next = more();
+        if (next === null) return null;
+        field += '\n';
+        s = next;
+        i = 0;
+        continue;
+      }
+      out.push(field);
+      return out;
+    }
+    const ch = s[i]!;
+    if (quoted) {
+      if (ch === '"') {
+        if (s[i + 1] === '"') {
+          field += '"';
+          i += 2;
+          continue;
+        }
+        quoted = false;
+      } else field += ch;
+    } else if (ch === '"' && field === '') quoted = true;
+    else if (ch === ',') {
+      out.push(field);
+      field = '';
+    } else field += ch;
+    i++;
+  }
+}
+
+/**
+ * Stream CSV records as objects keyed by the header, with their 1-based line numbers (RFC 4180 quoting, quoted
+ * fields may span lines; a UTF-8 BOM is ignored). Streams line by line (readLines), never the whole file.
+ * Errors: InputError for a missing required column (line 1), a record with the wrong number of fields (its line;
+ * "truncated?" when it is the last line and has no newline), an unterminated quote, a header-only file.
+ */
+export async function* readCsv(file: string, required: string[]): AsyncGenerator<{ line: number; row: Record<string, string>; last: boolean }> {
+  const it = readLines(file)[Symbol.asyncIterator]();
+  const first = await it.next();
+  if (first.done) throw new InputError('empty file (no header)', { file });
+  const header = splitCsvRecord(first.value.text.replace(/^\uFEFF/, ''), () => null)?.map((h) => h.trim());
+  if (!header) throw new InputError('unterminated quote in the header', { file, line: first.value.line });
+  const missing = required.filter((c) => !header.includes(c));
+  if (missing.length) throw new InputError(`missing column${missing.length > 1 ? 's' : ''} ${missing.map((m) => `"${m}"`).join(', ')}; the header has ${header.map((c) => `"${c}"`).join(', ')}`, { file, line: 1, field: missing[0] });
+  let pending: { line: number; row: Record<string, string> } | null = null;
+  // Multi-line quoted fields pull lines synchronously from a small buffer filled ahead.
+  const buf: { line: number; text: string; unterminated: boolean }[] = [];
+  let done = false;
+  const fill = async () => {
+    if (buf.length === 0 && !done) {
+      const r = await it.next();
+      if (r.done) done = true;
+      else buf.push(r.value);
+    }
+  };
+  let rows = 0;
+  for (;;) {
+    await fill();
+    const l = buf.shift();
+    if (!l) break;
+    let extra: string[] = [];
+    let lastPhysical = l;
+    let fields = splitCsvRecord(l.text, () => null);
+    if (fields === null) {
+      // quoted newline: gather following lines (async) until the record closes
+      const lines = [l.text];
+      for (;;) {
+        await fill();
+        const nx = buf.shift();
+        if (!nx) throw new InputError('unterminated quoted field (is the file truncated?)', { file, line: l.line });
+        lines.push(nx.text);
+        lastPhysical = nx;
+        let k = 1;
+        fields = splitCsvRecord(lines[0]!, () => (k < lines.length ? lines[k++]! : null));
+        if (fields) break;
+      }
+      extra = lines;
+    }
+    void extra;
+    if (fields.length !== header.length) {
+      const trunc = lastPhysical.unterminated ? ' — the last line has no newline: is the file truncated?' : '';
+      throw new InputError(`expected ${header.length} fields (${header.join(',')}), got ${fields.length}${trunc}`, { file, line: l.line });
+    }
+    const row: Record<string, string> = {};
+    for (let k = 0; k < header.length; k++) row[header[k]!] = fields[k]!;
+    if (pending) yield { ...pending, last: false };
+    pending = { line: l.line, row };
+    rows++;
+  }
+  if (!rows) throw new InputError('no data rows (header only)', { file });
+  if (pending) yield { ...pending, last: true };
+}
+
+/** Options every importer accepts. */
+export interface ImportOptions {
+  /** Import again a file already imported (the old source is replaced in the same transaction). */
+  replace?: boolean;
+  /** Only the first `limit` data rows (tests, previews). */
+  limit?: number;
+  /** Progress callback (rows so far). */
+  progress?: (rows: number) => void;
+}
+
+export interface ImportResult extends SourceRecord {
+  seconds: number;
+}
+
+/**
+ * Run `body` inside one import transaction for `file`. On any error the transaction is rolled back (nothing
+ * half-written) and the error rethrown. `body` returns the counts recorded with the source.
+ */
+export async function runImport(
+  store: MeasurementStore,
+  info: { format: string; file: string; options?: Record<string, unknown>; replace?: boolean },
+  body: (tx: ImportTransaction) => Promise<{ measurements: number; samples: number }>,
+): Promise<ImportResult> {
+  const t0 = performance.now();
+  const sha = await fileSha256(info.file);
+  const tx = store.beginImport({ format: info.format, file: info.file, sha256: sha, options: info.options, replace: info.replace });
+  try {
+    const counts = await body(tx);
+    if (counts.measurements === 0) throw new InputError('no measurements found', { file: info.file });
+    const rec = tx.commit(counts);
+    return { ...rec, seconds: (performance.now() - t0) / 1000 };
+  } catch (err) {
+    tx.rollback();
+    throw err;
+  }
+}
+
+/** Parse a finite number from a field; InputError naming file, line and field otherwise. */
+export function numberField(file: string, line: number, field: string, raw: string | undefined): number {
+  const v = raw === undefined || raw.trim() === '' ? NaN : Number(raw);
+  if (!Number.isFinite(v)) throw new InputError(`expected a number, got ${raw === undefined ? 'nothing' : JSON.stringify(raw)}`, { file, line, field });
+  return v;
+}
+
+/** A required non-empty string field. */
+export function stringField(file: string, line: number, field: string, raw: unknown): string {
+  if (typeof raw === 'number' && Number.isFinite(raw)) return String(raw);
+  if (typeof raw !== 'string' || raw.trim() === '') throw new InputError(`expected a non-empty value, got ${JSON.stringify(raw) ?? 'nothing'}`, { file, line, field });
+  return raw;
+}

@@ -1,0 +1,184 @@
+/**
+ * Importers for other tools' sample-level output: lm-evaluation-harness per-sample logs, Inspect JSON eval logs, and
+ * Assay's documented generic CSV. Each writes one transaction per file.
+ */
+import { basename, dirname } from 'node:path';
+import { readFileSync, statSync } from 'node:fs';
+import { InputError } from '../core/errors.ts';
+import { POOL_KINDS, type MeasurementStore, type PoolKind } from '../store/measurements.ts';
+import { checkReadable, numberField, parseJsonLine, readCsv, readLines, runImport, stringField, type ImportOptions, type ImportResult } from './common.ts';
+
+const BINARY_METRICS = new Set(['acc', 'acc_norm', 'exact_match', 'em', 'exact', 'correct', 'pass', 'pass@1']);
+const TEXT_FIELDS = ['question', 'query', 'problem', 'prompt', 'input', 'text', 'sentence', 'context', 'goal', 'ctx'];
+
+function docText(doc: unknown): string | null {
+  if (typeof doc === 'string') return doc;
+  if (!doc || typeof doc !== 'object') return null;
+  const o = doc as Record<string, unknown>;
+  for (const f of TEXT_FIELDS) if (typeof o[f] === 'string' && o[f]) return o[f] as string;
+  const s = JSON.stringify(doc);
+  return s.length > 4000 ? s.slice(0, 4000) : s;
+}
+
+/**
+ * lm-evaluation-harness `--log_samples` output: `samples_<task>_<timestamp>.jsonl`, one object per line with
+ * `doc_id`, `doc`, `target` and one numeric field per metric (`acc`, `exact_match`, …).
+ * `model` defaults to the parent folder name (lm-eval writes `<output>/<model>/samples_…`); `metric` defaults to the
+ * first of acc, exact_match, acc_norm present. acc/exact_match-like metrics are binary, others numeric with
+ * `direction` (default higher is better). Samples: `lm-eval:<task>/<doc_id>`; repeated doc ids are repeats (`rep`).
+ * Errors: invalid JSON, a missing doc_id, a missing or non-numeric metric (file, line, field).
+ */
+export async function importLmEval(store: MeasurementStore, file: string, opts: ImportOptions & { model?: string; metric?: string; task?: string; direction?: 1 | -1 } = {}): Promise<ImportResult> {
+  const name = basename(file);
+  const task = opts.task ?? name.replace(/^samples_/, '').replace(/_\d{4}-\d{2}-\d{2}T[\d\-.:]+\.jsonl$/, '').replace(/\.jsonl$/, '');
+  const model = opts.model ?? basename(dirname(file));
+  return runImport(store, { format: 'lm-eval', file, options: { model, task, metric: opts.metric ?? null }, replace: opts.replace }, async (tx) => {
+    let metric = opts.metric;
+    let n = 0;
+    const reps = new Map<string, number>();
+    for await (const l of readLines(file)) {
+      if (opts.limit !== undefined && n >= opts.limit) break;
+      const o = parseJsonLine(file, l);
+      const docId = stringField(file, l.line, 'doc_id', o.doc_id);
+      if (!metric) metric = ['acc', 'exact_match', 'acc_norm'].find((m) => typeof o[m] === 'number');
+      if (!metric) throw new InputError('no metric field found (looked for acc, exact_match, acc_norm); pass --metric', { file, line: l.line });
+      const raw = o[metric];
+      const value = typeof raw === 'boolean' ? Number(raw) : typeof raw === 'number' ? raw : NaN;
+      if (!Number.isFinite(value)) throw new InputError(`expected a number, got ${JSON.stringify(raw)}`, { file, line: l.line, field: metric });
+      const kind: PoolKind = BINARY_METRICS.has(metric) ? 'binary' : 'numeric';
+      if (kind === 'binary' && value !== 0 && value !== 1) throw new InputError(`metric ${metric} should be 0 or 1, got ${value}`, { file, line: l.line, field: metric });
+      const key = `lm-eval:${task}/${docId}`;
+      const rep = reps.get(key) ?? 0;
+      reps.set(key, rep + 1);
+      if (rep === 0) {
+        const doc = o.doc as Record<string, unknown> | undefined;
+        const cat = doc && typeof doc === 'object' ? (doc.subject ?? doc.category) : undefined;
+        tx.addSample({ key, dataset: `lm-eval:${task}`, sample_id: docId, category: typeof cat === 'string' ? cat : task, tags: [task], text: docText(o.doc), content_hash: typeof o.doc_hash === 'string' ? o.doc_hash : null, metadata: { target: o.target ?? null } });
+      }
+      tx.addMeasurement({ slice: metric, sample_key: key, model, opponent: '', rep, kind, value, direction: opts.direction ?? 1, tie_tolerance: 0, weight: 1, line: l.line });
+      n++;
+    }
+    return { measurements: n, samples: reps.size };
+  });
+}
+
+/** Inspect's score values: C(orrect)=1, I(ncorrect)=0, P(artial)=0.5, N(o answer)=0, booleans, numbers. */
+function inspectValue(v: unknown): number {
+  if (typeof v === 'number') return v;
+  if (typeof v === 'boolean') return v ? 1 : 0;
+  if (v === 'C') return 1;
+  if (v === 'I' || v === 'N') return 0;
+  if (v === 'P') return 0.5;
+  if (typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v))) return Number(v);
+  return NaN;
+}
+
+/** Largest Inspect JSON log read (the format is one JSON document, so it is parsed whole). */
+export const INSPECT_MAX_BYTES = 512 * 1024 * 1024;
+
+/**
+ * Inspect (UK AISI) JSON eval log (`inspect eval … --log-format json`): `eval.{task, model, dataset.name}` and
+ * `samples[].{id, epoch, input, target, scores: {<scorer>: {value, answer, explanation}}, metadata}`.
+ * Values C/I/P/N map to 1/0/0.5/0 (Inspect's `value_to_float`); C/I-only scorers are binary, others numeric.
+ * Samples: `<dataset>/<id>`; epochs are repeats. Unlike the other importers this one parses the file whole
+ * (one JSON document, at most INSPECT_MAX_BYTES); `.eval` (zip) logs are not read.
+ * Errors: invalid JSON, no `samples`, a sample without id or the chosen scorer, an unmappable value.
+ */
+export async function importInspect(store: MeasurementStore, file: string, opts: ImportOptions & { scorer?: string } = {}): Promise<ImportResult> {
+  checkReadable(file);
+  if (statSync(file).size > INSPECT_MAX_BYTES) throw new InputError(`Inspect JSON log larger than ${INSPECT_MAX_BYTES} bytes; split it or export samples as the generic CSV`, { file });
+  return runImport(store, { format: 'inspect', file, options: { scorer: opts.scorer ?? null }, replace: opts.replace }, async (tx) => {
+    let doc: Record<string, unknown>;
+    try {
+      doc = JSON.parse(readFileSync(file, 'utf8'));
+    } catch (err) {
+      throw new InputError(`invalid JSON (truncated file?): ${(err as Error).message}`, { file });
+    }
+    const ev = (doc.eval ?? {}) as Record<string, unknown>;
+    const model = stringField(file, 0, 'eval.model', ev.model);
+    const dataset = String(((ev.dataset ?? {}) as Record<string, unknown>).name ?? ev.task ?? basename(file));
+    const samples = doc.samples;
+    if (!Array.isArray(samples)) throw new InputError('no "samples" array (was the log written with samples?)', { file, field: 'samples' });
+    let n = 0;
+    const seen = new Set<string>();
+    for (let k = 0; k < samples.length; k++) {
+      if (opts.limit !== undefined && n >= opts.limit) break;
+      const s = samples[k] as Record<string, unknown>;
+      const where = `samples[${k}]`;
+      if (s.id === undefined || s.id === null) throw new InputError('sample without id', { file, field: `${where}.id` });
+      const id = String(s.id);
+      const scores = (s.scores ?? {}) as Record<string, { value?: unknown }>;
+      const scorer = opts.scorer ?? Object.keys(scores)[0];
+      if (!scorer || !scores[scorer]) throw new InputError(`no score${opts.scorer ? ` from scorer "${opts.scorer}"` : ''}`, { file, field: `${where}.scores` });
+      const raw = scores[scorer]!.value;
+      const value = inspectValue(raw);
+      if (!Number.isFinite(value)) throw new InputError(`cannot map score value ${JSON.stringify(raw)} to a number`, { file, field: `${where}.scores.${scorer}.value` });
+      const kind: PoolKind = typeof raw === 'string' && raw !== 'P' ? 'binary' : typeof raw === 'boolean' ? 'binary' : 'numeric';
+      const key = `${dataset}/${id}`;
+      if (!seen.has(key)) {
+        seen.add(key);
+        const input = s.input;
+        const text = typeof input === 'string' ? input : Array.isArray(input) ? input.map((m) => (typeof m === 'object' && m ? String((m as { content?: unknown }).content ?? '') : '')).join('\n') : null;
+        const md = (s.metadata ?? {}) as Record<string, unknown>;
+        const cat = md.category ?? md.subject;
+        tx.addSample({ key, dataset, sample_id: id, category: typeof cat === 'string' ? cat : null, tags: [], text, content_hash: null, metadata: { target: s.target ?? null, ...md } });
+      }
+      const epoch = typeof s.epoch === 'number' ? s.epoch : 1;
+      tx.addMeasurement({ slice: scorer, sample_key: key, model, opponent: '', rep: Math.max(0, epoch - 1), kind, value, direction: 1, tie_tolerance: 0, weight: 1, line: null });
+      n++;
+    }
+    return { measurements: n, samples: seen.size };
+  });
+}
+
+/**
+ * Assay's generic CSV, so any tool's output can come in. Required columns: `model,sample_id,value,kind`.
+ * Optional: `dataset` (default: the file name without extension; the sample key is `<dataset>/<sample_id>`),
+ * `opponent` (preference/battle), `direction` (`higher`/`lower`, or 1/−1; default higher), `tie_tolerance`
+ * (numeric; default 0), `weight` (default 1), `slice`, `repeat` (integer ≥ 0, default 0), `category`, `tags`
+ * (`;`-separated), `text`.
+ * Per kind: binary value 0/1 (fractions allowed for avg@k); numeric any real; ordinal integers; preference value
+ * ∈ [0, 1] for `model` over `opponent`; battle value 1 (model wins), 0 (opponent wins), 0.5 (tie).
+ * Errors: unknown kind, bad value for the kind, missing opponent, a duplicate (slice, sample, model, opponent, repeat).
+ */
+export async function importGenericCsv(store: MeasurementStore, file: string, opts: ImportOptions = {}): Promise<ImportResult> {
+  const defaultDataset = basename(file).replace(/\.[^.]+$/, '');
+  return runImport(store, { format: 'csv', file, options: {}, replace: opts.replace }, async (tx) => {
+    let n = 0;
+    const seen = new Set<string>();
+    for await (const { line, row } of readCsv(file, ['model', 'sample_id', 'value', 'kind'])) {
+      if (opts.limit !== undefined && n >= opts.limit) break;
+      const model = stringField(file, line, 'model', row.model);
+      const sid = stringField(file, line, 'sample_id', row.sample_id);
+      const kind = row.kind as PoolKind;
+      if (!POOL_KINDS.includes(kind)) throw new InputError(`unknown kind ${JSON.stringify(row.kind)}; expected one of ${POOL_KINDS.join(', ')}`, { file, line, field: 'kind' });
+      const value = numberField(file, line, 'value', row.value);
+      const opponent = (row.opponent ?? '').trim();
+      if ((kind === 'preference' || kind === 'battle') && !opponent) throw new InputError(`a ${kind} needs an opponent`, { file, line, field: 'opponent' });
+      if ((kind === 'preference' || kind === 'battle') && opponent === model) throw new InputError('opponent is the model itself', { file, line, field: 'opponent' });
+      if (kind === 'binary' && (value < 0 || value > 1)) throw new InputError(`binary value must be in [0, 1], got ${value}`, { file, line, field: 'value' });
+      if (kind === 'preference' && (value < 0 || value > 1)) throw new InputError(`preference value must be in [0, 1], got ${value}`, { file, line, field: 'value' });
+      if (kind === 'battle' && value !== 0 && value !== 0.5 && value !== 1) throw new InputError(`battle value must be 1, 0 or 0.5, got ${value}`, { file, line, field: 'value' });
+      if (kind === 'ordinal' && !Number.isInteger(value)) throw new InputError(`ordinal value must be an integer, got ${value}`, { file, line, field: 'value' });
+      const dirRaw = (row.direction ?? '').trim().toLowerCase();
+      const direction = dirRaw === '' || dirRaw === 'higher' || dirRaw === '1' || dirRaw === '+1' ? 1 : dirRaw === 'lower' || dirRaw === '-1' ? -1 : 0;
+      if (direction === 0) throw new InputError(`direction must be higher/lower (or 1/-1), got ${JSON.stringify(row.direction)}`, { file, line, field: 'direction' });
+      const tol = row.tie_tolerance ? numberField(file, line, 'tie_tolerance', row.tie_tolerance) : 0;
+      if (tol < 0) throw new InputError('tie_tolerance must be ≥ 0', { file, line, field: 'tie_tolerance' });
+      const weight = row.weight ? numberField(file, line, 'weight', row.weight) : 1;
+      if (weight < 0) throw new InputError('weight must be ≥ 0', { file, line, field: 'weight' });
+      const rep = row.repeat ? numberField(file, line, 'repeat', row.repeat) : 0;
+      if (!Number.isInteger(rep) || rep < 0) throw new InputError('repeat must be an integer ≥ 0', { file, line, field: 'repeat' });
+      const dataset = (row.dataset ?? '').trim() || defaultDataset;
+      const key = `${dataset}/${sid}`;
+      if (!seen.has(key)) {
+        seen.add(key);
+        const tags = (row.tags ?? '').split(';').map((t) => t.trim()).filter(Boolean);
+        tx.addSample({ key, dataset, sample_id: sid, category: (row.category ?? '').trim() || null, tags, text: row.text ? row.text : null, content_hash: null, metadata: {} });
+      }
+      tx.addMeasurement({ slice: (row.slice ?? '').trim(), sample_key: key, model, opponent, rep, kind, value, direction, tie_tolerance: tol, weight, line });
+      n++;
+    }
+    return { measurements: n, samples: seen.size };
+  });
+}

@@ -1,0 +1,96 @@
+/**
+ * Reference models for needle threading (clearly synthetic: their reported model id starts with `reference/`).
+ *
+ * - `reference:needle` reads the haystack in the prompt and answers exactly (src/generators/needle/solver.ts). It
+ *   never looks at the sample's target or metadata, so it must score 100% on every task and length: this is the
+ *   generator's own correctness test.
+ * - `reference:needle-noisy?p=0.95&limit=16000` is right with probability p while the haystack is at most `limit`
+ *   characters long, and with probability p·limit/chars beyond it (accuracy falls with length, so an effective
+ *   context limit shows up). A wrong answer is plausible: a single value is replaced by another value from the
+ *   haystack; a list loses one gold value and gains a distractor (partial credit (n−1)/n). Decisions come from a
+ *   seeded hash of (seed, generation seed, sample id, epoch), so they are reproducible.
+ *
+ * A prompt that is not a needle prompt gets `I cannot find a needle-threading task in this prompt.`
+ */
+import { createHash } from 'node:crypto';
+import { InputError } from '../core/errors.ts';
+import { formatNeedleAnswer, solveNeedlePrompt } from '../generators/needle/solver.ts';
+import type { GenerateRequest, GenerateResponse, Provider, ProviderOptions } from './types.ts';
+
+/** A uniform number in [0,1) from a seed and a key (sha256; platform-independent). */
+function uniform(seed: number, key: string): number {
+  return createHash('sha256').update(`${seed}\u0000${key}`).digest().readUInt32BE(0) / 2 ** 32;
+}
+
+/** Noise settings of the noisy needle model: accuracy `p` up to `limit` characters, p·limit/chars beyond. */
+export interface NeedleNoise {
+  p: number;
+  /** Haystack length in characters up to which accuracy is p. */
+  limit: number;
+  seed: number;
+}
+
+/** Probability that the noisy model answers right at a haystack of `chars` characters. */
+export function noisyAccuracy(noise: Pick<NeedleNoise, 'p' | 'limit'>, chars: number): number {
+  return chars <= noise.limit ? noise.p : (noise.p * noise.limit) / chars;
+}
+
+/**
+ * Answer a needle prompt: exactly when `noise` is absent, otherwise with the noisy model's errors.
+ * `key` identifies the (sample, epoch) for the seeded decision. Returns the answer text and whether it is right,
+ * or null when the prompt is not a needle-threading prompt.
+ */
+export function answerNeedlePrompt(prompt: string, noise?: NeedleNoise, key = ''): { text: string; correct: boolean; chars: number } | null {
+  const sol = solveNeedlePrompt(prompt);
+  if (!sol) return null;
+  if (!noise || uniform(noise.seed, `ok\u0000${key}`) < noisyAccuracy(noise, sol.chars)) return { text: formatNeedleAnswer(sol.answer), correct: true, chars: sol.chars };
+  const values = sol.haystack.values;
+  const gold = typeof sol.answer === 'string' ? [sol.answer] : sol.answer;
+  const goldSet = new Set(gold);
+  let distractor = values[Math.floor(uniform(noise.seed, `d\u0000${key}`) * values.length)] ?? '';
+  for (let i = 0; goldSet.has(distractor) && i < values.length; i++) distractor = values[i]!;
+  if (typeof sol.answer === 'string') return { text: distractor, correct: false, chars: sol.chars };
+  const wrong = gold.slice();
+  if (wrong.length) wrong.splice(Math.floor(uniform(noise.seed, `i\u0000${key}`) * wrong.length), 1);
+  wrong.push(distractor);
+  return { text: formatNeedleAnswer(wrong), correct: false, chars: sol.chars };
+}
+
+class NeedleReferenceProvider implements Provider {
+  readonly kind = 'reference';
+  readonly baseUrl = null;
+  readonly capabilities = { remote: false, seed: true };
+  constructor(
+    readonly address: string,
+    readonly model: string,
+    private readonly noise: Omit<NeedleNoise, 'seed'> | null,
+    private readonly seed: number,
+  ) {}
+
+  async generate(req: GenerateRequest): Promise<GenerateResponse> {
+    const prompt = req.messages.filter((m) => m.role === 'user').map((m) => m.content).join('\n');
+    const base = { model_id: `reference/${this.model}`, prompt_tokens: null, completion_tokens: null, finish_reason: 'stop' as const };
+    const noise = this.noise ? { ...this.noise, seed: (req.config.seed ?? 0) * 1_000_003 + this.seed } : undefined;
+    const a = answerNeedlePrompt(prompt, noise, `${req.sample.id}\u0000${req.epoch}`);
+    return { ...base, text: a ? a.text : 'I cannot find a needle-threading task in this prompt.' };
+  }
+
+  async close(): Promise<void> {}
+}
+
+/**
+ * Create `reference:needle` or `reference:needle-noisy[?p=<0..1>&limit=<chars>]` (defaults p=0.95, limit=16000).
+ * Errors: InputError for another name, p outside [0,1], or a limit that is not a positive integer.
+ */
+export function createNeedleReferenceProvider(address: string, opts: ProviderOptions): Provider {
+  const rest = address.slice('reference:'.length);
+  const [name, query] = rest.split('?', 2) as [string, string | undefined];
+  if (name !== 'needle' && name !== 'needle-noisy') throw new InputError(`unknown needle reference model "${name}"; known: needle, needle-noisy?p=0.95&limit=16000`, { field: 'model' });
+  if (name === 'needle') return new NeedleReferenceProvider(address, name, null, opts.seed ?? 0);
+  const params = new URLSearchParams(query ?? '');
+  const p = params.has('p') ? Number(params.get('p')) : 0.95;
+  const limit = params.has('limit') ? Number(params.get('limit')) : 16000;
+  if (!(p >= 0 && p <= 1)) throw new InputError(`reference:${name} p must be in [0,1], got ${params.get('p')}`, { field: 'model' });
+  if (!Number.isInteger(limit) || limit < 1) throw new InputError(`reference:${name} limit must be a positive integer (characters), got ${params.get('limit')}`, { field: 'model' });
+  return new NeedleReferenceProvider(address, name, { p, limit }, opts.seed ?? 0);
+}

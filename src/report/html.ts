@@ -1,0 +1,125 @@
+/**
+ * `assay report <run…> -o report.html`: one self-contained HTML file (inline CSS, inline SVG, no script, no
+ * external resource), readable offline. It reads the pool, never a run in memory (DESIGN.md §3).
+ *
+ * Sections: runs (score, 95% CI, Wald, std over epochs, truncation, failures) with a CI forest plot; paired
+ * comparisons and a ranking with rank intervals (when ≥ 2 runs share samples); per run, the variance decomposition
+ * and a variance-vs-k plot, truncation by length with a histogram by correctness; sweeps (runs of one model whose
+ * settings differ) with score-vs-factor plots; and each run's manifest.
+ */
+import { toolkitInfo } from '../runner/manifest.ts';
+import type { Pool } from '../store/types.ts';
+import { alignRuns, runLabels } from '../stats/pool-data.ts';
+import { analyzeRun, compareRunsFromPool, fmtP, loadRuns, sweepGroups, type AnalysisOptions, type ComparisonReport, type RunAnalysis } from './analyses.ts';
+import { esc, factorPlot, forestPlot, lengthHistogram, lineChart } from './svg.ts';
+
+const pct = (x: number | null | undefined) => (x == null || Number.isNaN(x) ? 'n/a' : `${(100 * x).toFixed(1)}%`);
+const pts = (x: number, d = 1) => `${x >= 0 ? '+' : ''}${(100 * x).toFixed(d)}`;
+const ci = (c: { lo: number; hi: number }) => `[${pct(c.lo)}, ${pct(c.hi)}]`;
+
+function tableHtml(cls: string, headers: string[], rows: (string | number)[][], raw = false): string {
+  const cell = (c: string | number) => (raw ? String(c) : esc(String(c)));
+  return `<table class="${cls}"><thead><tr>${headers.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${rows.map((r) => `<tr>${r.map((c) => `<td>${cell(c)}</td>`).join('')}</tr>`).join('')}</tbody></table>`;
+}
+
+const CSS = `
+body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:24px auto;max-width:1100px;color:#1b1b1b;line-height:1.45;padding:0 16px}
+h1{font-size:1.6em;margin-bottom:0}h2{border-bottom:2px solid #1f5fa8;padding-bottom:4px;margin-top:2em}h3{margin-bottom:.3em}
+.meta{color:#555;font-size:.9em}table{border-collapse:collapse;margin:.6em 0 1em;font-size:.88em}
+th,td{border:1px solid #ccc;padding:3px 8px;text-align:left;vertical-align:top}th{background:#eef3fa}
+td.num,th.num{text-align:right}.note{color:#555;font-size:.88em;max-width:900px}.verdict{font-weight:600}
+.plot{display:block;margin:.4em 0 1em;max-width:100%;height:auto}.run-section{border-left:4px solid #eef3fa;padding-left:12px}
+details pre{font-size:.8em;background:#f6f6f6;padding:8px;overflow:auto;max-height:400px}`;
+
+/** Options for `buildReport`. */
+export interface ReportOptions extends AnalysisOptions {
+  title?: string;
+  /** Fixed "generated at" time (tests); default now. */
+  now?: Date;
+}
+
+/**
+ * Build the report for runs `refs` (ids or unique prefixes) from the pool. Returns the HTML text.
+ * Errors: InputError for unknown runs or scorers without measurements.
+ */
+export function buildReport(pool: Pool, refs: string[], o: ReportOptions = {}): string {
+  const data = loadRuns(pool, refs, o.scorer);
+  const labels = runLabels(data.map((d) => d.run));
+  const analyses: RunAnalysis[] = data.map((d, i) => analyzeRun(pool, d, labels[i]!, o));
+  let comparison: ComparisonReport | null = null;
+  if (data.length >= 2 && alignRuns(data).keys.length > 0) comparison = compareRunsFromPool(pool, data.map((d) => d.run.id), { ...o, scorer: data[0]!.scorer });
+  const sweeps = sweepGroups(data, o);
+  const tk = toolkitInfo();
+  const body: string[] = [];
+  body.push(`<h1>${esc(o.title ?? 'Assay evaluation report')}</h1>`);
+  body.push(`<p class="meta">${data.length} run(s), scorer <b>${esc(data[0]!.scorer)}</b>; generated ${esc((o.now ?? new Date()).toISOString())} by Assay ${esc(tk.version)}${tk.git_commit ? ` (${esc(tk.git_commit.slice(0, 12))})` : ''}. Every score is shown with its 95% confidence interval; rankings only with rank intervals.</p>`);
+
+  // Runs
+  body.push(`<h2 id="runs">Runs</h2>`);
+  body.push(tableHtml('runs', ['run', 'label', 'dataset', 'samples', 'epochs', 'accuracy (avg@k)', '95% CI (clustered bootstrap)', 'Wald 95%', 'std over epochs (seed noise, not a CI)', 'truncated', 'failed'],
+    analyses.map((a) => [a.id.slice(0, 12), a.label, a.dataset, a.variance.samples, a.epochs, pct(a.variance.mean), ci(a.variance.ci95_bootstrap),
+      ci({ lo: a.variance.mean - 1.959964 * a.variance.se_mean, hi: a.variance.mean + 1.959964 * a.variance.se_mean }),
+      a.variance.std_over_epochs == null ? '—' : `${(100 * a.variance.std_over_epochs).toFixed(2)} pts`, `${a.truncation.truncated} (${pct(a.truncation.truncated_share)})`, a.failed])));
+  body.push(`<p class="note">Wald 95% here is mean ± 1.96·SE with SE from the variance components (questions + seed). Failed attempts (model call errors after retries) are excluded from accuracy, never scored 0.</p>`);
+  body.push(forestPlot(analyses.map((a) => ({ label: a.label, mean: a.variance.mean, lo: a.variance.ci95_bootstrap.lo, hi: a.variance.ci95_bootstrap.hi })), 'CI forest plot: accuracy with 95% clustered-bootstrap CI'));
+
+  // Comparison
+  if (comparison) {
+    body.push(`<h2 id="compare">Paired comparison</h2>`);
+    body.push(`<p class="note">On the ${comparison.shared_samples} samples all runs share (matched by content hash). Difference = A − B in points; CI from the paired cluster bootstrap; p from the sign-flip permutation test, adjusted with ${comparison.adjustment === 'holm' ? 'Holm' : 'Benjamini–Hochberg'} over ${comparison.pairs.length} comparison(s). Paired t and Wilcoxon signed-rank on per-sample means and McNemar (binary scores) are shown beside it.</p>`);
+    body.push(tableHtml('pairs', ['A', 'B', 'difference (pts)', '95% CI', 'sign-flip p', 'adjusted p', 'paired t p', 'Wilcoxon p', 'McNemar mid-p', 'MDE (80% power)', 'verdict'],
+      comparison.pairs.map((p) => [p.a_label, p.b_label, pts(p.difference), `[${pts(p.ci95_bootstrap.lo)}, ${pts(p.ci95_bootstrap.hi)}]`, fmtP(p.sign_flip.p), fmtP(p.p_adjusted), fmtP(p.paired_t.p), fmtP(p.wilcoxon.p),
+        p.mcnemar ? fmtP(p.mcnemar.first_epoch.p_mid) : '—', `±${(100 * p.mde).toFixed(1)} pts`, p.verdict])));
+    if (comparison.ranking) {
+      const r = comparison.ranking;
+      body.push(`<h3>Ranking with rank intervals</h3><p class="note">95% rank intervals from ${r.replicates} joint bootstrap replicates (seed ${r.seed}); runs in one group are not significantly different from the group's best run.</p>`);
+      body.push(tableHtml('ranking', ['group', 'rank interval', 'label', 'mean', '95% CI', 'tied with'], r.runs.map((x) => [x.group, x.rank_interval.lo === x.rank_interval.hi ? String(x.rank_interval.lo) : `${x.rank_interval.lo}–${x.rank_interval.hi}`, x.label, pct(x.mean), ci(x.ci95), x.tied_with.join(', ') || '—'])));
+    }
+  }
+
+  // Per-run variance and truncation
+  body.push(`<h2 id="variance">Variance: seed noise vs question sampling</h2>`);
+  body.push(`<p class="note">One-way random-effects decomposition of each run's scores: σ²_w is the seed (within-sample) variance of one attempt, σ²_b the between-sample variance of the questions' true scores. Var(avg@k) = σ²_b/n + σ²_w/(n·k): the seed part falls like 1/k, the question part is a floor that only more samples lower. "Observed" is the between-sample variance of k-epoch means over random k-subsets of the recorded epochs.</p>`);
+  for (const a of analyses) {
+    const v = a.variance;
+    body.push(`<div class="run-section"><h3>${esc(a.label)} <span class="meta">(${esc(a.id.slice(0, 12))})</span></h3>`);
+    body.push(tableHtml('variance', ['quantity', 'value'], [
+      ['within-sample (seed) variance σ²_w', v.within_variance.toFixed(4)],
+      ['between-sample (question) variance σ²_b', v.between_variance.toFixed(4)],
+      ['intra-class correlation', Number.isFinite(v.icc) ? v.icc.toFixed(3) : 'n/a (no variance)'],
+      [`SE of the mean at k = ${v.epochs_mean.toFixed(1)}`, `${(100 * v.se_mean).toFixed(2)} pts`],
+      ['  of which question sampling', `${(100 * Math.sqrt(v.var_mean_questions)).toFixed(2)} pts`],
+      ['  of which seed noise', `${(100 * Math.sqrt(v.var_mean_seed)).toFixed(2)} pts (${(100 * v.seed_share).toFixed(0)}% of the variance)`],
+    ]));
+    body.push(tableHtml('curve', ['k (epochs)', 'SE total (model), pts', 'SE seed, pts', 'SE questions (floor), pts', 'SE observed, pts'], v.curve.map((c) => [c.k, (100 * c.se_total).toFixed(2), (100 * Math.sqrt(c.var_seed)).toFixed(2), (100 * Math.sqrt(c.var_questions)).toFixed(2), c.se_observed == null ? '—' : (100 * c.se_observed).toFixed(2)])));
+    const ks = v.curve.map((c) => c.k);
+    body.push(lineChart(ks, [
+      { name: 'total (model)', values: v.curve.map((c) => 100 * c.se_total), color: '#1f5fa8' },
+      { name: 'observed', values: v.curve.map((c) => (c.se_observed == null ? null : 100 * c.se_observed)), color: '#111' },
+      { name: 'seed part', values: v.curve.map((c) => 100 * Math.sqrt(c.var_seed)), color: '#c0392b', dashed: true },
+      { name: 'question floor', values: v.curve.map((c) => 100 * Math.sqrt(c.var_questions)), color: '#2e8b57', dashed: true },
+    ], { title: `variance vs k: SE of avg@k (pts) for ${a.label}`, xLabel: 'epochs k (log scale)', yLabel: 'SE of the mean (pts)' }));
+    const t = a.truncation;
+    body.push(`<h3>Truncation and response length</h3><p>${t.truncated} of ${t.attempts} attempts hit the token limit (${pct(t.truncated_share)}). Accuracy with them ${pct(t.accuracy_all)}, without them ${pct(t.accuracy_without_truncated ?? t.accuracy_all)}${t.accuracy_of_truncated != null ? `; truncated attempts alone ${pct(t.accuracy_of_truncated)}` : ''}.</p>`);
+    body.push(tableHtml('lengths', [`length (${t.unit})`, 'attempts', 'truncated', 'accuracy', '95% CI'], t.bins.map((b) => [`${b.lo}–${b.hi}`, b.attempts, b.truncated, pct(b.accuracy), ci(b.ci95)])));
+    body.push(lengthHistogram(t.histogram, { title: `response length by correctness for ${a.label}`, unit: t.unit }));
+    body.push(`</div>`);
+  }
+
+  // Sweeps
+  if (sweeps.length) {
+    body.push(`<h2 id="sweep">Sensitivity: score vs settings</h2>`);
+    for (const s of sweeps) {
+      const an = s.analysis;
+      body.push(`<h3>${esc(s.model)} on ${esc(s.dataset)} (${an.runs} runs, ${an.samples} shared samples)</h3>`);
+      body.push(`<p class="note">Seed noise of one run's score: ${an.seed_sd_observed != null ? `${(100 * an.seed_sd_observed).toFixed(2)} pts observed over seeds; ` : ''}${(100 * an.seed_sd_model).toFixed(2)} pts from the within-sample variance. A factor is "beyond seed noise" when its best and worst levels differ in a paired test after Holm adjustment over factors.</p>`);
+      body.push(tableHtml('sweep', ['factor', 'levels', 'range (pts)', 'range / seed sd', 'adjusted p', 'verdict'], an.factors.map((f) => [f.factor, f.levels.map((l) => `${l.level}: ${pct(l.mean)} ${ci(l.ci95)}`).join('; '), (100 * f.range).toFixed(1), f.ratio_to_seed_sd.toFixed(1), fmtP(f.p_adjusted), f.verdict])));
+      for (const f of an.factors) body.push(factorPlot(f.levels.map((l) => ({ level: l.level, mean: l.mean, lo: l.ci95.lo, hi: l.ci95.hi, runs: l.run_means })), { title: `score vs ${f.factor}`, factor: f.factor }));
+    }
+  }
+
+  // Manifests
+  body.push(`<h2 id="manifests">Manifests</h2>`);
+  for (const d of data) body.push(`<details><summary>${esc(d.run.id)} — ${esc(d.run.spec.model)}</summary><pre>${esc(JSON.stringify({ spec: d.run.spec, manifest: d.run.manifest }, null, 2))}</pre></details>`);
+  return `<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${esc(o.title ?? 'Assay evaluation report')}</title><style>${CSS}</style></head><body>${body.join('\n')}</body></html>\n`;
+}

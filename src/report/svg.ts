@@ -1,0 +1,161 @@
+/**
+ * Small, dependency-free SVG plots for the HTML report: CI forest plot, variance (SE) vs k, score vs sweep factor,
+ * and a length histogram by correctness. Every data mark carries a class (`mark …`) and a `<title>` with its
+ * numbers, so the report is readable without hovering tools and testable by counting marks.
+ */
+
+/** Escape text for XML/HTML. */
+export function esc(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+}
+
+const f1 = (x: number) => (Math.round(x * 10) / 10).toString();
+const pctStr = (x: number) => `${(100 * x).toFixed(1)}%`;
+
+/** "Nice" tick values covering [lo, hi] (about `count` ticks). */
+export function niceTicks(lo: number, hi: number, count = 5): number[] {
+  if (!(hi > lo)) return [lo];
+  const raw = (hi - lo) / count;
+  const mag = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 2.5, 5, 10].map((m) => m * mag).find((s) => s >= raw) ?? raw;
+  const out: number[] = [];
+  for (let t = Math.ceil(lo / step) * step; t <= hi + step * 1e-9; t += step) out.push(+t.toPrecision(12));
+  return out;
+}
+
+interface Frame {
+  width: number;
+  height: number;
+  left: number;
+  right: number;
+  top: number;
+  bottom: number;
+}
+
+function axisX(fr: Frame, ticks: number[], x: (v: number) => number, label: string, fmt: (v: number) => string): string {
+  const y = fr.height - fr.bottom;
+  return [
+    `<line class="axis" x1="${fr.left}" x2="${fr.width - fr.right}" y1="${y}" y2="${y}" stroke="#444"/>`,
+    ...ticks.map((t) => `<g class="tick"><line x1="${f1(x(t))}" x2="${f1(x(t))}" y1="${y}" y2="${y + 4}" stroke="#444"/><text x="${f1(x(t))}" y="${y + 16}" text-anchor="middle">${esc(fmt(t))}</text></g>`),
+    `<text class="axis-label" x="${(fr.left + fr.width - fr.right) / 2}" y="${fr.height - 4}" text-anchor="middle">${esc(label)}</text>`,
+  ].join('');
+}
+
+function axisY(fr: Frame, ticks: number[], y: (v: number) => number, label: string, fmt: (v: number) => string): string {
+  return [
+    `<line class="axis" x1="${fr.left}" x2="${fr.left}" y1="${fr.top}" y2="${fr.height - fr.bottom}" stroke="#444"/>`,
+    ...ticks.map((t) => `<g class="tick"><line x1="${fr.left - 4}" x2="${fr.width - fr.right}" y1="${f1(y(t))}" y2="${f1(y(t))}" stroke="#e3e3e3"/><text x="${fr.left - 6}" y="${f1(y(t) + 4)}" text-anchor="end">${esc(fmt(t))}</text></g>`),
+    `<text class="axis-label" transform="translate(12 ${(fr.top + fr.height - fr.bottom) / 2}) rotate(-90)" text-anchor="middle">${esc(label)}</text>`,
+  ].join('');
+}
+
+function svgOpen(fr: Frame, cls: string, title: string): string {
+  return `<svg class="plot ${cls}" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${fr.width} ${fr.height}" width="${fr.width}" height="${fr.height}" role="img" aria-label="${esc(title)}" font-family="sans-serif" font-size="11"><title>${esc(title)}</title>`;
+}
+
+/**
+ * Forest plot: one row per item with its point estimate and 95% CI on a shared horizontal axis (proportions 0..1
+ * shown as %). Marks: `mark point` (one per row), `mark ci` (one per row).
+ */
+export function forestPlot(rows: { label: string; mean: number; lo: number; hi: number }[], title = 'accuracy with 95% CI'): string {
+  const labelW = Math.min(320, 20 + 6.5 * Math.max(8, ...rows.map((r) => r.label.length)));
+  const fr: Frame = { width: labelW + 420, height: 40 + 26 * rows.length + 30, left: labelW, right: 20, top: 20, bottom: 36 };
+  const vals = rows.flatMap((r) => [r.lo, r.hi, r.mean]).filter(Number.isFinite);
+  let lo = Math.min(...vals), hi = Math.max(...vals);
+  const pad = Math.max(0.01, (hi - lo) * 0.1);
+  lo = Math.max(0, lo - pad);
+  hi = Math.min(1, hi + pad);
+  if (!(hi > lo)) [lo, hi] = [0, 1];
+  const x = (v: number) => fr.left + ((v - lo) / (hi - lo)) * (fr.width - fr.left - fr.right);
+  const parts = [svgOpen(fr, 'forest', title), axisX(fr, niceTicks(lo, hi), x, 'score (95% CI)', pctStr)];
+  rows.forEach((r, i) => {
+    const y = fr.top + 13 + 26 * i;
+    parts.push(`<text x="${fr.left - 8}" y="${y + 4}" text-anchor="end">${esc(r.label.length > 48 ? r.label.slice(0, 47) + '…' : r.label)}</text>`);
+    parts.push(`<line class="mark ci" x1="${f1(x(r.lo))}" x2="${f1(x(r.hi))}" y1="${y}" y2="${y}" stroke="#1f5fa8" stroke-width="2"><title>${esc(`${r.label}: 95% CI ${pctStr(r.lo)} – ${pctStr(r.hi)}`)}</title></line>`);
+    parts.push(`<rect class="mark point" x="${f1(x(r.mean) - 4)}" y="${y - 4}" width="8" height="8" fill="#1f5fa8"><title>${esc(`${r.label}: ${pctStr(r.mean)}`)}</title></rect>`);
+  });
+  parts.push('</svg>');
+  return parts.join('');
+}
+
+/**
+ * Line chart with a log₂ x axis (k = epochs) and a linear y axis (SE in points): one polyline per series, a circle
+ * per point (`mark point`), dashed for model-only series. Series values may be null (gap).
+ */
+export function lineChart(xs: number[], series: { name: string; values: (number | null)[]; color: string; dashed?: boolean }[], o: { title: string; xLabel: string; yLabel: string }): string {
+  const fr: Frame = { width: 560, height: 300, left: 56, right: 150, top: 16, bottom: 40 };
+  const vals = series.flatMap((s) => s.values).filter((v): v is number => v != null && Number.isFinite(v));
+  const hi = Math.max(1e-9, ...vals) * 1.08;
+  const lx = xs.map((v) => Math.log2(v));
+  const x0 = Math.min(...lx), x1 = Math.max(...lx, x0 + 1);
+  const x = (v: number) => fr.left + ((Math.log2(v) - x0) / (x1 - x0)) * (fr.width - fr.left - fr.right);
+  const y = (v: number) => fr.height - fr.bottom - (v / hi) * (fr.height - fr.top - fr.bottom);
+  const parts = [svgOpen(fr, 'line', o.title), axisX(fr, xs, x, o.xLabel, (v) => String(v)), axisY(fr, niceTicks(0, hi), y, o.yLabel, (v) => String(+v.toFixed(2)))];
+  series.forEach((s, si) => {
+    const pts = s.values.map((v, i) => (v == null || !Number.isFinite(v) ? null : [x(xs[i]!), y(v)] as const));
+    const d = pts.map((p, i) => (p ? `${i && pts[i - 1] ? 'L' : 'M'}${f1(p[0])},${f1(p[1])}` : '')).join('');
+    parts.push(`<path class="series" d="${d}" fill="none" stroke="${s.color}" stroke-width="2"${s.dashed ? ' stroke-dasharray="5 4"' : ''}/>`);
+    pts.forEach((p, i) => {
+      if (p) parts.push(`<circle class="mark point" cx="${f1(p[0])}" cy="${f1(p[1])}" r="3" fill="${s.color}"><title>${esc(`${s.name}, k=${xs[i]}: ${s.values[i]!.toFixed(3)}`)}</title></circle>`);
+    });
+    const ly = fr.top + 14 + 18 * si;
+    parts.push(`<line x1="${fr.width - fr.right + 10}" x2="${fr.width - fr.right + 30}" y1="${ly}" y2="${ly}" stroke="${s.color}" stroke-width="2"${s.dashed ? ' stroke-dasharray="5 4"' : ''}/><text x="${fr.width - fr.right + 34}" y="${ly + 4}">${esc(s.name)}</text>`);
+  });
+  parts.push('</svg>');
+  return parts.join('');
+}
+
+/**
+ * Score vs one sweep factor: per level, the pooled score with its 95% CI (`mark level` + `mark ci`), and each run's
+ * score as a small hollow circle (`mark run`). Levels are categorical, in the given order.
+ */
+export function factorPlot(levels: { level: string; mean: number; lo: number; hi: number; runs: number[] }[], o: { title: string; factor: string }): string {
+  const fr: Frame = { width: Math.max(320, 110 + 90 * levels.length), height: 280, left: 60, right: 20, top: 16, bottom: 44 };
+  const vals = levels.flatMap((l) => [l.lo, l.hi, ...l.runs]).filter(Number.isFinite);
+  let lo = Math.min(...vals), hi = Math.max(...vals);
+  const pad = Math.max(0.01, (hi - lo) * 0.15);
+  lo = Math.max(0, lo - pad);
+  hi = Math.min(1, hi + pad);
+  if (!(hi > lo)) [lo, hi] = [0, 1];
+  const step = (fr.width - fr.left - fr.right) / levels.length;
+  const cx = (i: number) => fr.left + step * (i + 0.5);
+  const y = (v: number) => fr.height - fr.bottom - ((v - lo) / (hi - lo)) * (fr.height - fr.top - fr.bottom);
+  const parts = [svgOpen(fr, 'factor', o.title), axisY(fr, niceTicks(lo, hi), y, 'score', pctStr)];
+  parts.push(`<line class="axis" x1="${fr.left}" x2="${fr.width - fr.right}" y1="${fr.height - fr.bottom}" y2="${fr.height - fr.bottom}" stroke="#444"/>`);
+  levels.forEach((l, i) => {
+    parts.push(`<text x="${f1(cx(i))}" y="${fr.height - fr.bottom + 16}" text-anchor="middle">${esc(l.level.length > 14 ? l.level.slice(0, 13) + '…' : l.level)}</text>`);
+    parts.push(`<line class="mark ci" x1="${f1(cx(i))}" x2="${f1(cx(i))}" y1="${f1(y(l.lo))}" y2="${f1(y(l.hi))}" stroke="#1f5fa8" stroke-width="2"><title>${esc(`${o.factor}=${l.level}: 95% CI ${pctStr(l.lo)} – ${pctStr(l.hi)}`)}</title></line>`);
+    parts.push(`<rect class="mark level" x="${f1(cx(i) - 5)}" y="${f1(y(l.mean) - 5)}" width="10" height="10" fill="#1f5fa8"><title>${esc(`${o.factor}=${l.level}: ${pctStr(l.mean)}`)}</title></rect>`);
+    l.runs.forEach((r, j) => parts.push(`<circle class="mark run" cx="${f1(cx(i) + 14 + 4 * (j % 4))}" cy="${f1(y(r))}" r="3" fill="none" stroke="#c0392b"><title>${esc(`run at ${o.factor}=${l.level}: ${pctStr(r)}`)}</title></circle>`));
+  });
+  parts.push(`<text class="axis-label" x="${(fr.left + fr.width - fr.right) / 2}" y="${fr.height - 4}" text-anchor="middle">${esc(o.factor)}</text>`);
+  parts.push('</svg>');
+  return parts.join('');
+}
+
+/**
+ * Stacked histogram of response lengths by correctness: per bin, a green bar (`mark bar correct`) and a red bar
+ * (`mark bar incorrect`) stacked on it; bins with zero count still get a zero-height bar so counts are stable.
+ */
+export function lengthHistogram(h: { edges: number[]; correct: number[]; incorrect: number[] }, o: { title: string; unit: string }): string {
+  const fr: Frame = { width: 560, height: 260, left: 50, right: 120, top: 16, bottom: 40 };
+  const bins = h.correct.length;
+  const maxC = Math.max(1, ...h.correct.map((c, i) => c + h.incorrect[i]!));
+  const bw = (fr.width - fr.left - fr.right) / bins;
+  const y = (v: number) => fr.height - fr.bottom - (v / maxC) * (fr.height - fr.top - fr.bottom);
+  const xTicks = [0, Math.floor(bins / 2), bins];
+  const parts = [svgOpen(fr, 'histogram', o.title), axisY(fr, niceTicks(0, maxC), y, 'attempts', (v) => String(v))];
+  parts.push(`<line class="axis" x1="${fr.left}" x2="${fr.width - fr.right}" y1="${fr.height - fr.bottom}" y2="${fr.height - fr.bottom}" stroke="#444"/>`);
+  for (const t of xTicks) parts.push(`<text x="${f1(fr.left + t * bw)}" y="${fr.height - fr.bottom + 16}" text-anchor="middle">${h.edges[t]}</text>`);
+  for (let i = 0; i < bins; i++) {
+    const c = h.correct[i]!, w = h.incorrect[i]!;
+    const range = `${h.edges[i]}–${h.edges[i + 1]} ${o.unit}`;
+    parts.push(`<rect class="mark bar correct" x="${f1(fr.left + i * bw + 1)}" y="${f1(y(c))}" width="${f1(bw - 2)}" height="${f1(y(0) - y(c))}" fill="#2e8b57"><title>${esc(`${range}: ${c} correct`)}</title></rect>`);
+    parts.push(`<rect class="mark bar incorrect" x="${f1(fr.left + i * bw + 1)}" y="${f1(y(c + w))}" width="${f1(bw - 2)}" height="${f1(y(c) - y(c + w))}" fill="#c0392b"><title>${esc(`${range}: ${w} incorrect`)}</title></rect>`);
+  }
+  parts.push(`<rect x="${fr.width - fr.right + 12}" y="${fr.top + 6}" width="12" height="12" fill="#2e8b57"/><text x="${fr.width - fr.right + 28}" y="${fr.top + 16}">correct</text>`);
+  parts.push(`<rect x="${fr.width - fr.right + 12}" y="${fr.top + 26}" width="12" height="12" fill="#c0392b"/><text x="${fr.width - fr.right + 28}" y="${fr.top + 36}">incorrect</text>`);
+  parts.push(`<text class="axis-label" x="${(fr.left + fr.width - fr.right) / 2}" y="${fr.height - 4}" text-anchor="middle">${esc(`response length (${o.unit})`)}</text>`);
+  parts.push('</svg>');
+  return parts.join('');
+}

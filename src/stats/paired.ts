@@ -1,0 +1,274 @@
+/**
+ * Paired comparison of two runs on the samples they share ("is A better than B?", DESIGN.md §5).
+ *
+ * The unit of pairing is the sample: d_i = ā_i − b̄_i, the difference of the two runs' per-sample means over their
+ * graded epochs. Reported together, each labelled by its name in the field:
+ * - mean difference with a paired cluster bootstrap CI: samples resampled jointly, each keeping its epochs
+ *   (stage-1 resampling only, Davison & Hinkley 1997 §3.8 "strategy 1": d_i already carries the seed noise, and
+ *   resampling epochs too would count it twice; in simulation that over-covered at 98.7% instead of 95%);
+ * - sign-flip permutation test on d_i (exact enumeration for ≤ 20 non-zero differences, else Monte Carlo);
+ * - McNemar for binary scores (exact and mid-p on one epoch-matched pair per sample; Durkalski's clustered
+ *   McNemar over all epoch-matched pairs);
+ * - paired t test and Wilcoxon signed-rank test on d_i;
+ * - the minimum detectable effect (MDE) at the design's size, and a plain verdict.
+ */
+import { jointClusteredBootstrap, packClusters, replicateVariance } from './bootstrap.ts';
+import { quantileSorted } from './accuracy.ts';
+import { binomialPmf, chiSquareCdf, normalCdf, normalQuantile, studentTQuantile, studentTTwoSided } from './distributions.ts';
+import { createRng } from './rng.ts';
+
+const EPS = 1e-12;
+
+function mean(x: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < x.length; i++) s += x[i]!;
+  return x.length ? s / x.length : NaN;
+}
+
+/**
+ * Sign-flip (paired permutation) test of H0: the per-sample differences d_i are symmetric about 0
+ * (Fisher 1935, "The Design of Experiments", §21; Good 2005, "Permutation, Parametric and Bootstrap Tests of
+ * Hypotheses", §3.1). Statistic |Σ d_i|; two-sided. Exact over all 2^m sign assignments of the m non-zero
+ * differences when m ≤ `exactMax` (default 20); otherwise B random assignments with
+ * p = (1 + #{|T*| ≥ |T|})/(B + 1) (Phipson & Smyth 2010, "Permutation p-values should never be zero").
+ * Returns p = 1 when every d_i is 0.
+ */
+export function signFlipTest(d: number[], opts: { seed: number; permutations?: number; exactMax?: number }): { p: number; method: 'exact' | 'monte carlo'; permutations: number } {
+  const nz = d.filter((v) => Math.abs(v) > EPS);
+  const m = nz.length;
+  if (m === 0) return { p: 1, method: 'exact', permutations: 1 };
+  const obs = Math.abs(nz.reduce((s, v) => s + v, 0));
+  const tol = 1e-9 * Math.max(1, obs);
+  if (m <= (opts.exactMax ?? 20)) {
+    // Gray-code enumeration: flip one sign per step.
+    const signs = new Int8Array(m).fill(1);
+    let sum = nz.reduce((s, v) => s + v, 0);
+    let count = Math.abs(sum) >= obs - tol ? 1 : 0;
+    const total = 2 ** m;
+    for (let g = 1; g < total; g++) {
+      let bit = 0;
+      while (((g >> bit) & 1) === 0) bit++;
+      signs[bit] = -signs[bit]! as 1 | -1;
+      sum += 2 * signs[bit]! * nz[bit]!;
+      if (Math.abs(sum) >= obs - tol) count++;
+    }
+    return { p: count / total, method: 'exact', permutations: total };
+  }
+  const B = opts.permutations ?? 10000;
+  const rng = createRng(opts.seed);
+  let count = 0;
+  for (let b = 0; b < B; b++) {
+    let s = 0;
+    for (let i = 0; i < m; i += 32) {
+      const bits = rng.uint32();
+      const end = Math.min(m, i + 32);
+      for (let j = i; j < end; j++) s += (bits >>> (j - i)) & 1 ? nz[j]! : -nz[j]!;
+    }
+    if (Math.abs(s) >= obs - tol) count++;
+  }
+  return { p: (1 + count) / (B + 1), method: 'monte carlo', permutations: B };
+}
+
+/**
+ * McNemar's test for paired binary outcomes (McNemar 1947, Psychometrika 12:153) from the discordant counts
+ * b (A right, B wrong) and c (A wrong, B right). Exact conditional p = min(1, 2·P(X ≤ min(b, c))), X ~ Bin(b + c, ½);
+ * mid-p = 2·[P(X ≤ min(b, c)) − ½·P(X = min(b, c))] (Fagerland, Lydersen & Laake 2013, "The McNemar test for
+ * binary matched-pairs data: mid-p and asymptotic are better than exact conditional", BMC Med. Res. Methodol. 13:91).
+ */
+export function mcnemar(b: number, c: number): { b: number; c: number; p_exact: number; p_mid: number } {
+  const n = b + c;
+  if (n === 0) return { b, c, p_exact: 1, p_mid: 1 };
+  const lo = Math.min(b, c);
+  let cdf = 0;
+  for (let x = 0; x <= lo; x++) cdf += binomialPmf(x, n, 0.5);
+  const pEq = binomialPmf(lo, n, 0.5);
+  return { b, c, p_exact: Math.min(1, 2 * cdf), p_mid: Math.min(1, 2 * (cdf - 0.5 * pEq)) };
+}
+
+/**
+ * Clustered McNemar test (Durkalski, Palesch, Lipsitz & Rust 2003, "Analysis of clustered matched-pair data",
+ * Stat. Med. 22:2417–2428, eq. 2): with per-cluster discordant counts b_i, c_i,
+ * X² = (Σ (b_i − c_i))² / Σ (b_i − c_i)², referred to χ²₁. It reduces to McNemar's (b − c)²/(b + c) with one pair per cluster.
+ */
+export function clusteredMcNemar(discordant: { b: number; c: number }[]): { statistic: number; p: number; pairs: number } {
+  let num = 0, den = 0, pairs = 0;
+  for (const { b, c } of discordant) {
+    num += b - c;
+    den += (b - c) ** 2;
+    pairs += b + c;
+  }
+  if (den === 0) return { statistic: 0, p: 1, pairs };
+  const x2 = (num * num) / den;
+  return { statistic: x2, p: 1 - chiSquareCdf(x2, 1), pairs };
+}
+
+/**
+ * Paired t test on per-sample differences (Student 1908): t = d̄ / (s_d/√n), df = n − 1, two-sided, with the
+ * t-based 95% CI d̄ ± t_{0.975, n−1}·s_d/√n. NaN results for n < 2; p = 1 when every d_i is equal to 0.
+ */
+export function pairedT(d: number[]): { mean: number; se: number; t: number; df: number; p: number; ci95: { lo: number; hi: number } } {
+  const n = d.length;
+  const m = mean(d);
+  if (n < 2) return { mean: m, se: NaN, t: NaN, df: n - 1, p: NaN, ci95: { lo: NaN, hi: NaN } };
+  let ss = 0;
+  for (const v of d) ss += (v - m) ** 2;
+  const se = Math.sqrt(ss / (n - 1) / n);
+  if (se === 0) return { mean: m, se, t: m === 0 ? 0 : Math.sign(m) * Infinity, df: n - 1, p: m === 0 ? 1 : 0, ci95: { lo: m, hi: m } };
+  const t = m / se;
+  const q = studentTQuantile(0.975, n - 1);
+  return { mean: m, se, t, df: n - 1, p: studentTTwoSided(t, n - 1), ci95: { lo: m - q * se, hi: m + q * se } };
+}
+
+/**
+ * Wilcoxon signed-rank test (Wilcoxon 1945, "Individual comparisons by ranking methods", Biometrics Bull. 1:80) on
+ * per-sample differences; zeros are dropped (Wilcoxon's treatment) and tied |d| get average ranks
+ * (Hollander, Wolfe & Chicken 2014, "Nonparametric Statistical Methods", 3rd ed., §3.1). W⁺ = sum of ranks of
+ * positive differences. Exact two-sided p from the permutation distribution of W⁺ given the (tied) ranks when
+ * m ≤ 200 non-zero differences (dynamic programming over doubled ranks); otherwise the normal approximation with
+ * tie correction Var = m(m+1)(2m+1)/24 − Σ(t³ − t)/48 and continuity correction ½.
+ */
+export function wilcoxonSignedRank(d: number[]): { w_plus: number; m: number; p: number; method: 'exact' | 'normal'; z: number | null } {
+  const nz = d.filter((v) => Math.abs(v) > EPS);
+  const m = nz.length;
+  if (m === 0) return { w_plus: 0, m: 0, p: 1, method: 'exact', z: null };
+  const order = nz.map((v, i) => [Math.abs(v), i] as const).sort((a, b) => a[0] - b[0]);
+  const rank2 = new Int32Array(m); // doubled ranks (integers)
+  let tieTerm = 0;
+  for (let i = 0; i < m; ) {
+    let j = i;
+    while (j + 1 < m && Math.abs(order[j + 1]![0] - order[i]![0]) <= EPS) j++;
+    const r2 = i + 1 + (j + 1); // 2 × average of ranks i+1..j+1
+    for (let t = i; t <= j; t++) rank2[order[t]![1]] = r2;
+    const t = j - i + 1;
+    tieTerm += t ** 3 - t;
+    i = j + 1;
+  }
+  let w2 = 0;
+  for (let i = 0; i < m; i++) if (nz[i]! > 0) w2 += rank2[i]!;
+  const wPlus = w2 / 2;
+  if (m <= 200) {
+    const total2 = m * (m + 1);
+    let dist = new Float64Array(total2 + 1);
+    dist[0] = 1;
+    let reach = 0;
+    for (let i = 0; i < m; i++) {
+      const r = rank2[i]!;
+      const next = new Float64Array(total2 + 1);
+      for (let s = 0; s <= reach; s++) {
+        const p = dist[s]!;
+        if (p === 0) continue;
+        next[s] += 0.5 * p;
+        next[s + r] += 0.5 * p;
+      }
+      reach += r;
+      dist = next;
+    }
+    let lower = 0, upper = 0;
+    for (let s = 0; s <= total2; s++) {
+      if (s <= w2) lower += dist[s]!;
+      if (s >= w2) upper += dist[s]!;
+    }
+    return { w_plus: wPlus, m, p: Math.min(1, 2 * Math.min(lower, upper)), method: 'exact', z: null };
+  }
+  const e = (m * (m + 1)) / 4;
+  const v = (m * (m + 1) * (2 * m + 1)) / 24 - tieTerm / 48;
+  const diff = wPlus - e;
+  const z = v > 0 ? (diff - 0.5 * Math.sign(diff)) / Math.sqrt(v) : 0;
+  return { w_plus: wPlus, m, p: Math.min(1, 2 * (1 - normalCdf(Math.abs(z)))), method: 'normal', z };
+}
+
+/**
+ * Minimum detectable effect of a two-sided level-α test with power 1 − β when the estimate has standard error se
+ * (Bloom 1995, "Minimum detectable effects", Evaluation Review 19:547; Miller 2024, arXiv:2411.00640, "Power analysis"):
+ * MDE = (z_{1−α/2} + z_{1−β})·se. Same units as se.
+ */
+export function minimumDetectableEffect(se: number, alpha = 0.05, power = 0.8): number {
+  return (normalQuantile(1 - alpha / 2) + normalQuantile(power)) * se;
+}
+
+/** Everything `assay compare` reports for one pair of runs. Differences are A − B in score units (0..1 for accuracy). */
+export interface PairedComparison {
+  /** Shared samples used (with ≥ 1 graded epoch in both runs). */
+  samples: number;
+  epochs_a: number;
+  epochs_b: number;
+  mean_a: number;
+  mean_b: number;
+  /** Mean of d_i = ā_i − b̄_i (equals mean_a − mean_b on the shared samples). */
+  difference: number;
+  ci95_bootstrap: { lo: number; hi: number; se: number; replicates: number; seed: number; method: 'paired cluster bootstrap (samples resampled jointly with their epochs)' };
+  sign_flip: ReturnType<typeof signFlipTest>;
+  paired_t: ReturnType<typeof pairedT>;
+  wilcoxon: ReturnType<typeof wilcoxonSignedRank>;
+  /** Binary scores only. `first_epoch`: exact/mid-p on one epoch-matched pair per sample; `clustered`: Durkalski over all matched epochs. */
+  mcnemar: { first_epoch: ReturnType<typeof mcnemar>; clustered: ReturnType<typeof clusteredMcNemar> | null } | null;
+  /** MDE at α = 0.05 and 80% power from the bootstrap SE of the difference. */
+  mde: number;
+  /** Samples where A is better / worse / equal (per-sample means). */
+  wins: number;
+  losses: number;
+  ties: number;
+}
+
+/**
+ * Compare two runs on aligned samples: `a[i]` and `b[i]` are the graded values of the same sample i in runs A and B
+ * (each non-empty, in epoch order so that index j is epoch j's value). Seeded (bootstrap, permutations).
+ * Errors: RangeError if the arrays differ in length or are empty.
+ */
+export function comparePaired(a: number[][], b: number[][], opts: { seed: number; replicates?: number; permutations?: number }): PairedComparison {
+  if (a.length !== b.length) throw new RangeError(`aligned runs differ in length (${a.length} vs ${b.length})`);
+  if (a.length === 0) throw new RangeError('the two runs share no graded sample');
+  const pa = packClusters(a);
+  const pb = packClusters(b);
+  const d = Array.from({ length: a.length }, (_, i) => pa.means[i]! - pb.means[i]!);
+  const B = opts.replicates ?? 2000;
+  const [ra, rb] = jointClusteredBootstrap([pa, pb], { seed: opts.seed, replicates: B, within: false });
+  const diff = new Float64Array(B);
+  for (let i = 0; i < B; i++) diff[i] = ra![i]! - rb![i]!;
+  const se = Math.sqrt(replicateVariance(diff));
+  const sorted = Float64Array.from(diff).sort();
+  let mc: PairedComparison['mcnemar'] = null;
+  if (pa.binary && pb.binary) {
+    let b1 = 0, c1 = 0;
+    const disc: { b: number; c: number }[] = [];
+    let multi = false;
+    for (let i = 0; i < a.length; i++) {
+      const x = a[i]!, y = b[i]!;
+      if (x[0] === 1 && y[0] === 0) b1++;
+      if (x[0] === 0 && y[0] === 1) c1++;
+      const k = Math.min(x.length, y.length);
+      if (k > 1) multi = true;
+      let bi = 0, ci = 0;
+      for (let j = 0; j < k; j++) {
+        if (x[j] === 1 && y[j] === 0) bi++;
+        if (x[j] === 0 && y[j] === 1) ci++;
+      }
+      disc.push({ b: bi, c: ci });
+    }
+    mc = { first_epoch: mcnemar(b1, c1), clustered: multi ? clusteredMcNemar(disc) : null };
+  }
+  let wins = 0, losses = 0, ties = 0;
+  for (const v of d) {
+    if (v > EPS) wins++;
+    else if (v < -EPS) losses++;
+    else ties++;
+  }
+  const meanA = mean(pa.means), meanB = mean(pb.means);
+  return {
+    samples: a.length,
+    epochs_a: pa.values.length / a.length,
+    epochs_b: pb.values.length / b.length,
+    mean_a: meanA,
+    mean_b: meanB,
+    difference: mean(d),
+    ci95_bootstrap: { lo: quantileSorted(sorted, 0.025), hi: quantileSorted(sorted, 0.975), se, replicates: B, seed: opts.seed, method: 'paired cluster bootstrap (samples resampled jointly with their epochs)' },
+    sign_flip: signFlipTest(d, { seed: opts.seed + 1, permutations: opts.permutations }),
+    paired_t: pairedT(d),
+    wilcoxon: wilcoxonSignedRank(d),
+    mcnemar: mc,
+    mde: minimumDetectableEffect(se),
+    wins,
+    losses,
+    ties,
+  };
+}
