@@ -24,7 +24,7 @@ export function formatStatistics(runId: string, scorer: string, s: RunStatistics
   lines.push(`samples ${s.samples}/${s.samples_planned}  epochs ${s.epochs}  attempts ${s.attempts} (graded ${s.graded}, failed ${s.failed}, ungraded ${s.ungraded}, no answer ${s.no_answer}, truncated ${s.truncated})`);
   lines.push('');
   lines.push(`accuracy (avg@${s.epochs})   ${pct(s.accuracy)}   95% CI [${pct(s.ci95_bootstrap.lo)}, ${pct(s.ci95_bootstrap.hi)}]  (${s.ci95_bootstrap.method}, ${s.ci95_bootstrap.replicates} replicates, seed ${s.ci95_bootstrap.seed})`);
-  lines.push(`  Wald interval             [${pct(s.ci95_wald.lo)}, ${pct(s.ci95_wald.hi)}]  (±1.96·SE, SE ${(100 * s.ci95_wald.se).toFixed(2)} pts over per-sample means)`);
+  lines.push(`  Wald interval             [${pct(s.ci95_wald.lo)}, ${pct(s.ci95_wald.hi)}]  (±1.96·SE, SE ${Number.isFinite(s.ci95_wald.se) ? (100 * s.ci95_wald.se).toFixed(2) + ' pts' : 'n/a'} over per-sample means)`);
   if (s.epochs > 1) {
     lines.push(`  std over epochs           ${(100 * s.std_over_epochs).toFixed(2)} pts  (seed noise of a single-epoch score; not a CI)   per-epoch: ${s.per_epoch_accuracy.map(pct).join(' ')}`);
   }
@@ -32,6 +32,6 @@ export function formatStatistics(runId: string, scorer: string, s: RunStatistics
   if (s.maj_at_k) lines.push(`maj@${s.maj_at_k.k}`.padEnd(26) + `${pct(s.maj_at_k.value)}   95% CI [${pct(s.maj_at_k.ci95.lo)}, ${pct(s.maj_at_k.ci95.hi)}]`);
   if (s.truncated) lines.push(`without truncated attempts ${pct(s.accuracy_without_truncated)}  (${s.truncated} attempts hit the token limit)`);
   if (s.failed) lines.push(`WARNING: ${s.failed} attempts failed after retries and are excluded; run the same command again to retry them.`);
-  if (s.ungraded) lines.push(`WARNING: ${s.ungraded} attempts could not be graded (grader timeout/error) and are excluded.`);
+  if (s.ungraded) lines.push(`WARNING: ${s.ungraded} attempts could not be graded (grader timeout/error): counted as wrong above; excluding them instead: ${pct(s.accuracy_excluding_ungraded)}.`);
   return lines.join('\n');
 }

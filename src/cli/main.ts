@@ -10,7 +10,7 @@ import { getTemplate, templateNames } from '../core/templates.ts';
 import { loadDataset } from '../datasets/index.ts';
 import { executeRun } from '../runner/run.ts';
 import { terminalProgress } from '../runner/progress.ts';
-import { createScorer, scorerNames } from '../scorers/registry.ts';
+import { scorerNames } from '../scorers/registry.ts';
 import { recordedAgreement, regrade, scorerDisagreement } from '../runner/rescore.ts';
 import { runStatistics } from '../stats/from-pool.ts';
 import { exportRun } from './export.ts';
@@ -18,7 +18,8 @@ import { formatStatistics, pct, table } from './format.ts';
 import { runQuickstart } from './quickstart.ts';
 import { COMMANDS } from './commands/index.ts';
 
-import { collect, int, num, openPool, printJson } from './common.ts';
+import { collect, int, num, openPool, printJson, scorerFromCli } from './common.ts';
+import { createProvider } from '../providers/registry.ts';
 
 const program = new Command();
 program
@@ -34,7 +35,7 @@ program
   .option('--pool <file>', 'pool file (default $ASSAY_POOL or ./.assay/pool.sqlite)')
   .option('--json', 'one JSON document on stdout')
   .action(async (o) => {
-    const pool = openPool(o.pool);
+    const pool = openPool(o.pool, { create: true });
     try {
       await runQuickstart(pool, { json: !!o.json, log: (s) => process.stderr.write(s + '\n'), out: (s) => process.stdout.write(s + '\n'), printJson });
     } finally {
@@ -76,8 +77,10 @@ program
     const parsed = GenerationConfigSchema.safeParse(configInput);
     if (!parsed.success) throw new InputError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '), { field: 'generation config' });
     const template = getTemplate(o.template ?? dataset.defaultTemplate);
-    const scorers = ((o.scorer as string[] | undefined) ?? [dataset.defaultScorer]).map((s) => createScorer(s));
-    const pool = openPool(o.pool);
+    const scorers = ((o.scorer as string[] | undefined) ?? [dataset.defaultScorer]).map((s) => scorerFromCli(s));
+    // Resolve the model before the pool is opened: a bad address or replay file leaves no pool file behind.
+    const provider = await createProvider(o.model, { concurrency: o.concurrency });
+    const pool = openPool(o.pool, { create: true });
     const ac = new AbortController();
     let interrupts = 0;
     const onSigint = () => {
@@ -91,18 +94,25 @@ program
       const result = await executeRun({
         pool, dataset, template, model: o.model, config: parsed.data, epochs: o.epochs, scorers, limit: o.limit ?? null,
         concurrency: o.concurrency, timeoutMs: o.timeout, maxRetries: o.maxRetries, cache: o.cache, bootstrapSeed: o.bootstrapSeed,
-        progress: terminalProgress(`run ${o.model}`), signal: ac.signal,
+        progress: terminalProgress(`run ${o.model}`), signal: ac.signal, provider,
       });
       const stats = result.counts.measurements > 0 ? scorers.map((s) => runStatistics(pool, result.run_id, { scorer: s.name })) : [];
       if (o.json) printJson({ run: result, statistics: stats });
       else {
         process.stderr.write(`run ${result.run_id}: ${result.status}; ${result.executed} attempts made, ${result.resumed} already stored, ${result.counts.error} failed, ${result.seconds.toFixed(1)} s\n`);
+        if (!o.scorer) process.stderr.write(`scored with ${scorers.map((s) => s.name).join(', ')} (the dataset's default; choose with --scorer)\n`);
         for (const s of stats) process.stdout.write(formatStatistics(result.run_id, s.scorer, s.statistics, `${dataset.name} × ${o.model}`) + '\n\n');
+      }
+      if (result.abort_reason) process.stderr.write(`assay: ${result.abort_reason}\n`);
+      if (result.errors.length) {
+        process.stderr.write(`assay: ${result.counts.error} attempts failed after retries (stored as failures, excluded from accuracy; run the same command again to retry them). Most frequent errors:\n`);
+        for (const e of result.errors.slice(0, 5)) process.stderr.write(`  ${e.count} × ${e.error}\n`);
       }
       process.exitCode = result.status === 'complete' ? 0 : 1;
     } finally {
       process.off('SIGINT', onSigint);
       process.off('SIGTERM', onSigint);
+      await provider.close();
       pool.close();
     }
   });
@@ -165,7 +175,7 @@ program
     const pool = openPool(o.pool);
     try {
       const runId = pool.resolveRunId(runRef);
-      const scorers = (o.scorer as string[]).map((s) => createScorer(s));
+      const scorers = (o.scorer as string[]).map((s) => scorerFromCli(s));
       const graded = [];
       try {
         for (const s of scorers) graded.push({ scorer: s.name, ...(await regrade(pool, runId, s)) });
@@ -207,6 +217,8 @@ program
     try {
       const runId = pool.resolveRunId(runRef);
       const scorer = o.scorer ?? pool.getRun(runId)!.spec.scorers[0]?.name;
+      const stored = pool.scorersOf(runId);
+      if (o.scorer && !stored.includes(o.scorer)) throw new InputError(`run ${runId} has no measurements for scorer "${o.scorer}"; it has: ${stored.join(', ') || 'none'}`, { field: 'scorer' });
       const out = o.output ? createWriteStream(o.output) : process.stdout;
       await exportRun(pool, runId, scorer, o.format, out);
       if (o.output) await new Promise<void>((res, rej) => (out as ReturnType<typeof createWriteStream>).end((e?: Error | null) => (e ? rej(e) : res())));
@@ -220,6 +232,11 @@ program
 for (const register of COMMANDS) register(program);
 
 async function main(): Promise<void> {
+  // `assay export … | head` closes the pipe early: that is the reader's choice, not an error.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw err;
+  });
   try {
     await program.parseAsync(process.argv);
   } catch (err) {

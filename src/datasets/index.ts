@@ -109,7 +109,9 @@ export async function loadDataset(ref: string, opts: DatasetOptions = {}): Promi
       path,
       hash: res.hash,
       samples: res.samples,
-      defaultScorer: hasChoices ? 'choice' : 'exact',
+      // `math` extracts the final answer (boxed, "the answer is", last line) before comparing; `exact` would
+      // compare the whole response with the gold and score almost every real model response 0.
+      defaultScorer: hasChoices ? 'choice' : 'math',
       defaultTemplate: 'plain',
     };
   }

@@ -63,9 +63,15 @@ export async function scanLines(
   let pending: Buffer[] = [];
   let pendingLen = 0;
 
+  const decoder = new TextDecoder('utf-8', { fatal: true });
   const emit = (buf: Buffer): void => {
     lineNo += 1;
-    let text = buf.toString('utf8');
+    let text: string;
+    try {
+      text = decoder.decode(buf);
+    } catch {
+      throw new InputError('line is not valid UTF-8 (the file must be UTF-8 encoded)', { file, line: lineNo });
+    }
     if (text.endsWith('\r')) text = text.slice(0, -1);
     if (lineNo === 1 && text.charCodeAt(0) === 0xfeff) text = text.slice(1);
     if (text.trim() === '') return;

@@ -38,7 +38,7 @@ export function resolveFields(row: Record<string, unknown>, fields: FieldMap, fi
     const found = fallbacks.find((k) => k in row);
     if (found) return found;
     throw new InputError(
-      `missing ${kind} field: none of ${fallbacks.map((f) => `"${f}"`).join(', ')} present (map another column with fields.${kind})`,
+      `missing ${kind} field: none of ${fallbacks.map((f) => `"${f}"`).join(', ')} present (map another column with --${kind}-field, or fields.${kind} in the library)`,
       { file, line, field: fallbacks[0] },
     );
   };

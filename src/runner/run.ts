@@ -69,6 +69,10 @@ export interface RunResult {
   reported_model_ids: string[];
   min_concurrency: number;
   seconds: number;
+  /** Why the run stopped early on its own (the endpoint looked dead), or null. */
+  abort_reason: string | null;
+  /** The most frequent errors of attempts that failed in this invocation, with counts. */
+  errors: { error: string; count: number }[];
 }
 
 /** Build the run spec (everything that defines the plan and its outputs; hashed into the run id). */
@@ -141,6 +145,12 @@ export async function executeRun(o: RunOptions): Promise<RunResult> {
   if (o.signal?.aborted) stop.abort();
   let inFlight = 0;
   let executed = 0;
+  let succeeded = 0;
+  let consecutiveFailures = 0;
+  let abortReason: string | null = null;
+  const errorCounts = new Map<string, number>();
+  /** Stop early when the endpoint looks dead: this many final failures in a row before any success. */
+  const deadAfter = Math.max(10, Math.min(concurrency, 64));
   progress.start(total, completed.size);
 
   const processOne = async (p: PlannedSample, epoch: number): Promise<void> => {
@@ -216,11 +226,29 @@ export async function executeRun(o: RunOptions): Promise<RunResult> {
     }
     o.pool.write(attempt, measurements);
     executed++;
+    if (attempt.status === 'ok') {
+      succeeded++;
+      consecutiveFailures = 0;
+    } else {
+      const key = (attempt.error ?? 'unknown error').slice(0, 160);
+      errorCounts.set(key, (errorCounts.get(key) ?? 0) + 1);
+      if (++consecutiveFailures >= deadAfter && succeeded === 0 && !abortReason) {
+        abortReason = `the first ${consecutiveFailures} attempts all failed after retries (last error: ${key}); stopping early — is the model endpoint up?`;
+        stop.abort();
+      }
+    }
     progress.tick(attempt.status === 'ok');
   };
 
   const worker = async (): Promise<void> => {
+    let sinceYield = 0;
     while (!stop.signal.aborted) {
+      // Providers that answer at once (replay, reference) never leave the microtask queue: yield to the event loop
+      // now and then so signals (Ctrl-C) and timers (the writer's flush) are handled.
+      if (++sinceYield >= 16) {
+        sinceYield = 0;
+        await new Promise<void>((r) => setImmediate(r));
+      }
       while (inFlight >= limiter.limit || limiter.delay() > 0) {
         await sleep(Math.max(5, limiter.delay()), stop.signal);
         if (stop.signal.aborted) return;
@@ -246,11 +274,15 @@ export async function executeRun(o: RunOptions): Promise<RunResult> {
   }
   if (modelIds.size) o.pool.addReportedModelIds(runId, [...modelIds]);
   const counts = o.pool.counts(runId);
-  const status: RunRecord['status'] = stop.signal.aborted ? 'interrupted' : counts.attempts === total ? 'complete' : 'failed';
+  // complete = every planned attempt stored with a response; failed = some attempts failed after retries (they are
+  // retried by running the same command again) or the run stopped early; interrupted = stopped by the user.
+  const status: RunRecord['status'] = abortReason ? 'failed' : stop.signal.aborted ? 'interrupted' : counts.ok === total ? 'complete' : 'failed';
   o.pool.setRunStatus(runId, status);
   return {
     run_id: runId, status, planned: total, resumed: completed.size, executed, counts,
     reported_model_ids: o.pool.getRun(runId)?.manifest.provider.reported_model_ids ?? [], min_concurrency: limiter.minReached,
     seconds: (performance.now() - t0) / 1000,
+    abort_reason: abortReason,
+    errors: [...errorCounts.entries()].sort((a, b) => b[1] - a[1]).slice(0, 10).map(([error, count]) => ({ error, count })),
   };
 }

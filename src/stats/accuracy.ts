@@ -4,7 +4,9 @@
  *
  * Input shape: one `SampleScores` per sample, holding that sample's per-epoch binary values (0/1) and extracted
  * answers. Attempts that failed (model call error) or could not be graded (grader timeout/error) carry
- * `value: null`; they are excluded from accuracy and counted, never silently scored 0.
+ * `value: null`. Failed attempts have no response: they are excluded from accuracy and counted (a rerun retries
+ * them). Ungraded responses are counted as wrong in the headline accuracy (so hostile or junk answers can never
+ * raise a score), and the accuracy with them left out is reported beside it. Both are counted and shown.
  */
 import { createRng } from './rng.ts';
 
@@ -146,8 +148,10 @@ export interface RunStatistics {
   graded: number;
   /** Attempts whose model call failed after retries (value null, excluded). */
   failed: number;
-  /** Attempts with a grader timeout or grader error (value null, excluded). */
+  /** Attempts with a grader timeout or grader error (value null): counted as wrong in `accuracy`, see `accuracy_excluding_ungraded`. */
   ungraded: number;
+  /** avg@k with ungraded attempts left out instead of counted wrong (null when there are none). */
+  accuracy_excluding_ungraded: number | null;
   /** Graded attempts where nothing could be extracted (scored 0). */
   no_answer: number;
   /** Attempts with finish reason `length`. */
@@ -182,16 +186,27 @@ export function computeRunStatistics(samples: SampleScores[], opts: { seed: numb
   const ks: number[] = [];
   for (let k = 1; k <= opts.epochs; k *= 2) ks.push(k);
   if (ks[ks.length - 1] !== opts.epochs) ks.push(opts.epochs);
+  const excludingUngraded: number[] = [];
   for (const s of samples) {
     const values: number[] = [];
+    const gradedValues: number[] = [];
     const noTrunc: number[] = [];
     for (const e of s.epochs) {
       attempts++;
       if (e.truncated) truncated++;
       if (e.value == null) {
-        if (!e.failed) ungraded++;
+        if (e.failed) continue;
+        // A response the grader could not judge (timeout, oversized or hostile answer) counts as wrong in the
+        // headline accuracy, so junk answers can never raise a score; `accuracy_excluding_ungraded` shows the other bound.
+        ungraded++;
+        values.push(0);
+        if (!e.truncated) noTrunc.push(0);
+        const pu = perEpoch.get(e.epoch) ?? { s: 0, n: 0 };
+        pu.n++;
+        perEpoch.set(e.epoch, pu);
         continue;
       }
+      gradedValues.push(e.value);
       graded++;
       values.push(e.value);
       if (!e.truncated) noTrunc.push(e.value);
@@ -216,6 +231,7 @@ export function computeRunStatistics(samples: SampleScores[], opts: { seed: numb
       if (maj != null) majValues.push([maj]);
     }
     if (noTrunc.length) clustersNoTrunc.push(noTrunc);
+    if (gradedValues.length) excludingUngraded.push(meanOf(gradedValues));
   }
   const failedAndUngraded = attempts - graded;
   const perSampleMeans = clusters.map(meanOf);
@@ -249,6 +265,7 @@ export function computeRunStatistics(samples: SampleScores[], opts: { seed: numb
     per_epoch_accuracy: perEpochAcc,
     std_over_epochs: sampleStd(perEpochAcc),
     accuracy_without_truncated: truncated ? meanOf(clustersNoTrunc.map(meanOf)) : null,
+    accuracy_excluding_ungraded: ungraded ? meanOf(excludingUngraded) : null,
     pass_at_k: passAt,
     maj_at_k: majAtK,
   };

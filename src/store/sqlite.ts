@@ -166,6 +166,7 @@ class SqlitePool implements Pool {
   }
 
   resolveRunId(prefix: string): string {
+    if (!prefix.trim()) throw new InputError('a run id (or a unique prefix of one) is required; see `assay runs`');
     const rows = this.db.prepare(`SELECT id FROM runs WHERE id LIKE ? ESCAPE '\\' LIMIT 2`).all(prefix.replace(/[\\%_]/g, (c) => '\\' + c) + '%') as { id: string }[];
     if (rows.length === 0) throw new InputError(`no run with id "${prefix}" in the pool (see \`assay runs\`)`);
     if (rows.length > 1) throw new InputError(`run id prefix "${prefix}" is ambiguous; give more characters`);

@@ -113,3 +113,67 @@ test('re-grading Qwen2.5-Math (8 samples per problem): avg@8, pass@8, maj@8 with
   const st = JSON.parse(assay(['stats', doc.run.run_id, '--pool', pool, '--json']).out).statistics[0];
   assert.ok(st.recorded.rate >= 0.99, `agreement ${st.recorded.rate}`);
 });
+
+test('bad usage never leaves a pool behind and never crashes: unknown scorer, bad model address, missing or non-pool files, invalid UTF-8', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'assay-usage-'));
+  const ds = join(dir, 'ok.jsonl');
+  writeFileSync(ds, '{"id":"a","question":"1+1?","answer":"2"}\n');
+  const pool = join(dir, 'p.sqlite');
+  for (const args of [
+    ['run', '--dataset', `jsonl:${ds}`, '--model', 'reference:oracle', '--scorer', 'nope', '--pool', pool],
+    ['run', '--dataset', `jsonl:${ds}`, '--model', 'nope:foo', '--pool', pool],
+    ['run', '--dataset', `jsonl:${ds}`, '--model', 'reference:noisy?p=2', '--pool', pool],
+    ['run', '--dataset', `jsonl:${ds}`, '--model', `replay:${join(dir, 'missing.jsonl')}`, '--pool', pool],
+    ['runs', '--pool', pool],
+    ['stats', 'abc', '--pool', pool],
+  ]) {
+    const r = assay(args);
+    assert.equal(r.code, 2, `${args.join(' ')}: ${r.err}`);
+    assert.doesNotMatch(r.err, /\n\s+at /, 'no stack trace');
+    assert.ok(!existsSync(pool), `${args.join(' ')} left no pool file`);
+  }
+  const garbage = join(dir, 'garbage.sqlite');
+  writeFileSync(garbage, 'this is not a database at all, just text '.repeat(200));
+  const g = assay(['runs', '--pool', garbage]);
+  assert.equal(g.code, 2);
+  assert.match(g.err, /garbage\.sqlite.*cannot open the pool/);
+  const bad = join(dir, 'latin1.jsonl');
+  writeFileSync(bad, Buffer.concat([Buffer.from('{"id":"a","question":"caf'), Buffer.from([0xe9, 0xff]), Buffer.from('","answer":"1"}\n')]));
+  const u = assay(['run', '--dataset', `jsonl:${bad}`, '--model', 'reference:oracle', '--pool', pool]);
+  assert.equal(u.code, 2);
+  assert.match(u.err, /latin1\.jsonl:1.*UTF-8/);
+  // a generic dataset is scored by extracting the final answer, so the oracle is right
+  const ok = assay(['run', '--dataset', `jsonl:${ds}`, '--model', 'reference:oracle', '--pool', pool, '--json']);
+  assert.equal(ok.code, 0, ok.err);
+  assert.equal(JSON.parse(ok.out).statistics[0].statistics.accuracy, 1);
+  assert.equal(assay(['stats', '', '--pool', pool]).code, 2, 'an empty run id is not "the first run"');
+});
+
+test('Ctrl-C stops a run against an instant in-process model (replay/reference), and the run resumes', async () => {
+  const { spawn } = await import('node:child_process');
+  const dir = mkdtempSync(join(tmpdir(), 'assay-int-'));
+  const pool = join(dir, 'p.sqlite');
+  const args = [BIN, 'run', '--dataset', `gsm8k:${join(DATA, 'gsm8k/test.jsonl')}`, '--model', 'reference:noisy?p=0.7', '--epochs', '400', '--pool', pool, '--json'];
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d) => (out += d));
+  const closed = new Promise<number | null>((r) => child.on('close', (c) => r(c)));
+  await new Promise((r) => setTimeout(r, 2500));
+  const sent = Date.now();
+  child.kill('SIGINT');
+  const code = await closed;
+  assert.equal(code, 1);
+  assert.ok(Date.now() - sent < 10_000, 'stopped promptly');
+  const doc = JSON.parse(out);
+  assert.equal(doc.run.status, 'interrupted');
+  assert.ok(doc.run.counts.attempts < 1319 * 400);
+});
+
+test('piping into a reader that closes early (| head) is not an error', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'assay-pipe-'));
+  const pool = join(dir, 'p.sqlite');
+  assert.equal(assay(['quickstart', '--pool', pool]).code, 0);
+  const r = spawnSync('bash', ['-c', `node ${JSON.stringify(BIN)} export $(node ${JSON.stringify(BIN)} runs --pool ${JSON.stringify(pool)} --json | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).runs[1].id))') --pool ${JSON.stringify(pool)} | head -2`], { encoding: 'utf8' });
+  assert.equal(r.stdout.trim().split('\n').length, 2);
+  assert.doesNotMatch(r.stderr, /EPIPE/);
+});

@@ -46,7 +46,7 @@ test('generic JSONL: id/question/answer need no mapping; extra columns go to met
     assert.equal(d.name, 'plain');
     assert.equal(d.path, p);
     assert.equal(d.hash, sha256(Buffer.from('\uFEFF' + content)));
-    assert.equal(d.defaultScorer, 'exact');
+    assert.equal(d.defaultScorer, 'math');
     assert.equal(d.defaultTemplate, 'plain');
     assert.deepEqual(d.samples, [
       { id: '1', input: '2+2?', target: '4', metadata: { topic: 'arith', raw_id: 1, raw_answer: 4 } },

@@ -73,12 +73,15 @@ test('non-retryable failures become recorded failed attempts; a second run retri
   const { ds, server } = await gsm8kServer({ accuracy: 1 });
   const dir = mkdtempSync(join(tmpdir(), 'assay-run-'));
   try {
-    server.setFaults({ serverError: { firstN: 30 } });
+    server.setFaults({ serverError: { every: 3 } });
     const pool = openSqlitePool(join(dir, 'p.sqlite'));
-    const opts = { pool, dataset: ds, template: getTemplate('plain'), model: `openai-compatible:${server.url}#m`, config: { chat_template: true }, epochs: 1, limit: 50, scorers: [createScorer('gsm8k')], concurrency: 4, maxRetries: 1, backoffBaseMs: 1 };
+    const opts = { pool, dataset: ds, template: getTemplate('plain'), model: `openai-compatible:${server.url}#m`, config: { chat_template: true }, epochs: 1, limit: 50, scorers: [createScorer('gsm8k')], concurrency: 4, maxRetries: 0, backoffBaseMs: 1 };
     const r1 = await executeRun(opts);
     assert.equal(r1.counts.attempts, 50);
     assert.ok(r1.counts.error > 0);
+    assert.equal(r1.status, 'failed', 'a run with failed attempts is not complete');
+    assert.match(r1.errors[0]!.error, /HTTP 500/);
+    assert.equal(r1.errors[0]!.count, r1.counts.error);
     const st = runStatistics(pool, r1.run_id).statistics;
     assert.equal(st.failed, r1.counts.error, 'failed attempts are counted, not scored 0');
     assert.equal(st.accuracy, 1, 'failed attempts are excluded, not silent zeros');
@@ -86,10 +89,22 @@ test('non-retryable failures become recorded failed attempts; a second run retri
     const r2 = await executeRun(opts);
     assert.equal(r2.executed, r1.counts.error);
     assert.deepEqual(r2.counts, { attempts: 50, ok: 50, error: 0, measurements: 50 });
+    assert.equal(r2.status, 'complete');
     pool.close();
   } finally {
     await server.close();
   }
+});
+
+test('an endpoint that is down stops the run early with a clear reason (status failed), not after every retry of every sample', async () => {
+  const ds = await loadDataset(`gsm8k:${GSM8K}`);
+  const pool = openSqlitePool(':memory:');
+  // port 9 (discard) on loopback: nothing listens, the connection is refused
+  const r = await executeRun({ pool, dataset: ds, template: getTemplate('plain'), model: 'openai-compatible:http://127.0.0.1:9/v1#m', config: { chat_template: true }, epochs: 1, scorers: [createScorer('gsm8k')], concurrency: 4, maxRetries: 1, backoffBaseMs: 1 });
+  assert.equal(r.status, 'failed');
+  assert.match(r.abort_reason ?? '', /all failed .*connection failed/);
+  assert.ok(r.counts.attempts < 100, `stopped early (${r.counts.attempts} attempts stored of 1319)`);
+  pool.close();
 });
 
 function runCli(args: string[], env: Record<string, string> = {}) {

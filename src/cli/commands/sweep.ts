@@ -9,13 +9,12 @@ import { GenerationConfigSchema, type GenerationConfig } from '../../core/schema
 import { getTemplate } from '../../core/templates.ts';
 import { loadDataset } from '../../datasets/index.ts';
 import { executeRun } from '../../runner/run.ts';
-import { createScorer } from '../../scorers/registry.ts';
 import { loadRuns } from '../../report/analyses.ts';
 import { formatSweep } from '../../report/text.ts';
 import { alignRuns } from '../../stats/pool-data.ts';
 import { analyzeSweep, expandGrid, type GridAxis, type SweepAnalysis } from '../../stats/sweep.ts';
 import type { Pool } from '../../store/types.ts';
-import { collect, int, openPool, printJson } from '../common.ts';
+import { collect, int, openPool, printJson, scorerFromCli } from '../common.ts';
 
 /** A comma-separated list of numbers. */
 const numList = (name: string) => (v: string) => {
@@ -46,7 +45,7 @@ export interface SweepOptions {
  */
 export async function executeSweep(o: SweepOptions): Promise<{ run_ids: string[]; cells: Record<string, number | string>[]; analysis: SweepAnalysis }> {
   const dataset = await loadDataset(o.dataset, { fields: o.fields });
-  const scorer = createScorer(o.scorer ?? dataset.defaultScorer);
+  const scorer = scorerFromCli(o.scorer ?? dataset.defaultScorer);
   const cells = expandGrid([...o.axes, { factor: 'seed', levels: o.seeds }]);
   if (cells.length < 2) throw new InputError('a sweep needs at least two settings (give several levels or several --seeds)');
   const runIds: string[] = [];
@@ -97,7 +96,7 @@ export function register(program: Command): void {
       if (o.maxTokens) axes.push({ factor: 'max_tokens', levels: o.maxTokens });
       if (o.template) axes.push({ factor: 'template', levels: o.template });
       if (o.system) axes.push({ factor: 'system_prompt', levels: o.system });
-      const pool = openPool(o.pool);
+      const pool = openPool(o.pool, { create: true });
       try {
         const r = await executeSweep({
           pool, dataset: o.dataset, fields: { id: o.idField, input: o.inputField, target: o.targetField }, model: o.model, axes, seeds: o.seeds, epochs: o.epochs,
