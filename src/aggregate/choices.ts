@@ -2,7 +2,7 @@
  * From measurements to Plackett–Luce choice data (ONEBench, Ghosh et al. 2024, §3: every measurement becomes an
  * ordinal ranking of the models measured on a sample).
  *
- * An *ordering* is formed inside one (source, slice, sample, kind family): listwise kinds (binary, numeric,
+ * An *ordering* is formed inside one (slice, sample, kind) across sources (see `choicesFromMeasurements`): listwise kinds (binary, numeric,
  * ordinal) order every model measured there by value (direction applied; values within `tie_tolerance` of a
  * block's best value tie with it); pairwise kinds (preference, battle) give one ordering of two models each.
  * An ordering with tied blocks B1 ≻ B2 ≻ … ≻ BL becomes *choice events* (winner, choice set, weight):
@@ -150,8 +150,9 @@ export class ChoiceBuilder {
 
   private touch(m: number, c: number, score: number) {
     this.measurementsPerModel[m]!++;
-    this.sumScore[m]! += score;
-    this.nScore[m]!++;
+    // running mean (sumScore holds the mean so far): a plain sum of values near ±1.8e308 would overflow to ±Infinity
+    const k = ++this.nScore[m]!;
+    this.sumScore[m] = runningMean(this.sumScore[m]!, score, k);
     if (this.lastClusterOfModel[m] !== c) {
       // Exact when each cluster's orderings are added contiguously (choicesFromMeasurements sorts them so).
       this.lastClusterOfModel[m] = c;
@@ -282,17 +283,26 @@ export class ChoiceBuilder {
       setPtr: this.setPtr.view().slice(), setIdx: this.setIdx.view().slice(), ties: this.ties,
       orderings: this.orderings, droppedSingle: this.droppedSingle, droppedAllTied: this.droppedAllTied,
       samplesPerModel: Int32Array.from(this.samplesPerModel), measurementsPerModel: Int32Array.from(this.measurementsPerModel),
-      meanScore: Float64Array.from(this.sumScore.map((s, i) => s / this.nScore[i]!)), above,
+      meanScore: Float64Array.from(this.sumScore.map((s, i) => (this.nScore[i]! ? s : NaN))), above,
     };
   }
+}
+
+/** Mean of k values from the mean of the first k − 1 and the k-th, without forming a sum that could overflow. */
+function runningMean(mean: number, v: number, k: number): number {
+  return k === 1 ? v : mean * ((k - 1) / k) + v / k;
 }
 
 const LISTWISE = new Set(['binary', 'numeric', 'ordinal']);
 
 /**
- * Measurements (any kinds, any order) → choice data. Orderings are formed per (source, slice, sample, kind);
- * repeats of one model in a listwise ordering are averaged; clusters are samples (`sample_key`), shared across
- * sources so a bootstrap over samples keeps every measurement of a sample together.
+ * Measurements (any kinds, any order) → choice data. Listwise orderings are formed per (slice, sample, kind,
+ * direction, tie tolerance) *across sources*: a sample key names one dataset item, so two imports of the same
+ * benchmark (lm-eval and Inspect logs hold one model each; a generic CSV per model; the pool's own runs) compare
+ * their models on it. Keeping sources apart would leave every one-model file in orderings of one model, which carry
+ * no information. Repeats of one model in a listwise ordering (several repeats, or the same model in two sources)
+ * are averaged; clusters are samples (`sample_key`), so a bootstrap over samples keeps every measurement of a
+ * sample together.
  * `pairwiseMatrix` (default true) also accumulates the "i above j" matrix used by the cycle diagnostic
  * (memory n² doubles). `battleWeights: 'dedupe'` sets every pairwise weight to 1.
  */
@@ -309,14 +319,13 @@ export function choicesFromMeasurements(
     const c = b.cluster(m.sample_key);
     const a = b.model(m.model);
     if (LISTWISE.has(m.kind)) {
-      const key = `${m.source}\u0000${m.slice}\u0000${m.sample_key}\u0000${m.kind}`;
+      const tol = m.kind === 'numeric' ? m.tie_tolerance : 0;
+      const key = JSON.stringify([m.slice, m.sample_key, m.kind, m.direction, tol]);
       let g = groups.get(key);
-      if (!g) groups.set(key, (g = { c, dir: m.direction, tol: m.kind === 'numeric' ? m.tie_tolerance : 0, byModel: new Map() }));
+      if (!g) groups.set(key, (g = { c, dir: m.direction, tol, byModel: new Map() }));
       const r = g.byModel.get(a);
-      if (r) {
-        r.s += m.value;
-        r.n++;
-      } else g.byModel.set(a, { s: m.value, n: 1 });
+      if (r) r.s = runningMean(r.s, m.value, ++r.n);
+      else g.byModel.set(a, { s: m.value, n: 1 });
     } else {
       pairs.push({ c, a, b: b.model(m.opponent), v: m.value, w: opts.battleWeights === 'dedupe' ? 1 : m.weight });
     }
@@ -329,7 +338,7 @@ export function choicesFromMeasurements(
       const ms: number[] = [], vs: number[] = [];
       for (const [mi, r] of it.byModel) {
         ms.push(mi);
-        vs.push(r.s / r.n);
+        vs.push(r.s);
       }
       b.addListwise(it.c, ms, vs, it.dir, it.tol);
     } else b.addPair(it.c, it.a, it.b, it.v, it.w);

@@ -25,7 +25,10 @@ export interface PoolRanking extends RankingResult {
   selection: { hash: string | null; query: string | null; samples: number | null };
   measurements: number;
   sources: string[];
+  /** `<source>:<slice>` of every slice present. */
   slices: string[];
+  /** Measurement kinds present. */
+  kinds: PoolKind[];
 }
 
 /**
@@ -49,16 +52,17 @@ export async function rankFromPool(store: MeasurementStore, opts: PoolRankOption
     }
   }
   const ms: PoolMeasurement[] = [];
-  const sources = new Set<string>(), slices = new Set<string>();
+  const sources = new Set<string>(), slices = new Set<string>(), kinds = new Set<PoolKind>();
   for (const m of store.iterateMeasurements({ sampleKeys, sources: opts.sources, slices: opts.slices, kinds: opts.kinds, models: opts.models, runs: opts.runs })) {
     ms.push(m);
     sources.add(m.source);
     slices.add(`${m.source}:${m.slice}`);
+    kinds.add(m.kind);
   }
   if (!ms.length) throw new InputError('no measurements match the selection (see `assay pool list`)');
   const d = choicesFromMeasurements(ms, { ties: opts.ties, battleWeights: opts.battleWeights });
   const n = ms.length;
   ms.length = 0;
   const r = rankModels(d, opts);
-  return { ...r, selection, measurements: n, sources: [...sources], slices: [...slices] };
+  return { ...r, selection, measurements: n, sources: [...sources], slices: [...slices], kinds: [...kinds] };
 }

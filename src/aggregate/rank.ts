@@ -28,7 +28,13 @@ export interface ModelRanking {
   score: number;
   ci: [number, number];
   rank: number;
-  /** Percentile interval of the model's rank over bootstrap replicates. */
+  /**
+   * Rank interval over bootstrap replicates: lower end the `(1−level)/2` percentile of the model's best possible rank
+   * (ties counted in its favour), upper end the `(1+level)/2` percentile of its worst (ties against it), so models
+   * that are exactly tied never get a one-rank interval. When the comparison graph has several components, ranks
+   * are taken within the model's component and the upper end grows by the number of models outside it: data say
+   * nothing about how the components compare. Without bootstrap (`replicates: 0`) it is [1, n] (no information).
+   */
   rank_interval: [number, number];
   samples: number;
   measurements: number;
@@ -46,7 +52,12 @@ export interface Diagnostics {
   events: number;
   /** Directed 3-cycles of the pairwise-majority relation (a above b more often than b above a, etc.). */
   cycles: { count: number; triples: number; examples: { models: [string, string, string]; margin: number }[] };
+  /** Models measured on fewer than FEW_SAMPLES samples: their intervals rest on very few bootstrap units. */
+  few_samples: { model: string; samples: number }[];
 }
+
+/** Below this many samples a model is listed in `diagnostics.few_samples`. */
+export const FEW_SAMPLES = 10;
 
 export interface RankingResult {
   method: 'plackett-luce';
@@ -74,14 +85,21 @@ export function rankModels(d: ChoiceData, opts: RankOptions = {}): RankingResult
   const fitOpts: PLFitOptions = { method: opts.method ?? 'mm', prior };
   const t0 = performance.now();
   const full = sufficientStats(d, null);
+  for (const w of full.wins) if (!Number.isFinite(w)) throw new RangeError('measurement weights sum to a non-finite number; weights must be finite multiplicities');
   const fit = fitPlackettLuce(d.setPtr, d.setIdx, full.wins, full.setMult, fitOpts);
   const t1 = performance.now();
+  if (fit.theta.some((t) => !Number.isFinite(t))) throw new RangeError('the Plackett–Luce fit produced non-finite strengths (are some weights extreme?)');
   const score = centred(fit.theta);
   const rank = ranksOf(score);
+  const comp = componentIndex(d);
+  const groups: number[][] = [];
+  for (let i = 0; i < n; i++) (groups[comp[i]!] ??= []).push(i);
 
   const nC = d.clusters.length;
   const bootScores: Float64Array[] = Array.from({ length: n }, () => new Float64Array(B));
-  const bootRanks: Float64Array[] = Array.from({ length: n }, () => new Float64Array(B));
+  const bootRankLo: Float64Array[] = Array.from({ length: n }, () => new Float64Array(B));
+  const bootRankHi: Float64Array[] = Array.from({ length: n }, () => new Float64Array(B));
+  const lo = new Int32Array(n), hi = new Int32Array(n);
   const rng = createRng(seed);
   const counts = new Int32Array(nC);
   let failed = 0;
@@ -95,10 +113,11 @@ export function rankModels(d: ChoiceData, opts: RankOptions = {}): RankingResult
       if (!f.converged) failed++;
     }
     const sc = centred(f.theta);
-    const rk = ranksOf(sc);
+    ranksWithin(sc, groups, lo, hi);
     for (let i = 0; i < n; i++) {
       bootScores[i]![b] = sc[i]!;
-      bootRanks[i]![b] = rk[i]!;
+      bootRankLo[i]![b] = lo[i]!;
+      bootRankHi[i]![b] = hi[i]!;
     }
   }
   const t2 = performance.now();
@@ -106,12 +125,14 @@ export function rankModels(d: ChoiceData, opts: RankOptions = {}): RankingResult
   const elo = opts.elo === false ? null : eloRatings(d, createRng(seed));
   const models: ModelRanking[] = d.models.map((model, i) => {
     const s = bootScores[i]!.sort();
-    const r = bootRanks[i]!.sort();
+    const rLo = bootRankLo[i]!.sort();
+    const rHi = bootRankHi[i]!.sort();
+    const outside = n - groups[comp[i]!]!.length;
     return {
       model, score: score[i]!,
       ci: B ? [quantileSorted(s, a), quantileSorted(s, 1 - a)] : [NaN, NaN],
       rank: rank[i]!,
-      rank_interval: B ? [Math.floor(quantileSorted(r, a)), Math.ceil(quantileSorted(r, 1 - a))] : [rank[i]!, rank[i]!],
+      rank_interval: B ? [Math.floor(quantileSorted(rLo, a)), Math.min(n, Math.ceil(quantileSorted(rHi, 1 - a)) + outside)] : [1, n],
       samples: d.samplesPerModel[i]!, measurements: d.measurementsPerModel[i]!, mean_score: d.meanScore[i]!,
       elo: elo ? elo[i]! : null,
     };
@@ -133,8 +154,50 @@ export function centred(theta: Float64Array): Float64Array {
   return theta.map((t) => t - m);
 }
 
-/** Components (union–find over choice sets that carry events) and intransitive 3-cycles of the majority relation. */
-export function diagnose(d: ChoiceData, maxExamples = 5): Diagnostics {
+/**
+ * Best and worst rank of every model within its group (1 = best): `lo[i]` = 1 + members scoring strictly higher,
+ * `hi[i]` = members scoring at least as high (itself included). Ties thus span the ranks they share.
+ */
+export function ranksWithin(scores: ArrayLike<number>, groups: number[][], lo: Int32Array, hi: Int32Array): void {
+  for (const g of groups) {
+    const order = [...g].sort((x, y) => scores[y]! - scores[x]!);
+    let k = 0;
+    while (k < order.length) {
+      let e = k + 1;
+      while (e < order.length && scores[order[e]!] === scores[order[k]!]) e++;
+      for (let t = k; t < e; t++) {
+        lo[order[t]!] = k + 1;
+        hi[order[t]!] = e;
+      }
+      k = e;
+    }
+  }
+}
+
+/** Component index (0-based, largest component first) of every model in the comparison graph. */
+export function componentIndex(d: ChoiceData): Int32Array {
+  const n = d.models.length;
+  const parent = componentParents(d);
+  const root = (x: number): number => {
+    while (parent[x] !== x) x = parent[x]!;
+    return x;
+  };
+  const members = new Map<number, number[]>();
+  for (let i = 0; i < n; i++) {
+    const r = root(i);
+    if (!members.has(r)) members.set(r, []);
+    members.get(r)!.push(i);
+  }
+  const comps = [...members.values()].sort((a, b) => b.length - a.length || a[0]! - b[0]!);
+  const out = new Int32Array(n);
+  comps.forEach((c, k) => {
+    for (const i of c) out[i] = k;
+  });
+  return out;
+}
+
+/** Union–find parents over the choice sets that carry events. */
+function componentParents(d: ChoiceData): Int32Array {
   const n = d.models.length;
   const parent = Int32Array.from({ length: n }, (_, i) => i);
   const find = (x: number): number => {
@@ -154,13 +217,15 @@ export function diagnose(d: ChoiceData, maxExamples = 5): Diagnostics {
       if (r !== r0) parent[r] = r0;
     }
   }
-  const comps = new Map<number, string[]>();
-  for (let i = 0; i < n; i++) {
-    const r = find(i);
-    if (!comps.has(r)) comps.set(r, []);
-    comps.get(r)!.push(d.models[i]!);
-  }
-  const components = [...comps.values()].sort((a, b) => b.length - a.length);
+  return parent;
+}
+
+/** Components (union–find over choice sets that carry events) and intransitive 3-cycles of the majority relation. */
+export function diagnose(d: ChoiceData, maxExamples = 5): Diagnostics {
+  const n = d.models.length;
+  const comp = componentIndex(d);
+  const components: string[][] = [];
+  for (let i = 0; i < n; i++) (components[comp[i]!] ??= []).push(d.models[i]!);
 
   let count = 0, triples = 0;
   const examples: { models: [string, string, string]; margin: number }[] = [];
@@ -193,5 +258,6 @@ export function diagnose(d: ChoiceData, maxExamples = 5): Diagnostics {
   return {
     components, orderings: d.orderings, dropped_single_model: d.droppedSingle, dropped_all_tied: d.droppedAllTied,
     events: d.evWinner.length, cycles: { count, triples, examples },
+    few_samples: d.models.map((model, i) => ({ model, samples: d.samplesPerModel[i]! })).filter((x) => x.samples < FEW_SAMPLES),
   };
 }

@@ -31,14 +31,14 @@ export const HLE_CHOICE_FORMAT =
 const ANSWER_TYPES = ['exactMatch', 'multipleChoice'] as const;
 const DROPPED = new Set(['image_preview', 'rationale_image']);
 
-function str(row: Record<string, unknown>, key: string, file: string, line: number, opts: { optional?: boolean; nonEmpty?: boolean } = {}): string {
+function str(row: Record<string, unknown>, key: string, file: string, line: number, opts: { optional?: boolean; nonEmpty?: boolean; stringOnly?: boolean } = {}): string {
   const v = row[key];
   if (v === undefined || v === null) {
     if (opts.optional) return '';
     throw new InputError('missing field', { file, line, field: key });
   }
   if (typeof v !== 'string') {
-    if (typeof v === 'number' && Number.isFinite(v)) return String(v);
+    if (typeof v === 'number' && Number.isFinite(v) && !opts.stringOnly) return String(v);
     throw new InputError(`wrong type: expected a string, got ${describe(v)}`, { file, line, field: key });
   }
   if (opts.nonEmpty && v.trim() === '') throw new InputError('empty value', { file, line, field: key });
@@ -58,10 +58,13 @@ export function hleRowToSample(row: Record<string, unknown>, file: string, line:
   if (!(ANSWER_TYPES as readonly string[]).includes(answerType)) {
     throw new InputError(`unknown answer_type "${answerType}"; expected ${ANSWER_TYPES.join(' or ')}`, { file, line, field: 'answer_type' });
   }
-  const image = str(row, 'image', file, line, { optional: true });
+  // an image is a data URI or a URL: a number is not one (it would count as "has an image")
+  const image = str(row, 'image', file, line, { optional: true, stringOnly: true });
   const metadata: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(row)) {
     if (k === 'id' || k === 'question' || k === 'answer' || DROPPED.has(k) || v === undefined) continue;
+    // a `__proto__` column (JSON.parse makes it an own key) would set the metadata object's prototype
+    if (k === '__proto__') continue;
     metadata[k] = typeof v === 'bigint' ? Number(v) : v;
   }
   metadata.answer_type = answerType;

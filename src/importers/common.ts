@@ -29,7 +29,8 @@ export function checkReadable(file: string): void {
 
 /**
  * Stream the lines of a UTF-8 text file with 1-based line numbers, never holding more than one chunk. The last
- * line is flagged `unterminated` when the file does not end with a newline (a hint of truncation). Blank lines are skipped.
+ * line is flagged `unterminated` when the file does not end with a newline (a hint of truncation). Blank lines are
+ * skipped; a UTF-8 byte-order mark at the start of the file and a CR before each LF are removed.
  */
 export async function* readLines(file: string): AsyncGenerator<{ line: number; text: string; unterminated: boolean }> {
   checkReadable(file);
@@ -40,11 +41,13 @@ export async function* readLines(file: string): AsyncGenerator<{ line: number; t
     rest = parts.pop()!;
     for (const p of parts) {
       line++;
-      const text = p.endsWith('\r') ? p.slice(0, -1) : p;
+      let text = p.endsWith('\r') ? p.slice(0, -1) : p;
+      if (line === 1 && text.charCodeAt(0) === 0xfeff) text = text.slice(1);
       if (text.trim() !== '') yield { line, text, unterminated: false };
     }
   }
-  if (rest.trim() !== '') yield { line: line + 1, text: rest, unterminated: true };
+  if (line === 0 && rest.charCodeAt(0) === 0xfeff) rest = rest.slice(1);
+  if (rest.trim() !== '') yield { line: line + 1, text: rest.endsWith('\r') ? rest.slice(0, -1) : rest, unterminated: true };
 }
 
 /** Parse one JSONL line; errors name file and line, and say "truncated?" for an unterminated last line. */
@@ -105,15 +108,24 @@ function splitCsvRecord(text: string, more: () => string | null): string[] | nul
 /**
  * Stream CSV records as objects keyed by the header, with their 1-based line numbers (RFC 4180 quoting, quoted
  * fields may span lines; a UTF-8 BOM is ignored). Streams line by line (readLines), never the whole file.
- * Errors: InputError for a missing required column (line 1), a record with the wrong number of fields (its line;
- * "truncated?" when it is the last line and has no newline), an unterminated quote, a header-only file.
+ * Errors: InputError for a missing required column (line 1), a column named twice, a record with the wrong number
+ * of fields (its line; "truncated?" when it is the last line and has no newline), an unterminated quote, a
+ * header-only file, and a last record without a final newline (a cut inside its last field would parse as a
+ * different value, e.g. a score 10 cut to 1) unless `allowUnterminated`.
  */
-export async function* readCsv(file: string, required: string[]): AsyncGenerator<{ line: number; row: Record<string, string>; last: boolean }> {
+export async function* readCsv(
+  file: string,
+  required: string[],
+  opts: { allowUnterminated?: boolean } = {},
+): AsyncGenerator<{ line: number; row: Record<string, string>; last: boolean }> {
   const it = readLines(file)[Symbol.asyncIterator]();
   const first = await it.next();
   if (first.done) throw new InputError('empty file (no header)', { file });
   const header = splitCsvRecord(first.value.text.replace(/^\uFEFF/, ''), () => null)?.map((h) => h.trim());
   if (!header) throw new InputError('unterminated quote in the header', { file, line: first.value.line });
+  if (first.value.unterminated) throw new InputError('the file is only a header line without a newline: is it truncated?', { file, line: 1 });
+  const dupCol = header.find((h, k) => h !== '' && header.indexOf(h) !== k);
+  if (dupCol !== undefined) throw new InputError(`column "${dupCol}" appears twice in the header`, { file, line: 1, field: dupCol });
   const missing = required.filter((c) => !header.includes(c));
   if (missing.length) throw new InputError(`missing column${missing.length > 1 ? 's' : ''} ${missing.map((m) => `"${m}"`).join(', ')}; the header has ${header.map((c) => `"${c}"`).join(', ')}`, { file, line: 1, field: missing[0] });
   let pending: { line: number; row: Record<string, string> } | null = null;
@@ -155,6 +167,14 @@ export async function* readCsv(file: string, required: string[]): AsyncGenerator
       const trunc = lastPhysical.unterminated ? ' — the last line has no newline: is the file truncated?' : '';
       throw new InputError(`expected ${header.length} fields (${header.join(',')}), got ${fields.length}${trunc}`, { file, line: l.line });
     }
+    if (lastPhysical.unterminated && !opts.allowUnterminated) {
+      // A CSV cut inside its last field still parses (a score "10" cut to "1"), so an unterminated last record is
+      // refused unless the caller says the file is complete.
+      throw new InputError(
+        'the last line has no newline: is the file truncated? A record cut inside its last field would still parse, so it is not imported; if the file is complete, end it with a newline (or pass --allow-unterminated)',
+        { file, line: l.line },
+      );
+    }
     const row: Record<string, string> = {};
     for (let k = 0; k < header.length; k++) row[header[k]!] = fields[k]!;
     if (pending) yield { ...pending, last: false };
@@ -173,6 +193,8 @@ export interface ImportOptions {
   limit?: number;
   /** Progress callback (rows so far). */
   progress?: (rows: number) => void;
+  /** Accept a CSV whose last line has no final newline (by default refused as a possible truncation). */
+  allowUnterminated?: boolean;
 }
 
 export interface ImportResult extends SourceRecord {
@@ -202,16 +224,29 @@ export async function runImport(
   }
 }
 
-/** Parse a finite number from a field; InputError naming file, line and field otherwise. */
+/** Plain decimal numbers only: `Number()` would also take `0x10`, `0b1`, `0o7` and `Infinity`. */
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+
+/**
+ * Parse a finite decimal number from a field (surrounding spaces allowed; hex/octal/binary literals, NaN and
+ * ±Infinity and values that overflow to them refused); InputError naming file, line and field otherwise.
+ */
 export function numberField(file: string, line: number, field: string, raw: string | undefined): number {
-  const v = raw === undefined || raw.trim() === '' ? NaN : Number(raw);
+  const t = raw === undefined ? '' : raw.trim();
+  const v = DECIMAL.test(t) ? Number(t) : NaN;
   if (!Number.isFinite(v)) throw new InputError(`expected a number, got ${raw === undefined ? 'nothing' : JSON.stringify(raw)}`, { file, line, field });
   return v;
 }
 
-/** A required non-empty string field. */
+/**
+ * A required non-empty name or id (model, sample id, …), trimmed: " m1" and "m1" are one model. Numbers are
+ * turned into strings. Errors: InputError for a missing/empty value or one containing control characters (a NUL,
+ * tab or newline in a name is a corrupt file, and would break keys and tables).
+ */
 export function stringField(file: string, line: number, field: string, raw: unknown): string {
   if (typeof raw === 'number' && Number.isFinite(raw)) return String(raw);
   if (typeof raw !== 'string' || raw.trim() === '') throw new InputError(`expected a non-empty value, got ${JSON.stringify(raw) ?? 'nothing'}`, { file, line, field });
-  return raw;
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(raw)) throw new InputError(`control character in ${JSON.stringify(raw)}`, { file, line, field });
+  return raw.trim();
 }

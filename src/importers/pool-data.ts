@@ -47,7 +47,8 @@ export async function importMmluPro(store: MeasurementStore, path: string, opts:
       throw new InputError('--key canonical needs items.jsonl beside results.csv', { file: itemsFile });
     }
     let n = 0;
-    for await (const { line, row } of readCsv(results, ['model', 'question_id', 'pred', 'correct'])) {
+    const seenQ = new Set<string>();
+    for await (const { line, row } of readCsv(results, ['model', 'question_id', 'pred', 'correct'], opts)) {
       if (opts.limit !== undefined && n >= opts.limit) break;
       const model = stringField(results, line, 'model', row.model);
       const qid = stringField(results, line, 'question_id', row.question_id);
@@ -58,13 +59,14 @@ export async function importMmluPro(store: MeasurementStore, path: string, opts:
       if (answers.size && !answers.has(qid)) throw new InputError(`question ${qid} is not in items.jsonl`, { file: results, line, field: 'question_id' });
       const value = key === 'canonical' ? (pred !== '' && pred === answers.get(qid) ? 1 : 0) : Number(row.correct);
       tx.addMeasurement({ slice: '', sample_key: `mmlu_pro/${qid}`, model, opponent: '', rep: 0, kind: 'binary', value, direction: 1, tie_tolerance: 0, weight: 1, line });
-      if (!answers.size) {
-        // no items file: make sure the sample exists
+      if (!answers.size && !seenQ.has(qid)) {
+        // no items file: make sure the sample exists (once per question)
+        seenQ.add(qid);
         tx.addSample({ key: `mmlu_pro/${qid}`, dataset: 'mmlu_pro', sample_id: qid, category: null, tags: [], text: null, content_hash: null, metadata: {} });
       }
       if (++n % 50_000 === 0) opts.progress?.(n);
     }
-    return { measurements: n, samples: samples || n };
+    return { measurements: n, samples: answers.size ? samples : seenQ.size };
   });
 }
 
@@ -79,7 +81,7 @@ export async function importWildBench(store: MeasurementStore, path: string, opt
   return runImport(store, { format: 'wildbench', file, options: { limit: opts.limit ?? null }, replace: opts.replace }, async (tx) => {
     const seen = new Set<string>();
     let n = 0;
-    for await (const { line, row } of readCsv(file, ['version', 'judge', 'model', 'session_id', 'score'])) {
+    for await (const { line, row } of readCsv(file, ['version', 'judge', 'model', 'session_id', 'score'], opts)) {
       if (opts.limit !== undefined && n >= opts.limit) break;
       const version = stringField(file, line, 'version', row.version);
       const judge = stringField(file, line, 'judge', row.judge);
@@ -121,7 +123,7 @@ export async function importArenaHard(store: MeasurementStore, path: string, opt
       const winner = o.winner;
       const rep = winner === 'model_a' ? 0 : winner === 'model_b' ? 1 : winner === 'tie' ? 2 : -1;
       if (rep < 0) throw new InputError(`expected winner "model_a", "model_b" or "tie", got ${JSON.stringify(winner)}`, { file, line: l.line, field: 'winner' });
-      const k = `${q}\u0000${a}\u0000${b}\u0000${rep}`;
+      const k = JSON.stringify([q, a, b, rep]);
       const e = agg.get(k);
       if (e) e.w++;
       else agg.set(k, { q, a, b, v: rep === 0 ? 1 : rep === 1 ? 0 : 0.5, rep, w: 1, line: l.line });

@@ -8,6 +8,9 @@ import { InputError } from '../core/errors.ts';
 import { POOL_KINDS, type MeasurementStore, type PoolKind } from '../store/measurements.ts';
 import { checkReadable, numberField, parseJsonLine, readCsv, readLines, runImport, stringField, type ImportOptions, type ImportResult } from './common.ts';
 
+/** Largest `weight` the generic CSV accepts: a count of identical verdicts; beyond it sums overflow the fit. */
+export const MAX_WEIGHT = 1e6;
+
 const BINARY_METRICS = new Set(['acc', 'acc_norm', 'exact_match', 'em', 'exact', 'correct', 'pass', 'pass@1']);
 const TEXT_FIELDS = ['question', 'query', 'problem', 'prompt', 'input', 'text', 'sentence', 'context', 'goal', 'ctx'];
 
@@ -25,8 +28,11 @@ function docText(doc: unknown): string | null {
  * `doc_id`, `doc`, `target` and one numeric field per metric (`acc`, `exact_match`, …).
  * `model` defaults to the parent folder name (lm-eval writes `<output>/<model>/samples_…`); `metric` defaults to the
  * first of acc, exact_match, acc_norm present. acc/exact_match-like metrics are binary, others numeric with
- * `direction` (default higher is better). Samples: `lm-eval:<task>/<doc_id>`; repeated doc ids are repeats (`rep`).
- * Errors: invalid JSON, a missing doc_id, a missing or non-numeric metric (file, line, field).
+ * `direction` (default higher is better). Samples: `lm-eval:<task>/<doc_id>`.
+ * lm-eval writes one line per document *per filter* (`"filter": "strict-match"`, `"flexible-extract"`, or `"none"`),
+ * so the slice is `<metric>` for filter `none` (or no filter field) and `<metric>,<filter>` otherwise (lm-eval's
+ * own `metric,filter` naming); each (filter, doc_id) must appear once (lm-eval's `repeats` live inside one line).
+ * Errors: invalid JSON, a missing doc_id, a missing or non-numeric metric, a (filter, doc_id) given twice (file, line, field).
  */
 export async function importLmEval(store: MeasurementStore, file: string, opts: ImportOptions & { model?: string; metric?: string; task?: string; direction?: 1 | -1 } = {}): Promise<ImportResult> {
   const name = basename(file);
@@ -35,7 +41,8 @@ export async function importLmEval(store: MeasurementStore, file: string, opts: 
   return runImport(store, { format: 'lm-eval', file, options: { model, task, metric: opts.metric ?? null }, replace: opts.replace }, async (tx) => {
     let metric = opts.metric;
     let n = 0;
-    const reps = new Map<string, number>();
+    const samples = new Set<string>();
+    const firstLine = new Map<string, number>();
     for await (const l of readLines(file)) {
       if (opts.limit !== undefined && n >= opts.limit) break;
       const o = parseJsonLine(file, l);
@@ -48,17 +55,22 @@ export async function importLmEval(store: MeasurementStore, file: string, opts: 
       const kind: PoolKind = BINARY_METRICS.has(metric) ? 'binary' : 'numeric';
       if (kind === 'binary' && value !== 0 && value !== 1) throw new InputError(`metric ${metric} should be 0 or 1, got ${value}`, { file, line: l.line, field: metric });
       const key = `lm-eval:${task}/${docId}`;
-      const rep = reps.get(key) ?? 0;
-      reps.set(key, rep + 1);
-      if (rep === 0) {
+      const filter = typeof o.filter === 'string' && o.filter.trim() !== '' && o.filter !== 'none' ? o.filter.trim() : null;
+      const slice = filter ? `${metric},${filter}` : metric;
+      const dupKey = JSON.stringify([slice, docId]);
+      const prev = firstLine.get(dupKey);
+      if (prev !== undefined) throw new InputError(`duplicate measurement: doc_id ${docId}${filter ? ` with filter "${filter}"` : ''} was already given at line ${prev}`, { file, line: l.line, field: 'doc_id' });
+      firstLine.set(dupKey, l.line);
+      if (!samples.has(key)) {
+        samples.add(key);
         const doc = o.doc as Record<string, unknown> | undefined;
         const cat = doc && typeof doc === 'object' ? (doc.subject ?? doc.category) : undefined;
         tx.addSample({ key, dataset: `lm-eval:${task}`, sample_id: docId, category: typeof cat === 'string' ? cat : task, tags: [task], text: docText(o.doc), content_hash: typeof o.doc_hash === 'string' ? o.doc_hash : null, metadata: { target: o.target ?? null } });
       }
-      tx.addMeasurement({ slice: metric, sample_key: key, model, opponent: '', rep, kind, value, direction: opts.direction ?? 1, tie_tolerance: 0, weight: 1, line: l.line });
+      tx.addMeasurement({ slice, sample_key: key, model, opponent: '', rep: 0, kind, value, direction: opts.direction ?? 1, tie_tolerance: 0, weight: 1, line: l.line });
       n++;
     }
-    return { measurements: n, samples: reps.size };
+    return { measurements: n, samples: samples.size };
   });
 }
 
@@ -79,7 +91,8 @@ export const INSPECT_MAX_BYTES = 512 * 1024 * 1024;
 /**
  * Inspect (UK AISI) JSON eval log (`inspect eval … --log-format json`): `eval.{task, model, dataset.name}` and
  * `samples[].{id, epoch, input, target, scores: {<scorer>: {value, answer, explanation}}, metadata}`.
- * Values C/I/P/N map to 1/0/0.5/0 (Inspect's `value_to_float`); C/I-only scorers are binary, others numeric.
+ * Values C/I/P/N map to 1/0/0.5/0 (Inspect's `value_to_float`); letter and boolean values are binary (P = ½),
+ * numeric values (numbers, numeric strings) numeric.
  * Samples: `<dataset>/<id>`; epochs are repeats. Unlike the other importers this one parses the file whole
  * (one JSON document, at most INSPECT_MAX_BYTES); `.eval` (zip) logs are not read.
  * Errors: invalid JSON, no `samples`, a sample without id or the chosen scorer, an unmappable value.
@@ -113,7 +126,9 @@ export async function importInspect(store: MeasurementStore, file: string, opts:
       const raw = scores[scorer]!.value;
       const value = inspectValue(raw);
       if (!Number.isFinite(value)) throw new InputError(`cannot map score value ${JSON.stringify(raw)} to a number`, { file, field: `${where}.scores.${scorer}.value` });
-      const kind: PoolKind = typeof raw === 'string' && raw !== 'P' ? 'binary' : typeof raw === 'boolean' ? 'binary' : 'numeric';
+      // By the value's type, never by the value: C/I/P/N letters and booleans are binary (P = ½, a fraction as binary
+      // allows), numbers numeric, so one scorer's samples all get one kind and stay in one ordering.
+      const kind: PoolKind = typeof raw === 'number' || (typeof raw === 'string' && !/^[CIPN]$/.test(raw)) ? 'numeric' : 'binary';
       const key = `${dataset}/${id}`;
       if (!seen.has(key)) {
         seen.add(key);
@@ -124,7 +139,13 @@ export async function importInspect(store: MeasurementStore, file: string, opts:
         tx.addSample({ key, dataset, sample_id: id, category: typeof cat === 'string' ? cat : null, tags: [], text, content_hash: null, metadata: { target: s.target ?? null, ...md } });
       }
       const epoch = typeof s.epoch === 'number' ? s.epoch : 1;
-      tx.addMeasurement({ slice: scorer, sample_key: key, model, opponent: '', rep: Math.max(0, epoch - 1), kind, value, direction: 1, tie_tolerance: 0, weight: 1, line: null });
+      try {
+        tx.addMeasurement({ slice: scorer, sample_key: key, model, opponent: '', rep: Math.max(0, epoch - 1), kind, value, direction: 1, tie_tolerance: 0, weight: 1, line: null });
+      } catch (err) {
+        // the log has no lines: name the sample entry instead
+        if (err instanceof InputError) throw new InputError(`${err.message.replace(/^.*?: (?=duplicate)/, '')} (epoch ${epoch})`, { file, field: where });
+        throw err;
+      }
       n++;
     }
     return { measurements: n, samples: seen.size };
@@ -135,7 +156,7 @@ export async function importInspect(store: MeasurementStore, file: string, opts:
  * Assay's generic CSV, so any tool's output can come in. Required columns: `model,sample_id,value,kind`.
  * Optional: `dataset` (default: the file name without extension; the sample key is `<dataset>/<sample_id>`),
  * `opponent` (preference/battle), `direction` (`higher`/`lower`, or 1/−1; default higher), `tie_tolerance`
- * (numeric; default 0), `weight` (default 1), `slice`, `repeat` (integer ≥ 0, default 0), `category`, `tags`
+ * (numeric; default 0), `weight` (default 1, at most MAX_WEIGHT), `slice`, `repeat` (integer ≥ 0, default 0), `category`, `tags`
  * (`;`-separated), `text`.
  * Per kind: binary value 0/1 (fractions allowed for avg@k); numeric any real; ordinal integers; preference value
  * ∈ [0, 1] for `model` over `opponent`; battle value 1 (model wins), 0 (opponent wins), 0.5 (tie).
@@ -146,11 +167,11 @@ export async function importGenericCsv(store: MeasurementStore, file: string, op
   return runImport(store, { format: 'csv', file, options: {}, replace: opts.replace }, async (tx) => {
     let n = 0;
     const seen = new Set<string>();
-    for await (const { line, row } of readCsv(file, ['model', 'sample_id', 'value', 'kind'])) {
+    for await (const { line, row } of readCsv(file, ['model', 'sample_id', 'value', 'kind'], opts)) {
       if (opts.limit !== undefined && n >= opts.limit) break;
       const model = stringField(file, line, 'model', row.model);
       const sid = stringField(file, line, 'sample_id', row.sample_id);
-      const kind = row.kind as PoolKind;
+      const kind = (row.kind ?? '').trim() as PoolKind;
       if (!POOL_KINDS.includes(kind)) throw new InputError(`unknown kind ${JSON.stringify(row.kind)}; expected one of ${POOL_KINDS.join(', ')}`, { file, line, field: 'kind' });
       const value = numberField(file, line, 'value', row.value);
       const opponent = (row.opponent ?? '').trim();
@@ -166,7 +187,7 @@ export async function importGenericCsv(store: MeasurementStore, file: string, op
       const tol = row.tie_tolerance ? numberField(file, line, 'tie_tolerance', row.tie_tolerance) : 0;
       if (tol < 0) throw new InputError('tie_tolerance must be ≥ 0', { file, line, field: 'tie_tolerance' });
       const weight = row.weight ? numberField(file, line, 'weight', row.weight) : 1;
-      if (weight < 0) throw new InputError('weight must be ≥ 0', { file, line, field: 'weight' });
+      if (weight < 0 || weight > MAX_WEIGHT) throw new InputError(`weight must be between 0 and ${MAX_WEIGHT} (a multiplicity of identical verdicts), got ${weight}`, { file, line, field: 'weight' });
       const rep = row.repeat ? numberField(file, line, 'repeat', row.repeat) : 0;
       if (!Number.isInteger(rep) || rep < 0) throw new InputError('repeat must be an integer ≥ 0', { file, line, field: 'repeat' });
       const dataset = (row.dataset ?? '').trim() || defaultDataset;

@@ -48,7 +48,11 @@ export function answerNeedlePrompt(prompt: string, noise?: NeedleNoise, key = ''
   const gold = typeof sol.answer === 'string' ? [sol.answer] : sol.answer;
   const goldSet = new Set(gold);
   let distractor = values[Math.floor(uniform(noise.seed, `d\u0000${key}`) * values.length)] ?? '';
-  for (let i = 0; goldSet.has(distractor) && i < values.length; i++) distractor = values[i]!;
+  // Another value, else a key (a haystack whose every value is gold, e.g. one pair), else an invented one:
+  // a wrong answer must never happen to be right.
+  const others = [...values, ...sol.haystack.keys];
+  for (let i = 0; goldSet.has(distractor) && i < others.length; i++) distractor = others[i]!;
+  if (goldSet.has(distractor)) distractor = 'no-such-value';
   if (typeof sol.answer === 'string') return { text: distractor, correct: false, chars: sol.chars };
   const wrong = gold.slice();
   if (wrong.length) wrong.splice(Math.floor(uniform(noise.seed, `i\u0000${key}`) * wrong.length), 1);
@@ -80,14 +84,24 @@ class NeedleReferenceProvider implements Provider {
 
 /**
  * Create `reference:needle` or `reference:needle-noisy[?p=<0..1>&limit=<chars>]` (defaults p=0.95, limit=16000).
- * Errors: InputError for another name, p outside [0,1], or a limit that is not a positive integer.
+ * Errors: InputError for another name, p outside [0,1], a limit that is not a positive integer, or a parameter that is
+ * unknown, repeated or empty (any parameter on the exact `reference:needle`).
  */
 export function createNeedleReferenceProvider(address: string, opts: ProviderOptions): Provider {
   const rest = address.slice('reference:'.length);
   const [name, query] = rest.split('?', 2) as [string, string | undefined];
   if (name !== 'needle' && name !== 'needle-noisy') throw new InputError(`unknown needle reference model "${name}"; known: needle, needle-noisy?p=0.95&limit=16000`, { field: 'model' });
-  if (name === 'needle') return new NeedleReferenceProvider(address, name, null, opts.seed ?? 0);
   const params = new URLSearchParams(query ?? '');
+  // Every parameter must be one the model reads, given once, with a value: a typo (`prob=`), an empty `p=` (which
+  // Number() would read as 0) or parameters on the exact model must not silently run a different model.
+  const known = name === 'needle' ? [] : ['p', 'limit'];
+  for (const key of new Set(params.keys())) {
+    if (!known.includes(key)) throw new InputError(`reference:${name} has no parameter "${key}"${known.length ? `; known: ${known.join(', ')}` : ' (it is exact; see reference:needle-noisy?p=0.95&limit=16000)'}`, { field: 'model' });
+    const values = params.getAll(key);
+    if (values.length > 1) throw new InputError(`reference:${name} parameter "${key}" is given ${values.length} times`, { field: 'model' });
+    if (values[0]!.trim() === '') throw new InputError(`reference:${name} parameter "${key}" has no value`, { field: 'model' });
+  }
+  if (name === 'needle') return new NeedleReferenceProvider(address, name, null, opts.seed ?? 0);
   const p = params.has('p') ? Number(params.get('p')) : 0.95;
   const limit = params.has('limit') ? Number(params.get('limit')) : 16000;
   if (!(p >= 0 && p <= 1)) throw new InputError(`reference:${name} p must be in [0,1], got ${params.get('p')}`, { field: 'model' });

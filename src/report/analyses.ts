@@ -47,14 +47,28 @@ export interface ComparisonReport {
 
 const pts = (x: number) => `${(100 * x).toFixed(1)} pts`;
 
-/** The plain-language verdict of one comparison (DESIGN.md: say "no detectable difference at this size" when so). */
+/**
+ * The plain-language verdict of one comparison (DESIGN.md: say "no detectable difference at this size" when so).
+ * The sentence names the higher-scoring run first, so the difference and its CI are given in that direction
+ * (higher − lower), never as A − B with the sign flipped.
+ */
 export function verdictOf(c: PairedComparison, aLabel: string, bLabel: string, pAdj: number, alpha: number): string {
   const size = `${c.samples} samples × ${c.epochs_a.toFixed(c.epochs_a % 1 ? 1 : 0)}/${c.epochs_b.toFixed(c.epochs_b % 1 ? 1 : 0)} epochs`;
+  const mdeText = Number.isFinite(c.mde)
+    ? `the minimum detectable effect at 80% power is ±${pts(c.mde)}`
+    : c.samples < 2
+      ? 'with fewer than 2 shared samples no minimum detectable effect can be estimated'
+      : 'the per-sample differences do not vary, so no minimum detectable effect can be estimated from these runs';
   if (pAdj <= alpha && (c.ci95_bootstrap.lo > 0 || c.ci95_bootstrap.hi < 0)) {
-    const [hi, lo] = c.difference > 0 ? [aLabel, bLabel] : [bLabel, aLabel];
-    return `${hi} scores higher than ${lo} by ${pts(Math.abs(c.difference))} (95% CI ${pts(c.ci95_bootstrap.lo)} to ${pts(c.ci95_bootstrap.hi)}, adjusted p = ${fmtP(pAdj)}).`;
+    const aHigher = c.difference > 0;
+    const [hi, lo] = aHigher ? [aLabel, bLabel] : [bLabel, aLabel];
+    const [ciLo, ciHi] = aHigher ? [c.ci95_bootstrap.lo, c.ci95_bootstrap.hi] : [-c.ci95_bootstrap.hi, -c.ci95_bootstrap.lo];
+    return `${hi} scores higher than ${lo} by ${pts(Math.abs(c.difference))} (95% CI ${pts(ciLo)} to ${pts(ciHi)}, adjusted p = ${fmtP(pAdj)}).`;
   }
-  return `No detectable difference at this size (${size}): the difference is ${pts(c.difference)} (95% CI ${pts(c.ci95_bootstrap.lo)} to ${pts(c.ci95_bootstrap.hi)}, adjusted p = ${fmtP(pAdj)}); the minimum detectable effect at 80% power is ±${pts(c.mde)}.`;
+  if (c.wins === 0 && c.losses === 0) {
+    return `No detectable difference at this size (${size}): the two runs have the same score on every shared sample (difference 0.0 pts, adjusted p = ${fmtP(pAdj)}); ${mdeText}.`;
+  }
+  return `No detectable difference at this size (${size}): the difference is ${pts(c.difference)} (95% CI ${pts(c.ci95_bootstrap.lo)} to ${pts(c.ci95_bootstrap.hi)}, adjusted p = ${fmtP(pAdj)}); ${mdeText}.`;
 }
 
 /** A p-value for display: 3 significant digits, `< 1e-4` below that. */
@@ -62,6 +76,26 @@ export function fmtP(p: number): string {
   if (Number.isNaN(p)) return 'n/a';
   if (p < 1e-4) return '< 1e-4';
   return p >= 0.001 ? p.toFixed(3) : p.toPrecision(2);
+}
+
+/** Why runs share no graded sample, in words: a run without any graded attempt, or different datasets. */
+export function noSharedMessage(data: RunData[]): string {
+  const empty = data.filter((d) => clustersOf(d).length === 0);
+  if (empty.length) {
+    return empty.map((d) => {
+      const failed = d.samples.reduce((s, x) => s + x.epochs.filter((e) => e.failed).length, 0);
+      return `run ${d.run.id} has no graded attempt (${failed} failed attempt(s); run it again to retry them)`;
+    }).join('; ');
+  }
+  const datasets = [...new Set(data.map((d) => d.run.spec.dataset.ref))];
+  return `these runs share no graded sample (samples are matched by content hash of input and target)` + (datasets.length > 1 ? `; they are on different datasets: ${datasets.join(', ')}` : '');
+}
+
+/** The significance level, checked: a number in (0, 1) (default 0.05). Errors: InputError otherwise. */
+export function checkAlpha(alpha: number | undefined): number {
+  const a = alpha ?? 0.05;
+  if (!(a > 0 && a < 1)) throw new InputError(`the significance level alpha must be in (0, 1), got ${alpha}`);
+  return a;
 }
 
 /**
@@ -84,9 +118,9 @@ export function compareRunsFromPool(pool: Pool, refs: string[], o: AnalysisOptio
   if (new Set(ids).size !== ids.length) throw new InputError('the same run was given twice');
   const labels = runLabels(data.map((d) => d.run));
   const aligned = alignRuns(data);
-  if (aligned.keys.length === 0) throw new InputError('these runs share no graded sample (samples are matched by content hash of input and target)');
+  if (aligned.keys.length === 0) throw new InputError(noSharedMessage(data));
   const seed = o.seed ?? 0;
-  const alpha = o.alpha ?? 0.05;
+  const alpha = checkAlpha(o.alpha);
   const adj = o.adjustment ?? 'holm';
   let pairIdx: [number, number][] = [];
   if (o.baseline) {
@@ -95,7 +129,7 @@ export function compareRunsFromPool(pool: Pool, refs: string[], o: AnalysisOptio
     if (bi < 0) throw new InputError('--baseline must be one of the compared runs');
     pairIdx = ids.map((_, i) => [i, bi] as [number, number]).filter(([i]) => i !== bi);
   } else for (let i = 0; i < ids.length; i++) for (let j = i + 1; j < ids.length; j++) pairIdx.push([i, j]);
-  const comps = pairIdx.map(([i, j], k) => comparePaired(aligned.clusters[i]!, aligned.clusters[j]!, { seed: seed + 1000 * k, replicates: o.replicates, permutations: o.permutations }));
+  const comps = pairIdx.map(([i, j], k) => comparePaired(aligned.clusters[i]!, aligned.clusters[j]!, { seed: seed + 1000 * k, replicates: o.replicates, permutations: o.permutations, alpha, epochsA: aligned.epochs[i], epochsB: aligned.epochs[j] }));
   const padj = adjust(comps.map((c) => c.sign_flip.p), adj);
   const pairs: PairResult[] = comps.map((c, k) => {
     const [i, j] = pairIdx[k]!;
@@ -124,21 +158,27 @@ export interface RunAnalysis {
   scorer: string;
   status: string;
   epochs: number;
-  variance: VarianceDecomposition;
+  /** Null when the run has no graded attempt (every attempt failed or went ungraded): nothing to estimate. */
+  variance: VarianceDecomposition | null;
   truncation: TruncationAnalysis;
   failed: number;
+  /** Attempts stored for the run (ok, failed or ungraded). */
+  attempts: number;
 }
 
-/** Variance decomposition and truncation analysis of one run (read from the pool). */
+/**
+ * Variance decomposition and truncation analysis of one run (read from the pool). A run without any graded attempt
+ * is analysed too (variance null, its failures counted) so that a report can show it instead of refusing.
+ */
 export function analyzeRun(pool: Pool, d: RunData, label: string, o: AnalysisOptions = {}): RunAnalysis {
   const clusters = clustersOf(d);
-  if (!clusters.length) throw new InputError(`run ${d.run.id} has no graded attempt`);
   const seed = o.seed ?? d.run.manifest.seeds.bootstrap;
-  const variance = decomposeVariance(clusters, { seed, replicates: o.replicates, perEpoch: d.per_epoch });
+  const variance = clusters.length ? decomposeVariance(clusters, { seed, replicates: o.replicates, perEpoch: d.per_epoch }) : null;
   const { unit, records } = attemptLengths(pool, d.run.id, d.scorer);
   const truncation = analyzeTruncation(records, unit, { seed, replicates: Math.min(1000, o.replicates ?? 1000) });
   const failed = d.samples.reduce((s, x) => s + x.epochs.filter((e) => e.failed).length, 0);
-  return { id: d.run.id, label, model: d.run.spec.model, dataset: d.run.spec.dataset.ref, scorer: d.scorer, status: d.run.status, epochs: d.run.spec.epochs, variance, truncation, failed };
+  const attempts = d.samples.reduce((s, x) => s + x.epochs.length, 0);
+  return { id: d.run.id, label, model: d.run.spec.model, dataset: d.run.spec.dataset.ref, scorer: d.scorer, status: d.run.status, epochs: d.run.spec.epochs, variance, truncation, failed, attempts };
 }
 
 /**
@@ -148,6 +188,7 @@ export function analyzeRun(pool: Pool, d: RunData, label: string, o: AnalysisOpt
 export function sweepGroups(runs: RunData[], o: AnalysisOptions = {}): { model: string; dataset: string; run_ids: string[]; analysis: SweepAnalysis }[] {
   const groups = new Map<string, RunData[]>();
   for (const d of runs) {
+    if (clustersOf(d).length === 0) continue;
     const key = `${d.run.spec.model}\u0000${d.run.spec.dataset.hash}\u0000${d.scorer}`;
     let g = groups.get(key);
     if (!g) groups.set(key, (g = []));

@@ -16,6 +16,8 @@ export interface FieldDifference {
 export interface RunDiff {
   a: string;
   b: string;
+  /** True when both references name the same run (then nothing can differ, and that says nothing about reproducibility). */
+  same_run: boolean;
   fields: FieldDifference[];
   samples: {
     only_a: number;
@@ -76,5 +78,5 @@ export function diffRuns(pool: Pool, refA: string, refB: string, maxExamples = 1
     if (td) targetDiffers++;
     if ((pd || td) && examples.length < maxExamples) examples.push({ sample_id: id, prompt_differs: pd, target_differs: td });
   }
-  return { a, b, fields, samples: { only_a: onlyA, only_b: pb.size - shared, shared, prompt_differs: promptDiffers, target_differs: targetDiffers, examples } };
+  return { a, b, same_run: a === b, fields, samples: { only_a: onlyA, only_b: pb.size - shared, shared, prompt_differs: promptDiffers, target_differs: targetDiffers, examples } };
 }

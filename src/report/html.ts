@@ -9,7 +9,7 @@
  */
 import { toolkitInfo } from '../runner/manifest.ts';
 import type { Pool } from '../store/types.ts';
-import { alignRuns, runLabels } from '../stats/pool-data.ts';
+import { alignRuns, runLabels, shortDataset } from '../stats/pool-data.ts';
 import { analyzeRun, compareRunsFromPool, fmtP, loadRuns, sweepGroups, type AnalysisOptions, type ComparisonReport, type RunAnalysis } from './analyses.ts';
 import { esc, factorPlot, forestPlot, lengthHistogram, lineChart } from './svg.ts';
 
@@ -17,19 +17,25 @@ const pct = (x: number | null | undefined) => (x == null || Number.isNaN(x) ? 'n
 const pts = (x: number, d = 1) => `${x >= 0 ? '+' : ''}${(100 * x).toFixed(d)}`;
 const ci = (c: { lo: number; hi: number }) => `[${pct(c.lo)}, ${pct(c.hi)}]`;
 
-function tableHtml(cls: string, headers: string[], rows: (string | number)[][], raw = false): string {
-  const cell = (c: string | number) => (raw ? String(c) : esc(String(c)));
-  return `<table class="${cls}"><thead><tr>${headers.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${rows.map((r) => `<tr>${r.map((c) => `<td>${cell(c)}</td>`).join('')}</tr>`).join('')}</tbody></table>`;
+/**
+ * A table. Columns listed in `num` hold figures (right-aligned, never broken across lines); columns in `wide` hold
+ * sentences (given a readable minimum width). Every other cell may break long words (paths, model addresses) so that
+ * the table fits the page; a table that still cannot fit scrolls inside its own box instead of widening the page.
+ */
+function tableHtml(cls: string, headers: string[], rows: (string | number)[][], o: { num?: number[]; wide?: number[] } = {}): string {
+  const klass = (j: number) => (o.num?.includes(j) ? ' class="num"' : o.wide?.includes(j) ? ' class="wide"' : '');
+  return `<div class="table-wrap"><table class="${cls}"><thead><tr>${headers.map((h, j) => `<th${klass(j)}>${esc(h)}</th>`).join('')}</tr></thead><tbody>${rows.map((r) => `<tr>${r.map((c, j) => `<td${klass(j)}>${esc(String(c))}</td>`).join('')}</tr>`).join('')}</tbody></table></div>`;
 }
 
 const CSS = `
 body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:24px auto;max-width:1100px;color:#1b1b1b;line-height:1.45;padding:0 16px}
-h1{font-size:1.6em;margin-bottom:0}h2{border-bottom:2px solid #1f5fa8;padding-bottom:4px;margin-top:2em}h3{margin-bottom:.3em}
-.meta{color:#555;font-size:.9em}table{border-collapse:collapse;margin:.6em 0 1em;font-size:.88em}
-th,td{border:1px solid #ccc;padding:3px 8px;text-align:left;vertical-align:top}th{background:#eef3fa}
-td.num,th.num{text-align:right}.note{color:#555;font-size:.88em;max-width:900px}.verdict{font-weight:600}
+h1{font-size:1.6em;margin-bottom:0}h2{border-bottom:2px solid #1f5fa8;padding-bottom:4px;margin-top:2em}h3{margin-bottom:.3em;overflow-wrap:anywhere}
+.meta{color:#555;font-size:.9em}.table-wrap{max-width:100%;overflow-x:auto}table{border-collapse:collapse;margin:.6em 0 1em;font-size:.88em}
+th,td{border:1px solid #ccc;padding:3px 8px;text-align:left;vertical-align:top;overflow-wrap:anywhere}th{background:#eef3fa;overflow-wrap:normal;hyphens:auto}
+td{min-width:5em}td.num,th.num{text-align:right}td.num{white-space:nowrap;overflow-wrap:normal;min-width:0}td.wide{min-width:15em}.note{color:#555;font-size:.88em;max-width:900px}.verdict{font-weight:600}
+.warn{color:#8a4b00;font-weight:600}
 .plot{display:block;margin:.4em 0 1em;max-width:100%;height:auto}.run-section{border-left:4px solid #eef3fa;padding-left:12px}
-details pre{font-size:.8em;background:#f6f6f6;padding:8px;overflow:auto;max-height:400px}`;
+details pre{font-size:.8em;background:#f6f6f6;padding:8px;overflow:auto;max-height:400px;white-space:pre-wrap;overflow-wrap:anywhere}summary{overflow-wrap:anywhere}`;
 
 /** Options for `buildReport`. */
 export interface ReportOptions extends AnalysisOptions {
@@ -46,8 +52,10 @@ export function buildReport(pool: Pool, refs: string[], o: ReportOptions = {}): 
   const data = loadRuns(pool, refs, o.scorer);
   const labels = runLabels(data.map((d) => d.run));
   const analyses: RunAnalysis[] = data.map((d, i) => analyzeRun(pool, d, labels[i]!, o));
+  const graded = data.filter((_, i) => analyses[i]!.variance);
+  const ungraded = analyses.filter((a) => !a.variance);
   let comparison: ComparisonReport | null = null;
-  if (data.length >= 2 && alignRuns(data).keys.length > 0) comparison = compareRunsFromPool(pool, data.map((d) => d.run.id), { ...o, scorer: data[0]!.scorer });
+  if (graded.length >= 2 && alignRuns(graded).keys.length > 0) comparison = compareRunsFromPool(pool, graded.map((d) => d.run.id), { ...o, scorer: data[0]!.scorer });
   const sweeps = sweepGroups(data, o);
   const tk = toolkitInfo();
   const body: string[] = [];
@@ -57,23 +65,29 @@ export function buildReport(pool: Pool, refs: string[], o: ReportOptions = {}): 
   // Runs
   body.push(`<h2 id="runs">Runs</h2>`);
   body.push(tableHtml('runs', ['run', 'label', 'dataset', 'samples', 'epochs', 'accuracy (avg@k)', '95% CI (clustered bootstrap)', 'Wald 95%', 'std over epochs (seed noise, not a CI)', 'truncated', 'failed'],
-    analyses.map((a) => [a.id.slice(0, 12), a.label, a.dataset, a.variance.samples, a.epochs, pct(a.variance.mean), ci(a.variance.ci95_bootstrap),
-      ci({ lo: a.variance.mean - 1.959964 * a.variance.se_mean, hi: a.variance.mean + 1.959964 * a.variance.se_mean }),
-      a.variance.std_over_epochs == null ? '—' : `${(100 * a.variance.std_over_epochs).toFixed(2)} pts`, `${a.truncation.truncated} (${pct(a.truncation.truncated_share)})`, a.failed])));
+    analyses.map((a) => {
+      const v = a.variance;
+      if (!v) return [a.id.slice(0, 12), a.label, shortDataset(a.dataset), 0, a.epochs, 'n/a', '—', '—', '—', `${a.truncation.truncated}`, `${a.failed} of ${a.attempts}`];
+      return [a.id.slice(0, 12), a.label, shortDataset(a.dataset), v.samples, a.epochs, pct(v.mean), ci(v.ci95_bootstrap),
+        ci({ lo: v.mean - 1.959964 * v.se_mean, hi: v.mean + 1.959964 * v.se_mean }),
+        v.std_over_epochs == null ? '—' : `${(100 * v.std_over_epochs).toFixed(2)} pts`, `${a.truncation.truncated} (${pct(a.truncation.truncated_share)})`, a.failed];
+    }), { num: [0, 3, 4, 5, 6, 7, 8, 9, 10] }));
   body.push(`<p class="note">Wald 95% here is mean ± 1.96·SE with SE from the variance components (questions + seed). Failed attempts (model call errors after retries) are excluded from accuracy, never scored 0.</p>`);
-  body.push(forestPlot(analyses.map((a) => ({ label: a.label, mean: a.variance.mean, lo: a.variance.ci95_bootstrap.lo, hi: a.variance.ci95_bootstrap.hi })), 'CI forest plot: accuracy with 95% clustered-bootstrap CI'));
+  for (const a of ungraded) body.push(`<p class="warn">${esc(a.label)} (${esc(a.id.slice(0, 12))}) has no graded attempt: ${a.failed} of its ${a.attempts} attempt(s) failed${a.attempts > a.failed ? ', the rest went ungraded' : ''}. It has no score and is left out of the plots, comparisons and rankings; run it again to retry the failed attempts.</p>`);
+  const forestRows = analyses.filter((a) => a.variance).map((a) => ({ label: a.label, mean: a.variance!.mean, lo: a.variance!.ci95_bootstrap.lo, hi: a.variance!.ci95_bootstrap.hi }));
+  if (forestRows.length) body.push(forestPlot(forestRows, 'CI forest plot: accuracy with 95% clustered-bootstrap CI'));
 
   // Comparison
   if (comparison) {
     body.push(`<h2 id="compare">Paired comparison</h2>`);
-    body.push(`<p class="note">On the ${comparison.shared_samples} samples all runs share (matched by content hash). Difference = A − B in points; CI from the paired cluster bootstrap; p from the sign-flip permutation test, adjusted with ${comparison.adjustment === 'holm' ? 'Holm' : 'Benjamini–Hochberg'} over ${comparison.pairs.length} comparison(s). Paired t and Wilcoxon signed-rank on per-sample means and McNemar (binary scores) are shown beside it.</p>`);
-    body.push(tableHtml('pairs', ['A', 'B', 'difference (pts)', '95% CI', 'sign-flip p', 'adjusted p', 'paired t p', 'Wilcoxon p', 'McNemar mid-p', 'MDE (80% power)', 'verdict'],
+    body.push(`<p class="note">On the ${comparison.shared_samples} samples all ${ungraded.length ? 'graded ' : ''}runs share (matched by content hash). Difference = A − B in points; CI from the paired cluster bootstrap; p from the sign-flip permutation test, adjusted with ${comparison.adjustment === 'holm' ? 'Holm' : 'Benjamini–Hochberg'} over ${comparison.pairs.length} comparison(s). Paired t and Wilcoxon signed-rank on per-sample means and McNemar (binary scores, epoch-matched) are shown beside it. The verdict names the higher-scoring run first.</p>`);
+    body.push(tableHtml('pairs', ['A', 'B', 'difference (pts)', '95% CI', 'sign-flip p', 'adjusted p', 'paired t p', 'Wilcoxon p', 'McNemar mid-p', `MDE (80% power, α ${comparison.alpha})`, 'verdict'],
       comparison.pairs.map((p) => [p.a_label, p.b_label, pts(p.difference), `[${pts(p.ci95_bootstrap.lo)}, ${pts(p.ci95_bootstrap.hi)}]`, fmtP(p.sign_flip.p), fmtP(p.p_adjusted), fmtP(p.paired_t.p), fmtP(p.wilcoxon.p),
-        p.mcnemar ? fmtP(p.mcnemar.first_epoch.p_mid) : '—', `±${(100 * p.mde).toFixed(1)} pts`, p.verdict])));
+        p.mcnemar ? fmtP(p.mcnemar.first_epoch.p_mid) : '—', Number.isFinite(p.mde) ? `±${(100 * p.mde).toFixed(1)} pts` : 'n/a', p.verdict]), { num: [2, 3, 4, 5, 6, 7, 8, 9], wide: [10] }));
     if (comparison.ranking) {
       const r = comparison.ranking;
       body.push(`<h3>Ranking with rank intervals</h3><p class="note">95% rank intervals from ${r.replicates} joint bootstrap replicates (seed ${r.seed}); runs in one group are not significantly different from the group's best run.</p>`);
-      body.push(tableHtml('ranking', ['group', 'rank interval', 'label', 'mean', '95% CI', 'tied with'], r.runs.map((x) => [x.group, x.rank_interval.lo === x.rank_interval.hi ? String(x.rank_interval.lo) : `${x.rank_interval.lo}–${x.rank_interval.hi}`, x.label, pct(x.mean), ci(x.ci95), x.tied_with.join(', ') || '—'])));
+      body.push(tableHtml('ranking', ['group', 'rank interval', 'label', 'mean', '95% CI', 'tied with'], r.runs.map((x) => [x.group, x.rank_interval.lo === x.rank_interval.hi ? String(x.rank_interval.lo) : `${x.rank_interval.lo}–${x.rank_interval.hi}`, x.label, pct(x.mean), ci(x.ci95), x.tied_with.join(', ') || '—']), { num: [0, 1, 3, 4] }));
     }
   }
 
@@ -83,6 +97,10 @@ export function buildReport(pool: Pool, refs: string[], o: ReportOptions = {}): 
   for (const a of analyses) {
     const v = a.variance;
     body.push(`<div class="run-section"><h3>${esc(a.label)} <span class="meta">(${esc(a.id.slice(0, 12))})</span></h3>`);
+    if (!v) {
+      body.push(`<p class="warn">No graded attempt (${a.failed} of ${a.attempts} failed): no variance, truncation or length analysis.</p></div>`);
+      continue;
+    }
     body.push(tableHtml('variance', ['quantity', 'value'], [
       ['within-sample (seed) variance σ²_w', v.within_variance.toFixed(4)],
       ['between-sample (question) variance σ²_b', v.between_variance.toFixed(4)],
@@ -91,7 +109,7 @@ export function buildReport(pool: Pool, refs: string[], o: ReportOptions = {}): 
       ['  of which question sampling', `${(100 * Math.sqrt(v.var_mean_questions)).toFixed(2)} pts`],
       ['  of which seed noise', `${(100 * Math.sqrt(v.var_mean_seed)).toFixed(2)} pts (${(100 * v.seed_share).toFixed(0)}% of the variance)`],
     ]));
-    body.push(tableHtml('curve', ['k (epochs)', 'SE total (model), pts', 'SE seed, pts', 'SE questions (floor), pts', 'SE observed, pts'], v.curve.map((c) => [c.k, (100 * c.se_total).toFixed(2), (100 * Math.sqrt(c.var_seed)).toFixed(2), (100 * Math.sqrt(c.var_questions)).toFixed(2), c.se_observed == null ? '—' : (100 * c.se_observed).toFixed(2)])));
+    body.push(tableHtml('curve', ['k (epochs)', 'SE total (model), pts', 'SE seed, pts', 'SE questions (floor), pts', 'SE observed, pts'], v.curve.map((c) => [c.k, (100 * c.se_total).toFixed(2), (100 * Math.sqrt(c.var_seed)).toFixed(2), (100 * Math.sqrt(c.var_questions)).toFixed(2), c.se_observed == null ? '—' : (100 * c.se_observed).toFixed(2)]), { num: [0, 1, 2, 3, 4] }));
     const ks = v.curve.map((c) => c.k);
     body.push(lineChart(ks, [
       { name: 'total (model)', values: v.curve.map((c) => 100 * c.se_total), color: '#1f5fa8' },
@@ -101,7 +119,7 @@ export function buildReport(pool: Pool, refs: string[], o: ReportOptions = {}): 
     ], { title: `variance vs k: SE of avg@k (pts) for ${a.label}`, xLabel: 'epochs k (log scale)', yLabel: 'SE of the mean (pts)' }));
     const t = a.truncation;
     body.push(`<h3>Truncation and response length</h3><p>${t.truncated} of ${t.attempts} attempts hit the token limit (${pct(t.truncated_share)}). Accuracy with them ${pct(t.accuracy_all)}, without them ${pct(t.accuracy_without_truncated ?? t.accuracy_all)}${t.accuracy_of_truncated != null ? `; truncated attempts alone ${pct(t.accuracy_of_truncated)}` : ''}.</p>`);
-    body.push(tableHtml('lengths', [`length (${t.unit})`, 'attempts', 'truncated', 'accuracy', '95% CI'], t.bins.map((b) => [`${b.lo}–${b.hi}`, b.attempts, b.truncated, pct(b.accuracy), ci(b.ci95)])));
+    body.push(tableHtml('lengths', [`length (${t.unit})`, 'attempts', 'truncated', 'accuracy', '95% CI'], t.bins.map((b) => [`${b.lo}–${b.hi}`, b.attempts, b.truncated, pct(b.accuracy), ci(b.ci95)]), { num: [0, 1, 2, 3, 4] }));
     body.push(lengthHistogram(t.histogram, { title: `response length by correctness for ${a.label}`, unit: t.unit }));
     body.push(`</div>`);
   }
@@ -113,7 +131,7 @@ export function buildReport(pool: Pool, refs: string[], o: ReportOptions = {}): 
       const an = s.analysis;
       body.push(`<h3>${esc(s.model)} on ${esc(s.dataset)} (${an.runs} runs, ${an.samples} shared samples)</h3>`);
       body.push(`<p class="note">Seed noise of one run's score: ${an.seed_sd_observed != null ? `${(100 * an.seed_sd_observed).toFixed(2)} pts observed over seeds; ` : ''}${(100 * an.seed_sd_model).toFixed(2)} pts from the within-sample variance. A factor is "beyond seed noise" when its best and worst levels differ in a paired test after Holm adjustment over factors.</p>`);
-      body.push(tableHtml('sweep', ['factor', 'levels', 'range (pts)', 'range / seed sd', 'adjusted p', 'verdict'], an.factors.map((f) => [f.factor, f.levels.map((l) => `${l.level}: ${pct(l.mean)} ${ci(l.ci95)}`).join('; '), (100 * f.range).toFixed(1), f.ratio_to_seed_sd.toFixed(1), fmtP(f.p_adjusted), f.verdict])));
+      body.push(tableHtml('sweep', ['factor', 'levels', 'range (pts)', 'range / seed sd', 'adjusted p', 'verdict'], an.factors.map((f) => [f.factor, f.levels.map((l) => `${l.level}: ${pct(l.mean)} ${ci(l.ci95)}`).join('; '), (100 * f.range).toFixed(1), f.ratio_to_seed_sd == null ? 'n/a (no seed noise measured)' : f.ratio_to_seed_sd.toFixed(1), fmtP(f.p_adjusted), f.verdict]), { num: [2, 4] }));
       for (const f of an.factors) body.push(factorPlot(f.levels.map((l) => ({ level: l.level, mean: l.mean, lo: l.ci95.lo, hi: l.ci95.hi, runs: l.run_means })), { title: `score vs ${f.factor}`, factor: f.factor }));
     }
   }

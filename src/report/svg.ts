@@ -9,6 +9,16 @@ export function esc(s: string): string {
   return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 }
 
+/**
+ * Shorten a label to at most `max` characters by cutting out its middle (`start…end`): run labels differ in their
+ * tails (`… temperature=0.3`, `…#6b_finetuning`), so cutting the end would make different runs look the same.
+ */
+export function shortLabel(s: string, max: number): string {
+  if (s.length <= max) return s;
+  const tail = Math.ceil((max - 1) / 2), head = max - 1 - tail;
+  return s.slice(0, head) + '…' + s.slice(s.length - tail);
+}
+
 const f1 = (x: number) => (Math.round(x * 10) / 10).toString();
 const pctStr = (x: number) => `${(100 * x).toFixed(1)}%`;
 
@@ -70,7 +80,7 @@ export function forestPlot(rows: { label: string; mean: number; lo: number; hi: 
   const parts = [svgOpen(fr, 'forest', title), axisX(fr, niceTicks(lo, hi), x, 'score (95% CI)', pctStr)];
   rows.forEach((r, i) => {
     const y = fr.top + 13 + 26 * i;
-    parts.push(`<text x="${fr.left - 8}" y="${y + 4}" text-anchor="end">${esc(r.label.length > 48 ? r.label.slice(0, 47) + '…' : r.label)}</text>`);
+    parts.push(`<text x="${fr.left - 8}" y="${y + 4}" text-anchor="end">${esc(shortLabel(r.label, 48))}<title>${esc(r.label)}</title></text>`);
     parts.push(`<line class="mark ci" x1="${f1(x(r.lo))}" x2="${f1(x(r.hi))}" y1="${y}" y2="${y}" stroke="#1f5fa8" stroke-width="2"><title>${esc(`${r.label}: 95% CI ${pctStr(r.lo)} – ${pctStr(r.hi)}`)}</title></line>`);
     parts.push(`<rect class="mark point" x="${f1(x(r.mean) - 4)}" y="${y - 4}" width="8" height="8" fill="#1f5fa8"><title>${esc(`${r.label}: ${pctStr(r.mean)}`)}</title></rect>`);
   });
@@ -123,7 +133,7 @@ export function factorPlot(levels: { level: string; mean: number; lo: number; hi
   const parts = [svgOpen(fr, 'factor', o.title), axisY(fr, niceTicks(lo, hi), y, 'score', pctStr)];
   parts.push(`<line class="axis" x1="${fr.left}" x2="${fr.width - fr.right}" y1="${fr.height - fr.bottom}" y2="${fr.height - fr.bottom}" stroke="#444"/>`);
   levels.forEach((l, i) => {
-    parts.push(`<text x="${f1(cx(i))}" y="${fr.height - fr.bottom + 16}" text-anchor="middle">${esc(l.level.length > 14 ? l.level.slice(0, 13) + '…' : l.level)}</text>`);
+    parts.push(`<text x="${f1(cx(i))}" y="${fr.height - fr.bottom + 16}" text-anchor="middle">${esc(shortLabel(l.level, 14))}<title>${esc(l.level)}</title></text>`);
     parts.push(`<line class="mark ci" x1="${f1(cx(i))}" x2="${f1(cx(i))}" y1="${f1(y(l.lo))}" y2="${f1(y(l.hi))}" stroke="#1f5fa8" stroke-width="2"><title>${esc(`${o.factor}=${l.level}: 95% CI ${pctStr(l.lo)} – ${pctStr(l.hi)}`)}</title></line>`);
     parts.push(`<rect class="mark level" x="${f1(cx(i) - 5)}" y="${f1(y(l.mean) - 5)}" width="10" height="10" fill="#1f5fa8"><title>${esc(`${o.factor}=${l.level}: ${pctStr(l.mean)}`)}</title></rect>`);
     l.runs.forEach((r, j) => parts.push(`<circle class="mark run" cx="${f1(cx(i) + 14 + 4 * (j % 4))}" cy="${f1(y(r))}" r="3" fill="none" stroke="#c0392b"><title>${esc(`run at ${o.factor}=${l.level}: ${pctStr(r)}`)}</title></circle>`));

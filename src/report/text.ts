@@ -13,6 +13,11 @@ import type { RunDiff } from './diff.ts';
 const pts = (x: number | null | undefined, d = 1) => (x == null || Number.isNaN(x) ? 'n/a' : `${x >= 0 ? '+' : ''}${(100 * x).toFixed(d)}`);
 const ci = (c: { lo: number; hi: number }) => `[${pct(c.lo)}, ${pct(c.hi)}]`;
 
+/** An MDE for display: `±x.x pts`, or why there is none. */
+export function mdeText(mde: number): string {
+  return Number.isFinite(mde) ? `±${(100 * mde).toFixed(1)} pts` : 'n/a (differences do not vary or < 2 samples)';
+}
+
 /** `assay compare` output. */
 export function formatComparison(r: ComparisonReport): string {
   const lines: string[] = [];
@@ -29,7 +34,7 @@ export function formatComparison(r: ComparisonReport): string {
       const m = p.mcnemar.first_epoch;
       lines.push(`  McNemar (first epoch): b = ${m.b}, c = ${m.c}, exact p = ${fmtP(m.p_exact)}, mid-p = ${fmtP(m.p_mid)}` + (p.mcnemar.clustered ? `;  clustered McNemar (Durkalski, all matched epochs): X² = ${p.mcnemar.clustered.statistic.toFixed(2)}, p = ${fmtP(p.mcnemar.clustered.p)}` : ''));
     }
-    lines.push(`  per sample: A better on ${p.wins}, B better on ${p.losses}, equal on ${p.ties};  minimum detectable effect (80% power, α 0.05): ±${(100 * p.mde).toFixed(1)} pts`);
+    lines.push(`  per sample: A better on ${p.wins}, B better on ${p.losses}, equal on ${p.ties};  minimum detectable effect (80% power, α ${p.mde_alpha}): ${mdeText(p.mde)}`);
     lines.push(`  ${p.verdict}`);
   }
   if (r.ranking) lines.push('', formatRanking(r.ranking));
@@ -68,7 +73,7 @@ export function formatSweep(s: SweepAnalysis): string {
   const lines = [
     `seed noise of one run's score: ${s.seed_sd_observed != null ? `${(100 * s.seed_sd_observed).toFixed(2)} pts observed over seeds; ` : ''}${(100 * s.seed_sd_model).toFixed(2)} pts from the within-sample variance`,
     table(['factor', 'levels (score, 95% CI)', 'range', 'range / seed sd', 'adj. p (best vs worst)', 'verdict'], s.factors.map((f) => [
-      f.factor, f.levels.map((l) => `${l.level.slice(0, 20)}: ${pct(l.mean)} ${ci(l.ci95)}`).join('; '), `${(100 * f.range).toFixed(1)} pts`, f.ratio_to_seed_sd.toFixed(1), fmtP(f.p_adjusted), f.verdict,
+      f.factor, f.levels.map((l) => `${l.level.slice(0, 20)}: ${pct(l.mean)} ${ci(l.ci95)}`).join('; '), `${(100 * f.range).toFixed(1)} pts`, f.ratio_to_seed_sd == null ? 'n/a' : f.ratio_to_seed_sd.toFixed(1), fmtP(f.p_adjusted), f.verdict,
     ])),
   ];
   return lines.join('\n');
@@ -78,7 +83,8 @@ export function formatSweep(s: SweepAnalysis): string {
 export function formatDiff(d: RunDiff): string {
   const show = (v: unknown) => (v === undefined ? '(absent)' : JSON.stringify(v)).slice(0, 80);
   const real = d.fields.filter((f) => !f.informational);
-  const lines = [`diff ${d.a} ${d.b}: ${real.length} field(s) differ` + (d.fields.length > real.length ? ` (+ ${d.fields.length - real.length} informational)` : '')];
+  const lines = [`diff ${d.a} ${d.b}: ${real.length} field(s) differ` + (d.fields.length > real.length ? ` (+ ${d.fields.length - real.length} informational)` : '') +
+    (d.same_run ? ' — A and B are the same run, so nothing can differ; give two different runs to check reproducibility' : '')];
   if (d.fields.length) lines.push(table(['field', 'A', 'B'], d.fields.map((f) => [f.path + (f.informational ? ' (informational)' : ''), show(f.a), show(f.b)])));
   const s = d.samples;
   lines.push(`samples: ${s.shared} shared, ${s.only_a} only in A, ${s.only_b} only in B; of the shared, ${s.prompt_differs} with a different prompt hash, ${s.target_differs} with a different target hash`);

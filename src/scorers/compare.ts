@@ -11,7 +11,7 @@
  * evaluator cannot decide are reported as `unknown`; the scorer hands them to the symbolic worker and re-runs
  * the comparison with its answers.
  */
-import { evaluate, parseExpr, rat, valuesEqual, type Val } from './evaluate.ts';
+import { evaluate, isLost, parseExpr, rat, valuesEqual, type Val } from './evaluate.ts';
 
 /** Three-valued outcome of a comparison. */
 export type Tri = 'eq' | 'ne' | 'unknown';
@@ -289,6 +289,12 @@ export function atomInProcess(gold: string, pred: string, opts: CompareOptions, 
   if (vars.length === 0) {
     const gv = evaluate(gp.node, new Map());
     const pv = evaluate(pp.node, new Map());
+    // a float that over/underflowed (`2^{30000}`, `3\\cdot 2^{-30000}`) says nothing: exact rationals may still
+    // decide equality; anything else goes to the symbolic worker (never "Infinity equals Infinity")
+    const bothExact = gv.q && pv.q && !gv.approx && !pv.approx;
+    if (!bothExact && (isLost(gv) || isLost(pv))) {
+      return gv.q && pv.q && gv.q.n === pv.q.n && gv.q.d === pv.q.d && pctOk ? 'eq' : 'unknown';
+    }
     if (Number.isNaN(gv.f) || Number.isNaN(pv.f)) return gv.f !== gv.f && pv.f !== pv.f ? 'unknown' : 'ne';
     if (!pctOk) return 'ne';
     if (valuesEqual(gv, pv, opts.relTol)) return 'eq';
@@ -310,8 +316,11 @@ export function atomInProcess(gold: string, pred: string, opts: CompareOptions, 
   let compared = 0;
   for (const pt of POINTS) {
     const env = new Map(vars.map((v, i) => [v, pt[i]!]));
-    const a = evaluate(gp.node, env).f;
-    const b = evaluate(pp.node, env).f;
+    const av = evaluate(gp.node, env);
+    const bv = evaluate(pp.node, env);
+    if (isLost(av) || isLost(bv)) continue;
+    const a = av.f;
+    const b = bv.f;
     if (!Number.isFinite(a) || !Number.isFinite(b)) continue;
     compared++;
     if (!(Math.abs(a - b) <= Math.max(opts.relTol, 1e-9) * Math.max(Math.abs(a), Math.abs(b)))) {

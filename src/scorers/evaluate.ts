@@ -10,11 +10,26 @@
 /** Exact powers whose result would exceed this many bits are computed in floating point instead. */
 export const MAX_EXACT_BITS = 20_000;
 
-/** A value: `f` as a float, `q` as an exact rational when known; `approx` when a decimal literal or a float op was involved. */
+/**
+ * A value: `f` as a float, `q` as an exact rational when known; `approx` when a decimal literal or a float op was
+ * involved; `lost` when the float overflowed or underflowed on the way (`2^{30000}`, `e^{-1000}`, a product with
+ * such a value), so that `f` says nothing about the value and two such floats must never be called equal.
+ */
 export interface Val {
   f: number;
   q: { n: bigint; d: bigint } | null;
   approx: boolean;
+  lost?: boolean;
+}
+
+/**
+ * Has this value's float lost the value (over/underflow, here or in an operand)? Exact values whose float is
+ * 0 or infinite count too (their rational is still exact, but a float operation on them is not).
+ */
+export function isLost(v: Val): boolean {
+  if (v.lost) return true;
+  if (v.q) return (v.f === 0 && v.q.n !== 0n) || v.f === Infinity || v.f === -Infinity;
+  return false;
 }
 
 type Node =
@@ -59,8 +74,13 @@ export function rat(n: bigint, d: bigint, approx = false): Val {
   d /= g;
   return { f: ratToFloat(n, d), q: { n, d }, approx };
 }
-function float(f: number): Val {
-  return { f, q: null, approx: true };
+function float(f: number, lost = false): Val {
+  return lost ? { f, q: null, approx: true, lost: true } : { f, q: null, approx: true };
+}
+/** A float result of an operation on `inputs`: lost when an input was, or when it over/underflowed here. */
+function floatOf(r: number, inputs: Val[], zeroIsLoss: boolean): Val {
+  const lost = inputs.some(isLost) || r === Infinity || r === -Infinity || (zeroIsLoss && r === 0 && inputs.every((v) => v.f !== 0));
+  return float(r, lost);
 }
 
 /** Parse a decimal literal (`12`, `0.15`, `.35625`, `025`) into an exact value; `approx` is set for decimals with a fractional part. */
@@ -325,7 +345,7 @@ export function evaluate(n: Node, env: Map<string, number>): Val {
     }
     case 'neg': {
       const a = evaluate(n.a, env);
-      return a.q ? rat(-a.q.n, a.q.d, a.approx) : float(-a.f);
+      return a.q ? rat(-a.q.n, a.q.d, a.approx) : float(-a.f, isLost(a));
     }
     case 'root': {
       const a = evaluate(n.a, env);
@@ -335,17 +355,18 @@ export function evaluate(n: Node, env: Map<string, number>): Val {
         const rd = isqrt(a.q.d);
         if (rn !== null && rd !== null) return rat(rn, rd, a.approx);
       }
-      if (k.f === 3 && a.f < 0) return float(-Math.cbrt(-a.f));
-      return float(Math.pow(a.f, 1 / k.f));
+      if (k.f === 3 && a.f < 0) return floatOf(-Math.cbrt(-a.f), [a, k], true);
+      return floatOf(Math.pow(a.f, 1 / k.f), [a, k], true);
     }
     case 'fn': {
-      const a = evaluate(n.a, env).f;
+      const av = evaluate(n.a, env);
+      const a = av.f;
       const f: Record<string, (x: number) => number> = {
         sin: Math.sin, cos: Math.cos, tan: Math.tan, cot: (x) => 1 / Math.tan(x), sec: (x) => 1 / Math.cos(x),
         csc: (x) => 1 / Math.sin(x), ln: Math.log, log: Math.log10, exp: Math.exp, arcsin: Math.asin,
         arccos: Math.acos, arctan: Math.atan, sinh: Math.sinh, cosh: Math.cosh, tanh: Math.tanh,
       };
-      return float(f[n.name]!(a));
+      return floatOf(f[n.name]!(a), [av], n.name === 'exp');
     }
     case 'bin': {
       const a = evaluate(n.a, env);
@@ -363,7 +384,7 @@ export function evaluate(n: Node, env: Map<string, number>): Val {
             return rat(a.q.n ** e, a.q.d ** e, approx);
           }
         }
-        return { f: Math.pow(a.f, b.f), q: null, approx: true };
+        return floatOf(Math.pow(a.f, b.f), [a, b], true);
       }
       if (a.q && b.q) {
         const { n: an, d: ad } = a.q;
@@ -375,7 +396,7 @@ export function evaluate(n: Node, env: Map<string, number>): Val {
         return rat(an * bd, ad * bn, approx);
       }
       const r = n.op === '+' ? a.f + b.f : n.op === '-' ? a.f - b.f : n.op === '*' ? a.f * b.f : a.f / b.f;
-      return float(r);
+      return floatOf(r, [a, b], n.op === '*' || n.op === '/');
     }
   }
 }

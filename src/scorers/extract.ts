@@ -21,12 +21,17 @@ export interface Extraction {
 }
 
 /**
- * Cut an over-long response to its tail.
+ * Cut an over-long response to its tail, and drop a reasoning model's thinking: when the response contains a
+ * closing `</think>` (DeepSeek-R1, Qwen3, QwQ style), only the text after the last one is the final answer, so a
+ * tentative `\boxed{}` inside the thinking can never be graded as the answer.
  * @param response the raw response
- * @returns the response itself when ≤ {@link MAX_RESPONSE_CHARS}, else its last {@link KEPT_TAIL_CHARS} characters.
+ * @returns the final part of the response, at most {@link KEPT_TAIL_CHARS} characters when it exceeds
+ * {@link MAX_RESPONSE_CHARS}.
  */
 export function cutResponse(response: string): string {
-  return response.length > MAX_RESPONSE_CHARS ? response.slice(response.length - KEPT_TAIL_CHARS) : response;
+  const close = response.lastIndexOf('</think>');
+  const tail = close >= 0 ? response.slice(close + '</think>'.length) : response;
+  return tail.length > MAX_RESPONSE_CHARS ? tail.slice(tail.length - KEPT_TAIL_CHARS) : tail;
 }
 
 /**
@@ -109,7 +114,11 @@ export function trimAnswerPhrase(phrase: string): string {
   const box = lastBoxed(p);
   if (box !== null) return box;
   const num = /^[-−]?\s?\$?\s?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:\s*\/\s*\d+)?%?/.exec(p);
-  if (num && !/^[\s]*[a-zA-Z^_\\({[]/.test(p.slice(num[0].length))) return num[0];
+  // the number alone, unless the expression goes on: letters written against it (`2x`, `3ab`), a lone variable
+  // (`5 x`), a command (`5\sqrt{2}`), an exponent, a product (`1.5 × 10^3`, `3 \cdot 10^5`) or a sum with a term
+  // after it (`2 + 3i`, `5 - 2\sqrt{3}`); a word after a space (`72 apples`) or a dash before words
+  // (`72 - the total`) ends it
+  if (num && !/^(?:[a-zA-Z]|\s+[a-zA-Z](?![a-zA-Z])|\s*[\^_\\({[\u00d7\u00b7\u22c5\u00f7*]|\s*[+\-\u2212/]\s*(?:\d|\\|[a-zA-Z](?![a-zA-Z])))/.test(p.slice(num[0].length))) return num[0];
   const choice = /^\(?([A-J])\)?(?![A-Za-z])/.exec(p);
   if (choice) return choice[0];
   // up to the end of the sentence: a period followed by a space/end, or a newline
@@ -154,18 +163,20 @@ export function gsm8kMarker(s: string): string | null {
   return m ? m[1]!.trim() : null;
 }
 
-const NUMBER_RE = /-?(?:\d{1,3}(?:,\d{3})+(?![\d])|\d+)(?:\.\d+)?(?:\/\d+(?:\.\d+)?)?|-?\.\d+/g;
+const NUMBER_RE = /[-\u2212\uFE63\uFF0D]?(?:\d{1,3}(?:,\d{3})+(?![\d])|\d+)(?:\.\d+)?(?:\/\d+(?:\.\d+)?)?|[-\u2212\uFE63\uFF0D]?\.\d+/g;
 
 /**
  * The last number written in the text: an integer, a decimal, a thousands-separated integer (`8,000`: a comma
- * followed by exactly three digits) or a plain fraction `2/3`. Returns null when the text holds no digit.
+ * followed by exactly three digits) or a plain fraction `2/3`, with its sign (a typographic minus `−5` is
+ * returned as `-5`). Returns null when the text holds no digit.
  */
 export function lastNumber(s: string): string | null {
   const tail = s.length > 50_000 ? s.slice(s.length - 50_000) : s;
   let last: string | null = null;
   NUMBER_RE.lastIndex = 0;
   for (let m = NUMBER_RE.exec(tail); m; m = NUMBER_RE.exec(tail)) last = m[0];
-  return last;
+  // a typographic minus (U+2212, small and full-width hyphen-minus) is a minus sign
+  return last === null ? null : last.replace(/^[\u2212\uFE63\uFF0D]/, '-');
 }
 
 /**
@@ -190,7 +201,8 @@ export function lastProgramOutput(s: string): string | null {
 
 /**
  * A response that is itself just an answer (one short line, no prose): `\frac{1}{2}`, `x \in [-2,7]`,
- * `\text{Navin}`, `$y = 2x + 3$`. Prose means two consecutive words outside LaTeX commands and `\text{}`.
+ * `\text{Navin}`, `$y = 2x + 3$`. Prose means two consecutive words outside LaTeX commands and `\text{}`, or a
+ * word of three or more letters followed by a number (`Hence −5`, `Thus 42`).
  * @returns the trimmed response, or null when it is prose, multi-line or longer than 300 characters.
  */
 export function bareAnswer(s: string): string | null {
@@ -198,6 +210,8 @@ export function bareAnswer(s: string): string | null {
   if (t.length === 0 || t.length > 300 || t.includes('\n')) return null;
   const stripped = t.replace(/\\(?:text|mbox|textbf|mathrm)\s*\{[^{}]*\}/g, ' ').replace(/\\[a-zA-Z]+/g, ' ');
   if (/[a-zA-Z]{2,}[,.;:]?\s+[a-zA-Z]{2,}/.test(stripped)) return null;
+  // a lead-in word before a number (`Hence −5`, `Thus 42`, `Total: 7`) is prose too: the number is the answer
+  if (/(?:^|\s)[a-zA-Z]{3,}[,.;:]?\s+[-+\u2212\ufe63\uff0d$]?\s?\d/.test(stripped)) return null;
   return t;
 }
 
@@ -285,7 +299,8 @@ export function extractChoice(response: string): string | null {
 /**
  * The confidence a response states for its answer, in the Humanity's Last Exam response format:
  * `Confidence: 85%`, `Confidence: 85`, `**Confidence:** 85 percent`, `confidence = 85/100`; a decimal written
- * `0.xx` without a percent sign is read as a fraction (`Confidence: 0.85` → 85). The last such statement counts.
+ * `0.xx` (or `1.0`) without a percent sign is read as a fraction (`Confidence: 0.85` → 85, `Confidence: 1.0` → 100);
+ * a number out of range (`Confidence: 1000`) is no confidence, never its first digits. The last such statement counts.
  * @param response the model's full response
  * @returns a number in [0, 100] (percent), or null when the response states none or the value is outside [0, 100]
  *   (missing confidence is recorded as missing; the HLE reference's default of 100 is an explicit option of the
@@ -294,11 +309,12 @@ export function extractChoice(response: string): string | null {
 export function extractConfidence(response: string): number | null {
   const s = cutResponse(response);
   const tail = s.length > 20_000 ? s.slice(s.length - 20_000) : s;
-  const re = /confidence(?: score| level)?\s*(?:\*\*\s*)?[:=]\s*(?:\*\*\s*)?(\d{1,3}(?:\.\d+)?) ?(\\?%|\/ ?100|percent)?/gi;
+  const re = /confidence(?: score| level)?\s*(?:\*\*\s*)?[:=]\s*(?:\*\*\s*)?(\d+(?:\.\d+)?)(?!\d|\.\d) ?(\\?%|\/ ?100|percent)?/gi;
   let last: RegExpExecArray | null = null;
   for (let m = re.exec(tail); m; m = re.exec(tail)) last = m;
   if (!last) return null;
   let v = Number(last[1]);
-  if (!last[2] && /^0\.\d+$/.test(last[1]!)) v *= 100;
+  // a decimal fraction written with a point and no percent sign: `0.85` is 85%, and so `1.0` is 100% (not 1%)
+  if (!last[2] && /^(?:0\.\d+|1\.0+)$/.test(last[1]!)) v *= 100;
   return Number.isFinite(v) && v >= 0 && v <= 100 ? v : null;
 }

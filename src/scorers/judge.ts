@@ -83,9 +83,13 @@ export const JUDGE_DEFAULTS = {
 
 /** The judge's structured verdict, validated. `confidence` in percent, null when the response states none. */
 export const JudgeVerdictSchema = z.object({
-  extracted_final_answer: z.union([z.string(), z.number()]).transform(String),
-  reasoning: z.string(),
-  correct: z.preprocess((v) => (typeof v === 'string' ? v.trim().toLowerCase() : v), z.enum(['yes', 'no'])),
+  extracted_final_answer: z.union([z.string(), z.number(), z.null()]).transform((v) => (v === null ? 'None' : String(v))),
+  reasoning: z.union([z.string(), z.null()]).transform((v) => v ?? ''),
+  // "yes"/"no", also written "Yes." or as a JSON boolean
+  correct: z.preprocess(
+    (v) => (typeof v === 'boolean' ? (v ? 'yes' : 'no') : typeof v === 'string' ? v.trim().toLowerCase().replace(/^\*+|[\s.!*]+$/g, '') : v),
+    z.enum(['yes', 'no']),
+  ),
   confidence: z.preprocess((v) => {
     if (typeof v !== 'string') return v;
     const t = v.trim().replace(/\s*%$/, '');
@@ -103,19 +107,17 @@ export type JudgeVerdict = z.infer<typeof JudgeVerdictSchema>;
 export function parseJudgeReply(text: string): { verdict: JudgeVerdict } | { error: string } {
   const t = text.trim();
   let candidate: unknown = undefined;
-  const a = t.indexOf('{');
-  const b = t.lastIndexOf('}');
-  if (a >= 0 && b > a) {
-    try {
-      candidate = JSON.parse(t.slice(a, b + 1));
-    } catch {
-      candidate = undefined;
-    }
+  const objects = jsonObjectsIn(t);
+  if (objects.length > 0) {
+    // the objects that are verdicts; several that disagree are ambiguous (a malformed reply)
+    const verdicts = objects.map((o) => JudgeVerdictSchema.safeParse(o)).filter((r) => r.success).map((r) => r.data!);
+    if (verdicts.length > 1 && verdicts.some((v) => v.correct !== verdicts[0]!.correct)) return { error: 'several JSON verdicts that disagree' };
+    candidate = verdicts.length > 0 ? verdicts[verdicts.length - 1] : objects[objects.length - 1];
   }
   if (candidate === undefined) {
     const obj: Record<string, string> = {};
     const keys = ['extracted_final_answer', 'reasoning', 'correct', 'confidence'];
-    const re = new RegExp(`^\\s*\\**(${keys.join('|')})\\**\\s*:\\s*(.*)$`, 'i');
+    const re = new RegExp(`^\\s*[*_]*(${keys.join('|')})[*_]*\\s*:\\s*[*_]*\\s*(.*?)\\s*$`, 'i');
     let current: string | null = null;
     for (const line of t.split('\n')) {
       const m = re.exec(line);
@@ -130,6 +132,59 @@ export function parseJudgeReply(text: string): { verdict: JudgeVerdict } | { err
   const parsed = JudgeVerdictSchema.safeParse(candidate);
   if (!parsed.success) return { error: parsed.error.issues.map((i) => `${i.path.join('.') || '(reply)'}: ${i.message}`).join('; ') };
   return { verdict: parsed.data };
+}
+
+/**
+ * Fill a judge prompt's `{question}`, `{response}` and `{correct_answer}` slots in **one pass** over the template,
+ * so text inside a filled value is never filled again: a response that writes `{correct_answer}` must not get the
+ * gold answer pasted into it, nor a question that writes `{response}` the response.
+ */
+export function fillJudgePrompt(template: string, values: { question: string; response: string; correct_answer: string }): string {
+  return template.replace(/\{(question|response|correct_answer)\}/g, (_, k: keyof typeof values) => values[k]);
+}
+
+/**
+ * The JSON objects written in a text (in a ```json fence, after prose, before a remark that has braces of its own):
+ * every balanced `{"…}` group (strings and escapes respected) that parses as a JSON object, outermost first, in
+ * order. Bounded: at most 64 candidate openers and 8 million characters scanned in all, in the first 4 million.
+ */
+export function jsonObjectsIn(text: string): Record<string, unknown>[] {
+  const t = text.length > 4_000_000 ? text.slice(0, 4_000_000) : text;
+  const out: Record<string, unknown>[] = [];
+  let budget = 8_000_000; // characters scanned in all, over every opener
+  // a JSON object opens with `{` then a key: `{"`, `{ "`, `{\n  "` (LaTeX braces in prose do not)
+  const opener = /\{\s*"/g;
+  let starts = 0;
+  for (let m = opener.exec(t); m && starts < 64; m = opener.exec(t)) {
+    starts++;
+    const i = m.index;
+    let depth = 0;
+    let inStr = false;
+    let end = -1;
+    for (let j = i; j < t.length && budget > 0; j++, budget--) {
+      const c = t[j]!;
+      if (inStr) {
+        if (c === '\\') j++;
+        else if (c === '"') inStr = false;
+      } else if (c === '"') inStr = true;
+      else if (c === '{') depth++;
+      else if (c === '}' && --depth === 0) {
+        end = j;
+        break;
+      }
+    }
+    if (end < 0) continue;
+    try {
+      const v: unknown = JSON.parse(t.slice(i, end + 1));
+      if (v && typeof v === 'object' && !Array.isArray(v)) {
+        out.push(v as Record<string, unknown>);
+        opener.lastIndex = end + 1; // go on after this object (its inner objects are part of it)
+      }
+    } catch {
+      // not JSON: try the next opener
+    }
+  }
+  return out;
 }
 
 /** The question text of a sample: its input, or the text of its last user message. */
@@ -225,10 +280,7 @@ export class JudgeScorer implements Scorer {
   }
 
   private async judge(sample: Sample, response: string): Promise<Verdict> {
-    const prompt = JUDGE_PROMPTS[this.opts.prompt]
-      .replace('{question}', () => questionText(sample))
-      .replace('{response}', () => cutResponse(response))
-      .replace('{correct_answer}', () => sample.target);
+    const prompt = fillJudgePrompt(JUDGE_PROMPTS[this.opts.prompt], { question: questionText(sample), response: cutResponse(response), correct_answer: sample.target });
     const base: Message[] = [{ role: 'user', content: prompt }];
     let messages = base;
     let problem = '';

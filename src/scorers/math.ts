@@ -16,7 +16,7 @@ import { extractAnswer, extractGold, lastNumber } from './extract.ts';
 import { normalizeAnswer, type UnitPolicy } from './normalize.ts';
 import { structuralProblem, LIMITS } from './guard.ts';
 import { atomInProcess, compareValues, parseStructure, unknownPairs, type CompareOptions, type PercentPolicy, type SetPolicy, type Tri } from './compare.ts';
-import { parseDecimal, valuesEqual, rat, type Val } from './evaluate.ts';
+import { evaluate, isLost, parseDecimal, parseExpr, valuesEqual, rat, type Val } from './evaluate.ts';
 import { sharedPool, type SymbolicPool } from './symbolic.ts';
 
 /**
@@ -122,12 +122,28 @@ export class MathScorer implements Scorer {
   }
 }
 
-/** Parse the number of a GSM8K-style answer text (`$1,234.50`, `72`, `2/3`, `-5`), or null. */
-export function numberOf(text: string): Val | null {
+/**
+ * Parse the number of a GSM8K-style answer text (`$1,234.50`, `72`, `2/3`, `-5`, `\\frac{-1}{2}`, `1.5\\times10^{3}`),
+ * or null. A plain number is read directly; an expression without variables (`\\frac{1}{2}`, `2\\sqrt{2}`) is
+ * evaluated, never read as one of its digits. Otherwise the last number of the text is taken (`x = 5`, `5 apples`),
+ * but only when the text holds no LaTeX structure (`\\`, `^`, `{`) that the number could be a part of, and, with
+ * `strict` (used for golds), only when the text holds exactly one number.
+ * @param strict golds: `[2,5)` or `-\\frac{1}{2}` must not be read as 5 or 2 (they are not numbers: null)
+ */
+export function numberOf(text: string, strict = false): Val | null {
   const t = normalizeAnswer(text).text;
-  const direct = /^([-+]?)(\d*\.?\d+)(?:\/(\d+))?$/.exec(t);
-  let m = direct;
+  let m = /^([-+]?)(\d*\.?\d+)(?:\/(\d+))?$/.exec(t);
   if (!m) {
+    const parsed = t.length <= 2000 && structuralProblem(t) === null ? parseExpr(t) : null;
+    if (parsed && parsed.vars.size === 0) {
+      const v = evaluate(parsed.node, new Map());
+      if (Number.isFinite(v.f) && !isLost(v)) return v;
+      if (v.q && !Number.isNaN(v.f)) return v;
+      return null;
+    }
+    if (/[\\^{]/.test(t)) return null;
+    const all = t.match(/\d*\.?\d+/g) ?? [];
+    if (strict && all.length !== 1) return null;
     const n = lastNumber(text);
     if (n === null) return null;
     m = /^([-+]?)(\d*\.?\d+)(?:\/(\d+))?$/.exec(n.replace(/,/g, '').replace(/\.$/, ''));
@@ -161,7 +177,7 @@ export class Gsm8kScorer implements Scorer {
   /** Grade a response; never throws. A gold that is not a number is a `grader_error`. */
   score(sample: Sample, response: string): Verdict {
     return safely(() => {
-      const gold = numberOf(extractGold(sample.target));
+      const gold = numberOf(extractGold(sample.target), true);
       if (!gold) return verdict(null, null, `gold is not a number: ${sample.target.slice(0, 80)}`, 'grader_error');
       const ex = extractAnswer(response ?? '');
       if (!ex) return verdict(0, null, 'no answer and no number', 'no_answer');

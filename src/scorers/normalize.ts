@@ -52,8 +52,10 @@ const UNIT_WORDS = [
   'ways', 'squares?', 'cubes?', 'sq',
 ].join('|');
 const SPACED_UNIT_WORDS = 'm|s|h|g|l|in|mi';
+const ANY_UNIT = `(?:${UNIT_WORDS}|${SPACED_UNIT_WORDS})`;
+// a unit, optionally compound (`m/s`, `km/h`, `miles per hour` is left alone), after a number or a closing brace
 const UNIT_TAIL = new RegExp(
-  `^(.*?[0-9}])(?:\\s*(?:(?:square|sq\\.?|cubic)\\s+)?(?:${UNIT_WORDS})|\\s+(?:${SPACED_UNIT_WORDS}))\\.?(?:\\s*\\^\\s*\\{?[23]\\}?)?$`,
+  `^(.*?[0-9}])(?:\\s*(?:(?:square|sq\\.?|cubic)\\s+)?(?:${UNIT_WORDS})(?:\\s*/\\s*${ANY_UNIT})?|\\s+${ANY_UNIT}(?:\\s*/\\s*${ANY_UNIT})?|\\s*${ANY_UNIT}\\s*/\\s*${ANY_UNIT})\\.?(?:\\s*\\^\\s*\\{?[23]\\}?)?$`,
   'i',
 );
 
@@ -118,7 +120,8 @@ export function braceShorthand(s: string): string {
   return out;
 }
 
-const TEXT_UNIT_TAIL = new RegExp(`^(.*\\S)\\s*\\\\(?:${TEXT_CMDS})\\s*\\{\\s*[a-zA-Z][a-zA-Z .]*\\}\\s*(?:\\^\\s*\\{?[23]\\}?)?$`);
+const PERCENT_WORD = new RegExp(`(?:\\\\(?:${TEXT_CMDS})\\s*\\{\\s*(?:percent|per\\s?cent)\\s*\\}|(?<![a-zA-Z])(?:percent|per\\s?cent))\\s*$`, 'i');
+const TEXT_UNIT_TAIL = new RegExp(`^(.*\\S)\\s*\\\\(?:${TEXT_CMDS})\\s*\\{\\s*[a-zA-Z][a-zA-Z ./]*\\}\\s*(?:\\^\\s*\\{?[23]\\}?)?$`);
 const TEXT_WRAP = new RegExp(`\\\\(?:${TEXT_CMDS})\\s*\\{([^{}]*)\\}`, 'g');
 
 function dropTrailingUnits(s: string): string {
@@ -170,7 +173,7 @@ function stripDelimiters(s: string): string {
 export function normalizeAnswer(raw: string, opts: NormalizeOptions = NORMALIZE_DEFAULTS): Normalized {
   const units = opts.units !== 'keep';
   let s = raw
-    .replace(/[\u2212\u2013]/g, '-')
+    .replace(/[\u2212\u2013\uFE63\uFF0D]/g, '-')
     .replace(/\u00d7/g, '\\times ')
     .replace(/\u00f7/g, '\\div ')
     .replace(/\u03c0/g, '\\pi ')
@@ -196,6 +199,8 @@ export function normalizeAnswer(raw: string, opts: NormalizeOptions = NORMALIZE_
   // degrees
   s = s.replace(/\^\s*\{\s*\\circ\s*\}|\^\s*\\circ|\\circ|\\degree|\^\s*\{\s*\\text\{\s*o\s*\}\s*\}/g, '');
   s = s.trim();
+  // a percent written as a word (`28 percent`, `28\\text{ per cent}`) is a percent sign, never a unit to drop
+  s = s.replace(PERCENT_WORD, '\\%');
   if (units) s = dropTrailingUnits(s);
   s = unwrapText(s);
   s = s.trim();
@@ -222,6 +227,11 @@ export function normalizeAnswer(raw: string, opts: NormalizeOptions = NORMALIZE_
     s = `${mixed[1]}\\frac{${BigInt(mixed[2]!) * d + BigInt(mixed[3]!)}}{${d}}`;
   }
   if (s.startsWith('{') && s.endsWith('}') && s.length > 2 && matchesWhole(s)) s = s.slice(1, -1);
+  // scientific notation as a whole answer: 1.5e3, 1.5E+03, 2e-5 → 1.5\times10^{3} (`e` alone stays Euler's number)
+  const sci = /^([-+]?(?:\d+\.?\d*|\.\d+))[eE]([-+]?)(\d{1,6})$/.exec(s);
+  if (sci) s = `${sci[1]}\\times10^{${sci[2] === '-' ? '-' : ''}${sci[3]}}`;
+  // the empty set, however written: \{\}, \varnothing, \emptyset, ∅
+  if (/^(?:\\\{\\\}|\\varnothing|\\emptyset|\\O|\u2205|\{\})$/.test(s)) s = '\\emptyset';
   return { text: s, percent };
 }
 

@@ -79,11 +79,17 @@ export interface ContextLimitResult {
 
 const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
 
+/**
+ * Slack of the ≥ comparison: an accuracy that equals the threshold as a fraction (36/45 against 0.8) is often a few
+ * ulps below it once computed as a mean of per-sample means; it must pass. Far below any real accuracy difference.
+ */
+export const THRESHOLD_SLACK = 1e-9;
+
 /** The limit index (into ascending `acc`) under a rule; −1 = below the shortest length. */
 export function limitIndex(acc: number[], threshold: number, rule: 'prefix' | 'any'): number {
   let best = -1;
   for (let i = 0; i < acc.length; i++) {
-    if (acc[i]! >= threshold) best = i;
+    if (acc[i]! >= threshold - THRESHOLD_SLACK) best = i;
     else if (rule === 'prefix') break;
   }
   return best;
@@ -188,6 +194,7 @@ export function gridScoresFromPool(pool: Pool, runId: string, scorer: string): G
 export function contextLimitsOfRun(pool: Pool, runId: string, scorer: string, opts: ContextLimitOptions = {}): { scorer: string; all: ContextLimitResult; tasks: Record<string, ContextLimitResult> } {
   const scores = gridScoresFromPool(pool, runId, scorer);
   if (!scores.length) throw new InputError(`run ${runId} has no needle-threading samples (metadata chars/task)`);
+  if (!scores.some((s) => s.values.length)) throw new InputError(`run ${runId} has no graded measurements for scorer "${scorer}" (re-grade with \`assay score ${runId} --scorer ${scorer}\`, or pick another with --scorer)`, { field: 'scorer' });
   const tasks: Record<string, ContextLimitResult> = {};
   for (const task of [...new Set(scores.map((s) => s.task))].sort()) {
     const these = scores.filter((s) => s.task === task && s.values.length);

@@ -186,6 +186,22 @@ export function minimumDetectableEffect(se: number, alpha = 0.05, power = 0.8): 
   return (normalQuantile(1 - alpha / 2) + normalQuantile(power)) * se;
 }
 
+/**
+ * Values of one sample in two runs paired by epoch number, in increasing epoch order: [A's value, B's value] for each
+ * epoch graded in both. Without epoch labels, index j is epoch j.
+ */
+function epochPairs(x: number[], y: number[], ex?: number[], ey?: number[]): [number, number][] {
+  const lx = ex ?? x.map((_, j) => j), ly = ey ?? y.map((_, j) => j);
+  const byEpoch = new Map<number, number>();
+  ly.forEach((e, j) => byEpoch.set(e, y[j]!));
+  const out: [number, number, number][] = [];
+  lx.forEach((e, j) => {
+    const v = byEpoch.get(e);
+    if (v !== undefined) out.push([e, x[j]!, v]);
+  });
+  return out.sort((p, q) => p[0] - q[0]).map(([, u, v]) => [u, v]);
+}
+
 /** Everything `assay compare` reports for one pair of runs. Differences are A − B in score units (0..1 for accuracy). */
 export interface PairedComparison {
   /** Shared samples used (with ≥ 1 graded epoch in both runs). */
@@ -202,8 +218,14 @@ export interface PairedComparison {
   wilcoxon: ReturnType<typeof wilcoxonSignedRank>;
   /** Binary scores only. `first_epoch`: exact/mid-p on one epoch-matched pair per sample; `clustered`: Durkalski over all matched epochs. */
   mcnemar: { first_epoch: ReturnType<typeof mcnemar>; clustered: ReturnType<typeof clusteredMcNemar> | null } | null;
-  /** MDE at α = 0.05 and 80% power from the bootstrap SE of the difference. */
+  /**
+   * MDE at level `alpha` (default 0.05) and 80% power from the bootstrap SE of the difference. NaN (null in JSON) when
+   * it cannot be estimated: fewer than 2 shared samples, or per-sample differences that do not vary (SE 0), where a
+   * "minimum detectable effect of 0" would be a claim the data cannot support.
+   */
   mde: number;
+  /** Level of the MDE. */
+  mde_alpha: number;
   /** Samples where A is better / worse / equal (per-sample means). */
   wins: number;
   losses: number;
@@ -212,12 +234,16 @@ export interface PairedComparison {
 
 /**
  * Compare two runs on aligned samples: `a[i]` and `b[i]` are the graded values of the same sample i in runs A and B
- * (each non-empty, in epoch order so that index j is epoch j's value). Seeded (bootstrap, permutations).
- * Errors: RangeError if the arrays differ in length or are empty.
+ * (each non-empty, in epoch order). `epochsA[i][j]` / `epochsB[i][j]` give the epoch number of value j; McNemar
+ * pairs values by epoch number, so a failed (left-out) attempt never shifts the pairing. Without them, index j is
+ * taken as epoch j. Seeded (bootstrap, permutations).
+ * Errors: RangeError if the arrays differ in length or are empty, or `alpha` is outside (0, 1).
  */
-export function comparePaired(a: number[][], b: number[][], opts: { seed: number; replicates?: number; permutations?: number }): PairedComparison {
+export function comparePaired(a: number[][], b: number[][], opts: { seed: number; replicates?: number; permutations?: number; alpha?: number; epochsA?: number[][]; epochsB?: number[][] }): PairedComparison {
   if (a.length !== b.length) throw new RangeError(`aligned runs differ in length (${a.length} vs ${b.length})`);
   if (a.length === 0) throw new RangeError('the two runs share no graded sample');
+  const alpha = opts.alpha ?? 0.05;
+  if (!(alpha > 0 && alpha < 1)) throw new RangeError(`alpha must be in (0, 1), got ${alpha}`);
   const pa = packClusters(a);
   const pb = packClusters(b);
   const d = Array.from({ length: a.length }, (_, i) => pa.means[i]! - pb.means[i]!);
@@ -233,15 +259,17 @@ export function comparePaired(a: number[][], b: number[][], opts: { seed: number
     const disc: { b: number; c: number }[] = [];
     let multi = false;
     for (let i = 0; i < a.length; i++) {
-      const x = a[i]!, y = b[i]!;
-      if (x[0] === 1 && y[0] === 0) b1++;
-      if (x[0] === 0 && y[0] === 1) c1++;
-      const k = Math.min(x.length, y.length);
-      if (k > 1) multi = true;
+      const pairs = epochPairs(a[i]!, b[i]!, opts.epochsA?.[i], opts.epochsB?.[i]);
+      if (pairs.length > 1) multi = true;
+      if (pairs.length) {
+        const [x0, y0] = pairs[0]!;
+        if (x0 === 1 && y0 === 0) b1++;
+        if (x0 === 0 && y0 === 1) c1++;
+      }
       let bi = 0, ci = 0;
-      for (let j = 0; j < k; j++) {
-        if (x[j] === 1 && y[j] === 0) bi++;
-        if (x[j] === 0 && y[j] === 1) ci++;
+      for (const [x, y] of pairs) {
+        if (x === 1 && y === 0) bi++;
+        if (x === 0 && y === 1) ci++;
       }
       disc.push({ b: bi, c: ci });
     }
@@ -266,7 +294,8 @@ export function comparePaired(a: number[][], b: number[][], opts: { seed: number
     paired_t: pairedT(d),
     wilcoxon: wilcoxonSignedRank(d),
     mcnemar: mc,
-    mde: minimumDetectableEffect(se),
+    mde: a.length >= 2 && se > EPS ? minimumDetectableEffect(se, alpha) : NaN,
+    mde_alpha: alpha,
     wins,
     losses,
     ties,

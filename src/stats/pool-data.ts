@@ -65,9 +65,10 @@ export function clustersOf(d: RunData): number[][] {
 
 /**
  * Align runs on the samples they all share (same content hash) with at least one graded value in every run,
- * in the first run's order. Returns the shared keys, the first run's sample ids, and `clusters[r][i]`.
+ * in the first run's order. Returns the shared keys, the first run's sample ids, `clusters[r][i]` (graded values)
+ * and `epochs[r][i]` (the epoch number of each of those values, so that pairing by epoch survives failed attempts).
  */
-export function alignRuns(runs: RunData[]): { keys: string[]; sample_ids: string[]; clusters: number[][][] } {
+export function alignRuns(runs: RunData[]): { keys: string[]; sample_ids: string[]; clusters: number[][][]; epochs: number[][][] } {
   const maps = runs.map((r) => new Map(r.samples.filter((s) => s.values.length > 0).map((s) => [s.key, s])));
   const keys: string[] = [];
   const ids: string[] = [];
@@ -78,12 +79,22 @@ export function alignRuns(runs: RunData[]): { keys: string[]; sample_ids: string
       ids.push(s.sample_id);
     }
   }
-  return { keys, sample_ids: ids, clusters: maps.map((m) => keys.map((k) => m.get(k)!.values)) };
+  return {
+    keys,
+    sample_ids: ids,
+    clusters: maps.map((m) => keys.map((k) => m.get(k)!.values)),
+    epochs: maps.map((m) => keys.map((k) => m.get(k)!.epochs.filter((e) => e.value != null).map((e) => e.epoch))),
+  };
 }
 
 /** A short address for display: `replay:/long/path/file.jsonl#sys` → `replay:file.jsonl#sys`. */
 export function shortModel(model: string): string {
   return model.replace(/^(replay:)(?:.*\/)?([^/#]+)(#.*)?$/, '$1$2$3');
+}
+
+/** A short dataset ref for display: `gsm8k:/long/path/test.jsonl` → `gsm8k:test.jsonl`, `/a/b/c.jsonl` → `c.jsonl`. */
+export function shortDataset(ref: string): string {
+  return ref.replace(/^((?:[a-z0-9_-]+:)?)(?:.*\/)([^/]+)$/i, '$1$2');
 }
 
 /** The generation-config and template fields that can differ between runs of one model (sweep factors). */

@@ -30,6 +30,8 @@ export interface DesignComponents {
   within: number;
   /** Where they came from, printed with every plan. */
   source: string;
+  /** A caveat about the components, printed with the plan (e.g. a one-epoch pilot cannot measure seed noise). */
+  warning?: string;
 }
 
 /**
@@ -58,20 +60,37 @@ export function componentsFromRates(pA: number, pB: number, opts: { icc?: number
 }
 
 /**
+ * The two accuracies an assumed-rate plan compares: A at `p` and B at `p + δ`, or at `p − δ` when `p + δ` would pass
+ * 1 (a rate is never clipped, which would silently plan for a smaller difference than asked).
+ * Errors: RangeError for p outside [0, 1], δ outside (0, 1), or a δ that fits on neither side of p.
+ */
+export function ratesForDifference(p: number, delta: number): { pA: number; pB: number; direction: 'above' | 'below' } {
+  if (!(p >= 0 && p <= 1)) throw new RangeError(`the assumed accuracy must be in [0, 1], got ${p}`);
+  if (!(delta > 0 && delta < 1)) throw new RangeError(`δ must be in (0, 1), got ${delta}`);
+  if (p + delta <= 1 + 1e-12) return { pA: p, pB: Math.min(1, p + delta), direction: 'above' };
+  if (p - delta >= -1e-12) return { pA: p, pB: Math.max(0, p - delta), direction: 'below' };
+  throw new RangeError(`a difference of ${delta} cannot exist around an accuracy of ${p}: both ${p} + δ and ${p} − δ leave [0, 1]`);
+}
+
+/**
  * Components from a pilot run's variance decomposition. With one pilot, model B is assumed to have the same
  * components and per-sample correlation r with A (ω² = 2σ²_b(1 − r)); with a paired pilot give `omega2` measured
  * from the two runs (see `omega2FromPilot`).
  */
 export function componentsFromPilot(a: VarianceDecomposition, opts: { b?: VarianceDecomposition; omega2?: number; correlation?: number; label?: string } = {}): DesignComponents {
   const r = opts.correlation ?? 0.5;
+  if (!(r >= 0 && r <= 1)) throw new RangeError(`correlation must be in [0, 1], got ${r}`);
+  if (opts.omega2 != null && !(opts.omega2 >= 0)) throw new RangeError(`ω² from the paired pilot must be a number ≥ 0, got ${opts.omega2}`);
   const b = opts.b ?? a;
   const wA = Number.isNaN(a.within_variance) ? 0 : a.within_variance;
   const wB = Number.isNaN(b.within_variance) ? 0 : b.within_variance;
   const omega2 = opts.omega2 ?? Math.max(0, a.between_variance + b.between_variance - 2 * r * Math.sqrt(a.between_variance * b.between_variance));
+  const oneEpoch = [a, b].some((v) => Number.isNaN(v.within_variance));
   return {
     omega2, withinA: wA, withinB: wB, between: a.between_variance, within: wA,
-    source: `pilot ${opts.label ?? ''} (n=${a.samples}, k=${a.epochs_mean.toFixed(1)}): σ²_b=${a.between_variance.toFixed(4)}, σ²_w=${wA.toFixed(4)}` +
+    source: `pilot ${opts.label ?? ''} (n=${a.samples}, k=${a.epochs_mean.toFixed(1)}): σ²_b=${a.between_variance.toFixed(4)}, σ²_w=${oneEpoch ? 'unknown' : wA.toFixed(4)}` +
       (opts.omega2 != null ? `, ω²=${omega2.toFixed(4)} measured on the paired pilot` : `, ω² assumed from correlation ${r}`),
+    ...(oneEpoch ? { warning: 'the pilot has one epoch per sample, so seed noise cannot be told apart from question variance: all of it is counted as question variance. The k = 1 row is right; rows with k > 1 assume epochs do not help, which is a guess, not a measurement (run the pilot with several epochs to measure it).' } : {}),
   };
 }
 
@@ -146,11 +165,20 @@ export interface PlanRow {
 
 /**
  * A plan table over k ∈ `ks` for the target (`delta` or `halfWidth`), plus, when `n` is given (a fixed benchmark),
- * the epochs needed and what each k gives at that n. Errors: RangeError when neither target is given.
+ * the epochs needed and what each k gives at that n. Errors: RangeError when neither or both targets are given, for
+ * a component that is not a finite number ≥ 0 (e.g. ω² from a paired pilot without shared samples), or for α, power,
+ * n or k out of range.
  */
 export function planTable(c: DesignComponents, o: { delta?: number; halfWidth?: number; n?: number; ks?: number[]; alpha?: number; power?: number }): { rows: PlanRow[]; epochs_at_n: number | null; floor_mde_at_n: number | null } {
   if (o.delta == null && o.halfWidth == null) throw new RangeError('give a difference δ to detect or a CI half-width');
+  if (o.delta != null && o.halfWidth != null) throw new RangeError('give either a difference δ to detect or a CI half-width, not both (they are different plans)');
+  for (const [name, v] of [['ω²', c.omega2], ['σ²_w of A', c.withinA], ['σ²_w of B', c.withinB], ['σ²_b', c.between], ['σ²_w', c.within]] as const) {
+    if (!(v >= 0 && Number.isFinite(v))) throw new RangeError(`variance component ${name} is ${v}: the pilot cannot give a plan (too few shared or graded samples?)`);
+  }
   const alpha = o.alpha ?? 0.05, power = o.power ?? 0.8;
+  if (!(alpha > 0 && alpha < 1) || !(power > 0 && power < 1)) throw new RangeError(`alpha and power must be in (0, 1), got ${alpha} and ${power}`);
+  if (o.n != null && !(Number.isInteger(o.n) && o.n >= 2)) throw new RangeError(`a fixed benchmark size must be an integer ≥ 2, got ${o.n}`);
+  if (o.ks && o.ks.some((k) => !(Number.isInteger(k) && k >= 1))) throw new RangeError('epoch counts must be positive integers');
   const ks = o.ks ?? [1, 2, 4, 8, 16, 32];
   const rows = ks.map((k) => {
     const samples = o.delta != null ? samplesForDifference(c, o.delta, k, alpha, power) : samplesForHalfWidth(c, o.halfWidth!, k, alpha);

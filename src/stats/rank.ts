@@ -54,13 +54,14 @@ function q1(sorted: Int32Array, q: number): number {
  * Pairwise tests: sign-flip permutation p on per-sample differences, adjusted over all pairs (Holm by default,
  * Benjamini–Hochberg as an option); CI of each difference from the joint bootstrap. Groups are formed top-down:
  * the best unassigned run leads a group that takes every unassigned run not significantly worse than it.
- * Errors: RangeError for fewer than 1 run, unaligned runs or no shared sample.
+ * Errors: RangeError for fewer than 1 run, unaligned runs, no shared sample or `alpha` outside (0, 1).
  */
 export function rankRuns(labels: string[], clusters: number[][][], opts: { seed: number; replicates?: number; adjustment?: 'holm' | 'bh'; alpha?: number; permutations?: number }): Ranking {
   const m = labels.length;
   if (m < 1 || clusters.length !== m) throw new RangeError('rankRuns needs one cluster set per label');
   const B = opts.replicates ?? 2000;
   const alpha = opts.alpha ?? 0.05;
+  if (!(alpha > 0 && alpha < 1)) throw new RangeError(`alpha must be in (0, 1), got ${alpha}`);
   const adj = opts.adjustment ?? 'holm';
   const packed = clusters.map((c) => packClusters(c));
   const n = packed[0]!.n;

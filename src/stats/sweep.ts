@@ -19,8 +19,23 @@ export interface GridAxis {
   levels: (number | string)[];
 }
 
-/** Cartesian product of the axes, in row-major order (first axis slowest). An empty grid is one empty cell. */
+/**
+ * Cartesian product of the axes, in row-major order (first axis slowest). An empty grid is one empty cell.
+ * Errors: RangeError for an axis given twice, an axis without levels, a level that is not a finite number or a
+ * string, or a level repeated on one axis (the same run twice would pass a copy off as seed noise).
+ */
 export function expandGrid(axes: GridAxis[]): Record<string, number | string>[] {
+  const seen = new Set<string>();
+  for (const a of axes) {
+    if (seen.has(a.factor)) throw new RangeError(`sweep factor ${a.factor} is given twice`);
+    seen.add(a.factor);
+    if (!a.levels.length) throw new RangeError(`sweep factor ${a.factor} has no levels`);
+    for (const l of a.levels) {
+      if (typeof l === 'number' ? !Number.isFinite(l) : typeof l !== 'string') throw new RangeError(`sweep factor ${a.factor}: bad level ${JSON.stringify(l)}`);
+    }
+    const dup = a.levels.find((l, i) => a.levels.indexOf(l) !== i);
+    if (dup !== undefined) throw new RangeError(`sweep factor ${a.factor}: level ${JSON.stringify(dup)} is given more than once`);
+  }
   let cells: Record<string, number | string>[] = [{}];
   for (const a of axes) {
     const next: Record<string, number | string>[] = [];
@@ -56,8 +71,8 @@ export interface FactorEffect {
   difference_ci95: { lo: number; hi: number };
   p: number;
   p_adjusted: number;
-  /** range / seed_sd: how many seed-noise standard deviations the factor moves the score. */
-  ratio_to_seed_sd: number;
+  /** range / seed_sd: how many seed-noise standard deviations the factor moves the score; null when no seed noise was measured (seed_sd 0 or unknown). */
+  ratio_to_seed_sd: number | null;
   verdict: 'beyond seed noise' | 'inside seed noise';
 }
 
@@ -81,11 +96,13 @@ export interface SweepAnalysis {
  * Analyse runs of one model on one dataset. `clusters[r][i]`: run r's graded values on shared sample i (aligned).
  * The seed factor (config `seed`) is treated as noise, every other varying field as a factor. Best-vs-worst level
  * p-values are sign-flip permutation p-values, adjusted over factors with Holm (or BH).
- * Errors: RangeError when fewer than two runs are given.
+ * Errors: RangeError when fewer than two distinct runs are given or `alpha` is outside (0, 1).
  */
 export function analyzeSweep(runs: RunRecord[], clusters: number[][][], opts: { seed: number; replicates?: number; adjustment?: 'holm' | 'bh'; alpha?: number }): SweepAnalysis {
   if (runs.length < 2) throw new RangeError('a sweep needs at least two runs');
+  if (new Set(runs.map((r) => r.id)).size !== runs.length) throw new RangeError('a sweep was given the same run twice');
   const alpha = opts.alpha ?? 0.05;
+  if (!(alpha > 0 && alpha < 1)) throw new RangeError(`alpha must be in (0, 1), got ${alpha}`);
   const n = clusters[0]!.length;
   const runMean = clusters.map((c) => c.reduce((s, v) => s + v.reduce((a, b) => a + b, 0) / v.length, 0) / c.length);
   const varying = varyingFactors(runs);
@@ -135,7 +152,7 @@ export function analyzeSweep(runs: RunRecord[], clusters: number[][][], opts: { 
     return {
       factor: f.factor, levels, range: best.mean - worst.mean, best: best.level, worst: worst.level,
       difference_ci95: { lo: cmp.ci95_bootstrap.lo, hi: cmp.ci95_bootstrap.hi }, p: best === worst ? 1 : cmp.sign_flip.p, p_adjusted: NaN,
-      ratio_to_seed_sd: (best.mean - worst.mean) / seedSd, verdict: 'inside seed noise' as const,
+      ratio_to_seed_sd: seedSd > 0 && Number.isFinite(seedSd) ? (best.mean - worst.mean) / seedSd : null, verdict: 'inside seed noise' as const,
     };
   });
   const padj = adjust(effects.map((e) => e.p), opts.adjustment ?? 'holm');

@@ -16,7 +16,8 @@
  *
  * Every measurement has a `source` (one import, or `runs` for the pool's own runs) and a `slice` (a sub-population
  * inside a source that must never be compared with another, e.g. WildBench's version × judge). Orderings are
- * formed within (source, slice, sample) only.
+ * formed within (slice, sample, kind, direction) across sources, so one-model-per-file imports (lm-eval, Inspect,
+ * a generic CSV per model) are compared on the samples they share (see `choicesFromMeasurements`).
  */
 import type Database from 'better-sqlite3';
 import { InputError } from '../core/errors.ts';
@@ -85,6 +86,7 @@ export interface MeasurementFilter {
   sources?: string[];
   slices?: string[];
   kinds?: PoolKind[];
+  /** Only these models; a preference or battle is kept when both `model` and `opponent` are in the list. */
   models?: string[];
   /** Include measurements of the pool's own runs (default true). */
   runs?: boolean;
@@ -277,7 +279,13 @@ class SqliteMeasurementStore implements MeasurementStore {
       add('m.source', filter.sources);
       add('m.slice', filter.slices);
       add('m.kind', filter.kinds);
-      add('m.model', filter.models);
+      if (filter.models) {
+        // A pairwise measurement belongs to the selection only when both sides do (Arena-Hard's `model` is always the
+        // baseline, so filtering on `model` alone would keep every battle of the baseline and none of the others').
+        const ph = filter.models.map(() => '?').join(',');
+        w.push(filter.models.length ? `m.model IN (${ph}) AND (m.opponent = '' OR m.opponent IN (${ph}))` : '0');
+        p.push(...filter.models, ...filter.models);
+      }
       if (useSel) w.push(`m.sample_key IN (SELECT key FROM sel_keys)`);
       const sql = `SELECT m.source, m.slice, m.sample_key, m.model, m.opponent, m.rep, m.kind, m.value, m.direction, m.tie_tolerance, m.weight, m.line
         FROM pool_measurements m ${w.length ? 'WHERE ' + w.join(' AND ') : ''}`;

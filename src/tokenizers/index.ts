@@ -84,11 +84,13 @@ export function parseFamilies(spec: string): TokenizerFamily[] {
   const s = spec.trim();
   if (s === 'all') return [...TOKENIZER_FAMILIES];
   if (s === 'none' || s === '') return [];
-  return s.split(',').map((x) => {
+  const out: TokenizerFamily[] = [];
+  for (const x of s.split(',')) {
     const f = x.trim() as TokenizerFamily;
     if (!TOKENIZER_FAMILIES.includes(f)) throw new InputError(`unknown tokenizer family "${x}"; known: ${TOKENIZER_FAMILIES.join(', ')} (or all, none)`, { field: 'tokens' });
-    return f;
-  });
+    if (!out.includes(f)) out.push(f); // a family named twice is counted once (one column, one field)
+  }
+  return out;
 }
 
 /**
@@ -144,16 +146,16 @@ export interface CharsPerTokenRow {
   text: string;
   chars: number;
   tokens: Record<string, number>;
-  chars_per_token: Record<string, number>;
+  chars_per_token: Record<string, number | null>;
 }
 
-/** Characters per token of each named text in each family. */
+/** Characters per token of each named text in each family (null for an empty text: no tokens, no ratio). */
 export async function charsPerToken(texts: { name: string; text: string }[], families: readonly TokenizerFamily[]): Promise<CharsPerTokenRow[]> {
   const rows: CharsPerTokenRow[] = [];
   for (const { name, text } of texts) {
     const tokens = await countTokens(text, families);
-    const cpt: Record<string, number> = {};
-    for (const f of families) cpt[f] = tokens[f]! > 0 ? text.length / tokens[f]! : NaN;
+    const cpt: Record<string, number | null> = {};
+    for (const f of families) cpt[f] = tokens[f]! > 0 ? text.length / tokens[f]! : null;
     rows.push({ text: name, chars: text.length, tokens, chars_per_token: cpt });
   }
   return rows;

@@ -94,8 +94,11 @@ test('bad input: truncated file, wrong column, duplicate measurement, re-import 
   mkdirSync(join(dir, 'trunc'));
   writeFileSync(trunc, src + '\nDeepSeek-Coder-V2,99');
   await rejects(importMmluPro(store, trunc), /results\.csv:2002: expected 4 fields .*truncated/);
-  // truncated inside the last field: "correct" is empty
+  // truncated inside the last field: "correct" is empty (refused as a possible truncation before it is validated)
   writeFileSync(trunc, src + '\nDeepSeek-Coder-V2,99,A,');
+  await rejects(importMmluPro(store, trunc), /results\.csv:2002: the last line has no newline: is the file truncated\?/);
+  // the same bad value on a complete line: the field is named
+  writeFileSync(trunc, src + '\nDeepSeek-Coder-V2,99,A,\n');
   await rejects(importMmluPro(store, trunc), /results\.csv:2002 field "correct": expected 0 or 1/);
   // wrong column
   writeFileSync(trunc, src.replace('model,question_id,pred,correct', 'model,qid,pred,correct'));

@@ -27,10 +27,12 @@ test('list answers parse from JSON, Python-style, fenced, comma- or newline-sepa
   assert.deepEqual(parseListAnswer(''), []);
 });
 
-test('single values: exact after trimming and removing one pair of quotes; nothing looser', () => {
+test('single values: exact after trimming and removing one pair of quotes, or the one UUID-form string named; the value itself never loosely', () => {
   assert.equal(gradeNeedle(A, `  ${A}\n`).exact, 1);
   assert.equal(gradeNeedle(A, `"${A}"`).exact, 1);
-  assert.equal(gradeNeedle(A, `The value is ${A}`).exact, 0);
+  assert.equal(gradeNeedle(A, `The value is ${A}`).exact, 1);
+  assert.equal(gradeNeedle(A, `The value is ${A.slice(0, -1)}1`).exact, 0);
+  assert.equal(gradeNeedle(A, `${B} or ${A}`).exact, 0, 'two different UUIDs: ambiguous');
   assert.equal(gradeNeedle(A, A.toUpperCase()).exact, 0);
   assert.equal(gradeNeedle(A, A.toUpperCase(), { ignoreCase: true }).exact, 1);
   assert.equal(gradeNeedle(A, '').status, 'no_answer');

@@ -8,19 +8,26 @@ import { InvalidArgumentError, Option, type Command } from 'commander';
 import { resolve } from 'node:path';
 import { InputError } from '../../core/errors.ts';
 import { DEFAULT_GRID, FULL_GRID, NEEDLE_GENERATOR_VERSION, gridSize, hashGrid, validateGrid, writeGridJsonl, type NeedleGridSpec } from '../../generators/needle/index.ts';
-import { DIRECTIONS, NEEDLE_TASKS, PLACEMENTS, type Direction, type NeedleTask, type Placement } from '../../generators/needle/generate.ts';
+import { CHARS_PER_PAIR, DIRECTIONS, MAX_NEEDLE_CHARS, NEEDLE_TASKS, PLACEMENTS, type Direction, type NeedleTask, type Placement } from '../../generators/needle/generate.ts';
 import { contextLimitsOfRun, DEFAULT_LIMIT_THRESHOLD, type ContextLimitResult } from '../../stats/context-limit.ts';
 import { countTokens, parseFamilies } from '../../tokenizers/index.ts';
 import { int, num, openPool, printJson } from '../common.ts';
 import { pct, table } from '../format.ts';
 
-/** Parse `1k,2k,1M,32000` into characters. */
+/**
+ * Parse `1k,2k,1.5M,32000` into characters. Decimals are scaled exactly (`1.001k` = 1001, not 1000.9999…).
+ * @throws InvalidArgumentError (a usage error naming the bad item) for an empty item, a malformed one, a length
+ *   that is not a whole number of characters, or one outside [80, MAX_NEEDLE_CHARS].
+ */
 export function parseLengths(v: string): number[] {
   return v.split(',').map((x) => {
-    const m = /^\s*(\d+(?:\.\d+)?)\s*([kKmM]?)\s*$/.exec(x);
-    if (!m) throw new InvalidArgumentError(`bad length "${x}" (use e.g. 1000, 4k, 1M)`);
-    const n = Number(m[1]) * (m[2]!.toLowerCase() === 'k' ? 1000 : m[2]!.toLowerCase() === 'm' ? 1_000_000 : 1);
-    if (!Number.isInteger(n) || n < 80) throw new InvalidArgumentError(`length ${x} must be a whole number of characters ≥ 80`);
+    const m = /^\s*(\d+)(?:\.(\d+))?\s*([kKmM]?)\s*$/.exec(x);
+    if (!m) throw new InvalidArgumentError(`bad length "${x}" (use e.g. 1000, 4k, 1.5M)`);
+    const zeros = m[3]!.toLowerCase() === 'k' ? 3 : m[3]!.toLowerCase() === 'm' ? 6 : 0;
+    const frac = (m[2] ?? '').replace(/0+$/, '');
+    if (frac.length > zeros) throw new InvalidArgumentError(`length ${x.trim()} is not a whole number of characters`);
+    const n = Number(m[1]! + frac + '0'.repeat(zeros - frac.length));
+    if (!Number.isSafeInteger(n) || n < CHARS_PER_PAIR || n > MAX_NEEDLE_CHARS) throw new InvalidArgumentError(`length ${x.trim()} must be between ${CHARS_PER_PAIR} and ${MAX_NEEDLE_CHARS.toLocaleString('en-US')} characters`);
     return n;
   });
 }
@@ -34,7 +41,7 @@ const list = <T extends string>(name: string, allowed: readonly T[]) => (v: stri
 
 const numbers = (name: string) => (v: string): number[] =>
   v.split(',').map((x) => {
-    const n = Number(x);
+    const n = x.trim() === '' ? NaN : Number(x); // Number('') is 0: an empty item (`50,`) must not become depth 0
     if (!Number.isFinite(n)) throw new InvalidArgumentError(`${name}: "${x}" is not a number`);
     return n;
   });
@@ -64,7 +71,7 @@ export function register(program: Command): void {
     .option('-o, --output <file>', 'JSONL file to write (without it: only the grid summary and its sha256)')
     .option('--full', 'the full grid: 1k–1M characters × depths 0–100% step 10 × directions forward/backward/random (462 samples per repeat, ≈85 M chars)')
     .option('--tasks <list>', `comma-separated: ${NEEDLE_TASKS.join(', ')}`, list('task', NEEDLE_TASKS))
-    .option('--lengths <list>', 'context lengths in characters, e.g. 1k,4k,32k,1M')
+    .option('--lengths <list>', 'context lengths in characters, e.g. 1k,4k,32k,1M', parseLengths)
     .option('--depths <list>', 'needle depths in percent, e.g. 0,25,50,75,100', numbers('--depths'))
     .option('--directions <list>', `thread directions: ${DIRECTIONS.join(', ')}`, list('direction', DIRECTIONS))
     .addOption(new Option('--placement <p>', 'needle placement of single/multiple/conditional').choices([...PLACEMENTS]))
@@ -82,7 +89,7 @@ export function register(program: Command): void {
       const grid: NeedleGridSpec = validateGrid({
         ...base,
         ...(o.tasks ? { tasks: o.tasks as NeedleTask[] } : {}),
-        ...(o.lengths ? { lengths: parseLengths(o.lengths) } : {}),
+        ...(o.lengths ? { lengths: o.lengths as number[] } : {}),
         ...(o.depths ? { depths: o.depths as number[] } : {}),
         ...(o.directions ? { directions: o.directions as Direction[] } : {}),
         ...(o.placement ? { placement: o.placement as Placement } : {}),
@@ -91,7 +98,7 @@ export function register(program: Command): void {
         ...(o.threadLength ? { threadLength: o.threadLength } : {}),
         ...(o.threads ? { threads: o.threads } : {}),
         ...(o.branches ? { branches: o.branches } : {}),
-        ...(o.char ? { conditionalChar: o.char } : {}),
+        ...(o.char !== undefined ? { conditionalChar: o.char as string } : {}),
       });
       const size = gridSize(grid);
       const families = parseFamilies(o.tokens ?? (size.chars <= AUTO_TOKENS_MAX_CHARS ? 'all' : 'none'));

@@ -46,7 +46,9 @@ export function calibrationItems(pool: Pool, runId: string, scorer: string, from
       continue;
     }
     let pctConf: number | null | undefined = from === 'response' ? undefined : judgeConfidence(m.explanation);
-    if (pctConf === undefined) pctConf = from === 'judge' ? null : extractConfidence(a.response ?? '');
+    // `auto`: the judge's confidence when it recorded one, else the response's (a judge's null is "none found",
+    // not "the response states none"); `judge`: the judge's only
+    if (pctConf === undefined || (pctConf === null && from === 'auto')) pctConf = from === 'judge' ? (pctConf ?? null) : extractConfidence(a.response ?? '');
     items.push({ confidence: pctConf === null ? null : pctConf / 100, correct: m.value >= 0.5 ? 1 : 0, cluster: a.sample_id });
   }
   return { items, excluded };

@@ -19,6 +19,7 @@ export function register(program: Command): void {
     .option('--key <which>', 'mmlu-pro: file (the correct column, default) or canonical (regrade pred against items.jsonl)')
     .option('--limit <n>', 'only the first n rows', int('--limit', 1))
     .option('--replace', 'import again a file already imported (replaces that source)')
+    .option('--allow-unterminated', 'CSV formats: accept a last line without a final newline (refused by default: it may be a truncated file)')
     .option('--pool <file>', 'pool file (default $ASSAY_POOL or ./.assay/pool.sqlite)')
     .option('--json', 'one JSON document on stdout')
     .addHelpText('after', '\nFormats:\n' + Object.entries(IMPORTERS).map(([k, v]) => `  ${k.padEnd(11)} ${v.describe}`).join('\n'))
@@ -30,6 +31,7 @@ export function register(program: Command): void {
       try {
         const res = await imp.run(store, file, {
           model: o.model, metric: o.metric, task: o.task, scorer: o.scorer, key: o.key, limit: o.limit, replace: !!o.replace,
+          allowUnterminated: !!o.allowUnterminated,
           direction: o.lowerIsBetter ? -1 : 1,
           progress: o.json || !process.stderr.isTTY ? undefined : (n) => process.stderr.write(`\r${n} rows…`),
         });

@@ -5,11 +5,15 @@
 import { Option, type Command } from 'commander';
 import { kendallTau } from '../../aggregate/baselines.ts';
 import { rankFromPool, type PoolRanking } from '../../aggregate/from-pool.ts';
+import { FEW_SAMPLES } from '../../aggregate/rank.ts';
 import { InputError } from '../../core/errors.ts';
 import { POOL_KINDS, openMeasurementStore, type PoolKind } from '../../store/measurements.ts';
 import { parseFilters } from '../../query/search.ts';
 import { collect, defaultPoolPath, int, num, printJson } from '../common.ts';
 import { table } from '../format.ts';
+
+/** Fewest bootstrap replicates `assay rank` accepts: below it the 2.5% and 97.5% percentiles are not estimable. */
+export const MIN_REPLICATES = 100;
 
 /** Human-readable ranking: table, then fit, bootstrap and diagnostics lines. */
 export function formatRanking(r: PoolRanking): string {
@@ -25,9 +29,15 @@ export function formatRanking(r: PoolRanking): string {
   lines.push('');
   lines.push(`score = centred log-strength θ (natural log; exp(θa − θb) = odds that a is chosen over b). CI and rank interval: percentile bootstrap over samples, ${r.bootstrap.replicates} replicates, seed ${r.bootstrap.seed}${r.bootstrap.failed_refits ? `, ${r.bootstrap.failed_refits} refits not converged` : ''}.`);
   const tau = kendallTau(r.models.map((m) => m.score), r.models.map((m) => m.mean_score));
-  lines.push(`Kendall τ(PL, mean score) = ${tau.toFixed(3)}; fit ${r.fit.iterations} iterations + ${r.fit.newton_steps} Newton steps (${r.fit.converged ? 'converged' : 'NOT converged'}), ${r.fit.ms.toFixed(0)} ms; bootstrap ${(r.fit.bootstrap_ms / 1000).toFixed(1)} s.`);
+  lines.push(`Kendall τ(PL, mean score) = ${Number.isNaN(tau) ? 'n/a (a constant column)' : tau.toFixed(3)}; fit ${r.fit.iterations} iterations + ${r.fit.newton_steps} Newton steps (${r.fit.converged ? 'converged' : 'NOT converged'}), ${r.fit.ms.toFixed(0)} ms; bootstrap ${(r.fit.bootstrap_ms / 1000).toFixed(1)} s.`);
   const d = r.diagnostics;
   lines.push(`diagnostics: ${d.orderings} orderings (${d.dropped_single_model} with one model, ${d.dropped_all_tied} all tied: no information), ${d.events} choice events; comparison graph ${d.components.length === 1 ? 'connected' : `has ${d.components.length} components: ${d.components.map((c) => `{${c.join(', ')}}`).join(' ')} — scores across components rest on the prior only`}.`);
+  if (d.few_samples.length) lines.push(`few samples (< ${FEW_SAMPLES}): ${d.few_samples.map((x) => `${x.model} (${x.samples})`).join(', ')} — their intervals rest on very few bootstrap units; read them with care.`);
+  const slicesBySource = new Map<string, number>();
+  for (const src of r.sources) slicesBySource.set(src, r.slices.filter((x) => x.startsWith(`${src}:`)).length);
+  const multi = [...slicesBySource].filter(([, k]) => k > 1);
+  if (multi.length) lines.push(`note: ${multi.map(([src, k]) => `${k} slices of ${src}`).join(', ')} are ranked together (orderings stay within a slice, but the slices add up); pass --slice to rank one slice.`);
+  if (r.kinds.length > 1) lines.push(`note: the "mean" column averages raw values of different kinds (${r.kinds.join(', ')}); compare it only within one kind.`);
   lines.push(`intransitive 3-cycles of the pairwise majority: ${d.cycles.count} of ${d.cycles.triples} triples${d.cycles.examples.length ? ', e.g. ' + d.cycles.examples.slice(0, 3).map((c) => `${c.models.join(' > ')} > ${c.models[0]} (margin ${c.margin.toFixed(3)})`).join('; ') : ''}.`);
   return lines.join('\n');
 }
@@ -46,7 +56,7 @@ export function register(program: Command): void {
     .addOption(new Option('--method <alg>', 'PL algorithm before the Newton polish').choices(['mm', 'lsr']).default('mm'))
     .addOption(new Option('--battle-weights <how>', 'repeated battle verdicts: counts (as weights) or dedupe').choices(['counts', 'dedupe']).default('counts'))
     .option('--prior <lambda>', 'prior strength: virtual games per model against the anchor', num('--prior'), 1)
-    .option('--replicates <n>', 'bootstrap replicates over samples', int('--replicates', 0), 1000)
+    .option('--replicates <n>', `bootstrap replicates over samples (at least ${MIN_REPLICATES}: a ranking is never printed without rank intervals)`, int('--replicates', MIN_REPLICATES), 1000)
     .option('--seed <n>', 'bootstrap seed (recorded)', int('--seed', 0), 0)
     .option('--no-runs', 'leave out the pool\'s own runs')
     .option('--pool <file>', 'pool file (default $ASSAY_POOL or ./.assay/pool.sqlite)')

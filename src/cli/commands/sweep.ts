@@ -18,7 +18,9 @@ import { collect, int, openPool, printJson, scorerFromCli } from '../common.ts';
 
 /** A comma-separated list of numbers. */
 const numList = (name: string) => (v: string) => {
-  const xs = v.split(',').map((s) => Number(s.trim()));
+  const parts = v.split(',').map((s) => s.trim());
+  // Number('') is 0: an empty entry ("0.5,," or ",") must not become a silent level 0.
+  const xs = parts.map((s) => (s === '' ? NaN : Number(s)));
   if (!xs.length || xs.some((x) => !Number.isFinite(x))) throw new InputError(`${name} takes comma-separated numbers, got "${v}"`);
   return xs;
 };
@@ -46,15 +48,22 @@ export interface SweepOptions {
 export async function executeSweep(o: SweepOptions): Promise<{ run_ids: string[]; cells: Record<string, number | string>[]; analysis: SweepAnalysis }> {
   const dataset = await loadDataset(o.dataset, { fields: o.fields });
   const scorer = scorerFromCli(o.scorer ?? dataset.defaultScorer);
-  const cells = expandGrid([...o.axes, { factor: 'seed', levels: o.seeds }]);
+  let cells: Record<string, number | string>[];
+  try {
+    cells = expandGrid([...o.axes, { factor: 'seed', levels: o.seeds }]);
+  } catch (e) {
+    throw new InputError((e as Error).message);
+  }
   if (cells.length < 2) throw new InputError('a sweep needs at least two settings (give several levels or several --seeds)');
-  const runIds: string[] = [];
-  for (const [i, cell] of cells.entries()) {
+  // Check every cell before running any: a bad level must not leave half a sweep in the pool.
+  const planned = cells.map((cell) => {
     const { template: tpl, ...rest } = cell as Record<string, number | string>;
     const cfg = GenerationConfigSchema.safeParse(rest);
-    if (!cfg.success) throw new InputError(cfg.error.issues.map((x) => `${x.path.join('.')}: ${x.message}`).join('; '));
-    const config: GenerationConfig = cfg.data;
-    const template = getTemplate(typeof tpl === 'string' ? tpl : dataset.defaultTemplate);
+    if (!cfg.success) throw new InputError(`sweep setting ${JSON.stringify(cell)}: ` + cfg.error.issues.map((x) => `${x.path.join('.')}: ${x.message}`).join('; '));
+    return { cell, config: cfg.data as GenerationConfig, template: getTemplate(typeof tpl === 'string' ? tpl : dataset.defaultTemplate) };
+  });
+  const runIds: string[] = [];
+  for (const [i, { cell, config, template }] of planned.entries()) {
     o.log?.(`sweep ${i + 1}/${cells.length}: ${JSON.stringify(cell)}`);
     const r = await executeRun({ pool: o.pool, dataset, template, model: o.model, config, epochs: o.epochs, scorers: [scorer], limit: o.limit ?? null, concurrency: o.concurrency ?? 32, bootstrapSeed: o.bootstrapSeed ?? 0 });
     if (r.status !== 'complete') o.log?.(`  run ${r.run_id} ${r.status}: ${r.counts.error} failed attempts (excluded)`);
@@ -103,7 +112,8 @@ export function register(program: Command): void {
           scorer: o.scorer, limit: o.limit, concurrency: o.concurrency, bootstrapSeed: o.bootstrapSeed, replicates: o.replicates, log: (s) => process.stderr.write(s + '\n'),
         });
         if (o.json) printJson(r);
-        else process.stdout.write(`sweep of ${o.model}: ${r.run_ids.length} runs (report: assay report ${r.run_ids.map((id) => id.slice(0, 8)).join(' ')} -o sweep.html)\n${formatSweep(r.analysis)}\n`);
+        else process.stdout.write(`sweep of ${o.model}: ${r.run_ids.length} runs (report: assay report ${r.run_ids.map((id) => id.slice(0, 8)).join(' ')} -o sweep.html)\n${formatSweep(r.analysis)}\n` +
+          (r.analysis.factors.length === 0 ? 'only the seed varies in this sweep: the table has no factor; give two or more levels of a setting (e.g. --temperature 0,0.6) to measure its effect\n' : ''));
       } finally {
         pool.close();
       }

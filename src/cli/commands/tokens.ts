@@ -6,7 +6,8 @@ import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { generateNeedleSample } from '../../generators/needle/generate.ts';
-import { charsPerToken, parseFamilies, PROSE, TOKENIZER_LABELS, type TokenizerFamily } from '../../tokenizers/index.ts';
+import { InputError } from '../../core/errors.ts';
+import { charsPerToken, parseFamilies, PROSE, TOKENIZER_FAMILIES, TOKENIZER_LABELS, type TokenizerFamily } from '../../tokenizers/index.ts';
 import { collect, int, printJson } from '../common.ts';
 import { table } from '../format.ts';
 
@@ -21,17 +22,26 @@ export function register(program: Command): void {
     .option('--json', 'one JSON document on stdout')
     .action(async (o) => {
       const families = parseFamilies(o.families) as TokenizerFamily[];
+      if (!families.length) throw new InputError(`--families names no tokenizer; use all or some of ${TOKENIZER_FAMILIES.join(', ')}`, { field: 'families' });
+      // Everything that can fail on bad input fails here, before seconds of tokenizer loading.
+      const files = ((o.file as string[] | undefined) ?? []).map((f) => {
+        try {
+          return { name: basename(f), text: readFileSync(f, 'utf8') };
+        } catch (e) {
+          throw new InputError(`cannot read --file ${f}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { field: 'file' });
+        }
+      });
       const haystack = generateNeedleSample({ task: 'single', chars: o.haystackChars, depth: 50 }, o.seed).haystack;
       const texts = [
         { name: `needle haystack (${haystack.length} chars, seed ${o.seed})`, text: haystack },
         { name: `ordinary prose (${PROSE.length} chars)`, text: PROSE },
-        ...((o.file as string[] | undefined) ?? []).map((f) => ({ name: basename(f), text: readFileSync(f, 'utf8') })),
+        ...files,
       ];
       process.stderr.write(`loading ${families.length} tokenizers (from node_modules; nothing is downloaded)…\n`);
       const rows = await charsPerToken(texts, families);
       if (o.json) return printJson({ families: Object.fromEntries(families.map((f) => [f, TOKENIZER_LABELS[f]])), rows });
       process.stdout.write('characters per token (higher = fewer tokens for the same text)\n');
-      process.stdout.write(table(['text', ...families], rows.map((r) => [r.text, ...families.map((f) => r.chars_per_token[f]!.toFixed(2))])) + '\n\n');
+      process.stdout.write(table(['text', ...families], rows.map((r) => [r.text, ...families.map((f) => { const c = r.chars_per_token[f]; return c == null ? '- (empty)' : c.toFixed(2); })])) + '\n\n');
       const hay = rows[0]!;
       process.stdout.write('a 1,000,000-character haystack in tokens:\n');
       process.stdout.write(table(['family', 'tokens (≈)', 'tokenizer'], families.map((f) => [f, Math.round(1_000_000 / hay.chars_per_token[f]!).toLocaleString('en-US'), TOKENIZER_LABELS[f]])) + '\n');

@@ -54,13 +54,20 @@ export type Placement = (typeof PLACEMENTS)[number];
 /** Characters of one `"key": "value"` pair (78) plus its `, ` separator: a haystack of n pairs has 80·n chars. */
 export const CHARS_PER_PAIR = 80;
 
+/**
+ * Longest haystack, in characters: 100 M, a hundred times the longest grid length. A haystack is one JavaScript
+ * string inside one JSONL line, and V8 strings stop at ~536 M characters; well below that, memory (buffer, string,
+ * escaped JSON line, the uniqueness set) stays around 1 GB.
+ */
+export const MAX_NEEDLE_CHARS = 100_000_000;
+
 /** Characters allowed as the conditional-needle marker: printable, JSON-safe, never a hex digit, hyphen or brace. */
 export const CONDITIONAL_CHARS = '*&@#%!+=~^?$|<>;:';
 
 /** Parameters of one needle sample (input form: everything but `task` and `chars` has a default). */
 export interface NeedleParamsInput {
   task: NeedleTask;
-  /** Target haystack length in characters (≥ 80). The haystack is the largest 80·n ≤ chars. */
+  /** Target haystack length in characters (80 to {@link MAX_NEEDLE_CHARS}). The haystack is the largest 80·n ≤ chars. */
   chars: number;
   /** Needle depth in percent, 0–100 (placement `depth` only; default 50). */
   depth?: number | null;
@@ -130,13 +137,13 @@ const isInt = (x: unknown): x is number => typeof x === 'number' && Number.isInt
 
 /**
  * Fill defaults, drop fields the task does not use, and validate.
- * @throws InputError for an unknown task/placement/direction, a length under 80 characters, a depth outside 0–100,
+ * @throws InputError for an unknown task/placement/direction, a length under 80 or over {@link MAX_NEEDLE_CHARS} characters, a depth outside 0–100,
  *   counts below 1, a marker outside {@link CONDITIONAL_CHARS}, or more needle pairs than the haystack holds.
  */
 export function canonicalParams(input: NeedleParamsInput): NeedleParams {
   const f = 'needle params';
   if (!NEEDLE_TASKS.includes(input.task)) throw new InputError(`unknown needle task "${String(input.task)}"; known: ${NEEDLE_TASKS.join(', ')}`, { field: 'task' });
-  if (!isInt(input.chars) || input.chars < CHARS_PER_PAIR) throw new InputError(`chars must be an integer ≥ ${CHARS_PER_PAIR}, got ${input.chars}`, { field: 'chars' });
+  if (!isInt(input.chars) || input.chars < CHARS_PER_PAIR || input.chars > MAX_NEEDLE_CHARS) throw new InputError(`chars must be an integer in [${CHARS_PER_PAIR}, ${MAX_NEEDLE_CHARS}] (characters), got ${input.chars}`, { field: 'chars' });
   const repeat = input.repeat ?? 0;
   if (!isInt(repeat) || repeat < 0) throw new InputError(`repeat must be an integer ≥ 0, got ${repeat}`, { field: 'repeat' });
   const task = input.task;

@@ -62,6 +62,9 @@ const MARKERS: [string, NeedleTask][] = [
   ['Extract the value corresponding', 'single'],
 ];
 
+/** How every instruction text begins (checked by a test against INSTRUCTIONS). */
+export const INSTRUCTION_OPENINGS = ['Extract the value', 'The value of a key'] as const;
+
 /** Which task an instruction text belongs to, or null. */
 export function detectTask(instruction: string): NeedleTask | null {
   for (const [marker, task] of MARKERS) if (instruction.includes(marker)) return task;
@@ -105,9 +108,15 @@ function quotedAfter(text: string, label: string): string[] {
  * known instruction). Lists come back in the order the instruction asks for.
  */
 export function solveNeedlePrompt(prompt: string): NeedleSolution | null {
-  const h = parseHaystack(prompt);
+  // The haystack is the object just before the instruction (the sample's input is haystack + "\n" + instruction);
+  // a prompt template may put other text, braces included (`\boxed{}`, a JSON example), before or after it.
+  const at = Math.max(...INSTRUCTION_OPENINGS.map((o) => prompt.lastIndexOf(o)));
+  if (at < 0) return null;
+  const end = prompt.lastIndexOf('}', at);
+  const start = end < 0 ? -1 : prompt.lastIndexOf('{', end);
+  if (start < 0) return null;
+  const h = parseHaystack(prompt.slice(start, end + 1));
   if (!h) return null;
-  const end = prompt.indexOf('}', prompt.indexOf('{'));
   const instruction = prompt.slice(end + 1);
   const task = detectTask(instruction);
   if (!task) return null;

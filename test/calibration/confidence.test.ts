@@ -1,0 +1,61 @@
+/**
+ * Where a calibration item's confidence comes from (issue 3 review): the stated confidence read from a response
+ * (decimal fractions at the boundary, out-of-range numbers, sentence punctuation), and the `auto` source, which
+ * takes the judge's recorded confidence when there is one and the response's otherwise (a judge's null is "none
+ * found", not "none stated").
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { extractConfidence } from '../../src/scorers/extract.ts';
+import { calibrationItems, type ConfidenceSource } from '../../src/cli/commands/grading.ts';
+import type { AttemptWithMeasurement, Pool } from '../../src/store/types.ts';
+
+test('stated confidence: percent, fractions (0.85 and 1.0), out-of-range and punctuation', () => {
+  const cases: Array<[string, number | null]> = [
+    ['Confidence: 85%', 85],
+    ['Confidence: 85', 85],
+    ['Confidence: 85.', 85],
+    ['Confidence: 85.5%.', 85.5],
+    ['Confidence: 0.85', 85],
+    ['Confidence: 1.0', 100],
+    ['Confidence: 1.00.', 100],
+    ['Confidence: 1', 1],
+    ['Confidence: 1%', 1],
+    ['Confidence: 0', 0],
+    ['Confidence: 100%', 100],
+    ['Confidence: 1000', null],
+    ['Confidence: 150%', null],
+    ['Confidence: ' + '9'.repeat(500), null],
+    ['**Confidence:** 90 percent', 90],
+    ['confidence = 85/100', 85],
+    ['Confidence: high', null],
+    ['no statement', null],
+  ];
+  for (const [s, want] of cases) assert.equal(extractConfidence(s), want, s);
+});
+
+/** A pool holding only what `calibrationItems` reads. */
+function stubPool(rows: Array<{ response: string; explanation: string | null; value: number | null; status?: string }>): Pool {
+  const attempts = rows.map((r, i) => ({
+    run_id: 'r', sample_id: `s${i}`, epoch: 0, status: r.status ?? 'ok', response: r.response,
+    measurement: { value: r.value, explanation: r.explanation },
+  })) as unknown as AttemptWithMeasurement[];
+  return { iterateAttempts: () => attempts[Symbol.iterator]() } as unknown as Pool;
+}
+
+test('confidence source: auto falls back to the response when the judge recorded none (null or absent)', () => {
+  const judge = (confidence: number | null) => JSON.stringify({ grader: 'judge', correct: 'yes', confidence });
+  const pool = stubPool([
+    { response: 'Answer: 4\nConfidence: 80%', explanation: judge(70), value: 1 }, // judge's wins
+    { response: 'Answer: 4\nConfidence: 80%', explanation: judge(null), value: 1 }, // judge found none: the response's
+    { response: 'Answer: 4', explanation: judge(null), value: 0 }, // none anywhere: missing
+    { response: 'Answer: 4\nConfidence: 30%', explanation: 'equal after normalisation', value: 0 }, // not a judge
+    { response: 'Answer: 4\nConfidence: 30%', explanation: JSON.stringify({ grader: 'letter', correct: 'no' }), value: 0 }, // no key
+    { response: 'Confidence: 90%', explanation: judge(90), value: null, status: 'ok' }, // ungraded: excluded
+  ]);
+  const conf = (from: ConfidenceSource) => calibrationItems(pool, 'r', 'judge', from).items.map((i) => (i.confidence === null ? null : Math.round(i.confidence * 100)));
+  assert.deepEqual(conf('auto'), [70, 80, null, 30, 30]);
+  assert.deepEqual(conf('judge'), [70, null, null, null, null]);
+  assert.deepEqual(conf('response'), [80, 80, null, 30, 30]);
+  assert.equal(calibrationItems(pool, 'r', 'judge', 'auto').excluded, 1);
+});
