@@ -1,10 +1,12 @@
 /**
- * Shared machinery of the importers: streaming line and CSV readers that know file and line numbers, the file's
+ * Shared machinery of the importers: streaming line and CSV (csv-parse) readers that know file and line numbers, the file's
  * sha256 (streamed), and `runImport`, which wraps one import in one transaction: either every row is in the pool
  * or none (a bad row aborts the import with an InputError naming file, line and field).
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, statSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { parse } from 'csv-parse';
 import { InputError } from '../core/errors.ts';
 import type { ImportTransaction, MeasurementStore, SourceRecord } from '../store/measurements.ts';
 
@@ -62,126 +64,75 @@ export function parseJsonLine(file: string, l: { line: number; text: string; unt
   return v as Record<string, unknown>;
 }
 
-/**
- * Split one CSV record (RFC 4180: `"` quotes, `""` escapes) starting at `text`; when a quoted field spans lines,
- * `more()` supplies the next physical line (null at end of file → unterminated quote).
- */
-function splitCsvRecord(text: string, more: () => string | null): string[] | null {
-  if (!text.includes('"')) return text.split(',');
-  const out: string[] = [];
-  let field = '';
-  let i = 0;
-  let quoted = false;
-  let s = text;
-  for (;;) {
-    if (i >= s.length) {
-      if (quoted) {
-        const next = more();
-        if (next === null) return null;
-        field += '\n';
-        s = next;
-        i = 0;
-        continue;
-      }
-      out.push(field);
-      return out;
-    }
-    const ch = s[i]!;
-    if (quoted) {
-      if (ch === '"') {
-        if (s[i + 1] === '"') {
-          field += '"';
-          i += 2;
-          continue;
-        }
-        quoted = false;
-      } else field += ch;
-    } else if (ch === '"' && field === '') quoted = true;
-    else if (ch === ',') {
-      out.push(field);
-      field = '';
-    } else field += ch;
-    i++;
+/** Whether a file's last byte is a newline (an empty file counts as terminated). */
+async function endsWithNewline(file: string): Promise<boolean> {
+  const fh = await open(file, 'r');
+  try {
+    const { size } = await fh.stat();
+    if (size === 0) return true;
+    const b = Buffer.alloc(1);
+    await fh.read(b, 0, 1, size - 1);
+    return b[0] === 0x0a;
+  } finally {
+    await fh.close();
   }
 }
 
 /**
- * Stream CSV records as objects keyed by the header, with their 1-based line numbers (RFC 4180 quoting, quoted
- * fields may span lines; a UTF-8 BOM is ignored). Streams line by line (readLines), never the whole file.
+ * Stream CSV records as objects keyed by the header, with their 1-based line numbers, parsed by csv-parse
+ * (RFC 4180 quoting, quoted fields may span lines, a UTF-8 BOM is ignored), never loading the whole file.
  * Errors: InputError for a missing required column (line 1), a column named twice, a record with the wrong number
- * of fields (its line; "truncated?" when it is the last line and has no newline), an unterminated quote, a
- * header-only file, and a last record without a final newline (a cut inside its last field would parse as a
- * different value, e.g. a score 10 cut to 1) unless `allowUnterminated`.
+ * of fields (its line), an unterminated quote, a header-only file, and a last record without a final newline (a
+ * cut inside its last field would parse as a different value, e.g. a score 10 cut to 1) unless `allowUnterminated`.
  */
 export async function* readCsv(
   file: string,
   required: string[],
   opts: { allowUnterminated?: boolean } = {},
 ): AsyncGenerator<{ line: number; row: Record<string, string>; last: boolean }> {
-  const it = readLines(file)[Symbol.asyncIterator]();
-  const first = await it.next();
-  if (first.done) throw new InputError('empty file (no header)', { file });
-  const header = splitCsvRecord(first.value.text.replace(/^\uFEFF/, ''), () => null)?.map((h) => h.trim());
-  if (!header) throw new InputError('unterminated quote in the header', { file, line: first.value.line });
-  if (first.value.unterminated) throw new InputError('the file is only a header line without a newline: is it truncated?', { file, line: 1 });
-  const dupCol = header.find((h, k) => h !== '' && header.indexOf(h) !== k);
-  if (dupCol !== undefined) throw new InputError(`column "${dupCol}" appears twice in the header`, { file, line: 1, field: dupCol });
-  const missing = required.filter((c) => !header.includes(c));
-  if (missing.length) throw new InputError(`missing column${missing.length > 1 ? 's' : ''} ${missing.map((m) => `"${m}"`).join(', ')}; the header has ${header.map((c) => `"${c}"`).join(', ')}`, { file, line: 1, field: missing[0] });
+  checkReadable(file);
+  const terminated = await endsWithNewline(file);
+  const truncHint = terminated ? '' : ' — the last line has no newline: is the file truncated?';
+  const parser = createReadStream(file).pipe(parse({ bom: true, info: true, skip_empty_lines: true, relax_column_count: true }));
+  let header: string[] | null = null;
   let pending: { line: number; row: Record<string, string> } | null = null;
-  // Multi-line quoted fields pull lines synchronously from a small buffer filled ahead.
-  const buf: { line: number; text: string; unterminated: boolean }[] = [];
-  let done = false;
-  const fill = async () => {
-    if (buf.length === 0 && !done) {
-      const r = await it.next();
-      if (r.done) done = true;
-      else buf.push(r.value);
-    }
-  };
   let rows = 0;
-  for (;;) {
-    await fill();
-    const l = buf.shift();
-    if (!l) break;
-    let extra: string[] = [];
-    let lastPhysical = l;
-    let fields = splitCsvRecord(l.text, () => null);
-    if (fields === null) {
-      // quoted newline: gather following lines (async) until the record closes
-      const lines = [l.text];
-      for (;;) {
-        await fill();
-        const nx = buf.shift();
-        if (!nx) throw new InputError('unterminated quoted field (is the file truncated?)', { file, line: l.line });
-        lines.push(nx.text);
-        lastPhysical = nx;
-        let k = 1;
-        fields = splitCsvRecord(lines[0]!, () => (k < lines.length ? lines[k++]! : null));
-        if (fields) break;
+  try {
+    for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
+      const line = info.lines;
+      if (!header) {
+        header = record.map((h) => h.trim());
+        const dupCol = header.find((h, k) => h !== '' && header!.indexOf(h) !== k);
+        if (dupCol !== undefined) throw new InputError(`column "${dupCol}" appears twice in the header`, { file, line: 1, field: dupCol });
+        const missing = required.filter((c) => !header!.includes(c));
+        if (missing.length) throw new InputError(`missing column${missing.length > 1 ? 's' : ''} ${missing.map((m) => `"${m}"`).join(', ')}; the header has ${header.map((c) => `"${c}"`).join(', ')}`, { file, line: 1, field: missing[0] });
+        continue;
       }
-      extra = lines;
+      if (record.length !== header.length) throw new InputError(`expected ${header.length} fields (${header.join(',')}), got ${record.length}${truncHint}`, { file, line });
+      const row: Record<string, string> = {};
+      for (let k = 0; k < header.length; k++) row[header[k]!] = record[k]!;
+      if (pending) yield { ...pending, last: false };
+      pending = { line, row };
+      rows++;
     }
-    void extra;
-    if (fields.length !== header.length) {
-      const trunc = lastPhysical.unterminated ? ' — the last line has no newline: is the file truncated?' : '';
-      throw new InputError(`expected ${header.length} fields (${header.join(',')}), got ${fields.length}${trunc}`, { file, line: l.line });
-    }
-    if (lastPhysical.unterminated && !opts.allowUnterminated) {
-      // A CSV cut inside its last field still parses (a score "10" cut to "1"), so an unterminated last record is
-      // refused unless the caller says the file is complete.
-      throw new InputError(
-        'the last line has no newline: is the file truncated? A record cut inside its last field would still parse, so it is not imported; if the file is complete, end it with a newline (or pass --allow-unterminated)',
-        { file, line: l.line },
-      );
-    }
-    const row: Record<string, string> = {};
-    for (let k = 0; k < header.length; k++) row[header[k]!] = fields[k]!;
-    if (pending) yield { ...pending, last: false };
-    pending = { line: l.line, row };
-    rows++;
+  } catch (err) {
+    if (err instanceof InputError) throw err;
+    const e = err as Error & { lines?: number; code?: string };
+    const what = e.code === 'CSV_QUOTE_NOT_CLOSED' ? 'unterminated quoted field (is the file truncated?)' : `malformed CSV: ${e.message}`;
+    throw new InputError(what, { file, line: e.lines });
+  } finally {
+    parser.destroy();
   }
-  if (!rows) throw new InputError('no data rows (header only)', { file });
+  if (!header) throw new InputError('empty file (no header)', { file });
+  if (!rows) throw new InputError(terminated ? 'no data rows (header only)' : 'the file is only a header line without a newline: is it truncated?', { file, line: 1 });
+  if (!terminated && !opts.allowUnterminated) {
+    // A CSV cut inside its last field still parses (a score "10" cut to "1"), so an unterminated last record is
+    // refused unless the caller says the file is complete.
+    throw new InputError(
+      'the last line has no newline: is the file truncated? A record cut inside its last field would still parse, so it is not imported; if the file is complete, end it with a newline (or pass --allow-unterminated)',
+      { file, line: pending!.line },
+    );
+  }
   if (pending) yield { ...pending, last: true };
 }
 
