@@ -6,7 +6,7 @@ import { stringify } from 'csv-stringify/sync';
 import type { Writable } from 'node:stream';
 import type { Pool } from '../store/types.ts';
 
-const COLUMNS = ['sample_id', 'epoch', 'status', 'response', 'extracted', 'score', 'measurement_status', 'finish_reason', 'prompt_tokens', 'completion_tokens', 'latency_ms', 'tries', 'cached', 'model_id', 'error'] as const;
+const COLUMNS = ['sample_id', 'epoch', 'status', 'response', 'extracted', 'score', 'measurement_status', 'explanation', 'finish_reason', 'prompt_tokens', 'completion_tokens', 'latency_ms', 'tries', 'cached', 'model_id', 'error'] as const;
 
 /** Write the export to `out`, honouring back-pressure. `scorer` may be undefined (score columns left empty). */
 export async function exportRun(pool: Pool, runId: string, scorer: string | undefined, format: 'jsonl' | 'csv', out: Writable): Promise<number> {
@@ -16,7 +16,7 @@ export async function exportRun(pool: Pool, runId: string, scorer: string | unde
   for (const a of pool.iterateAttempts(runId, scorer)) {
     const row = {
       sample_id: a.sample_id, epoch: a.epoch, status: a.status, response: a.response, extracted: a.measurement?.extracted ?? null,
-      score: a.measurement?.value ?? null, measurement_status: a.measurement?.status ?? null, finish_reason: a.finish_reason,
+      score: a.measurement?.value ?? null, measurement_status: a.measurement?.status ?? null, explanation: a.measurement?.explanation ?? null, finish_reason: a.finish_reason,
       prompt_tokens: a.prompt_tokens, completion_tokens: a.completion_tokens, latency_ms: Math.round(a.latency_ms * 100) / 100, tries: a.tries,
       cached: a.cached, model_id: a.model_id, error: a.error,
     };

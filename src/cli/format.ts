@@ -32,6 +32,8 @@ export function formatStatistics(runId: string, scorer: string, s: RunStatistics
   if (s.maj_at_k) lines.push(`maj@${s.maj_at_k.k}`.padEnd(26) + `${pct(s.maj_at_k.value)}   95% CI [${pct(s.maj_at_k.ci95.lo)}, ${pct(s.maj_at_k.ci95.hi)}]`);
   if (s.truncated) lines.push(`without truncated attempts ${pct(s.accuracy_without_truncated)}  (${s.truncated} attempts hit the token limit)`);
   if (s.failed) lines.push(`WARNING: ${s.failed} attempts failed after retries and are excluded; run the same command again to retry them.`);
-  if (s.ungraded) lines.push(`WARNING: ${s.ungraded} attempts could not be graded (grader timeout/error): counted as wrong above; excluding them instead: ${pct(s.accuracy_excluding_ungraded)}.`);
+  const timeouts = s.ungraded - s.grader_errors;
+  if (timeouts) lines.push(`WARNING: ${timeouts} responses could not be graded within the grader's time budget: counted as wrong above; excluding them instead: ${pct(s.accuracy_excluding_ungraded)}.`);
+  if (s.grader_errors) lines.push(`WARNING: ${s.grader_errors} attempts have a grader error (bad gold, unreachable judge…): excluded from accuracy; see \`assay export\`.`);
   return lines.join('\n');
 }

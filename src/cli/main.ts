@@ -4,7 +4,7 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { createWriteStream } from 'node:fs';
-import { InputError } from '../core/errors.ts';
+import { InputError, RunError } from '../core/errors.ts';
 import { GenerationConfigSchema, type GenerationConfig } from '../core/schemas.ts';
 import { getTemplate, templateNames } from '../core/templates.ts';
 import { loadDataset } from '../datasets/index.ts';
@@ -46,7 +46,7 @@ program
 program
   .command('run')
   .description('evaluate a model on a dataset; running the same command again resumes (completes only what is missing)')
-  .requiredOption('--dataset <ref>', 'gsm8k | math500 | aime24 | aime25 | amc23 [:path], jsonl:<path>, csv:<path>, or a .jsonl/.csv path')
+  .requiredOption('--dataset <ref>', 'gsm8k | math500 | aime24 | aime25 | amc23 [:path], hle:<path>, jsonl:<path>, csv:<path>, or a .jsonl/.csv path')
   .requiredOption('--model <address>', 'openai-compatible:<base-url>#<model> | openai:<model> | anthropic:<model> | replay:<file>[#system] | reference:<name>')
   .option('--epochs <k>', 'independent attempts per sample', int('--epochs', 1), 1)
   .option('--temperature <t>', 'sampling temperature', num('--temperature'))
@@ -249,7 +249,9 @@ async function main(): Promise<void> {
       process.exitCode = 2;
       return;
     }
-    process.stderr.write(`assay: ${(err as Error).stack ?? String(err)}\n`);
+    // A known failure (RunError: a download that failed, a server that refused) gets its message; anything else is a
+    // bug, and its stack helps the report.
+    process.stderr.write(`assay: ${err instanceof RunError ? err.message : ((err as Error).stack ?? String(err))}\n`);
     process.exitCode = 1;
   }
 }

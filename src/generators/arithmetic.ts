@@ -8,11 +8,12 @@ import { createRng } from '../stats/rng.ts';
 const ITEMS = ['apples', 'books', 'marbles', 'stamps', 'coins', 'pencils', 'shells', 'cards'];
 const NAMES = ['Ada', 'Bo', 'Chen', 'Dara', 'Eli', 'Fatima', 'Goran', 'Hana'];
 
-/** Generate `count` two-step arithmetic problems. Metadata records generator name, version, seed and difficulty. */
+/** Generate `count` distinct two-step arithmetic problems. Metadata records generator name, version, seed and kind. */
 export function generateArithmetic(count: number, seed: number): Sample[] {
   const rng = createRng(seed);
   const out: Sample[] = [];
-  for (let i = 0; i < count; i++) {
+  const seen = new Set<string>();
+  for (let i = 0; i < count; ) {
     const name = NAMES[rng.int(NAMES.length)]!;
     const item = ITEMS[rng.int(ITEMS.length)]!;
     const a = 2 + rng.int(40), b = 2 + rng.int(9), c = 1 + rng.int(30);
@@ -28,7 +29,10 @@ export function generateArithmetic(count: number, seed: number): Sample[] {
       question = `${name} shares ${a * b} ${item} equally among ${b} friends and keeps ${c} extra. How many ${item} does ${name} keep in total if ${name} also takes one share?`;
       answer = a + c;
     }
-    out.push({ id: `arith-${seed}-${i}`, input: question, target: String(answer), metadata: { generator: 'arithmetic', version: 1, seed, kind } });
+    if (seen.has(question)) continue; // every problem distinct: a duplicate would count one question twice
+    seen.add(question);
+    out.push({ id: `arith-${seed}-${i}`, input: question, target: String(answer), metadata: { generator: 'arithmetic', version: 2, seed, kind } });
+    i++;
   }
   return out;
 }

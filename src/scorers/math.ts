@@ -28,7 +28,8 @@ import { sharedPool, type SymbolicPool } from './symbolic.ts';
  * - `units` (default `'strip'`): see {@link UnitPolicy}.
  * - `sets` (default `'exact'`): see {@link SetPolicy}.
  * - `timeoutMs` (default 2000): the verdict's time budget in milliseconds; past it the verdict is
- *   `grader_timeout` (value null, excluded from accuracy and counted), never a silent 0.
+ *   `grader_timeout` (value null, recorded; statistics count it as wrong and show the accuracy without it), never a
+ *   crash. An extracted answer over the size limit is scored 0 (it cannot be an answer).
  */
 export interface MathOptions {
   relTol: number;
@@ -64,7 +65,8 @@ export function safely(fn: () => Verdict | Promise<Verdict>): Verdict | Promise<
  */
 export function gradeMath(goldRaw: string, predRaw: string, opts: MathOptions, pool: SymbolicPool, start = Date.now()): Verdict | Promise<Verdict> {
   const extracted = predRaw.length > 200 ? predRaw.slice(0, 200) + '…' : predRaw;
-  if (predRaw.length > LIMITS.maxChars) return verdict(null, extracted, `extracted answer longer than ${LIMITS.maxChars} characters`, 'grader_error');
+  // An answer too long to be an answer is wrong (scored 0), not ungradable: junk can never be excluded from accuracy.
+  if (predRaw.length > LIMITS.maxChars) return verdict(0, extracted, `extracted answer longer than ${LIMITS.maxChars} characters: scored wrong`, 'ok');
   const g = normalizeAnswer(goldRaw, opts);
   const p = normalizeAnswer(predRaw, opts);
   if (p.text === '') return verdict(0, predRaw, 'empty answer after normalisation', 'no_answer');
@@ -181,7 +183,7 @@ export class Gsm8kScorer implements Scorer {
       if (!gold) return verdict(null, null, `gold is not a number: ${sample.target.slice(0, 80)}`, 'grader_error');
       const ex = extractAnswer(response ?? '');
       if (!ex) return verdict(0, null, 'no answer and no number', 'no_answer');
-      if (ex.text.length > LIMITS.maxChars) return verdict(null, ex.text.slice(0, 200), 'extracted answer too long', 'grader_error');
+      if (ex.text.length > LIMITS.maxChars) return verdict(0, ex.text.slice(0, 200), `extracted answer longer than ${LIMITS.maxChars} characters: scored wrong`, 'ok');
       const pred = numberOf(ex.text);
       if (!pred) return verdict(0, ex.text, `${ex.method}: no number in the extracted answer`, 'no_answer');
       const ok = valuesEqual(gold, pred, this.relTol);

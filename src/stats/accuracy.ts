@@ -5,8 +5,9 @@
  * Input shape: one `SampleScores` per sample, holding that sample's per-epoch binary values (0/1) and extracted
  * answers. Attempts that failed (model call error) or could not be graded (grader timeout/error) carry
  * `value: null`. Failed attempts have no response: they are excluded from accuracy and counted (a rerun retries
- * them). Ungraded responses are counted as wrong in the headline accuracy (so hostile or junk answers can never
- * raise a score), and the accuracy with them left out is reported beside it. Both are counted and shown.
+ * them). Grader errors (`grader_error`: a bad gold, an unreachable judge) are excluded the same way. Grader
+ * timeouts count as wrong in the headline accuracy (so hostile or junk answers can never raise a score), and the
+ * accuracy with them left out is reported beside it. All are counted and shown.
  */
 import { createRng } from './rng.ts';
 
@@ -18,6 +19,8 @@ export interface EpochScore {
   truncated: boolean;
   /** True when the model call itself failed (as opposed to a grader timeout/error). */
   failed: boolean;
+  /** True when the grader itself failed (`grader_error`: a bad gold, a judge that could not be reached). */
+  grader_error?: boolean;
 }
 
 export interface SampleScores {
@@ -73,10 +76,13 @@ function meanOf(values: number[]): number {
 }
 
 /**
- * Clustered (two-stage) bootstrap of avg@k (Davison & Hinkley 1997, §3.8; DESIGN.md §5): resample samples with
- * replacement, then each drawn sample's epochs with replacement, and take the mean of per-sample means.
- * Returns the percentile interval at level `1 − alpha`. `clusters[i]` holds sample i's graded values (0/1 or
- * numeric); empty clusters must be removed by the caller. Seeded: the same seed gives the same interval.
+ * Cluster bootstrap of avg@k (Field & Welsh 2007, "Bootstrapping clustered data", JRSS-B 69:369, §3; DESIGN.md §5):
+ * resample samples with replacement, each with all its epochs, and take the mean of per-sample means. Each
+ * sample's mean already carries its seed noise, so the interval covers both question sampling and seed noise
+ * (Var = σ²_b/n + σ²_w/(nk)); resampling epochs again within a sample would count the seed noise twice (see
+ * src/stats/bootstrap.ts). Returns the percentile interval at level `1 − alpha`. `clusters[i]` holds sample i's
+ * graded values (0/1 or numeric); empty clusters must be removed by the caller. Seeded: the same seed gives the
+ * same interval, identical to `clusteredBootstrapMeans` in src/stats/bootstrap.ts with the same seed.
  */
 export function clusteredBootstrapCI(clusters: number[][], opts: { replicates?: number; seed: number; alpha?: number }): Interval & { replicates: number; seed: number } {
   const B = opts.replicates ?? 2000;
@@ -85,34 +91,16 @@ export function clusteredBootstrapCI(clusters: number[][], opts: { replicates?: 
   if (n === 0) return { lo: NaN, hi: NaN, replicates: B, seed: opts.seed };
   const rng = createRng(opts.seed);
   const stats = new Float64Array(B);
-  // Clusters whose values are all equal have the same mean under within-cluster resampling: skip those draws.
   const means = new Float64Array(n);
-  const constant = new Uint8Array(n);
   for (let i = 0; i < n; i++) {
     const c = clusters[i]!;
     let s = 0;
-    let same = 1;
-    for (let j = 0; j < c.length; j++) {
-      s += c[j]!;
-      if (c[j] !== c[0]) same = 0;
-    }
+    for (let j = 0; j < c.length; j++) s += c[j]!;
     means[i] = s / c.length;
-    constant[i] = same;
   }
   for (let b = 0; b < B; b++) {
     let total = 0;
-    for (let i = 0; i < n; i++) {
-      const pick = rng.index(n);
-      if (constant[pick]) {
-        total += means[pick]!;
-        continue;
-      }
-      const c = clusters[pick]!;
-      const k = c.length;
-      let s = 0;
-      for (let j = 0; j < k; j++) s += c[rng.index(k)]!;
-      total += s / k;
-    }
+    for (let i = 0; i < n; i++) total += means[rng.index(n)]!;
     stats[b] = total / n;
   }
   stats.sort();
@@ -148,8 +136,10 @@ export interface RunStatistics {
   graded: number;
   /** Attempts whose model call failed after retries (value null, excluded). */
   failed: number;
-  /** Attempts with a grader timeout or grader error (value null): counted as wrong in `accuracy`, see `accuracy_excluding_ungraded`. */
+  /** Attempts with a grader timeout or grader error (value null). Timeouts count as wrong in `accuracy`; grader errors are excluded. */
   ungraded: number;
+  /** Of `ungraded`, those with a grader error (excluded from accuracy, like failed calls). */
+  grader_errors: number;
   /** avg@k with ungraded attempts left out instead of counted wrong (null when there are none). */
   accuracy_excluding_ungraded: number | null;
   /** Graded attempts where nothing could be extracted (scored 0). */
@@ -158,7 +148,7 @@ export interface RunStatistics {
   truncated: number;
   /** avg@k: mean over samples of the per-sample mean over graded epochs. */
   accuracy: number;
-  ci95_bootstrap: Interval & { method: 'clustered bootstrap over samples (epochs resampled within sample)'; replicates: number; seed: number };
+  ci95_bootstrap: Interval & { method: 'cluster bootstrap over samples (each with its epochs)'; replicates: number; seed: number };
   /** Wald interval p ± 1.96·SE with SE from the between-sample variance of per-sample means. */
   ci95_wald: Interval & { se: number };
   /** Accuracy of each epoch over samples, and the std of those (this is seed noise only, not a CI). */
@@ -177,7 +167,7 @@ export interface RunStatistics {
  * Shapes: `samples[i].epochs` may differ in length (failed attempts); values are 0/1 for pass@k and maj@k.
  */
 export function computeRunStatistics(samples: SampleScores[], opts: { seed: number; epochs: number; replicates?: number; samplesPlanned?: number }): RunStatistics {
-  let attempts = 0, graded = 0, truncated = 0, ungraded = 0, noAnswer = 0;
+  let attempts = 0, graded = 0, truncated = 0, ungraded = 0, noAnswer = 0, graderErrors = 0;
   const clusters: number[][] = [];
   const clustersNoTrunc: number[][] = [];
   const perEpoch = new Map<number, { s: number; n: number }>();
@@ -196,9 +186,14 @@ export function computeRunStatistics(samples: SampleScores[], opts: { seed: numb
       if (e.truncated) truncated++;
       if (e.value == null) {
         if (e.failed) continue;
-        // A response the grader could not judge (timeout, oversized or hostile answer) counts as wrong in the
-        // headline accuracy, so junk answers can never raise a score; `accuracy_excluding_ungraded` shows the other bound.
         ungraded++;
+        // A grader failure (bad gold, unreachable judge) says nothing about the model: excluded, like a failed call.
+        if (e.grader_error) {
+          graderErrors++;
+          continue;
+        }
+        // A response the grader could not judge in its time budget (hostile or huge answers) counts as wrong in the
+        // headline accuracy, so junk can never raise a score; `accuracy_excluding_ungraded` shows the other bound.
         values.push(0);
         if (!e.truncated) noTrunc.push(0);
         const pu = perEpoch.get(e.epoch) ?? { s: 0, n: 0 };
@@ -257,10 +252,11 @@ export function computeRunStatistics(samples: SampleScores[], opts: { seed: numb
     graded,
     failed: failedAndUngraded - ungraded,
     ungraded,
+    grader_errors: graderErrors,
     no_answer: noAnswer,
     truncated,
     accuracy,
-    ci95_bootstrap: { lo: boot.lo, hi: boot.hi, method: 'clustered bootstrap over samples (epochs resampled within sample)', replicates: boot.replicates, seed: boot.seed },
+    ci95_bootstrap: { lo: boot.lo, hi: boot.hi, method: 'cluster bootstrap over samples (each with its epochs)', replicates: boot.replicates, seed: boot.seed },
     ci95_wald: { lo: accuracy - 1.959964 * se, hi: accuracy + 1.959964 * se, se },
     per_epoch_accuracy: perEpochAcc,
     std_over_epochs: sampleStd(perEpochAcc),

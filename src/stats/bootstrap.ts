@@ -1,12 +1,15 @@
 /**
- * The clustered (two-stage) bootstrap engine behind every interval Assay prints for a mean over samples:
- * one run's avg@k, the paired difference of two runs, and the joint replicates that rank intervals are read from.
+ * The clustered bootstrap engine behind every interval Assay prints for a mean over samples: one run's avg@k, the
+ * paired difference of two runs, and the joint replicates that rank intervals are read from.
  *
- * Clusters are samples; the values inside a cluster are that sample's graded epochs. One replicate draws n samples
- * with replacement (stage 1) and, for each drawn sample, its epochs with replacement (stage 2), then averages the
- * per-sample means (Davison & Hinkley 1997, "Bootstrap Methods and their Application", §3.8, two-stage sampling;
- * Field & Welsh 2007, "Bootstrapping clustered data", JRSS-B 69:369). Several runs on the same samples share the
- * stage-1 draw, so differences and ranks are paired by sample.
+ * Clusters are samples; the values inside a cluster are that sample's graded epochs. By default one replicate draws
+ * n samples with replacement, each with all its epochs, and averages the per-sample means: the cluster bootstrap
+ * ("randomise clusters", Field & Welsh 2007, "Bootstrapping clustered data", JRSS-B 69:369, §3), whose variance
+ * already contains the seed noise through each sample's mean (Var = σ²_b/n + σ²_w/(nk)). Resampling the epochs
+ * again inside each drawn sample (`within: true`, two-stage; Davison & Hinkley 1997, §3.8) counts the seed noise
+ * twice: intervals about 35% too wide at ICC ≈ 0.5, 98.7% coverage of nominal 95% for paired differences in our
+ * simulation. It stays available, labelled, for comparison. Several runs on the same samples share the draw, so
+ * differences and ranks are paired by sample.
  *
  * Speed: for 0/1 values the stage-2 mean of a cluster with k epochs of which c are correct is Binomial(k, c/k)/k in
  * distribution, so it is drawn with one 32-bit number and a small CDF table instead of k draws (same distribution,
@@ -115,7 +118,7 @@ export interface BootstrapOptions {
   replicates?: number;
   /** RNG seed (recorded by callers). */
   seed: number;
-  /** Resample epochs within each drawn sample (stage 2). Default true, as `assay stats` does. */
+  /** Also resample epochs within each drawn sample (two-stage; double-counts seed noise). Default false. */
   within?: boolean;
 }
 
@@ -126,7 +129,7 @@ export interface BootstrapOptions {
  */
 export function jointClusteredBootstrap(runs: PackedClusters[], opts: BootstrapOptions): Float64Array[] {
   const B = opts.replicates ?? 2000;
-  const within = opts.within ?? true;
+  const within = opts.within ?? false;
   const n = runs[0]?.n ?? 0;
   if (n === 0) throw new RangeError('bootstrap needs at least one sample');
   for (const r of runs) if (r.n !== n) throw new RangeError(`runs are not aligned on samples (${r.n} vs ${n})`);
@@ -176,7 +179,7 @@ export function jointClusteredBootstrap(runs: PackedClusters[], opts: BootstrapO
  */
 export function clusteredBootstrapMeans(p: PackedClusters, opts: BootstrapOptions): Float64Array {
   const B = opts.replicates ?? 2000;
-  const within = opts.within ?? true;
+  const within = opts.within ?? false;
   const n = p.n;
   if (n === 0) throw new RangeError('bootstrap needs at least one sample');
   const rng = createRng(opts.seed);

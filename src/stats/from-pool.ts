@@ -15,7 +15,7 @@ export function sampleScoresOf(pool: Pool, runId: string, scorer: string): Sampl
       current = { sample_id: m.sample_id, epochs: [] };
       out.push(current);
     }
-    current.epochs.push({ epoch: m.epoch, value: m.value, extracted: m.extracted, truncated: m.finish_reason === 'length', failed: m.attempt_status === 'error' });
+    current.epochs.push({ epoch: m.epoch, value: m.value, extracted: m.extracted, truncated: m.finish_reason === 'length', failed: m.attempt_status === 'error', grader_error: m.status === 'grader_error' });
   }
   return out;
 }

@@ -37,7 +37,7 @@ test('quickstart runs offline and `runs --json` lists its three runs', () => {
   assert.equal(lines.length, 1000);
   for (const k of ['sample_id', 'epoch', 'response', 'extracted', 'score', 'finish_reason', 'prompt_tokens', 'completion_tokens', 'latency_ms', 'error']) assert.ok(k in lines[0], k);
   const csv = assay(['export', runs[1].id, '--pool', pool, '--format', 'csv']);
-  assert.equal(csv.out.trim().split('\n')[0], 'sample_id,epoch,status,response,extracted,score,measurement_status,finish_reason,prompt_tokens,completion_tokens,latency_ms,tries,cached,model_id,error');
+  assert.equal(csv.out.trim().split('\n')[0], 'sample_id,epoch,status,response,extracted,score,measurement_status,explanation,finish_reason,prompt_tokens,completion_tokens,latency_ms,tries,cached,model_id,error');
   // unknown run id → exit 2
   assert.equal(assay(['stats', 'ffffffff', '--pool', pool]).code, 2);
 });

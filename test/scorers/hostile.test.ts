@@ -50,10 +50,13 @@ test('empty response is no_answer with value 0', async () => {
   assert.equal(v.value, 0);
 });
 
-test('extracted answer > 10k chars is a grader_error with explanation', async () => {
-  const { v } = await timed(createScorer('math'), '1', '\\boxed{' + '1+'.repeat(20_000) + '1}');
-  assert.equal(v.status, 'grader_error');
-  assert.match(v.explanation ?? '', /10000/);
+test('an extracted answer over 10k chars is scored wrong (value 0) with an explanation, never excluded', async () => {
+  for (const scorer of ['math', 'gsm8k']) {
+    const { v } = await timed(createScorer(scorer), '1', '\\boxed{' + '1+'.repeat(20_000) + '1}');
+    assert.equal(v.status, 'ok', scorer);
+    assert.equal(v.value, 0, scorer);
+    assert.match(v.explanation ?? '', /10000/);
+  }
 });
 
 test('structural guard refuses towers and deep nesting', () => {

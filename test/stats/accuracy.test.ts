@@ -87,16 +87,18 @@ test('clustered bootstrap 95% CI covers the true accuracy 93–97% of the time (
   assert.ok(rate >= 0.92 && rate <= 0.98, `coverage ${rate}`);
 });
 
-test('ungraded responses (grader timeout/error) count as wrong in the headline accuracy; the other bound is reported', () => {
-  const e = (epoch: number, value: number | null, failed = false) => ({ epoch, value, extracted: value == null ? null : String(value), truncated: false, failed });
+test('grader timeouts count as wrong in the headline accuracy (other bound reported); grader errors and failed calls are excluded', () => {
+  const e = (epoch: number, value: number | null, failed = false, grader_error = false) => ({ epoch, value, extracted: value == null ? null : String(value), truncated: false, failed, grader_error });
   const samples: SampleScores[] = [
     { sample_id: 'a', epochs: [e(0, 1)] },
     { sample_id: 'b', epochs: [e(0, null)] }, // grader timeout on a hostile answer
     { sample_id: 'c', epochs: [e(0, null, true)] }, // model call failed: no response at all
     { sample_id: 'd', epochs: [e(0, 0)] },
+    { sample_id: 'e', epochs: [e(0, null, false, true)] }, // grader error (e.g. the judge was unreachable)
   ];
   const s = computeRunStatistics(samples, { seed: 0, epochs: 1, replicates: 200 });
-  assert.equal(s.ungraded, 1);
+  assert.equal(s.ungraded, 2);
+  assert.equal(s.grader_errors, 1);
   assert.equal(s.failed, 1);
   assert.equal(s.accuracy, 1 / 3); // a 1, b 0 (ungraded), d 0; c excluded
   assert.equal(s.accuracy_excluding_ungraded, 1 / 2); // a 1, d 0

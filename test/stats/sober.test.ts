@@ -11,6 +11,7 @@ import { anovaComponents, decomposeVariance } from '../../src/stats/variance.ts'
 import { rankRuns } from '../../src/stats/rank.ts';
 import { componentsFromRates, epochsForDifference, mdeOfDesign, samplesForDifference, samplesForHalfWidth, halfWidthOfDesign } from '../../src/stats/power.ts';
 import { analyzeTruncation } from '../../src/stats/truncation.ts';
+import { clusteredBootstrapCI } from '../../src/stats/accuracy.ts';
 import { createRng } from '../../src/stats/rng.ts';
 
 const close = (a: number, b: number, tol: number, msg = '') => assert.ok(Math.abs(a - b) <= tol, `${msg} ${a} vs ${b} (tol ${tol})`);
@@ -146,12 +147,15 @@ test('bootstrap: binary fast path and generic path have the closed-form two-stag
   const mbar = means.reduce((a, b) => a + b, 0) / n;
   // Two-stage bootstrap variance (Davison & Hinkley §3.8): (1/n)[(1/n)Σ(m_i − m̄)² + (1/n)Σ m_i(1 − m_i)/k]
   const closed = (means.reduce((s, m) => s + (m - mbar) ** 2, 0) / n + means.reduce((s, m) => s + (m * (1 - m)) / 5, 0) / n) / n;
-  const fast = replicateVariance(clusteredBootstrapMeans(packClusters(clusters), { seed: 1, replicates: 6000 }));
-  const generic = replicateVariance(clusteredBootstrapMeans(packClusters(clusters.map((c) => c.map((v) => v * 0.5))), { seed: 2, replicates: 6000 })) * 4;
+  const fast = replicateVariance(clusteredBootstrapMeans(packClusters(clusters), { seed: 1, replicates: 6000, within: true }));
+  const generic = replicateVariance(clusteredBootstrapMeans(packClusters(clusters.map((c) => c.map((v) => v * 0.5))), { seed: 2, replicates: 6000, within: true })) * 4;
   close(fast / closed, 1, 0.06, 'fast');
   close(generic / closed, 1, 0.06, 'generic');
+  // The default cluster bootstrap (samples only) has variance (1/n)·(1/n)Σ(m_i − m̄)²: the seed noise enters once.
+  const samplesOnly = replicateVariance(clusteredBootstrapMeans(packClusters(clusters), { seed: 5, replicates: 6000 }));
+  close(samplesOnly / (means.reduce((s, m) => s + (m - mbar) ** 2, 0) / n / n), 1, 0.06, 'samples only');
   // one cluster [1,1,0,0,0]: resampled mean ~ Bin(5, 0.4)/5
-  const one = clusteredBootstrapMeans(packClusters([[1, 1, 0, 0, 0]]), { seed: 3, replicates: 40000 });
+  const one = clusteredBootstrapMeans(packClusters([[1, 1, 0, 0, 0]]), { seed: 3, replicates: 40000, within: true });
   const freq = new Array(6).fill(0);
   for (const v of one) freq[Math.round(v * 5)]++;
   const binom = [0.07776, 0.2592, 0.3456, 0.2304, 0.0768, 0.01024];
@@ -159,6 +163,10 @@ test('bootstrap: binary fast path and generic path have the closed-form two-stag
   // joint bootstrap of one run = single-run bootstrap (same stream)
   const packed = packClusters(clusters);
   assert.deepEqual(Array.from(jointClusteredBootstrap([packed], { seed: 4, replicates: 50 })[0]!), Array.from(clusteredBootstrapMeans(packed, { seed: 4, replicates: 50 })));
+  // `assay stats` (accuracy.ts) and the report (this engine) give the same interval for the same seed
+  const fromStats = clusteredBootstrapCI(clusters, { seed: 9, replicates: 500 });
+  const fromEngine = percentileInterval(clusteredBootstrapMeans(packed, { seed: 9, replicates: 500 }));
+  assert.deepEqual([fromStats.lo, fromStats.hi], [fromEngine.lo, fromEngine.hi]);
 });
 
 test('simulation: 95% CIs of avg@k and of a paired difference cover the truth 93–97% of 1,000 simulated runs', (t) => {
