@@ -13,6 +13,9 @@ import { alignRuns, runLabels, shortDataset } from '../stats/pool-data.ts';
 import { analyzeRun, compareRunsFromPool, fmtP, loadRuns, sweepGroups, type AnalysisOptions, type ComparisonReport, type RunAnalysis } from './analyses.ts';
 import { esc, factorPlot, forestPlot, lengthHistogram, lineChart } from './svg.ts';
 
+/** A number with `d` decimals, or `n/a` when it is not finite (e.g. a seed variance from a one-epoch run). */
+const fx = (x: number, d: number): string => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
+
 const pct = (x: number | null | undefined) => (x == null || Number.isNaN(x) ? 'n/a' : `${(100 * x).toFixed(1)}%`);
 const pts = (x: number, d = 1) => `${x >= 0 ? '+' : ''}${(100 * x).toFixed(d)}`;
 const ci = (c: { lo: number; hi: number }) => `[${pct(c.lo)}, ${pct(c.hi)}]`;
@@ -102,12 +105,12 @@ export function buildReport(pool: Pool, refs: string[], o: ReportOptions = {}): 
       continue;
     }
     body.push(tableHtml('variance', ['quantity', 'value'], [
-      ['within-sample (seed) variance σ²_w', v.within_variance.toFixed(4)],
-      ['between-sample (question) variance σ²_b', v.between_variance.toFixed(4)],
+      ['within-sample (seed) variance σ²_w', fx(v.within_variance, 4)],
+      ['between-sample (question) variance σ²_b', fx(v.between_variance, 4)],
       ['intra-class correlation', Number.isFinite(v.icc) ? v.icc.toFixed(3) : 'n/a (no variance)'],
-      [`SE of the mean at k = ${v.epochs_mean.toFixed(1)}`, `${(100 * v.se_mean).toFixed(2)} pts`],
-      ['  of which question sampling', `${(100 * Math.sqrt(v.var_mean_questions)).toFixed(2)} pts`],
-      ['  of which seed noise', `${(100 * Math.sqrt(v.var_mean_seed)).toFixed(2)} pts (${(100 * v.seed_share).toFixed(0)}% of the variance)`],
+      [`SE of the mean at k = ${v.epochs_mean.toFixed(1)}`, `${fx(100 * v.se_mean, 2)} pts`],
+      ['  of which question sampling', `${fx(100 * Math.sqrt(v.var_mean_questions), 2)} pts`],
+      ['  of which seed noise', `${fx(100 * Math.sqrt(v.var_mean_seed), 2)} pts (${fx(100 * v.seed_share, 0)}% of the variance)`],
     ]));
     body.push(tableHtml('curve', ['k (epochs)', 'SE total (model), pts', 'SE seed, pts', 'SE questions (floor), pts', 'SE observed, pts'], v.curve.map((c) => [c.k, (100 * c.se_total).toFixed(2), (100 * Math.sqrt(c.var_seed)).toFixed(2), (100 * Math.sqrt(c.var_questions)).toFixed(2), c.se_observed == null ? '—' : (100 * c.se_observed).toFixed(2)]), { num: [0, 1, 2, 3, 4] }));
     const ks = v.curve.map((c) => c.k);
@@ -130,7 +133,7 @@ export function buildReport(pool: Pool, refs: string[], o: ReportOptions = {}): 
     for (const s of sweeps) {
       const an = s.analysis;
       body.push(`<h3>${esc(s.model)} on ${esc(s.dataset)} (${an.runs} runs, ${an.samples} shared samples)</h3>`);
-      body.push(`<p class="note">Seed noise of one run's score: ${an.seed_sd_observed != null ? `${(100 * an.seed_sd_observed).toFixed(2)} pts observed over seeds; ` : ''}${(100 * an.seed_sd_model).toFixed(2)} pts from the within-sample variance. A factor is "beyond seed noise" when its best and worst levels differ in a paired test after Holm adjustment over factors.</p>`);
+      body.push(`<p class="note">Seed noise of one run's score: ${an.seed_sd_observed != null ? `${(100 * an.seed_sd_observed).toFixed(2)} pts observed over seeds; ` : ''}${fx(100 * an.seed_sd_model, 2)} pts from the within-sample variance. A factor is "beyond seed noise" when its best and worst levels differ in a paired test after Holm adjustment over factors.</p>`);
       body.push(tableHtml('sweep', ['factor', 'levels', 'range (pts)', 'range / seed sd', 'adjusted p', 'verdict'], an.factors.map((f) => [f.factor, f.levels.map((l) => `${l.level}: ${pct(l.mean)} ${ci(l.ci95)}`).join('; '), (100 * f.range).toFixed(1), f.ratio_to_seed_sd == null ? 'n/a (no seed noise measured)' : f.ratio_to_seed_sd.toFixed(1), fmtP(f.p_adjusted), f.verdict]), { num: [2, 4] }));
       for (const f of an.factors) body.push(factorPlot(f.levels.map((l) => ({ level: l.level, mean: l.mean, lo: l.ci95.lo, hi: l.ci95.hi, runs: l.run_means })), { title: `score vs ${f.factor}`, factor: f.factor }));
     }

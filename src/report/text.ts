@@ -10,6 +10,9 @@ import type { VarianceDecomposition } from '../stats/variance.ts';
 import { fmtP, type ComparisonReport } from './analyses.ts';
 import type { RunDiff } from './diff.ts';
 
+/** A number with `d` decimals, or `n/a` when it is not finite (e.g. a seed variance from a one-epoch run). */
+const fx = (x: number, d: number): string => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
+
 const pts = (x: number | null | undefined, d = 1) => (x == null || Number.isNaN(x) ? 'n/a' : `${x >= 0 ? '+' : ''}${(100 * x).toFixed(d)}`);
 const ci = (c: { lo: number; hi: number }) => `[${pct(c.lo)}, ${pct(c.hi)}]`;
 
@@ -53,8 +56,8 @@ export function formatRanking(r: Ranking): string {
 export function formatVariance(v: VarianceDecomposition): string {
   const lines = [
     `avg@k ${pct(v.mean)}  95% CI ${ci(v.ci95_bootstrap)} (clustered bootstrap, ${v.ci95_bootstrap.replicates} replicates, seed ${v.ci95_bootstrap.seed})`,
-    `variance components (one-way random effects, ANOVA): within-sample (seed) σ²_w = ${v.within_variance.toFixed(4)}, between-sample (questions) σ²_b = ${v.between_variance.toFixed(4)}, intra-class correlation ${v.icc.toFixed(2)}`,
-    `SE of the mean at k = ${v.epochs_mean.toFixed(1)}: ${(100 * v.se_mean).toFixed(2)} pts = √(questions ${(100 * Math.sqrt(v.var_mean_questions)).toFixed(2)}² + seed ${(100 * Math.sqrt(v.var_mean_seed)).toFixed(2)}²); seed noise is ${(100 * v.seed_share).toFixed(0)}% of the variance`,
+    `variance components (one-way random effects, ANOVA): within-sample (seed) σ²_w = ${fx(v.within_variance, 4)}, between-sample (questions) σ²_b = ${fx(v.between_variance, 4)}, intra-class correlation ${fx(v.icc, 2)}`,
+    `SE of the mean at k = ${v.epochs_mean.toFixed(1)}: ${fx(100 * v.se_mean, 2)} pts = √(questions ${fx(100 * Math.sqrt(v.var_mean_questions), 2)}² + seed ${fx(100 * Math.sqrt(v.var_mean_seed), 2)}²); seed noise is ${fx(100 * v.seed_share, 0)}% of the variance`,
   ];
   if (v.std_over_epochs != null) lines.push(`std over epochs ${(100 * v.std_over_epochs).toFixed(2)} pts (seed noise of a single-epoch score; not a CI)`);
   lines.push(table(['k', 'SE total (model)', 'SE seed', 'SE questions (floor)', 'SE observed'], v.curve.map((c) => [c.k, (100 * c.se_total).toFixed(2), (100 * Math.sqrt(c.var_seed)).toFixed(2), (100 * Math.sqrt(c.var_questions)).toFixed(2), c.se_observed == null ? '—' : (100 * c.se_observed).toFixed(2)])));
@@ -71,7 +74,7 @@ export function formatTruncation(t: TruncationAnalysis): string {
 /** The sweep block. */
 export function formatSweep(s: SweepAnalysis): string {
   const lines = [
-    `seed noise of one run's score: ${s.seed_sd_observed != null ? `${(100 * s.seed_sd_observed).toFixed(2)} pts observed over seeds; ` : ''}${(100 * s.seed_sd_model).toFixed(2)} pts from the within-sample variance`,
+    `seed noise of one run's score: ${s.seed_sd_observed != null ? `${(100 * s.seed_sd_observed).toFixed(2)} pts observed over seeds; ` : ''}${fx(100 * s.seed_sd_model, 2)} pts from the within-sample variance`,
     table(['factor', 'levels (score, 95% CI)', 'range', 'range / seed sd', 'adj. p (best vs worst)', 'verdict'], s.factors.map((f) => [
       f.factor, f.levels.map((l) => `${l.level.slice(0, 20)}: ${pct(l.mean)} ${ci(l.ci95)}`).join('; '), `${(100 * f.range).toFixed(1)} pts`, f.ratio_to_seed_sd == null ? 'n/a' : f.ratio_to_seed_sd.toFixed(1), fmtP(f.p_adjusted), f.verdict,
     ])),

@@ -21,6 +21,11 @@ export function formatRanking(r: PoolRanking): string {
   const lines: string[] = [];
   lines.push(`Plackett–Luce ranking (${r.algorithm.toUpperCase()} + Newton, prior λ=${r.prior}, ties ${r.ties}) of ${r.models.length} models from ${r.measurements} measurements; sources ${r.sources.join(', ')}`);
   if (r.selection.hash) lines.push(`selection ${r.selection.hash.slice(0, 12)} (${r.selection.samples} samples${r.selection.query ? `, query "${r.selection.query}"` : ''})`);
+  if (r.diagnostics.components.length > 1) {
+    lines.push(`WARNING: the models fall into ${r.diagnostics.components.length} groups never measured on a common sample (${r.diagnostics.components.map((c) => c.length).join(' + ')} models; see diagnostics below).`);
+    lines.push('         Order between groups rests on the prior only, and their rank intervals span every rank outside their group.');
+    lines.push('         Rank one benchmark at a time with --source, --slice or --model.');
+  }
   lines.push('');
   lines.push(table(
     ['rank', 'model', 'score', `${Math.round(r.bootstrap.level * 100)}% CI`, 'rank interval', 'samples', 'mean', 'elo'],
