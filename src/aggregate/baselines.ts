@@ -41,15 +41,8 @@ export function ranksOf(scores: ArrayLike<number>): Int32Array {
   return r;
 }
 
-/** Quantile of sorted values (linear interpolation, Hyndman & Fan 1996 type 7). */
-export function quantileSorted(sorted: ArrayLike<number>, q: number): number {
-  const n = sorted.length;
-  if (n === 0) return NaN;
-  const h = (n - 1) * q;
-  const lo = Math.floor(h);
-  const hi = Math.min(n - 1, lo + 1);
-  return sorted[lo]! + (h - lo) * (sorted[hi]! - sorted[lo]!);
-}
+/** Quantile of sorted values (type 7): one implementation, shared with the statistics module. */
+export { quantileSorted } from '../stats/accuracy.ts';
 
 /**
  * Online Elo over the comparisons in `d` (Elo 1978, "The rating of chessplayers, past and present"): clusters in a
