@@ -12,6 +12,8 @@ import type { Pool } from '../store/types.ts';
 import { alignRuns, runLabels, shortDataset } from '../stats/pool-data.ts';
 import { analyzeRun, compareRunsFromPool, fmtP, loadRuns, sweepGroups, type AnalysisOptions, type ComparisonReport, type RunAnalysis } from './analyses.ts';
 import { esc, factorPlot, forestPlot, lengthHistogram, lineChart } from './svg.ts';
+import { gridScoresFromPool, effectiveContextLimit, type ContextLimitResult } from '../stats/context-limit.ts';
+import type { PoolRanking } from '../aggregate/from-pool.ts';
 
 /** A number with `d` decimals, or `n/a` when it is not finite (e.g. a seed variance from a one-epoch run). */
 const fx = (x: number, d: number): string => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
@@ -38,11 +40,14 @@ th,td{border:1px solid #ccc;padding:3px 8px;text-align:left;vertical-align:top;o
 td{min-width:5em}td.num,th.num{text-align:right}td.num{white-space:nowrap;overflow-wrap:normal;min-width:0}td.wide{min-width:15em}.note{color:#555;font-size:.88em;max-width:900px}.verdict{font-weight:600}
 .warn{color:#8a4b00;font-weight:600}
 .plot{display:block;margin:.4em 0 1em;max-width:100%;height:auto}.run-section{border-left:4px solid #eef3fa;padding-left:12px}
+div.scroll{overflow-x:auto}table.heatmap td.heat{text-align:center;font-variant-numeric:tabular-nums;min-width:3.5em}table.heatmap th{font-weight:600}
 details pre{font-size:.8em;background:#f6f6f6;padding:8px;overflow:auto;max-height:400px;white-space:pre-wrap;overflow-wrap:anywhere}summary{overflow-wrap:anywhere}`;
 
 /** Options for `buildReport`. */
 export interface ReportOptions extends AnalysisOptions {
   title?: string;
+  /** A Plackett–Luce / Bradley–Terry ranking from the measurement pool (`assay report --rank …`), shown as a section. */
+  poolRanking?: PoolRanking;
   /** Fixed "generated at" time (tests); default now. */
   now?: Date;
 }
@@ -139,8 +144,55 @@ export function buildReport(pool: Pool, refs: string[], o: ReportOptions = {}): 
     }
   }
 
+  // Needle threading: effective context limit, accuracy vs length, depth × length heatmap (issue 6)
+  const needle = data
+    .map((d, i) => ({ d, label: labels[i]!, scores: gridScoresFromPool(pool, d.run.id, d.scorer).filter((g) => g.values.length) }))
+    .filter((x) => x.scores.length);
+  if (needle.length) {
+    body.push(`<h2 id="context">Long context: effective context limit</h2>`);
+    body.push(`<p class="note">Needle-threading runs. The effective limit is the longest context length (characters) at which accuracy stays at or above the threshold at that length and every shorter one; its interval is a bootstrap over samples. Lengths are in characters: token counts differ between tokenizers (see <code>assay tokens</code>).</p>`);
+    for (const x of needle) body.push(needleSection(x.label, effectiveContextLimit(x.scores, { seed: x.d.run.manifest.seeds.bootstrap })));
+  }
+
+  // Pool ranking (issue 5)
+  if (o.poolRanking) {
+    const r = o.poolRanking;
+    body.push(`<h2 id="pool-ranking">Ranking from the pool (Plackett–Luce)</h2>`);
+    body.push(`<p class="note">${r.models.length} models from ${r.measurements} measurements (sources ${esc(r.sources.join(', '))}). Score = centred log-strength; CI and rank interval from a bootstrap over samples (${r.bootstrap.replicates} replicates, seed ${r.bootstrap.seed}). ${r.diagnostics.components.length > 1 ? `<b>The models fall into ${r.diagnostics.components.length} groups never measured on a common sample: order between groups rests on the prior only.</b>` : 'The comparison graph is connected.'}</p>`);
+    const f3 = (v: number) => (v >= 0 ? '+' : '') + v.toFixed(3);
+    body.push(tableHtml('pool-ranking', ['model', 'score', '95% CI', 'rank interval', 'samples', 'mean'], r.models.map((m) => [m.model, f3(m.score), `[${f3(m.ci[0])}, ${f3(m.ci[1])}]`, `${m.rank_interval[0]}–${m.rank_interval[1]}`, m.samples, fx(m.mean_score, 4)]), { num: [1, 2, 3, 4, 5] }));
+  }
+
   // Manifests
   body.push(`<h2 id="manifests">Manifests</h2>`);
   for (const d of data) body.push(`<details><summary>${esc(d.run.id)} — ${esc(d.run.spec.model)}</summary><pre>${esc(JSON.stringify({ spec: d.run.spec, manifest: d.run.manifest }, null, 2))}</pre></details>`);
   return `<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${esc(o.title ?? 'Assay evaluation report')}</title><style>${CSS}</style></head><body>${body.join('\n')}</body></html>\n`;
+}
+
+/** One needle-threading run: the limit, accuracy vs length (with CI bounds as dashed lines) and the depth × length heatmap. */
+function needleSection(label: string, r: ContextLimitResult): string {
+  const out: string[] = [];
+  const lim = r.effective_limit == null ? 'below the shortest length tested' : `${r.effective_limit.toLocaleString('en')} characters${r.censored ? ' (every length passed: at least this)' : ''}`;
+  const ciTxt = `${r.ci.lo == null ? 'below shortest' : r.ci.lo.toLocaleString('en')} – ${r.ci.hi == null ? 'below shortest' : r.ci.hi.toLocaleString('en')}`;
+  out.push(`<h3>${esc(label)}</h3><p>Effective limit at accuracy ≥ ${pct(r.threshold)}: <b>${esc(lim)}</b>, ${Math.round(r.ci.level * 100)}% interval ${esc(ciTxt)} characters.</p>`);
+  const xs = r.by_length.map((b) => b.length);
+  out.push(lineChart(xs, [
+    { name: 'accuracy', values: r.by_length.map((b) => 100 * b.accuracy), color: '#1f5fa8' },
+    { name: '95% CI low', values: r.by_length.map((b) => 100 * b.ci95.lo), color: '#7f9fc8', dashed: true },
+    { name: '95% CI high', values: r.by_length.map((b) => 100 * b.ci95.hi), color: '#7f9fc8', dashed: true },
+    { name: 'threshold', values: r.by_length.map(() => 100 * r.threshold), color: '#c0392b', dashed: true },
+  ], { title: `accuracy vs context length for ${label}`, xLabel: 'context length (characters, log scale)', yLabel: 'accuracy (%)' }));
+  const { depths, lengths, cells } = r.heatmap;
+  if (depths.length && lengths.length) {
+    const at = new Map(cells.map((c) => [`${c.depth}|${c.length}`, c]));
+    const head = `<tr><th>depth \\ length</th>${lengths.map((l) => `<th>${esc(l.toLocaleString('en'))}</th>`).join('')}</tr>`;
+    const rows = depths.map((d) => `<tr><th>${d}%</th>${lengths.map((l) => {
+      const c = at.get(`${d}|${l}`);
+      if (!c) return '<td>–</td>';
+      const hue = Math.round(120 * c.accuracy); // red (0) → green (1)
+      return `<td class="heat" style="background:hsl(${hue},65%,82%)" title="${c.samples} samples">${pct(c.accuracy)}</td>`;
+    }).join('')}</tr>`);
+    out.push(`<p class="note">Depth × length heatmap (accuracy; tasks with a needle depth only).</p><div class="scroll"><table class="heatmap">${head}${rows.join('')}</table></div>`);
+  }
+  return out.join('\n');
 }

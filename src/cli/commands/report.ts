@@ -3,7 +3,9 @@ import { Option, type Command } from 'commander';
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { buildReport } from '../../report/html.ts';
-import { int, openPool } from '../common.ts';
+import { collect, defaultPoolPath, int, openPool } from '../common.ts';
+import { openMeasurementStore } from '../../store/measurements.ts';
+import { rankFromPool } from '../../aggregate/from-pool.ts';
 
 export function register(program: Command): void {
   program
@@ -15,11 +17,23 @@ export function register(program: Command): void {
     .addOption(new Option('--adjust <method>', 'multiple-comparison adjustment').choices(['holm', 'bh']).default('holm'))
     .option('--replicates <n>', 'bootstrap replicates', int('--replicates', 100), 2000)
     .option('--seed <n>', 'bootstrap seed (default: each run manifest\'s)', int('--seed', 0))
+    .option('--rank', 'add a Plackett–Luce ranking of the measurement pool (see `assay rank`)')
+    .option('--rank-source <id>', 'with --rank: only this source (repeatable)', collect)
+    .option('--rank-slice <name>', 'with --rank: only this slice (repeatable)', collect)
     .option('--pool <file>', 'pool file')
-    .action((runs: string[], o) => {
+    .action(async (runs: string[], o) => {
+      let poolRanking;
+      if (o.rank) {
+        const store = openMeasurementStore(o.pool ?? defaultPoolPath());
+        try {
+          poolRanking = await rankFromPool(store, { sources: o.rankSource, slices: o.rankSlice, replicates: 1000, seed: o.seed ?? 0 });
+        } finally {
+          store.close();
+        }
+      }
       const pool = openPool(o.pool);
       try {
-        const html = buildReport(pool, runs, { scorer: o.scorer, title: o.title, adjustment: o.adjust, replicates: o.replicates, seed: o.seed });
+        const html = buildReport(pool, runs, { scorer: o.scorer, title: o.title, adjustment: o.adjust, replicates: o.replicates, seed: o.seed, poolRanking });
         const out = resolve(o.output);
         writeFileSync(out, html);
         process.stderr.write(`wrote ${out} (${(html.length / 1024).toFixed(0)} KiB)\n`);
