@@ -2,7 +2,8 @@
  * `assay quickstart`: the whole pipeline offline on the embedded store. A seeded generator makes 200 arithmetic
  * word problems; three clearly labelled synthetic reference models answer them for 5 epochs (an oracle, and two
  * "noisy" models right with probability 0.8 and 0.6 per attempt, 5% of whose answers are truncated);
- * the math scorer grades every response; statistics come with clustered-bootstrap CIs.
+ * the math scorer grades every response; statistics come with cluster-bootstrap CIs. Then a small needle-threading
+ * grid (seeded) answered by `reference:needle-noisy`, with its effective context limit.
  */
 import { sha256, stableStringify } from '../core/hash.ts';
 import { getTemplate } from '../core/templates.ts';
@@ -12,6 +13,8 @@ import { createScorer } from '../scorers/registry.ts';
 import { runStatistics } from '../stats/from-pool.ts';
 import type { Pool } from '../store/types.ts';
 import { formatStatistics, pct, table } from './format.ts';
+import { DEFAULT_GRID, generateGrid, validateGrid } from '../generators/needle/index.ts';
+import { contextLimitsOfRun } from '../stats/context-limit.ts';
 
 const MODELS = ['reference:oracle', 'reference:noisy?p=0.8', 'reference:noisy?p=0.6'];
 
@@ -30,9 +33,16 @@ export async function runQuickstart(pool: Pool, io: { json: boolean; log: (s: st
     results.push({ model, run: r, statistics: s });
     rows.push([r.run_id, model, pct(s.accuracy), `[${pct(s.ci95_bootstrap.lo)}, ${pct(s.ci95_bootstrap.hi)}]`, pct(s.pass_at_k['pass@5']), pct(s.maj_at_k?.value), String(s.truncated)]);
   }
+  // Long context: a small needle-threading grid answered by a synthetic model whose accuracy falls past 8,000 characters.
+  const grid = validateGrid({ ...DEFAULT_GRID, tasks: ['single', 'multiple', 'threading'], lengths: [1000, 4000, 16000, 32000], depths: [0, 50, 100], directions: ['forward'] });
+  const needleSamples = [...generateGrid(grid, 0)];
+  const needleData = { ref: 'generated:needle?quickstart&seed=0', name: 'needle', path: null, hash: sha256(stableStringify(needleSamples)), samples: needleSamples };
+  const needleModel = 'reference:needle-noisy?p=0.95&limit=8000';
+  const needleRun = await executeRun({ pool, dataset: needleData, template: getTemplate('plain'), model: needleModel, config: { seed: 0, chat_template: true }, epochs: 2, scorers: [createScorer('needle')], concurrency: 8 });
+  const limit = contextLimitsOfRun(pool, needleRun.run_id, 'needle', { seed: 0 }).all;
   if (io.json) {
-    io.printJson({ runs: results });
-    return results.map((r) => r.run.run_id);
+    io.printJson({ runs: results, needle: { run: needleRun, effective_limit: limit.effective_limit, ci: limit.ci, by_length: limit.by_length } });
+    return [...results.map((r) => r.run.run_id), needleRun.run_id];
   }
   io.out(table(['run', 'model (synthetic)', 'avg@5', '95% CI', 'pass@5', 'maj@5', 'truncated'], rows));
   io.out('');
@@ -40,6 +50,11 @@ export async function runQuickstart(pool: Pool, io: { json: boolean; log: (s: st
   io.out('');
   io.out('What happened: each model answered every problem 5 times; every attempt and verdict is in the pool.');
   io.out('The noisy model is right with probability 0.8 per attempt, so its avg@5 CI should cover 80% (minus truncation).');
-  io.out(`Next: assay runs · assay stats ${results[1]!.run.run_id.slice(0, 8)} · assay export ${results[1]!.run.run_id.slice(0, 8)} --format csv`);
+  io.out('');
+  io.out(`Long context (needle threading, ${needleSamples.length} generated haystacks × 2 epochs, synthetic ${needleModel}):`);
+  io.out(table(['length (chars)', 'accuracy', '95% CI'], limit.by_length.map((b) => [b.length.toLocaleString('en'), pct(b.accuracy), `[${pct(b.ci95.lo)}, ${pct(b.ci95.hi)}]`])));
+  io.out(`effective context limit (accuracy ≥ ${pct(limit.threshold)}): ${limit.effective_limit == null ? 'below 1,000' : limit.effective_limit.toLocaleString('en')} characters — this model was built to degrade past 8,000.`);
+  io.out('');
+  io.out(`Next: assay runs · assay stats ${results[1]!.run.run_id.slice(0, 8)} · assay export ${results[1]!.run.run_id.slice(0, 8)} --format csv · assay report ${results.map((r) => r.run.run_id.slice(0, 8)).join(' ')} -o report.html`);
   return results.map((r) => r.run.run_id);
 }

@@ -29,7 +29,8 @@ test('quickstart runs offline and `runs --json` lists its three runs', () => {
   const noisy = doc.runs[1].statistics;
   assert.ok(noisy.ci95_bootstrap.lo < noisy.accuracy && noisy.accuracy < noisy.ci95_bootstrap.hi);
   const runs = JSON.parse(assay(['runs', '--pool', pool, '--json']).out).runs;
-  assert.deepEqual(runs.map((r: { attempts: number }) => r.attempts), [1000, 1000, 1000]);
+  assert.deepEqual(runs.map((r: { attempts: number }) => r.attempts), [1000, 1000, 1000, 56]);
+  assert.equal(doc.needle.effective_limit, 4000, 'the synthetic needle model degrades past 8,000 characters');
   // export: one JSONL line per attempt with the listed fields
   const ex = assay(['export', runs[1].id.slice(0, 8), '--pool', pool]);
   assert.equal(ex.code, 0, ex.err);
