@@ -155,6 +155,8 @@ export const ManifestSchema = z.object({
   scorers: z.array(z.object({ name: z.string(), options: z.record(z.string(), z.unknown()) })),
   runner: z.object({ concurrency: z.number().int(), timeout_ms: z.number().int(), max_retries: z.number().int() }),
   created_at: z.string(),
+  /** What scorers learned while grading (e.g. a judge's reported model ids), by scorer name; filled after grading. */
+  scorer_reports: z.record(z.string(), z.record(z.string(), z.unknown())).optional(),
 });
 export type Manifest = z.infer<typeof ManifestSchema>;
 

@@ -41,6 +41,7 @@ export async function regrade(pool: Pool, runId: string, scorer: Scorer, opts: {
   await drain();
   pool.writeMeasurements(batch);
   pool.flush();
+  if (scorer.report) pool.setScorerReport(runId, scorer.name, scorer.report());
   return { graded, failed };
 }
 

@@ -273,6 +273,7 @@ export async function executeRun(o: RunOptions): Promise<RunResult> {
     if (!o.provider) await provider.close();
   }
   if (modelIds.size) o.pool.addReportedModelIds(runId, [...modelIds]);
+  for (const s of o.scorers) if (s.report) o.pool.setScorerReport(runId, s.name, s.report());
   const counts = o.pool.counts(runId);
   // complete = every planned attempt stored with a response; failed = some attempts failed after retries (they are
   // retried by running the same command again) or the run stopped early; interrupted = stopped by the user.

@@ -209,6 +209,7 @@ export class JudgeScorer implements Scorer {
   readonly options: Record<string, unknown>;
   private readonly opts: Required<JudgeOptions>;
   private provider: Promise<Provider> | null = null;
+  private readonly reportedModelIds = new Set<string>();
   private inFlight = 0;
   private idle: NodeJS.Timeout | null = null;
 
@@ -238,6 +239,11 @@ export class JudgeScorer implements Scorer {
   }
 
   /** Close the judge's connections (also done automatically after 2 s without calls). */
+  /** For the manifest: the judge's address, the model ids its server reported, and the prompt's hash and settings. */
+  report(): Record<string, unknown> {
+    return { judge_model: this.opts.model, reported_model_ids: [...this.reportedModelIds].sort(), prompt: this.opts.prompt, prompt_sha256: this.options.prompt_sha256 ?? null, temperature: this.opts.temperature, max_tokens: this.opts.max_tokens };
+  }
+
   async close(): Promise<void> {
     if (this.idle) clearTimeout(this.idle);
     this.idle = null;
@@ -299,6 +305,7 @@ export class JudgeScorer implements Scorer {
         });
         text = res.text;
         modelId = res.model_id ?? modelId;
+        if (res.model_id) this.reportedModelIds.add(res.model_id);
       } catch (e) {
         const retryable = e instanceof ProviderError ? e.opts.retryable : (e as Error)?.name === 'TimeoutError' || (e as Error)?.name === 'AbortError';
         problem = `judge call failed: ${clip(String((e as Error)?.message ?? e), 300)}`;

@@ -152,6 +152,7 @@ function relabel(s: Scorer, label: string): Scorer {
     options: s.options,
     score: (sample, response) => s.score(sample, response),
     ...(s.close ? { close: () => s.close!() } : {}),
+    ...(s.report ? { report: () => s.report!() } : {}),
   };
 }
 

@@ -28,4 +28,9 @@ export interface Scorer {
   score(sample: Sample, response: string): Verdict | Promise<Verdict>;
   /** Release resources (a judge's HTTP connections). Optional; idempotent; the scorer may be used again after. */
   close?(): Promise<void>;
+  /**
+   * What the scorer learned while grading that belongs in the run manifest (JSON), e.g. the model ids a judge's
+   * server reported. Read after grading; stored under `manifest.scorer_reports[<scorer name>]`.
+   */
+  report?(): Record<string, unknown>;
 }

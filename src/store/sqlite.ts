@@ -194,6 +194,13 @@ class SqlitePool implements Pool {
     this.db.prepare(`UPDATE runs SET status = ?, updated_at = ? WHERE id = ?`).run(status, new Date().toISOString(), id);
   }
 
+  setScorerReport(id: string, scorer: string, report: Record<string, unknown>): void {
+    const run = this.getRun(id);
+    if (!run) return;
+    run.manifest.scorer_reports = { ...(run.manifest.scorer_reports ?? {}), [scorer]: report };
+    this.db.prepare(`UPDATE runs SET manifest = ? WHERE id = ?`).run(JSON.stringify(run.manifest), id);
+  }
+
   addReportedModelIds(id: string, modelIds: string[]): void {
     const run = this.getRun(id);
     if (!run) return;

@@ -36,6 +36,8 @@ export interface Pool {
   resolveRunId(prefix: string): string;
   listRuns(): RunSummary[];
   setRunStatus(id: string, status: RunRecord['status']): void;
+  /** Store what a scorer learned while grading under `manifest.scorer_reports[scorer]` (replacing the old entry). */
+  setScorerReport(id: string, scorer: string, report: Record<string, unknown>): void;
   /** Merge model ids reported by the server into the manifest. */
   addReportedModelIds(id: string, modelIds: string[]): void;
   /** Keys `${sample_id}\u0000${epoch}` of attempts already stored with status ok (resume skips them). */

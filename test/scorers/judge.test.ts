@@ -223,6 +223,11 @@ test('HLE-style run: model answers in Explanation/Answer/Confidence, judge grade
     assert.deepEqual(ms.map((m) => [m.sample_id, m.value]), [['h1', 1], ['h2', 0], ['h3', 1], ['h4', 1]]);
     assert.equal(judgeServer.stats.chat, 3, 'the multiple-choice question did not call the judge');
     assert.equal(JSON.parse(ms[0]!.explanation!).judge_model, 'fake-judge-2');
+    // the judge's own reported model id, prompt hash and settings are in the run manifest
+    const report = pool.getRun(r.run_id)!.manifest.scorer_reports?.[judge.name];
+    assert.deepEqual(report?.reported_model_ids, ['fake-judge-2']);
+    assert.equal(report?.prompt_sha256, judgePromptSha256('hle-v1'));
+    assert.equal(report?.temperature, 0);
 
     const { items, excluded } = calibrationItems(pool, r.run_id, judge.name);
     assert.equal(excluded, 0);
