@@ -25,10 +25,15 @@ export function formatStatistics(runId: string, scorer: string, s: RunStatistics
   lines.push('');
   lines.push(`accuracy (avg@${s.epochs})   ${pct(s.accuracy)}   95% CI [${pct(s.ci95_bootstrap.lo)}, ${pct(s.ci95_bootstrap.hi)}]  (${s.ci95_bootstrap.method}, ${s.ci95_bootstrap.replicates} replicates, seed ${s.ci95_bootstrap.seed})`);
   lines.push(`  Wald interval             [${pct(s.ci95_wald.lo)}, ${pct(s.ci95_wald.hi)}]  (±1.96·SE, SE ${Number.isFinite(s.ci95_wald.se) ? (100 * s.ci95_wald.se).toFixed(2) + ' pts' : 'n/a'} over per-sample means)`);
-  if (s.epochs > 1) {
-    lines.push(`  std over epochs           ${(100 * s.std_over_epochs).toFixed(2)} pts  (seed noise of a single-epoch score; not a CI)   per-epoch: ${s.per_epoch_accuracy.map(pct).join(' ')}`);
+  if (s.epochs > 1 && Number.isFinite(s.std_over_epochs)) {
+    const per = s.per_epoch_accuracy.length > 12 ? `${s.per_epoch_accuracy.slice(0, 12).map(pct).join(' ')} … (${s.per_epoch_accuracy.length} epochs; all in --json)` : s.per_epoch_accuracy.map(pct).join(' ');
+    lines.push(`  std over epochs           ${(100 * s.std_over_epochs).toFixed(2)} pts  (seed noise of a single-epoch score; not a CI)   per-epoch: ${per}`);
   }
-  for (const [k, v] of Object.entries(s.pass_at_k)) if (k !== 'pass@1') lines.push(`${k.padEnd(26)}${pct(v)}  (unbiased estimator, Chen et al. 2021)`);
+  for (const [k, v] of Object.entries(s.pass_at_k)) {
+    if (k === 'pass@1') continue;
+    const n = s.pass_at_k_samples?.[k];
+    lines.push(`${k.padEnd(26)}${pct(v)}  (unbiased estimator, Chen et al. 2021${n != null && n < s.samples ? `; on the ${n} samples with ≥ ${k.slice(5)} graded attempts` : ''})`);
+  }
   if (s.maj_at_k) lines.push(`maj@${s.maj_at_k.k}`.padEnd(26) + `${pct(s.maj_at_k.value)}   95% CI [${pct(s.maj_at_k.ci95.lo)}, ${pct(s.maj_at_k.ci95.hi)}]`);
   if (s.truncated) lines.push(`without truncated attempts ${pct(s.accuracy_without_truncated)}  (${s.truncated} attempts hit the token limit)`);
   if (s.failed) lines.push(`WARNING: ${s.failed} attempts failed after retries and are excluded; run the same command again to retry them.`);

@@ -53,8 +53,9 @@ export async function runQuickstart(pool: Pool, io: { json: boolean; log: (s: st
   io.out('');
   io.out(`Long context (needle threading, ${needleSamples.length} generated haystacks × 2 epochs, synthetic ${needleModel}):`);
   io.out(table(['length (chars)', 'accuracy', '95% CI'], limit.by_length.map((b) => [b.length.toLocaleString('en'), pct(b.accuracy), `[${pct(b.ci95.lo)}, ${pct(b.ci95.hi)}]`])));
-  io.out(`effective context limit (accuracy ≥ ${pct(limit.threshold)}): ${limit.effective_limit == null ? 'below 1,000' : limit.effective_limit.toLocaleString('en')} characters — this model was built to degrade past 8,000.`);
+  const bound = (x: number | null) => (x == null ? 'below 1,000' : x.toLocaleString('en'));
+  io.out(`effective context limit (accuracy ≥ ${pct(limit.threshold)}): ${bound(limit.effective_limit)} characters, ${Math.round(limit.ci.level * 100)}% interval [${bound(limit.ci.lo)}, ${bound(limit.ci.hi)}] — this model was built to degrade past 8,000.`);
   io.out('');
-  io.out(`Next: assay runs · assay stats ${results[1]!.run.run_id.slice(0, 8)} · assay export ${results[1]!.run.run_id.slice(0, 8)} --format csv · assay report ${results.map((r) => r.run.run_id.slice(0, 8)).join(' ')} -o report.html`);
+  io.out(`Next: assay runs · assay stats ${results[1]!.run.run_id.slice(0, 8)} · assay export ${results[1]!.run.run_id.slice(0, 8)} --format csv · assay report ${[...results.map((r) => r.run.run_id), needleRun.run_id].map((id) => id.slice(0, 8)).join(' ')} -o report.html`);
   return results.map((r) => r.run.run_id);
 }

@@ -103,8 +103,9 @@ export function checkAlpha(alpha: number | undefined): number {
  * must have). Errors: InputError for fewer than 2 runs, unknown runs, a missing scorer or no shared samples.
  */
 export function loadRuns(pool: Pool, refs: string[], scorer?: string): RunData[] {
-  const first = loadRunData(pool, refs[0]!, scorer);
-  return [first, ...refs.slice(1).map((r) => loadRunData(pool, r, first.scorer))];
+  // With --scorer every run is read with it; otherwise each run with its own first scorer (a report may hold runs of
+  // different tasks, e.g. a math run and a needle run). Comparisons then pair only runs read with the same scorer.
+  return refs.map((r) => loadRunData(pool, r, scorer));
 }
 
 /**
@@ -116,6 +117,8 @@ export function compareRunsFromPool(pool: Pool, refs: string[], o: AnalysisOptio
   const data = loadRuns(pool, refs, o.scorer);
   const ids = data.map((d) => d.run.id);
   if (new Set(ids).size !== ids.length) throw new InputError('the same run was given twice');
+  const scorers = [...new Set(data.map((d) => d.scorer))];
+  if (scorers.length > 1) throw new InputError(`the runs are graded by different scorers (${scorers.join(', ')}); pass --scorer to compare them under one`, { field: 'scorer' });
   const labels = runLabels(data.map((d) => d.run));
   const aligned = alignRuns(data);
   if (aligned.keys.length === 0) throw new InputError(noSharedMessage(data));

@@ -63,12 +63,16 @@ export function buildReport(pool: Pool, refs: string[], o: ReportOptions = {}): 
   const graded = data.filter((_, i) => analyses[i]!.variance);
   const ungraded = analyses.filter((a) => !a.variance);
   let comparison: ComparisonReport | null = null;
-  if (graded.length >= 2 && alignRuns(graded).keys.length > 0) comparison = compareRunsFromPool(pool, graded.map((d) => d.run.id), { ...o, scorer: data[0]!.scorer });
+  // Compare the largest group of graded runs that share a scorer and at least one sample.
+  const byScorer = new Map<string, typeof graded>();
+  for (const d of graded) byScorer.set(d.scorer, [...(byScorer.get(d.scorer) ?? []), d]);
+  const group = [...byScorer.values()].sort((a, b) => b.length - a.length)[0] ?? [];
+  if (group.length >= 2 && alignRuns(group).keys.length > 0) comparison = compareRunsFromPool(pool, group.map((d) => d.run.id), { ...o, scorer: group[0]!.scorer });
   const sweeps = sweepGroups(data, o);
   const tk = toolkitInfo();
   const body: string[] = [];
   body.push(`<h1>${esc(o.title ?? 'Assay evaluation report')}</h1>`);
-  body.push(`<p class="meta">${data.length} run(s), scorer <b>${esc(data[0]!.scorer)}</b>; generated ${esc((o.now ?? new Date()).toISOString())} by Assay ${esc(tk.version)}${tk.git_commit ? ` (${esc(tk.git_commit.slice(0, 12))})` : ''}. Every score is shown with its 95% confidence interval; rankings only with rank intervals.</p>`);
+  body.push(`<p class="meta">${data.length} run(s), scorer${new Set(data.map((d) => d.scorer)).size > 1 ? 's' : ''} <b>${esc([...new Set(data.map((d) => d.scorer))].join(', '))}</b>; generated ${esc((o.now ?? new Date()).toISOString())} by Assay ${esc(tk.version)}${tk.git_commit ? ` (${esc(tk.git_commit.slice(0, 12))})` : ''}. Every score is shown with its 95% confidence interval; rankings only with rank intervals.</p>`);
 
   // Runs
   body.push(`<h2 id="runs">Runs</h2>`);

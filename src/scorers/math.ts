@@ -57,6 +57,22 @@ export function safely(fn: () => Verdict | Promise<Verdict>): Verdict | Promise<
   }
 }
 
+/** Why a gold answer cannot be used (empty, unbalanced braces), or null when it is fine. */
+export function malformedGold(goldRaw: string, normalized: string): string | null {
+  if (goldRaw.trim() === '' || normalized.trim() === '') return 'empty';
+  let depth = 0;
+  for (let i = 0; i < goldRaw.length; i++) {
+    const c = goldRaw[i];
+    if (c === '\\') {
+      i++; // an escaped brace \{ \} is content
+      continue;
+    }
+    if (c === '{') depth++;
+    else if (c === '}' && --depth < 0) return 'unbalanced braces';
+  }
+  return depth === 0 ? null : 'unbalanced braces';
+}
+
 /**
  * Grade one prediction text (already extracted) against one gold text (already reduced from GSM8K form).
  * Roles are explicit and never swapped: `goldRaw` is the dataset's answer, `predRaw` the model's.
@@ -68,6 +84,10 @@ export function gradeMath(goldRaw: string, predRaw: string, opts: MathOptions, p
   // An answer too long to be an answer is wrong (scored 0), not ungradable: junk can never be excluded from accuracy.
   if (predRaw.length > LIMITS.maxChars) return verdict(0, extracted, `extracted answer longer than ${LIMITS.maxChars} characters: scored wrong`, 'ok');
   const g = normalizeAnswer(goldRaw, opts);
+  // A gold that is empty or not well-formed LaTeX (unbalanced braces) cannot grade anything: a grader error
+  // (excluded, and visible), never a silent 0 for the model.
+  const goldProblem = malformedGold(goldRaw, g.text);
+  if (goldProblem) return verdict(null, extracted, `gold is not a well-formed answer: ${goldProblem}`, 'grader_error');
   const p = normalizeAnswer(predRaw, opts);
   if (p.text === '') return verdict(0, predRaw, 'empty answer after normalisation', 'no_answer');
   const pctOk = opts.percent !== 'strict' || g.percent === p.percent;

@@ -50,6 +50,15 @@ export function passAtK(n: number, c: number, k: number): number {
 }
 
 /**
+ * The value statistics use for one measurement: a grader timeout (a response the grader could not judge within its
+ * budget: hostile or huge answers) counts as wrong (0), so junk can never raise a score; every other null (failed
+ * call, grader error) stays null and is excluded. One rule for `stats`, `compare`, `report` and maj@k.
+ */
+export function scoredValue(m: { value: number | null; status: string }): number | null {
+  return m.status === 'grader_timeout' ? 0 : m.value;
+}
+
+/**
  * Majority vote over a sample's epochs (maj@k, Wang et al. 2022 "self-consistency"): the most frequent extracted
  * answer wins; ties are broken by the answer that appeared first (lowest epoch). Returns the winner's verdict (0/1),
  * or null if no epoch has both an extracted answer and a verdict.
@@ -57,11 +66,13 @@ export function passAtK(n: number, c: number, k: number): number {
 export function majorityVote(epochs: EpochScore[]): number | null {
   const counts = new Map<string, { n: number; first: number; value: number }>();
   for (const e of epochs) {
-    if (e.extracted == null || e.value == null) continue;
+    // a grader timeout votes for its (unjudgeable) answer as a wrong one, as in the headline accuracy
+    const value = e.value ?? (e.failed || e.grader_error ? null : 0);
+    if (e.extracted == null || value == null) continue;
     const key = e.extracted.trim();
     const c = counts.get(key);
     if (c) c.n++;
-    else counts.set(key, { n: 1, first: e.epoch, value: e.value });
+    else counts.set(key, { n: 1, first: e.epoch, value });
   }
   let best: { n: number; first: number; value: number } | null = null;
   for (const c of counts.values()) if (!best || c.n > best.n || (c.n === best.n && c.first < best.first)) best = c;
@@ -156,8 +167,10 @@ export interface RunStatistics {
   std_over_epochs: number;
   /** Accuracy with truncated attempts removed (null when there are none). */
   accuracy_without_truncated: number | null;
-  /** pass@k for k = 1, 2, 4, … up to the number of epochs (unbiased estimator), averaged over samples. */
+  /** pass@k for k = 1, 2, 4, … up to the number of epochs (unbiased estimator), averaged over the samples with ≥ k graded attempts. */
   pass_at_k: Record<string, number>;
+  /** How many samples each pass@k is averaged over (fewer than `samples` when some attempts failed). */
+  pass_at_k_samples: Record<string, number>;
   /** maj@k with k = epochs (majority of extracted answers), with its own bootstrap CI. */
   maj_at_k: { k: number; value: number; ci95: Interval } | null;
 }
@@ -235,9 +248,13 @@ export function computeRunStatistics(samples: SampleScores[], opts: { seed: numb
   const boot = clusteredBootstrapCI(clusters, { seed: opts.seed, replicates: opts.replicates });
   const perEpochAcc = [...perEpoch.entries()].sort((a, b) => a[0] - b[0]).map(([, v]) => v.s / v.n);
   const passAt: Record<string, number> = {};
+  const passN: Record<string, number> = {};
   for (const k of ks) {
     const p = passSums.get(k);
-    if (p && p.n) passAt[`pass@${k}`] = p.s / p.n;
+    if (p && p.n) {
+      passAt[`pass@${k}`] = p.s / p.n;
+      passN[`pass@${k}`] = p.n;
+    }
   }
   let majAtK: RunStatistics['maj_at_k'] = null;
   if (opts.epochs > 1 && majValues.length) {
@@ -257,12 +274,14 @@ export function computeRunStatistics(samples: SampleScores[], opts: { seed: numb
     truncated,
     accuracy,
     ci95_bootstrap: { lo: boot.lo, hi: boot.hi, method: 'cluster bootstrap over samples (each with its epochs)', replicates: boot.replicates, seed: boot.seed },
-    ci95_wald: { lo: accuracy - 1.959964 * se, hi: accuracy + 1.959964 * se, se },
+    // clipped to the range of the score (a proportion cannot leave [0, 1]; the SE is reported unclipped)
+    ci95_wald: { lo: Math.max(0, accuracy - 1.959964 * se), hi: Math.min(1, accuracy + 1.959964 * se), se },
     per_epoch_accuracy: perEpochAcc,
     std_over_epochs: sampleStd(perEpochAcc),
     accuracy_without_truncated: truncated ? meanOf(clustersNoTrunc.map(meanOf)) : null,
     accuracy_excluding_ungraded: ungraded ? meanOf(excludingUngraded) : null,
     pass_at_k: passAt,
+    pass_at_k_samples: passN,
     maj_at_k: majAtK,
   };
 }

@@ -4,6 +4,7 @@
  * Statistics read measurements through the pool interface (DESIGN.md §3); only `attemptLengths` looks at a
  * response, and only at its length.
  */
+import { scoredValue } from './accuracy.ts';
 import { InputError } from '../core/errors.ts';
 import type { RunRecord } from '../core/schemas.ts';
 import type { Pool } from '../store/types.ts';
@@ -46,11 +47,12 @@ export function loadRunData(pool: Pool, runRef: string, scorer?: string): RunDat
       cur = { sample_id: m.sample_id, key: keyOf.get(m.sample_id) ?? m.sample_id, values: [], epochs: [] };
       samples.push(cur);
     }
-    cur.epochs.push({ epoch: m.epoch, value: m.value, extracted: m.extracted, truncated: m.finish_reason === 'length', failed: m.attempt_status === 'error' });
-    if (m.value != null) {
-      cur.values.push(m.value);
+    const value = scoredValue(m); // grader timeouts count as wrong, as in `assay stats`
+    cur.epochs.push({ epoch: m.epoch, value, extracted: m.extracted, truncated: m.finish_reason === 'length', failed: m.attempt_status === 'error' });
+    if (value != null) {
+      cur.values.push(value);
       const pe = perEpoch.get(m.epoch) ?? { s: 0, n: 0 };
-      pe.s += m.value;
+      pe.s += value;
       pe.n++;
       perEpoch.set(m.epoch, pe);
     }
@@ -144,7 +146,7 @@ export function attemptLengths(pool: Pool, runId: string, scorer: string): { uni
   for (const a of pool.iterateAttempts(runId, scorer)) {
     if (a.status !== 'ok') continue;
     if (a.completion_tokens == null) allTokens = false;
-    recs.push({ sample_id: a.sample_id, epoch: a.epoch, value: a.measurement?.value ?? null, truncated: a.finish_reason === 'length', length: (a.response ?? '').length, tokens: a.completion_tokens });
+    recs.push({ sample_id: a.sample_id, epoch: a.epoch, value: a.measurement ? scoredValue(a.measurement) : null, truncated: a.finish_reason === 'length', length: (a.response ?? '').length, tokens: a.completion_tokens });
   }
   const unit = allTokens && recs.length > 0 ? 'tokens' : 'characters';
   return { unit, records: recs.map(({ tokens, ...r }) => (unit === 'tokens' ? { ...r, length: tokens! } : r)) };

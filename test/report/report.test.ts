@@ -67,7 +67,7 @@ test('compare: a real gap is reported with CI and adjusted p; same-model runs gi
   // mismatched datasets share nothing → clear error, exit 2
   const none = assay(['compare', ids.qwen!, ids.p8!]);
   assert.equal(none.code, 2);
-  assert.match(none.err, /share no graded sample|no measurements for scorer/);
+  assert.match(none.err, /share no graded sample|no measurements for scorer|graded by different scorers/);
 });
 
 test('diff lists exactly the fields that differ; plan answers from a pilot and from assumed rates', () => {
