@@ -128,9 +128,11 @@ export function rankModels(d: ChoiceData, opts: RankOptions = {}): RankingResult
     const rLo = bootRankLo[i]!.sort();
     const rHi = bootRankHi[i]!.sort();
     const outside = n - groups[comp[i]!]!.length;
+    // A model never compared with any other (alone in its component) has a score set by the prior alone: no CI.
+    const compared = groups[comp[i]!]!.length > 1;
     return {
       model, score: score[i]!,
-      ci: B ? [quantileSorted(s, a), quantileSorted(s, 1 - a)] : [NaN, NaN],
+      ci: B && compared ? [quantileSorted(s, a), quantileSorted(s, 1 - a)] : [NaN, NaN],
       rank: rank[i]!,
       rank_interval: B ? [Math.floor(quantileSorted(rLo, a)), Math.min(n, Math.ceil(quantileSorted(rHi, 1 - a)) + outside)] : [1, n],
       samples: d.samplesPerModel[i]!, measurements: d.measurementsPerModel[i]!, mean_score: d.meanScore[i]!,

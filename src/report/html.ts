@@ -164,7 +164,7 @@ export function buildReport(pool: Pool, refs: string[], o: ReportOptions = {}): 
     body.push(`<h2 id="pool-ranking">Ranking from the pool (Plackett–Luce)</h2>`);
     body.push(`<p class="note">${r.models.length} models from ${r.measurements} measurements (sources ${esc(r.sources.join(', '))}). Score = centred log-strength; CI and rank interval from a bootstrap over samples (${r.bootstrap.replicates} replicates, seed ${r.bootstrap.seed}). ${r.diagnostics.components.length > 1 ? `<b>The models fall into ${r.diagnostics.components.length} groups never measured on a common sample: order between groups rests on the prior only.</b>` : 'The comparison graph is connected.'}</p>`);
     const f3 = (v: number) => (v >= 0 ? '+' : '') + v.toFixed(3);
-    body.push(tableHtml('pool-ranking', ['model', 'score', '95% CI', 'rank interval', 'samples', 'mean'], r.models.map((m) => [m.model, f3(m.score), `[${f3(m.ci[0])}, ${f3(m.ci[1])}]`, `${m.rank_interval[0]}–${m.rank_interval[1]}`, m.samples, fx(m.mean_score, 4)]), { num: [1, 2, 3, 4, 5] }));
+    body.push(tableHtml('pool-ranking', ['model', 'score', '95% CI', 'rank interval', 'samples', 'mean'], r.models.map((m) => [m.model, f3(m.score), Number.isFinite(m.ci[0]) ? `[${f3(m.ci[0])}, ${f3(m.ci[1])}]` : 'n/a (never compared)', `${m.rank_interval[0]}–${m.rank_interval[1]}`, m.samples, fx(m.mean_score, 4)]), { num: [1, 2, 3, 4, 5] }));
   }
 
   // Manifests

@@ -187,3 +187,15 @@ test('assay rank: every printed row has a rank interval; fewer than 100 replicat
   const json = JSON.parse(run('rank', '--replicates', '100', '--json').stdout);
   for (const m of json.ranking.models) assert.ok(Array.isArray(m.rank_interval) && m.rank_interval[0] <= m.rank_interval[1]);
 });
+
+test('a model never compared with another (alone in its component) gets no score CI and the full rank interval', () => {
+  const ms: PoolMeasurement[] = [];
+  for (let s = 0; s < 40; s++) ms.push(bin(`q${s}`, 'a', s % 10 < 8 ? 1 : 0), bin(`q${s}`, 'b', s % 10 < 3 ? 1 : 0));
+  for (let s = 0; s < 40; s++) ms.push(bin(`solo${s}`, 'loner', 1)); // measured only on samples no other model saw
+  const r = rankModels(choicesFromMeasurements(ms), { replicates: 200 });
+  const loner = r.models.find((m) => m.model === 'loner')!;
+  assert.ok(Number.isNaN(loner.ci[0]) && Number.isNaN(loner.ci[1]), 'no CI for a score set by the prior alone');
+  assert.deepEqual(loner.rank_interval, [1, 3]);
+  const a = r.models.find((m) => m.model === 'a')!;
+  assert.ok(Number.isFinite(a.ci[0]) && a.ci[0] < a.score && a.score < a.ci[1]);
+});

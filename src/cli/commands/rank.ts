@@ -29,7 +29,7 @@ export function formatRanking(r: PoolRanking): string {
   lines.push('');
   lines.push(table(
     ['rank', 'model', 'score', `${Math.round(r.bootstrap.level * 100)}% CI`, 'rank interval', 'samples', 'mean', 'elo'],
-    r.models.map((m) => [m.rank, m.model, f(m.score), `[${f(m.ci[0])}, ${f(m.ci[1])}]`, `${m.rank_interval[0]}–${m.rank_interval[1]}`, m.samples, m.mean_score.toFixed(4), m.elo == null ? '' : m.elo.toFixed(0)]),
+    r.models.map((m) => [m.rank, m.model, f(m.score), Number.isFinite(m.ci[0]) ? `[${f(m.ci[0])}, ${f(m.ci[1])}]` : 'n/a (never compared)', `${m.rank_interval[0]}–${m.rank_interval[1]}`, m.samples, m.mean_score.toFixed(4), m.elo == null ? '' : m.elo.toFixed(0)]),
   ));
   lines.push('');
   lines.push(`score = centred log-strength θ (natural log; exp(θa − θb) = odds that a is chosen over b). CI and rank interval: percentile bootstrap over samples, ${r.bootstrap.replicates} replicates, seed ${r.bootstrap.seed}${r.bootstrap.failed_refits ? `, ${r.bootstrap.failed_refits} refits not converged` : ''}.`);
