@@ -36,3 +36,11 @@ export function hashJson(value: unknown): string {
 export function shortId(hash: string, n = 12): string {
   return hash.slice(0, n);
 }
+
+/**
+ * A uniform number in [0, 1) from a seed and a key: the first 32 bits of sha256(`seed \0 key`) / 2^32.
+ * Deterministic and platform-independent; used for per-(sample, epoch) decisions of synthetic models.
+ */
+export function hashUniform(seed: number, key: string): number {
+  return createHash('sha256').update(`${seed}\u0000${key}`).digest().readUInt32BE(0) / 2 ** 32;
+}

@@ -12,15 +12,10 @@
  *
  * A prompt that is not a needle prompt gets `I cannot find a needle-threading task in this prompt.`
  */
-import { createHash } from 'node:crypto';
+import { hashUniform as uniform } from '../core/hash.ts';
 import { InputError } from '../core/errors.ts';
 import { formatNeedleAnswer, solveNeedlePrompt } from '../generators/needle/solver.ts';
-import type { GenerateRequest, GenerateResponse, Provider, ProviderOptions } from './types.ts';
-
-/** A uniform number in [0,1) from a seed and a key (sha256; platform-independent). */
-function uniform(seed: number, key: string): number {
-  return createHash('sha256').update(`${seed}\u0000${key}`).digest().readUInt32BE(0) / 2 ** 32;
-}
+import { probabilityParam, referenceSeed, type ReferenceAnswer } from './reference.ts';
 
 /** Noise settings of the noisy needle model: accuracy `p` up to `limit` characters, p·limit/chars beyond. */
 export interface NeedleNoise {
@@ -60,51 +55,22 @@ export function answerNeedlePrompt(prompt: string, noise?: NeedleNoise, key = ''
   return { text: formatNeedleAnswer(wrong), correct: false, chars: sol.chars };
 }
 
-class NeedleReferenceProvider implements Provider {
-  readonly kind = 'reference';
-  readonly baseUrl = null;
-  readonly capabilities = { remote: false, seed: true };
-  constructor(
-    readonly address: string,
-    readonly model: string,
-    private readonly noise: Omit<NeedleNoise, 'seed'> | null,
-    private readonly seed: number,
-  ) {}
-
-  async generate(req: GenerateRequest): Promise<GenerateResponse> {
-    const prompt = req.messages.filter((m) => m.role === 'user').map((m) => m.content).join('\n');
-    const base = { model_id: `reference/${this.model}`, prompt_tokens: null, completion_tokens: null, finish_reason: 'stop' as const };
-    const noise = this.noise ? { ...this.noise, seed: (req.config.seed ?? 0) * 1_000_003 + this.seed } : undefined;
-    const a = answerNeedlePrompt(prompt, noise, `${req.sample.id}\u0000${req.epoch}`);
-    return { ...base, text: a ? a.text : 'I cannot find a needle-threading task in this prompt.' };
-  }
-
-  async close(): Promise<void> {}
-}
-
 /**
- * Create `reference:needle` or `reference:needle-noisy[?p=<0..1>&limit=<chars>]` (defaults p=0.95, limit=16000).
- * Errors: InputError for another name, p outside [0,1], a limit that is not a positive integer, or a parameter that is
- * unknown, repeated or empty (any parameter on the exact `reference:needle`).
+ * The answer function of `reference:needle` (exact) or `reference:needle-noisy[?p=<0..1>&limit=<chars>]` (defaults
+ * p=0.95, limit=16000); the address itself is parsed and checked by `parseReferenceAddress` (reference.ts).
+ * Errors: InputError for p outside [0,1] or a limit that is not a positive integer.
  */
-export function createNeedleReferenceProvider(address: string, opts: ProviderOptions): Provider {
-  const rest = address.slice('reference:'.length);
-  const [name, query] = rest.split('?', 2) as [string, string | undefined];
-  if (name !== 'needle' && name !== 'needle-noisy') throw new InputError(`unknown needle reference model "${name}"; known: needle, needle-noisy?p=0.95&limit=16000`, { field: 'model' });
-  const params = new URLSearchParams(query ?? '');
-  // Every parameter must be one the model reads, given once, with a value: a typo (`prob=`), an empty `p=` (which
-  // Number() would read as 0) or parameters on the exact model must not silently run a different model.
-  const known = name === 'needle' ? [] : ['p', 'limit'];
-  for (const key of new Set(params.keys())) {
-    if (!known.includes(key)) throw new InputError(`reference:${name} has no parameter "${key}"${known.length ? `; known: ${known.join(', ')}` : ' (it is exact; see reference:needle-noisy?p=0.95&limit=16000)'}`, { field: 'model' });
-    const values = params.getAll(key);
-    if (values.length > 1) throw new InputError(`reference:${name} parameter "${key}" is given ${values.length} times`, { field: 'model' });
-    if (values[0]!.trim() === '') throw new InputError(`reference:${name} parameter "${key}" has no value`, { field: 'model' });
+export function needleAnswerer(name: 'needle' | 'needle-noisy', params: URLSearchParams, seed: number): ReferenceAnswer {
+  let noise: Omit<NeedleNoise, 'seed'> | null = null;
+  if (name === 'needle-noisy') {
+    const p = probabilityParam(name, params, 0.95);
+    const limit = params.has('limit') ? Number(params.get('limit')) : 16000;
+    if (!Number.isInteger(limit) || limit < 1) throw new InputError(`reference:${name} limit must be a positive integer (characters), got ${params.get('limit')}`, { field: 'model' });
+    noise = { p, limit };
   }
-  if (name === 'needle') return new NeedleReferenceProvider(address, name, null, opts.seed ?? 0);
-  const p = params.has('p') ? Number(params.get('p')) : 0.95;
-  const limit = params.has('limit') ? Number(params.get('limit')) : 16000;
-  if (!(p >= 0 && p <= 1)) throw new InputError(`reference:${name} p must be in [0,1], got ${params.get('p')}`, { field: 'model' });
-  if (!Number.isInteger(limit) || limit < 1) throw new InputError(`reference:${name} limit must be a positive integer (characters), got ${params.get('limit')}`, { field: 'model' });
-  return new NeedleReferenceProvider(address, name, { p, limit }, opts.seed ?? 0);
+  return (req) => {
+    const prompt = req.messages.filter((m) => m.role === 'user').map((m) => m.content).join('\n');
+    const a = answerNeedlePrompt(prompt, noise ? { ...noise, seed: referenceSeed(req, seed) } : undefined, `${req.sample.id}\u0000${req.epoch}`);
+    return { text: a ? a.text : 'I cannot find a needle-threading task in this prompt.', finish_reason: 'stop' };
+  };
 }

@@ -7,16 +7,20 @@
  *   answers a wrong number; 5% of its answers are cut short (finish reason `length`) so truncation shows up.
  * - `reference:silent` answers nothing extractable (tests the no-answer path).
  * - `reference:needle`, `reference:needle-noisy?p=…&limit=…`: needle-threading solvers (see reference-needle.ts).
+ *
+ * One provider class serves them all; each name contributes only its answer function and its parameters.
  */
-import { createHash } from 'node:crypto';
+import { hashUniform } from '../core/hash.ts';
 import { InputError } from '../core/errors.ts';
 import type { GenerateRequest, GenerateResponse, Provider, ProviderOptions } from './types.ts';
-import { createNeedleReferenceProvider } from './reference-needle.ts';
+import { needleAnswerer } from './reference-needle.ts';
 
-/** A uniform number in [0,1) from a seed and a key: deterministic, platform-independent. */
-export function seededUniform(seed: number, key: string): number {
-  const h = createHash('sha256').update(`${seed}\u0000${key}`).digest();
-  return h.readUInt32BE(0) / 2 ** 32;
+/** What a reference model says to one request. */
+export type ReferenceAnswer = (req: GenerateRequest) => Pick<GenerateResponse, 'text' | 'finish_reason'>;
+
+/** The generation seed mixed with the provider seed: reference models are reproducible per `--seed`. */
+export function referenceSeed(req: GenerateRequest, seed: number): number {
+  return (req.config.seed ?? 0) * 1_000_003 + seed;
 }
 
 class ReferenceProvider implements Provider {
@@ -26,42 +30,70 @@ class ReferenceProvider implements Provider {
   constructor(
     readonly address: string,
     readonly model: string,
-    private readonly p: number,
-    private readonly seed: number,
+    private readonly answer: ReferenceAnswer,
   ) {}
 
   async generate(req: GenerateRequest): Promise<GenerateResponse> {
-    const target = req.sample.target;
-    const modelId = `reference/${this.model}`;
-    const base = { model_id: modelId, prompt_tokens: null, completion_tokens: null };
-    if (this.model === 'silent') return { ...base, text: 'I am not sure.', finish_reason: 'stop' };
-    const genSeed = (req.config.seed ?? 0) * 1_000_003 + this.seed;
-    const u = seededUniform(genSeed, `${req.sample.id}\u0000${req.epoch}`);
-    if (this.model === 'noisy' && seededUniform(genSeed, `len\u0000${req.sample.id}\u0000${req.epoch}`) < 0.05) {
-      return { ...base, text: 'Let me work through this carefully. First, ', finish_reason: 'length' };
-    }
-    if (this.model === 'oracle' || u < this.p) {
-      return { ...base, text: `Working it out step by step.\nThe answer is \\boxed{${target}}.`, finish_reason: 'stop' };
-    }
-    const n = Number(target.replace(/,/g, ''));
-    const wrong = Number.isFinite(n) ? String(n + 1 + Math.floor(u * 7)) : `${target} + 1`;
-    return { ...base, text: `Working it out step by step.\nThe answer is \\boxed{${wrong}}.`, finish_reason: 'stop' };
+    return { model_id: `reference/${this.model}`, prompt_tokens: null, completion_tokens: null, ...this.answer(req) };
   }
 
   async close(): Promise<void> {}
 }
 
+/** The arithmetic reference models: oracle, noisy (right with probability p), silent. */
+function arithmeticAnswerer(name: string, p: number, seed: number): ReferenceAnswer {
+  return (req) => {
+    const target = req.sample.target;
+    if (name === 'silent') return { text: 'I am not sure.', finish_reason: 'stop' };
+    const genSeed = referenceSeed(req, seed);
+    const key = `${req.sample.id}\u0000${req.epoch}`;
+    const u = hashUniform(genSeed, key);
+    if (name === 'noisy' && hashUniform(genSeed, `len\u0000${key}`) < 0.05) return { text: 'Let me work through this carefully. First, ', finish_reason: 'length' };
+    if (name === 'oracle' || u < p) return { text: `Working it out step by step.\nThe answer is \\boxed{${target}}.`, finish_reason: 'stop' };
+    const n = Number(target.replace(/,/g, ''));
+    const wrong = Number.isFinite(n) ? String(n + 1 + Math.floor(u * 7)) : `${target} + 1`;
+    return { text: `Working it out step by step.\nThe answer is \\boxed{${wrong}}.`, finish_reason: 'stop' };
+  };
+}
+
+/** Parameters each reference model accepts (an exact model accepts none). */
+const MODELS: Record<string, string[]> = { oracle: [], noisy: ['p'], silent: [], needle: [], 'needle-noisy': ['p', 'limit'] };
+const EXAMPLES = 'oracle, noisy?p=0.7, silent, needle, needle-noisy?p=0.95&limit=16000';
+
 /**
- * Create a reference provider from `reference:<name>[?p=<0..1>]`.
- * Errors: InputError for an unknown name or p outside [0,1].
+ * Parse `reference:<name>[?k=v&…]` strictly: every parameter must be one the model reads, given once, with a value,
+ * so a typo (`prob=`), an empty `p=` (which Number() reads as 0) or parameters on an exact model never silently run
+ * a different model. Errors: InputError naming the problem.
  */
-export function createReferenceProvider(address: string, opts: ProviderOptions): Provider {
+export function parseReferenceAddress(address: string): { name: string; params: URLSearchParams } {
   const rest = address.slice('reference:'.length);
   const [name, query] = rest.split('?', 2) as [string, string | undefined];
-  if (name === 'needle' || name === 'needle-noisy') return createNeedleReferenceProvider(address, opts); // needle threading (reference-needle.ts)
-  if (!['oracle', 'noisy', 'silent'].includes(name)) throw new InputError(`unknown reference model "${name}"; known: oracle, noisy?p=0.7, silent`, { field: 'model' });
+  const known = MODELS[name];
+  if (!known) throw new InputError(`unknown reference model "${name}"; known: ${EXAMPLES}`, { field: 'model' });
   const params = new URLSearchParams(query ?? '');
-  const p = params.has('p') ? Number(params.get('p')) : 0.7;
+  for (const key of new Set(params.keys())) {
+    if (!known.includes(key)) throw new InputError(`reference:${name} has no parameter "${key}"${known.length ? `; known: ${known.join(', ')}` : ' (it is exact)'}`, { field: 'model' });
+    const values = params.getAll(key);
+    if (values.length > 1) throw new InputError(`reference:${name} parameter "${key}" is given ${values.length} times`, { field: 'model' });
+    if (values[0]!.trim() === '') throw new InputError(`reference:${name} parameter "${key}" has no value`, { field: 'model' });
+  }
+  return { name, params };
+}
+
+/** Read probability parameter `p` (default `def`). Errors: InputError outside [0, 1]. */
+export function probabilityParam(name: string, params: URLSearchParams, def: number): number {
+  const p = params.has('p') ? Number(params.get('p')) : def;
   if (!(p >= 0 && p <= 1)) throw new InputError(`reference:${name} p must be in [0,1], got ${params.get('p')}`, { field: 'model' });
-  return new ReferenceProvider(address, name, name === 'oracle' ? 1 : p, opts.seed ?? 0);
+  return p;
+}
+
+/**
+ * Create a reference provider from its address (see the module comment).
+ * Errors: InputError for an unknown name or a bad, unknown, repeated or empty parameter.
+ */
+export function createReferenceProvider(address: string, opts: ProviderOptions): Provider {
+  const { name, params } = parseReferenceAddress(address);
+  const seed = opts.seed ?? 0;
+  const answer = name === 'needle' || name === 'needle-noisy' ? needleAnswerer(name, params, seed) : arithmeticAnswerer(name, name === 'noisy' ? probabilityParam(name, params, 0.7) : 1, seed);
+  return new ReferenceProvider(address, name, answer);
 }

@@ -8,7 +8,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { getTemplate, renderMessages, templateNames } from '../../src/core/templates.ts';
 import { DIRECTIONS, INSTRUCTIONS, INSTRUCTION_OPENINGS, NEEDLE_TASKS, THREAD_TASKS, generateNeedleSample } from '../../src/generators/needle/index.ts';
-import { answerNeedlePrompt, createNeedleReferenceProvider } from '../../src/providers/reference-needle.ts';
+import { answerNeedlePrompt } from '../../src/providers/reference-needle.ts';
+import { createReferenceProvider } from '../../src/providers/reference.ts';
 import { gradeNeedle } from '../../src/scorers/needle.ts';
 import { InputError } from '../../src/core/errors.ts';
 
@@ -44,11 +45,13 @@ test('the exact solver scores 100% on every task and direction under every templ
 
 test('reference model addresses: unknown, empty or repeated parameters are InputErrors; the documented ones work', () => {
   for (const bad of ['reference:needle?p=0.5', 'reference:needle-noisy?p=', 'reference:needle-noisy?prob=0.5', 'reference:needle-noisy?p=0.5&p=0.9',
-    'reference:needle-noisy?limit=', 'reference:needle-noisy?p=2', 'reference:needle-noisy?limit=1.5', 'reference:needle-noisy?p=abc', 'reference:needles']) {
-    assert.throws(() => createNeedleReferenceProvider(bad, OPTS), InputError, bad);
+    'reference:needle-noisy?limit=', 'reference:needle-noisy?p=2', 'reference:needle-noisy?limit=1.5', 'reference:needle-noisy?p=abc', 'reference:needles',
+    // the same strict rule for every reference model (one parser): typos and parameters of exact models are refused
+    'reference:noisy?prob=0.1', 'reference:noisy?p=', 'reference:oracle?p=0.5', 'reference:silent?x=1']) {
+    assert.throws(() => createReferenceProvider(bad, OPTS), InputError, bad);
   }
-  for (const good of ['reference:needle', 'reference:needle-noisy', 'reference:needle-noisy?p=0.5', 'reference:needle-noisy?p=0&limit=1000', 'reference:needle-noisy?limit=2000']) {
-    assert.doesNotThrow(() => createNeedleReferenceProvider(good, OPTS), good);
+  for (const good of ['reference:needle', 'reference:needle-noisy', 'reference:needle-noisy?p=0.5', 'reference:needle-noisy?p=0&limit=1000', 'reference:needle-noisy?limit=2000', 'reference:oracle', 'reference:noisy?p=0.3', 'reference:silent']) {
+    assert.doesNotThrow(() => createReferenceProvider(good, OPTS), good);
   }
 });
 
