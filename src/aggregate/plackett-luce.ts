@@ -159,23 +159,24 @@ function runLSR(theta: Float64Array, setPtr: Int32Array, setIdx: Int32Array, win
   for (let i = 0; i < n; i++) gamma[i] = Math.exp(theta[i]!);
   const Q = new Float64Array(N * N);
   const expected = new Float64Array(n);
+  const setD = new Float64Array(act.sets.length);
   let it = 0;
   for (; it < maxIter; it++) {
     Q.fill(0);
     expected.fill(0);
-    // expected wins under current γ
+    // per-set strength totals and the expected wins under the current γ (one pass)
     for (let k = 0; k < act.sets.length; k++) {
       const s = act.sets[k]!;
       const a = setPtr[s]!, b = setPtr[s + 1]!;
       let D = 0;
       for (let p = a; p < b; p++) D += gamma[setIdx[p]!]!;
+      setD[k] = D;
       for (let p = a; p < b; p++) expected[setIdx[p]!]! += (act.mult[k]! * gamma[setIdx[p]!]!) / D;
     }
     for (let k = 0; k < act.sets.length; k++) {
       const s = act.sets[k]!;
       const a = setPtr[s]!, b = setPtr[s + 1]!;
-      let D = 0;
-      for (let p = a; p < b; p++) D += gamma[setIdx[p]!]!;
+      const D = setD[k]!;
       for (let p = a; p < b; p++) {
         const i = setIdx[p]!;
         if (!(expected[i]! > 0)) continue;
