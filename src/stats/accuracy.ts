@@ -13,14 +13,17 @@ import { createRng } from './rng.ts';
 
 export interface EpochScore {
   epoch: number;
-  /** 0/1, or null when there is no verdict (failed attempt, grader timeout or error). */
+  /**
+   * The value statistics use (see `scoredValue`): 0/1; 0 for a grader timeout; null when excluded (a failed model
+   * call or a grader error).
+   */
   value: number | null;
   extracted: string | null;
   truncated: boolean;
   /** True when the model call itself failed (as opposed to a grader timeout/error). */
   failed: boolean;
-  /** True when the grader itself failed (`grader_error`: a bad gold, a judge that could not be reached). */
-  grader_error?: boolean;
+  /** True when the grader ran out of time on this response (`value` is then 0: counted as wrong). */
+  timeout?: boolean;
 }
 
 export interface SampleScores {
@@ -58,6 +61,11 @@ export function scoredValue(m: { value: number | null; status: string }): number
   return m.status === 'grader_timeout' ? 0 : m.value;
 }
 
+/** One stored measurement (joined with its attempt) as the statistics read it; the one place `scoredValue` is applied to runs. */
+export function epochScoreOf(m: { epoch: number; value: number | null; status: string; extracted: string | null; finish_reason: string; attempt_status: string }): EpochScore {
+  return { epoch: m.epoch, value: scoredValue(m), extracted: m.extracted, truncated: m.finish_reason === 'length', failed: m.attempt_status === 'error', timeout: m.status === 'grader_timeout' };
+}
+
 /**
  * Majority vote over a sample's epochs (maj@k, Wang et al. 2022 "self-consistency"): the most frequent extracted
  * answer wins; ties are broken by the answer that appeared first (lowest epoch). Returns the winner's verdict (0/1),
@@ -66,8 +74,7 @@ export function scoredValue(m: { value: number | null; status: string }): number
 export function majorityVote(epochs: EpochScore[]): number | null {
   const counts = new Map<string, { n: number; first: number; value: number }>();
   for (const e of epochs) {
-    // a grader timeout votes for its (unjudgeable) answer as a wrong one, as in the headline accuracy
-    const value = e.value ?? (e.failed || e.grader_error ? null : 0);
+    const value = e.value; // a grader timeout (0) votes for its answer as a wrong one, as in the headline accuracy
     if (e.extracted == null || value == null) continue;
     const key = e.extracted.trim();
     const c = counts.get(key);
@@ -199,30 +206,26 @@ export function computeRunStatistics(samples: SampleScores[], opts: { seed: numb
       if (e.truncated) truncated++;
       if (e.value == null) {
         if (e.failed) continue;
-        ungraded++;
         // A grader failure (bad gold, unreachable judge) says nothing about the model: excluded, like a failed call.
-        if (e.grader_error) {
-          graderErrors++;
-          continue;
-        }
-        // A response the grader could not judge in its time budget (hostile or huge answers) counts as wrong in the
-        // headline accuracy, so junk can never raise a score; `accuracy_excluding_ungraded` shows the other bound.
-        values.push(0);
-        if (!e.truncated) noTrunc.push(0);
-        const pu = perEpoch.get(e.epoch) ?? { s: 0, n: 0 };
-        pu.n++;
-        perEpoch.set(e.epoch, pu);
+        ungraded++;
+        graderErrors++;
         continue;
       }
-      gradedValues.push(e.value);
-      graded++;
       values.push(e.value);
       if (!e.truncated) noTrunc.push(e.value);
-      if (e.extracted == null && e.value === 0) noAnswer++;
       const pe = perEpoch.get(e.epoch) ?? { s: 0, n: 0 };
       pe.s += e.value;
       pe.n++;
       perEpoch.set(e.epoch, pe);
+      if (e.timeout) {
+        // A response the grader could not judge in its time budget (hostile or huge answers) is already 0 here:
+        // junk can never raise a score; `accuracy_excluding_ungraded` shows the other bound.
+        ungraded++;
+        continue;
+      }
+      gradedValues.push(e.value);
+      graded++;
+      if (e.extracted == null && e.value === 0) noAnswer++;
     }
     if (values.length) {
       clusters.push(values);

@@ -4,7 +4,7 @@
  */
 import { InputError } from '../core/errors.ts';
 import type { Pool } from '../store/types.ts';
-import { computeRunStatistics, type RunStatistics, type SampleScores } from './accuracy.ts';
+import { computeRunStatistics, epochScoreOf, type RunStatistics, type SampleScores } from './accuracy.ts';
 
 /** Group a run's measurements by sample into `SampleScores` (in dataset order). */
 export function sampleScoresOf(pool: Pool, runId: string, scorer: string): SampleScores[] {
@@ -15,7 +15,7 @@ export function sampleScoresOf(pool: Pool, runId: string, scorer: string): Sampl
       current = { sample_id: m.sample_id, epochs: [] };
       out.push(current);
     }
-    current.epochs.push({ epoch: m.epoch, value: m.value, extracted: m.extracted, truncated: m.finish_reason === 'length', failed: m.attempt_status === 'error', grader_error: m.status === 'grader_error' });
+    current.epochs.push(epochScoreOf(m));
   }
   return out;
 }

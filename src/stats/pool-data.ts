@@ -4,7 +4,7 @@
  * Statistics read measurements through the pool interface (DESIGN.md §3); only `attemptLengths` looks at a
  * response, and only at its length.
  */
-import { scoredValue } from './accuracy.ts';
+import { epochScoreOf, scoredValue } from './accuracy.ts';
 import { InputError } from '../core/errors.ts';
 import type { RunRecord } from '../core/schemas.ts';
 import type { Pool } from '../store/types.ts';
@@ -47,8 +47,9 @@ export function loadRunData(pool: Pool, runRef: string, scorer?: string): RunDat
       cur = { sample_id: m.sample_id, key: keyOf.get(m.sample_id) ?? m.sample_id, values: [], epochs: [] };
       samples.push(cur);
     }
-    const value = scoredValue(m); // grader timeouts count as wrong, as in `assay stats`
-    cur.epochs.push({ epoch: m.epoch, value, extracted: m.extracted, truncated: m.finish_reason === 'length', failed: m.attempt_status === 'error' });
+    const e = epochScoreOf(m); // grader timeouts count as wrong, as in `assay stats`
+    const value = e.value;
+    cur.epochs.push(e);
     if (value != null) {
       cur.values.push(value);
       const pe = perEpoch.get(m.epoch) ?? { s: 0, n: 0 };

@@ -17,7 +17,8 @@ import { createRng } from '../../src/stats/rng.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/assay.js', import.meta.url));
 const CHROMIUM = '/usr/bin/chromium';
-const HOSTILE_MODEL = 'reference:noisy?p=0.7&x=<script>alert(1)</script>';
+/** A recorded model whose name is markup: `replay:<file>#<name>` (the generic replay format takes any name). */
+const HOSTILE_NAME = '<script>alert(1)</script>';
 
 let dir = '';
 let pool = '';
@@ -42,7 +43,12 @@ before(() => {
   // sample ids and questions full of HTML
   writeFileSync(data, Array.from({ length: 40 }, (_, i) => JSON.stringify({ id: `<img src=x onerror=alert(${i})>&"'`, question: `<b>What</b> is ${i} + 1?`, answer: String(i + 1) })).join('\n') + '\n');
   const base = ['run', '--dataset', `jsonl:${data}`, '--epochs', '3', '--scorer', 'math'];
-  ids.p7 = json([...base, '--model', HOSTILE_MODEL]).run.run_id;
+  // a model right on 70% of attempts, replayed from a file, under a name full of markup
+  const replay = join(dir, 'replay.jsonl');
+  const lines: string[] = [];
+  for (let i = 0; i < 40; i++) for (let e = 0; e < 3; e++) lines.push(JSON.stringify({ id: `<img src=x onerror=alert(${i})>&"'`, epoch: e, response: `The answer is \\boxed{${(i * 3 + e) % 10 < 7 ? i + 1 : i + 2}}.` }));
+  writeFileSync(replay, lines.join('\n') + '\n');
+  ids.p7 = json([...base, '--model', `replay:${replay}#${HOSTILE_NAME}`]).run.run_id;
   ids.p3 = json([...base, '--model', 'reference:noisy?p=0.3']).run.run_id;
   // every attempt fails: nothing listens on port 1
   ids.dead = json(['run', '--dataset', `jsonl:${data}`, '--epochs', '1', '--scorer', 'math', '--model', 'openai-compatible:http://127.0.0.1:1/v1#dead', '--max-retries', '0', '--timeout', '2000'], 1).run.run_id;

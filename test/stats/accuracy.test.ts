@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { clusteredBootstrapCI, computeRunStatistics, majorityVote, passAtK, quantileSorted, sampleStd, type SampleScores } from '../../src/stats/accuracy.ts';
+import { clusteredBootstrapCI, computeRunStatistics, epochScoreOf, majorityVote, passAtK, quantileSorted, sampleStd, type SampleScores } from '../../src/stats/accuracy.ts';
 import { createRng } from '../../src/stats/rng.ts';
 
 /** C(n, k) by exact integer arithmetic (BigInt), an independent computation of the pass@k definition. */
@@ -88,13 +88,14 @@ test('clustered bootstrap 95% CI covers the true accuracy 93–97% of the time (
 });
 
 test('grader timeouts count as wrong in the headline accuracy (other bound reported); grader errors and failed calls are excluded', () => {
-  const e = (epoch: number, value: number | null, failed = false, grader_error = false) => ({ epoch, value, extracted: value == null ? null : String(value), truncated: false, failed, grader_error });
+  // built from stored measurements the way `assay stats` reads them (epochScoreOf applies scoredValue)
+  const m = (value: number | null, status: string, attempt_status = 'ok') => epochScoreOf({ epoch: 0, value, status, extracted: value == null ? null : String(value), finish_reason: attempt_status === 'ok' ? 'stop' : 'error', attempt_status });
   const samples: SampleScores[] = [
-    { sample_id: 'a', epochs: [e(0, 1)] },
-    { sample_id: 'b', epochs: [e(0, null)] }, // grader timeout on a hostile answer
-    { sample_id: 'c', epochs: [e(0, null, true)] }, // model call failed: no response at all
-    { sample_id: 'd', epochs: [e(0, 0)] },
-    { sample_id: 'e', epochs: [e(0, null, false, true)] }, // grader error (e.g. the judge was unreachable)
+    { sample_id: 'a', epochs: [m(1, 'ok')] },
+    { sample_id: 'b', epochs: [m(null, 'grader_timeout')] }, // grader timeout on a hostile answer
+    { sample_id: 'c', epochs: [m(null, 'attempt_error', 'error')] }, // model call failed: no response at all
+    { sample_id: 'd', epochs: [m(0, 'ok')] },
+    { sample_id: 'e', epochs: [m(null, 'grader_error')] }, // grader error (e.g. the judge was unreachable)
   ];
   const s = computeRunStatistics(samples, { seed: 0, epochs: 1, replicates: 200 });
   assert.equal(s.ungraded, 2);
