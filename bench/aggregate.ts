@@ -21,6 +21,7 @@ import { rankFromPool } from '../src/aggregate/from-pool.ts';
 import { importMmluPro } from '../src/importers/index.ts';
 import { openMeasurementStore } from '../src/store/measurements.ts';
 import { createRng } from '../src/stats/rng.ts';
+import { shared } from '../test/helpers/shared.ts';
 
 const { values } = parseArgs({ options: { models: { type: 'string', default: '100' }, samples: { type: 'string', default: '100000' }, missing: { type: 'string', default: '0.9' }, replicates: { type: 'string', default: '1000' } } });
 const M = Number(values.models), S = Number(values.samples), p = Number(values.missing), B = Number(values.replicates);
@@ -62,7 +63,7 @@ console.log(`node ${process.version}, ${process.arch}`);
 {
   const store = openMeasurementStore(join(mkdtempSync(join(tmpdir(), 'assay-bench-')), 'pool.sqlite'));
   let t = performance.now();
-  const imp = await importMmluPro(store, fileURLToPath(new URL('../../shared/data/pool/mmlu_pro', import.meta.url)));
+  const imp = await importMmluPro(store, shared('data/pool/mmlu_pro'));
   console.log(`MMLU-Pro import: ${imp.measurements} measurements in ${ms(t)}; ${peak()}`);
   t = performance.now();
   const r = await rankFromPool(store, { replicates: B, seed: 0 });

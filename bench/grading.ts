@@ -8,17 +8,19 @@
  *
  * The first round includes the symbolic worker's start-up (compute-engine import); later rounds are warm.
  */
+import { join } from 'node:path';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import type { Sample } from '../src/core/schemas.ts';
 import { createScorer } from '../src/scorers/registry.ts';
 import type { Scorer } from '../src/scorers/types.ts';
+import { shared } from '../test/helpers/shared.ts';
 
-const DATA = new URL('../../shared/data/', import.meta.url);
+const DATA = shared('data/');
 const rounds = Number(process.argv[process.argv.indexOf('--rounds') + 1] ?? 0) || 3;
 
 function jsonl<T = Record<string, any>>(rel: string): T[] {
-  return readFileSync(new URL(rel, DATA), 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as T);
+  return readFileSync(join(DATA, rel), 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as T);
 }
 
 interface Item { sample: Sample; response: string; published: boolean; label: string }

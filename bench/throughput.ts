@@ -14,9 +14,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
+import { shared } from '../test/helpers/shared.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const GSM8K = fileURLToPath(new URL('../../shared/data/gsm8k/test.jsonl', import.meta.url));
+const GSM8K = shared('data/gsm8k/test.jsonl');
 
 function arg(name: string, def: string): string {
   const i = process.argv.indexOf(`--${name}`);

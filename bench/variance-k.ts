@@ -17,9 +17,10 @@ import { formatVariance } from '../src/report/text.ts';
 import { clustersOf, loadRunData } from '../src/stats/pool-data.ts';
 import { decomposeVariance } from '../src/stats/variance.ts';
 import { openSqlitePool } from '../src/store/sqlite.ts';
+import { shared } from '../test/helpers/shared.ts';
 
 const i = process.argv.indexOf('--file');
-const file = i >= 0 ? process.argv[i + 1]! : fileURLToPath(new URL('../../shared/data/outputs/qwen25math_math_cot_100.jsonl', import.meta.url));
+const file = i >= 0 ? process.argv[i + 1]! : shared('data/outputs/qwen25math_math_cot_100.jsonl');
 const dir = mkdtempSync(join(tmpdir(), 'assay-variance-k-'));
 const pool = openSqlitePool(join(dir, 'pool.sqlite'));
 try {

@@ -9,9 +9,10 @@ import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { shared } from '../helpers/shared.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/assay.js', import.meta.url));
-const DATA = fileURLToPath(new URL('../../../shared/data/', import.meta.url));
+const DATA = shared('data/');
 
 function assay(args: string[], cwd?: string) {
   const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', cwd, maxBuffer: 1 << 26 });

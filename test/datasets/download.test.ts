@@ -11,9 +11,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadDataset, datasetCacheDir } from '../../src/datasets/index.ts';
 import { InputError, RunError } from '../../src/core/errors.ts';
+import { shared } from '../helpers/shared.ts';
 
-const GSM = fileURLToPath(new URL('../../../shared/data/gsm8k/test.jsonl', import.meta.url));
-const GSM_SHA = readFileSync(fileURLToPath(new URL('../../../shared/data/SHA256SUMS', import.meta.url)), 'utf8')
+const GSM = shared('data/gsm8k/test.jsonl');
+const GSM_SHA = readFileSync(shared('data/SHA256SUMS'), 'utf8')
   .split('\n')
   .find((l) => l.endsWith('  gsm8k/test.jsonl'))!
   .split(' ')[0]!;

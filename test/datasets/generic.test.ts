@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { loadDataset } from '../../src/datasets/index.ts';
 import { InputError } from '../../src/core/errors.ts';
 import { sha256 } from '../../src/core/hash.ts';
+import { shared } from '../helpers/shared.ts';
 
 let dir: string;
 before(async () => {
@@ -75,7 +76,7 @@ test('generic JSONL: fields map other names; choices make a multiple-choice data
 });
 
 test('Qwen outputs file as a generic dataset with fields {id: "idx"}', async () => {
-  const q = new URL('../../../shared/data/outputs/qwen25math_math_cot_100.jsonl', import.meta.url).pathname;
+  const q = shared('data/outputs/qwen25math_math_cot_100.jsonl');
   const d = await loadDataset(`jsonl:${q}`, { fields: { id: 'idx' } });
   assert.equal(d.samples.length, 100);
   assert.equal(d.samples[0]!.id, '0');

@@ -7,8 +7,9 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { loadDataset, namedDatasets } from '../../src/datasets/index.ts';
 import { InputError } from '../../src/core/errors.ts';
+import { shared } from '../helpers/shared.ts';
 
-const data = (rel: string): string => fileURLToPath(new URL(`../../../shared/data/${rel}`, import.meta.url));
+const data = (rel: string): string => shared(`data/${rel}`);
 const SUMS = new Map(
   readFileSync(data('SHA256SUMS'), 'utf8')
     .trim()

@@ -15,8 +15,9 @@ import { importArenaHard, importGenericCsv, importInspect, importLmEval, importM
 import { numberField, stringField } from '../../src/importers/common.ts';
 import { rankFromPool } from '../../src/aggregate/from-pool.ts';
 import { InputError } from '../../src/core/errors.ts';
+import { shared } from '../helpers/shared.ts';
 
-const DATA = fileURLToPath(new URL('../../../shared/data/pool/', import.meta.url));
+const DATA = shared('data/pool/');
 const tmp = () => mkdtempSync(join(tmpdir(), 'assay-hostile-'));
 
 async function rejects(p: Promise<unknown>, re: RegExp) {

@@ -13,8 +13,9 @@ import { openSqlitePool } from '../../src/store/sqlite.ts';
 import { planSamples } from '../../src/runner/plan.ts';
 import { getTemplate } from '../../src/core/templates.ts';
 import type { RunRecord } from '../../src/core/schemas.ts';
+import { shared } from '../helpers/shared.ts';
 
-const DATA = fileURLToPath(new URL('../../../shared/data/pool/', import.meta.url));
+const DATA = shared('data/pool/');
 const tmp = () => mkdtempSync(join(tmpdir(), 'assay-imp-'));
 const count = (store: ReturnType<typeof openMeasurementStore>) => [...store.iterateMeasurements({ runs: false })].length;
 

@@ -12,8 +12,9 @@ import { ProviderError, type GenerateRequest, type Provider } from '../../src/pr
 import { loadDataset } from '../../src/datasets/index.ts';
 import { InputError } from '../../src/core/errors.ts';
 import type { Sample } from '../../src/core/schemas.ts';
+import { shared } from '../helpers/shared.ts';
 
-const data = (rel: string): string => fileURLToPath(new URL(`../../../shared/data/${rel}`, import.meta.url));
+const data = (rel: string): string => shared(`data/${rel}`);
 const SOLUTIONS = data('gsm8k/model_solutions.jsonl');
 const QWEN = data('outputs/qwen25math_math_cot_100.jsonl');
 const TORA = {

@@ -7,8 +7,9 @@ import { importMmluPro } from '../../src/importers/index.ts';
 import { parseFilters, querySamples, type EmbeddingProvider } from '../../src/query/search.ts';
 import { rankFromPool } from '../../src/aggregate/from-pool.ts';
 import { InputError } from '../../src/core/errors.ts';
+import { shared } from '../helpers/shared.ts';
 
-const DATA = fileURLToPath(new URL('../../../shared/data/pool/', import.meta.url));
+const DATA = shared('data/pool/');
 
 test('capability query: BM25 + filters over MMLU-Pro items, saved selection reused by rank', async () => {
   const store = openMeasurementStore(':memory:');

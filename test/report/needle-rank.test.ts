@@ -11,9 +11,10 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { shared } from '../helpers/shared.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/assay.js', import.meta.url));
-const ARENA = fileURLToPath(new URL('../../../shared/data/pool/arena_hard/battles.jsonl', import.meta.url));
+const ARENA = shared('data/pool/arena_hard/battles.jsonl');
 const assay = (args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8' });
 
 test('report: needle runs get the context-limit section and heatmap; --rank adds the pool ranking with rank intervals', () => {

@@ -10,9 +10,10 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { shared } from '../helpers/shared.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/assay.js', import.meta.url));
-const DATA = fileURLToPath(new URL('../../../shared/data/', import.meta.url));
+const DATA = shared('data/');
 const QWEN = join(DATA, 'outputs/qwen25math_math_cot_100.jsonl');
 const GSM8K = join(DATA, 'gsm8k/test.jsonl');
 const CHROMIUM = '/usr/bin/chromium';

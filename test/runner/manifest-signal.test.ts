@@ -17,8 +17,9 @@ import { sha256 } from '../../src/core/hash.ts';
 import { createScorer } from '../../src/scorers/registry.ts';
 import { executeRun } from '../../src/runner/run.ts';
 import { openSqlitePool } from '../../src/store/sqlite.ts';
+import { shared } from '../helpers/shared.ts';
 
-const GSM8K = fileURLToPath(new URL('../../../shared/data/gsm8k/test.jsonl', import.meta.url));
+const GSM8K = shared('data/gsm8k/test.jsonl');
 const BIN = fileURLToPath(new URL('../../bin/assay.js', import.meta.url));
 
 test('the manifest records versions, machine, provider, reported model id, config, hashes and seeds', async () => {

@@ -17,8 +17,9 @@ import { createScorer } from '../../src/scorers/registry.ts';
 import { executeRun } from '../../src/runner/run.ts';
 import { openSqlitePool } from '../../src/store/sqlite.ts';
 import { runStatistics } from '../../src/stats/from-pool.ts';
+import { shared } from '../helpers/shared.ts';
 
-const GSM8K = fileURLToPath(new URL('../../../shared/data/gsm8k/test.jsonl', import.meta.url));
+const GSM8K = shared('data/gsm8k/test.jsonl');
 const BIN = fileURLToPath(new URL('../../bin/assay.js', import.meta.url));
 
 async function gsm8kServer(extra: Parameters<typeof startFakeOpenAIServer>[0] = {}) {

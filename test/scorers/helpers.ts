@@ -2,13 +2,12 @@
 import { readFileSync } from 'node:fs';
 import type { Sample } from '../../src/core/schemas.ts';
 import type { Scorer, Verdict } from '../../src/scorers/types.ts';
+import { shared } from '../helpers/shared.ts';
 
-/** The shared folder (cases and data) next to the repository. */
-export const SHARED = new URL('../../../shared/', import.meta.url);
 
 /** Read a JSONL file under the shared folder. */
 export function readJsonl<T = Record<string, any>>(rel: string): T[] {
-  return readFileSync(new URL(rel, SHARED), 'utf8')
+  return readFileSync(shared(rel), 'utf8')
     .split('\n')
     .filter((l) => l.trim() !== '')
     .map((l) => JSON.parse(l) as T);

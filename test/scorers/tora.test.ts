@@ -23,9 +23,9 @@ import { scorerDisagreement } from '../../src/runner/rescore.ts';
 import { createScorer } from '../../src/scorers/registry.ts';
 import { runStatistics } from '../../src/stats/from-pool.ts';
 import { openSqlitePool } from '../../src/store/sqlite.ts';
+import { shared } from '../helpers/shared.ts';
 
-const SHARED = new URL('../../../shared/data/', import.meta.url);
-const GSM8K = fileURLToPath(new URL('gsm8k/test.jsonl', SHARED));
+const GSM8K = shared('data/gsm8k/test.jsonl');
 const SYSTEMS = [
   { dir: 'tora-70b-v1.0', published: 84.3, ours: 84.31, scaled: 84.31, differ: [] as string[] },
   { dir: 'tora-code-34b-v1.0', published: 80.7, ours: 80.52, scaled: 80.67, differ: ['191', '806'] },
@@ -37,7 +37,7 @@ test('ToRA GSM8K replays: our accuracy beside the published .metrics, every diff
   const pool = openSqlitePool(join(dir, 'pool.sqlite'));
   try {
     for (const sys of SYSTEMS) {
-      const file = fileURLToPath(new URL(`outputs/tora/${sys.dir}/gsm8k/test_tora_-1_seed0_t0.0_s0_e1319.jsonl`, SHARED));
+      const file = shared(`data/outputs/tora/${sys.dir}/gsm8k/test_tora_-1_seed0_t0.0_s0_e1319.jsonl`);
       const metrics = readFileSync(file.replace(/\.jsonl$/, '.metrics'), 'utf8');
       assert.equal(Number(/Mean score: \[([\d.]+)\]/.exec(metrics)![1]), sys.published);
       const scorers = [createScorer('math'), createScorer('math?percent=scaled&relTol=0.0001'), createScorer('gsm8k')];
