@@ -42,7 +42,7 @@ export function ranksOf(scores: ArrayLike<number>): Int32Array {
 }
 
 /** Quantile of sorted values (type 7): one implementation, shared with the statistics module. */
-export { quantileSorted } from '../stats/accuracy.ts';
+export { quantileSorted } from '../stats/quantile.ts';
 
 /**
  * Online Elo over the comparisons in `d` (Elo 1978, "The rating of chessplayers, past and present"): clusters in a

@@ -9,7 +9,7 @@
  * timeouts count as wrong in the headline accuracy (so hostile or junk answers can never raise a score), and the
  * accuracy with them left out is reported beside it. All are counted and shown.
  */
-import { createRng } from './rng.ts';
+import { clusteredBootstrapMeans, packClusters, percentileInterval } from './bootstrap.ts';
 
 export interface EpochScore {
   epoch: number;
@@ -100,40 +100,16 @@ function meanOf(values: number[]): number {
  * (Var = σ²_b/n + σ²_w/(nk)); resampling epochs again within a sample would count the seed noise twice (see
  * src/stats/bootstrap.ts). Returns the percentile interval at level `1 − alpha`. `clusters[i]` holds sample i's
  * graded values (0/1 or numeric); empty clusters must be removed by the caller. Seeded: the same seed gives the
- * same interval, identical to `clusteredBootstrapMeans` in src/stats/bootstrap.ts with the same seed.
+ * same interval as the report and `compare` (one engine: src/stats/bootstrap.ts).
  */
 export function clusteredBootstrapCI(clusters: number[][], opts: { replicates?: number; seed: number; alpha?: number }): Interval & { replicates: number; seed: number } {
   const B = opts.replicates ?? 2000;
-  const alpha = opts.alpha ?? 0.05;
-  const n = clusters.length;
-  if (n === 0) return { lo: NaN, hi: NaN, replicates: B, seed: opts.seed };
-  const rng = createRng(opts.seed);
-  const stats = new Float64Array(B);
-  const means = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    const c = clusters[i]!;
-    let s = 0;
-    for (let j = 0; j < c.length; j++) s += c[j]!;
-    means[i] = s / c.length;
-  }
-  for (let b = 0; b < B; b++) {
-    let total = 0;
-    for (let i = 0; i < n; i++) total += means[rng.index(n)]!;
-    stats[b] = total / n;
-  }
-  stats.sort();
-  return { lo: quantileSorted(stats, alpha / 2), hi: quantileSorted(stats, 1 - alpha / 2), replicates: B, seed: opts.seed };
+  if (clusters.length === 0) return { lo: NaN, hi: NaN, replicates: B, seed: opts.seed };
+  const { lo, hi } = percentileInterval(clusteredBootstrapMeans(packClusters(clusters), { seed: opts.seed, replicates: B }), opts.alpha ?? 0.05);
+  return { lo, hi, replicates: B, seed: opts.seed };
 }
 
-/** Linear-interpolation quantile (type 7, Hyndman & Fan 1996) of an ascending array. */
-export function quantileSorted(sorted: ArrayLike<number>, q: number): number {
-  const n = sorted.length;
-  if (n === 0) return NaN;
-  const h = (n - 1) * q;
-  const lo = Math.floor(h);
-  const hi = Math.min(n - 1, lo + 1);
-  return sorted[lo]! + (h - lo) * (sorted[hi]! - sorted[lo]!);
-}
+export { quantileSorted } from './quantile.ts';
 
 /** Sample standard deviation (n − 1 denominator); NaN for fewer than 2 values. */
 export function sampleStd(values: number[]): number {

@@ -16,7 +16,7 @@
  * a different random stream). Every random choice comes from `createRng(seed)`.
  */
 import { binomialPmf } from './distributions.ts';
-import { quantileSorted } from './accuracy.ts';
+import { quantileSorted } from './quantile.ts';
 import { createRng, type Rng } from './rng.ts';
 
 /** Clusters in flat typed arrays: cluster i holds `values[offsets[i] .. offsets[i+1])`. */
