@@ -49,36 +49,27 @@ export interface ChoiceData {
   above: Float64Array | null;
 }
 
-class GrowI32 {
-  a = new Int32Array(1024);
+/** A typed array that grows by doubling (Int32Array or Float64Array). */
+class Grow<A extends Int32Array | Float64Array> {
   n = 0;
+  constructor(
+    private a: A,
+    private readonly make: (length: number) => A,
+  ) {}
   push(v: number) {
     if (this.n === this.a.length) {
-      const b = new Int32Array(this.a.length * 2);
+      const b = this.make(this.a.length * 2);
       b.set(this.a);
       this.a = b;
     }
     this.a[this.n++] = v;
   }
-  view() {
-    return this.a.subarray(0, this.n);
+  view(): A {
+    return this.a.subarray(0, this.n) as A;
   }
 }
-class GrowF64 {
-  a = new Float64Array(1024);
-  n = 0;
-  push(v: number) {
-    if (this.n === this.a.length) {
-      const b = new Float64Array(this.a.length * 2);
-      b.set(this.a);
-      this.a = b;
-    }
-    this.a[this.n++] = v;
-  }
-  view() {
-    return this.a.subarray(0, this.n);
-  }
-}
+const growI32 = () => new Grow(new Int32Array(1024), (n) => new Int32Array(n));
+const growF64 = () => new Grow(new Float64Array(1024), (n) => new Float64Array(n));
 
 /**
  * Incremental builder of `ChoiceData` (models and clusters are interned by name). Used directly by the
@@ -90,12 +81,12 @@ export class ChoiceBuilder {
   private modelIndex = new Map<string, number>();
   private clusterIndex = new Map<string, number>();
   private setIndex = new Map<string, number>();
-  private setPtr = new GrowI32();
-  private setIdx = new GrowI32();
-  private evCluster = new GrowI32();
-  private evWinner = new GrowI32();
-  private evSet = new GrowI32();
-  private evWeight = new GrowF64();
+  private setPtr = growI32();
+  private setIdx = growI32();
+  private evCluster = growI32();
+  private evWinner = growI32();
+  private evSet = growI32();
+  private evWeight = growF64();
   private orderings = 0;
   private droppedSingle = 0;
   private droppedAllTied = 0;

@@ -128,19 +128,27 @@ function runMM(theta: Float64Array, setPtr: Int32Array, setIdx: Int32Array, wins
       const c = act.mult[k]! / D;
       for (let p = a; p < b; p++) denom[setIdx[p]!]! += c;
     }
-    let delta = 0;
-    for (let i = 0; i < n; i++) {
-      const g = (wins[i]! + lambda / 2) / (denom[i]! + lambda / (gamma[i]! + 1));
-      delta = Math.max(delta, Math.abs(Math.log(g / gamma[i]!)));
-      gamma[i] = g;
-    }
-    if (delta < iterTol) {
+    if (updateGamma(gamma, (i) => (wins[i]! + lambda / 2) / (denom[i]! + lambda / (gamma[i]! + 1))) < iterTol) {
       it++;
       break;
     }
   }
   for (let i = 0; i < n; i++) theta[i] = Math.log(gamma[i]!);
   return it;
+}
+
+/**
+ * Replace every γ_i by `next(i)` (all computed from the old γ before any is written) and return the largest
+ * change max_i |log(γ_new/γ_old)|: the convergence measure of both MM and I-LSR.
+ */
+function updateGamma(gamma: Float64Array, next: (i: number) => number): number {
+  const fresh = Float64Array.from(gamma, (_, i) => next(i));
+  let delta = 0;
+  for (let i = 0; i < gamma.length; i++) {
+    delta = Math.max(delta, Math.abs(Math.log(fresh[i]! / gamma[i]!)));
+    gamma[i] = fresh[i]!;
+  }
+  return delta;
 }
 
 /**
@@ -195,13 +203,7 @@ function runLSR(theta: Float64Array, setPtr: Int32Array, setIdx: Int32Array, win
       Q[i * N + n]! += r; // the anchor beats i
     }
     const pi = stationary(Q, N);
-    let delta = 0;
-    for (let i = 0; i < n; i++) {
-      const g = Math.max(pi[i]! / pi[n]!, 1e-300);
-      delta = Math.max(delta, Math.abs(Math.log(g / gamma[i]!)));
-      gamma[i] = g;
-    }
-    if (delta < iterTol) {
+    if (updateGamma(gamma, (i) => Math.max(pi[i]! / pi[n]!, 1e-300)) < iterTol) {
       it++;
       break;
     }
