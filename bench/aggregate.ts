@@ -19,8 +19,8 @@ import { kendallTau } from '../src/aggregate/baselines.ts';
 import { normal } from '../src/aggregate/validate.ts';
 import { rankFromPool } from '../src/aggregate/from-pool.ts';
 import { importMmluPro } from '../src/importers/index.ts';
-import { openMeasurementStore } from '../src/store/measurements.ts';
-import { createRng } from '../src/stats/rng.ts';
+import { openPool } from '../src/store/open.ts';
+import { createRng } from '../src/core/rng.ts';
 import { shared } from '../test/helpers/shared.ts';
 
 const { values } = parseArgs({ options: { models: { type: 'string', default: '100' }, samples: { type: 'string', default: '100000' }, missing: { type: 'string', default: '0.9' }, replicates: { type: 'string', default: '1000' } } });
@@ -61,12 +61,12 @@ console.log(`node ${process.version}, ${process.arch}`);
 }
 // 2. MMLU-Pro bootstrap
 {
-  const store = openMeasurementStore(join(mkdtempSync(join(tmpdir(), 'assay-bench-')), 'pool.sqlite'));
+  const store = await openPool(join(mkdtempSync(join(tmpdir(), 'assay-bench-')), 'pool.sqlite'), { create: true });
   let t = performance.now();
   const imp = await importMmluPro(store, shared('data/pool/mmlu_pro'));
   console.log(`MMLU-Pro import: ${imp.measurements} measurements in ${ms(t)}; ${peak()}`);
   t = performance.now();
   const r = await rankFromPool(store, { replicates: B, seed: 0 });
   console.log(`MMLU-Pro rank: load + build + fit + ${B} bootstrap refits ${ms(t)} (fit ${r.fit.ms.toFixed(0)} ms, bootstrap ${r.fit.bootstrap_ms.toFixed(0)} ms = ${(r.fit.bootstrap_ms / B).toFixed(2)} ms/refit, ${r.bootstrap.failed_refits} not converged); ${peak()}`);
-  store.close();
+  await store.close();
 }

@@ -10,7 +10,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { clusteredBootstrapCI } from '../src/stats/accuracy.ts';
 import { clusteredBootstrapMeans, jointClusteredBootstrap, packClusters, percentileInterval } from '../src/stats/bootstrap.ts';
-import { createRng } from '../src/stats/rng.ts';
+import { createRng } from '../src/core/rng.ts';
 
 const arg = (name: string, def: number) => {
   const i = process.argv.indexOf(`--${name}`);

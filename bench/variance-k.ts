@@ -26,11 +26,11 @@ const pool = openSqlitePool(join(dir, 'pool.sqlite'));
 try {
   const dataset = await loadDataset(`jsonl:${file}`, { fields: { id: 'idx' } });
   const r = await executeRun({ pool, dataset, template: getTemplate(dataset.defaultTemplate), model: `replay:${file}#qwen`, config: { chat_template: true }, epochs: 8, scorers: [createScorer('math')] });
-  const d = loadRunData(pool, r.run_id, 'math');
+  const d = await loadRunData(pool, r.run_id, 'math');
   const v = decomposeVariance(clustersOf(d), { seed: 0, replicates: 2000, perEpoch: d.per_epoch, ks: [1, 2, 3, 4, 5, 6, 7, 8, 16, 32, 64] });
   console.log(`Qwen2.5-Math, MATH CoT, ${v.samples} problems × 8 responses (run ${r.run_id})`);
   console.log(formatVariance(v));
 } finally {
-  pool.close();
+  await pool.close();
   rmSync(dir, { recursive: true, force: true });
 }

@@ -2,7 +2,7 @@
  * Comparison baselines and rank statistics: Kendall τ-b, Elo (for comparison only: order-dependent), ranks from
  * scores, quantiles.
  */
-import type { Rng } from '../stats/rng.ts';
+import type { Rng } from '../core/rng.ts';
 import type { ChoiceData } from './choices.ts';
 
 /**

@@ -3,7 +3,7 @@
  * kinds, models), turn them into choice data and fit with intervals. The one entry point `assay rank` uses.
  */
 import { InputError } from '../core/errors.ts';
-import type { MeasurementStore, PoolKind, PoolMeasurement } from '../store/measurements.ts';
+import type { Pool, PoolKind, PoolMeasurement } from '../store/types.ts';
 import { querySamples } from '../query/search.ts';
 import { choicesFromMeasurements, type TieConvention } from './choices.ts';
 import { rankModels, type RankingResult, type RankOptions } from './rank.ts';
@@ -36,24 +36,24 @@ export interface PoolRanking extends RankingResult {
  * When several slices are present, orderings are still formed within a slice only, but models shared across slices
  * link them; pass one slice (`slices`) to follow a source's "rank within a slice" rule.
  */
-export async function rankFromPool(store: MeasurementStore, opts: PoolRankOptions = {}): Promise<PoolRanking> {
+export async function rankFromPool(store: Pool, opts: PoolRankOptions = {}): Promise<PoolRanking> {
   let sampleKeys: string[] | undefined;
   let selection: PoolRanking['selection'] = { hash: null, query: null, samples: null };
   if (opts.query !== undefined || (opts.filters && Object.keys(opts.filters).length)) {
-    const saved = opts.query ? store.getSelection(opts.query) : null;
+    const saved = opts.query ? await store.getSelection(opts.query) : null;
     if (saved) {
       sampleKeys = saved.sample_keys;
       selection = { hash: saved.hash, query: saved.query, samples: saved.sample_keys.length };
     } else {
       const q = await querySamples(store, opts.query ?? '', { filters: opts.filters, runs: opts.runs });
-      store.saveSelection(q.selection);
+      await store.saveSelection(q.selection);
       sampleKeys = q.selection.sample_keys;
       selection = { hash: q.selection.hash, query: q.selection.query, samples: sampleKeys.length };
     }
   }
   const ms: PoolMeasurement[] = [];
   const sources = new Set<string>(), slices = new Set<string>(), kinds = new Set<PoolKind>();
-  for (const m of store.iterateMeasurements({ sampleKeys, sources: opts.sources, slices: opts.slices, kinds: opts.kinds, models: opts.models, runs: opts.runs })) {
+  for await (const m of store.iteratePoolMeasurements({ sampleKeys, sources: opts.sources, slices: opts.slices, kinds: opts.kinds, models: opts.models, runs: opts.runs })) {
     ms.push(m);
     sources.add(m.source);
     slices.add(`${m.source}:${m.slice}`);

@@ -3,7 +3,7 @@
  * rank intervals from a seeded bootstrap over samples (clusters; never over pairs or events), diagnostics of the
  * comparison graph, and the mean-score and Elo baselines for comparison.
  */
-import { createRng } from '../stats/rng.ts';
+import { createRng } from '../core/rng.ts';
 import { eloRatings, quantileSorted, ranksOf } from './baselines.ts';
 import { sufficientStats, type ChoiceData } from './choices.ts';
 import { fitPlackettLuce, type PLFitOptions } from './plackett-luce.ts';

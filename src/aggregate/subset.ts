@@ -16,7 +16,7 @@
  *   Items that separate neighbours are the ones that decide close calls (cf. item discrimination in item
  *   response theory; Polo et al. 2024 "tinyBenchmarks" for the IRT view of choosing evaluation items).
  */
-import { createRng, type Rng } from '../stats/rng.ts';
+import { createRng, type Rng } from '../core/rng.ts';
 import { kendallTau } from './baselines.ts';
 import { choicesFromMatrix, meanScores, plScores, type BinaryMatrix } from './validate.ts';
 

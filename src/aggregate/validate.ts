@@ -5,8 +5,8 @@
  * real data) by Kendall τ-b. Also the synthetic known-truth generator and the dense-matrix helpers used by the
  * cheaper-evaluation experiment and the benchmark.
  */
-import type { PoolMeasurement } from '../store/measurements.ts';
-import { createRng, type Rng } from '../stats/rng.ts';
+import type { PoolMeasurement } from '../store/types.ts';
+import { createRng, type Rng } from '../core/rng.ts';
 import { eloRatings, kendallTau } from './baselines.ts';
 import { ChoiceBuilder, sufficientStats, type ChoiceData, type TieConvention } from './choices.ts';
 import { fitPlackettLuce } from './plackett-luce.ts';

@@ -1,14 +1,11 @@
 /**
  * Helpers shared by CLI commands: option parsers, pool opening, JSON output.
  */
-import { InvalidArgumentError } from 'commander';
-import { existsSync, statSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { InvalidArgumentError, type Command } from 'commander';
+import { GenerationConfigSchema, type GenerationConfig } from '../core/schemas.ts';
 import { InputError } from '../core/errors.ts';
 import { createScorer } from '../scorers/registry.ts';
 import type { Scorer } from '../scorers/types.ts';
-import { openSqlitePool } from '../store/sqlite.ts';
-import type { Pool } from '../store/types.ts';
 
 /** Commander parser for a finite number option. */
 export const num = (name: string) => (v: string) => {
@@ -25,26 +22,12 @@ export const int = (name: string, min = 0) => (v: string) => {
 /** Commander collector for repeatable options. */
 export const collect = (v: string, prev: string[] = []) => [...prev, v];
 
-/** `$ASSAY_POOL` or `./.assay/pool.sqlite`. */
-export function defaultPoolPath(): string {
-  return process.env.ASSAY_POOL ?? resolve('.assay', 'pool.sqlite');
-}
-
 /**
- * Open the pool given by `--pool` (or the default). Commands that only read (`create` false, the default) never
- * create a file: a missing pool is an InputError. A file that is not a pool is an InputError too, not a crash.
+ * The pool given by `--pool` (a path or a pool url; default `$ASSAY_POOL` or `./.assay/pool.sqlite`), opened by the
+ * library's `openPool` (store/open.ts). Commands that only read (`create` false, the default) never create a file:
+ * a missing pool is an InputError, as is a file that is not a pool.
  */
-export function openPool(path: string | undefined, opts: { create?: boolean } = {}): Pool {
-  const file = path ?? defaultPoolPath();
-  if (!opts.create && !existsSync(file)) throw new InputError('no pool here (run `assay quickstart` or `assay run` first, or pass --pool <file>)', { file });
-  if (existsSync(file) && statSync(file).isDirectory()) throw new InputError('is a directory, not a pool file', { file });
-  try {
-    return openSqlitePool(file);
-  } catch (err) {
-    if (err instanceof InputError) throw err;
-    throw new InputError(`cannot open the pool: ${(err as Error).message}`, { file });
-  }
-}
+export { defaultPoolPath, openPool } from '../store/open.ts';
 
 /** Create a scorer from a CLI spec; an unknown name or bad option is bad usage (InputError, exit 2), not a crash. */
 export function scorerFromCli(spec: string): Scorer {
@@ -59,4 +42,54 @@ export function scorerFromCli(spec: string): Scorer {
 /** Print one JSON document on stdout (non-finite numbers become null). */
 export function printJson(value: unknown): void {
   process.stdout.write(JSON.stringify(value, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2) + '\n');
+}
+
+/** Add the generation-config flags (temperature, top-p, top-k, max tokens, seed, stop, system prompt) to a command. */
+export function generationFlags(cmd: Command): Command {
+  return cmd
+    .option('--temperature <t>', 'sampling temperature', num('--temperature'))
+    .option('--top-p <p>', 'nucleus sampling', num('--top-p'))
+    .option('--top-k <k>', 'top-k sampling', int('--top-k', 1))
+    .option('--max-tokens <n>', 'maximum generated tokens', int('--max-tokens', 1))
+    .option('--seed <n>', 'generation seed (epoch e sends seed+e)', int('--seed', 0))
+    .option('--stop <s>', 'stop sequence (repeatable; generation and grading end there)', collect)
+    .option('--system <text>', 'system prompt');
+}
+
+/**
+ * The generation settings given on the command line (only those given), validated.
+ * Errors: InputError naming the bad setting.
+ */
+export function generationConfigOf(o: Record<string, unknown>): Partial<GenerationConfig> {
+  const given: Partial<GenerationConfig> = {
+    temperature: o.temperature as number | undefined, top_p: o.topP as number | undefined, top_k: o.topK as number | undefined,
+    max_tokens: o.maxTokens as number | undefined, seed: o.seed as number | undefined, stop: o.stop as string[] | undefined, system_prompt: o.system as string | undefined,
+  };
+  const parsed = GenerationConfigSchema.partial().safeParse(given);
+  if (!parsed.success) throw new InputError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '), { field: 'generation config' });
+  const out: Partial<GenerationConfig> = {};
+  for (const [k, v] of Object.entries(given)) if (v !== undefined) (out as Record<string, unknown>)[k] = v;
+  return out;
+}
+
+/**
+ * Run `fn` with an AbortSignal wired to Ctrl-C / SIGTERM: the first stops cleanly (in-flight calls cancelled,
+ * everything finished is stored), a second exits at once with code 130.
+ */
+export async function withSignals<T>(fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const ac = new AbortController();
+  let interrupts = 0;
+  const onSignal = () => {
+    if (++interrupts > 1) process.exit(130);
+    process.stderr.write('\nstopping: finishing writes (Ctrl-C again to quit at once)…\n');
+    ac.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    return await fn(ac.signal);
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
 }

@@ -1,6 +1,7 @@
 /**
  * `assay export`: stream every attempt of a run with one scorer's measurement as JSONL or CSV
- * (sample id, epoch, response, extracted answer, score, finish reason, tokens, latency, error).
+ * (sample id, epoch, response, extracted answer, score, finish reason, tokens, latency, error; in JSONL also the
+ * whole conversation of a multi-turn solver, `transcript`).
  */
 import { stringify } from 'csv-stringify/sync';
 import type { Writable } from 'node:stream';
@@ -13,14 +14,14 @@ export async function exportRun(pool: Pool, runId: string, scorer: string | unde
   let n = 0;
   const write = (s: string) => (out.write(s) ? Promise.resolve() : new Promise<void>((r) => out.once('drain', () => r())));
   if (format === 'csv') await write(stringify([COLUMNS as unknown as string[]]));
-  for (const a of pool.iterateAttempts(runId, scorer)) {
+  for await (const a of pool.iterateAttempts(runId, scorer)) {
     const row = {
       sample_id: a.sample_id, epoch: a.epoch, status: a.status, response: a.response, extracted: a.measurement?.extracted ?? null,
       score: a.measurement?.value ?? null, measurement_status: a.measurement?.status ?? null, explanation: a.measurement?.explanation ?? null, finish_reason: a.finish_reason,
       prompt_tokens: a.prompt_tokens, completion_tokens: a.completion_tokens, latency_ms: Math.round(a.latency_ms * 100) / 100, tries: a.tries,
       cached: a.cached, model_id: a.model_id, error: a.error,
     };
-    await write(format === 'csv' ? stringify([COLUMNS.map((c) => (row[c] == null ? '' : String(row[c])))]) : JSON.stringify(row) + '\n');
+    await write(format === 'csv' ? stringify([COLUMNS.map((c) => (row[c] == null ? '' : String(row[c])))]) : JSON.stringify(a.transcript ? { ...row, transcript: a.transcript } : row) + '\n');
     n++;
   }
   return n;

@@ -5,10 +5,10 @@
 import { Command, CommanderError, Option } from 'commander';
 import { createWriteStream } from 'node:fs';
 import { InputError, RunError } from '../core/errors.ts';
-import { GenerationConfigSchema, type GenerationConfig } from '../core/schemas.ts';
-import { getTemplate, templateNames } from '../core/templates.ts';
-import { loadDataset } from '../datasets/index.ts';
-import { executeRun } from '../runner/run.ts';
+import { templateNames } from '../core/templates.ts';
+import { evaluate } from '../runner/evaluate.ts';
+import type { Pool } from '../store/types.ts';
+import { datasetTask, loadTasks, taskNames } from '../tasks/index.ts';
 import { terminalProgress } from '../runner/progress.ts';
 import { scorerNames } from '../scorers/registry.ts';
 import { recordedAgreement, regrade, scorerDisagreement } from '../runner/rescore.ts';
@@ -18,7 +18,7 @@ import { formatStatistics, pct, table } from './format.ts';
 import { runQuickstart } from './quickstart.ts';
 import { COMMANDS } from './commands/index.ts';
 
-import { collect, int, num, openPool, printJson, scorerFromCli } from './common.ts';
+import { collect, generationConfigOf, generationFlags, int, openPool, printJson, scorerFromCli, withSignals } from './common.ts';
 import { createProvider } from '../providers/registry.ts';
 
 const program = new Command();
@@ -35,27 +35,21 @@ program
   .option('--pool <file>', 'pool file (default $ASSAY_POOL or ./.assay/pool.sqlite)')
   .option('--json', 'one JSON document on stdout')
   .action(async (o) => {
-    const pool = openPool(o.pool, { create: true });
+    const pool = await openPool(o.pool, { create: true });
     try {
       await runQuickstart(pool, { json: !!o.json, log: (s) => process.stderr.write(s + '\n'), out: (s) => process.stdout.write(s + '\n'), printJson });
     } finally {
-      pool.close();
+      await pool.close();
     }
   });
 
 program
   .command('run')
-  .description('evaluate a model on a dataset; running the same command again resumes (completes only what is missing)')
-  .requiredOption('--dataset <ref>', 'gsm8k | math500 | aime24 | aime25 | amc23 [:path], hle:<path>, jsonl:<path>, csv:<path>, or a .jsonl/.csv path')
+  .description('evaluate a model on a dataset or a task; running the same command again resumes (completes only what is missing)')
+  .option('--dataset <ref>', 'gsm8k | math500 | aime24 | aime25 | amc23 [:path], hle:<path>, jsonl:<path>, csv:<path>, a .jsonl/.csv path, or a registered dataset (with --task: replaces the task\'s)')
+  .option('--task <ref>', `a task: ${taskNames().join(', ')}, or a task file (.yaml, .yml, .ts, .js, .mjs)`)
   .requiredOption('--model <address>', 'openai-compatible:<base-url>#<model> | openai:<model> | anthropic:<model> | replay:<file>[#system] | reference:<name>')
-  .option('--epochs <k>', 'independent attempts per sample', int('--epochs', 1), 1)
-  .option('--temperature <t>', 'sampling temperature', num('--temperature'))
-  .option('--top-p <p>', 'nucleus sampling', num('--top-p'))
-  .option('--top-k <k>', 'top-k sampling', int('--top-k', 1))
-  .option('--max-tokens <n>', 'maximum generated tokens', int('--max-tokens', 1))
-  .option('--seed <n>', 'generation seed (epoch e sends seed+e)', int('--seed', 0))
-  .option('--stop <s>', 'stop sequence (repeatable)', collect)
-  .option('--system <text>', 'system prompt')
+  .option('--epochs <k>', 'independent attempts per sample (default: the task\'s, else 1)', int('--epochs', 1))
   .option('--template <name>', `prompt template: ${templateNames().join(', ')}, or text:<... {question} ...> (default: the dataset's)`)
   .option('--scorer <name>', `scorer (repeatable): ${scorerNames().join(', ')} (default: the dataset's)`, collect)
   .option('--limit <n>', 'only the first n samples', int('--limit', 1))
@@ -66,72 +60,69 @@ program
   .option('--timeout <ms>', 'per-request timeout in ms', int('--timeout', 1), 120_000)
   .option('--max-retries <n>', 'retries per attempt after the first try', int('--max-retries', 0), 6)
   .option('--no-cache', 'do not reuse stored responses with the same request and epoch')
+  .option('--new-run', 'start a separate, labelled run instead of resuming (e.g. the server now reports another model)')
   .option('--bootstrap-seed <n>', 'seed of the bootstrap CI (recorded)', int('--bootstrap-seed', 0), 0)
-  .option('--pool <file>', 'pool file (default $ASSAY_POOL or ./.assay/pool.sqlite)')
-  .option('--json', 'one JSON document on stdout')
-  .action(async (o) => {
-    const dataset = await loadDataset(o.dataset, { fields: { id: o.idField, input: o.inputField, target: o.targetField } });
-    const configInput: Partial<GenerationConfig> = {
-      temperature: o.temperature, top_p: o.topP, top_k: o.topK, max_tokens: o.maxTokens, seed: o.seed, stop: o.stop, system_prompt: o.system,
-    };
-    const parsed = GenerationConfigSchema.safeParse(configInput);
-    if (!parsed.success) throw new InputError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '), { field: 'generation config' });
-    const template = getTemplate(o.template ?? dataset.defaultTemplate);
-    const scorers = ((o.scorer as string[] | undefined) ?? [dataset.defaultScorer]).map((s) => scorerFromCli(s));
-    // Resolve the model before the pool is opened: a bad address or replay file leaves no pool file behind.
-    const provider = await createProvider(o.model, { concurrency: o.concurrency });
-    const pool = openPool(o.pool, { create: true });
-    const ac = new AbortController();
-    let interrupts = 0;
-    const onSigint = () => {
-      if (++interrupts > 1) process.exit(130);
-      process.stderr.write('\nstopping: finishing writes (Ctrl-C again to quit at once)…\n');
-      ac.abort();
-    };
-    process.on('SIGINT', onSigint);
-    process.on('SIGTERM', onSigint);
-    try {
-      const result = await executeRun({
-        pool, dataset, template, model: o.model, config: parsed.data, epochs: o.epochs, scorers, limit: o.limit ?? null,
+  .option('--pool <url>', 'pool (default $ASSAY_POOL or ./.assay/pool.sqlite)')
+  .option('--json', 'one JSON document on stdout');
+generationFlags(program.commands.find((c) => c.name() === 'run')!).action(async (o) => {
+  if (!o.task && !o.dataset) throw new InputError('give --dataset <ref> or --task <task>', { field: 'dataset' });
+  if (o.task && o.template) throw new InputError('--template applies to --dataset runs; a task defines its own prompt', { field: 'template' });
+  const fields = { id: o.idField, input: o.inputField, target: o.targetField };
+  const tasks = o.task ? await loadTasks(o.task) : [datasetTask(o.dataset, { template: o.template, scorers: o.scorer, fields })];
+  if (tasks.length !== 1) throw new InputError(`${o.task} defines ${tasks.length} tasks; run them with \`assay eval ${o.task} --model …\``, { field: 'task' });
+  const config = generationConfigOf(o);
+  // Resolve the model before the pool is opened: a bad address or replay file leaves no pool file behind.
+  const provider = await createProvider(o.model, { concurrency: o.concurrency });
+  let pool = null as Pool | null;
+  try {
+    const task = tasks[0]!;
+    // The pool is opened only once the task (dataset, scorers, solver) is known to be good: bad input leaves no pool file.
+    const evaluated = await withSignals((signal) =>
+      evaluate([task], [o.model], {
+        pool: async () => (pool = await openPool(o.pool, { create: true })), epochs: o.epochs, config, limit: o.limit, scorers: o.task ? o.scorer : undefined, dataset: o.task ? o.dataset : undefined, fields,
         concurrency: o.concurrency, timeoutMs: o.timeout, maxRetries: o.maxRetries, cache: o.cache, bootstrapSeed: o.bootstrapSeed,
-        progress: terminalProgress(`run ${o.model}`), signal: ac.signal, provider,
-      });
-      const stats = result.counts.measurements > 0 ? scorers.map((s) => runStatistics(pool, result.run_id, { scorer: s.name })) : [];
-      if (o.json) printJson({ run: result, statistics: stats });
-      else {
-        process.stderr.write(`run ${result.run_id}: ${result.status}; ${result.executed} attempts made, ${result.resumed} already stored, ${result.counts.error} failed, ${result.seconds.toFixed(1)} s\n`);
-        if (!o.scorer) process.stderr.write(`scored with ${scorers.map((s) => s.name).join(', ')} (the dataset's default; choose with --scorer)\n`);
-        for (const s of stats) process.stdout.write(formatStatistics(result.run_id, s.scorer, s.statistics, `${dataset.name} × ${o.model}`) + '\n\n');
-      }
-      if (result.abort_reason) process.stderr.write(`assay: ${result.abort_reason}\n`);
-      if (result.errors.length) {
-        process.stderr.write(`assay: ${result.counts.error} attempts failed after retries (stored as failures, excluded from accuracy; run the same command again to retry them). Most frequent errors:\n`);
-        for (const e of result.errors.slice(0, 5)) process.stderr.write(`  ${e.count} × ${e.error}\n`);
-      }
-      process.exitCode = result.status === 'complete' ? 0 : 1;
-    } finally {
-      process.off('SIGINT', onSigint);
-      process.off('SIGTERM', onSigint);
-      await provider.close();
-      pool.close();
+        newRun: o.newRun ? `new-run:${new Date().toISOString()}` : undefined, signal, providers: { [o.model]: provider },
+        progress: () => terminalProgress(`run ${o.model}`), warn: (m) => process.stderr.write(`assay: warning: ${m}\n`),
+      }),
+    );
+    const result = evaluated.cells[0]!.result;
+    const p = pool!;
+    const run = (await p.getRun(result.run_id))!;
+    const stats = [];
+    if (result.counts.measurements > 0) for (const s of run.spec.scorers) stats.push(await runStatistics(p, result.run_id, { scorer: s.name }));
+    if (o.json) printJson({ run: result, statistics: stats });
+    else {
+      process.stderr.write(`run ${result.run_id}: ${result.status}; ${result.executed} attempts made, ${result.resumed} already stored, ${result.counts.error} failed, ${result.seconds.toFixed(1)} s\n`);
+      if (!o.scorer && !o.task) process.stderr.write(`scored with ${run.spec.scorers.map((s) => s.name).join(', ')} (the dataset's default; choose with --scorer)\n`);
+      for (const s of stats) process.stdout.write(formatStatistics(result.run_id, s.scorer, s.statistics, `${run.spec.task ? `${run.spec.task.name}@${run.spec.task.version} ` : ''}${run.spec.dataset.name} × ${o.model}`) + '\n\n');
     }
-  });
+    if (result.abort_reason) process.stderr.write(`assay: ${result.abort_reason}\n`);
+    if (result.errors.length) {
+      process.stderr.write(`assay: ${result.counts.error} attempts failed after retries (stored as failures, excluded from accuracy; run the same command again to retry them). Most frequent errors:\n`);
+      for (const e of result.errors.slice(0, 5)) process.stderr.write(`  ${e.count} × ${e.error}\n`);
+    }
+    process.exitCode = result.status === 'complete' ? 0 : 1;
+  } finally {
+    await provider.close();
+    await pool?.close();
+  }
+});
 
 program
   .command('runs')
   .description('list the runs in the pool')
   .option('--pool <file>', 'pool file')
   .option('--json', 'one JSON document on stdout')
-  .action((o) => {
-    const pool = openPool(o.pool);
+  .action(async (o) => {
+    const pool = await openPool(o.pool);
     try {
-      const runs = pool.listRuns();
+      const runs = await pool.listRuns();
       if (o.json) return printJson({ runs });
       if (!runs.length) return void process.stdout.write('the pool has no runs yet (try `assay quickstart`)\n');
       process.stdout.write(table(['run', 'status', 'created', 'dataset', 'model', 'epochs', 'samples', 'attempts', 'failed'],
         runs.map((r) => [r.id, r.status, r.created_at.slice(0, 19), r.dataset, r.model, r.epochs, r.samples, r.attempts, r.failed])) + '\n');
     } finally {
-      pool.close();
+      await pool.close();
     }
   });
 
@@ -143,14 +134,15 @@ program
   .option('--replicates <n>', 'bootstrap replicates', int('--replicates', 100), 2000)
   .option('--pool <file>', 'pool file')
   .option('--json', 'one JSON document on stdout')
-  .action((runRef: string, o) => {
-    const pool = openPool(o.pool);
+  .action(async (runRef: string, o) => {
+    const pool = await openPool(o.pool);
     try {
-      const runId = pool.resolveRunId(runRef);
-      const run = pool.getRun(runId)!;
-      const scorers: string[] = o.scorer ?? pool.scorersOf(runId);
+      const runId = await pool.resolveRunId(runRef);
+      const run = (await pool.getRun(runId))!;
+      const scorers: string[] = o.scorer ?? (await pool.scorersOf(runId));
       if (!scorers.length) throw new InputError(`run ${runId} has no measurements yet`);
-      const results = scorers.map((s) => ({ ...runStatistics(pool, runId, { scorer: s, seed: o.seed, replicates: o.replicates }), recorded: recordedAgreement(pool, runId, s) }));
+      const results = [];
+      for (const s of scorers) results.push({ ...(await runStatistics(pool, runId, { scorer: s, seed: o.seed, replicates: o.replicates })), recorded: await recordedAgreement(pool, runId, s) });
       if (o.json) return printJson({ run: { id: runId, status: run.status, spec: run.spec, manifest: run.manifest }, statistics: results });
       for (const r of results) {
         process.stdout.write(formatStatistics(runId, r.scorer, r.statistics, `${run.spec.dataset.ref} × ${run.spec.model}  [${run.status}]`) + '\n');
@@ -160,7 +152,7 @@ program
         process.stdout.write('\n');
       }
     } finally {
-      pool.close();
+      await pool.close();
     }
   });
 
@@ -172,9 +164,9 @@ program
   .option('--pool <file>', 'pool file')
   .option('--json', 'one JSON document on stdout')
   .action(async (runRef: string, o) => {
-    const pool = openPool(o.pool);
+    const pool = await openPool(o.pool);
     try {
-      const runId = pool.resolveRunId(runRef);
+      const runId = await pool.resolveRunId(runRef);
       const scorers = (o.scorer as string[]).map((s) => scorerFromCli(s));
       const graded = [];
       try {
@@ -182,10 +174,11 @@ program
       } finally {
         for (const s of scorers) await s.close?.();
       }
-      const stats = scorers.map((s) => ({ ...runStatistics(pool, runId, { scorer: s.name }), recorded: recordedAgreement(pool, runId, s.name) }));
+      const stats = [];
+      for (const s of scorers) stats.push({ ...(await runStatistics(pool, runId, { scorer: s.name })), recorded: await recordedAgreement(pool, runId, s.name) });
       // every pair of graders: how often they disagree, and on which attempts
-      const pairs: ReturnType<typeof scorerDisagreement>[] = [];
-      for (let i = 0; i < scorers.length; i++) for (let j = i + 1; j < scorers.length; j++) pairs.push(scorerDisagreement(pool, runId, scorers[i]!.name, scorers[j]!.name));
+      const pairs: Awaited<ReturnType<typeof scorerDisagreement>>[] = [];
+      for (let i = 0; i < scorers.length; i++) for (let j = i + 1; j < scorers.length; j++) pairs.push(await scorerDisagreement(pool, runId, scorers[i]!.name, scorers[j]!.name));
       const disagreement = pairs[0] ?? null;
       if (o.json) return printJson({ run_id: runId, graded, statistics: stats, disagreement, disagreements: pairs });
       for (const s of stats) process.stdout.write(formatStatistics(runId, s.scorer, s.statistics, 're-graded') + '\n\n');
@@ -201,7 +194,7 @@ program
           d.items.slice(0, o.show).map((x) => [x.sample_id, x.epoch, String(x.a_value), (x.a_extracted ?? '').slice(0, 30), String(x.b_value), (x.b_extracted ?? '').slice(0, 30)])) + '\n');
       }
     } finally {
-      pool.close();
+      await pool.close();
     }
   });
 
@@ -213,17 +206,17 @@ program
   .option('-o, --output <file>', 'write to a file instead of stdout')
   .option('--pool <file>', 'pool file')
   .action(async (runRef: string, o) => {
-    const pool = openPool(o.pool);
+    const pool = await openPool(o.pool);
     try {
-      const runId = pool.resolveRunId(runRef);
-      const scorer = o.scorer ?? pool.getRun(runId)!.spec.scorers[0]?.name;
-      const stored = pool.scorersOf(runId);
+      const runId = await pool.resolveRunId(runRef);
+      const scorer = o.scorer ?? (await pool.getRun(runId))!.spec.scorers[0]?.name;
+      const stored = await pool.scorersOf(runId);
       if (o.scorer && !stored.includes(o.scorer)) throw new InputError(`run ${runId} has no measurements for scorer "${o.scorer}"; it has: ${stored.join(', ') || 'none'}`, { field: 'scorer' });
       const out = o.output ? createWriteStream(o.output) : process.stdout;
       await exportRun(pool, runId, scorer, o.format, out);
       if (o.output) await new Promise<void>((res, rej) => (out as ReturnType<typeof createWriteStream>).end((e?: Error | null) => (e ? rej(e) : res())));
     } finally {
-      pool.close();
+      await pool.close();
     }
   });
 

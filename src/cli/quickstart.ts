@@ -10,11 +10,10 @@ import { getTemplate } from '../core/templates.ts';
 import { generateArithmetic } from '../generators/arithmetic.ts';
 import { executeRun } from '../runner/run.ts';
 import { createScorer } from '../scorers/registry.ts';
-import { runStatistics } from '../stats/from-pool.ts';
+import { contextLimitsOfRun, runStatistics } from '../stats/from-pool.ts';
 import type { Pool } from '../store/types.ts';
 import { formatStatistics, pct, table } from './format.ts';
 import { DEFAULT_GRID, generateGrid, validateGrid } from '../generators/needle/index.ts';
-import { contextLimitsOfRun } from '../stats/context-limit.ts';
 
 const MODELS = ['reference:oracle', 'reference:noisy?p=0.8', 'reference:noisy?p=0.6'];
 
@@ -29,7 +28,7 @@ export async function runQuickstart(pool: Pool, io: { json: boolean; log: (s: st
   io.log('assay quickstart: 200 generated arithmetic problems × 3 reference models × 5 epochs (synthetic models, offline)');
   for (const model of MODELS) {
     const r = await executeRun({ pool, dataset, template, model, config: { seed: 0, chat_template: true }, epochs: 5, scorers: [scorer], concurrency: 8 });
-    const { statistics: s } = runStatistics(pool, r.run_id, { scorer: 'math' });
+    const { statistics: s } = await runStatistics(pool, r.run_id, { scorer: 'math' });
     results.push({ model, run: r, statistics: s });
     rows.push([r.run_id, model, pct(s.accuracy), `[${pct(s.ci95_bootstrap.lo)}, ${pct(s.ci95_bootstrap.hi)}]`, pct(s.pass_at_k['pass@5']), pct(s.maj_at_k?.value), String(s.truncated)]);
   }
@@ -39,7 +38,7 @@ export async function runQuickstart(pool: Pool, io: { json: boolean; log: (s: st
   const needleData = { ref: 'generated:needle?quickstart&seed=0', name: 'needle', path: null, hash: sha256(stableStringify(needleSamples)), samples: needleSamples };
   const needleModel = 'reference:needle-noisy?p=0.95&limit=8000';
   const needleRun = await executeRun({ pool, dataset: needleData, template: getTemplate('plain'), model: needleModel, config: { seed: 0, chat_template: true }, epochs: 2, scorers: [createScorer('needle')], concurrency: 8 });
-  const limit = contextLimitsOfRun(pool, needleRun.run_id, 'needle', { seed: 0 }).all;
+  const limit = (await contextLimitsOfRun(pool, needleRun.run_id, 'needle', { seed: 0 })).all;
   if (io.json) {
     io.printJson({ runs: results, needle: { run: needleRun, effective_limit: limit.effective_limit, ci: limit.ci, by_length: limit.by_length } });
     return [...results.map((r) => r.run.run_id), needleRun.run_id];

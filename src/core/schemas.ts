@@ -7,12 +7,25 @@
  */
 import { z } from 'zod';
 
-/** One chat message. `content` is plain text (images arrive in a later issue). */
+/**
+ * One typed part of a message's content. Text today; further kinds (images) are added here as new members of the
+ * union, so every stage that reads content parts learns of them from the type checker.
+ */
+export const ContentPartSchema = z.discriminatedUnion('type', [z.object({ type: z.literal('text'), text: z.string() })]);
+export type ContentPart = z.infer<typeof ContentPartSchema>;
+
+/** One chat message. `content` is plain text or a list of typed content parts. */
 export const MessageSchema = z.object({
   role: z.enum(['system', 'user', 'assistant']),
-  content: z.string(),
+  content: z.union([z.string(), z.array(ContentPartSchema)]),
 });
 export type Message = z.infer<typeof MessageSchema>;
+
+/** The text of a message: its string content, or its text parts joined by blank lines. */
+export function messageText(m: Pick<Message, 'content'>): string {
+  if (typeof m.content === 'string') return m.content;
+  return m.content.filter((p) => p.type === 'text').map((p) => p.text).join('\n\n');
+}
 
 /**
  * One evaluation instance.
@@ -85,6 +98,12 @@ export const AttemptSchema = z.object({
   cached: z.boolean(),
   /** Provider-specific extras, e.g. a replayed record's published verdict. JSON-serialisable. */
   meta: z.record(z.string(), z.unknown()).nullable(),
+  /**
+   * The whole conversation of a solver that made more than one model call (every turn, in order, the final
+   * assistant message included); null for a single generation, whose prompt is the planned messages and whose
+   * reply is `response`.
+   */
+  transcript: z.array(MessageSchema).nullable().optional(),
 });
 export type Attempt = z.infer<typeof AttemptSchema>;
 
@@ -130,6 +149,16 @@ export const RunSpecSchema = z.object({
   config: GenerationConfigSchema,
   epochs: z.number().int().positive(),
   scorers: z.array(z.object({ name: z.string(), options: z.record(z.string(), z.unknown()).default({}) })),
+  /**
+   * The task this run evaluates (name, version and the hash of its whole definition: few-shot settings, solver,
+   * stop sequences, metrics). Absent for a plain dataset run with the default solver, so runs made before tasks
+   * existed keep their ids.
+   */
+  task: z.object({ name: z.string(), version: z.string(), hash: z.string() }).optional(),
+  /** The solver's registry spec when it is not the default single `generate`. */
+  solver: z.array(z.object({ name: z.string(), options: z.record(z.string(), z.unknown()).default({}) })).optional(),
+  /** A label that separates this run from an otherwise identical one (`--new-run`), e.g. after a server changed. */
+  label: z.string().optional(),
 });
 export type RunSpec = z.infer<typeof RunSpecSchema>;
 
@@ -146,6 +175,15 @@ export const ManifestSchema = z.object({
     requested_model: z.string().nullable(),
     /** Model ids the server reported (normally one). Filled as responses arrive. */
     reported_model_ids: z.array(z.string()),
+    /** `system_fingerprint`s the server reported (OpenAI-compatible servers), filled as responses arrive. */
+    system_fingerprints: z.array(z.string()).optional(),
+    /** What the server says about itself in its response headers (e.g. `server`, `x-vllm-version`). */
+    server: z.record(z.string(), z.string()).optional(),
+    /**
+     * Settings of the generation config this provider could not send (e.g. `seed` on Anthropic, `top_k` on OpenAI):
+     * warned about when the run starts and recorded here; they were never used, whatever the config says.
+     */
+    unsent_settings: z.array(z.object({ setting: z.string(), value: z.unknown(), reason: z.string() })).optional(),
   }),
   generation_config: GenerationConfigSchema,
   template: z.object({ name: z.string(), hash: z.string() }),
@@ -182,4 +220,13 @@ export interface PlannedSample {
   /** sha256 of input + target (DESIGN.md: a sample's contentHash). */
   content_hash: string;
   messages: Message[];
+}
+
+/** A dataset as a run needs it (what `loadDataset` returns, or a task's inline samples). `hash`: sha256 of its content. */
+export interface RunDataset {
+  ref: string;
+  name: string;
+  path: string | null;
+  hash: string;
+  samples: Sample[];
 }

@@ -19,7 +19,7 @@ import { InputError } from '../core/errors.ts';
 import type { Sample } from '../core/schemas.ts';
 import { readJsonl } from './files.ts';
 import { checkReadableFile, describe, hashFile } from './lines.ts';
-import type { DatasetOptions, LoadedDataset } from './index.ts';
+import type { DatasetOptions, LoadedDataset } from './types.ts';
 
 /** The response format asked of the model for exact-answer questions (HLE's Explanation / Answer / Confidence). */
 export const HLE_EXACT_FORMAT =

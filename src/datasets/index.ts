@@ -8,6 +8,8 @@
  *   `aime25` has no single upstream file and needs a path.
  * - `<name>:<path>`: the named loader on a local file (always offline; the file's own hash is recorded).
  * - `jsonl:<path>`, `csv:<path>`, or a bare path ending in `.jsonl` / `.csv`: generic files.
+ * - `<registered>` or `<registered>?k=v&…`: a dataset or generator registered with `registerDataset` (`registry.ts`),
+ *   e.g. `arithmetic?count=200&seed=0`, `needle?seed=1`; looked up first.
  *
  * Generic files need no mapping when rows have an id column (`id`, else `idx`, `unique_id`, `question_id`: the
  * first present in the first row), an input column (`question`, else `problem`) and a target column (`answer`).
@@ -24,41 +26,14 @@ import { readGenericCsv, readGenericJsonl, readJsonl, type FileSamples } from '.
 import { allNamedDatasets, getNamedDataset } from './named.ts';
 import type { FieldMap } from './rows.ts';
 import { loadHleDataset } from './hle.ts';
+import { loadRegisteredDataset } from './registry.ts';
 
 export type { FieldMap } from './rows.ts';
 export { DEFAULT_MAX_LINE_BYTES } from './lines.ts';
 export { datasetCacheDir } from './download.ts';
 
-/** Options for `loadDataset`. */
-export interface DatasetOptions {
-  /** Column names for generic files (ignored by named loaders). */
-  fields?: FieldMap;
-  /** Keep only the first N samples (the hash still covers the whole file). Positive integer. */
-  limit?: number;
-  /** Download cache folder for named datasets given without a path. */
-  cacheDir?: string;
-  /** Test hook: override a named dataset's download source (URL and expected sha256). */
-  source?: { url: string; sha256: string };
-  /** Longest accepted line in bytes (JSONL) or record in characters (CSV). Default 16 MiB. */
-  maxLineBytes?: number;
-}
-
-/** A loaded dataset. */
-export interface LoadedDataset {
-  /** `gsm8k`, `math500`, …, or the file's base name without extension for generic files. */
-  name: string;
-  /** The ref as given. */
-  ref: string;
-  /** Absolute path of the file read (the cache file for downloads). */
-  path: string | null;
-  /** sha256 (hex) of the file bytes. */
-  hash: string;
-  samples: Sample[];
-  /** `gsm8k` | `math` | `choice` | `exact`. */
-  defaultScorer: string;
-  /** `plain` | `math-boxed`. */
-  defaultTemplate: string;
-}
+export type { DatasetOptions, LoadedDataset } from './types.ts';
+import type { DatasetOptions, LoadedDataset } from './types.ts';
 
 type Parsed =
   | { kind: 'named'; name: string; path: string | null }
@@ -94,6 +69,11 @@ function parseRef(ref: string): Parsed {
  * @throws RunError when a download fails (network, HTTP status).
  */
 export async function loadDataset(ref: string, opts: DatasetOptions = {}): Promise<LoadedDataset> {
+  const registered = await loadRegisteredDataset(ref); // datasets and generators registered by name (registry.ts)
+  if (registered) {
+    const samples = opts.limit ? registered.samples.slice(0, opts.limit) : registered.samples;
+    return { name: registered.name, ref, path: null, hash: registered.hash, samples, defaultScorer: registered.defaultScorer, defaultTemplate: registered.defaultTemplate };
+  }
   if (ref === 'hle' || ref.startsWith('hle:')) return loadHleDataset(ref, opts); // Humanity's Last Exam: JSONL or Parquet (hle.ts)
   const parsed = parseRef(ref);
   const readOpts = { limit: opts.limit, maxLineBytes: opts.maxLineBytes };

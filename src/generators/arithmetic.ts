@@ -3,7 +3,7 @@
  * (no download, no keys). Pure: (count, seed) → the same samples, byte for byte.
  */
 import type { Sample } from '../core/schemas.ts';
-import { createRng } from '../stats/rng.ts';
+import { createRng } from '../core/rng.ts';
 
 const ITEMS = ['apples', 'books', 'marbles', 'stamps', 'coins', 'pencils', 'shells', 'cards'];
 const NAMES = ['Ada', 'Bo', 'Chen', 'Dara', 'Eli', 'Fatima', 'Goran', 'Hana'];

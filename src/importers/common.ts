@@ -8,7 +8,7 @@ import { createReadStream, statSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { parse } from 'csv-parse';
 import { InputError } from '../core/errors.ts';
-import type { ImportTransaction, MeasurementStore, SourceRecord } from '../store/measurements.ts';
+import type { ImportTransaction, Pool, SourceRecord } from '../store/types.ts';
 
 /** sha256 hex of a file, streamed. Errors: InputError when the file cannot be read. */
 export async function fileSha256(file: string): Promise<string> {
@@ -157,20 +157,20 @@ export interface ImportResult extends SourceRecord {
  * half-written) and the error rethrown. `body` returns the counts recorded with the source.
  */
 export async function runImport(
-  store: MeasurementStore,
+  store: Pool,
   info: { format: string; file: string; options?: Record<string, unknown>; replace?: boolean },
   body: (tx: ImportTransaction) => Promise<{ measurements: number; samples: number }>,
 ): Promise<ImportResult> {
   const t0 = performance.now();
   const sha = await fileSha256(info.file);
-  const tx = store.beginImport({ format: info.format, file: info.file, sha256: sha, options: info.options, replace: info.replace });
+  const tx = await store.beginImport({ format: info.format, file: info.file, sha256: sha, options: info.options, replace: info.replace });
   try {
     const counts = await body(tx);
     if (counts.measurements === 0) throw new InputError('no measurements found', { file: info.file });
-    const rec = tx.commit(counts);
+    const rec = await tx.commit(counts);
     return { ...rec, seconds: (performance.now() - t0) / 1000 };
   } catch (err) {
-    tx.rollback();
+    await tx.rollback();
     throw err;
   }
 }

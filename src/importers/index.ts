@@ -1,7 +1,7 @@
 /**
  * Importer registry: `assay import <format> <file>` looks formats up here.
  */
-import type { MeasurementStore } from '../store/measurements.ts';
+import type { Pool } from '../store/types.ts';
 import type { ImportOptions, ImportResult } from './common.ts';
 import { importArenaHard, importMmluPro, importWildBench } from './pool-data.ts';
 import { importGenericCsv, importInspect, importLmEval } from './tools.ts';
@@ -20,7 +20,7 @@ export interface AnyImportOptions extends ImportOptions {
   direction?: 1 | -1;
 }
 
-export const IMPORTERS: Record<string, { describe: string; run: (store: MeasurementStore, file: string, o: AnyImportOptions) => Promise<ImportResult> }> = {
+export const IMPORTERS: Record<string, { describe: string; run: (store: Pool, file: string, o: AnyImportOptions) => Promise<ImportResult> }> = {
   'mmlu-pro': { describe: 'MMLU-Pro results.csv (+ items.jsonl beside it): binary', run: (s, f, o) => importMmluPro(s, f, o) },
   wildbench: { describe: 'WildBench v2 scores.csv: ordinal 1–10, slice = version/judge', run: (s, f, o) => importWildBench(s, f, o) },
   'arena-hard': { describe: 'Arena-Hard battles.jsonl: pairwise battles, repeated verdicts as weights', run: (s, f, o) => importArenaHard(s, f, o) },

@@ -6,7 +6,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { InputError } from '../core/errors.ts';
-import type { MeasurementStore } from '../store/measurements.ts';
+import type { Pool } from '../store/types.ts';
 import { numberField, parseJsonLine, readCsv, readLines, runImport, stringField, type ImportOptions, type ImportResult } from './common.ts';
 
 /**
@@ -17,7 +17,7 @@ import { numberField, parseJsonLine, readCsv, readLines, runImport, stringField,
  * revision; `canonical` regrades `pred` against items.jsonl's `answer` (newest revision; README quirk 1).
  * Errors: missing columns, `correct` not 0/1, a question id not in items.jsonl, a duplicate (model, question) row.
  */
-export async function importMmluPro(store: MeasurementStore, path: string, opts: ImportOptions & { key?: 'file' | 'canonical' } = {}): Promise<ImportResult> {
+export async function importMmluPro(store: Pool, path: string, opts: ImportOptions & { key?: 'file' | 'canonical' } = {}): Promise<ImportResult> {
   const dir = existsSync(path) && statSync(path).isDirectory() ? path : dirname(path);
   const results = existsSync(path) && statSync(path).isDirectory() ? join(path, 'results.csv') : path;
   const itemsFile = join(dir, 'items.jsonl');
@@ -33,7 +33,7 @@ export async function importMmluPro(store: MeasurementStore, path: string, opts:
         const question = typeof o.question === 'string' ? o.question : '';
         const answer = stringField(itemsFile, l.line, 'answer', o.answer);
         answers.set(qid, answer);
-        tx.addSample({
+        await tx.addSample({
           key: `mmlu_pro/${qid}`, dataset: 'mmlu_pro', sample_id: qid,
           category: typeof o.category === 'string' ? o.category : null,
           tags: typeof o.src === 'string' ? [o.src] : [],
@@ -58,11 +58,11 @@ export async function importMmluPro(store: MeasurementStore, path: string, opts:
       if (pred !== '' && !/^[A-J]$/.test(pred)) throw new InputError(`expected a letter A–J or empty, got ${JSON.stringify(pred)}`, { file: results, line, field: 'pred' });
       if (answers.size && !answers.has(qid)) throw new InputError(`question ${qid} is not in items.jsonl`, { file: results, line, field: 'question_id' });
       const value = key === 'canonical' ? (pred !== '' && pred === answers.get(qid) ? 1 : 0) : Number(row.correct);
-      tx.addMeasurement({ slice: '', sample_key: `mmlu_pro/${qid}`, model, opponent: '', rep: 0, kind: 'binary', value, direction: 1, tie_tolerance: 0, weight: 1, line });
+      await tx.addMeasurement({ slice: '', sample_key: `mmlu_pro/${qid}`, model, opponent: '', rep: 0, kind: 'binary', value, direction: 1, tie_tolerance: 0, weight: 1, line });
       if (!answers.size && !seenQ.has(qid)) {
         // no items file: make sure the sample exists (once per question)
         seenQ.add(qid);
-        tx.addSample({ key: `mmlu_pro/${qid}`, dataset: 'mmlu_pro', sample_id: qid, category: null, tags: [], text: null, content_hash: null, metadata: {} });
+        await tx.addSample({ key: `mmlu_pro/${qid}`, dataset: 'mmlu_pro', sample_id: qid, category: null, tags: [], text: null, content_hash: null, metadata: {} });
       }
       if (++n % 50_000 === 0) opts.progress?.(n);
     }
@@ -76,7 +76,7 @@ export async function importMmluPro(store: MeasurementStore, path: string, opts:
  * samples `wildbench/<session_id>` (no text or category in these files).
  * Errors: missing columns, a score that is not an integer 1–10, a duplicate (slice, model, session) row.
  */
-export async function importWildBench(store: MeasurementStore, path: string, opts: ImportOptions = {}): Promise<ImportResult> {
+export async function importWildBench(store: Pool, path: string, opts: ImportOptions = {}): Promise<ImportResult> {
   const file = existsSync(path) && statSync(path).isDirectory() ? join(path, 'scores.csv') : path;
   return runImport(store, { format: 'wildbench', file, options: { limit: opts.limit ?? null }, replace: opts.replace }, async (tx) => {
     const seen = new Set<string>();
@@ -91,9 +91,9 @@ export async function importWildBench(store: MeasurementStore, path: string, opt
       if (!Number.isInteger(score) || score < 1 || score > 10) throw new InputError(`expected an integer score 1–10, got ${row.score}`, { file, line, field: 'score' });
       if (!seen.has(sid)) {
         seen.add(sid);
-        tx.addSample({ key: `wildbench/${sid}`, dataset: 'wildbench', sample_id: sid, category: null, tags: [], text: null, content_hash: null, metadata: {} });
+        await tx.addSample({ key: `wildbench/${sid}`, dataset: 'wildbench', sample_id: sid, category: null, tags: [], text: null, content_hash: null, metadata: {} });
       }
-      tx.addMeasurement({ slice: `${version}/${judge}`, sample_key: `wildbench/${sid}`, model, opponent: '', rep: 0, kind: 'ordinal', value: score, direction: 1, tie_tolerance: 0, weight: 1, line });
+      await tx.addMeasurement({ slice: `${version}/${judge}`, sample_key: `wildbench/${sid}`, model, opponent: '', rep: 0, kind: 'ordinal', value: score, direction: 1, tie_tolerance: 0, weight: 1, line });
       n++;
     }
     return { measurements: n, samples: seen.size };
@@ -108,7 +108,7 @@ export async function importWildBench(store: MeasurementStore, path: string, opt
  * --battle-weights dedupe` uses weight 1 instead. Samples are `arena_hard/<question_id>`.
  * Errors: invalid JSON (truncated last line), missing fields, an unknown winner, model_a = model_b.
  */
-export async function importArenaHard(store: MeasurementStore, path: string, opts: ImportOptions = {}): Promise<ImportResult> {
+export async function importArenaHard(store: Pool, path: string, opts: ImportOptions = {}): Promise<ImportResult> {
   const file = existsSync(path) && statSync(path).isDirectory() ? join(path, 'battles.jsonl') : path;
   return runImport(store, { format: 'arena-hard', file, options: { limit: opts.limit ?? null }, replace: opts.replace }, async (tx) => {
     const agg = new Map<string, { q: string; a: string; b: string; v: number; rep: number; w: number; line: number }>();
@@ -133,9 +133,9 @@ export async function importArenaHard(store: MeasurementStore, path: string, opt
     for (const e of agg.values()) {
       if (!qs.has(e.q)) {
         qs.add(e.q);
-        tx.addSample({ key: `arena_hard/${e.q}`, dataset: 'arena_hard', sample_id: e.q, category: null, tags: [], text: null, content_hash: null, metadata: {} });
+        await tx.addSample({ key: `arena_hard/${e.q}`, dataset: 'arena_hard', sample_id: e.q, category: null, tags: [], text: null, content_hash: null, metadata: {} });
       }
-      tx.addMeasurement({ slice: '', sample_key: `arena_hard/${e.q}`, model: e.a, opponent: e.b, rep: e.rep, kind: 'battle', value: e.v, direction: 1, tie_tolerance: 0, weight: e.w, line: e.line });
+      await tx.addMeasurement({ slice: '', sample_key: `arena_hard/${e.q}`, model: e.a, opponent: e.b, rep: e.rep, kind: 'battle', value: e.v, direction: 1, tie_tolerance: 0, weight: e.w, line: e.line });
     }
     return { measurements: agg.size, samples: qs.size };
   });

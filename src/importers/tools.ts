@@ -5,7 +5,7 @@
 import { basename, dirname } from 'node:path';
 import { readFileSync, statSync } from 'node:fs';
 import { InputError } from '../core/errors.ts';
-import { POOL_KINDS, type MeasurementStore, type PoolKind } from '../store/measurements.ts';
+import { POOL_KINDS, type Pool, type PoolKind } from '../store/types.ts';
 import { checkReadable, numberField, parseJsonLine, readCsv, readLines, runImport, stringField, type ImportOptions, type ImportResult } from './common.ts';
 
 /** Largest `weight` the generic CSV accepts: a count of identical verdicts; beyond it sums overflow the fit. */
@@ -34,7 +34,7 @@ function docText(doc: unknown): string | null {
  * own `metric,filter` naming); each (filter, doc_id) must appear once (lm-eval's `repeats` live inside one line).
  * Errors: invalid JSON, a missing doc_id, a missing or non-numeric metric, a (filter, doc_id) given twice (file, line, field).
  */
-export async function importLmEval(store: MeasurementStore, file: string, opts: ImportOptions & { model?: string; metric?: string; task?: string; direction?: 1 | -1 } = {}): Promise<ImportResult> {
+export async function importLmEval(store: Pool, file: string, opts: ImportOptions & { model?: string; metric?: string; task?: string; direction?: 1 | -1 } = {}): Promise<ImportResult> {
   const name = basename(file);
   const task = opts.task ?? name.replace(/^samples_/, '').replace(/_\d{4}-\d{2}-\d{2}T[\d\-.:]+\.jsonl$/, '').replace(/\.jsonl$/, '');
   const model = opts.model ?? basename(dirname(file));
@@ -65,9 +65,9 @@ export async function importLmEval(store: MeasurementStore, file: string, opts: 
         samples.add(key);
         const doc = o.doc as Record<string, unknown> | undefined;
         const cat = doc && typeof doc === 'object' ? (doc.subject ?? doc.category) : undefined;
-        tx.addSample({ key, dataset: `lm-eval:${task}`, sample_id: docId, category: typeof cat === 'string' ? cat : task, tags: [task], text: docText(o.doc), content_hash: typeof o.doc_hash === 'string' ? o.doc_hash : null, metadata: { target: o.target ?? null } });
+        await tx.addSample({ key, dataset: `lm-eval:${task}`, sample_id: docId, category: typeof cat === 'string' ? cat : task, tags: [task], text: docText(o.doc), content_hash: typeof o.doc_hash === 'string' ? o.doc_hash : null, metadata: { target: o.target ?? null } });
       }
-      tx.addMeasurement({ slice, sample_key: key, model, opponent: '', rep: 0, kind, value, direction: opts.direction ?? 1, tie_tolerance: 0, weight: 1, line: l.line });
+      await tx.addMeasurement({ slice, sample_key: key, model, opponent: '', rep: 0, kind, value, direction: opts.direction ?? 1, tie_tolerance: 0, weight: 1, line: l.line });
       n++;
     }
     return { measurements: n, samples: samples.size };
@@ -97,7 +97,7 @@ export const INSPECT_MAX_BYTES = 512 * 1024 * 1024;
  * (one JSON document, at most INSPECT_MAX_BYTES); `.eval` (zip) logs are not read.
  * Errors: invalid JSON, no `samples`, a sample without id or the chosen scorer, an unmappable value.
  */
-export async function importInspect(store: MeasurementStore, file: string, opts: ImportOptions & { scorer?: string } = {}): Promise<ImportResult> {
+export async function importInspect(store: Pool, file: string, opts: ImportOptions & { scorer?: string } = {}): Promise<ImportResult> {
   checkReadable(file);
   if (statSync(file).size > INSPECT_MAX_BYTES) throw new InputError(`Inspect JSON log larger than ${INSPECT_MAX_BYTES} bytes; split it or export samples as the generic CSV`, { file });
   return runImport(store, { format: 'inspect', file, options: { scorer: opts.scorer ?? null }, replace: opts.replace }, async (tx) => {
@@ -136,11 +136,11 @@ export async function importInspect(store: MeasurementStore, file: string, opts:
         const text = typeof input === 'string' ? input : Array.isArray(input) ? input.map((m) => (typeof m === 'object' && m ? String((m as { content?: unknown }).content ?? '') : '')).join('\n') : null;
         const md = (s.metadata ?? {}) as Record<string, unknown>;
         const cat = md.category ?? md.subject;
-        tx.addSample({ key, dataset, sample_id: id, category: typeof cat === 'string' ? cat : null, tags: [], text, content_hash: null, metadata: { target: s.target ?? null, ...md } });
+        await tx.addSample({ key, dataset, sample_id: id, category: typeof cat === 'string' ? cat : null, tags: [], text, content_hash: null, metadata: { target: s.target ?? null, ...md } });
       }
       const epoch = typeof s.epoch === 'number' ? s.epoch : 1;
       try {
-        tx.addMeasurement({ slice: scorer, sample_key: key, model, opponent: '', rep: Math.max(0, epoch - 1), kind, value, direction: 1, tie_tolerance: 0, weight: 1, line: null });
+        await tx.addMeasurement({ slice: scorer, sample_key: key, model, opponent: '', rep: Math.max(0, epoch - 1), kind, value, direction: 1, tie_tolerance: 0, weight: 1, line: null });
       } catch (err) {
         // the log has no lines: name the sample entry instead
         if (err instanceof InputError) throw new InputError(`${err.message.replace(/^.*?: (?=duplicate)/, '')} (epoch ${epoch})`, { file, field: where });
@@ -162,7 +162,7 @@ export async function importInspect(store: MeasurementStore, file: string, opts:
  * ∈ [0, 1] for `model` over `opponent`; battle value 1 (model wins), 0 (opponent wins), 0.5 (tie).
  * Errors: unknown kind, bad value for the kind, missing opponent, a duplicate (slice, sample, model, opponent, repeat).
  */
-export async function importGenericCsv(store: MeasurementStore, file: string, opts: ImportOptions = {}): Promise<ImportResult> {
+export async function importGenericCsv(store: Pool, file: string, opts: ImportOptions = {}): Promise<ImportResult> {
   const defaultDataset = basename(file).replace(/\.[^.]+$/, '');
   return runImport(store, { format: 'csv', file, options: {}, replace: opts.replace }, async (tx) => {
     let n = 0;
@@ -195,9 +195,9 @@ export async function importGenericCsv(store: MeasurementStore, file: string, op
       if (!seen.has(key)) {
         seen.add(key);
         const tags = (row.tags ?? '').split(';').map((t) => t.trim()).filter(Boolean);
-        tx.addSample({ key, dataset, sample_id: sid, category: (row.category ?? '').trim() || null, tags, text: row.text ? row.text : null, content_hash: null, metadata: {} });
+        await tx.addSample({ key, dataset, sample_id: sid, category: (row.category ?? '').trim() || null, tags, text: row.text ? row.text : null, content_hash: null, metadata: {} });
       }
-      tx.addMeasurement({ slice: (row.slice ?? '').trim(), sample_key: key, model, opponent, rep, kind, value, direction, tie_tolerance: tol, weight, line });
+      await tx.addMeasurement({ slice: (row.slice ?? '').trim(), sample_key: key, model, opponent, rep, kind, value, direction, tie_tolerance: tol, weight, line });
       n++;
     }
     return { measurements: n, samples: seen.size };

@@ -1,15 +1,52 @@
 /**
  * Anthropic Messages API provider (`anthropic:<model>`), through @anthropic-ai/sdk. Key from ANTHROPIC_API_KEY.
  * The SDK's own retries are disabled: the runner owns retries, backoff and rate-limit handling.
+ *
+ * Settings (see `ANTHROPIC_CAPABILITIES`): temperature, top_p, top_k, max_tokens (4096 when the config sets none:
+ * the API requires it), stop (as `stop_sequences`) and the system prompt (split out of the messages into `system`)
+ * are sent; `seed` never is (the Messages API has none). Current Claude models reject temperature and top_p in one
+ * request, so when both are given only temperature is sent. Some newer models reject any non-default sampling
+ * setting; the API says so with an HTTP 400, which fails the call with that message. Message content given as a
+ * list of text parts is sent as its text. The response's model id and identity headers are kept; Anthropic reports
+ * no system fingerprint.
  */
 import Anthropic from '@anthropic-ai/sdk';
+import { messageText } from '../core/schemas.ts';
 import { InputError } from '../core/errors.ts';
+import { serverHeaders } from './identity.ts';
 import { mapFinishReason } from './openai-compatible.ts';
-import { ProviderError, type GenerateRequest, type GenerateResponse, type Provider, type ProviderOptions } from './types.ts';
+import { sendableConfig } from './settings.ts';
+import { ProviderError, type GenerateRequest, type GenerateResponse, type Provider, type ProviderCapabilities, type ProviderOptions } from './types.ts';
+
+/** What `anthropic:` sends of a generation config (see the module comment). */
+export const ANTHROPIC_CAPABILITIES: ProviderCapabilities = {
+  remote: true,
+  settings: {
+    temperature: 'sent',
+    top_p: 'sent',
+    top_k: 'sent',
+    max_tokens: 'sent',
+    seed: 'unsupported',
+    stop: 'sent',
+    system_prompt: 'sent',
+    chat_template: 'unsupported',
+  },
+  reasons: {
+    seed: 'the Anthropic Messages API has no seed parameter',
+    chat_template: 'the Messages API always formats the conversation itself; it takes no raw prompt',
+  },
+  conflicts: [
+    {
+      keep: 'temperature',
+      drop: 'top_p',
+      reason: 'current Claude models reject temperature and top_p in one request (HTTP 400), so only temperature is sent',
+    },
+  ],
+};
 
 class AnthropicProvider implements Provider {
   readonly kind = 'anthropic';
-  readonly capabilities = { remote: true, seed: false };
+  readonly capabilities = ANTHROPIC_CAPABILITIES;
   private readonly client: Anthropic;
   constructor(
     readonly address: string,
@@ -21,11 +58,11 @@ class AnthropicProvider implements Provider {
   }
 
   async generate(req: GenerateRequest): Promise<GenerateResponse> {
-    const system = req.messages.filter((m) => m.role === 'system').map((m) => m.content).join('\n\n');
-    const messages = req.messages.filter((m) => m.role !== 'system').map((m) => ({ role: m.role as 'user' | 'assistant', content: m.content }));
-    const c = req.config;
+    const system = req.messages.filter((m) => m.role === 'system').map((m) => messageText(m)).join('\n\n');
+    const messages = req.messages.filter((m) => m.role !== 'system').map((m) => ({ role: m.role as 'user' | 'assistant', content: messageText(m) }));
+    const c = sendableConfig(this, req.config);
     try {
-      const res = await this.client.messages.create(
+      const { data: res, response } = await this.client.messages.create(
         {
           model: this.model,
           max_tokens: c.max_tokens ?? 4096,
@@ -37,9 +74,17 @@ class AnthropicProvider implements Provider {
           ...(c.stop ? { stop_sequences: c.stop } : {}),
         },
         { signal: req.signal },
-      );
+      ).withResponse();
       const text = res.content.map((b) => (b.type === 'text' ? b.text : '')).join('');
-      return { text, finish_reason: mapFinishReason(res.stop_reason), model_id: res.model, prompt_tokens: res.usage.input_tokens, completion_tokens: res.usage.output_tokens };
+      return {
+        text,
+        finish_reason: mapFinishReason(res.stop_reason),
+        model_id: res.model,
+        prompt_tokens: res.usage.input_tokens,
+        completion_tokens: res.usage.output_tokens,
+        system_fingerprint: null,
+        server: serverHeaders(response.headers),
+      };
     } catch (err) {
       if (req.signal.aborted) throw err;
       if (err instanceof Anthropic.APIError) {

@@ -4,15 +4,24 @@
  * key from OPENAI_API_KEY). This is the hot path, so the transport is undici `request` with one keep-alive
  * Agent sized to the concurrency (DESIGN.md §4: ≈3,300 req/s on loopback), and responses are validated with zod.
  * Streaming (SSE) is used when `stream=1` is given in the address query (`…/v1?stream=1#model`) or `stream: true`.
+ *
+ * Settings (see `openAISettings`): `openai:` sends temperature, top_p, max_tokens, seed and stop, never top_k
+ * (OpenAI's chat completions have no such parameter); `openai-compatible:` also sends top_k, which vLLM, SGLang
+ * and llama.cpp's server accept. Neither can turn the server's chat template off. Messages whose content is a list
+ * of parts are sent with their text (`messageText`), so every server sees the same prompt text Assay records.
+ * Each response also yields the server's `system_fingerprint` (JSON body or SSE chunks) and identity headers.
  */
 import { Agent, request } from 'undici';
 import { z } from 'zod';
-import type { FinishReason } from '../core/schemas.ts';
+import { messageText, type FinishReason, type Message } from '../core/schemas.ts';
 import { InputError } from '../core/errors.ts';
-import { ProviderError, type GenerateRequest, type GenerateResponse, type Provider, type ProviderOptions } from './types.ts';
+import { serverHeaders } from './identity.ts';
+import { sendableConfig } from './settings.ts';
+import { ProviderError, type GenerateRequest, type GenerateResponse, type Provider, type ProviderCapabilities, type ProviderOptions } from './types.ts';
 
 const ChatResponseSchema = z.object({
   model: z.string().optional(),
+  system_fingerprint: z.string().nullable().optional(),
   choices: z
     .array(
       z.object({
@@ -26,6 +35,7 @@ const ChatResponseSchema = z.object({
 
 const ChunkSchema = z.object({
   model: z.string().optional(),
+  system_fingerprint: z.string().nullable().optional(),
   choices: z.array(z.object({ delta: z.object({ content: z.string().nullable().optional() }).optional(), finish_reason: z.string().nullable().optional() })).optional(),
   usage: z.object({ prompt_tokens: z.number().optional(), completion_tokens: z.number().optional() }).nullable().optional(),
 });
@@ -61,6 +71,42 @@ export function parseRetryAfter(headers: Record<string, string | string[] | unde
   if (Number.isFinite(secs)) return Math.max(0, secs * 1000);
   const date = Date.parse(ra);
   return Number.isFinite(date) ? Math.max(0, date - Date.now()) : undefined;
+}
+
+/**
+ * The capabilities of an `openai:` (kind `openai`) or `openai-compatible:` provider. Both send temperature, top_p,
+ * max_tokens, seed (OpenAI: best effort, watch `system_fingerprint`), stop and the system prompt (as a system
+ * message). `top_k` is sent only to `openai-compatible:` servers (vLLM, SGLang and llama.cpp take it; a server that
+ * does not know it may ignore it): OpenAI's chat completions API has no top_k. `chat_template: false` cannot be
+ * honoured: chat completions always apply the server's chat template.
+ */
+export function openAISettings(kind: string): ProviderCapabilities {
+  const isOpenAI = kind === 'openai';
+  return {
+    remote: true,
+    settings: {
+      temperature: 'sent',
+      top_p: 'sent',
+      top_k: isOpenAI ? 'unsupported' : 'sent',
+      max_tokens: 'sent',
+      seed: 'sent',
+      stop: 'sent',
+      system_prompt: 'sent',
+      chat_template: 'unsupported',
+    },
+    reasons: {
+      ...(isOpenAI ? { top_k: "OpenAI's chat completions API has no top_k parameter" } : {}),
+      chat_template: "chat completions always apply the server's chat template; a prompt without it needs a completions endpoint",
+    },
+  };
+}
+
+/** Messages as sent: content given as a list of (text) parts is sent as its text, so every server sees one string. */
+export function chatMessages(messages: readonly Message[]): { role: Message['role']; content: string }[] | readonly Message[] {
+  let flat = true;
+  for (const m of messages) if (typeof m.content !== 'string') flat = false;
+  if (flat) return messages;
+  return messages.map((m) => ({ role: m.role, content: typeof m.content === 'string' ? m.content : messageText(m) }));
 }
 
 export interface OpenAICompatibleOptions extends ProviderOptions {
@@ -100,7 +146,7 @@ class OpenAICompatibleProvider implements Provider {
   readonly baseUrl: string;
   readonly model: string;
   readonly address: string;
-  readonly capabilities = { remote: true, seed: true };
+  readonly capabilities: ProviderCapabilities;
   private readonly agent: Agent;
   private readonly url: string;
   private readonly headers: Record<string, string>;
@@ -108,6 +154,7 @@ class OpenAICompatibleProvider implements Provider {
 
   constructor(opts: OpenAICompatibleOptions) {
     this.kind = opts.kind ?? 'openai-compatible';
+    this.capabilities = openAISettings(this.kind);
     this.address = opts.address;
     this.baseUrl = opts.baseUrl;
     this.model = opts.model;
@@ -118,10 +165,10 @@ class OpenAICompatibleProvider implements Provider {
   }
 
   async generate(req: GenerateRequest): Promise<GenerateResponse> {
-    const c = req.config;
+    const c = sendableConfig(this, req.config);
     const body = JSON.stringify({
       model: this.model,
-      messages: req.messages,
+      messages: chatMessages(req.messages),
       temperature: c.temperature,
       top_p: c.top_p,
       top_k: c.top_k,
@@ -144,7 +191,8 @@ class OpenAICompatibleProvider implements Provider {
       const retryable = status === 429 || status === 408 || status === 409 || status >= 500;
       throw new ProviderError(`HTTP ${status}: ${text.slice(0, 300)}`, { retryable, retryAfterMs, rateLimited: status === 429, status });
     }
-    if (this.stream) return this.readStream(res.body);
+    const server = serverHeaders(res.headers);
+    if (this.stream) return this.readStream(res.body, server);
     let raw: unknown;
     let text: string;
     try {
@@ -167,15 +215,21 @@ class OpenAICompatibleProvider implements Provider {
       model_id: parsed.data.model ?? null,
       prompt_tokens: parsed.data.usage?.prompt_tokens ?? null,
       completion_tokens: parsed.data.usage?.completion_tokens ?? null,
+      system_fingerprint: parsed.data.system_fingerprint ?? null,
+      server,
     };
   }
 
-  /** Read an SSE stream of chat.completion.chunk events into one response. */
-  private async readStream(body: AsyncIterable<Buffer | string>): Promise<GenerateResponse> {
+  /**
+   * Read an SSE stream of chat.completion.chunk events into one response. The model id and `system_fingerprint`
+   * are the last ones any chunk reported (OpenAI repeats them on every chunk).
+   */
+  private async readStream(body: AsyncIterable<Buffer | string>, server: Record<string, string>): Promise<GenerateResponse> {
     let buffer = '';
     let text = '';
     let finish: string | null | undefined;
     let model: string | null = null;
+    let fingerprint: string | null = null;
     let promptTokens: number | null = null;
     let completionTokens: number | null = null;
     let done = false;
@@ -195,6 +249,7 @@ class OpenAICompatibleProvider implements Provider {
       const chunk = ChunkSchema.safeParse(json);
       if (!chunk.success) throw new ProviderError(`unexpected SSE chunk shape: ${data.slice(0, 200)}`, { retryable: true });
       model = chunk.data.model ?? model;
+      fingerprint = chunk.data.system_fingerprint ?? fingerprint;
       const ch = chunk.data.choices?.[0];
       if (ch?.delta?.content) text += ch.delta.content;
       if (ch?.finish_reason) finish = ch.finish_reason;
@@ -218,7 +273,15 @@ class OpenAICompatibleProvider implements Provider {
     }
     if (buffer) handle(buffer);
     if (!done && finish == null) throw new ProviderError('stream ended without [DONE] or a finish reason', { retryable: true });
-    return { text, finish_reason: mapFinishReason(finish), model_id: model, prompt_tokens: promptTokens, completion_tokens: completionTokens };
+    return {
+      text,
+      finish_reason: mapFinishReason(finish),
+      model_id: model,
+      prompt_tokens: promptTokens,
+      completion_tokens: completionTokens,
+      system_fingerprint: fingerprint,
+      server,
+    };
   }
 
   async close(): Promise<void> {

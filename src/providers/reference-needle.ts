@@ -14,8 +14,9 @@
  */
 import { hashUniform as uniform } from '../core/hash.ts';
 import { InputError } from '../core/errors.ts';
+import { messageText } from '../core/schemas.ts';
 import { formatNeedleAnswer, solveNeedlePrompt } from '../generators/needle/solver.ts';
-import { probabilityParam, referenceSeed, type ReferenceAnswer } from './reference.ts';
+import { probabilityParam, referenceSeed, type ReferenceAnswer } from './reference-params.ts';
 
 /** Noise settings of the noisy needle model: accuracy `p` up to `limit` characters, p·limit/chars beyond. */
 export interface NeedleNoise {
@@ -69,7 +70,7 @@ export function needleAnswerer(name: 'needle' | 'needle-noisy', params: URLSearc
     noise = { p, limit };
   }
   return (req) => {
-    const prompt = req.messages.filter((m) => m.role === 'user').map((m) => m.content).join('\n');
+    const prompt = req.messages.filter((m) => m.role === 'user').map((m) => messageText(m)).join('\n');
     const a = answerNeedlePrompt(prompt, noise ? { ...noise, seed: referenceSeed(req, seed) } : undefined, `${req.sample.id}\u0000${req.epoch}`);
     return { text: a ? a.text : 'I cannot find a needle-threading task in this prompt.', finish_reason: 'stop' };
   };

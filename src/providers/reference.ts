@@ -12,21 +12,45 @@
  */
 import { hashUniform } from '../core/hash.ts';
 import { InputError } from '../core/errors.ts';
-import type { GenerateRequest, GenerateResponse, Provider, ProviderOptions } from './types.ts';
+import type { GenerateRequest, GenerateResponse, Provider, ProviderCapabilities, ProviderOptions } from './types.ts';
 import { needleAnswerer } from './reference-needle.ts';
+import { probabilityParam, referenceSeed, type ReferenceAnswer } from './reference-params.ts';
 
-/** What a reference model says to one request. */
-export type ReferenceAnswer = (req: GenerateRequest) => Pick<GenerateResponse, 'text' | 'finish_reason'>;
+export { probabilityParam, referenceSeed, type ReferenceAnswer } from './reference-params.ts';
 
-/** The generation seed mixed with the provider seed: reference models are reproducible per `--seed`. */
-export function referenceSeed(req: GenerateRequest, seed: number): number {
-  return (req.config.seed ?? 0) * 1_000_003 + seed;
-}
+const SYNTHETIC = 'reference models are synthetic: their answers depend only on the sample, the epoch and the seed';
+
+/**
+ * What a reference model does with a generation config: it uses the seed (its answers are drawn from a hash of
+ * it) and ignores every other setting, each listed by `unsentSettings` with the reason.
+ */
+export const REFERENCE_CAPABILITIES: ProviderCapabilities = {
+  remote: false,
+  settings: {
+    temperature: 'ignored',
+    top_p: 'ignored',
+    top_k: 'ignored',
+    max_tokens: 'ignored',
+    seed: 'sent',
+    stop: 'ignored',
+    system_prompt: 'ignored',
+    chat_template: 'ignored',
+  },
+  reasons: {
+    temperature: SYNTHETIC,
+    top_p: SYNTHETIC,
+    top_k: SYNTHETIC,
+    max_tokens: `${SYNTHETIC} (a noisy model's cut-short answers are its own, not max_tokens)`,
+    stop: SYNTHETIC,
+    system_prompt: SYNTHETIC,
+    chat_template: SYNTHETIC,
+  },
+};
 
 class ReferenceProvider implements Provider {
   readonly kind = 'reference';
   readonly baseUrl = null;
-  readonly capabilities = { remote: false, seed: true };
+  readonly capabilities = REFERENCE_CAPABILITIES;
   constructor(
     readonly address: string,
     readonly model: string,
@@ -78,13 +102,6 @@ export function parseReferenceAddress(address: string): { name: string; params: 
     if (values[0]!.trim() === '') throw new InputError(`reference:${name} parameter "${key}" has no value`, { field: 'model' });
   }
   return { name, params };
-}
-
-/** Read probability parameter `p` (default `def`). Errors: InputError outside [0, 1]. */
-export function probabilityParam(name: string, params: URLSearchParams, def: number): number {
-  const p = params.has('p') ? Number(params.get('p')) : def;
-  if (!(p >= 0 && p <= 1)) throw new InputError(`reference:${name} p must be in [0,1], got ${params.get('p')}`, { field: 'model' });
-  return p;
 }
 
 /**

@@ -9,7 +9,9 @@ import { createReferenceProvider } from './reference.ts';
 import { createReplayProvider } from './replay.ts';
 import type { Provider, ProviderOptions } from './types.ts';
 
-type Factory = (address: string, opts: ProviderOptions) => Provider | Promise<Provider>;
+/** Builds a provider from its address. */
+export type ProviderFactory = (address: string, opts: ProviderOptions) => Provider | Promise<Provider>;
+type Factory = ProviderFactory;
 
 const FACTORIES: Record<string, Factory> = {
   'openai-compatible': createOpenAICompatibleProvider,
@@ -18,6 +20,17 @@ const FACTORIES: Record<string, Factory> = {
   replay: (address) => createReplayProvider(address),
   reference: createReferenceProvider,
 };
+
+/**
+ * Register a provider kind: addresses `<kind>:<rest>` are then built by `factory(address, options)`. Users add their
+ * own backends this way (a local server with its own API, an in-process model). Errors: Error when the kind is taken
+ * (unless `replace`) or is not lower-case letters, digits and '-'.
+ */
+export function registerProvider(kind: string, factory: Factory, opts: { replace?: boolean } = {}): void {
+  if (!/^[a-z][a-z0-9-]*$/.test(kind)) throw new Error(`invalid provider kind "${kind}": lower-case letters, digits and '-'`);
+  if (Object.prototype.hasOwnProperty.call(FACTORIES, kind) && !opts.replace) throw new Error(`a provider kind "${kind}" is already registered (pass { replace: true } to replace it)`);
+  FACTORIES[kind] = factory;
+}
 
 /** Kinds of provider known to this build. */
 export function providerKinds(): string[] {
@@ -31,6 +44,6 @@ export async function createProvider(address: string, opts: ProviderOptions): Pr
   const colon = address.indexOf(':');
   const kind = colon < 0 ? '' : address.slice(0, colon);
   const factory = FACTORIES[kind];
-  if (!factory) throw new InputError(`unknown model address "${address}"; expected one of ${providerKinds().map((k) => k + ':…').join(', ')}`, { field: 'model' });
+  if (!factory) throw new InputError(`unknown model address "${address}"; registered kinds: ${providerKinds().map((k) => k + ':…').join(', ')}`, { field: 'model' });
   return factory(address, opts);
 }

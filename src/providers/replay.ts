@@ -16,9 +16,23 @@
  */
 import { basename } from 'node:path';
 import { InputError } from '../core/errors.ts';
-import type { Sample } from '../core/schemas.ts';
+import { messageText, type Sample } from '../core/schemas.ts';
 import { describe, parseJsonObject, scanLines } from '../datasets/lines.ts';
-import { ProviderError, type GenerateRequest, type GenerateResponse, type Provider } from './types.ts';
+import { GENERATION_SETTINGS } from './settings.ts';
+import { ProviderError, type GenerateRequest, type GenerateResponse, type Provider, type ProviderCapabilities } from './types.ts';
+
+/**
+ * What a replay provider does with a generation config: nothing. A recorded response is what the model wrote when
+ * it was recorded, so no setting (temperature, seed, max_tokens, …) can change it; each one a config gives is
+ * listed by `unsentSettings` with that reason.
+ */
+export const REPLAY_CAPABILITIES: ProviderCapabilities = {
+  remote: false,
+  settings: Object.fromEntries(GENERATION_SETTINGS.map((s) => [s, 'ignored'])) as ProviderCapabilities['settings'],
+  reasons: Object.fromEntries(
+    GENERATION_SETTINGS.map((s) => [s, `a recorded response cannot honour ${s}: replay serves what the model wrote when it was recorded, under the settings of that time`]),
+  ),
+};
 
 /** The four systems recorded in GSM8K's `example_model_solutions.jsonl`. */
 export const GSM8K_SYSTEMS = ['6b_finetuning', '6b_verification', '175b_finetuning', '175b_verification'] as const;
@@ -48,7 +62,7 @@ function sampleQuestion(sample: Sample): string | null {
   if (typeof sample.input === 'string') return normalizeQuestion(sample.input);
   for (let i = sample.input.length - 1; i >= 0; i--) {
     const m = sample.input[i]!;
-    if (m.role === 'user') return normalizeQuestion(m.content);
+    if (m.role === 'user') return normalizeQuestion(messageText(m));
   }
   return null;
 }
@@ -200,7 +214,8 @@ async function loadReplayFile(file: string, system: string | null): Promise<Repl
  * The file is read once, line by line. `#system` picks the system of a GSM8K model_solutions file (required
  * there); for other formats it only names the model.
  *
- * The provider: kind `replay`, baseUrl null, model = system ?? file basename, capabilities {remote:false, seed:false}.
+ * The provider: kind `replay`, baseUrl null, model = system ?? file basename, capabilities `REPLAY_CAPABILITIES`
+ * (not remote; every generation setting ignored).
  * `generate({sample, epoch})` returns `{text, finish_reason:'stop', model_id: model, prompt_tokens:null,
  * completion_tokens:null, meta:{recorded_correct?, recorded_pred?, matched_by}}` (`recorded_correct` from
  * `is_correct` / `correct` or `score[epoch]`, `recorded_pred` from `pred[epoch]`; `matched_by` is `id`, `question`
@@ -234,7 +249,7 @@ export async function createReplayProvider(address: string): Promise<Provider> {
     kind: 'replay',
     baseUrl: null,
     model,
-    capabilities: { remote: false, seed: false },
+    capabilities: REPLAY_CAPABILITIES,
     async generate(req: GenerateRequest): Promise<GenerateResponse> {
       req.signal?.throwIfAborted();
       const match = find(req.sample);

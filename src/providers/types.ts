@@ -25,6 +25,16 @@ export interface GenerateResponse {
   completion_tokens: number | null;
   /** Provider-specific extras to store with the attempt (JSON-serialisable), e.g. a replayed published verdict. */
   meta?: Record<string, unknown>;
+  /**
+   * The `system_fingerprint` the server reported (OpenAI: the backend configuration the model ran with; llama.cpp:
+   * its build), null when the server reported none. Absent for providers that call no server (replay, reference).
+   */
+  system_fingerprint?: string | null;
+  /**
+   * Response headers that identify the server software, picked by `serverHeaders` (identity.ts) from a fixed list:
+   * never secrets, never per-request ids or rate-limit state. Absent for providers that call no server.
+   */
+  server?: Record<string, string>;
 }
 
 /**
@@ -41,12 +51,37 @@ export class ProviderError extends Error {
   }
 }
 
+/** A generation setting: one key of the generation config. */
+export type GenerationSetting = keyof GenerationConfig;
+
+/**
+ * What a provider does with one generation setting:
+ * - `sent`: passed to the model as given (for a synthetic reference model: used by it). For `chat_template`, `sent`
+ *   means both values are honoured; chat APIs, which always apply the server's template, declare `unsupported`.
+ * - `unsupported`: the API has no such parameter, so the provider leaves it out of the request.
+ * - `ignored`: no model call could use it (a recorded response, a synthetic answer), so it has no effect.
+ * Anything but `sent` is reported by `unsentSettings` (settings.ts) and never sent.
+ */
+export type SettingSupport = 'sent' | 'unsupported' | 'ignored';
+
+/** Two settings the API rejects together: when both are given, only `keep` is sent and `drop` is reported. */
+export interface SettingConflict {
+  keep: GenerationSetting;
+  drop: GenerationSetting;
+  /** Why, as shown in the warning and recorded in the manifest. */
+  reason: string;
+}
+
 /** Capabilities are declared, never guessed. */
 export interface ProviderCapabilities {
   /** Does it call a real network service (and so benefit from the response cache)? */
   remote: boolean;
-  /** Does it honour `seed`? */
-  seed: boolean;
+  /** What the provider does with each generation setting (every setting is declared, so a new one must be too). */
+  settings: Record<GenerationSetting, SettingSupport>;
+  /** Why a setting that is not `sent` is not sent; `unsentSettings` words a generic reason for the others. */
+  reasons?: Partial<Record<GenerationSetting, string>>;
+  /** Settings the API rejects together. */
+  conflicts?: readonly SettingConflict[];
 }
 
 export interface Provider {

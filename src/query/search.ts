@@ -7,7 +7,7 @@
 import MiniSearch from 'minisearch';
 import { hashJson } from '../core/hash.ts';
 import { InputError } from '../core/errors.ts';
-import type { MeasurementStore, PoolSample, Selection } from '../store/measurements.ts';
+import type { Pool, PoolSample, Selection } from '../store/types.ts';
 
 /** Filter keys understood by `--filter key=value` (repeatable; values of one key are ORed, keys ANDed). */
 export const FILTER_KEYS = ['category', 'dataset', 'tag', 'key'] as const;
@@ -76,10 +76,10 @@ export interface QueryResult {
  * Text search covers the sample text, category and tags (BM25 via minisearch, prefix matching; terms ORed).
  * Samples without text can only be selected by filters. Errors: InputError when nothing matches.
  */
-export async function querySamples(store: MeasurementStore, text: string, opts: QueryOptions = {}): Promise<QueryResult> {
+export async function querySamples(store: Pool, text: string, opts: QueryOptions = {}): Promise<QueryResult> {
   const filters = opts.filters ?? {};
   const docs: PoolSample[] = [];
-  for (const s of store.iterateSamples({ runs: opts.runs })) if (matches(s, filters)) docs.push(s);
+  for await (const s of store.iteratePoolSamples({ runs: opts.runs })) if (matches(s, filters)) docs.push(s);
   let hits: QueryHit[];
   const snippet = (s: PoolSample) => (s.text ?? '').replace(/\s+/g, ' ').slice(0, 100);
   if (text.trim() === '') {

@@ -102,19 +102,21 @@ export function checkAlpha(alpha: number | undefined): number {
  * Load runs for comparison: each run's data for one scorer (default: the first run's first scorer, which every run
  * must have). Errors: InputError for fewer than 2 runs, unknown runs, a missing scorer or no shared samples.
  */
-export function loadRuns(pool: Pool, refs: string[], scorer?: string): RunData[] {
+export async function loadRuns(pool: Pool, refs: string[], scorer?: string): Promise<RunData[]> {
   // With --scorer every run is read with it; otherwise each run with its own first scorer (a report may hold runs of
   // different tasks, e.g. a math run and a needle run). Comparisons then pair only runs read with the same scorer.
-  return refs.map((r) => loadRunData(pool, r, scorer));
+  const out: RunData[] = [];
+  for (const r of refs) out.push(await loadRunData(pool, r, scorer));
+  return out;
 }
 
 /**
  * Paired comparisons of runs on the samples they all share: all pairs, or each run against `baseline` (a ref among
  * `refs`). p-values (sign-flip permutation) adjusted over the pairs; with ≥ 3 runs also a ranking.
  */
-export function compareRunsFromPool(pool: Pool, refs: string[], o: AnalysisOptions & { baseline?: string } = {}): ComparisonReport {
+export async function compareRunsFromPool(pool: Pool, refs: string[], o: AnalysisOptions & { baseline?: string } = {}): Promise<ComparisonReport> {
   if (refs.length < 2) throw new InputError('compare needs at least two runs');
-  const data = loadRuns(pool, refs, o.scorer);
+  const data = await loadRuns(pool, refs, o.scorer);
   const ids = data.map((d) => d.run.id);
   if (new Set(ids).size !== ids.length) throw new InputError('the same run was given twice');
   const scorers = [...new Set(data.map((d) => d.scorer))];
@@ -127,7 +129,7 @@ export function compareRunsFromPool(pool: Pool, refs: string[], o: AnalysisOptio
   const adj = o.adjustment ?? 'holm';
   let pairIdx: [number, number][] = [];
   if (o.baseline) {
-    const bid = pool.resolveRunId(o.baseline);
+    const bid = await pool.resolveRunId(o.baseline);
     const bi = ids.indexOf(bid);
     if (bi < 0) throw new InputError('--baseline must be one of the compared runs');
     pairIdx = ids.map((_, i) => [i, bi] as [number, number]).filter(([i]) => i !== bi);
@@ -173,11 +175,11 @@ export interface RunAnalysis {
  * Variance decomposition and truncation analysis of one run (read from the pool). A run without any graded attempt
  * is analysed too (variance null, its failures counted) so that a report can show it instead of refusing.
  */
-export function analyzeRun(pool: Pool, d: RunData, label: string, o: AnalysisOptions = {}): RunAnalysis {
+export async function analyzeRun(pool: Pool, d: RunData, label: string, o: AnalysisOptions = {}): Promise<RunAnalysis> {
   const clusters = clustersOf(d);
   const seed = o.seed ?? d.run.manifest.seeds.bootstrap;
   const variance = clusters.length ? decomposeVariance(clusters, { seed, replicates: o.replicates, perEpoch: d.per_epoch }) : null;
-  const { unit, records } = attemptLengths(pool, d.run.id, d.scorer);
+  const { unit, records } = await attemptLengths(pool, d.run.id, d.scorer);
   const truncation = analyzeTruncation(records, unit, { seed, replicates: Math.min(1000, o.replicates ?? 1000) });
   const failed = d.samples.reduce((s, x) => s + x.epochs.filter((e) => e.failed).length, 0);
   const attempts = d.samples.reduce((s, x) => s + x.epochs.length, 0);

@@ -58,12 +58,18 @@ export function diffObjects(a: unknown, b: unknown, prefix: string): FieldDiffer
 }
 
 /** Diff two runs of the pool (ids or unique prefixes). Errors: InputError for unknown runs (from the pool). */
-export function diffRuns(pool: Pool, refA: string, refB: string, maxExamples = 10): RunDiff {
-  const a = pool.resolveRunId(refA), b = pool.resolveRunId(refB);
-  const ra = pool.getRun(a)!, rb = pool.getRun(b)!;
+export async function diffRuns(pool: Pool, refA: string, refB: string, maxExamples = 10): Promise<RunDiff> {
+  const a = await pool.resolveRunId(refA), b = await pool.resolveRunId(refB);
+  const ra = (await pool.getRun(a))!, rb = (await pool.getRun(b))!;
   const fields = [...diffObjects(ra.spec, rb.spec, 'spec'), ...diffObjects(ra.manifest, rb.manifest, 'manifest')];
-  const pa = new Map(pool.plannedSamples(a).map((p) => [p.sample.id, p]));
-  const pb = new Map(pool.plannedSamples(b).map((p) => [p.sample.id, p]));
+  // Only the hashes of each planned sample are kept (a plan's prompts can be large).
+  const hashesOf = async (id: string) => {
+    const m = new Map<string, { prompt_hash: string; target_hash: string }>();
+    for await (const p of pool.iteratePlanned(id)) m.set(p.sample.id, { prompt_hash: p.prompt_hash, target_hash: p.target_hash });
+    return m;
+  };
+  const pa = await hashesOf(a);
+  const pb = await hashesOf(b);
   let shared = 0, promptDiffers = 0, targetDiffers = 0, onlyA = 0;
   const examples: RunDiff['samples']['examples'] = [];
   for (const [id, x] of pa) {

@@ -7,12 +7,13 @@
  * and a variance-vs-k plot, truncation by length with a histogram by correctness; sweeps (runs of one model whose
  * settings differ) with score-vs-factor plots; and each run's manifest.
  */
-import { toolkitInfo } from '../runner/manifest.ts';
+import { toolkitInfo } from '../core/toolkit.ts';
 import type { Pool } from '../store/types.ts';
 import { alignRuns, runLabels, shortDataset } from '../stats/pool-data.ts';
 import { analyzeRun, compareRunsFromPool, fmtP, loadRuns, sweepGroups, type AnalysisOptions, type ComparisonReport, type RunAnalysis } from './analyses.ts';
 import { esc, factorPlot, forestPlot, lengthHistogram, lineChart } from './svg.ts';
-import { gridScoresFromPool, effectiveContextLimit, type ContextLimitResult } from '../stats/context-limit.ts';
+import { effectiveContextLimit, type ContextLimitResult, type GridScores } from '../stats/context-limit.ts';
+import { gridScoresFromPool } from '../stats/from-pool.ts';
 import type { PoolRanking } from '../aggregate/from-pool.ts';
 
 /** A number with `d` decimals, or `n/a` when it is not finite (e.g. a seed variance from a one-epoch run). */
@@ -56,10 +57,11 @@ export interface ReportOptions extends AnalysisOptions {
  * Build the report for runs `refs` (ids or unique prefixes) from the pool. Returns the HTML text.
  * Errors: InputError for unknown runs or scorers without measurements.
  */
-export function buildReport(pool: Pool, refs: string[], o: ReportOptions = {}): string {
-  const data = loadRuns(pool, refs, o.scorer);
+export async function buildReport(pool: Pool, refs: string[], o: ReportOptions = {}): Promise<string> {
+  const data = await loadRuns(pool, refs, o.scorer);
   const labels = runLabels(data.map((d) => d.run));
-  const analyses: RunAnalysis[] = data.map((d, i) => analyzeRun(pool, d, labels[i]!, o));
+  const analyses: RunAnalysis[] = [];
+  for (const [i, d] of data.entries()) analyses.push(await analyzeRun(pool, d, labels[i]!, o));
   const graded = data.filter((_, i) => analyses[i]!.variance);
   const ungraded = analyses.filter((a) => !a.variance);
   let comparison: ComparisonReport | null = null;
@@ -67,7 +69,7 @@ export function buildReport(pool: Pool, refs: string[], o: ReportOptions = {}): 
   const byScorer = new Map<string, typeof graded>();
   for (const d of graded) byScorer.set(d.scorer, [...(byScorer.get(d.scorer) ?? []), d]);
   const group = [...byScorer.values()].sort((a, b) => b.length - a.length)[0] ?? [];
-  if (group.length >= 2 && alignRuns(group).keys.length > 0) comparison = compareRunsFromPool(pool, group.map((d) => d.run.id), { ...o, scorer: group[0]!.scorer });
+  if (group.length >= 2 && alignRuns(group).keys.length > 0) comparison = await compareRunsFromPool(pool, group.map((d) => d.run.id), { ...o, scorer: group[0]!.scorer });
   const sweeps = sweepGroups(data, o);
   const tk = toolkitInfo();
   const body: string[] = [];
@@ -149,9 +151,11 @@ export function buildReport(pool: Pool, refs: string[], o: ReportOptions = {}): 
   }
 
   // Needle threading: effective context limit, accuracy vs length, depth × length heatmap (issue 6)
-  const needle = data
-    .map((d, i) => ({ d, label: labels[i]!, scores: gridScoresFromPool(pool, d.run.id, d.scorer).filter((g) => g.values.length) }))
-    .filter((x) => x.scores.length);
+  const needle: { d: (typeof data)[number]; label: string; scores: GridScores[] }[] = [];
+  for (const [i, d] of data.entries()) {
+    const scores = (await gridScoresFromPool(pool, d.run.id, d.scorer)).filter((g) => g.values.length);
+    if (scores.length) needle.push({ d, label: labels[i]!, scores });
+  }
   if (needle.length) {
     body.push(`<h2 id="context">Long context: effective context limit</h2>`);
     body.push(`<p class="note">Needle-threading runs. The effective limit is the longest context length (characters) at which accuracy stays at or above the threshold at that length and every shorter one; its interval is a bootstrap over samples. Lengths are in characters: token counts differ between tokenizers (see <code>assay tokens</code>).</p>`);

@@ -2,10 +2,10 @@
  * Re-grading stored responses (no model calls) and comparing graders: the scorer's name and options are stored
  * with each measurement, so an old run can be re-scored with a new grader and the two compared sample by sample.
  */
-import type { Measurement } from '../core/schemas.ts';
+import type { Measurement, Sample } from '../core/schemas.ts';
 import type { Scorer } from '../scorers/types.ts';
 import type { Pool } from '../store/types.ts';
-import { gradeAll } from './run.ts';
+import { gradeAll } from './grade.ts';
 
 /**
  * Grade every stored attempt of a run with `scorer` and store the measurements (replacing that scorer's old ones).
@@ -14,7 +14,8 @@ import { gradeAll } from './run.ts';
  * Returns counts.
  */
 export async function regrade(pool: Pool, runId: string, scorer: Scorer, opts: { concurrency?: number } = {}): Promise<{ graded: number; failed: number }> {
-  const planned = new Map(pool.plannedSamples(runId).map((p) => [p.sample.id, p.sample]));
+  const planned = new Map<string, Sample>();
+  for await (const p of pool.iteratePlanned(runId)) planned.set(p.sample.id, p.sample);
   const window = Math.max(1, opts.concurrency ?? 16);
   let graded = 0, failed = 0;
   let batch: Measurement[] = [];
@@ -23,11 +24,11 @@ export async function regrade(pool: Pool, runId: string, scorer: Scorer, opts: {
     batch.push(...(await Promise.all(pending)));
     pending = [];
     if (batch.length >= 1000) {
-      pool.writeMeasurements(batch);
+      await pool.writeMeasurements(batch);
       batch = [];
     }
   };
-  for (const a of pool.iterateAttempts(runId)) {
+  for await (const a of pool.iterateAttempts(runId)) {
     const base = { run_id: runId, sample_id: a.sample_id, epoch: a.epoch, scorer: scorer.name, kind: scorer.kind };
     if (a.status !== 'ok' || a.response == null) {
       failed++;
@@ -39,9 +40,15 @@ export async function regrade(pool: Pool, runId: string, scorer: Scorer, opts: {
     if (pending.length >= window || batch.length >= 1000) await drain();
   }
   await drain();
-  pool.writeMeasurements(batch);
-  pool.flush();
-  if (scorer.report) pool.setScorerReport(runId, scorer.name, scorer.report());
+  await pool.writeMeasurements(batch);
+  await pool.flush();
+  const report = scorer.report?.();
+  if (report) {
+    await pool.updateManifest(runId, (m) => {
+      m.scorer_reports = { ...(m.scorer_reports ?? {}), [scorer.name]: report };
+      return m;
+    });
+  }
   return { graded, failed };
 }
 
@@ -54,11 +61,11 @@ export interface Disagreement {
 }
 
 /** Attempts on which scorers `a` and `b` give different values (null counts as a value). */
-export function scorerDisagreement(pool: Pool, runId: string, a: string, b: string): Disagreement {
+export async function scorerDisagreement(pool: Pool, runId: string, a: string, b: string): Promise<Disagreement> {
   const bByKey = new Map<string, Measurement>();
-  for (const m of pool.iterateMeasurements(runId, b)) bByKey.set(`${m.sample_id}\u0000${m.epoch}`, m);
+  for await (const m of pool.iterateMeasurements(runId, b)) bByKey.set(`${m.sample_id}\u0000${m.epoch}`, m);
   const out: Disagreement = { a, b, compared: 0, disagree: 0, items: [] };
-  for (const m of pool.iterateMeasurements(runId, a)) {
+  for await (const m of pool.iterateMeasurements(runId, a)) {
     const o = bByKey.get(`${m.sample_id}\u0000${m.epoch}`);
     if (!o || m.status === 'attempt_error') continue;
     out.compared++;
@@ -83,10 +90,10 @@ export interface RecordedAgreement {
  * For replayed published outputs that carry their own verdict (`meta.recorded_correct`): how often our grader
  * agrees, and every disagreement. Null when the run has no recorded verdicts.
  */
-export function recordedAgreement(pool: Pool, runId: string, scorer: string): RecordedAgreement | null {
+export async function recordedAgreement(pool: Pool, runId: string, scorer: string): Promise<RecordedAgreement | null> {
   const out: RecordedAgreement = { compared: 0, agree: 0, rate: NaN, recorded_accuracy: NaN, our_accuracy: NaN, disagreements: [] };
   let rec = 0, ours = 0;
-  for (const a of pool.iterateAttempts(runId, scorer)) {
+  for await (const a of pool.iterateAttempts(runId, scorer)) {
     const r = a.meta?.recorded_correct;
     if (typeof r !== 'boolean' || !a.measurement || a.measurement.value == null) continue;
     out.compared++;

@@ -1,44 +1,60 @@
 /**
- * The runner: executes a run's plan against a provider with bounded, adaptive concurrency, retries with backoff,
- * a per-request timeout, a response cache and resume; grades each response with the run's scorers and hands
- * attempt + measurements to the pool's batching writer. It streams: nothing but the plan is held in memory.
+ * The runner: executes (or resumes) one run — a dataset × prompt × solver × model × generation config × epochs,
+ * graded by the run's scorers — against a provider with bounded, adaptive concurrency. It streams: the plan goes
+ * into the pool and comes back out in pages, attempts go to the pool's batching writer as they finish.
+ *
+ * Concerns live in their own files: planning and content addresses (`plan.ts`), one attempt through the solver
+ * (`attempt.ts`), retries and timeouts (`retry.ts`), concurrency (`scheduler.ts`), grading (`grade.ts`), the
+ * manifest (`manifest.ts`). This file wires them and keeps the run's bookkeeping honest: what the server said about
+ * itself, which settings were not sent, why a run stopped.
  */
 import { setMaxListeners } from 'node:events';
 import { performance } from 'node:perf_hooks';
-import type { Attempt, GenerationConfig, Measurement, RunRecord, RunSpec, Sample } from '../core/schemas.ts';
-import type { PromptTemplate } from '../core/templates.ts';
+import type { GenerationConfig, Message, PlannedSample, RunDataset, RunRecord, RunSpec, Sample } from '../core/schemas.ts';
+import { renderMessages, type PromptTemplate } from '../core/templates.ts';
+import { identityMismatch } from '../providers/identity.ts';
 import { createProvider } from '../providers/registry.ts';
-import { ProviderError, type GenerateResponse, type Provider } from '../providers/types.ts';
-import type { Scorer, Verdict } from '../scorers/types.ts';
+import { unsentSettings } from '../providers/settings.ts';
+import type { GenerateResponse, Provider } from '../providers/types.ts';
+import type { Scorer } from '../scorers/types.ts';
+import { generate } from '../solvers/builtin.ts';
+import { isDefaultSolver } from '../solvers/registry.ts';
+import type { Solver, SolverSpec } from '../solvers/types.ts';
 import type { Pool } from '../store/types.ts';
+import { runAttempt, type AttemptContext } from './attempt.ts';
 import { buildManifest } from './manifest.ts';
 import { cacheKeyOf, pendingWork, planIter, runIdOf } from './plan.ts';
-import type { PlannedSample } from '../core/schemas.ts';
 import { silentProgress, type Progress } from './progress.ts';
-import { AdaptiveLimiter, backoffMs } from './scheduler.ts';
+import { AdaptiveLimiter, ConcurrencyGate } from './scheduler.ts';
 
-/** The dataset as the runner needs it (what `loadDataset` returns). */
-export interface RunDataset {
-  ref: string;
-  name: string;
-  path: string | null;
-  hash: string;
-  samples: Sample[];
-}
+export type { RunDataset } from '../core/schemas.ts';
 
 export interface RunOptions {
   pool: Pool;
   dataset: RunDataset;
-  template: PromptTemplate;
+  /** The prompt template (name and hash are recorded; `render` may replace how it is applied). */
+  template: Pick<PromptTemplate, 'name' | 'hash'> & Partial<PromptTemplate>;
+  /** Render a sample into the planned messages (default: `renderMessages(template, sample, config)`). */
+  render?: (sample: Sample) => Message[];
   /** Model address, e.g. `openai-compatible:http://127.0.0.1:8000/v1#m`. */
   model: string;
   config: GenerationConfig;
   epochs: number;
   scorers: Scorer[];
+  /** How the model is driven (default: one `generate`). */
+  solver?: Solver;
+  /** The solver's registry specs (recorded in the run spec when not the default). */
+  solverSpec?: SolverSpec[];
+  /** The task this run evaluates (recorded in the run spec). */
+  task?: { name: string; version: string; hash: string };
+  /** A label separating this run from an otherwise identical one (`--new-run`). */
+  label?: string;
   /** Only the first `limit` samples (part of the run spec). */
   limit?: number | null;
   /** Maximum requests in flight (default 64). */
   concurrency?: number;
+  /** A concurrency gate shared with other runs on the same endpoint (eval sets); default: one of this run's own. */
+  gate?: ConcurrencyGate;
   /** Per-request timeout in ms (default 120,000). */
   timeoutMs?: number;
   /** Retries after the first try (default 6). */
@@ -50,10 +66,12 @@ export interface RunOptions {
   progress?: Progress;
   /** Abort to stop cleanly (Ctrl-C): in-flight calls are cancelled and not recorded; the run is marked interrupted. */
   signal?: AbortSignal;
-  /** Inject a provider instead of resolving `model` through the registry (tests). */
+  /** Inject a provider instead of resolving `model` through the registry (it is not closed by the run). */
   provider?: Provider;
   /** Backoff base in ms (default 250; tests lower it). */
   backoffBaseMs?: number;
+  /** Warnings for the user (settings not sent); default: none printed (they are recorded in the manifest either way). */
+  warn?: (message: string) => void;
 }
 
 export interface RunResult {
@@ -69,14 +87,18 @@ export interface RunResult {
   reported_model_ids: string[];
   min_concurrency: number;
   seconds: number;
-  /** Why the run stopped early on its own (the endpoint looked dead), or null. */
+  /** Why the run stopped early on its own (the endpoint looked dead, the server changed), or null. */
   abort_reason: string | null;
   /** The most frequent errors of attempts that failed in this invocation, with counts. */
   errors: { error: string; count: number }[];
 }
 
-/** Build the run spec (everything that defines the plan and its outputs; hashed into the run id). */
-export function buildRunSpec(o: Pick<RunOptions, 'dataset' | 'template' | 'model' | 'config' | 'epochs' | 'scorers' | 'limit'>): RunSpec {
+/**
+ * Build the run spec (everything that defines the plan and its outputs; hashed into the run id). Fields that are at
+ * their defaults (no task, the default solver, no label) are left out, so a plain dataset run keeps the id it had
+ * before tasks existed.
+ */
+export function buildRunSpec(o: Pick<RunOptions, 'dataset' | 'template' | 'model' | 'config' | 'epochs' | 'scorers' | 'limit' | 'task' | 'solverSpec' | 'label'>): RunSpec {
   return {
     dataset: { ref: o.dataset.ref, name: o.dataset.name, hash: o.dataset.hash, path: o.dataset.path, size: o.dataset.samples.length, limit: o.limit ?? null },
     template: { name: o.template.name, hash: o.template.hash },
@@ -84,206 +106,160 @@ export function buildRunSpec(o: Pick<RunOptions, 'dataset' | 'template' | 'model
     config: o.config,
     epochs: o.epochs,
     scorers: o.scorers.map((s) => ({ name: s.name, options: s.options })),
+    ...(o.task ? { task: o.task } : {}),
+    ...(isDefaultSolver(o.solverSpec) ? {} : { solver: o.solverSpec }),
+    ...(o.label ? { label: o.label } : {}),
   };
-}
-
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    if (signal?.aborted) return resolve();
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
-
-/** Grade one response with every scorer; a scorer that throws yields a recorded `grader_error`. */
-export async function gradeAll(scorers: Scorer[], sample: Sample, text: string): Promise<Verdict[]> {
-  const out: Verdict[] = [];
-  for (const s of scorers) {
-    try {
-      out.push(await s.score(sample, text));
-    } catch (err) {
-      out.push({ value: null, extracted: null, explanation: `grader error: ${(err as Error).message}`, status: 'grader_error' });
-    }
-  }
-  return out;
 }
 
 /**
  * Execute (or resume) a run. Errors: InputError for a bad model address; provider failures become recorded
- * `error` attempts, never exceptions. Returns when every planned attempt is stored or the signal aborted.
+ * `error` attempts, never exceptions. Returns when every planned attempt is stored, the signal aborted, or the run
+ * stopped on its own (`abort_reason`: a dead endpoint, or a server that reports a different model or fingerprint
+ * than the stored run — then nothing of the new server's answers is stored).
  */
 export async function executeRun(o: RunOptions): Promise<RunResult> {
   const t0 = performance.now();
   const concurrency = o.concurrency ?? 64;
   const timeoutMs = o.timeoutMs ?? 120_000;
   const maxRetries = o.maxRetries ?? 6;
-  const bootstrapSeed = o.bootstrapSeed ?? 0;
   const progress = o.progress ?? silentProgress;
   const samples = o.limit ? o.dataset.samples.slice(0, o.limit) : o.dataset.samples;
   const spec = buildRunSpec(o);
   const runId = runIdOf(spec);
   const provider = o.provider ?? (await createProvider(o.model, { concurrency }));
-  const useCache = (o.cache ?? true) && provider.capabilities.remote;
-  const now = new Date().toISOString();
-  const manifest = buildManifest(spec, provider, { bootstrapSeed, referenceSeed: null, concurrency, timeoutMs, maxRetries });
-  // The plan streams into the pool and back out in pages: memory stays flat however large the dataset.
-  o.pool.ensureRun({ id: runId, spec, manifest, status: 'running', created_at: now, updated_at: now }, planIter(samples, o.template, o.config));
-  o.pool.setRunStatus(runId, 'running');
-  const completed = o.pool.completedKeys(runId);
-  const total = o.pool.plannedCount(runId) * o.epochs;
-  const work = pendingWork(o.pool.iteratePlanned(runId), o.epochs, completed);
-  const limiter = new AdaptiveLimiter(concurrency);
-  const modelIds = new Set<string>();
-  const stop = new AbortController();
-  setMaxListeners(0, stop.signal); // one listener per request in flight
-  const onAbort = () => stop.abort();
-  o.signal?.addEventListener('abort', onAbort, { once: true });
-  if (o.signal?.aborted) stop.abort();
-  let inFlight = 0;
-  let executed = 0;
-  let succeeded = 0;
-  let consecutiveFailures = 0;
-  let abortReason: string | null = null;
-  const errorCounts = new Map<string, number>();
-  /** Stop early when the endpoint looks dead: this many final failures in a row before any success. */
-  const deadAfter = Math.max(10, Math.min(concurrency, 64));
-  progress.start(total, completed.size);
-
-  const processOne = async (p: PlannedSample, epoch: number): Promise<void> => {
-    const cacheKey = cacheKeyOf(provider.address, p.prompt_hash, o.config, epoch);
-    let response: GenerateResponse | null = null;
-    let cached = false;
-    let tries = 0;
-    let latency = 0;
-    let lastError = '';
-    if (useCache) {
-      const hit = o.pool.cacheLookup(cacheKey);
-      if (hit && hit.response != null) {
-        response = { text: hit.response, finish_reason: hit.finish_reason, model_id: hit.model_id, prompt_tokens: hit.prompt_tokens, completion_tokens: hit.completion_tokens, ...(hit.meta ? { meta: hit.meta } : {}) };
-        cached = true;
-        tries = 1;
-      }
-    }
-    while (!response && !stop.signal.aborted) {
-      tries++;
-      const ac = new AbortController();
-      let timedOut = false;
-      const timer = setTimeout(() => {
-        timedOut = true;
-        ac.abort();
-      }, timeoutMs);
-      const relay = () => ac.abort();
-      stop.signal.addEventListener('abort', relay, { once: true });
-      const start = performance.now();
-      let retryable = true;
-      let waitMs: number | undefined;
-      try {
-        response = await provider.generate({ messages: p.messages, config: o.config, sample: p.sample, epoch, signal: ac.signal });
-        latency = performance.now() - start;
-        limiter.onSuccess();
-      } catch (err) {
-        if (stop.signal.aborted) return;
-        if (timedOut) lastError = `timeout after ${timeoutMs} ms`;
-        else if (err instanceof ProviderError) {
-          lastError = err.message;
-          retryable = err.opts.retryable;
-          if (err.opts.rateLimited) {
-            limiter.onRateLimit(err.opts.retryAfterMs);
-            waitMs = err.opts.retryAfterMs ?? 1000;
-          } else waitMs = err.opts.retryAfterMs;
-        } else lastError = `${(err as Error).name}: ${(err as Error).message}`;
-      } finally {
-        clearTimeout(timer);
-        stop.signal.removeEventListener('abort', relay);
-      }
-      if (response) break;
-      if (!retryable || tries > maxRetries) break;
-      await sleep(waitMs ?? backoffMs(tries - 1, o.backoffBaseMs ?? 250), stop.signal);
-    }
-    if (stop.signal.aborted && !response) return;
-    const base = { run_id: runId, sample_id: p.sample.id, epoch };
-    let attempt: Attempt;
-    let measurements: Measurement[];
-    if (response) {
-      if (response.model_id) modelIds.add(response.model_id);
-      attempt = {
-        ...base, status: 'ok', response: response.text, finish_reason: response.finish_reason, prompt_tokens: response.prompt_tokens,
-        completion_tokens: response.completion_tokens, latency_ms: cached ? 0 : latency, tries, error: null, model_id: response.model_id,
-        cache_key: cacheKey, cached, meta: response.meta ?? null,
-      };
-      const verdicts = await gradeAll(o.scorers, p.sample, response.text);
-      measurements = verdicts.map((v, i) => ({ ...base, scorer: o.scorers[i]!.name, kind: o.scorers[i]!.kind, ...v }));
-    } else {
-      attempt = {
-        ...base, status: 'error', response: null, finish_reason: 'error', prompt_tokens: null, completion_tokens: null, latency_ms: 0, tries,
-        error: lastError || 'unknown error', model_id: null, cache_key: cacheKey, cached: false, meta: null,
-      };
-      measurements = o.scorers.map((s) => ({ ...base, scorer: s.name, kind: s.kind, value: null, extracted: null, explanation: `attempt failed: ${attempt.error}`, status: 'attempt_error' as const }));
-    }
-    o.pool.write(attempt, measurements);
-    executed++;
-    if (attempt.status === 'ok') {
-      succeeded++;
-      consecutiveFailures = 0;
-    } else {
-      const key = (attempt.error ?? 'unknown error').slice(0, 160);
-      errorCounts.set(key, (errorCounts.get(key) ?? 0) + 1);
-      if (++consecutiveFailures >= deadAfter && succeeded === 0 && !abortReason) {
-        abortReason = `the first ${consecutiveFailures} attempts all failed after retries (last error: ${key}); stopping early — is the model endpoint up?`;
-        stop.abort();
-      }
-    }
-    progress.tick(attempt.status === 'ok');
-  };
-
-  const worker = async (): Promise<void> => {
-    let sinceYield = 0;
-    while (!stop.signal.aborted) {
-      // Providers that answer at once (replay, reference) never leave the microtask queue: yield to the event loop
-      // now and then so signals (Ctrl-C) and timers (the writer's flush) are handled.
-      if (++sinceYield >= 16) {
-        sinceYield = 0;
-        await new Promise<void>((r) => setImmediate(r));
-      }
-      while (inFlight >= limiter.limit || limiter.delay() > 0) {
-        await sleep(Math.max(5, limiter.delay()), stop.signal);
-        if (stop.signal.aborted) return;
-      }
-      const next = work.next();
-      if (next.done) return;
-      inFlight++;
-      try {
-        await processOne(next.value.planned, next.value.epoch);
-      } finally {
-        inFlight--;
-      }
-    }
-  };
-
+  const solverSalt = spec.solver ? spec.solver : undefined;
   try {
-    await Promise.all(Array.from({ length: concurrency }, worker));
+    const unsent = unsentSettings(provider, o.config);
+    for (const u of unsent) o.warn?.(`${provider.kind} does not send ${u.setting}=${JSON.stringify(u.value)}: ${u.reason} (recorded as not sent)`);
+    const now = new Date().toISOString();
+    const manifest = buildManifest(spec, provider, { bootstrapSeed: o.bootstrapSeed ?? 0, referenceSeed: null, concurrency, timeoutMs, maxRetries, unsent });
+    const render = o.render ?? ((s: Sample) => renderMessages(o.template as PromptTemplate, s, o.config));
+    // The plan streams into the pool and back out in pages: memory stays flat however large the dataset.
+    await o.pool.ensureRun({ id: runId, spec, manifest, status: 'running', created_at: now, updated_at: now }, planIter(samples, render));
+    await o.pool.setRunStatus(runId, 'running');
+    const stored = (await o.pool.getRun(runId))!.manifest.provider;
+    const completed = await o.pool.completedKeys(runId);
+    const total = (await o.pool.plannedCount(runId)) * o.epochs;
+    const work = pendingWork(o.pool.iteratePlanned(runId), o.epochs, completed);
+
+    const gate = o.gate ?? new ConcurrencyGate(new AdaptiveLimiter(concurrency));
+    const stop = new AbortController();
+    setMaxListeners(0, stop.signal); // one listener per request in flight
+    const onAbort = () => stop.abort();
+    o.signal?.addEventListener('abort', onAbort, { once: true });
+    if (o.signal?.aborted) stop.abort();
+
+    // What the server says about itself: checked against the stored run before anything of it is stored.
+    const identity = { reported_model_ids: [...stored.reported_model_ids], system_fingerprints: [...(stored.system_fingerprints ?? [])] };
+    const seenIds = new Set<string>();
+    const seenFingerprints = new Set<string>();
+    let server: Record<string, string> | null = null;
+    let abortReason: string | null = null;
+    const onResponse = (r: GenerateResponse): boolean => {
+      const mismatch = identityMismatch(identity, { model_id: r.model_id, system_fingerprint: r.system_fingerprint ?? null });
+      if (mismatch) {
+        if (!abortReason) abortReason = `${mismatch}. Stopped before storing any of its answers; to evaluate this server, run the same command with --new-run (a separate, labelled run).`;
+        stop.abort();
+        return false;
+      }
+      if (r.model_id && !seenIds.has(r.model_id)) {
+        seenIds.add(r.model_id);
+        if (identity.reported_model_ids.length === 0) identity.reported_model_ids.push(r.model_id);
+      }
+      if (r.system_fingerprint && !seenFingerprints.has(r.system_fingerprint)) {
+        seenFingerprints.add(r.system_fingerprint);
+        if (identity.system_fingerprints.length === 0) identity.system_fingerprints.push(r.system_fingerprint);
+      }
+      if (!server && r.server && Object.keys(r.server).length) server = r.server;
+      return true;
+    };
+
+    const useCache = (o.cache ?? true) && provider.capabilities.remote;
+    const ctx: AttemptContext = {
+      runId, provider, config: o.config, solver: o.solver ?? generate(), scorers: o.scorers,
+      policy: { timeoutMs, maxRetries, backoffBaseMs: o.backoffBaseMs ?? 250 }, limiter: gate.limiter, stop: stop.signal,
+      cacheLookup: useCache ? (k) => o.pool.cacheLookup(k) : () => Promise.resolve(null),
+      onResponse,
+    };
+
+    let executed = 0;
+    let succeeded = 0;
+    let consecutiveFailures = 0;
+    const errorCounts = new Map<string, number>();
+    /** Stop early when the endpoint looks dead: this many final failures in a row before any success. */
+    const deadAfter = Math.max(10, Math.min(concurrency, 64));
+    progress.start(total, completed.size);
+
+    const processOne = async (p: PlannedSample, epoch: number): Promise<void> => {
+      const cacheKey = cacheKeyOf(provider.address, p.prompt_hash, o.config, epoch, solverSalt);
+      const done = await runAttempt(ctx, p, epoch, cacheKey);
+      if (!done) return;
+      await o.pool.write(done.attempt, done.measurements);
+      executed++;
+      if (done.attempt.status === 'ok') {
+        succeeded++;
+        consecutiveFailures = 0;
+      } else {
+        const key = (done.attempt.error ?? 'unknown error').slice(0, 160);
+        errorCounts.set(key, (errorCounts.get(key) ?? 0) + 1);
+        if (++consecutiveFailures >= deadAfter && succeeded === 0 && !abortReason) {
+          abortReason = `the first ${consecutiveFailures} attempts all failed after retries (last error: ${key}); stopping early — is the model endpoint up?`;
+          stop.abort();
+        }
+      }
+      progress.tick(done.attempt.status === 'ok');
+    };
+
+    const worker = async (): Promise<void> => {
+      let sinceYield = 0;
+      while (!stop.signal.aborted) {
+        // Providers that answer at once (replay, reference) never leave the microtask queue: yield to the event loop
+        // now and then so signals (Ctrl-C) and timers (the writer's flush) are handled.
+        if (++sinceYield >= 16) {
+          sinceYield = 0;
+          await new Promise<void>((r) => setImmediate(r));
+        }
+        if (!(await gate.acquire(stop.signal))) return;
+        try {
+          const next = await work.next();
+          if (next.done) return;
+          await processOne(next.value.planned, next.value.epoch);
+        } finally {
+          gate.release();
+        }
+      }
+    };
+
+    try {
+      await Promise.all(Array.from({ length: concurrency }, worker));
+    } finally {
+      progress.stop();
+      o.signal?.removeEventListener('abort', onAbort);
+      await o.pool.flush();
+    }
+    await o.pool.updateManifest(runId, (m) => {
+      m.provider.reported_model_ids = [...new Set([...m.provider.reported_model_ids, ...seenIds])].sort();
+      if (seenFingerprints.size || m.provider.system_fingerprints) m.provider.system_fingerprints = [...new Set([...(m.provider.system_fingerprints ?? []), ...seenFingerprints])].sort();
+      if (server && !m.provider.server) m.provider.server = server;
+      const reports: Record<string, Record<string, unknown>> = { ...(m.scorer_reports ?? {}) };
+      for (const s of o.scorers) if (s.report) reports[s.name] = s.report();
+      if (Object.keys(reports).length) m.scorer_reports = reports;
+      return m;
+    });
+    const counts = await o.pool.counts(runId);
+    // complete = every planned attempt stored with a response; failed = some attempts failed after retries (they are
+    // retried by running the same command again) or the run stopped on its own; interrupted = stopped by the user.
+    const status: RunRecord['status'] = abortReason ? 'failed' : stop.signal.aborted ? 'interrupted' : counts.ok === total ? 'complete' : 'failed';
+    await o.pool.setRunStatus(runId, status);
+    return {
+      run_id: runId, status, planned: total, resumed: completed.size, executed, counts,
+      reported_model_ids: (await o.pool.getRun(runId))?.manifest.provider.reported_model_ids ?? [], min_concurrency: gate.limiter.minReached,
+      seconds: (performance.now() - t0) / 1000,
+      abort_reason: abortReason,
+      errors: [...errorCounts.entries()].sort((a, b) => b[1] - a[1]).slice(0, 10).map(([error, count]) => ({ error, count })),
+    };
   } finally {
-    progress.stop();
-    o.signal?.removeEventListener('abort', onAbort);
-    o.pool.flush();
     if (!o.provider) await provider.close();
   }
-  if (modelIds.size) o.pool.addReportedModelIds(runId, [...modelIds]);
-  for (const s of o.scorers) if (s.report) o.pool.setScorerReport(runId, s.name, s.report());
-  const counts = o.pool.counts(runId);
-  // complete = every planned attempt stored with a response; failed = some attempts failed after retries (they are
-  // retried by running the same command again) or the run stopped early; interrupted = stopped by the user.
-  const status: RunRecord['status'] = abortReason ? 'failed' : stop.signal.aborted ? 'interrupted' : counts.ok === total ? 'complete' : 'failed';
-  o.pool.setRunStatus(runId, status);
-  return {
-    run_id: runId, status, planned: total, resumed: completed.size, executed, counts,
-    reported_model_ids: o.pool.getRun(runId)?.manifest.provider.reported_model_ids ?? [], min_concurrency: limiter.minReached,
-    seconds: (performance.now() - t0) / 1000,
-    abort_reason: abortReason,
-    errors: [...errorCounts.entries()].sort((a, b) => b[1] - a[1]).slice(0, 10).map(([error, count]) => ({ error, count })),
-  };
 }

@@ -47,3 +47,67 @@ export class AdaptiveLimiter {
 export function backoffMs(tryIndex: number, baseMs = 250, capMs = 20_000, rand: () => number = Math.random): number {
   return Math.round(rand() * Math.min(capMs, baseMs * 2 ** tryIndex));
 }
+
+/**
+ * A concurrency gate for one endpoint: at most `limiter.limit` calls in flight, shared by every run that talks to
+ * the endpoint (an eval set's tasks all share one gate per endpoint). Waiters are served first come, first served;
+ * a rate-limit pause (`limiter.delay()`) holds every new call.
+ */
+export class ConcurrencyGate {
+  private inFlight = 0;
+  private readonly waiters: (() => void)[] = [];
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(readonly limiter: AdaptiveLimiter) {}
+
+  /** Calls in flight now. */
+  get active(): number {
+    return this.inFlight;
+  }
+
+  /** Wait for a slot. Resolves false (without taking a slot) when `signal` aborts first. */
+  acquire(signal?: AbortSignal): Promise<boolean> {
+    if (signal?.aborted) return Promise.resolve(false);
+    if (this.waiters.length === 0 && this.inFlight < this.limiter.limit && this.limiter.delay() === 0) {
+      this.inFlight++;
+      return Promise.resolve(true);
+    }
+    return new Promise<boolean>((resolve) => {
+      const onAbort = () => {
+        const i = this.waiters.indexOf(wake);
+        if (i >= 0) this.waiters.splice(i, 1);
+        resolve(false);
+      };
+      const wake = () => {
+        signal?.removeEventListener('abort', onAbort);
+        this.inFlight++;
+        resolve(true);
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.waiters.push(wake);
+      this.pump();
+    });
+  }
+
+  /** Give a slot back. */
+  release(): void {
+    this.inFlight--;
+    this.pump();
+  }
+
+  private pump(): void {
+    while (this.waiters.length && this.inFlight < this.limiter.limit) {
+      const delay = this.limiter.delay();
+      if (delay > 0) {
+        if (!this.timer) {
+          this.timer = setTimeout(() => {
+            this.timer = null;
+            this.pump();
+          }, delay);
+        }
+        return;
+      }
+      this.waiters.shift()!();
+    }
+  }
+}

@@ -3,12 +3,31 @@
  * `\times`, `\div`, `^`, `\frac`, `\sqrt`, `\pi`, implicit multiplication, parentheses, elementary functions and
  * free variables. It keeps **exact rationals** (BigInt) where it can (so `2/3` is two thirds and `1/2^{98}` is not
  * `1/2^{99}`), and falls back to floats otherwise. Every operation is bounded: exact powers are only computed
- * when the result stays under {@link MAX_EXACT_BITS} bits, and anything unsupported makes the parse fail (the
- * caller then hands the pair to the symbolic worker).
+ * when the result stays under {@link MAX_EXACT_BITS} bits, any other exact result over {@link MAX_RESULT_BITS}
+ * bits becomes a float marked lost, fractions are reduced only while the reduction is cheap, and anything
+ * unsupported makes the parse fail (the caller then hands the pair to the symbolic worker).
+ *
+ * Cost bounds (measured on Node 20, one core): an exact power at the cap (`3^{165000}`, 262,000 bits) takes about
+ * 10 ms; a product of two such values about 3 ms. So a power tower whose value is cheap (`2^{2^{2^{2^{2}}}}` =
+ * `2^{65536}`) is evaluated exactly, and one whose value is not (`2^{2^{2^{2^{2^{2}}}}}`) is a lost float.
  */
 
-/** Exact powers whose result would exceed this many bits are computed in floating point instead. */
-export const MAX_EXACT_BITS = 20_000;
+/** Exact powers whose result would exceed this many bits (2^18, about 79,000 decimal digits) are computed in floating point instead. */
+export const MAX_EXACT_BITS = 262_144;
+/**
+ * All the large exact powers of one evaluation together may have at most this many bits (four powers at the cap,
+ * about 40 ms); later ones are computed in floating point. So an answer of 130 powers `3^{165000}` costs
+ * milliseconds, not seconds.
+ */
+export const EXACT_BUDGET_BITS = 4 * MAX_EXACT_BITS;
+/** Any other exact result (sum, product, quotient) over this many bits becomes a float marked lost. */
+export const MAX_RESULT_BITS = 2 * MAX_EXACT_BITS;
+/**
+ * Fractions are reduced (gcd) only when the smaller of numerator and denominator has at most this many bits:
+ * Euclid's algorithm on two 20,000-bit numbers takes about 85 ms, on two 4,096-bit numbers about 3 ms. Larger
+ * fractions stay unreduced; equality is decided by cross-multiplication ({@link qEqual}), never by components.
+ */
+export const MAX_GCD_BITS = 4096;
 
 /**
  * A value: `f` as a float, `q` as an exact rational when known; `approx` when a decimal literal or a float op was
@@ -50,7 +69,16 @@ const GREEK = new Set([
 ]);
 
 function bitLen(x: bigint): number {
-  return (x < 0n ? -x : x).toString(2).length;
+  if (x < 0n) x = -x;
+  if (x < 0x20000000000000n) return x === 0n ? 0 : Math.floor(Math.log2(Number(x))) + 1;
+  const h = x.toString(16);
+  return (h.length - 1) * 4 + Math.floor(Math.log2(parseInt(h[0]!, 16))) + 1;
+}
+/** log2 of |x| for x ≠ 0 (exact enough to size a power: within one bit). */
+function log2Abs(x: bigint): number {
+  const b = bitLen(x);
+  if (b <= 1000) return Math.log2(Math.abs(Number(x)));
+  return b;
 }
 function gcd(a: bigint, b: bigint): bigint {
   a = a < 0n ? -a : a;
@@ -63,16 +91,27 @@ function ratToFloat(n: bigint, d: bigint): number {
   const s = BigInt(shift);
   return Number(n >> s) / Number(d >> s);
 }
-/** Build an exact value n/d (d ≠ 0), reduced. */
+/**
+ * Build an exact value n/d (d ≠ 0): the denominator made positive, reduced when that is cheap (see
+ * {@link MAX_GCD_BITS}); compare with {@link qEqual}, never by components.
+ */
 export function rat(n: bigint, d: bigint, approx = false): Val {
   if (d < 0n) {
     n = -n;
     d = -d;
   }
-  const g = gcd(n, d) || 1n;
-  n /= g;
-  d /= g;
+  if (d !== 1n && Math.min(bitLen(n), bitLen(d)) <= MAX_GCD_BITS) {
+    const g = gcd(n, d) || 1n;
+    n /= g;
+    d /= g;
+  }
   return { f: ratToFloat(n, d), q: { n, d }, approx };
+}
+
+/** Exact equality of two rationals n/d (denominators positive; reduced or not), by cross-multiplication. */
+export function qEqual(a: { n: bigint; d: bigint }, b: { n: bigint; d: bigint }): boolean {
+  if (a.d === b.d) return a.n === b.n;
+  return a.n * b.d === b.n * a.d;
 }
 function float(f: number, lost = false): Val {
   return lost ? { f, q: null, approx: true, lost: true } : { f, q: null, approx: true };
@@ -331,26 +370,56 @@ function isqrt(n: bigint): bigint | null {
 }
 
 /**
- * Evaluate a parsed expression with the given variable values (floats).
- * Exact rational arithmetic for `+ - * /` and bounded integer powers; floats otherwise. Division by zero gives NaN.
+ * The value of an exact integer power base^e (e ≥ 0), or null when it would exceed {@link MAX_EXACT_BITS} bits
+ * or the evaluation's remaining budget of exact power bits ({@link EXACT_BUDGET_BITS}).
  */
-export function evaluate(n: Node, env: Map<string, number>): Val {
+function exactPow(base: bigint, e: bigint, budget: { bits: number }): bigint | null {
+  if (e === 0n) return 1n;
+  if (base === 0n || base === 1n) return base;
+  if (base === -1n) return e % 2n === 0n ? 1n : -1n;
+  if (e > BigInt(MAX_EXACT_BITS)) return null;
+  const bits = log2Abs(base) * Number(e);
+  if (bits > MAX_EXACT_BITS || bits > budget.bits) return null;
+  // small powers are free; large ones draw on the budget (a 262,000-bit power costs about 10 ms)
+  if (bits > 4096) budget.bits -= bits;
+  return base ** e;
+}
+
+/** An exact result, or a lost float when it is over {@link MAX_RESULT_BITS} bits (never computed at that size). */
+function boundedRat(n: () => bigint, d: () => bigint, sizeN: number, sizeD: number, f: () => number, approx: boolean): Val {
+  if (sizeN > MAX_RESULT_BITS || sizeD > MAX_RESULT_BITS) return float(f(), true);
+  return rat(n(), d(), approx);
+}
+
+/**
+ * Evaluate a parsed expression with the given variable values: floats, or exact values ({@link Val}) when a caller
+ * needs exact arithmetic at a rational point (solving a linear inequality for its endpoint).
+ * Exact rational arithmetic for `+ - * /` and bounded integer powers ({@link MAX_EXACT_BITS}); floats otherwise.
+ * Division by zero gives NaN. Never throws on well-formed trees; every step is bounded in size.
+ */
+export function evaluate(n: Node, env: Map<string, number | Val>): Val {
+  return ev(n, env, { bits: EXACT_BUDGET_BITS });
+}
+
+function ev(n: Node, env: Map<string, number | Val>, budget: { bits: number }): Val {
+  const evaluate = (m: Node, e: Map<string, number | Val>) => ev(m, e, budget);
   switch (n.t) {
     case 'num':
       return n.v;
     case 'var': {
       if (n.name === '\\pi') return float(Math.PI);
       const v = env.get(n.name);
+      if (typeof v === 'object') return v;
       return float(v === undefined ? NaN : v);
     }
     case 'neg': {
       const a = evaluate(n.a, env);
-      return a.q ? rat(-a.q.n, a.q.d, a.approx) : float(-a.f, isLost(a));
+      return a.q ? { f: -a.f, q: { n: -a.q.n, d: a.q.d }, approx: a.approx } : float(-a.f, isLost(a));
     }
     case 'root': {
       const a = evaluate(n.a, env);
       const k = n.k ? evaluate(n.k, env) : rat(2n, 1n);
-      if (k.q && k.q.d === 1n && k.q.n === 2n && a.q) {
+      if (k.q && k.q.d === 1n && k.q.n === 2n && a.q && bitLen(a.q.n) <= 20_000 && bitLen(a.q.d) <= 20_000) {
         const rn = isqrt(a.q.n);
         const rd = isqrt(a.q.d);
         if (rn !== null && rd !== null) return rat(rn, rd, a.approx);
@@ -375,13 +444,15 @@ export function evaluate(n: Node, env: Map<string, number>): Val {
       if (n.op === '^') {
         if (a.q && b.q && b.q.d === 1n) {
           const e = b.q.n < 0n ? -b.q.n : b.q.n;
-          const bits = Math.max(bitLen(a.q.n), bitLen(a.q.d)) * Number(e);
-          if (bits <= MAX_EXACT_BITS && e <= 100_000n) {
+          const pn = exactPow(a.q.n, e, budget);
+          const pd = pn === null ? null : exactPow(a.q.d, e, budget);
+          if (pn !== null && pd !== null) {
             if (b.q.n < 0n) {
               if (a.q.n === 0n) return float(NaN);
-              return rat(a.q.d ** e, a.q.n ** e, approx);
+              return rat(pd, pn, approx);
             }
-            return rat(a.q.n ** e, a.q.d ** e, approx);
+            // a reduced fraction stays reduced under a power: no gcd needed
+            return { f: ratToFloat(pn, pd), q: { n: pn, d: pd }, approx };
           }
         }
         return floatOf(Math.pow(a.f, b.f), [a, b], true);
@@ -389,16 +460,42 @@ export function evaluate(n: Node, env: Map<string, number>): Val {
       if (a.q && b.q) {
         const { n: an, d: ad } = a.q;
         const { n: bn, d: bd } = b.q;
-        if (n.op === '+') return rat(an * bd + bn * ad, ad * bd, approx);
-        if (n.op === '-') return rat(an * bd - bn * ad, ad * bd, approx);
-        if (n.op === '*') return rat(an * bn, ad * bd, approx);
+        const [la, lb, lc, ld] = [bitLen(an), bitLen(ad), bitLen(bn), bitLen(bd)];
+        const fr = () => (n.op === '+' ? a.f + b.f : n.op === '-' ? a.f - b.f : n.op === '*' ? a.f * b.f : a.f / b.f);
+        if (n.op === '+' || n.op === '-') {
+          if (ad === bd) return boundedRat(() => (n.op === '+' ? an + bn : an - bn), () => ad, Math.max(la, lc) + 1, lb, fr, approx);
+          return boundedRat(() => (n.op === '+' ? an * bd + bn * ad : an * bd - bn * ad), () => ad * bd, Math.max(la + ld, lc + lb) + 1, lb + ld, fr, approx);
+        }
+        if (n.op === '*') return boundedRat(() => an * bn, () => ad * bd, la + lc, lb + ld, fr, approx);
         if (bn === 0n) return float(NaN);
-        return rat(an * bd, ad * bn, approx);
+        return boundedRat(() => an * bd, () => ad * bn, la + ld, lb + lc, fr, approx);
       }
       const r = n.op === '+' ? a.f + b.f : n.op === '-' ? a.f - b.f : n.op === '*' ? a.f * b.f : a.f / b.f;
       return floatOf(r, [a, b], n.op === '*' || n.op === '/');
     }
   }
+}
+
+/**
+ * Two powers with the same exact positive base other than 1, `b^x` and `b^y`, are equal exactly when their
+ * exponents are: compare the exponents (recursively, for towers whose value is too large to compute:
+ * `3^{3^{3^{3}}}` against `3^{7625597484987}`, `2^{2^{2^{2^{2^{2}}}}}` against `2^{2^{65536}}`). At most 8 levels.
+ * @returns `eq` or `ne` when decided, null when the expressions are not two such powers or an exponent is not exact
+ */
+export function samePowerBase(a: Parsed, b: Parsed): 'eq' | 'ne' | null {
+  const empty = new Map<string, number>();
+  const go = (x: Node, y: Node, depth: number): 'eq' | 'ne' | null => {
+    if (depth > 8 || x.t !== 'bin' || x.op !== '^' || y.t !== 'bin' || y.op !== '^') return null;
+    const bx = evaluate(x.a, empty);
+    const by = evaluate(y.a, empty);
+    if (!bx.q || !by.q || bx.approx || by.approx || !qEqual(bx.q, by.q) || bx.q.n <= 0n || bx.q.n === bx.q.d) return null;
+    const ex = evaluate(x.b, empty);
+    const ey = evaluate(y.b, empty);
+    if (ex.q && ey.q && !ex.approx && !ey.approx) return qEqual(ex.q, ey.q) ? 'eq' : 'ne';
+    return go(x.b, y.b, depth + 1);
+  };
+  if (a.vars.size > 0 || b.vars.size > 0) return null;
+  return go(a.node, b.node, 0);
 }
 
 /** Relative closeness: |a−b| ≤ relTol·max(|a|,|b|) (no absolute tolerance; 0 only equals 0). */
@@ -413,7 +510,7 @@ export function relClose(a: number, b: number, relTol: number): boolean {
  * operation; else by relative tolerance.
  */
 export function valuesEqual(a: Val, b: Val, relTol: number): boolean {
-  if (a.q && b.q && !a.approx && !b.approx) return a.q.n === b.q.n && a.q.d === b.q.d;
-  if (a.q && b.q && a.q.n === b.q.n && a.q.d === b.q.d) return true;
+  if (a.q && b.q && !a.approx && !b.approx) return qEqual(a.q, b.q);
+  if (a.q && b.q && qEqual(a.q, b.q)) return true;
   return relClose(a.f, b.f, relTol);
 }

@@ -19,7 +19,7 @@
  */
 import { z } from 'zod';
 import { sha256 } from '../core/hash.ts';
-import type { Message, Sample } from '../core/schemas.ts';
+import { messageText, type Message, type Sample } from '../core/schemas.ts';
 import { createProvider } from '../providers/registry.ts';
 import { ProviderError, type Provider } from '../providers/types.ts';
 import type { Scorer, Verdict } from './types.ts';
@@ -191,7 +191,7 @@ export function jsonObjectsIn(text: string): Record<string, unknown>[] {
 function questionText(sample: Sample): string {
   if (typeof sample.input === 'string') return sample.input;
   const users = sample.input.filter((m) => m.role === 'user');
-  return (users[users.length - 1] ?? sample.input[sample.input.length - 1]!).content;
+  return messageText(users[users.length - 1] ?? sample.input[sample.input.length - 1]!);
 }
 
 /** Is this a multiple-choice sample (HLE `answer_type`, or a sample with `choices`)? */

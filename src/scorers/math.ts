@@ -12,9 +12,9 @@
  */
 import type { Sample } from '../core/schemas.ts';
 import type { Scorer, Verdict } from './types.ts';
-import { extractAnswer, extractGold, lastNumber } from './extract.ts';
+import { extractAnswer, extractGold, lastNumber, mixedNumber, noAnswerReason } from './extract.ts';
 import { normalizeAnswer, type UnitPolicy } from './normalize.ts';
-import { structuralProblem, LIMITS } from './guard.ts';
+import { compareLiteralFactorials, structuralProblem, LIMITS } from './guard.ts';
 import { atomInProcess, compareValues, parseStructure, unknownPairs, type CompareOptions, type PercentPolicy, type SetPolicy, type Tri } from './compare.ts';
 import { evaluate, isLost, parseDecimal, parseExpr, valuesEqual, rat, type Val } from './evaluate.ts';
 import { sharedPool, type SymbolicPool } from './symbolic.ts';
@@ -92,14 +92,26 @@ export function gradeMath(goldRaw: string, predRaw: string, opts: MathOptions, p
   if (p.text === '') return verdict(0, predRaw, 'empty answer after normalisation', 'no_answer');
   const pctOk = opts.percent !== 'strict' || g.percent === p.percent;
   if (g.text === p.text && pctOk) return verdict(1, predRaw, 'equal after normalisation');
+  // `100001!` against `100000!`: decided by the arguments in microseconds, never handed to an evaluator (guard.ts)
+  const fact = compareLiteralFactorials(g.text, p.text);
+  if (fact) return verdict(fact === 'eq' ? 1 : 0, predRaw, `factorials of integer literals compared by their arguments (${fact === 'eq' ? 'equal' : 'different'}), never evaluated`);
   const gProblem = structuralProblem(g.text);
-  if (gProblem) return verdict(null, predRaw, `gold exceeds structural limits: ${gProblem}`, 'grader_error');
   const pProblem = structuralProblem(p.text);
-  if (pProblem) return verdict(0, predRaw, `prediction not evaluated (${pProblem}); not equal to the gold as written`);
   const cmp: CompareOptions = { relTol: opts.relTol, percent: opts.percent };
+  const atom = (a: string, b: string): Tri => atomInProcess(a, b, cmp, g.percent, p.percent);
+  if (gProblem || pProblem) {
+    // A power tower is evaluated in process, exactly while its value is cheap (BigInt under a bit cap, see
+    // evaluate.ts): `2^{2^{2^{2^{2}}}}` equals `2^{65536}`; two towers on the same base are compared by their
+    // exponents. Only what that cannot decide is refused, and a tower is never handed to the symbolic worker.
+    const tower = (x: string | null) => x === null || /^exponent tower/.test(x);
+    const decided = tower(gProblem) && tower(pProblem) ? compareValues(parseStructure(g.text), parseStructure(p.text), atom, opts.sets) : 'unknown';
+    if (decided === 'eq') return verdict(1, predRaw, 'equivalent (in-process: power tower evaluated exactly or compared by exponents)');
+    if (decided === 'ne') return verdict(0, predRaw, 'not equivalent (in-process: power tower evaluated exactly or compared by exponents)');
+    if (gProblem) return verdict(null, predRaw, `gold exceeds structural limits: ${gProblem}`, 'grader_error');
+    return verdict(0, predRaw, `prediction not evaluated (${pProblem}); not equal to the gold as written`);
+  }
   const gv = parseStructure(g.text);
   const pv = parseStructure(p.text);
-  const atom = (a: string, b: string): Tri => atomInProcess(a, b, cmp, g.percent, p.percent);
   const r = compareValues(gv, pv, atom, opts.sets);
   if (r === 'eq') return verdict(1, predRaw, 'equivalent (in-process)');
   if (r === 'ne') return verdict(0, predRaw, 'not equivalent (in-process)');
@@ -136,7 +148,7 @@ export class MathScorer implements Scorer {
     const start = Date.now();
     return safely(() => {
       const ex = extractAnswer(response ?? '');
-      if (!ex) return verdict(0, null, 'no \\boxed{}, no answer phrase and no number', 'no_answer');
+      if (!ex) return verdict(0, null, noAnswerReason(response ?? ''), 'no_answer');
       const v = gradeMath(extractGold(sample.target), ex.text, this.opts, this.pool, start);
       const tag = (x: Verdict): Verdict => ({ ...x, explanation: `${ex.method}: ${x.explanation}` });
       return v instanceof Promise ? v.then(tag) : tag(v);
@@ -145,15 +157,15 @@ export class MathScorer implements Scorer {
 }
 
 /**
- * Parse the number of a GSM8K-style answer text (`$1,234.50`, `72`, `2/3`, `-5`, `\\frac{-1}{2}`, `1.5\\times10^{3}`),
- * or null. A plain number is read directly; an expression without variables (`\\frac{1}{2}`, `2\\sqrt{2}`) is
+ * Parse the number of a GSM8K-style answer text (`$1,234.50`, `72`, `2/3`, `-5`, `\\frac{-1}{2}`, `1.5\\times10^{3}`,
+ * a plain mixed number `2 2/3` = 8/3), or null. A plain number is read directly; an expression without variables (`\\frac{1}{2}`, `2\\sqrt{2}`) is
  * evaluated, never read as one of its digits. Otherwise the last number of the text is taken (`x = 5`, `5 apples`),
  * but only when the text holds no LaTeX structure (`\\`, `^`, `{`) that the number could be a part of, and, with
  * `strict` (used for golds), only when the text holds exactly one number.
  * @param strict golds: `[2,5)` or `-\\frac{1}{2}` must not be read as 5 or 2 (they are not numbers: null)
  */
 export function numberOf(text: string, strict = false): Val | null {
-  const t = normalizeAnswer(text).text;
+  const t = normalizeAnswer(mixedNumber(text) ?? text).text;
   let m = /^([-+]?)(\d*\.?\d+)(?:\/(\d+))?$/.exec(t);
   if (!m) {
     const parsed = t.length <= 2000 && structuralProblem(t) === null ? parseExpr(t) : null;
@@ -168,6 +180,9 @@ export function numberOf(text: string, strict = false): Val | null {
     if (strict && all.length !== 1) return null;
     const n = lastNumber(text);
     if (n === null) return null;
+    // a plain-text mixed number (`2 2/3`) is one value, never its whole part or its fraction alone
+    const mixed = mixedNumber(n);
+    if (mixed) return numberOf(mixed, strict);
     m = /^([-+]?)(\d*\.?\d+)(?:\/(\d+))?$/.exec(n.replace(/,/g, '').replace(/\.$/, ''));
     if (!m) return null;
   }
@@ -202,7 +217,7 @@ export class Gsm8kScorer implements Scorer {
       const gold = numberOf(extractGold(sample.target), true);
       if (!gold) return verdict(null, null, `gold is not a number: ${sample.target.slice(0, 80)}`, 'grader_error');
       const ex = extractAnswer(response ?? '');
-      if (!ex) return verdict(0, null, 'no answer and no number', 'no_answer');
+      if (!ex) return verdict(0, null, noAnswerReason(response ?? ''), 'no_answer');
       if (ex.text.length > LIMITS.maxChars) return verdict(0, ex.text.slice(0, 200), `extracted answer longer than ${LIMITS.maxChars} characters: scored wrong`, 'ok');
       const pred = numberOf(ex.text);
       if (!pred) return verdict(0, ex.text, `${ex.method}: no number in the extracted answer`, 'no_answer');

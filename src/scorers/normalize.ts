@@ -15,9 +15,22 @@
  *   three digits with no space after the comma (`8,000`, `11,111,100`). So `3, 5, 7`, `1331, 1728` and `1,-2`
  *   stay lists;
  * - whitespace is removed (except where it separates a command from a following letter: `\cot x`);
- * - a trailing `.` is dropped;
+ * - a trailing `.` is dropped (an ellipsis `...` is kept: it never equals a value);
  * - a mixed number `1\frac{4}{5}` (integer immediately followed by a fraction of integers, the whole answer)
- *   becomes `\frac{9}{5}` (MATH convention).
+ *   becomes `\frac{9}{5}` (MATH convention);
+ * - JSON-escaped LaTeX (every backslash doubled, as in `\\frac{1}{2}` copied from a JSON string) is un-escaped:
+ *   only when every run of backslashes has even length and one of them precedes a command name or `%`, so a
+ *   matrix row separator `\\` stays;
+ * - relation signs get one spelling: `\le` (`<=`, `\leq`, `\leqslant`, `≤`), `\ge`, `\ne` (`!=`, `\neq`, `\not=`,
+ *   `≠`), `<` (`\lt`), `>` (`\gt`), `\approx` (`≈`);
+ * - "and" and "or" between values (`12 \text{ and } 13`, `19, 46, and 82`, `x<-2 \text{ or } x>3`) become a
+ *   comma and `\lor` (an answer made only of words, `\text{Evelyn and Navin}`, is left alone);
+ * - semicolons separate elements like commas (`(1;2)`, `1; 2; 3`); inside a bracket that also holds commas
+ *   they are left alone;
+ * - a percent written as a word (`percent`, `per cent`, `percentage`, `pct`) is a percent sign;
+ * - a time of day with a.m./p.m. (`4:30 \text{ p.m.}`, `\text{4:30 PM}`, `4 p.m.`, `noon`) becomes 24-hour
+ *   `H:MM` (`16:30`); a time without a.m./p.m. is read as written on a 24-hour clock (`04:30` → `4:30`), so
+ *   `4:30` equals `4:30 a.m.` and not `4:30 p.m.`.
  */
 
 /**
@@ -120,7 +133,8 @@ export function braceShorthand(s: string): string {
   return out;
 }
 
-const PERCENT_WORD = new RegExp(`(?:\\\\(?:${TEXT_CMDS})\\s*\\{\\s*(?:percent|per\\s?cent)\\s*\\}|(?<![a-zA-Z])(?:percent|per\\s?cent))\\s*$`, 'i');
+const PERCENT_WORDS = '(?:percent(?:age)?s?|per\\s?cent|pct)';
+const PERCENT_WORD = new RegExp(`(?:\\\\(?:${TEXT_CMDS})\\s*\\{\\s*${PERCENT_WORDS}\\s*\\}|(?<![a-zA-Z])${PERCENT_WORDS})\\s*$`, 'i');
 const TEXT_UNIT_TAIL = new RegExp(`^(.*\\S)\\s*\\\\(?:${TEXT_CMDS})\\s*\\{\\s*[a-zA-Z][a-zA-Z ./]*\\}\\s*(?:\\^\\s*\\{?[23]\\}?)?$`);
 const TEXT_WRAP = new RegExp(`\\\\(?:${TEXT_CMDS})\\s*\\{([^{}]*)\\}`, 'g');
 
@@ -166,6 +180,82 @@ function stripDelimiters(s: string): string {
 }
 
 /**
+ * Un-escape JSON-escaped LaTeX: when every run of backslashes has even length and some `\\` precedes a letter,
+ * `%`, or (outside a matrix) a brace (`\\frac{1}{2}`, `\\{1, 2\\}`, `\\begin{pmatrix}1\\\\2\\end{pmatrix}`), halve every run. Unescaped LaTeX always has a
+ * single backslash before a command, so it is never changed.
+ */
+export function unescapeJsonLatex(s: string): string {
+  if (!s.includes('\\\\')) return s;
+  let escapedCommand = false;
+  const runs = /\\+/g;
+  for (let m = runs.exec(s); m; m = runs.exec(s)) {
+    if (m[0].length % 2 === 1) return s;
+    const next = s[m.index + m[0].length] ?? '';
+    if (/[a-zA-Z%]/.test(next) || (/[{}]/.test(next) && !s.includes('&'))) escapedCommand = true;
+  }
+  return escapedCommand ? s.replace(/\\+/g, (r) => r.slice(0, r.length / 2)) : s;
+}
+
+const REL_SPELLINGS: Array<[RegExp, string]> = [
+  [/\\(?:leqslant|leqq|leq|le)(?![a-zA-Z])|<=|\u2264|\u2a7d/g, '\\le '],
+  [/\\(?:geqslant|geqq|geq|ge)(?![a-zA-Z])|>=|\u2265|\u2a7e/g, '\\ge '],
+  // `!=` (not after a digit or a bracket: `5!=120` is a factorial)
+  [/\\(?:neq|ne)(?![a-zA-Z])|\\not\s*=|(?<![\d)}\]])!=|\u2260/g, '\\ne '],
+  [/\\lt(?![a-zA-Z])/g, '<'],
+  [/\\gt(?![a-zA-Z])/g, '>'],
+  [/\u2248/g, '\\approx '],
+];
+
+/** One spelling per relation sign (see the module comment). */
+function canonicalRelations(s: string): string {
+  if (!/[<>=!\u2264\u2265\u2260\u2248\u2a7d\u2a7e]|\\(?:l|g|n)/.test(s)) return s;
+  for (const [re, to] of REL_SPELLINGS) s = s.replace(re, to);
+  return s;
+}
+
+/** "and"/"or" between values (only in an answer holding math: a digit, a command, a relation sign). */
+function joinWords(s: string): string {
+  if (!/\b(?:and|or)\b/i.test(s) || !/[\d\\=<>]/.test(s)) return s;
+  return s.replace(/\s*,?\s*\band\b\s*/gi, ',').replace(/\s*,?\s*\bor\b\s*/gi, ' \\lor ').replace(/^,|,$/g, '');
+}
+
+/** Semicolons as element separators: all of them when there is no comma, else those outside brackets. */
+function semicolons(s: string): string {
+  if (!s.includes(';')) return s;
+  if (!s.includes(',')) return s.replace(/;/g, ',');
+  let depth = 0;
+  let out = '';
+  for (const c of s) {
+    if (c === '(' || c === '[' || c === '{') depth++;
+    else if (c === ')' || c === ']' || c === '}') depth--;
+    out += c === ';' && depth === 0 ? ',' : c;
+  }
+  return out;
+}
+
+const TIME_RE = /^(\d{1,2})(?::(\d{2}))?(?::(\d{2}))?([ap])\.?m\.?$/i;
+
+/**
+ * A time of day with a.m./p.m. in 24-hour `H:MM` (`H:MM:SS`) form, or null. Read on a copy of the answer without
+ * text wrappers and spaces: `4:30 \text{ p.m.}`, `\text{4:30 p.m.}`, `4:30PM`, `4 p.m.`, `12:15 a.m.` (→ `0:15`),
+ * `noon` (→ `12:00`), `midnight` (→ `0:00`).
+ */
+export function timeOfDay(s: string): string | null {
+  if (!/[apn]/i.test(s)) return null;
+  const t = s.replace(new RegExp(`\\\\(?:${TEXT_CMDS})\\s*\\{([^{}]*)\\}`, 'g'), '$1').replace(/\\[,;:! ]|~|\s/g, '');
+  if (/^(?:12(?::00)?)?noon$/i.test(t)) return '12:00';
+  if (/^(?:12(?::00)?)?midnight$/i.test(t)) return '0:00';
+  const m = TIME_RE.exec(t);
+  if (!m) return null;
+  let h = Number(m[1]);
+  if (h < 1 || h > 12 || Number(m[2] ?? '0') > 59 || Number(m[3] ?? '0') > 59) return null;
+  const pm = m[4]!.toLowerCase() === 'p';
+  if (h === 12) h = pm ? 12 : 0;
+  else if (pm) h += 12;
+  return `${h}:${m[2] ?? '00'}${m[3] ? ':' + m[3] : ''}`;
+}
+
+/**
  * Normalise one answer string (see the module comment for the rules).
  * @param raw an extracted answer or a dataset gold (already reduced from GSM8K format)
  * @returns the canonical text (never throws; inputs are expected to be ≤ 10k characters)
@@ -181,6 +271,7 @@ export function normalizeAnswer(raw: string, opts: NormalizeOptions = NORMALIZE_
     .replace(/\u00b0/g, '^\\circ')
     .replace(/\u221a/g, '\\sqrt')
     .replace(/\u00a0/g, ' ');
+  s = unescapeJsonLatex(s);
   s = s.replace(/\*\*/g, '').trim();
   s = stripDelimiters(s);
   // nested boxes inside an extracted answer
@@ -199,11 +290,14 @@ export function normalizeAnswer(raw: string, opts: NormalizeOptions = NORMALIZE_
   // degrees
   s = s.replace(/\^\s*\{\s*\\circ\s*\}|\^\s*\\circ|\\circ|\\degree|\^\s*\{\s*\\text\{\s*o\s*\}\s*\}/g, '');
   s = s.trim();
+  const time = timeOfDay(s);
+  if (time !== null) return { text: time, percent: false };
+  s = canonicalRelations(s);
   // a percent written as a word (`28 percent`, `28\\text{ per cent}`) is a percent sign, never a unit to drop
   s = s.replace(PERCENT_WORD, '\\%');
   if (units) s = dropTrailingUnits(s);
   s = unwrapText(s);
-  s = s.trim();
+  s = joinWords(s).trim();
   // percent
   let percent = false;
   const pm = /\s*\\?%\s*$/.exec(s);
@@ -219,7 +313,13 @@ export function normalizeAnswer(raw: string, opts: NormalizeOptions = NORMALIZE_
   s = braceShorthand(s);
   // whitespace: keep one space only between a command and a following letter
   s = s.replace(/(\\[a-zA-Z]+)\s+(?=[a-zA-Z])/g, '$1\u0001').replace(/\s+/g, '').replace(/\u0001/g, ' ');
-  s = s.replace(/[.;]+$/, '').replace(/\u0002/g, '\\\\');
+  // sentence punctuation at the end, never an ellipsis (`1, 2, 3, ...` is an unfinished list)
+  if (!/\.\.$/.test(s)) s = s.replace(/[.;]+$/, '');
+  s = s.replace(/\u0002/g, '\\\\');
+  s = semicolons(s);
+  s = s.replace(/\+\\infty(?![a-zA-Z])/g, '\\infty');
+  // a time written without a.m./p.m. is read on a 24-hour clock: `04:30` is `4:30`
+  s = s.replace(/^0(\d:\d\d)$/, '$1');
   // mixed numbers: 1\frac{4}{5} → \frac{9}{5}
   const mixed = /^(-?)(\d+)\\frac\{(\d+)\}\{(\d+)\}$/.exec(s);
   if (mixed && mixed[4] !== '0' && mixed[2]!.length < 16 && mixed[3]!.length < 16 && mixed[4]!.length < 16) {

@@ -22,6 +22,7 @@
  */
 import { z } from 'zod';
 import { InputError } from '../core/errors.ts';
+import { encodeSpecValue, parseSpec } from '../core/spec.ts';
 import type { Scorer } from './types.ts';
 import { Gsm8kScorer, MATH_DEFAULTS, MathScorer } from './math.ts';
 import { ChoiceScorer, ExactScorer } from './simple.ts';
@@ -87,48 +88,34 @@ const SPECS: Record<string, Spec> = {
   },
 };
 
+/**
+ * Register a scorer under `name` (user scorers: a task can then name it, `assay score --scorer <name>` can use it, and
+ * a stored run's spec rebuilds it). `schema` validates the options, `make` builds the scorer, `defaults` lists what
+ * an omitted option means (used for the label: options equal to their default are left out of it).
+ * Errors: Error when the name is taken (unless `replace`) or malformed.
+ */
+export function registerScorer(
+  name: string,
+  schema: z.ZodType<Record<string, unknown>>,
+  make: (options: Record<string, unknown>) => Scorer,
+  opts: { defaults?: () => Record<string, unknown>; replace?: boolean } = {},
+): void {
+  if (!/^[a-z0-9][a-z0-9._-]*$/i.test(name)) throw new Error(`invalid scorer name "${name}": use letters, digits, '.', '_' and '-'`);
+  if (Object.prototype.hasOwnProperty.call(SPECS, name) && !opts.replace) throw new Error(`a scorer named "${name}" is already registered (pass { replace: true } to replace it)`);
+  SPECS[name] = { schema, defaults: opts.defaults ?? (() => ({})), make };
+}
+
 /** The names of all registered scorers, sorted. */
 export function scorerNames(): string[] {
   return Object.keys(SPECS).sort();
 }
 
-const ESCAPE: Record<string, string> = { '%': '%25', '&': '%26', '=': '%3D' };
-
-function encodeValue(v: unknown): string {
-  return String(v).replace(/[%&=]/g, (c) => ESCAPE[c]!);
-}
-
-function parseValue(raw: string): unknown {
-  let v: string;
-  try {
-    v = decodeURIComponent(raw);
-  } catch {
-    v = raw;
-  }
-  if (v === 'true') return true;
-  if (v === 'false') return false;
-  if (/^[-+]?(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?$/i.test(v)) return Number(v);
-  return v;
-}
-
 /**
- * Split a scorer spec `name?k=v&k=v` into its registry name and options.
+ * Split a scorer spec `name?k=v&k=v` into its registry name and options (see core/spec.ts).
  * @throws InputError for an empty key or a repeated key (the message names it)
  */
 export function parseScorerSpec(spec: string): { name: string; options: Record<string, unknown> } {
-  const q = spec.indexOf('?');
-  if (q < 0) return { name: spec, options: {} };
-  const name = spec.slice(0, q);
-  const options: Record<string, unknown> = {};
-  for (const part of spec.slice(q + 1).split('&')) {
-    if (part === '') continue;
-    const eq = part.indexOf('=');
-    const key = eq < 0 ? part : part.slice(0, eq);
-    if (!key) throw new InputError(`invalid scorer spec "${spec}": empty option name`);
-    if (key in options) throw new InputError(`invalid scorer spec "${spec}": option "${key}" given twice`);
-    options[key] = eq < 0 ? true : parseValue(part.slice(eq + 1));
-  }
-  return { name, options };
+  return parseSpec(spec);
 }
 
 /**
@@ -140,7 +127,7 @@ export function scorerLabel(name: string, given: Record<string, unknown>, defaul
     .filter((k) => given[k] !== undefined && given[k] !== defaults[k])
     .sort();
   if (keys.length === 0) return name;
-  return `${name}?${keys.map((k) => `${k}=${encodeValue(given[k])}`).join('&')}`;
+  return `${name}?${keys.map((k) => `${k}=${encodeSpecValue(given[k])}`).join('&')}`;
 }
 
 /** A scorer under another name (its label); everything else delegates. */
@@ -150,7 +137,7 @@ function relabel(s: Scorer, label: string): Scorer {
     name: label,
     kind: s.kind,
     options: s.options,
-    score: (sample, response) => s.score(sample, response),
+    score: (sample, response, state) => s.score(sample, response, state),
     ...(s.close ? { close: () => s.close!() } : {}),
     ...(s.report ? { report: () => s.report!() } : {}),
   };

@@ -3,7 +3,7 @@
  */
 import type { Sample } from '../core/schemas.ts';
 import type { Scorer, Verdict } from './types.ts';
-import { cutResponse, extractChoice } from './extract.ts';
+import { cutResponse, extractChoice, noAnswerReason } from './extract.ts';
 import { safely } from './math.ts';
 
 /** `exact`: the trimmed response equals the trimmed target (option `ignoreCase`, default false). */
@@ -57,7 +57,10 @@ export class ChoiceScorer implements Scorer {
       const gold = goldLetter(sample);
       if (!gold) return { value: null, extracted: null, explanation: `gold is not a choice letter: ${sample.target.slice(0, 80)}`, status: 'grader_error' };
       const pred = extractChoice(response ?? '');
-      if (!pred) return { value: 0, extracted: null, explanation: 'no choice letter found', status: 'no_answer' };
+      if (!pred) {
+        const why = noAnswerReason(response ?? '');
+        return { value: 0, extracted: null, explanation: why.startsWith('cut off') ? why : 'no choice letter found', status: 'no_answer' };
+      }
       const ok = pred === gold;
       return { value: ok ? 1 : 0, extracted: pred, explanation: ok ? 'same letter' : `letter ${pred} ≠ ${gold}`, status: 'ok' };
     }) as Verdict;

@@ -1,9 +1,17 @@
 /**
- * The scorer interface: a scorer turns (sample, response text) into a verdict. It knows nothing of HTTP or storage.
+ * The scorer interface: a scorer turns (sample, response text, final state) into a verdict. It knows nothing of HTTP or storage.
  * Scorers are looked up by name in `registry.ts`; the name and options are stored with the run so old runs can be
  * re-scored (the Inspect pattern, DESIGN.md §7).
  */
-import type { MeasurementKind, Sample } from '../core/schemas.ts';
+import type { FinishReason, Message, MeasurementKind, Sample } from '../core/schemas.ts';
+
+/** What a scorer may read of the solver's final state (a narrow view of `TaskState`, so scorers do not import solvers). */
+export interface ScoredState {
+  readonly messages: readonly Message[];
+  readonly output: { readonly text: string; readonly finish_reason: FinishReason } | null;
+  readonly metadata: Readonly<Record<string, unknown>>;
+  readonly epoch: number;
+}
 
 export interface Verdict {
   /** 0/1 for binary scorers; null when undecided (see status). */
@@ -24,8 +32,12 @@ export interface Scorer {
   readonly kind: MeasurementKind;
   /** The options the scorer was built with (stored in the manifest). */
   readonly options: Record<string, unknown>;
-  /** Grade one response against the sample's target. Must never throw and never take more than its budget. */
-  score(sample: Sample, response: string): Verdict | Promise<Verdict>;
+  /**
+   * Grade one response against the sample's target. Must never throw and never take more than its budget.
+   * `response` is the final output's text, cut at the task's stop sequences; `state` is the solver's whole final
+   * state (every turn of the conversation, metadata), for scorers that grade more than the final text.
+   */
+  score(sample: Sample, response: string, state?: ScoredState): Verdict | Promise<Verdict>;
   /** Release resources (a judge's HTTP connections). Optional; idempotent; the scorer may be used again after. */
   close?(): Promise<void>;
   /**

@@ -17,7 +17,7 @@
  */
 import { binomialPmf } from './distributions.ts';
 import { quantileSorted } from './quantile.ts';
-import { createRng, type Rng } from './rng.ts';
+import { createRng, type Rng } from '../core/rng.ts';
 
 /** Clusters in flat typed arrays: cluster i holds `values[offsets[i] .. offsets[i+1])`. */
 export interface PackedClusters {

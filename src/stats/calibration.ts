@@ -24,13 +24,13 @@
  *   HLE reference, whose judge is told to "put 100 if there is no confidence score available".
  * - **Bootstrap CI**: percentile interval of the metric over `replicates` resamples (default 1000) of clusters
  *   with replacement (clusters = samples when items are repeats of samples; else each item), seeded through
- *   `src/stats/rng.ts`; the seed is recorded in the result, with the bootstrap bias estimate (binned errors are
+ *   `src/core/rng.ts`; the seed is recorded in the result, with the bootstrap bias estimate (binned errors are
  *   biased upward in small samples — Kumar et al. 2019 "Verified Uncertainty Calibration"; Roelofs et al. 2022
  *   "Mitigating Bias in Calibration Error Estimation" — so their interval can lie above the point value).
  * - **Floating point**: bin means are plain sums, numpy's `mean` sums pairwise, so `hle-compat` can differ from
  *   the reference in the last bits (≈1e-16), never more.
  */
-import { createRng } from './rng.ts';
+import { createRng } from '../core/rng.ts';
 
 /** One graded answer with its stated confidence (probability in [0, 1], or null when none was stated). */
 export interface CalibrationItem {

@@ -15,9 +15,8 @@
  *   interval is the replicates' percentile interval on the grid (seeded; seed and replicates are returned).
  */
 import { InputError } from '../core/errors.ts';
-import type { Pool } from '../store/types.ts';
 import { clusteredBootstrapCI, quantileSorted, type Interval } from './accuracy.ts';
-import { createRng } from './rng.ts';
+import { createRng } from '../core/rng.ts';
 
 /** Default accuracy threshold of the effective context limit. */
 export const DEFAULT_LIMIT_THRESHOLD = 0.75;
@@ -164,41 +163,4 @@ export function effectiveContextLimit(scores: GridScores[], opts: ContextLimitOp
     ci: { lo: lo < 0 ? null : lengths[lo]!, hi: hi < 0 ? null : lengths[hi]!, level: 1 - alpha, replicates: B, seed },
     distribution,
   };
-}
-
-/**
- * Per-sample grid scores of a run for one scorer, read from the pool (grid coordinates from the samples' needle
- * metadata: `chars`, `depth`, `task`). Failed or ungraded attempts are left out. Samples without needle metadata
- * are skipped. Note: reads the run's planned samples, prompts included (a full 1M-character grid holds ~85 MB of text).
- * @throws InputError for an unknown run.
- */
-export function gridScoresFromPool(pool: Pool, runId: string, scorer: string): GridScores[] {
-  if (!pool.getRun(runId)) throw new InputError(`no run ${runId}`);
-  const bySample = new Map<string, GridScores>();
-  for (const p of pool.plannedSamples(runId)) {
-    const m = p.sample.metadata;
-    if (typeof m.chars !== 'number' || typeof m.task !== 'string') continue;
-    bySample.set(p.sample.id, { sample_id: p.sample.id, length: m.chars, depth: typeof m.depth === 'number' ? m.depth : null, task: m.task, values: [] });
-  }
-  for (const m of pool.iterateMeasurements(runId, scorer)) {
-    if (m.value == null) continue;
-    bySample.get(m.sample_id)?.values.push(m.value);
-  }
-  return [...bySample.values()];
-}
-
-/**
- * Effective context limits of a run: over all tasks together and for each task.
- * @throws InputError for an unknown run or a run without needle samples or graded measurements for the scorer.
- */
-export function contextLimitsOfRun(pool: Pool, runId: string, scorer: string, opts: ContextLimitOptions = {}): { scorer: string; all: ContextLimitResult; tasks: Record<string, ContextLimitResult> } {
-  const scores = gridScoresFromPool(pool, runId, scorer);
-  if (!scores.length) throw new InputError(`run ${runId} has no needle-threading samples (metadata chars/task)`);
-  if (!scores.some((s) => s.values.length)) throw new InputError(`run ${runId} has no graded measurements for scorer "${scorer}" (re-grade with \`assay score ${runId} --scorer ${scorer}\`, or pick another with --scorer)`, { field: 'scorer' });
-  const tasks: Record<string, ContextLimitResult> = {};
-  for (const task of [...new Set(scores.map((s) => s.task))].sort()) {
-    const these = scores.filter((s) => s.task === task && s.values.length);
-    if (these.length) tasks[task] = effectiveContextLimit(these, opts);
-  }
-  return { scorer, all: effectiveContextLimit(scores, opts), tasks };
 }

@@ -15,7 +15,7 @@
 import { jointClusteredBootstrap, packClusters, replicateVariance } from './bootstrap.ts';
 import { quantileSorted } from './accuracy.ts';
 import { binomialPmf, chiSquareCdf, normalCdf, normalQuantile, studentTQuantile, studentTTwoSided } from './distributions.ts';
-import { createRng } from './rng.ts';
+import { createRng } from '../core/rng.ts';
 
 const EPS = 1e-12;
 

@@ -31,18 +31,18 @@ export interface RunData {
  * Load one scorer's measurements of a run (default scorer: the run's first). `runRef` may be an id prefix.
  * Errors: InputError for an unknown run or a scorer without measurements.
  */
-export function loadRunData(pool: Pool, runRef: string, scorer?: string): RunData {
-  const id = pool.resolveRunId(runRef);
-  const run = pool.getRun(id)!;
-  const scorers = pool.scorersOf(id);
+export async function loadRunData(pool: Pool, runRef: string, scorer?: string): Promise<RunData> {
+  const id = await pool.resolveRunId(runRef);
+  const run = (await pool.getRun(id))!;
+  const scorers = await pool.scorersOf(id);
   const sc = scorer ?? run.spec.scorers.find((s) => scorers.includes(s.name))?.name ?? scorers[0];
   if (!sc || !scorers.includes(sc)) throw new InputError(`run ${id} has no measurements for scorer "${scorer ?? ''}"; it has: ${scorers.join(', ') || 'none'}`);
   const keyOf = new Map<string, string>();
-  for (const p of pool.plannedSamples(id)) keyOf.set(p.sample.id, p.content_hash);
+  for await (const p of pool.iteratePlanned(id)) keyOf.set(p.sample.id, p.content_hash);
   const samples: RunSampleScores[] = [];
   const perEpoch = new Map<number, { s: number; n: number }>();
   let cur: RunSampleScores | null = null;
-  for (const m of pool.iterateMeasurements(id, sc)) {
+  for await (const m of pool.iterateMeasurements(id, sc)) {
     if (!cur || cur.sample_id !== m.sample_id) {
       cur = { sample_id: m.sample_id, key: keyOf.get(m.sample_id) ?? m.sample_id, values: [], epochs: [] };
       samples.push(cur);
@@ -141,10 +141,10 @@ export interface LengthRecord {
  * Lengths and verdicts of a run's ok attempts (one scorer). The unit is `tokens` when every ok attempt has
  * `completion_tokens`, else `characters`. Streams the attempts; keeps only numbers.
  */
-export function attemptLengths(pool: Pool, runId: string, scorer: string): { unit: 'tokens' | 'characters'; records: LengthRecord[] } {
+export async function attemptLengths(pool: Pool, runId: string, scorer: string): Promise<{ unit: 'tokens' | 'characters'; records: LengthRecord[] }> {
   const recs: (LengthRecord & { tokens: number | null })[] = [];
   let allTokens = true;
-  for (const a of pool.iterateAttempts(runId, scorer)) {
+  for await (const a of pool.iterateAttempts(runId, scorer)) {
     if (a.status !== 'ok') continue;
     if (a.completion_tokens == null) allTokens = false;
     recs.push({ sample_id: a.sample_id, epoch: a.epoch, value: a.measurement ? scoredValue(a.measurement) : null, truncated: a.finish_reason === 'length', length: (a.response ?? '').length, tokens: a.completion_tokens });

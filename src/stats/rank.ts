@@ -124,3 +124,57 @@ export function rankRuns(labels: string[], clusters: number[][][], opts: { seed:
   });
   return { samples: n, runs, pairwise: pairs, adjustment: adj, alpha, replicates: B, seed: opts.seed };
 }
+
+/** One model's place in a ranking across several tasks. */
+export interface RankedModel {
+  label: string;
+  /** Macro average: the mean over tasks of the model's accuracy (avg@k) on each task. */
+  mean: number;
+  /** 95% percentile CI of the macro average (samples resampled within each task, jointly for all models). */
+  ci95: { lo: number; hi: number };
+  /** 95% rank interval over the bootstrap replicates (rank 1 = best; Hall & Miller 2009). */
+  rank_interval: { lo: number; hi: number };
+}
+
+/**
+ * Rank models across tasks by their macro-averaged accuracy, with CIs and rank intervals.
+ * `tasks[t][r][i]`: model r's graded values (epochs) on task t's shared sample i (aligned across models within a
+ * task; tasks may differ in size). Each task is resampled by a joint clustered bootstrap over its samples (the same
+ * draw for every model, seed `seed + t`), independently of the other tasks; replicate b's macro average is the mean
+ * over tasks of the replicate means. Ranks use the same replicates.
+ * Errors: RangeError when a task's model count differs from `labels.length` or a task has no shared sample.
+ */
+export function rankAcrossTasks(labels: string[], tasks: number[][][][], opts: { seed: number; replicates?: number }): { models: RankedModel[]; replicates: number; seed: number } {
+  const m = labels.length;
+  const B = opts.replicates ?? 2000;
+  const macro = Array.from({ length: m }, () => new Float64Array(B));
+  const point = new Float64Array(m);
+  tasks.forEach((clusters, t) => {
+    if (clusters.length !== m) throw new RangeError(`task ${t} has ${clusters.length} models, expected ${m}`);
+    const packed = clusters.map((c) => packClusters(c));
+    const reps = jointClusteredBootstrap(packed, { seed: opts.seed + t, replicates: B, within: false });
+    for (let r = 0; r < m; r++) {
+      let s = 0;
+      for (let i = 0; i < packed[r]!.n; i++) s += packed[r]!.means[i]!;
+      point[r]! += s / packed[r]!.n / tasks.length;
+      for (let b = 0; b < B; b++) macro[r]![b]! += reps[r]![b]! / tasks.length;
+    }
+  });
+  const ranks = Array.from({ length: m }, () => new Int32Array(B));
+  for (let b = 0; b < B; b++) {
+    for (let r = 0; r < m; r++) {
+      let better = 0;
+      for (let s = 0; s < m; s++) if (macro[s]![b]! > macro[r]![b]! + 1e-12) better++;
+      ranks[r]![b] = 1 + better;
+    }
+  }
+  const order = [...point.keys()].sort((x, y) => point[y]! - point[x]!);
+  return {
+    models: order.map((r) => {
+      const sr = Int32Array.from(ranks[r]!).sort();
+      return { label: labels[r]!, mean: point[r]!, ci95: percentileInterval(macro[r]!), rank_interval: { lo: q1(sr, 0.025), hi: q1(sr, 0.975) } };
+    }),
+    replicates: B,
+    seed: opts.seed,
+  };
+}

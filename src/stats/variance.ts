@@ -14,7 +14,7 @@
  */
 import { sampleStd } from './accuracy.ts';
 import { clusteredBootstrapMeans, packClusters, percentileInterval } from './bootstrap.ts';
-import { createRng } from './rng.ts';
+import { createRng } from '../core/rng.ts';
 
 /** One point of the variance-vs-k curve (variances of the mean in squared score units; SEs in score units). */
 export interface VarianceCurvePoint {

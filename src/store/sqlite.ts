@@ -1,60 +1,30 @@
 /**
- * SQLite implementation of the pool (better-sqlite3@12, WAL). All writes go through one batching writer:
- * rows are queued in memory and committed in one transaction per batch (by size or by a short timer), which is
- * what lets the runner store thousands of attempts per second durably. Uniqueness of (run, sample, epoch) and
- * (run, sample, epoch, scorer) is enforced by primary keys, so a resumed or repeated write never duplicates.
+ * SQLite implementation of the pool (better-sqlite3@12, WAL), the default store (`./.assay/pool.sqlite`).
+ * better-sqlite3 is synchronous; the `Pool` methods wrap it in promises. All attempt and measurement writes go
+ * through one batching writer: rows are queued in memory and committed in one transaction per batch (by size or by a
+ * short timer), which is what lets the runner store thousands of attempts per second durably. Uniqueness of
+ * (run, sample, epoch) and (run, sample, epoch, scorer) is enforced by primary keys, so a resumed or repeated write
+ * never duplicates. Iterators read keyset pages (no statement stays open between pages), so callers may write while
+ * iterating. Imported measurements live in the same file (`sqlite-imports.ts`).
  */
-import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import type Database from 'better-sqlite3';
+import { resolve } from 'node:path';
 import type { Attempt, Measurement, PlannedSample, RunRecord } from '../core/schemas.ts';
-import { InputError } from '../core/errors.ts';
 import { hashJson } from '../core/hash.ts';
-import type { AttemptWithMeasurement, Pool, RunSummary } from './types.ts';
+import { Connection, openSqliteDatabase } from './sqlite-connection.ts';
+import {
+  beginSqliteImport, sqliteDeleteSource, sqliteGetSelection, sqlitePoolMeasurements, sqlitePoolSamples, sqliteSaveSelection, sqliteSources, sqliteSummary,
+  type ImportContext,
+} from './sqlite-imports.ts';
+import {
+  PAGE, ambiguousEvalSet, checkTask, mergeEvalSetRuns, mergeModel, patchEvalSet, runIdError, runSummaryOf, unknownEvalSet, unknownRun,
+} from './shared.ts';
+import type {
+  AttemptWithMeasurement, CachedResponse, EvalSetRecord, ImportTransaction, MeasurementFilter, ModelRecord, Pool, PoolMeasurement, PoolSample,
+  RunMeasurement, RunSummary, Selection, SourceRecord, TaskRecord,
+} from './types.ts';
 
-const SCHEMA_VERSION = 2;
-/** Rows per page when iterating a run. */
-const PAGE = 2000;
-
-const MIGRATIONS = [
-  `CREATE TABLE IF NOT EXISTS runs (
-     id TEXT PRIMARY KEY, status TEXT NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL,
-     spec TEXT NOT NULL, manifest TEXT NOT NULL);
-   CREATE TABLE IF NOT EXISTS samples (
-     sample_hash TEXT PRIMARY KEY, content_hash TEXT NOT NULL, id TEXT NOT NULL, input TEXT NOT NULL, target TEXT NOT NULL,
-     choices TEXT, metadata TEXT NOT NULL);
-   CREATE INDEX IF NOT EXISTS samples_content_hash ON samples (content_hash);
-   CREATE TABLE IF NOT EXISTS run_samples (
-     run_id TEXT NOT NULL, sample_id TEXT NOT NULL, idx INTEGER NOT NULL, content_hash TEXT NOT NULL,
-     sample_hash TEXT NOT NULL, prompt_hash TEXT NOT NULL, target_hash TEXT NOT NULL, messages TEXT NOT NULL,
-     PRIMARY KEY (run_id, sample_id)) WITHOUT ROWID;
-   CREATE TABLE IF NOT EXISTS attempts (
-     run_id TEXT NOT NULL, sample_id TEXT NOT NULL, epoch INTEGER NOT NULL, status TEXT NOT NULL,
-     response TEXT, finish_reason TEXT NOT NULL, prompt_tokens INTEGER, completion_tokens INTEGER,
-     latency_ms REAL NOT NULL, tries INTEGER NOT NULL, error TEXT, model_id TEXT, cache_key TEXT NOT NULL,
-     cached INTEGER NOT NULL, meta TEXT, created_at TEXT NOT NULL,
-     PRIMARY KEY (run_id, sample_id, epoch));
-   CREATE INDEX IF NOT EXISTS attempts_cache_key ON attempts (cache_key);
-   CREATE TABLE IF NOT EXISTS measurements (
-     run_id TEXT NOT NULL, sample_id TEXT NOT NULL, epoch INTEGER NOT NULL, scorer TEXT NOT NULL,
-     kind TEXT NOT NULL, value REAL, extracted TEXT, explanation TEXT, status TEXT NOT NULL,
-     PRIMARY KEY (run_id, sample_id, epoch, scorer)) WITHOUT ROWID;`,
-  // 2 (issue 5): the pool of imported sample-level measurements (see measurements.ts).
-  `CREATE TABLE IF NOT EXISTS pool_sources (
-     id TEXT PRIMARY KEY, format TEXT NOT NULL, file TEXT NOT NULL, file_sha256 TEXT NOT NULL,
-     imported_at TEXT NOT NULL, measurements INTEGER NOT NULL, samples INTEGER NOT NULL, options TEXT NOT NULL);
-   CREATE TABLE IF NOT EXISTS pool_samples (
-     key TEXT PRIMARY KEY, dataset TEXT NOT NULL, sample_id TEXT NOT NULL, category TEXT, tags TEXT NOT NULL,
-     text TEXT, content_hash TEXT, metadata TEXT NOT NULL) WITHOUT ROWID;
-   CREATE TABLE IF NOT EXISTS pool_measurements (
-     source TEXT NOT NULL, slice TEXT NOT NULL, sample_key TEXT NOT NULL, model TEXT NOT NULL, opponent TEXT NOT NULL,
-     rep INTEGER NOT NULL, kind TEXT NOT NULL, value REAL NOT NULL, direction INTEGER NOT NULL, tie_tolerance REAL NOT NULL,
-     weight REAL NOT NULL, line INTEGER,
-     PRIMARY KEY (source, slice, model, opponent, sample_key, rep)) WITHOUT ROWID;
-   CREATE TABLE IF NOT EXISTS pool_selections (
-     hash TEXT PRIMARY KEY, query TEXT NOT NULL, filters TEXT NOT NULL, lim INTEGER, created_at TEXT NOT NULL,
-     sample_keys TEXT NOT NULL);`,
-];
+export { openSqliteDatabase, SCHEMA_VERSION } from './sqlite-connection.ts';
 
 export interface SqlitePoolOptions {
   /** Rows per transaction before an automatic flush (default 512). */
@@ -64,239 +34,326 @@ export interface SqlitePoolOptions {
 }
 
 /**
- * Open (creating if needed) a pool file. `path` may be `:memory:` for tests.
- * Errors: throws if the file is not a SQLite database or was written by a newer schema.
+ * Open (creating if needed) a pool file; `:memory:` for a private in-memory database. A file of an older schema is
+ * migrated in place. Errors: InputError for a file of a newer schema; better-sqlite3's error for a file that is not
+ * a SQLite database.
  */
 export function openSqlitePool(path: string, opts: SqlitePoolOptions = {}): Pool {
-  return new SqlitePool(openSqliteDatabase(path), opts);
+  return new SqlitePool(openSqliteDatabase(path), path === ':memory:' ? 'sqlite::memory:' : `sqlite:${resolve(path)}`, opts);
 }
 
-/**
- * Open (creating if needed) the pool's SQLite database with WAL and every migration applied; used by
- * `openSqlitePool` and by the measurement store of issue 5 (`measurements.ts`), which adds its own interface.
- * Errors: throws if the file is not a SQLite database or was written by a newer schema.
- */
-export function openSqliteDatabase(path: string): Database.Database {
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-  const db = new Database(path);
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = NORMAL');
-  db.pragma('busy_timeout = 10000');
-  const version = db.pragma('user_version', { simple: true }) as number;
-  if (version > SCHEMA_VERSION) throw new InputError(`pool schema version ${version} is newer than this Assay (${SCHEMA_VERSION})`, { file: path });
-  for (let v = version; v < SCHEMA_VERSION; v++) db.exec(MIGRATIONS[v]!);
-  db.pragma(`user_version = ${SCHEMA_VERSION}`);
-  return db;
-}
+type RunRow = { id: string; status: RunRecord['status']; created_at: string; updated_at: string; spec: string; manifest: string };
+type AttemptRow = Omit<Attempt, 'cached' | 'meta' | 'transcript'> & { cached: number; meta: string | null; transcript: string | null; created_at: string };
+type PlannedRow = { idx: number; prompt_hash: string; target_hash: string; content_hash: string; messages: string; id: string; input: string; target: string; choices: string | null; metadata: string };
 
-type AttemptRow = Omit<Attempt, 'cached' | 'meta'> & { cached: number; meta: string | null; created_at: string };
+const runOfRow = (row: RunRow): RunRecord => ({ id: row.id, status: row.status, created_at: row.created_at, updated_at: row.updated_at, spec: JSON.parse(row.spec), manifest: JSON.parse(row.manifest) });
+
+const plannedOfRow = (r: PlannedRow): PlannedSample => ({
+  index: r.idx,
+  prompt_hash: r.prompt_hash,
+  target_hash: r.target_hash,
+  content_hash: r.content_hash,
+  messages: JSON.parse(r.messages),
+  sample: { id: r.id, input: JSON.parse(r.input), target: r.target, ...(r.choices ? { choices: JSON.parse(r.choices) } : {}), metadata: JSON.parse(r.metadata) },
+});
+
+const RESOLVED = Promise.resolve();
+
+/** The parameters of one attempts row, in the column order of `insertAttempt`. */
+type AttemptParams = [
+  run_id: string, sample_id: string, epoch: number, status: Attempt['status'], response: string | null, finish_reason: Attempt['finish_reason'],
+  prompt_tokens: number | null, completion_tokens: number | null, latency_ms: number, tries: number, error: string | null, model_id: string | null,
+  cache_key: string, cached: number, meta: string | null, transcript: string | null, created_at: string,
+];
+/** The parameters of one measurements row, in the column order of `insertMeasurement`. */
+type MeasurementParams = [run_id: string, sample_id: string, epoch: number, scorer: string, kind: string, value: number | null, extracted: string | null, explanation: string | null, status: string];
+
+const measurementParams = (m: Measurement): MeasurementParams => [m.run_id, m.sample_id, m.epoch, m.scorer, m.kind, m.value, m.extracted, m.explanation, m.status];
 
 class SqlitePool implements Pool {
-  private attemptQueue: Attempt[] = [];
-  private measurementQueue: Measurement[] = [];
+  private readonly c: Connection;
+  private readonly db: Database.Database;
+  /**
+   * Queued rows as their statements' parameters, taken when written: the caller may reuse its objects at once, and
+   * the flush only binds (the serialisation work is the same, done earlier).
+   */
+  private attemptQueue: AttemptParams[] = [];
+  private measurementQueue: MeasurementParams[] = [];
+  /** Queued ok attempts by cache key: a cache lookup sees writes not yet flushed. */
+  private queuedByCacheKey = new Map<string, AttemptParams>();
+  /** Why the last batch could not be stored (its rows were put back in the queue), until reported. */
+  private writeError: Error | null = null;
   private timer: NodeJS.Timeout | null = null;
+  private closed = false;
   private readonly batchSize: number;
   private readonly flushIntervalMs: number;
   private readonly stmt;
-  private readonly writeBatch: (a: Attempt[], m: Measurement[]) => void;
+  private readonly writeBatch: (a: AttemptParams[], m: MeasurementParams[]) => void;
+  private readonly importCtx: ImportContext;
 
   constructor(
-    private readonly db: Database.Database,
+    db: Database.Database,
+    readonly url: string,
     opts: SqlitePoolOptions,
   ) {
+    this.db = db;
+    this.c = new Connection(db);
     this.batchSize = opts.batchSize ?? 512;
     this.flushIntervalMs = opts.flushIntervalMs ?? 100;
+    this.importCtx = { c: this.c, flush: () => this.flushSync() };
     this.stmt = {
       insertAttempt: db.prepare(
         `INSERT OR REPLACE INTO attempts (run_id, sample_id, epoch, status, response, finish_reason, prompt_tokens,
-           completion_tokens, latency_ms, tries, error, model_id, cache_key, cached, meta, created_at)
-         VALUES (@run_id, @sample_id, @epoch, @status, @response, @finish_reason, @prompt_tokens, @completion_tokens,
-           @latency_ms, @tries, @error, @model_id, @cache_key, @cached, @meta, @created_at)`,
+           completion_tokens, latency_ms, tries, error, model_id, cache_key, cached, meta, transcript, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       insertMeasurement: db.prepare(
         `INSERT OR REPLACE INTO measurements (run_id, sample_id, epoch, scorer, kind, value, extracted, explanation, status)
-         VALUES (@run_id, @sample_id, @epoch, @scorer, @kind, @value, @extracted, @explanation, @status)`,
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       cacheLookup: db.prepare(
-        `SELECT response, finish_reason, prompt_tokens, completion_tokens, model_id, meta FROM attempts
+        `SELECT response, finish_reason, prompt_tokens, completion_tokens, model_id, meta, transcript FROM attempts
          WHERE cache_key = ? AND status = 'ok' LIMIT 1`,
       ),
       completed: db.prepare(`SELECT sample_id, epoch FROM attempts WHERE run_id = ? AND status = 'ok'`),
       getRun: db.prepare(`SELECT * FROM runs WHERE id = ?`),
+      insertRun: db.prepare(`INSERT INTO runs (id, status, created_at, updated_at, spec, manifest) VALUES (?, ?, ?, ?, ?, ?)`),
+      insertSample: db.prepare(`INSERT OR IGNORE INTO samples (sample_hash, content_hash, id, input, target, choices, metadata) VALUES (?, ?, ?, ?, ?, ?, ?)`),
+      insertRunSample: db.prepare(
+        `INSERT OR IGNORE INTO run_samples (run_id, sample_id, idx, content_hash, sample_hash, prompt_hash, target_hash, messages)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
     };
-    this.writeBatch = db.transaction((attempts: Attempt[], measurements: Measurement[]) => {
-      const now = new Date().toISOString();
-      for (const a of attempts) {
-        this.stmt.insertAttempt.run({ ...a, cached: a.cached ? 1 : 0, meta: a.meta ? JSON.stringify(a.meta) : null, created_at: now });
-      }
-      for (const m of measurements) this.stmt.insertMeasurement.run(m);
+    this.writeBatch = db.transaction((attempts: AttemptParams[], measurements: MeasurementParams[]) => {
+      const ins = this.stmt.insertAttempt;
+      for (const a of attempts) ins.run(a);
+      const insM = this.stmt.insertMeasurement;
+      for (const m of measurements) insM.run(m);
     });
   }
 
-  ensureRun(run: RunRecord, planned: Iterable<PlannedSample>): void {
-    const insertRun = this.db.prepare(
-      `INSERT OR IGNORE INTO runs (id, status, created_at, updated_at, spec, manifest) VALUES (?, ?, ?, ?, ?, ?)`,
-    );
-    const insertSample = this.db.prepare(
-      `INSERT OR IGNORE INTO samples (sample_hash, content_hash, id, input, target, choices, metadata) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-    );
-    const insertRunSample = this.db.prepare(
-      `INSERT OR IGNORE INTO run_samples (run_id, sample_id, idx, content_hash, sample_hash, prompt_hash, target_hash, messages)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-    );
-    this.db.transaction(() => {
-      const existing = this.stmt.getRun.get(run.id);
-      if (existing) return;
-      insertRun.run(run.id, run.status, run.created_at, run.updated_at, JSON.stringify(run.spec), JSON.stringify(run.manifest));
-      for (const p of planned) {
+  // --- runs -----------------------------------------------------------------------------------------------------
+
+  async ensureRun(run: RunRecord, planned: Iterable<PlannedSample> | AsyncIterable<PlannedSample>): Promise<void> {
+    this.c.settle();
+    if (Symbol.iterator in planned) {
+      this.db.transaction(() => {
+        if (this.stmt.getRun.get(run.id)) return;
+        this.insertRun(run);
+        for (const p of planned) this.insertPlanned(run.id, p);
+      }).immediate();
+      return;
+    }
+    if (this.stmt.getRun.get(run.id)) return;
+    // An async plan cannot be consumed inside a transaction (other work runs while it awaits): stage it in TEMP
+    // tables, then copy it in one transaction, so the run appears with its whole plan or not at all.
+    const S = this.c.tempName('plan_samples'), R = this.c.tempName('plan_run_samples');
+    try {
+      this.db.exec(`CREATE TEMP TABLE "${S}" AS SELECT * FROM samples WHERE 0; CREATE TEMP TABLE "${R}" AS SELECT * FROM run_samples WHERE 0;
+                    CREATE UNIQUE INDEX temp."${S}_key" ON "${S}" (sample_hash); CREATE UNIQUE INDEX temp."${R}_key" ON "${R}" (sample_id);`);
+      const insS = this.db.prepare(`INSERT OR IGNORE INTO temp."${S}" (sample_hash, content_hash, id, input, target, choices, metadata) VALUES (?, ?, ?, ?, ?, ?, ?)`);
+      const insR = this.db.prepare(
+        `INSERT OR IGNORE INTO temp."${R}" (run_id, sample_id, idx, content_hash, sample_hash, prompt_hash, target_hash, messages) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      );
+      for await (const p of planned) {
+        this.c.stage();
         const s = p.sample;
-        // Two samples may share content (input + target) yet differ in id or metadata: the samples table is keyed
-        // by the hash of the whole sample, so neither overwrites the other.
         const sampleHash = hashJson(s);
-        insertSample.run(sampleHash, p.content_hash, s.id, JSON.stringify(s.input), s.target, s.choices ? JSON.stringify(s.choices) : null, JSON.stringify(s.metadata));
-        insertRunSample.run(run.id, s.id, p.index, p.content_hash, sampleHash, p.prompt_hash, p.target_hash, JSON.stringify(p.messages));
+        insS.run(sampleHash, p.content_hash, s.id, JSON.stringify(s.input), s.target, s.choices ? JSON.stringify(s.choices) : null, JSON.stringify(s.metadata));
+        insR.run(run.id, s.id, p.index, p.content_hash, sampleHash, p.prompt_hash, p.target_hash, JSON.stringify(p.messages));
       }
-    })();
+      this.c.settle();
+      this.db.transaction(() => {
+        if (this.stmt.getRun.get(run.id)) return;
+        this.insertRun(run);
+        this.db.exec(`INSERT OR IGNORE INTO samples SELECT * FROM temp."${S}"; INSERT OR IGNORE INTO run_samples SELECT * FROM temp."${R}";`);
+      }).immediate();
+    } finally {
+      this.c.dropTemp(S, R);
+    }
   }
 
-  getRun(id: string): RunRecord | null {
-    const row = this.stmt.getRun.get(id) as { id: string; status: RunRecord['status']; created_at: string; updated_at: string; spec: string; manifest: string } | undefined;
-    if (!row) return null;
-    return { id: row.id, status: row.status, created_at: row.created_at, updated_at: row.updated_at, spec: JSON.parse(row.spec), manifest: JSON.parse(row.manifest) };
+  private insertRun(run: RunRecord): void {
+    this.stmt.insertRun.run(run.id, run.status, run.created_at, run.updated_at, JSON.stringify(run.spec), JSON.stringify(run.manifest));
   }
 
-  resolveRunId(prefix: string): string {
-    if (!prefix.trim()) throw new InputError('a run id (or a unique prefix of one) is required; see `assay runs`');
-    const rows = this.db.prepare(`SELECT id FROM runs WHERE id LIKE ? ESCAPE '\\' LIMIT 2`).all(prefix.replace(/[\\%_]/g, (c) => '\\' + c) + '%') as { id: string }[];
-    if (rows.length === 0) throw new InputError(`no run with id "${prefix}" in the pool (see \`assay runs\`)`);
-    if (rows.length > 1) throw new InputError(`run id prefix "${prefix}" is ambiguous; give more characters`);
-    return rows[0]!.id;
+  private insertPlanned(runId: string, p: PlannedSample): void {
+    const s = p.sample;
+    // Two samples may share content (input + target) yet differ in id or metadata: the samples table is keyed by the
+    // hash of the whole sample, so neither overwrites the other.
+    const sampleHash = hashJson(s);
+    this.stmt.insertSample.run(sampleHash, p.content_hash, s.id, JSON.stringify(s.input), s.target, s.choices ? JSON.stringify(s.choices) : null, JSON.stringify(s.metadata));
+    this.stmt.insertRunSample.run(runId, s.id, p.index, p.content_hash, sampleHash, p.prompt_hash, p.target_hash, JSON.stringify(p.messages));
   }
 
-  listRuns(): RunSummary[] {
+  async getRun(id: string): Promise<RunRecord | null> {
+    this.c.settle();
+    const row = this.stmt.getRun.get(id) as RunRow | undefined;
+    return row ? runOfRow(row) : null;
+  }
+
+  async resolveRunId(prefix: string): Promise<string> {
+    this.c.settle();
+    if (!prefix.trim()) throw runIdError(prefix, 0);
+    if (this.stmt.getRun.get(prefix)) return prefix;
+    const rows = this.db.prepare(`SELECT id FROM runs WHERE substr(id, 1, ?) = ? LIMIT 2`).pluck().all(prefix.length, prefix) as string[];
+    if (rows.length !== 1) throw runIdError(prefix, rows.length);
+    return rows[0]!;
+  }
+
+  async listRuns(): Promise<RunSummary[]> {
+    this.flushSync();
     const rows = this.db
       .prepare(
         `SELECT r.id, r.status, r.created_at, r.spec,
            (SELECT COUNT(*) FROM run_samples s WHERE s.run_id = r.id) AS samples,
            (SELECT COUNT(*) FROM attempts a WHERE a.run_id = r.id) AS attempts,
            (SELECT COUNT(*) FROM attempts a WHERE a.run_id = r.id AND a.status = 'error') AS failed
-         FROM runs r ORDER BY r.created_at`,
+         FROM runs r ORDER BY r.created_at, r.id`,
       )
       .all() as { id: string; status: RunRecord['status']; created_at: string; spec: string; samples: number; attempts: number; failed: number }[];
-    return rows.map((r) => {
-      const spec = JSON.parse(r.spec) as RunRecord['spec'];
-      return { id: r.id, status: r.status, created_at: r.created_at, dataset: spec.dataset.ref, model: spec.model, epochs: spec.epochs, samples: r.samples, attempts: r.attempts, failed: r.failed };
-    });
+    return rows.map((r) => runSummaryOf({ ...r, spec: JSON.parse(r.spec) }, r));
   }
 
-  setRunStatus(id: string, status: RunRecord['status']): void {
-    this.flush();
-    this.db.prepare(`UPDATE runs SET status = ?, updated_at = ? WHERE id = ?`).run(status, new Date().toISOString(), id);
+  async setRunStatus(id: string, status: RunRecord['status']): Promise<void> {
+    // Attempts first: a run marked complete has its attempts stored.
+    this.flushSync();
+    const n = this.db.prepare(`UPDATE runs SET status = ?, updated_at = ? WHERE id = ?`).run(status, new Date().toISOString(), id).changes;
+    if (!n) throw unknownRun(id);
   }
 
-  setScorerReport(id: string, scorer: string, report: Record<string, unknown>): void {
-    const run = this.getRun(id);
-    if (!run) return;
-    run.manifest.scorer_reports = { ...(run.manifest.scorer_reports ?? {}), [scorer]: report };
-    this.db.prepare(`UPDATE runs SET manifest = ? WHERE id = ?`).run(JSON.stringify(run.manifest), id);
+  async updateManifest(id: string, patch: (manifest: RunRecord['manifest']) => RunRecord['manifest']): Promise<void> {
+    this.c.settle();
+    this.db.transaction(() => {
+      const row = this.stmt.getRun.get(id) as RunRow | undefined;
+      if (!row) throw unknownRun(id);
+      const next = patch(JSON.parse(row.manifest));
+      this.db.prepare(`UPDATE runs SET manifest = ?, updated_at = ? WHERE id = ?`).run(JSON.stringify(next), new Date().toISOString(), id);
+    }).immediate();
   }
 
-  addReportedModelIds(id: string, modelIds: string[]): void {
-    const run = this.getRun(id);
-    if (!run) return;
-    const ids = new Set([...run.manifest.provider.reported_model_ids, ...modelIds]);
-    if (ids.size === run.manifest.provider.reported_model_ids.length) return;
-    run.manifest.provider.reported_model_ids = [...ids].sort();
-    this.db.prepare(`UPDATE runs SET manifest = ? WHERE id = ?`).run(JSON.stringify(run.manifest), id);
-  }
-
-  completedKeys(runId: string): Set<string> {
+  async completedKeys(runId: string): Promise<Set<string>> {
+    this.flushSync();
     const out = new Set<string>();
-    for (const r of this.stmt.completed.iterate(runId) as IterableIterator<{ sample_id: string; epoch: number }>) out.add(`${r.sample_id}\u0000${r.epoch}`);
+    for (const r of this.stmt.completed.raw(true).all(runId) as [string, number][]) out.add(`${r[0]}\u0000${r[1]}`);
     return out;
   }
 
-  cacheLookup(cacheKey: string) {
-    const row = this.stmt.cacheLookup.get(cacheKey) as (Pick<AttemptRow, 'response' | 'finish_reason' | 'prompt_tokens' | 'completion_tokens' | 'model_id' | 'meta'>) | undefined;
+  async cacheLookup(cacheKey: string): Promise<CachedResponse | null> {
+    const q = this.queuedByCacheKey.get(cacheKey);
+    if (q) {
+      return {
+        response: q[4], finish_reason: q[5], prompt_tokens: q[6], completion_tokens: q[7], model_id: q[11],
+        meta: q[14] ? JSON.parse(q[14]) : null, transcript: q[15] ? JSON.parse(q[15]) : null,
+      };
+    }
+    this.c.settle();
+    const row = this.stmt.cacheLookup.get(cacheKey) as Pick<AttemptRow, 'response' | 'finish_reason' | 'prompt_tokens' | 'completion_tokens' | 'model_id' | 'meta' | 'transcript'> | undefined;
     if (!row) return null;
-    return { ...row, meta: row.meta ? JSON.parse(row.meta) : null };
+    return { ...row, meta: row.meta ? JSON.parse(row.meta) : null, transcript: row.transcript ? JSON.parse(row.transcript) : null };
   }
 
-  write(attempt: Attempt, measurements: Measurement[]): void {
-    this.attemptQueue.push(attempt);
-    for (const m of measurements) this.measurementQueue.push(m);
-    this.schedule();
+  write(a: Attempt, measurements: Measurement[]): Promise<void> {
+    const row: AttemptParams = [
+      a.run_id, a.sample_id, a.epoch, a.status, a.response, a.finish_reason, a.prompt_tokens, a.completion_tokens, a.latency_ms, a.tries, a.error,
+      a.model_id, a.cache_key, a.cached ? 1 : 0, a.meta ? JSON.stringify(a.meta) : null, a.transcript ? JSON.stringify(a.transcript) : null, new Date().toISOString(),
+    ];
+    this.attemptQueue.push(row);
+    if (a.status === 'ok') this.queuedByCacheKey.set(a.cache_key, row);
+    for (const m of measurements) this.measurementQueue.push(measurementParams(m));
+    return this.schedule();
   }
 
-  writeMeasurements(measurements: Measurement[]): void {
-    for (const m of measurements) this.measurementQueue.push(m);
-    this.schedule();
+  writeMeasurements(measurements: Measurement[]): Promise<void> {
+    for (const m of measurements) this.measurementQueue.push(measurementParams(m));
+    return this.schedule();
   }
 
-  private schedule(): void {
-    if (this.attemptQueue.length + this.measurementQueue.length >= this.batchSize) this.flush();
-    else if (!this.timer) {
-      this.timer = setTimeout(() => {
-        this.timer = null;
-        this.flush();
-      }, this.flushIntervalMs);
-      this.timer.unref();
+  private schedule(): Promise<void> {
+    try {
+      if (this.closed) throw new Error('the pool is closed');
+      if (this.writeError || this.attemptQueue.length + this.measurementQueue.length >= this.batchSize) this.flushSync();
+      else if (!this.timer) {
+        this.timer = setTimeout(() => {
+          this.timer = null;
+          try {
+            this.flushSync();
+          } catch {
+            // Kept in `writeError` and reported by the next write, flush or close.
+          }
+        }, this.flushIntervalMs);
+        this.timer.unref();
+      }
+      return RESOLVED;
+    } catch (err) {
+      return Promise.reject(err);
     }
   }
 
-  flush(): void {
+  /** Commit everything queued. Throws (once) the error of a batch that could not be stored; its rows stay queued. */
+  private flushSync(): void {
     if (this.timer) {
       clearTimeout(this.timer);
       this.timer = null;
     }
-    if (this.attemptQueue.length === 0 && this.measurementQueue.length === 0) return;
-    const a = this.attemptQueue;
-    const m = this.measurementQueue;
-    this.attemptQueue = [];
-    this.measurementQueue = [];
-    this.writeBatch(a, m);
+    this.c.settle();
+    if (this.attemptQueue.length || this.measurementQueue.length) {
+      const a = this.attemptQueue;
+      const m = this.measurementQueue;
+      this.attemptQueue = [];
+      this.measurementQueue = [];
+      try {
+        this.writeBatch(a, m);
+        this.queuedByCacheKey.clear();
+        this.writeError = null;
+      } catch (err) {
+        // Put the rows back (before anything queued since) so that a later flush can store them.
+        this.attemptQueue = a.concat(this.attemptQueue);
+        this.measurementQueue = m.concat(this.measurementQueue);
+        this.writeError = err as Error;
+      }
+    }
+    if (this.writeError) {
+      const err = this.writeError;
+      this.writeError = null;
+      throw err;
+    }
   }
 
-  plannedCount(runId: string): number {
-    return (this.db.prepare(`SELECT COUNT(*) AS n FROM run_samples WHERE run_id = ?`).get(runId) as { n: number }).n;
+  async flush(): Promise<void> {
+    this.flushSync();
   }
 
-  plannedSamples(runId: string): PlannedSample[] {
-    return [...this.iteratePlanned(runId)];
+  async plannedCount(runId: string): Promise<number> {
+    this.c.settle();
+    return this.db.prepare(`SELECT COUNT(*) FROM run_samples WHERE run_id = ?`).pluck().get(runId) as number;
   }
 
-  *iteratePlanned(runId: string): IterableIterator<PlannedSample> {
+  async *iteratePlanned(runId: string): AsyncIterableIterator<PlannedSample> {
     const stmt = this.db.prepare(
       `SELECT rs.idx, rs.prompt_hash, rs.target_hash, rs.content_hash, rs.messages, rs.sample_id AS id, s.input, s.target, s.choices, s.metadata
        FROM run_samples rs JOIN samples s ON s.sample_hash = rs.sample_hash WHERE rs.run_id = ? AND rs.idx > ? ORDER BY rs.idx LIMIT ?`,
     );
-    type Row = { idx: number; prompt_hash: string; target_hash: string; content_hash: string; messages: string; id: string; input: string; target: string; choices: string | null; metadata: string };
-    let last = -1;
+    let last = -Infinity;
     for (;;) {
-      const rows = stmt.all(runId, last, PAGE) as Row[];
-      for (const r of rows) {
-        yield {
-          index: r.idx,
-          prompt_hash: r.prompt_hash,
-          target_hash: r.target_hash,
-          content_hash: r.content_hash,
-          messages: JSON.parse(r.messages),
-          sample: { id: r.id, input: JSON.parse(r.input), target: r.target, ...(r.choices ? { choices: JSON.parse(r.choices) } : {}), metadata: JSON.parse(r.metadata) },
-        };
-      }
+      this.c.settle();
+      const rows = stmt.all(runId, last, PAGE) as PlannedRow[];
+      for (const r of rows) yield plannedOfRow(r);
       if (rows.length < PAGE) return;
       last = rows[rows.length - 1]!.idx;
     }
   }
 
   /**
-   * Keyset-paged iteration (pages of `PAGE` rows ordered by sample index, epoch): no statement stays open
-   * between pages, so callers may write (and the batching writer may flush) while iterating.
+   * Keyset-paged iteration (pages of `PAGE` rows ordered by sample index, epoch): no statement stays open between
+   * pages, so callers may write (and the batching writer may flush) while iterating.
    */
-  private *paged<T extends { idx: number; epoch: number }>(sql: string, params: unknown[]): IterableIterator<T> {
+  private async *paged<T extends { idx: number; epoch: number }>(sql: string, params: unknown[]): AsyncIterableIterator<T> {
+    this.flushSync();
     const stmt = this.db.prepare(sql);
-    let lastIdx = -1, lastEpoch = -1;
+    let lastIdx = -Infinity, lastEpoch = -Infinity;
     for (;;) {
+      this.c.settle();
       const rows = stmt.all(...params, lastIdx, lastIdx, lastEpoch, PAGE) as T[];
       yield* rows;
       if (rows.length < PAGE) return;
@@ -305,18 +362,18 @@ class SqlitePool implements Pool {
     }
   }
 
-  *iterateAttempts(runId: string, scorer?: string): IterableIterator<AttemptWithMeasurement> {
-    this.flush();
+  async *iterateAttempts(runId: string, scorer?: string): AsyncIterableIterator<AttemptWithMeasurement> {
     const sql = `SELECT a.*, rs.idx AS idx, m.scorer AS m_scorer, m.kind AS m_kind, m.value AS m_value, m.extracted AS m_extracted,
               m.explanation AS m_explanation, m.status AS m_status
        FROM attempts a JOIN run_samples rs ON rs.run_id = a.run_id AND rs.sample_id = a.sample_id
        LEFT JOIN measurements m ON m.run_id = a.run_id AND m.sample_id = a.sample_id AND m.epoch = a.epoch AND m.scorer = ?
        WHERE a.run_id = ? AND (rs.idx > ? OR (rs.idx = ? AND a.epoch > ?)) ORDER BY rs.idx, a.epoch LIMIT ?`;
-    for (const r of this.paged<AttemptRow & { idx: number } & Record<string, unknown>>(sql, [scorer ?? '', runId])) {
+    for await (const r of this.paged<AttemptRow & { idx: number } & Record<string, unknown>>(sql, [scorer ?? null, runId])) {
       yield {
         run_id: r.run_id, sample_id: r.sample_id, epoch: r.epoch, status: r.status, response: r.response, finish_reason: r.finish_reason,
         prompt_tokens: r.prompt_tokens, completion_tokens: r.completion_tokens, latency_ms: r.latency_ms, tries: r.tries, error: r.error,
         model_id: r.model_id, cache_key: r.cache_key, cached: r.cached === 1, meta: r.meta ? JSON.parse(r.meta) : null,
+        transcript: r.transcript ? JSON.parse(r.transcript) : null,
         measurement: r.m_scorer == null ? null : {
           run_id: r.run_id, sample_id: r.sample_id, epoch: r.epoch, scorer: r.m_scorer as string, kind: r.m_kind as Measurement['kind'],
           value: r.m_value as number | null, extracted: r.m_extracted as string | null, explanation: r.m_explanation as string | null, status: r.m_status as Measurement['status'],
@@ -325,34 +382,195 @@ class SqlitePool implements Pool {
     }
   }
 
-  *iterateMeasurements(runId: string, scorer: string) {
-    this.flush();
-    const sql = `SELECT m.*, rs.idx AS idx, a.finish_reason, a.status AS attempt_status FROM measurements m
+  async *iterateMeasurements(runId: string, scorer: string): AsyncIterableIterator<RunMeasurement> {
+    const sql = `SELECT m.run_id, m.sample_id, m.epoch, m.scorer, m.kind, m.value, m.extracted, m.explanation, m.status,
+              rs.idx AS idx, a.finish_reason, a.status AS attempt_status FROM measurements m
        JOIN attempts a ON a.run_id = m.run_id AND a.sample_id = m.sample_id AND a.epoch = m.epoch
        JOIN run_samples rs ON rs.run_id = m.run_id AND rs.sample_id = m.sample_id
        WHERE m.run_id = ? AND m.scorer = ? AND (rs.idx > ? OR (rs.idx = ? AND m.epoch > ?)) ORDER BY rs.idx, m.epoch LIMIT ?`;
-    for (const r of this.paged<Measurement & { idx: number; finish_reason: Attempt['finish_reason']; attempt_status: Attempt['status'] }>(sql, [runId, scorer])) {
+    for await (const r of this.paged<RunMeasurement & { idx: number }>(sql, [runId, scorer])) {
       const { idx: _idx, ...rest } = r;
       yield rest;
     }
   }
 
-  scorersOf(runId: string): string[] {
-    this.flush();
-    return (this.db.prepare(`SELECT DISTINCT scorer FROM measurements WHERE run_id = ? ORDER BY scorer`).all(runId) as { scorer: string }[]).map((r) => r.scorer);
+  async scorersOf(runId: string): Promise<string[]> {
+    this.flushSync();
+    return this.db.prepare(`SELECT DISTINCT scorer FROM measurements WHERE run_id = ? ORDER BY scorer`).pluck().all(runId) as string[];
   }
 
-  counts(runId: string) {
-    this.flush();
+  async counts(runId: string): Promise<{ attempts: number; ok: number; error: number; measurements: number }> {
+    this.flushSync();
     const a = this.db
       .prepare(`SELECT COUNT(*) AS n, SUM(status = 'ok') AS ok, SUM(status = 'error') AS err FROM attempts WHERE run_id = ?`)
       .get(runId) as { n: number; ok: number | null; err: number | null };
-    const m = this.db.prepare(`SELECT COUNT(*) AS n FROM measurements WHERE run_id = ?`).get(runId) as { n: number };
-    return { attempts: a.n, ok: a.ok ?? 0, error: a.err ?? 0, measurements: m.n };
+    const m = this.db.prepare(`SELECT COUNT(*) FROM measurements WHERE run_id = ?`).pluck().get(runId) as number;
+    return { attempts: a.n, ok: a.ok ?? 0, error: a.err ?? 0, measurements: m };
   }
 
-  close(): void {
-    this.flush();
-    this.db.close();
+  // --- imported measurements --------------------------------------------------------------------------------------
+
+  async beginImport(info: { format: string; file: string; sha256: string; options?: Record<string, unknown>; replace?: boolean }): Promise<ImportTransaction> {
+    return beginSqliteImport(this.importCtx, info);
   }
+
+  async sources(): Promise<SourceRecord[]> {
+    this.c.settle();
+    return sqliteSources(this.db);
+  }
+
+  async deleteSource(id: string): Promise<number> {
+    this.c.settle();
+    return sqliteDeleteSource(this.db, id);
+  }
+
+  iteratePoolSamples(opts?: { runs?: boolean }): AsyncIterableIterator<PoolSample> {
+    return sqlitePoolSamples(this.importCtx, opts);
+  }
+
+  iteratePoolMeasurements(filter?: MeasurementFilter): AsyncIterableIterator<PoolMeasurement> {
+    return sqlitePoolMeasurements(this.importCtx, filter);
+  }
+
+  async summary() {
+    return sqliteSummary(this.importCtx);
+  }
+
+  async saveSelection(sel: Selection): Promise<void> {
+    this.c.settle();
+    sqliteSaveSelection(this.db, sel);
+  }
+
+  async getSelection(hashOrPrefix: string): Promise<Selection | null> {
+    this.c.settle();
+    return sqliteGetSelection(this.db, hashOrPrefix);
+  }
+
+  // --- metadata -----------------------------------------------------------------------------------------------------
+
+  async putTask(task: TaskRecord): Promise<void> {
+    this.c.settle();
+    this.db.transaction(() => {
+      const old = this.taskRow(task.id);
+      checkTask(old, task);
+      if (old) return;
+      this.db.prepare(`INSERT INTO tasks (id, name, version, hash, definition, created_at) VALUES (?, ?, ?, ?, ?, ?)`)
+        .run(task.id, task.name, task.version, task.hash, JSON.stringify(task.definition), task.created_at);
+    }).immediate();
+  }
+
+  private taskRow(id: string): TaskRecord | null {
+    const r = this.db.prepare(`SELECT * FROM tasks WHERE id = ?`).get(id) as (Omit<TaskRecord, 'definition'> & { definition: string }) | undefined;
+    return r ? { ...r, definition: JSON.parse(r.definition) } : null;
+  }
+
+  async getTask(id: string): Promise<TaskRecord | null> {
+    this.c.settle();
+    return this.taskRow(id);
+  }
+
+  async listTasks(): Promise<TaskRecord[]> {
+    this.c.settle();
+    return (this.db.prepare(`SELECT * FROM tasks ORDER BY id`).all() as (Omit<TaskRecord, 'definition'> & { definition: string })[]).map((r) => ({ ...r, definition: JSON.parse(r.definition) }));
+  }
+
+  async putModel(model: Omit<ModelRecord, 'updated_at'>): Promise<void> {
+    this.c.settle();
+    this.db.transaction(() => {
+      const m = mergeModel(this.modelRow(model.address), model, new Date().toISOString());
+      this.db.prepare(`INSERT OR REPLACE INTO models (address, kind, reported_model_ids, system_fingerprints, metadata, updated_at) VALUES (?, ?, ?, ?, ?, ?)`)
+        .run(m.address, m.kind, JSON.stringify(m.reported_model_ids), JSON.stringify(m.system_fingerprints), JSON.stringify(m.metadata), m.updated_at);
+    }).immediate();
+  }
+
+  private modelRow(address: string): ModelRecord | null {
+    const r = this.db.prepare(`SELECT * FROM models WHERE address = ?`).get(address) as Record<string, string> | undefined;
+    return r ? modelOfRow(r) : null;
+  }
+
+  async getModel(address: string): Promise<ModelRecord | null> {
+    this.c.settle();
+    return this.modelRow(address);
+  }
+
+  async listModels(): Promise<ModelRecord[]> {
+    this.c.settle();
+    return (this.db.prepare(`SELECT * FROM models ORDER BY address`).all() as Record<string, string>[]).map(modelOfRow);
+  }
+
+  async ensureEvalSet(set: EvalSetRecord): Promise<EvalSetRecord> {
+    this.c.settle();
+    return this.db.transaction(() => {
+      const old = this.evalSetRow(set.id);
+      if (!old) {
+        this.putEvalSet(set);
+        return set;
+      }
+      const merged = mergeEvalSetRuns(old, set.runs, new Date().toISOString());
+      if (merged !== old) this.putEvalSet(merged);
+      return merged;
+    }).immediate();
+  }
+
+  async updateEvalSet(id: string, patch: Partial<Pick<EvalSetRecord, 'runs' | 'status'>>): Promise<void> {
+    this.c.settle();
+    this.db.transaction(() => {
+      const old = this.evalSetRow(id);
+      if (!old) throw unknownEvalSet(id);
+      this.putEvalSet(patchEvalSet(old, patch, new Date().toISOString()));
+    }).immediate();
+  }
+
+  private putEvalSet(s: EvalSetRecord): void {
+    this.db.prepare(`INSERT OR REPLACE INTO eval_sets (id, name, tasks, models, runs, spec, status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+      .run(s.id, s.name, JSON.stringify(s.tasks), JSON.stringify(s.models), JSON.stringify(s.runs), JSON.stringify(s.spec), s.status, s.created_at, s.updated_at);
+  }
+
+  private evalSetRow(id: string): EvalSetRecord | null {
+    const r = this.db.prepare(`SELECT * FROM eval_sets WHERE id = ?`).get(id) as Record<string, string | null> | undefined;
+    return r ? evalSetOfRow(r) : null;
+  }
+
+  async getEvalSet(idOrPrefix: string): Promise<EvalSetRecord | null> {
+    this.c.settle();
+    if (!idOrPrefix) return null;
+    const exact = this.evalSetRow(idOrPrefix);
+    if (exact) return exact;
+    const rows = this.db.prepare(`SELECT * FROM eval_sets WHERE substr(id, 1, ?) = ? LIMIT 2`).all(idOrPrefix.length, idOrPrefix) as Record<string, string | null>[];
+    if (rows.length > 1) throw ambiguousEvalSet(idOrPrefix);
+    return rows[0] ? evalSetOfRow(rows[0]) : null;
+  }
+
+  async listEvalSets(): Promise<EvalSetRecord[]> {
+    this.c.settle();
+    return (this.db.prepare(`SELECT * FROM eval_sets ORDER BY created_at, id`).all() as Record<string, string | null>[]).map(evalSetOfRow);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    try {
+      this.flushSync();
+    } finally {
+      this.closed = true;
+      this.db.close();
+    }
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}
+
+function modelOfRow(r: Record<string, string>): ModelRecord {
+  return {
+    address: r.address!, kind: r.kind!, reported_model_ids: JSON.parse(r.reported_model_ids!), system_fingerprints: JSON.parse(r.system_fingerprints!),
+    metadata: JSON.parse(r.metadata!), updated_at: r.updated_at!,
+  };
+}
+
+function evalSetOfRow(r: Record<string, string | null>): EvalSetRecord {
+  return {
+    id: r.id!, name: r.name ?? null, tasks: JSON.parse(r.tasks!), models: JSON.parse(r.models!), runs: JSON.parse(r.runs!), spec: JSON.parse(r.spec!),
+    status: r.status as EvalSetRecord['status'], created_at: r.created_at!, updated_at: r.updated_at!,
+  };
 }

@@ -1,7 +1,17 @@
 /**
- * The pool interface (DESIGN.md §3, §9): the store of all samples, attempts and measurements.
- * SQLite implements it today (`sqlite.ts`); a PostgreSQL implementation can satisfy the same interface later.
- * Statistics read measurements through it, never raw responses; the report reads the pool, never a run in memory.
+ * The pool interface (DESIGN.md §3, §9): the one store of everything Assay knows — runs with their planned
+ * samples, attempts and measurements; measurements imported from other tools; model, task and eval-set metadata.
+ *
+ * Every method is asynchronous, so the same interface fits an embedded store (SQLite, in-memory) and a server
+ * (PostgreSQL). Implementations: `sqlite.ts` (the default, `./.assay/pool.sqlite`) and `memory.ts`; both pass the
+ * one conformance suite `test/store/conformance.ts`, which a new implementation runs unchanged.
+ *
+ * Rules every implementation keeps:
+ * - (run, sample, epoch) identifies an attempt and (run, sample, epoch, scorer) a measurement: writing one again
+ *   replaces it, never duplicates it (resume, re-scoring, duplicate deliveries of a distributed job).
+ * - `write` may queue; `flush` makes everything queued durable; every read sees what was written before it.
+ * - Iterators page through the store: a run is never loaded whole, and writing while iterating is safe.
+ * - `close` flushes; `[Symbol.asyncDispose]` closes, so `await using pool = await openPool(url)` works.
  */
 import type { Attempt, Measurement, PlannedSample, RunRecord } from '../core/schemas.ts';
 
@@ -12,6 +22,8 @@ export interface RunSummary {
   created_at: string;
   dataset: string;
   model: string;
+  /** Task name and version (`gsm8k@1`) when the run came from a task; null for runs made before tasks existed. */
+  task: string | null;
   epochs: number;
   samples: number;
   /** Attempts stored (ok + error). */
@@ -25,43 +37,257 @@ export interface AttemptWithMeasurement extends Attempt {
   measurement: Measurement | null;
 }
 
-export interface Pool {
+/** A measurement of a run with what the analysis reader needs of its attempt. */
+export type RunMeasurement = Measurement & { finish_reason: Attempt['finish_reason']; attempt_status: Attempt['status'] };
+
+/** What a response-cache hit gives back. */
+export type CachedResponse = Pick<Attempt, 'response' | 'finish_reason' | 'prompt_tokens' | 'completion_tokens' | 'model_id' | 'meta' | 'transcript'>;
+
+// ---------------------------------------------------------------------------------------------------------------
+// Imported measurements (ONEBench, Ghosh et al. 2024)
+// ---------------------------------------------------------------------------------------------------------------
+
+/**
+ * The one list of measurement kinds in the pool:
+ * - `binary`: value 0/1 (fractions allowed for avg@k of repeated attempts); higher is better.
+ * - `numeric`: any real value with a `direction` (+1 higher is better, −1 lower is better) and an explicit
+ *   `tie_tolerance` (absolute, in the value's unit): two values within it are a tie.
+ * - `ordinal`: ordered levels (e.g. judge scores 1–10) with a direction; equal levels tie.
+ * - `preference`: `model` against `opponent` (a baseline) on a sample; value ∈ [0, 1] = how much `model` is preferred.
+ * - `battle`: a pairwise battle `model` (A) vs `opponent` (B); 1 = A wins, 0 = B wins, 0.5 = tie; `weight` counts
+ *   identical verdicts.
+ * A run's measurements use the first four (`MeasurementKind` in core/schemas.ts is this list without `battle`).
+ */
+export const POOL_KINDS = ['binary', 'numeric', 'ordinal', 'preference', 'battle'] as const;
+export type PoolKind = (typeof POOL_KINDS)[number];
+
+/** One sample-level measurement. `opponent` is '' except for preference and battle. `rep` separates repeats. */
+export interface PoolMeasurement {
+  source: string;
+  slice: string;
+  sample_key: string;
+  model: string;
+  opponent: string;
+  rep: number;
+  kind: PoolKind;
+  value: number;
+  /** +1 higher is better, −1 lower is better. */
+  direction: 1 | -1;
+  /** Absolute tolerance within which two values tie (numeric); 0 otherwise. */
+  tie_tolerance: number;
+  /** Multiplicity (≥ 0); 1 unless the source repeats identical verdicts on purpose. */
+  weight: number;
+  /** 1-based line of the source file the measurement came from (null for runs). */
+  line?: number | null;
+}
+
+/** A sample as the pool knows it. `key` is `<dataset>/<id>` for imports and `sha256:<content hash>` for runs. */
+export interface PoolSample {
+  key: string;
+  dataset: string;
+  sample_id: string;
+  category: string | null;
+  tags: string[];
+  text: string | null;
+  content_hash: string | null;
+  metadata: Record<string, unknown>;
+}
+
+/** One import. `id` is derived from the format and the file's sha256, so the same file cannot come in twice. */
+export interface SourceRecord {
+  id: string;
+  format: string;
+  file: string;
+  file_sha256: string;
+  imported_at: string;
+  measurements: number;
+  samples: number;
+  options: Record<string, unknown>;
+}
+
+/** A saved capability query: the selected sample keys under a content hash, reusable by `rank --query <hash>`. */
+export interface Selection {
+  hash: string;
+  query: string;
+  filters: Record<string, string[]>;
+  limit: number | null;
+  created_at: string;
+  sample_keys: string[];
+}
+
+/** Which measurements to read. Every field narrows (AND); lists are ORs. */
+export interface MeasurementFilter {
+  sampleKeys?: Iterable<string>;
+  sources?: string[];
+  slices?: string[];
+  kinds?: PoolKind[];
+  /** Only these models; a preference or battle is kept when both `model` and `opponent` are in the list. */
+  models?: string[];
+  /** Include measurements of the pool's own runs (default true). */
+  runs?: boolean;
+  /** Include imported measurements (default true). */
+  imported?: boolean;
+}
+
+/** An import in progress: all or nothing; `commit` makes it visible, `rollback` erases it. */
+export interface ImportTransaction {
+  readonly source: string;
+  /** Insert or merge a sample (category/text/tags are kept when the new row lacks them). */
+  addSample(s: PoolSample): Promise<void>;
   /**
-   * Create the run and its planned samples, or do nothing if the run id exists (resume). Atomic.
-   * `planned` is consumed lazily (an iterator is fine), so the plan never has to be held in memory.
+   * Insert a measurement. Errors: InputError naming `file:line` when the same (source, slice, sample, model,
+   * opponent, rep) was already given (with the line of the first one).
    */
-  ensureRun(run: RunRecord, planned: Iterable<PlannedSample>): void;
-  getRun(id: string): RunRecord | null;
-  /** Resolve a unique id prefix to a run id; throws InputError when unknown or ambiguous. */
-  resolveRunId(prefix: string): string;
-  listRuns(): RunSummary[];
-  setRunStatus(id: string, status: RunRecord['status']): void;
-  /** Store what a scorer learned while grading under `manifest.scorer_reports[scorer]` (replacing the old entry). */
-  setScorerReport(id: string, scorer: string, report: Record<string, unknown>): void;
-  /** Merge model ids reported by the server into the manifest. */
-  addReportedModelIds(id: string, modelIds: string[]): void;
+  addMeasurement(m: Omit<PoolMeasurement, 'source'>): Promise<void>;
+  commit(info: { measurements: number; samples: number }): Promise<SourceRecord>;
+  rollback(): Promise<void>;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Metadata
+// ---------------------------------------------------------------------------------------------------------------
+
+/** A task as recorded when a run of it is made: its name, version and full definition (a JSON spec). */
+export interface TaskRecord {
+  /** `name@version`. */
+  id: string;
+  name: string;
+  version: string;
+  /** sha256 of the canonical definition. */
+  hash: string;
+  definition: Record<string, unknown>;
+  created_at: string;
+}
+
+/** What the pool knows of a model address: what its server said about itself, merged over runs. */
+export interface ModelRecord {
+  address: string;
+  kind: string;
+  reported_model_ids: string[];
+  system_fingerprints: string[];
+  /** Free-form facts (family, parameters, tokenizer…), set by users or importers. */
+  metadata: Record<string, unknown>;
+  updated_at: string;
+}
+
+/** An eval set: tasks × models run as one resumable whole. Its id is a content address of its spec. */
+export interface EvalSetRecord {
+  id: string;
+  name: string | null;
+  tasks: string[];
+  models: string[];
+  /** Run ids by `${task}\u0000${model}`, filled as the runs are created. */
+  runs: Record<string, string>;
+  spec: Record<string, unknown>;
+  status: 'running' | 'complete' | 'interrupted' | 'failed';
+  created_at: string;
+  updated_at: string;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The pool
+// ---------------------------------------------------------------------------------------------------------------
+
+export interface Pool extends AsyncDisposable {
+  /** Where the pool lives, e.g. `sqlite:/abs/path/pool.sqlite` or `memory:`. */
+  readonly url: string;
+
+  // --- runs ---------------------------------------------------------------------------------------------------
+  /**
+   * Create the run and its planned samples, or do nothing if the run id exists (resume). All or nothing.
+   * `planned` is consumed lazily, so the plan never has to be held in memory.
+   */
+  ensureRun(run: RunRecord, planned: Iterable<PlannedSample> | AsyncIterable<PlannedSample>): Promise<void>;
+  getRun(id: string): Promise<RunRecord | null>;
+  /** Resolve a unique id prefix (an exact id always resolves) to a run id. Errors: InputError when unknown or ambiguous. */
+  resolveRunId(prefix: string): Promise<string>;
+  /** Every run, oldest first (by `created_at`, then id). */
+  listRuns(): Promise<RunSummary[]>;
+  /** Errors: InputError for an unknown run. */
+  setRunStatus(id: string, status: RunRecord['status']): Promise<void>;
+  /**
+   * Change a run's manifest with `patch` (read, modify, write; atomic with respect to other updates of the same
+   * run). Used for what is learned while running: reported model ids, server fingerprints, scorer reports.
+   * `patch` receives a copy it may modify. Errors: InputError for an unknown run.
+   */
+  updateManifest(id: string, patch: (manifest: RunRecord['manifest']) => RunRecord['manifest']): Promise<void>;
   /** Keys `${sample_id}\u0000${epoch}` of attempts already stored with status ok (resume skips them). */
-  completedKeys(runId: string): Set<string>;
+  completedKeys(runId: string): Promise<Set<string>>;
   /** A stored ok response for this cache key from any run, or null. */
-  cacheLookup(cacheKey: string): Pick<Attempt, 'response' | 'finish_reason' | 'prompt_tokens' | 'completion_tokens' | 'model_id' | 'meta'> | null;
-  /** Queue an attempt and its measurements for the batching writer (upsert on (run, sample, epoch[, scorer])). */
-  write(attempt: Attempt, measurements: Measurement[]): void;
-  /** Queue measurements only (re-scoring). */
-  writeMeasurements(measurements: Measurement[]): void;
-  /** Commit everything queued. */
-  flush(): void;
+  cacheLookup(cacheKey: string): Promise<CachedResponse | null>;
+  /**
+   * Store an attempt and its measurements (may be queued until `flush`; replaces on (run, sample, epoch[, scorer])).
+   * Called once per attempt by the runner: implementations keep it cheap. When a queued batch cannot be stored, its
+   * rows stay queued and the next `write`, `flush` or `close` tries again and rejects with the cause if it fails.
+   * The run must have been created with `ensureRun` (rows of an unknown run may be dropped).
+   */
+  write(attempt: Attempt, measurements: Measurement[]): Promise<void>;
+  /** Store measurements only (re-scoring); replaces on (run, sample, epoch, scorer). */
+  writeMeasurements(measurements: Measurement[]): Promise<void>;
+  /** Make everything written so far durable. */
+  flush(): Promise<void>;
   /** Number of planned samples of a run (without loading them). */
-  plannedCount(runId: string): number;
+  plannedCount(runId: string): Promise<number>;
   /** Stream the planned samples of a run in dataset order (paged: safe to write while iterating). */
-  iteratePlanned(runId: string): IterableIterator<PlannedSample>;
-  /** Planned samples of a run, in dataset order. */
-  plannedSamples(runId: string): PlannedSample[];
-  /** Stream attempts of a run (ordered by sample index, epoch), each with the named scorer's measurement. */
-  iterateAttempts(runId: string, scorer?: string): IterableIterator<AttemptWithMeasurement>;
+  iteratePlanned(runId: string): AsyncIterableIterator<PlannedSample>;
+  /**
+   * Stream attempts of a run (ordered by sample index, epoch), each with the named scorer's measurement (null
+   * without `scorer`); `transcript` is always present (null for a single generation).
+   */
+  iterateAttempts(runId: string, scorer?: string): AsyncIterableIterator<AttemptWithMeasurement>;
   /** Stream measurements of one scorer (ordered by sample index, epoch). */
-  iterateMeasurements(runId: string, scorer: string): IterableIterator<Measurement & { finish_reason: Attempt['finish_reason']; attempt_status: Attempt['status'] }>;
-  /** Names of scorers with measurements in the run. */
-  scorersOf(runId: string): string[];
-  counts(runId: string): { attempts: number; ok: number; error: number; measurements: number };
-  close(): void;
+  iterateMeasurements(runId: string, scorer: string): AsyncIterableIterator<RunMeasurement>;
+  /** Names of scorers with measurements in the run, sorted. */
+  scorersOf(runId: string): Promise<string[]>;
+  counts(runId: string): Promise<{ attempts: number; ok: number; error: number; measurements: number }>;
+
+  // --- imported measurements ------------------------------------------------------------------------------------
+  /**
+   * Start an import of `file` (`sha256` of its bytes). Errors: InputError when a source with the same format and
+   * file hash exists, unless `replace` (then it is replaced when the import commits).
+   */
+  beginImport(info: { format: string; file: string; sha256: string; options?: Record<string, unknown>; replace?: boolean }): Promise<ImportTransaction>;
+  /** Every import, oldest first (by `imported_at`, then id). */
+  sources(): Promise<SourceRecord[]>;
+  /** Delete a source and its measurements (samples stay: other sources may use them). Returns rows deleted. */
+  deleteSource(id: string): Promise<number>;
+  /**
+   * Every sample: imported ones (by key), then (unless `runs: false`) one per content hash of the pool's own runs
+   * (by key; dataset = the smallest dataset name among the runs that planned it).
+   */
+  iteratePoolSamples(opts?: { runs?: boolean }): AsyncIterableIterator<PoolSample>;
+  /**
+   * Measurements: imported ones in key order (source, slice, model, opponent, sample key, rep; strings in code-point
+   * order), then the runs' (`source` = `runs`: per model × first scorer × sample, the mean of the graded binary
+   * values over epochs and runs, ordered by scorer, sample key, model).
+   */
+  iteratePoolMeasurements(filter?: MeasurementFilter): AsyncIterableIterator<PoolMeasurement>;
+  /** Counts per source × kind (imported) and for the runs. */
+  summary(): Promise<{ source: string; kind: string; slices: number; models: number; samples: number; measurements: number }[]>;
+  saveSelection(sel: Selection): Promise<void>;
+  /** A saved selection by hash or unique hash prefix, or null. */
+  getSelection(hashOrPrefix: string): Promise<Selection | null>;
+
+  // --- metadata -------------------------------------------------------------------------------------------------
+  /** Record a task definition (idempotent on `id`; a different hash under the same id is an InputError: bump the version). */
+  putTask(task: TaskRecord): Promise<void>;
+  getTask(id: string): Promise<TaskRecord | null>;
+  /** Sorted by id. */
+  listTasks(): Promise<TaskRecord[]>;
+  /** Merge what is known of a model (ids and fingerprints are unioned, metadata keys overwritten). */
+  putModel(model: Omit<ModelRecord, 'updated_at'>): Promise<void>;
+  getModel(address: string): Promise<ModelRecord | null>;
+  /** Sorted by address. */
+  listModels(): Promise<ModelRecord[]>;
+  /** Create the eval set or return the stored one (same id = same spec); `runs` of the argument are merged in. */
+  ensureEvalSet(set: EvalSetRecord): Promise<EvalSetRecord>;
+  /** Merge `runs` in (a key given again is replaced), replace `status`. Errors: InputError for an unknown id. */
+  updateEvalSet(id: string, patch: Partial<Pick<EvalSetRecord, 'runs' | 'status'>>): Promise<void>;
+  /** By id or unique id prefix, or null. Errors: InputError when the prefix is ambiguous. */
+  getEvalSet(idOrPrefix: string): Promise<EvalSetRecord | null>;
+  /** Oldest first (by `created_at`, then id). */
+  listEvalSets(): Promise<EvalSetRecord[]>;
+
+  /** Flush and release the store. Idempotent. */
+  close(): Promise<void>;
 }

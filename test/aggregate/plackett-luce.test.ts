@@ -6,8 +6,8 @@ import { kendallTau, ranksOf } from '../../src/aggregate/baselines.ts';
 import { rankModels } from '../../src/aggregate/rank.ts';
 import { missingDataCurve, syntheticBinary, choicesFromMatrix, plScores } from '../../src/aggregate/validate.ts';
 import { cheaperEvaluation } from '../../src/aggregate/subset.ts';
-import { createRng } from '../../src/stats/rng.ts';
-import type { PoolMeasurement } from '../../src/store/measurements.ts';
+import { createRng } from '../../src/core/rng.ts';
+import type { PoolMeasurement } from '../../src/store/types.ts';
 
 const bin = (sample: string, model: string, value: number, source = 's'): PoolMeasurement => ({
   source, slice: '', sample_key: sample, model, opponent: '', rep: 0, kind: 'binary', value, direction: 1, tie_tolerance: 0, weight: 1,

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ChoiceBuilder, choicesFromMeasurements } from '../../src/aggregate/choices.ts';
 import { rankModels, ranksWithin } from '../../src/aggregate/rank.ts';
-import type { PoolMeasurement } from '../../src/store/measurements.ts';
+import type { PoolMeasurement } from '../../src/store/types.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/assay.js', import.meta.url));
 const sigma = (x: number) => 1 / (1 + Math.exp(-x));

@@ -40,10 +40,14 @@ function stubPool(rows: Array<{ response: string; explanation: string | null; va
     run_id: 'r', sample_id: `s${i}`, epoch: 0, status: r.status ?? 'ok', response: r.response,
     measurement: { value: r.value, explanation: r.explanation },
   })) as unknown as AttemptWithMeasurement[];
-  return { iterateAttempts: () => attempts[Symbol.iterator]() } as unknown as Pool;
+  return {
+    async *iterateAttempts() {
+      yield* attempts;
+    },
+  } as unknown as Pool;
 }
 
-test('confidence source: auto falls back to the response when the judge recorded none (null or absent)', () => {
+test('confidence source: auto falls back to the response when the judge recorded none (null or absent)', async () => {
   const judge = (confidence: number | null) => JSON.stringify({ grader: 'judge', correct: 'yes', confidence });
   const pool = stubPool([
     { response: 'Answer: 4\nConfidence: 80%', explanation: judge(70), value: 1 }, // judge's wins
@@ -53,9 +57,9 @@ test('confidence source: auto falls back to the response when the judge recorded
     { response: 'Answer: 4\nConfidence: 30%', explanation: JSON.stringify({ grader: 'letter', correct: 'no' }), value: 0 }, // no key
     { response: 'Confidence: 90%', explanation: judge(90), value: null, status: 'ok' }, // ungraded: excluded
   ]);
-  const conf = (from: ConfidenceSource) => calibrationItems(pool, 'r', 'judge', from).items.map((i) => (i.confidence === null ? null : Math.round(i.confidence * 100)));
-  assert.deepEqual(conf('auto'), [70, 80, null, 30, 30]);
-  assert.deepEqual(conf('judge'), [70, null, null, null, null]);
-  assert.deepEqual(conf('response'), [80, 80, null, 30, 30]);
-  assert.equal(calibrationItems(pool, 'r', 'judge', 'auto').excluded, 1);
+  const conf = async (from: ConfidenceSource) => (await calibrationItems(pool, 'r', 'judge', from)).items.map((i) => (i.confidence === null ? null : Math.round(i.confidence * 100)));
+  assert.deepEqual(await conf('auto'), [70, 80, null, 30, 30]);
+  assert.deepEqual(await conf('judge'), [70, null, null, null, null]);
+  assert.deepEqual(await conf('response'), [80, 80, null, 30, 30]);
+  assert.equal((await calibrationItems(pool, 'r', 'judge', 'auto')).excluded, 1);
 });

@@ -108,12 +108,14 @@ test('re-grading Qwen2.5-Math (8 samples per problem): avg@8, pass@8, maj@8 with
   const doc = JSON.parse(r.out);
   const s = doc.statistics[0].statistics;
   assert.equal(s.attempts, 800);
-  assert.ok(Math.abs(s.accuracy - 0.91) < 0.005, `avg@8 ${s.accuracy}`); // published per-sample accuracy 0.91
+  // Published per-sample accuracy 0.91; its grader marks the 8 attempts of idx 3 (`4:30 \text{ p.m.}` against the gold
+  // `\text{4:30 p.m.}`, the same time) wrong, so ours is 8/800 higher (test/scorers/datasets.test.ts lists them).
+  assert.ok(Math.abs(s.accuracy - (0.91 + 8 / 800)) < 0.005, `avg@8 ${s.accuracy}`);
   assert.ok(s.pass_at_k['pass@8'] >= 0.96 && s.pass_at_k['pass@8'] <= 0.98);
   assert.ok(s.maj_at_k.value >= 0.92 && s.maj_at_k.value <= 0.94);
   assert.ok(s.ci95_bootstrap.lo < s.accuracy && s.accuracy < s.ci95_bootstrap.hi);
   const st = JSON.parse(assay(['stats', doc.run.run_id, '--pool', pool, '--json']).out).statistics[0];
-  assert.ok(st.recorded.rate >= 0.99, `agreement ${st.recorded.rate}`);
+  assert.ok(st.recorded.rate >= 791 / 800, `agreement ${st.recorded.rate}`); // 799/800 once the 8 published errors are corrected
 });
 
 test('bad usage never leaves a pool behind and never crashes: unknown scorer, bad model address, missing or non-pool files, invalid UTF-8', () => {

@@ -110,6 +110,18 @@ export interface FakeServerOptions {
   host?: string;
   /** Model id reported by `/v1/models` and in every completion's `model` field; default `fake-model`. */
   modelId?: string;
+  /**
+   * `system_fingerprint` of every completion (JSON body and each SSE chunk). Default: the field is left out, as many
+   * servers do; `null` sends `"system_fingerprint": null`.
+   */
+  systemFingerprint?: string | null;
+  /** Extra headers on every answer (chat completions, any status, and `/v1/models`), e.g. `{ server: 'vllm-fake' }`. */
+  headers?: Record<string, string>;
+  /**
+   * Keep every parsed chat request body in `received` (default false: a benchmark's millions of requests must not
+   * pile up in memory).
+   */
+  recordRequests?: boolean;
   /** Question text → gold answer, used by the default answerer. A plain object is accepted too. */
   answers?: Map<string, string> | Record<string, string>;
   /**
@@ -172,6 +184,14 @@ export interface FakeOpenAIServer {
   stats: FakeServerStats;
   /** Replace the fault settings; schedule counters (`every`, `at`, `firstN`, attempt counts, `failFirst`) restart. */
   setFaults(f: FaultConfig | undefined): void;
+  /**
+   * Change what the server says about itself from the next request on, keeping its address (so a test can make the
+   * "same" server report another model, fingerprint or build between two runs). Fields left out keep their value;
+   * `systemFingerprint: undefined` given explicitly stops sending the field; `headers` replaces the extra headers.
+   */
+  setIdentity(id: Pick<FakeServerOptions, 'modelId' | 'systemFingerprint' | 'headers'>): void;
+  /** Chat request bodies received, in arrival order (only with `recordRequests: true`; otherwise stays empty). */
+  received: FakeChatRequest[];
   /** Zero all counters (except `inFlight`). */
   resetStats(): void;
   /** Stop listening, destroy every socket (including hung `timeout` ones) and cancel pending delays. */
@@ -338,10 +358,18 @@ function emptyOutcomes(): Record<FakeOutcome, number> {
  * are estimated as ceil(characters / 4) of all message text. `id` is derived from the request and `created`
  * is the server start time, so identical requests get byte-identical responses.
  *
+ * Identity: every completion reports `modelId` and, when set, `systemFingerprint` (in the JSON body and in each
+ * SSE chunk); `headers` go on every answer. `setIdentity` changes them while the address stays the same.
+ *
  * @throws if the port cannot be bound (the promise rejects).
  */
 export async function startFakeOpenAIServer(opts: FakeServerOptions = {}): Promise<FakeOpenAIServer> {
-  const modelId = opts.modelId ?? 'fake-model';
+  let modelId = opts.modelId ?? 'fake-model';
+  let fingerprint: string | null | undefined = opts.systemFingerprint;
+  let extraHeaders: Record<string, string> = { ...(opts.headers ?? {}) };
+  const received: FakeChatRequest[] = [];
+  // The `"system_fingerprint":…,` member of completion objects ('' when the field is left out).
+  const fingerprintMember = (): string => (fingerprint === undefined ? '' : `"system_fingerprint":${JSON.stringify(fingerprint)},`);
   const accuracy = opts.accuracy ?? 1;
   const seedOpt = opts.seed ?? 0;
   const padWords = opts.padWords ?? 0;
@@ -447,6 +475,7 @@ export async function startFakeOpenAIServer(opts: FakeServerOptions = {}): Promi
 
   function sendJson(res: http.ServerResponse, status: number, body: string, extra?: Record<string, string>): void {
     const headers: Record<string, string | number> = {
+      ...extraHeaders,
       'content-type': JSON_HEADERS,
       'content-length': Buffer.byteLength(body),
     };
@@ -506,6 +535,7 @@ export async function startFakeOpenAIServer(opts: FakeServerOptions = {}): Promi
       sendJson(res, 400, errorBody("'messages' is required and must be an array", 'invalid_request_error', null));
       return;
     }
+    if (opts.recordRequests) received.push(body);
     const question = lastUserText(body.messages);
     const fault = chooseFault(raw, question);
     if (fault === 'timeout') {
@@ -606,6 +636,7 @@ export async function startFakeOpenAIServer(opts: FakeServerOptions = {}): Promi
       object: 'chat.completion',
       created,
       model: modelId,
+      ...(fingerprint === undefined ? {} : { system_fingerprint: fingerprint }),
       choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: finishReason }],
       usage,
     });
@@ -626,7 +657,7 @@ export async function startFakeOpenAIServer(opts: FakeServerOptions = {}): Promi
 
   function dropMidway(res: http.ServerResponse, full: string, contentType: string): void {
     const buf = Buffer.from(full);
-    res.writeHead(200, { 'content-type': contentType, 'content-length': buf.length });
+    res.writeHead(200, { ...extraHeaders, 'content-type': contentType, 'content-length': buf.length });
     const sock = res.socket;
     res.write(buf.subarray(0, Math.max(1, buf.length >> 1)), () => sock?.destroy());
   }
@@ -640,7 +671,7 @@ export async function startFakeOpenAIServer(opts: FakeServerOptions = {}): Promi
     includeUsage: boolean,
     fault: FaultKind | undefined,
   ): void {
-    const base = `{"id":${JSON.stringify(id)},"object":"chat.completion.chunk","created":${created},"model":${JSON.stringify(modelId)},`;
+    const base = `{"id":${JSON.stringify(id)},"object":"chat.completion.chunk","created":${created},"model":${JSON.stringify(modelId)},${fingerprintMember()}`;
     const lines: string[] = [];
     const chunk = (delta: object, fr: string | null, extra = ''): string =>
       `data: ${base}"choices":[{"index":0,"delta":${JSON.stringify(delta)},"finish_reason":${fr === null ? 'null' : JSON.stringify(fr)}}]${extra}}\n\n`;
@@ -654,7 +685,7 @@ export async function startFakeOpenAIServer(opts: FakeServerOptions = {}): Promi
     if (includeUsage) lines.push(`data: ${base}"choices":[],"usage":${JSON.stringify(usage)}}\n\n`);
     lines.push('data: [DONE]\n\n');
 
-    const sseHeaders = { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' };
+    const sseHeaders = { ...extraHeaders, 'content-type': 'text/event-stream', 'cache-control': 'no-cache' };
     if (fault === 'badSchema') {
       stats.byOutcome.badSchema++;
       const bad = `data: ${base}"usage":${JSON.stringify(usage)}}\n\ndata: [DONE]\n\n`;
@@ -684,7 +715,8 @@ export async function startFakeOpenAIServer(opts: FakeServerOptions = {}): Promi
     res.end(lines.join(''));
   }
 
-  const modelsBody = JSON.stringify({ object: 'list', data: [{ id: modelId, object: 'model', created, owned_by: 'assay-fake' }] });
+  const modelsJson = (): string => JSON.stringify({ object: 'list', data: [{ id: modelId, object: 'model', created, owned_by: 'assay-fake' }] });
+  let modelsBody = modelsJson();
 
   const server = http.createServer(
     { keepAlive: true, noDelay: true, requestTimeout: 0, headersTimeout: 60_000 },
@@ -738,6 +770,15 @@ export async function startFakeOpenAIServer(opts: FakeServerOptions = {}): Promi
     port: addr.port,
     stats,
     setFaults,
+    received,
+    setIdentity(id): void {
+      if ('modelId' in id && id.modelId !== undefined) {
+        modelId = id.modelId;
+        modelsBody = modelsJson();
+      }
+      if ('systemFingerprint' in id) fingerprint = id.systemFingerprint;
+      if ('headers' in id) extraHeaders = { ...(id.headers ?? {}) };
+    },
     resetStats(): void {
       stats.total = 0;
       stats.chat = 0;

@@ -10,7 +10,9 @@ import { tmpdir } from 'node:os';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { openMeasurementStore, type MeasurementStore } from '../../src/store/measurements.ts';
+import { openPool } from '../../src/store/open.ts';
+import type { Pool } from '../../src/store/types.ts';
+import { collect } from '../helpers/collect.ts';
 import { importArenaHard, importGenericCsv, importInspect, importLmEval, importMmluPro, importWildBench } from '../../src/importers/index.ts';
 import { numberField, stringField } from '../../src/importers/common.ts';
 import { rankFromPool } from '../../src/aggregate/from-pool.ts';
@@ -29,15 +31,15 @@ async function rejects(p: Promise<unknown>, re: RegExp) {
 }
 
 /** Every row of the pool's import tables (measurements, samples, sources): nothing may change on a failed import. */
-function snapshot(store: MeasurementStore): string {
-  const ms = [...store.iterateMeasurements({ runs: false })].map((m) => JSON.stringify(m)).sort();
-  const ss = [...store.iterateSamples({ runs: false })].map((s) => JSON.stringify(s)).sort();
-  return createHash('sha256').update(JSON.stringify([ms, ss, store.sources().map((s) => s.id).sort()])).digest('hex') + ` (${ms.length} measurements, ${ss.length} samples)`;
+async function snapshot(store: Pool): Promise<string> {
+  const ms = (await collect(store.iteratePoolMeasurements({ runs: false }))).map((m) => JSON.stringify(m)).sort();
+  const ss = (await collect(store.iteratePoolSamples({ runs: false }))).map((s) => JSON.stringify(s)).sort();
+  return createHash('sha256').update(JSON.stringify([ms, ss, (await store.sources()).map((s) => s.id).sort()])).digest('hex') + ` (${ms.length} measurements, ${ss.length} samples)`;
 }
 
 test('a CSV cut anywhere in its last line is refused by every CSV importer, and nothing is written', async () => {
   const dir = tmp();
-  const store = openMeasurementStore(join(dir, 'p.sqlite'));
+  const store = await openPool(join(dir, 'p.sqlite'), { create: true });
   await importWildBench(store, join(DATA, 'wildbench/scores.csv'), { limit: 20 });
   const wb = readFileSync(join(DATA, 'wildbench/scores.csv'), 'utf8').split('\n');
   // a line whose score is 10, so that cutting one byte leaves a valid-looking score of 1
@@ -54,7 +56,7 @@ test('a CSV cut anywhere in its last line is refused by every CSV importer, and 
     },
   ];
   for (const c of cases) {
-    const before = snapshot(store);
+    const before = await snapshot(store);
     const sub = mkdtempSync(join(dir, 'cut-'));
     const file = join(sub, c.name);
     const head = [c.header, ...c.body].join('\n') + '\n';
@@ -62,18 +64,18 @@ test('a CSV cut anywhere in its last line is refused by every CSV importer, and 
     for (let k = 1; k <= c.last.length; k++) {
       writeFileSync(file, head + c.last.slice(0, k));
       await rejects(c.run(file), /no newline: is the file truncated\?/);
-      assert.equal(snapshot(store), before, `${c.name} cut at ${k}: the pool changed`);
+      assert.equal(await snapshot(store), before, `${c.name} cut at ${k}: the pool changed`);
     }
     // also with CRLF line ends
     writeFileSync(file, head.replace(/\n/g, '\r\n') + c.last.slice(0, -1));
     await rejects(c.run(file), /no newline: is the file truncated\?/);
-    assert.equal(snapshot(store), before);
+    assert.equal(await snapshot(store), before);
     // a complete file with the final newline imports; without it only when the caller vouches for it
     writeFileSync(file, head + c.last);
     const r = (await c.run(file, { allowUnterminated: true })) as { measurements: number };
     assert.equal(r.measurements, c.body.length + 1);
   }
-  store.close();
+  await store.close();
 });
 
 test('number fields take finite decimal numbers only (no hex/octal/binary literals, NaN, Infinity or overflow)', async () => {
@@ -86,7 +88,7 @@ test('number fields take finite decimal numbers only (no hex/octal/binary litera
   }
   // through an importer: nothing written
   const dir = tmp();
-  const store = openMeasurementStore(':memory:');
+  const store = await openPool('sqlite::memory:');
   for (const [i, bad] of ['0x10', 'NaN', 'Infinity', '1e400'].entries()) {
     const f = join(dir, `n${i}.csv`);
     writeFileSync(f, `model,sample_id,value,kind\na,1,2,numeric\nb,1,${bad},numeric\n`);
@@ -96,13 +98,13 @@ test('number fields take finite decimal numbers only (no hex/octal/binary litera
   const w = join(dir, 'w.csv');
   writeFileSync(w, 'model,sample_id,value,kind,opponent,weight\na,1,1,battle,b,1e308\n');
   await rejects(importGenericCsv(store, w), /w\.csv:2 field "weight": weight must be between 0 and/);
-  assert.equal([...store.iterateMeasurements()].length, 0);
-  store.close();
+  assert.equal((await collect(store.iteratePoolMeasurements())).length, 0);
+  await store.close();
 });
 
 test('BOM and CRLF are invisible to every importer (CSV and JSONL)', async () => {
   const dir = tmp();
-  const store = openMeasurementStore(':memory:');
+  const store = await openPool('sqlite::memory:');
   const bom = '\uFEFF';
   const crlf = (s: string) => s.replace(/\n/g, '\r\n');
   // arena-hard JSONL with a BOM and CRLF
@@ -124,12 +126,12 @@ test('BOM and CRLF are invisible to every importer (CSV and JSONL)', async () =>
   const wf = join(dir, 'scores.csv');
   writeFileSync(wf, bom + crlf(readFileSync(join(DATA, 'wildbench/scores.csv'), 'utf8').split('\n').slice(0, 4).join('\n') + '\n'));
   await importWildBench(store, wf);
-  for (const m of store.iterateMeasurements()) {
+  for await (const m of store.iteratePoolMeasurements()) {
     for (const v of [m.model, m.opponent, m.sample_key, m.slice]) assert.ok(!/[\r\uFEFF]/.test(v), JSON.stringify(m));
   }
-  const models = new Set([...store.iterateMeasurements()].map((m) => m.model));
+  const models = new Set((await collect(store.iteratePoolMeasurements())).map((m) => m.model));
   assert.ok(models.has('a') && models.has('b'));
-  store.close();
+  await store.close();
 });
 
 test('names and ids are trimmed; control characters and repeated header columns are refused', async () => {
@@ -139,15 +141,15 @@ test('names and ids are trimmed; control characters and repeated header columns 
     assert.throws(() => stringField('f', 1, 'model', bad), InputError, JSON.stringify(bad));
   }
   const dir = tmp();
-  const store = openMeasurementStore(':memory:');
+  const store = await openPool('sqlite::memory:');
   // " a" and "a" are one model; " b" as opponent is "b"
   const f = join(dir, 'spaces.csv');
   writeFileSync(f, 'model,sample_id,value,kind,opponent\n a ,1,1,binary,\nb, 1 ,0,binary,\na,2,1,battle, b \n');
   await importGenericCsv(store, f);
-  const ms = [...store.iterateMeasurements()];
+  const ms = (await collect(store.iteratePoolMeasurements()));
   assert.deepEqual(new Set(ms.map((m) => m.model)), new Set(['a', 'b']));
   assert.deepEqual(new Set(ms.map((m) => m.sample_key)), new Set(['spaces/1', 'spaces/2']));
-  const before = snapshot(store);
+  const before = await snapshot(store);
   const nul = join(dir, 'nul.jsonl');
   writeFileSync(nul, JSON.stringify({ question_id: 1, model_a: 'x\u0000y', model_b: 'z', winner: 'tie' }) + '\n');
   await rejects(importArenaHard(store, nul), /nul\.jsonl:1 field "model_a": control character/);
@@ -161,13 +163,13 @@ test('names and ids are trimmed; control characters and repeated header columns 
   await rejects(importGenericCsv(store, empty), /empty file/);
   writeFileSync(empty, 'model,sample_id,value,kind\n');
   await rejects(importGenericCsv(store, empty), /no data rows/);
-  assert.equal(snapshot(store), before);
-  store.close();
+  assert.equal(await snapshot(store), before);
+  await store.close();
 });
 
 test('lm-eval logs: one line per filter is one slice each, a repeated (filter, doc_id) is an error, and per-model files are ranked together', async () => {
   const dir = tmp();
-  const store = openMeasurementStore(':memory:');
+  const store = await openPool('sqlite::memory:');
   const write = (model: string, rows: object[]) => {
     mkdirSync(join(dir, model), { recursive: true });
     const f = join(dir, model, 'samples_gsm8k_2024-05-01T12-00-00.000000.jsonl');
@@ -180,29 +182,29 @@ test('lm-eval logs: one line per filter is one slice each, a repeated (filter, d
   const a = await importLmEval(store, write('strong', rows((d) => (d % 10 < 8 ? 1 : 0))));
   const b = await importLmEval(store, write('weak', rows((d) => (d % 10 < 3 ? 1 : 0))));
   assert.equal(a.samples, 30);
-  const ms = [...store.iterateMeasurements({ sources: [a.id] })];
+  const ms = (await collect(store.iteratePoolMeasurements({ sources: [a.id] })));
   assert.equal(ms.length, 60);
   assert.deepEqual(new Set(ms.map((m) => m.slice)), new Set(['exact_match,strict-match', 'exact_match,flexible-extract']));
   assert.ok(ms.every((m) => m.rep === 0), 'filters are not repeats');
   // filter "none" (or no filter field) keeps the plain metric name
   const none = await importLmEval(store, write('plain', [{ doc_id: 0, filter: 'none', acc: 1 }, { doc_id: 1, acc: 0 }]));
-  assert.deepEqual(new Set([...store.iterateMeasurements({ sources: [none.id] })].map((m) => m.slice)), new Set(['acc']));
+  assert.deepEqual(new Set((await collect(store.iteratePoolMeasurements({ sources: [none.id] }))).map((m) => m.slice)), new Set(['acc']));
   // two files, one model each: one ranking, connected, in the right order
   const r = await rankFromPool(store, { sources: [a.id, b.id], slices: ['exact_match,strict-match'], replicates: 100 });
   assert.equal(r.diagnostics.components.length, 1);
   assert.deepEqual(r.models.map((m) => m.model), ['strong', 'weak']);
   assert.ok(r.diagnostics.events > 0);
   // a doc given twice under the same filter is a duplicate, named with both lines; nothing written
-  const before = snapshot(store);
+  const before = await snapshot(store);
   const dupRows = [{ doc_id: 0, filter: 'strict-match', exact_match: 1 }, { doc_id: 1, filter: 'strict-match', exact_match: 0 }, { doc_id: 0, filter: 'strict-match', exact_match: 0 }];
   await rejects(importLmEval(store, write('dup', dupRows)), /:3 field "doc_id": duplicate measurement: doc_id 0 with filter "strict-match" was already given at line 1/);
-  assert.equal(snapshot(store), before);
-  store.close();
+  assert.equal(await snapshot(store), before);
+  await store.close();
 });
 
 test('one-model-per-file formats (Inspect logs, generic CSV per model) are compared on shared samples', async () => {
   const dir = tmp();
-  const store = openMeasurementStore(':memory:');
+  const store = await openPool('sqlite::memory:');
   const inspect = (model: string, values: unknown[]) => {
     const f = join(dir, `${model.replace(/\W/g, '_')}.json`);
     writeFileSync(f, JSON.stringify({
@@ -214,7 +216,7 @@ test('one-model-per-file formats (Inspect logs, generic CSV per model) are compa
   // C/I/P values: one kind per scorer whatever the value (P used to become "numeric" and split the ordering)
   const good = await importInspect(store, inspect('org/good', ['C', 'C', 'P', 'C', 'C', 'C', 'I', 'C']));
   const bad = await importInspect(store, inspect('org/bad', ['I', 'P', 'I', 'I', 'C', 'I', 'I', 'I']));
-  const kinds = new Set([...store.iterateMeasurements({ sources: [good.id, bad.id] })].map((m) => m.kind));
+  const kinds = new Set((await collect(store.iteratePoolMeasurements({ sources: [good.id, bad.id] }))).map((m) => m.kind));
   assert.deepEqual(kinds, new Set(['binary']));
   const ri = await rankFromPool(store, { sources: [good.id, bad.id], replicates: 100 });
   assert.equal(ri.diagnostics.components.length, 1);
@@ -223,9 +225,9 @@ test('one-model-per-file formats (Inspect logs, generic CSV per model) are compa
   // the same (sample, epoch) twice in one log: named by its entry, nothing written
   const dupLog = join(dir, 'dup.json');
   writeFileSync(dupLog, JSON.stringify({ eval: { model: 'org/dup', task: 'quiz' }, samples: [{ id: 1, epoch: 1, scores: { s: { value: 'C' } } }, { id: 1, epoch: 1, scores: { s: { value: 'I' } } }] }));
-  const before = snapshot(store);
+  const before = await snapshot(store);
   await rejects(importInspect(store, dupLog), /dup\.json field "samples\[1\]": duplicate measurement: model "org\/dup" on sample "quiz\/1"/);
-  assert.equal(snapshot(store), before);
+  assert.equal(await snapshot(store), before);
   // generic CSV, one file per model, same dataset: compared
   const ids: string[] = [];
   for (const [model, p] of [['x', 0.9], ['y', 0.5], ['z', 0.1]] as const) {
@@ -242,12 +244,12 @@ test('one-model-per-file formats (Inspect logs, generic CSV per model) are compa
   const o = await importGenericCsv(store, other);
   const ro = await rankFromPool(store, { sources: [...ids, o.id], replicates: 100 });
   assert.equal(ro.diagnostics.components.length, 2);
-  store.close();
+  await store.close();
 });
 
 test('MMLU-Pro without items.jsonl counts distinct questions; the --model filter keeps a battle only when both sides are selected', async () => {
   const dir = tmp();
-  const store = openMeasurementStore(':memory:');
+  const store = await openPool('sqlite::memory:');
   const src = readFileSync(join(DATA, 'mmlu_pro/results.csv'), 'utf8').split('\n');
   const f = join(dir, 'results.csv');
   // two models × the same 50 questions (no items.jsonl beside it)
@@ -263,12 +265,12 @@ test('MMLU-Pro without items.jsonl counts distinct questions; the --model filter
   copyFileSync(join(DATA, 'arena_hard/battles.jsonl'), join(a, 'battles.jsonl'));
   const ah = await importArenaHard(store, a);
   const pick = ['gpt-4o', 'claude-3-haiku-20240307'];
-  const ms = [...store.iterateMeasurements({ sources: [ah.id], models: pick })];
+  const ms = (await collect(store.iteratePoolMeasurements({ sources: [ah.id], models: pick })));
   assert.ok(ms.length > 0);
   assert.ok(ms.every((m) => pick.includes(m.model) && pick.includes(m.opponent)), 'a battle against an unselected model leaked in');
   const rk = await rankFromPool(store, { sources: [ah.id], models: pick, replicates: 100 });
   assert.deepEqual(rk.models.map((m) => m.model).sort(), [...pick].sort());
   // selecting only the baseline leaves no battle at all
   await rejects(rankFromPool(store, { sources: [ah.id], models: ['claude-3-haiku-20240307'], replicates: 100 }), /no measurements match/);
-  store.close();
+  await store.close();
 });

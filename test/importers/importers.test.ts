@@ -4,7 +4,9 @@ import { mkdtempSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { openMeasurementStore } from '../../src/store/measurements.ts';
+import { openPool } from '../../src/store/open.ts';
+import type { Pool } from '../../src/store/types.ts';
+import { collect } from '../helpers/collect.ts';
 import { importArenaHard, importGenericCsv, importInspect, importLmEval, importMmluPro, importWildBench } from '../../src/importers/index.ts';
 import { rankFromPool } from '../../src/aggregate/from-pool.ts';
 import { kendallTau } from '../../src/aggregate/baselines.ts';
@@ -17,7 +19,7 @@ import { shared } from '../helpers/shared.ts';
 
 const DATA = shared('data/pool/');
 const tmp = () => mkdtempSync(join(tmpdir(), 'assay-imp-'));
-const count = (store: ReturnType<typeof openMeasurementStore>) => [...store.iterateMeasurements({ runs: false })].length;
+const count = async (store: Pool) => (await collect(store.iteratePoolMeasurements({ runs: false }))).length;
 
 async function rejects(p: Promise<unknown>, re: RegExp) {
   await assert.rejects(p, (e: unknown) => {
@@ -28,12 +30,12 @@ async function rejects(p: Promise<unknown>, re: RegExp) {
 }
 
 test('MMLU-Pro: full import (371,244 rows), accuracies match model_accuracy.csv, PL τ vs mean accuracy', async () => {
-  const store = openMeasurementStore(join(tmp(), 'p.sqlite'));
+  const store = await openPool(join(tmp(), 'p.sqlite'), { create: true });
   const res = await importMmluPro(store, join(DATA, 'mmlu_pro'));
   assert.equal(res.measurements, 371_244);
   assert.equal(res.samples, 12_032);
   const acc = new Map<string, { n: number; c: number }>();
-  for (const m of store.iterateMeasurements()) {
+  for await (const m of store.iteratePoolMeasurements()) {
     const a = acc.get(m.model) ?? { n: 0, c: 0 };
     a.n++;
     a.c += m.value;
@@ -54,22 +56,22 @@ test('MMLU-Pro: full import (371,244 rows), accuracies match model_accuracy.csv,
   // a capability query restricted to one category ranks on that category only
   const phys = await rankFromPool(store, { filters: { category: ['physics'] }, replicates: 0 });
   assert.ok(phys.selection.samples! > 1000 && phys.selection.samples! < 2000);
-  store.close();
+  await store.close();
 });
 
 test('WildBench and Arena-Hard: slices, verdict weights, cross-checks from the README', async () => {
-  const store = openMeasurementStore(':memory:');
+  const store = await openPool('sqlite::memory:');
   await importWildBench(store, join(DATA, 'wildbench/scores.csv'));
   await importArenaHard(store, join(DATA, 'arena_hard'));
   const means = readFileSync(join(DATA, 'wildbench/model_means.csv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split(','));
   const slice = 'v2.0625/gpt-4o-2024-05-13';
-  const ms = [...store.iterateMeasurements({ slices: [slice] })];
+  const ms = await collect(store.iteratePoolMeasurements({ slices: [slice] }));
   for (const row of means.filter((r) => `${r[0]}/${r[1]}` === slice)) {
     const xs = ms.filter((m) => m.model === row[2]);
     assert.equal(xs.length, Number(row[4]));
     assert.ok(Math.abs(xs.reduce((a, m) => a + m.value, 0) / xs.length - Number(row[5])) < 1e-4, row[2]);
   }
-  const battles = [...store.iterateMeasurements({ kinds: ['battle'] })];
+  const battles = await collect(store.iteratePoolMeasurements({ kinds: ['battle'] }));
   assert.equal(battles.reduce((a, m) => a + m.weight, 0), 2136);
   const sonnet = battles.filter((m) => m.opponent === 'claude-3-5-sonnet-20240620');
   const w = sonnet.reduce((a, m) => a + m.weight, 0);
@@ -81,14 +83,14 @@ test('WildBench and Arena-Hard: slices, verdict weights, cross-checks from the R
   const wb = await rankFromPool(store, { slices: [slice], replicates: 50 });
   assert.equal(wb.models.length, 8);
   assert.equal(wb.models[7]!.model, 'gemma-2b-it');
-  store.close();
+  await store.close();
 });
 
 test('bad input: truncated file, wrong column, duplicate measurement, re-import — clear errors, nothing half-written', async () => {
   const dir = tmp();
-  const store = openMeasurementStore(join(dir, 'p.sqlite'));
+  const store = await openPool(join(dir, 'p.sqlite'), { create: true });
   await importWildBench(store, join(DATA, 'wildbench/scores.csv'), { limit: 100 });
-  const before = count(store);
+  const before = await count(store);
   const src = readFileSync(join(DATA, 'mmlu_pro/results.csv'), 'utf8').split('\n').slice(0, 2001).join('\n');
   // truncated mid-line
   const trunc = join(dir, 'trunc', 'results.csv');
@@ -115,18 +117,18 @@ test('bad input: truncated file, wrong column, duplicate measurement, re-import 
   await rejects(importArenaHard(store, aTrunc), /battles\.jsonl:\d+: invalid JSON on the last line, which has no newline: is the file truncated\?/);
   writeFileSync(aTrunc, '{"question_id":1,"model_a":"x","model_b":"y","winner":"model_c"}\n');
   await rejects(importArenaHard(store, aTrunc), /battles\.jsonl:1 field "winner"/);
-  assert.equal(count(store), before, 'no failed import left rows behind');
-  assert.equal(store.sources().length, 1);
+  assert.equal(await count(store), before, 'no failed import left rows behind');
+  assert.equal((await store.sources()).length, 1);
   // the same file twice: refused, unless --replace
   await rejects(importWildBench(store, join(DATA, 'wildbench/scores.csv'), { limit: 100 }), /already imported as source "wildbench:bf61255dc09d"/);
   await importWildBench(store, join(DATA, 'wildbench/scores.csv'), { limit: 50, replace: true });
-  assert.equal(count(store), 50);
-  store.close();
+  assert.equal(await count(store), 50);
+  await store.close();
 });
 
 test('generic CSV (every kind), lm-eval samples, Inspect JSON log', async () => {
   const dir = tmp();
-  const store = openMeasurementStore(':memory:');
+  const store = await openPool('sqlite::memory:');
   const csv = join(dir, 'mytool.csv');
   writeFileSync(csv, [
     'model,sample_id,value,kind,opponent,direction,tie_tolerance,category,text',
@@ -141,7 +143,7 @@ test('generic CSV (every kind), lm-eval samples, Inspect JSON log', async () => 
   ].join('\n') + '\n');
   const r = await importGenericCsv(store, csv);
   assert.equal(r.measurements, 8);
-  const samples = [...store.iterateSamples()];
+  const samples = await collect(store.iteratePoolSamples());
   assert.equal(samples.find((s) => s.key === 'mytool/1')!.text, 'What is 2+2, in words?');
   assert.equal(samples.find((s) => s.key === 'mytool/2')!.text, 'a "quoted" prompt');
   const bad = join(dir, 'bad.csv');
@@ -156,7 +158,7 @@ test('generic CSV (every kind), lm-eval samples, Inspect JSON log', async () => 
   writeFileSync(lmFile, [0, 1, 2].map((i) => JSON.stringify({ doc_id: i, doc: { question: `q${i}` }, target: '1', exact_match: i % 2 })).join('\n') + '\n');
   const lr = await importLmEval(store, lmFile);
   assert.equal(lr.measurements, 3);
-  const lms = [...store.iterateMeasurements({ sources: [lr.id] })];
+  const lms = await collect(store.iteratePoolMeasurements({ sources: [lr.id] }));
   assert.deepEqual(new Set(lms.map((m) => m.model)), new Set(['pretrained__my-model']));
   assert.equal(lms[0]!.sample_key.startsWith('lm-eval:gsm8k/'), true);
 
@@ -174,7 +176,7 @@ test('generic CSV (every kind), lm-eval samples, Inspect JSON log', async () => 
   assert.equal(ir.samples, 2);
   writeFileSync(insp, '{"eval": {"model": "m"}, "samples": [');
   await rejects(importInspect(store, insp, { replace: true }), /invalid JSON/);
-  store.close();
+  await store.close();
 });
 
 test("the pool's own runs feed rank as binary measurements (model = run model, sample = content hash)", async () => {
@@ -183,25 +185,25 @@ test("the pool's own runs feed rank as binary measurements (model = run model, s
   const samples = Array.from({ length: 30 }, (_, i) => ({ id: `s${i}`, input: `What is ${i}+1?`, target: String(i + 1), metadata: { category: 'arith' } }));
   const planned = planSamples(samples, getTemplate('plain'), { chat_template: true });
   const models = ['reference:oracle', 'reference:noisy?p=0.7', 'reference:noisy?p=0.3'];
-  models.forEach((model, k) => {
+  for (const [k, model] of models.entries()) {
     const run = { id: `run${k}`, status: 'complete', created_at: 'now', updated_at: 'now',
       spec: { dataset: { ref: 'x', name: 'arith', hash: 'h', path: null, size: 30, limit: null }, template: { name: 'plain', hash: 't' }, model, config: { chat_template: true }, epochs: 1, scorers: [{ name: 'exact', options: {} }] },
       manifest: { provider: { reported_model_ids: [] }, seeds: { bootstrap: 0 } } } as unknown as RunRecord;
-    pool.ensureRun(run, planned);
-    samples.forEach((s, i) => {
+    await pool.ensureRun(run, planned);
+    for (const [i, s] of samples.entries()) {
       const ok = k === 0 || (i * 7919 + k * 13) % 10 < (k === 1 ? 7 : 3);
-      pool.write({ run_id: run.id, sample_id: s.id, epoch: 0, status: 'ok', response: 'x', finish_reason: 'stop', prompt_tokens: 1, completion_tokens: 1, latency_ms: 0, tries: 1, error: null, model_id: null, cache_key: `${k}-${i}`, cached: false, meta: null },
+      await pool.write({ run_id: run.id, sample_id: s.id, epoch: 0, status: 'ok', response: 'x', finish_reason: 'stop', prompt_tokens: 1, completion_tokens: 1, latency_ms: 0, tries: 1, error: null, model_id: null, cache_key: `${k}-${i}`, cached: false, meta: null },
         [{ run_id: run.id, sample_id: s.id, epoch: 0, scorer: 'exact', kind: 'binary', value: ok ? 1 : 0, extracted: null, explanation: null, status: 'ok' }]);
-    });
-  });
-  pool.close();
-  const store = openMeasurementStore(file);
-  assert.equal(store.summary()[0]!.source, 'runs');
+    }
+  }
+  await pool.close();
+  const store = await openPool(file);
+  assert.equal((await store.summary())[0]!.source, 'runs');
   const r = await rankFromPool(store, { replicates: 50 });
   assert.deepEqual(r.models.map((m) => m.model), models);
   assert.equal(r.models[0]!.samples, 30);
   // a capability query over the runs' samples
   const q = await rankFromPool(store, { filters: { category: ['arith'] }, replicates: 0 });
   assert.equal(q.selection.samples, 30);
-  store.close();
+  await store.close();
 });

@@ -11,7 +11,7 @@ import {
 } from '../../src/generators/needle/index.ts';
 import { UniqueUuids } from '../../src/generators/needle/uuid.ts';
 import { gradeNeedle } from '../../src/scorers/needle.ts';
-import { createRng } from '../../src/stats/rng.ts';
+import { createRng } from '../../src/core/rng.ts';
 import { InputError } from '../../src/core/errors.ts';
 
 /** sha256 of the default grid's JSONL at seed 0. Changing it means the bytes changed: bump NEEDLE_GENERATOR_VERSION. */

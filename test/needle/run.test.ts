@@ -18,9 +18,8 @@ import { DEFAULT_GRID, hashGrid, writeGridJsonl } from '../../src/generators/nee
 import { answerNeedlePrompt } from '../../src/providers/reference-needle.ts';
 import { executeRun } from '../../src/runner/run.ts';
 import { createScorer } from '../../src/scorers/registry.ts';
-import { contextLimitsOfRun } from '../../src/stats/context-limit.ts';
-import { runStatistics } from '../../src/stats/from-pool.ts';
-import { openSqlitePool } from '../../src/store/sqlite.ts';
+import { contextLimitsOfRun, runStatistics } from '../../src/stats/from-pool.ts';
+import { openPool } from '../../src/store/open.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/assay.js', import.meta.url));
 const assay = (args: string[]) => {
@@ -37,13 +36,13 @@ test('the default grid runs end to end: reference solver 100%, test server with 
   assert.equal(ds.samples.length, 90);
   assert.equal(ds.samples[0]!.metadata.generator, 'needle');
   const poolPath = join(dir, 'pool.sqlite');
-  const pool = openSqlitePool(poolPath);
+  const pool = await openPool(poolPath, { create: true });
   const scorers = [createScorer('needle'), createScorer('needle?credit=partial')];
   const common = { pool, dataset: ds, template: getTemplate('plain'), scorers, concurrency: 8 };
   try {
     const ref = await executeRun({ ...common, model: 'reference:needle', config: { seed: 0, chat_template: true }, epochs: 1 });
     assert.equal(ref.status, 'complete');
-    for (const s of ['needle', 'needle?credit=partial']) assert.equal(runStatistics(pool, ref.run_id, { scorer: s }).statistics.accuracy, 1, `reference:needle scores 100% (${s})`);
+    for (const s of ['needle', 'needle?credit=partial']) assert.equal((await runStatistics(pool, ref.run_id, { scorer: s })).statistics.accuracy, 1, `reference:needle scores 100% (${s})`);
 
     // The test server answers from the haystack: right up to 8,000 characters, right with probability 8000/chars beyond.
     const server = await startFakeOpenAIServer({
@@ -58,15 +57,15 @@ test('the default grid runs end to end: reference solver 100%, test server with 
       assert.equal(r.status, 'complete');
       assert.equal(r.counts.ok, 180);
       assert.deepEqual(r.reported_model_ids, ['fake-needle']);
-      const exact = runStatistics(pool, r.run_id, { scorer: 'needle' }).statistics;
-      const partial = runStatistics(pool, r.run_id, { scorer: 'needle?credit=partial' }).statistics;
+      const exact = (await runStatistics(pool, r.run_id, { scorer: 'needle' })).statistics;
+      const partial = (await runStatistics(pool, r.run_id, { scorer: 'needle?credit=partial' })).statistics;
       assert.ok(exact.accuracy > 0.5 && exact.accuracy < 0.95, `accuracy ${exact.accuracy}`);
       assert.ok(partial.accuracy > exact.accuracy, 'partial credit is at least exact credit');
-      const lim = contextLimitsOfRun(pool, r.run_id, 'needle', { replicates: 300 });
+      const lim = await contextLimitsOfRun(pool, r.run_id, 'needle', { replicates: 300 });
       assert.equal(lim.all.effective_limit, 8000);
       for (const b of lim.all.by_length) if (b.length <= 8000) assert.equal(b.accuracy, 1);
       assert.deepEqual(Object.keys(lim.tasks).sort(), ['branched', 'conditional', 'multi-threading', 'multiple', 'single', 'threading']);
-      pool.flush();
+      await pool.flush();
 
       const stats = assay(['stats', r.run_id.slice(0, 8), '--pool', poolPath]);
       assert.equal(stats.code, 0, stats.err);
@@ -79,7 +78,7 @@ test('the default grid runs end to end: reference solver 100%, test server with 
       await server.close();
     }
   } finally {
-    pool.close();
+    await pool.close();
   }
 });
 

@@ -5,9 +5,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { startFakeOpenAIServer } from '../helpers/fake-openai-server.ts';
+import { startFakeAnthropicServer } from './fake-anthropic-server.ts';
 import { createOpenAICompatibleProvider, mapFinishReason, parseOpenAIAddress, parseRetryAfter } from '../../src/providers/openai-compatible.ts';
 import { createAnthropicProvider } from '../../src/providers/anthropic.ts';
 import { createProvider } from '../../src/providers/registry.ts';
@@ -83,29 +82,8 @@ test('address parsing, Retry-After and finish-reason mapping', async () => {
 });
 
 test('anthropic: the SDK provider against a local Messages-API server (system prompt split out, usage, stop reason, 429)', async () => {
-  const seen: Record<string, unknown>[] = [];
-  let fail429 = 0;
-  const server = createServer((rq, rs) => {
-    let body = '';
-    rq.on('data', (d) => (body += d));
-    rq.on('end', () => {
-      const json = JSON.parse(body);
-      seen.push(json);
-      if (fail429 > 0) {
-        fail429--;
-        rs.writeHead(429, { 'content-type': 'application/json', 'retry-after': '1' });
-        return rs.end(JSON.stringify({ type: 'error', error: { type: 'rate_limit_error', message: 'slow down' } }));
-      }
-      rs.writeHead(200, { 'content-type': 'application/json' });
-      rs.end(JSON.stringify({
-        id: 'msg_1', type: 'message', role: 'assistant', model: 'claude-test-reported',
-        content: [{ type: 'text', text: 'The answer is \\boxed{42}.' }], stop_reason: json.max_tokens < 5 ? 'max_tokens' : 'end_turn', stop_sequence: null,
-        usage: { input_tokens: 11, output_tokens: 7 },
-      }));
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const server = await startFakeAnthropicServer();
+  const { seen, url } = server;
   try {
     const p = createAnthropicProvider('anthropic:claude-test', { concurrency: 1, env: { ANTHROPIC_API_KEY: 'test-key', ANTHROPIC_BASE_URL: url } });
     const r = await p.generate(req({ messages: [{ role: 'system', content: 'Be terse.' }, { role: 'user', content: 'What is 6*7?' }], config: { chat_template: true, temperature: 0.5, max_tokens: 64 } }));
@@ -118,10 +96,10 @@ test('anthropic: the SDK provider against a local Messages-API server (system pr
     assert.equal(seen[0]!.temperature, 0.5);
     const t = await p.generate(req({ config: { chat_template: true, max_tokens: 2 } }));
     assert.equal(t.finish_reason, 'length');
-    fail429 = 1;
+    server.fail429(1);
     await assert.rejects(p.generate(req()), (e: unknown) => e instanceof ProviderError && e.opts.rateLimited === true && e.opts.retryAfterMs === 1000);
     assert.throws(() => createAnthropicProvider('anthropic:claude-test', { concurrency: 1, env: {} }), /ANTHROPIC_API_KEY/);
   } finally {
-    server.close();
+    await server.close();
   }
 });

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
-import { openMeasurementStore } from '../../src/store/measurements.ts';
+import { openPool } from '../../src/store/open.ts';
 import { importMmluPro } from '../../src/importers/index.ts';
 import { parseFilters, querySamples, type EmbeddingProvider } from '../../src/query/search.ts';
 import { rankFromPool } from '../../src/aggregate/from-pool.ts';
@@ -12,7 +12,7 @@ import { shared } from '../helpers/shared.ts';
 const DATA = shared('data/pool/');
 
 test('capability query: BM25 + filters over MMLU-Pro items, saved selection reused by rank', async () => {
-  const store = openMeasurementStore(':memory:');
+  const store = await openPool('sqlite::memory:');
   await importMmluPro(store, join(DATA, 'mmlu_pro'), { limit: 40_000 }); // every item's text; the first models' results
   const q = await querySamples(store, 'entropy thermodynamics heat engine', { filters: parseFilters(['category=physics']), limit: 50 });
   assert.equal(q.hits.length, 50);
@@ -22,7 +22,7 @@ test('capability query: BM25 + filters over MMLU-Pro items, saved selection reus
   // the hash covers query, filters, limit and keys: same query → same hash
   const again = await querySamples(store, 'entropy thermodynamics heat engine', { filters: parseFilters(['category=physics']), limit: 50 });
   assert.equal(again.selection.hash, q.selection.hash);
-  store.saveSelection(q.selection);
+  await store.saveSelection(q.selection);
   const r = await rankFromPool(store, { query: q.selection.hash.slice(0, 12), replicates: 10 });
   assert.equal(r.selection.hash, q.selection.hash);
   assert.equal(r.selection.samples, 50);
@@ -37,5 +37,5 @@ test('capability query: BM25 + filters over MMLU-Pro items, saved selection reus
   const emb: EmbeddingProvider = { sample: (k) => (k === q.hits[49]!.key ? Float32Array.from([1, 0]) : Float32Array.from([0, 1])), query: async () => Float32Array.from([1, 0]) };
   const e = await querySamples(store, 'entropy thermodynamics heat engine', { filters: parseFilters(['category=physics']), limit: 50, embeddings: { provider: emb, weight: 0.9 } });
   assert.equal(e.hits[0]!.key, q.hits[49]!.key);
-  store.close();
+  await store.close();
 });

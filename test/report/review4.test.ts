@@ -13,7 +13,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { verdictOf } from '../../src/report/analyses.ts';
 import { shortLabel } from '../../src/report/svg.ts';
 import { comparePaired } from '../../src/stats/paired.ts';
-import { createRng } from '../../src/stats/rng.ts';
+import { createRng } from '../../src/core/rng.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/assay.js', import.meta.url));
 const CHROMIUM = '/usr/bin/chromium';

@@ -17,6 +17,8 @@ import { sha256 } from '../../src/core/hash.ts';
 import { createScorer } from '../../src/scorers/registry.ts';
 import { executeRun } from '../../src/runner/run.ts';
 import { openSqlitePool } from '../../src/store/sqlite.ts';
+import { messageText } from '../../src/core/schemas.ts';
+import { collect } from '../helpers/collect.ts';
 import { shared } from '../helpers/shared.ts';
 
 const GSM8K = shared('data/gsm8k/test.jsonl');
@@ -29,7 +31,7 @@ test('the manifest records versions, machine, provider, reported model id, confi
     const pool = openSqlitePool(':memory:');
     const config = { temperature: 0.6, top_p: 0.95, max_tokens: 512, seed: 7, system_prompt: 'You are careful.', chat_template: true };
     const r = await executeRun({ pool, dataset: ds, template: getTemplate('math-boxed'), model: `openai-compatible:${server.url}#qwen-test`, config, epochs: 2, limit: 5, scorers: [createScorer('math')], bootstrapSeed: 11 });
-    const run = pool.getRun(r.run_id)!;
+    const run = (await pool.getRun(r.run_id))!;
     const m = run.manifest;
     assert.equal(m.toolkit.name, 'assay');
     assert.match(m.toolkit.version, /^\d+\.\d+\.\d+/);
@@ -42,15 +44,15 @@ test('the manifest records versions, machine, provider, reported model id, confi
     assert.equal(m.template.hash, getTemplate('math-boxed').hash);
     assert.equal(m.dataset.hash, ds.hash);
     assert.deepEqual(m.seeds, { generation: 7, bootstrap: 11, reference: null });
-    const planned = pool.plannedSamples(r.run_id);
+    const planned = await collect(pool.iteratePlanned(r.run_id));
     assert.equal(planned.length, 5);
     assert.equal(planned[0]!.target_hash, sha256(ds.samples[0]!.target));
-    assert.equal(planned[0]!.messages[0]!.content, 'You are careful.');
-    assert.match(planned[0]!.messages[1]!.content, /\\boxed\{\}/);
+    assert.equal(messageText(planned[0]!.messages[0]!), 'You are careful.');
+    assert.match(messageText(planned[0]!.messages[1]!), /\\boxed\{\}/);
     // epoch e sends seed + e, so repeats are independent draws and never share a cache entry
-    const keys = new Set([...pool.iterateAttempts(r.run_id)].map((a) => a.cache_key));
+    const keys = new Set((await collect(pool.iterateAttempts(r.run_id))).map((a) => a.cache_key));
     assert.equal(keys.size, 10);
-    pool.close();
+    await pool.close();
   } finally {
     await server.close();
   }

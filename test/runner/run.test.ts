@@ -38,7 +38,7 @@ test('a run with injected faults finishes, stores every planned attempt exactly 
     const r0 = await executeRun({ ...common, pool: clean, dataset: ds, model });
     assert.equal(r0.status, 'complete');
     assert.equal(r0.counts.ok, 600);
-    const s0 = runStatistics(clean, r0.run_id).statistics;
+    const s0 = (await runStatistics(clean, r0.run_id)).statistics;
 
     server.setFaults({ rateLimit: { rate: 0.05, seed: 1 }, serverError: { rate: 0.05, seed: 2 }, timeout: { rate: 0.02, seed: 3 }, malformedJson: { rate: 0.03, seed: 4 }, dropConnection: { rate: 0.03, seed: 5 }, badSchema: { rate: 0.02, seed: 6 }, retryAfterSeconds: 1, retryAfterMs: 30 });
     server.resetStats?.();
@@ -51,20 +51,20 @@ test('a run with injected faults finishes, stores every planned attempt exactly 
     const outcomes = server.stats.byOutcome;
     for (const k of ['rateLimit', 'serverError', 'timeout', 'malformedJson', 'dropConnection', 'badSchema'] as const) assert.ok(outcomes[k] > 0, `fault ${k} was injected`);
     assert.ok(r1.min_concurrency < 16, 'concurrency was lowered on 429');
-    faulty.flush();
+    await faulty.flush();
     const db = new Database(join(dir, 'faulty.sqlite'), { readonly: true });
     const dup = db.prepare("SELECT COUNT(*) AS n, COUNT(DISTINCT sample_id || '#' || epoch) AS d FROM attempts").get() as { n: number; d: number };
     assert.deepEqual(dup, { n: 600, d: 600 });
     const tries = db.prepare('SELECT SUM(tries) AS t FROM attempts').get() as { t: number };
     assert.ok(tries.t > 600, 'retries were recorded');
     db.close();
-    const s1 = runStatistics(faulty, r1.run_id).statistics;
+    const s1 = (await runStatistics(faulty, r1.run_id)).statistics;
     assert.equal(s1.accuracy, s0.accuracy);
     assert.deepEqual(s1.ci95_bootstrap, s0.ci95_bootstrap);
     assert.ok(Math.abs(s0.accuracy - 0.7) < 0.06, `accuracy ${s0.accuracy} near the server's 0.7`);
-    assert.deepEqual(faulty.getRun(r1.run_id)!.manifest.provider.reported_model_ids, ['fake-gsm8k-7b']);
-    clean.close();
-    faulty.close();
+    assert.deepEqual((await faulty.getRun(r1.run_id))!.manifest.provider.reported_model_ids, ['fake-gsm8k-7b']);
+    await clean.close();
+    await faulty.close();
   } finally {
     await server.close();
   }
@@ -83,7 +83,7 @@ test('non-retryable failures become recorded failed attempts; a second run retri
     assert.equal(r1.status, 'failed', 'a run with failed attempts is not complete');
     assert.match(r1.errors[0]!.error, /HTTP 500/);
     assert.equal(r1.errors[0]!.count, r1.counts.error);
-    const st = runStatistics(pool, r1.run_id).statistics;
+    const st = (await runStatistics(pool, r1.run_id)).statistics;
     assert.equal(st.failed, r1.counts.error, 'failed attempts are counted, not scored 0');
     assert.equal(st.accuracy, 1, 'failed attempts are excluded, not silent zeros');
     server.setFaults(undefined);
@@ -91,7 +91,7 @@ test('non-retryable failures become recorded failed attempts; a second run retri
     assert.equal(r2.executed, r1.counts.error);
     assert.deepEqual(r2.counts, { attempts: 50, ok: 50, error: 0, measurements: 50 });
     assert.equal(r2.status, 'complete');
-    pool.close();
+    await pool.close();
   } finally {
     await server.close();
   }
@@ -105,7 +105,7 @@ test('an endpoint that is down stops the run early with a clear reason (status f
   assert.equal(r.status, 'failed');
   assert.match(r.abort_reason ?? '', /all failed .*connection failed/);
   assert.ok(r.counts.attempts < 100, `stopped early (${r.counts.attempts} attempts stored of 1319)`);
-  pool.close();
+  await pool.close();
 });
 
 function runCli(args: string[], env: Record<string, string> = {}) {

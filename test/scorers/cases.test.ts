@@ -88,7 +88,8 @@ const VARIANTS: Array<[string, string, string, boolean]> = [
   ['boxed spacing', '5', '\\fbox{5}', true],
   ['boxed spacing', 'B', 'so $\\boxed B$', true],
   ['last box', '5', '\\boxed{5} wait, no: \\boxed{3}', false],
-  ['last box', '5', '\\boxed{3} then \\boxed{5} and an unclosed \\boxed{7', true],
+  // a response cut off inside its final box is not credited with an earlier, abandoned box (issue 12)
+  ['last box', '5', '\\boxed{3} then \\boxed{5} and an unclosed \\boxed{7', false],
   ['box tokens', '42', '<|begin_of_box|>\\frac{84}{2}<|end_of_box|>', true],
   ['box tokens', '42', '<|begin_of_box|>41<|end_of_box|>', false],
   ['box tokens', '42', 'I first thought 41. <|begin_of_box|>42<|end_of_box|>', true],

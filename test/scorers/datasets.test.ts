@@ -79,6 +79,11 @@ test('Qwen2.5-Math MATH outputs: math scorer agrees with the published score on 
   }
   console.log(`# qwen25math: agree ${agree}/${n}`);
   for (const d of dis) console.log(`# disagreement ${d}`);
+  // published verdicts that are wrong: Qwen's grader compares `4:30` (its extraction drops `\text{ p.m.}`) with
+  // `\text{4:30 p.m.}` and fails all 8 samples of idx 3, whose boxed answer is `4:30 \text{ p.m.}` (issue 12)
+  const publishedWrong = dis.filter((d) => d.startsWith('idx 3 #') && d.includes('published false, ours 1'));
+  console.log(`# qwen25math: agree ${agree + publishedWrong.length}/${n} once the ${publishedWrong.length} published verdicts known to be wrong are corrected`);
   assert.equal(n, 800);
   assert.ok(agree / n >= 0.97, `agreement ${agree}/${n}`);
+  assert.ok(agree + publishedWrong.length >= 799, `agreement after correcting the published errors ${agree + publishedWrong.length}/${n}`);
 });

@@ -215,21 +215,22 @@ test('HLE-style run: model answers in Explanation/Answer/Confidence, judge grade
     const judge = createScorer(`judge?model=openai-compatible:${judgeServer.url}#fake-judge`);
     const r = await executeRun({ pool, dataset: ds, template: getTemplate('plain'), model: `openai-compatible:${model.url}#examinee`, config: { temperature: 0, chat_template: true }, epochs: 1, scorers: [judge] });
     assert.equal(r.status, 'complete');
-    const run = pool.getRun(r.run_id)!;
+    const run = (await pool.getRun(r.run_id))!;
     assert.deepEqual(run.manifest.scorers[0], { name: judge.name, options: judge.options });
     assert.equal(run.manifest.scorers[0]!.options.prompt_sha256, judgePromptSha256('hle-v1'));
     assert.equal(run.manifest.scorers[0]!.options.model, `openai-compatible:${judgeServer.url}#fake-judge`);
-    const ms = [...pool.iterateMeasurements(r.run_id, judge.name)];
+    const ms = [];
+    for await (const m of pool.iterateMeasurements(r.run_id, judge.name)) ms.push(m);
     assert.deepEqual(ms.map((m) => [m.sample_id, m.value]), [['h1', 1], ['h2', 0], ['h3', 1], ['h4', 1]]);
     assert.equal(judgeServer.stats.chat, 3, 'the multiple-choice question did not call the judge');
     assert.equal(JSON.parse(ms[0]!.explanation!).judge_model, 'fake-judge-2');
     // the judge's own reported model id, prompt hash and settings are in the run manifest
-    const report = pool.getRun(r.run_id)!.manifest.scorer_reports?.[judge.name];
+    const report = (await pool.getRun(r.run_id))!.manifest.scorer_reports?.[judge.name];
     assert.deepEqual(report?.reported_model_ids, ['fake-judge-2']);
     assert.equal(report?.prompt_sha256, judgePromptSha256('hle-v1'));
     assert.equal(report?.temperature, 0);
 
-    const { items, excluded } = calibrationItems(pool, r.run_id, judge.name);
+    const { items, excluded } = await calibrationItems(pool, r.run_id, judge.name);
     assert.equal(excluded, 0);
     assert.deepEqual(items.map((i) => i.confidence), [0.9, 0.8, 1, null]);
     const rep = calibrationReport(items, { replicates: 50 });
@@ -247,7 +248,7 @@ test('HLE-style run: model answers in Explanation/Answer/Confidence, judge grade
     assert.deepEqual(await regrade(pool, r.run_id, viaJudge, { concurrency: 4 }), { graded: 4, failed: 0 });
     await viaJudge.close?.();
     assert.equal(judgeServer.stats.chat, before + 4);
-    const d = scorerDisagreement(pool, r.run_id, judge.name, viaJudge.name);
+    const d = await scorerDisagreement(pool, r.run_id, judge.name, viaJudge.name);
     assert.deepEqual([d.compared, d.disagree], [4, 0]);
 
     // the same through the CLI
@@ -263,7 +264,7 @@ test('HLE-style run: model answers in Explanation/Answer/Confidence, judge grade
     assert.match(human.stdout, /hle-compat \(reference\)\s+n\/a: hle-compat: 4 items < beta 100/);
     await judge.close?.();
   } finally {
-    pool.close();
+    await pool.close();
     await model.close();
     await judgeServer.close();
     rmSync(dir, { recursive: true, force: true });

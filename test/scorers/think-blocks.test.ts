@@ -24,7 +24,13 @@ test('answers inside <think>…</think> are ignored; the text after the last </t
     const v = await scorer.score(sample(gold), response);
     assert.equal(v.value, expected, `${scorer.name}: ${response} vs ${gold} → ${JSON.stringify(v)}`);
   }
-  // thinking that never closed (cut off at the token limit) has no final answer after it: the whole text is read
+  // thinking that never closed (cut off at the token limit) gave no final answer: a tentative answer inside it is
+  // not credited (issue 12, cut-off answers), for every scorer; the verdict says why
   const open = await math.score(sample('9'), '<think>the sum is \\boxed{9}');
-  assert.equal(open.value, 1);
+  assert.deepEqual([open.value, open.status], [0, 'no_answer']);
+  assert.match(open.explanation ?? '', /unclosed <think>/);
+  assert.equal((await gsm.score(sample('9'), '<think>so 9 eggs, the answer is 9')).value, 0);
+  assert.equal((await choice.score(sample('B'), '<think>The answer is (B)')).value, 0);
+  // a closed block followed by a new one that never closed: cut off again
+  assert.equal((await math.score(sample('9'), '<think>a</think> so \\boxed{9} <think>hmm, maybe')).value, 0);
 });

@@ -47,12 +47,12 @@ test('ToRA GSM8K replays: our accuracy beside the published .metrics, every diff
       });
       assert.equal(r.status, 'complete');
       assert.equal(r.counts.ok, 1319);
-      const acc = (name: string) => Math.round(10_000 * runStatistics(pool, r.run_id, { scorer: name, replicates: 10 }).statistics.accuracy) / 100;
-      assert.equal(acc('math'), sys.ours, `${sys.dir} math`);
-      assert.equal(acc('math?percent=scaled&relTol=0.0001'), sys.scaled, `${sys.dir} ToRA rule`);
+      const acc = async (name: string) => Math.round(10_000 * (await runStatistics(pool, r.run_id, { scorer: name, replicates: 10 })).statistics.accuracy) / 100;
+      assert.equal(await acc('math'), sys.ours, `${sys.dir} math`);
+      assert.equal(await acc('math?percent=scaled&relTol=0.0001'), sys.scaled, `${sys.dir} ToRA rule`);
       assert.equal(Math.round(sys.scaled * 10) / 10, sys.published, 'the ToRA rule reproduces the published figure');
-      assert.equal(acc('gsm8k'), sys.ours, `${sys.dir} gsm8k scorer`);
-      const d = scorerDisagreement(pool, r.run_id, 'math', 'math?percent=scaled&relTol=0.0001');
+      assert.equal(await acc('gsm8k'), sys.ours, `${sys.dir} gsm8k scorer`);
+      const d = await scorerDisagreement(pool, r.run_id, 'math', 'math?percent=scaled&relTol=0.0001');
       assert.equal(d.compared, 1319);
       assert.deepEqual(d.items.map((x) => x.sample_id).sort(), sys.differ);
       for (const x of d.items) assert.deepEqual([x.a_value, x.b_value], [0, 1]);
@@ -67,7 +67,7 @@ test('ToRA GSM8K replays: our accuracy beside the published .metrics, every diff
       assert.equal(Math.round((1000 * toraCorrect) / 1319) / 10, sys.published, 'ToRA grader re-implemented on its own preds');
     }
   } finally {
-    pool.close();
+    await pool.close();
     rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { clusteredBootstrapCI, computeRunStatistics, epochScoreOf, majorityVote, passAtK, quantileSorted, sampleStd, type SampleScores } from '../../src/stats/accuracy.ts';
-import { createRng } from '../../src/stats/rng.ts';
+import { createRng } from '../../src/core/rng.ts';
 
 /** C(n, k) by exact integer arithmetic (BigInt), an independent computation of the pass@k definition. */
 function binom(n: number, k: number): bigint {

@@ -10,7 +10,7 @@ import { analyzeSweep, expandGrid } from '../../src/stats/sweep.ts';
 import { componentsFromPilot, componentsFromRates, planTable, ratesForDifference } from '../../src/stats/power.ts';
 import { decomposeVariance } from '../../src/stats/variance.ts';
 import { shortDataset } from '../../src/stats/pool-data.ts';
-import { createRng } from '../../src/stats/rng.ts';
+import { createRng } from '../../src/core/rng.ts';
 import type { RunRecord } from '../../src/core/schemas.ts';
 
 test('McNemar pairs attempts by epoch number: failed (left-out) attempts never shift the pairing', () => {

@@ -12,7 +12,7 @@ import { rankRuns } from '../../src/stats/rank.ts';
 import { componentsFromRates, epochsForDifference, mdeOfDesign, samplesForDifference, samplesForHalfWidth, halfWidthOfDesign } from '../../src/stats/power.ts';
 import { analyzeTruncation } from '../../src/stats/truncation.ts';
 import { clusteredBootstrapCI } from '../../src/stats/accuracy.ts';
-import { createRng } from '../../src/stats/rng.ts';
+import { createRng } from '../../src/core/rng.ts';
 
 const close = (a: number, b: number, tol: number, msg = '') => assert.ok(Math.abs(a - b) <= tol, `${msg} ${a} vs ${b} (tol ${tol})`);
 

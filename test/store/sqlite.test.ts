@@ -1,79 +1,111 @@
-import { test } from 'node:test';
+/**
+ * What only the SQLite pool has: the batching writer (by size and by timer, seen from a second connection), WAL,
+ * the schema version check, and `openPool`'s addresses and errors. Every behaviour of the interface itself is in the
+ * conformance suite (conformance.ts).
+ */
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import Database from 'better-sqlite3';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { after, test } from 'node:test';
+import { InputError } from '../../src/core/errors.ts';
+import { openPool } from '../../src/store/open.ts';
 import { openSqlitePool } from '../../src/store/sqlite.ts';
-import { planSamples } from '../../src/runner/plan.ts';
-import { getTemplate } from '../../src/core/templates.ts';
-import type { Attempt, Measurement, RunRecord } from '../../src/core/schemas.ts';
+import { attemptOf, measurementOf, plan, runOf, sampleOf } from './conformance.ts';
 
-function fixture() {
-  const samples = [
-    { id: 's1', input: 'What is 1+1?', target: '2', metadata: {} },
-    { id: 's2', input: 'What is 2+2?', target: '4', metadata: {} },
-  ];
-  const planned = planSamples(samples, getTemplate('plain'), { chat_template: true });
-  const run = {
-    id: 'run1', status: 'running', created_at: 'now', updated_at: 'now',
-    spec: { dataset: { ref: 'x', name: 'x', hash: 'h', path: null, size: 2, limit: null }, template: { name: 'plain', hash: 't' }, model: 'm', config: { chat_template: true }, epochs: 2, scorers: [{ name: 'exact', options: {} }] },
-    manifest: { provider: { reported_model_ids: [] }, seeds: { bootstrap: 0 } },
-  } as unknown as RunRecord;
-  const attempt = (sample_id: string, epoch: number, status: 'ok' | 'error', response: string | null): Attempt => ({
-    run_id: 'run1', sample_id, epoch, status, response, finish_reason: status === 'ok' ? 'stop' : 'error', prompt_tokens: 3, completion_tokens: 1,
-    latency_ms: 1, tries: 1, error: status === 'ok' ? null : 'HTTP 500', model_id: 'm', cache_key: `k-${sample_id}-${epoch}`, cached: false, meta: null,
-  });
-  const meas = (sample_id: string, epoch: number, value: number | null): Measurement => ({
-    run_id: 'run1', sample_id, epoch, scorer: 'exact', kind: 'binary', value, extracted: value == null ? null : String(value), explanation: null, status: value == null ? 'attempt_error' : 'ok',
-  });
-  return { planned, run, attempt, meas };
+const dir = mkdtempSync(join(tmpdir(), 'assay-sqlite-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Attempts stored in the file, as another connection sees them. */
+function storedAttempts(file: string): number {
+  const db = new Database(file, { readonly: true });
+  try {
+    return db.prepare(`SELECT COUNT(*) FROM attempts`).pluck().get() as number;
+  } finally {
+    db.close();
+  }
 }
 
-test('pool: ensureRun is idempotent; writes upsert so each (run, sample, epoch) is stored once', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'assay-pool-'));
-  const { planned, run, attempt, meas } = fixture();
-  let pool = openSqlitePool(join(dir, 'p.sqlite'), { batchSize: 3 });
-  pool.ensureRun(run, planned);
-  pool.ensureRun(run, planned);
-  assert.equal(pool.plannedSamples('run1').length, 2);
-  pool.write(attempt('s1', 0, 'error', null), [meas('s1', 0, null)]);
-  pool.write(attempt('s1', 0, 'ok', '2'), [meas('s1', 0, 1)]); // retry on resume replaces the failed attempt
-  pool.write(attempt('s2', 0, 'ok', '5'), [meas('s2', 0, 0)]);
-  pool.flush();
-  assert.deepEqual(pool.counts('run1'), { attempts: 2, ok: 2, error: 0, measurements: 2 });
-  assert.deepEqual([...pool.completedKeys('run1')].sort(), ['s1\u00000', 's2\u00000']);
-  assert.equal(pool.cacheLookup('k-s1-0')?.response, '2');
-  assert.equal(pool.cacheLookup('k-missing'), null);
-  pool.close();
-  // durable across reopen
-  pool = openSqlitePool(join(dir, 'p.sqlite'));
-  const rows = [...pool.iterateAttempts('run1', 'exact')];
-  assert.deepEqual(rows.map((r) => [r.sample_id, r.epoch, r.response, r.measurement?.value]), [['s1', 0, '2', 1], ['s2', 0, '5', 0]]);
-  assert.equal(pool.resolveRunId('ru'), 'run1');
-  assert.throws(() => pool.resolveRunId('zz'), /no run/);
-  assert.equal(pool.listRuns()[0]!.attempts, 2);
-  pool.close();
+test('the batching writer commits a batch when it is full, and queued rows after its timer', async () => {
+  const file = join(dir, 'batch.sqlite');
+  const pool = openSqlitePool(file, { batchSize: 4, flushIntervalMs: 30 });
+  await pool.ensureRun(runOf('run1'), plan([sampleOf(0), sampleOf(1)]));
+  await pool.write(attemptOf('run1', 's0', 0), [measurementOf('run1', 's0', 0, 'exact', 1)]);
+  assert.equal(storedAttempts(file), 0); // queued: 2 rows of 4
+  await pool.write(attemptOf('run1', 's0', 1), [measurementOf('run1', 's0', 1, 'exact', 0)]);
+  assert.equal(storedAttempts(file), 2); // full batch committed
+  await pool.write(attemptOf('run1', 's1', 0), []);
+  assert.equal(storedAttempts(file), 2);
+  await new Promise((r) => setTimeout(r, 120));
+  assert.equal(storedAttempts(file), 3); // the timer flushed
+  await pool.close();
 });
 
-test('pool: plannedSamples round-trips sample, hashes and messages', () => {
-  const { planned, run } = fixture();
-  const pool = openSqlitePool(':memory:');
-  pool.ensureRun(run, planned);
-  const back = pool.plannedSamples('run1');
-  assert.deepEqual(back, planned);
-  pool.close();
+test('a fresh pool file is in WAL mode at the current schema version', async () => {
+  const file = join(dir, 'fresh.sqlite');
+  await (await openPool(file, { create: true })).close();
+  const db = new Database(file, { readonly: true });
+  assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
+  assert.equal(db.pragma('user_version', { simple: true }), 3);
+  db.close();
 });
 
-test('pool: samples with the same content but different ids are both kept (no attempt overwrites another)', () => {
-  const samples = [
-    { id: 'a', input: 'What is 1+1?', target: '2', metadata: {} },
-    { id: 'b', input: 'What is 1+1?', target: '2', metadata: { copy: true } },
-  ];
-  const planned = planSamples(samples, getTemplate('plain'), { chat_template: true });
-  assert.equal(planned[0]!.content_hash, planned[1]!.content_hash);
-  const { run } = fixture();
-  const pool = openSqlitePool(':memory:');
-  pool.ensureRun(run, planned);
-  assert.deepEqual(pool.plannedSamples('run1').map((p) => [p.sample.id, p.sample.metadata]), [['a', {}], ['b', { copy: true }]]);
-  pool.close();
+test('a pool of a newer schema, or a file that is not a pool, is an InputError', async () => {
+  const newer = join(dir, 'newer.sqlite');
+  const db = new Database(newer);
+  db.pragma('user_version = 99');
+  db.close();
+  await assert.rejects(openPool(newer), (e: unknown) => e instanceof InputError && /schema version 99 is newer/.test(e.message));
+  const junk = join(dir, 'junk.sqlite');
+  writeFileSync(junk, 'this is not a database, just text that is long enough to have a header of a hundred bytes or so.'.repeat(20));
+  await assert.rejects(openPool(junk), (e: unknown) => e instanceof InputError && /cannot open the pool/.test(e.message) && e.message.includes(junk));
+});
+
+test('openPool: addresses memory:, sqlite:<path>, sqlite://<path>, a plain path, sqlite::memory:', async () => {
+  const mem = await openPool('memory:');
+  assert.equal(mem.url, 'memory:');
+  await mem.close();
+  const sm = await openPool('sqlite::memory:');
+  assert.equal(sm.url, 'sqlite::memory:');
+  await sm.close();
+  const file = join(dir, 'addr', 'p.sqlite');
+  for (const url of [`sqlite:${file}`, `sqlite://${file}`, file]) {
+    const p = await openPool(url, { create: true });
+    assert.equal(p.url, `sqlite:${resolve(file)}`);
+    await p.ensureRun(runOf(`run-${url.length}`), plan([sampleOf(0)]));
+    await p.close();
+  }
+  const p = await openPool(`sqlite:${file}`);
+  assert.equal((await p.listRuns()).length, 3);
+  await p.close();
+});
+
+test('openPool errors: a missing file without create, a directory, PostgreSQL (not yet), an unknown scheme', async () => {
+  const missing = join(dir, 'missing', 'pool.sqlite');
+  await assert.rejects(openPool(missing), (e: unknown) => e instanceof InputError && e.message === `${missing}: no pool here (run \`assay quickstart\` or \`assay run\` first, or pass --pool <file>)`);
+  await assert.rejects(openPool(`sqlite:${missing}`), InputError);
+  const folder = join(dir, 'a-folder');
+  mkdirSync(folder);
+  await assert.rejects(openPool(folder), (e: unknown) => e instanceof InputError && /is a directory/.test(e.message));
+  await assert.rejects(openPool('postgres://user@localhost/assay'), (e: unknown) => e instanceof InputError && /PostgreSQL/.test(e.message) && /not yet available/.test(e.message));
+  await assert.rejects(openPool('postgresql://localhost/assay', { create: true }), /PostgreSQL/);
+  await assert.rejects(openPool('mysql://localhost/assay'), (e: unknown) => e instanceof InputError && /unknown pool address/.test(e.message));
+  await assert.rejects(openPool('sqlite:'), InputError);
+});
+
+test('a write whose batch cannot be stored is reported by the next write or flush, and its rows are kept for a retry', async () => {
+  const file = join(dir, 'locked.sqlite');
+  const pool = openSqlitePool(file, { batchSize: 1000, flushIntervalMs: 10_000 });
+  await pool.ensureRun(runOf('run1'), plan([sampleOf(0)]));
+  // A failing store (a full disk, say), simulated by a trigger that another connection puts on the file.
+  const other = new Database(file);
+  other.exec(`CREATE TRIGGER block BEFORE INSERT ON attempts BEGIN SELECT RAISE(ABORT, 'disk on fire'); END;`);
+  await pool.write(attemptOf('run1', 's0', 0), []);
+  await assert.rejects(pool.flush(), /disk on fire/);
+  other.exec(`DROP TRIGGER block`);
+  other.close();
+  await pool.flush();
+  assert.equal((await pool.counts('run1')).attempts, 1);
+  await pool.close();
 });

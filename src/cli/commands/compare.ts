@@ -21,14 +21,14 @@ export function register(program: Command): void {
     .option('--seed <n>', 'seed of bootstrap and permutations (recorded in the output)', int('--seed', 0), 0)
     .option('--pool <file>', 'pool file')
     .option('--json', 'one JSON document on stdout')
-    .action((runs: string[], o) => {
-      const pool = openPool(o.pool);
+    .action(async (runs: string[], o) => {
+      const pool = await openPool(o.pool);
       try {
-        const r = compareRunsFromPool(pool, runs, { scorer: o.scorer, baseline: o.baseline, adjustment: o.adjust, alpha: o.alpha, replicates: o.replicates, permutations: o.permutations, seed: o.seed });
+        const r = await compareRunsFromPool(pool, runs, { scorer: o.scorer, baseline: o.baseline, adjustment: o.adjust, alpha: o.alpha, replicates: o.replicates, permutations: o.permutations, seed: o.seed });
         if (o.json) printJson(r);
         else process.stdout.write(formatComparison(r) + '\n');
       } finally {
-        pool.close();
+        await pool.close();
       }
     });
 }

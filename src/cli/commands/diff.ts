@@ -10,14 +10,14 @@ export function register(program: Command): void {
     .description('list every manifest field that differs between two runs (model id, template hash, generation config, versions, dataset hash, hardware) and samples whose prompt or target differs')
     .option('--pool <file>', 'pool file')
     .option('--json', 'one JSON document on stdout')
-    .action((a: string, b: string, o) => {
-      const pool = openPool(o.pool);
+    .action(async (a: string, b: string, o) => {
+      const pool = await openPool(o.pool);
       try {
-        const d = diffRuns(pool, a, b);
+        const d = await diffRuns(pool, a, b);
         if (o.json) printJson(d);
         else process.stdout.write(formatDiff(d) + '\n');
       } finally {
-        pool.close();
+        await pool.close();
       }
     });
 }

@@ -9,7 +9,8 @@ import { resolve } from 'node:path';
 import { InputError } from '../../core/errors.ts';
 import { DEFAULT_GRID, FULL_GRID, NEEDLE_GENERATOR_VERSION, gridSize, hashGrid, validateGrid, writeGridJsonl, type NeedleGridSpec } from '../../generators/needle/index.ts';
 import { CHARS_PER_PAIR, DIRECTIONS, MAX_NEEDLE_CHARS, NEEDLE_TASKS, PLACEMENTS, type Direction, type NeedleTask, type Placement } from '../../generators/needle/generate.ts';
-import { contextLimitsOfRun, DEFAULT_LIMIT_THRESHOLD, type ContextLimitResult } from '../../stats/context-limit.ts';
+import { DEFAULT_LIMIT_THRESHOLD, type ContextLimitResult } from '../../stats/context-limit.ts';
+import { contextLimitsOfRun } from '../../stats/from-pool.ts';
 import { countTokens, parseFamilies } from '../../tokenizers/index.ts';
 import { int, num, openPool, printJson } from '../common.ts';
 import { pct, table } from '../format.ts';
@@ -130,20 +131,20 @@ export function register(program: Command): void {
     .option('--seed <n>', 'bootstrap seed', int('--seed', 0), 0)
     .option('--pool <file>', 'pool file')
     .option('--json', 'one JSON document on stdout')
-    .action((runRef: string, o) => {
-      const pool = openPool(o.pool);
+    .action(async (runRef: string, o) => {
+      const pool = await openPool(o.pool);
       try {
-        const runId = pool.resolveRunId(runRef);
-        const run = pool.getRun(runId)!;
+        const runId = await pool.resolveRunId(runRef);
+        const run = (await pool.getRun(runId))!;
         const scorer: string | undefined = o.scorer ?? run.spec.scorers[0]?.name;
         if (!scorer) throw new InputError(`run ${runId} has no scorer`);
-        const r = contextLimitsOfRun(pool, runId, scorer, { threshold: o.threshold, rule: o.rule, replicates: o.replicates, seed: o.seed });
+        const r = await contextLimitsOfRun(pool, runId, scorer, { threshold: o.threshold, rule: o.rule, replicates: o.replicates, seed: o.seed });
         if (o.json) return printJson({ run_id: runId, model: run.spec.model, ...r });
         const out = [`${run.spec.dataset.ref} × ${run.spec.model}   run ${runId}   scorer ${scorer}`, '', ...limitLines('all tasks', r.all)];
         for (const [task, t] of Object.entries(r.tasks)) out.push('', ...limitLines(task, t));
         process.stdout.write(out.join('\n') + '\n');
       } finally {
-        pool.close();
+        await pool.close();
       }
     });
 }

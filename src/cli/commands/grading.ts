@@ -36,10 +36,10 @@ function judgeConfidence(explanation: string | null): number | null | undefined 
  * clustered by sample.
  * @returns the items and how many attempts were left out (failed or ungraded)
  */
-export function calibrationItems(pool: Pool, runId: string, scorer: string, from: ConfidenceSource = 'auto'): { items: CalibrationItem[]; excluded: number } {
+export async function calibrationItems(pool: Pool, runId: string, scorer: string, from: ConfidenceSource = 'auto'): Promise<{ items: CalibrationItem[]; excluded: number }> {
   const items: CalibrationItem[] = [];
   let excluded = 0;
-  for (const a of pool.iterateAttempts(runId, scorer)) {
+  for await (const a of pool.iterateAttempts(runId, scorer)) {
     const m = a.measurement;
     if (a.status !== 'ok' || !m || m.value === null) {
       excluded++;
@@ -91,17 +91,17 @@ export function register(program: Command): void {
     .option('--seed <n>', 'bootstrap seed', int('--seed', 0), 0)
     .option('--pool <file>', 'pool file')
     .option('--json', 'one JSON document on stdout')
-    .action((runRef: string, o) => {
+    .action(async (runRef: string, o) => {
       if (!['auto', 'judge', 'response'].includes(o.confidenceFrom)) throw new InputError(`--confidence-from must be auto, judge or response, got "${o.confidenceFrom}"`);
       if (o.missingConfidence !== undefined && !(o.missingConfidence >= 0 && o.missingConfidence <= 100)) throw new InputError('--missing-confidence must be in [0, 100]');
-      const pool = openPool(o.pool);
+      const pool = await openPool(o.pool);
       try {
-        const runId = pool.resolveRunId(runRef);
-        const run = pool.getRun(runId)!;
-        const stored = pool.scorersOf(runId);
+        const runId = await pool.resolveRunId(runRef);
+        const run = (await pool.getRun(runId))!;
+        const stored = await pool.scorersOf(runId);
         const scorer: string | undefined = o.scorer ?? stored.find((s) => s === 'judge' || s.startsWith('judge?')) ?? run.spec.scorers[0]?.name ?? stored[0];
         if (!scorer || !stored.includes(scorer)) throw new InputError(`run ${runId} has no measurements for scorer "${scorer ?? ''}"; it has: ${stored.join(', ') || 'none'}`);
-        const { items, excluded } = calibrationItems(pool, runId, scorer, o.confidenceFrom);
+        const { items, excluded } = await calibrationItems(pool, runId, scorer, o.confidenceFrom);
         const report = calibrationReport(items, {
           binSize: o.binSize, eceBins: o.eceBins, replicates: o.replicates, seed: o.seed,
           missingConfidence: o.missingConfidence === undefined ? null : o.missingConfidence / 100,
@@ -109,7 +109,7 @@ export function register(program: Command): void {
         if (o.json) return printJson({ run_id: runId, scorer, confidence_from: o.confidenceFrom, excluded, calibration: report });
         process.stdout.write(formatCalibration(report, `${run.spec.dataset.ref} × ${run.spec.model}\nrun ${runId}  scorer ${scorer}  confidence from ${o.confidenceFrom}`, excluded) + '\n');
       } finally {
-        pool.close();
+        await pool.close();
       }
     });
 }

@@ -4,8 +4,7 @@
 import type { Command } from 'commander';
 import { InputError } from '../../core/errors.ts';
 import { IMPORTERS } from '../../importers/index.ts';
-import { openMeasurementStore } from '../../store/measurements.ts';
-import { defaultPoolPath, int, printJson } from '../common.ts';
+import { int, openPool, printJson } from '../common.ts';
 
 export function register(program: Command): void {
   program
@@ -27,7 +26,7 @@ export function register(program: Command): void {
       const imp = IMPORTERS[format];
       if (!imp) throw new InputError(`unknown import format "${format}"; formats: ${Object.keys(IMPORTERS).join(', ')}`);
       if (o.key && o.key !== 'file' && o.key !== 'canonical') throw new InputError('--key must be file or canonical', { field: '--key' });
-      const store = openMeasurementStore(o.pool ?? defaultPoolPath());
+      const store = await openPool(o.pool, { create: true });
       try {
         const res = await imp.run(store, file, {
           model: o.model, metric: o.metric, task: o.task, scorer: o.scorer, key: o.key, limit: o.limit, replace: !!o.replace,
@@ -39,7 +38,7 @@ export function register(program: Command): void {
         if (process.stderr.isTTY) process.stderr.write('\r');
         process.stdout.write(`imported ${res.measurements} measurements on ${res.samples} samples from ${file} as source ${res.id} (${res.seconds.toFixed(1)} s)\n`);
       } finally {
-        store.close();
+        await store.close();
       }
     });
 }

@@ -14,5 +14,6 @@ import { register as report } from './report.ts';
 import { register as importCmd } from './import.ts';
 import { register as poolCmd } from './pool.ts';
 import { register as rankCmd } from './rank.ts';
+import { register as evalCmd } from './eval.ts';
 
-export const COMMANDS: ((program: Command) => void)[] = [grading, compare, plan, sweep, diff, report, gen, tokens, importCmd, poolCmd, rankCmd];
+export const COMMANDS: ((program: Command) => void)[] = [evalCmd, grading, compare, plan, sweep, diff, report, gen, tokens, importCmd, poolCmd, rankCmd];

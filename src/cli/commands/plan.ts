@@ -28,7 +28,7 @@ export function register(program: Command): void {
     .option('--epochs <k>', 'epoch counts to tabulate (repeatable)', collect)
     .option('--pool <file>', 'pool file')
     .option('--json', 'one JSON document on stdout')
-    .action((o) => {
+    .action(async (o) => {
       if (o.delta == null && o.halfWidth == null) throw new InputError('give --delta (difference to detect) or --half-width (CI half-width)');
       if (o.delta != null && o.halfWidth != null) throw new InputError('give either --delta or --half-width, not both (they are different plans)');
       if (o.delta != null && !(o.delta > 0 && o.delta < 1)) throw new InputError('--delta must be in (0, 1)');
@@ -39,14 +39,14 @@ export function register(program: Command): void {
       let c: DesignComponents;
       try {
         if (o.pilot) {
-          const pool = openPool(o.pool);
+          const pool = await openPool(o.pool);
           try {
-            const a = loadRunData(pool, o.pilot, o.scorer);
+            const a = await loadRunData(pool, o.pilot, o.scorer);
             const ca = clustersOf(a);
             if (!ca.length) throw new InputError(`pilot run ${a.run.id} has no graded attempt: nothing to estimate the variance from`);
             const va = decomposeVariance(ca, { seed: 0, replicates: 200, perEpoch: a.per_epoch });
             if (o.pilotB) {
-              const b = loadRunData(pool, o.pilotB, a.scorer);
+              const b = await loadRunData(pool, o.pilotB, a.scorer);
               if (b.run.id === a.run.id) throw new InputError('--pilot and --pilot-b are the same run: a paired pilot needs two different runs');
               const cb = clustersOf(b);
               if (!cb.length) throw new InputError(`pilot run ${b.run.id} has no graded attempt: nothing to estimate the variance from`);
@@ -58,7 +58,7 @@ export function register(program: Command): void {
               c = componentsFromPilot(va, { b: vb, omega2: w2, label: `${a.run.id.slice(0, 8)} + ${b.run.id.slice(0, 8)}` });
             } else c = componentsFromPilot(va, { correlation: o.correlation, label: a.run.id.slice(0, 8) });
           } finally {
-            pool.close();
+            await pool.close();
           }
         } else {
           if (o.p == null) throw new InputError('give --pilot <run> or an assumed accuracy --p');

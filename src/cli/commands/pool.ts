@@ -6,11 +6,17 @@ import type { Command } from 'commander';
 import { missingDataCurve, matrixFromMeasurements, syntheticBinary, plScores, choicesFromMatrix, meanScores } from '../../aggregate/validate.ts';
 import { cheaperEvaluation, type SubsetStrategy } from '../../aggregate/subset.ts';
 import { InputError } from '../../core/errors.ts';
-import { openMeasurementStore } from '../../store/measurements.ts';
+import type { PoolMeasurement } from '../../store/types.ts';
 import { parseFilters, querySamples } from '../../query/search.ts';
 import { endpointEmbedder, fileEmbeddings } from '../../query/embeddings.ts';
-import { collect, defaultPoolPath, int, printJson } from '../common.ts';
+import { collect, int, openPool, printJson } from '../common.ts';
 import { table } from '../format.ts';
+
+async function toArray<T>(it: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const x of it) out.push(x);
+  return out;
+}
 
 const list = (name: string) => (v: string) => {
   const xs = v.split(',').map((s) => Number(s.trim()));
@@ -26,17 +32,17 @@ export function register(program: Command): void {
     .description('sources and measurement counts in the pool (imports and the pool\'s own runs)')
     .option('--pool <file>', 'pool file')
     .option('--json', 'one JSON document on stdout')
-    .action((o) => {
-      const store = openMeasurementStore(o.pool ?? defaultPoolPath());
+    .action(async (o) => {
+      const store = await openPool(o.pool);
       try {
-        const sources = store.sources();
-        const summary = store.summary();
+        const sources = await store.sources();
+        const summary = await store.summary();
         if (o.json) return printJson({ sources, summary });
         if (!summary.length) return void process.stdout.write('the pool has no measurements yet (see `assay import --help`)\n');
         process.stdout.write(table(['source', 'kind', 'slices', 'models', 'samples', 'measurements'], summary.map((s) => [s.source, s.kind, s.slices, s.models, s.samples, s.measurements])) + '\n');
         if (sources.length) process.stdout.write('\n' + table(['source', 'file', 'sha256', 'imported'], sources.map((s) => [s.id, s.file, s.file_sha256.slice(0, 16), s.imported_at.slice(0, 19)])) + '\n');
       } finally {
-        store.close();
+        await store.close();
       }
     });
 
@@ -53,7 +59,7 @@ export function register(program: Command): void {
     .option('--pool <file>', 'pool file')
     .option('--json', 'one JSON document on stdout')
     .action(async (text: string | undefined, o) => {
-      const store = openMeasurementStore(o.pool ?? defaultPoolPath());
+      const store = await openPool(o.pool);
       try {
         let embeddings;
         if (o.embeddings) {
@@ -61,13 +67,13 @@ export function register(program: Command): void {
           embeddings = { provider: await fileEmbeddings(o.embeddings, endpointEmbedder(o.embeddingsUrl, o.embeddingsModel)) };
         }
         const r = await querySamples(store, text ?? '', { filters: parseFilters(o.filter), limit: o.limit, embeddings });
-        if (o.save) store.saveSelection(r.selection);
+        if (o.save) await store.saveSelection(r.selection);
         if (o.json) return printJson({ selection: { ...r.selection, saved: !!o.save }, filtered: r.filtered, hits: r.hits.slice(0, o.show) });
         process.stdout.write(`${r.hits.length} samples selected (of ${r.filtered} passing the filters); selection ${r.selection.hash.slice(0, 12)}${o.save ? ' saved' : ''}\n`);
         process.stdout.write(table(['key', 'category', 'score', 'text'], r.hits.slice(0, o.show).map((h) => [h.key, h.category ?? '', h.score.toFixed(3), h.snippet.slice(0, 70)])) + '\n');
         if (o.save) process.stdout.write(`rank on it: assay rank --query ${r.selection.hash.slice(0, 12)}\n`);
       } finally {
-        store.close();
+        await store.close();
       }
     });
 
@@ -82,14 +88,14 @@ export function register(program: Command): void {
     .option('--seed <n>', 'seed', int('--seed', 0), 0)
     .option('--pool <file>', 'pool file')
     .option('--json', 'one JSON document on stdout')
-    .action((o) => {
+    .action(async (o) => {
       let mat, reference: ArrayLike<number>, what: string;
       if (o.source) {
-        const store = openMeasurementStore(o.pool ?? defaultPoolPath());
+        const store = await openPool(o.pool);
         try {
-          mat = matrixFromMeasurements(store.iterateMeasurements({ sources: [o.source], kinds: ['binary'] }));
+          mat = matrixFromMeasurements(await toArray<PoolMeasurement>(store.iteratePoolMeasurements({ sources: [o.source], kinds: ['binary'] })));
         } finally {
-          store.close();
+          await store.close();
         }
         if (!mat.models.length) throw new InputError(`source "${o.source}" has no binary measurements`, { field: '--source' });
         reference = meanScores(mat, null);
@@ -125,15 +131,15 @@ export function register(program: Command): void {
     .option('--seed <n>', 'seed', int('--seed', 0), 0)
     .option('--pool <file>', 'pool file')
     .option('--json', 'one JSON document on stdout')
-    .action((o) => {
-      const store = openMeasurementStore(o.pool ?? defaultPoolPath());
+    .action(async (o) => {
+      const store = await openPool(o.pool);
       let mat;
       try {
         const cats = new Map<string, string | null>();
-        for (const s of store.iterateSamples({ runs: false })) cats.set(s.key, s.category);
-        mat = matrixFromMeasurements(store.iterateMeasurements({ sources: [o.source], kinds: ['binary'] }), (k) => cats.get(k) ?? null);
+        for await (const s of store.iteratePoolSamples({ runs: false })) cats.set(s.key, s.category);
+        mat = matrixFromMeasurements(await toArray<PoolMeasurement>(store.iteratePoolMeasurements({ sources: [o.source], kinds: ['binary'] })), (k) => cats.get(k) ?? null);
       } finally {
-        store.close();
+        await store.close();
       }
       if (!mat.models.length) throw new InputError(`source "${o.source}" has no binary measurements`, { field: '--source' });
       const rows = cheaperEvaluation(mat, { budgets: o.budgets, strategies: o.strategy as SubsetStrategy[] | undefined, reps: o.reps, seed: o.seed });

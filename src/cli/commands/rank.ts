@@ -7,9 +7,9 @@ import { kendallTau } from '../../aggregate/baselines.ts';
 import { rankFromPool, type PoolRanking } from '../../aggregate/from-pool.ts';
 import { FEW_SAMPLES } from '../../aggregate/rank.ts';
 import { InputError } from '../../core/errors.ts';
-import { POOL_KINDS, openMeasurementStore, type PoolKind } from '../../store/measurements.ts';
+import { POOL_KINDS, type PoolKind } from '../../store/types.ts';
 import { parseFilters } from '../../query/search.ts';
-import { collect, defaultPoolPath, int, num, printJson } from '../common.ts';
+import { collect, int, num, openPool, printJson } from '../common.ts';
 import { table } from '../format.ts';
 
 /** Fewest bootstrap replicates `assay rank` accepts: below it the 2.5% and 97.5% percentiles are not estimable. */
@@ -70,7 +70,7 @@ export function register(program: Command): void {
       const kinds = o.kind as string[] | undefined;
       for (const k of kinds ?? []) if (!(POOL_KINDS as readonly string[]).includes(k)) throw new InputError(`unknown kind "${k}"`, { field: '--kind' });
       if (!(o.prior > 0)) throw new InputError('--prior must be > 0', { field: '--prior' });
-      const store = openMeasurementStore(o.pool ?? defaultPoolPath());
+      const store = await openPool(o.pool);
       try {
         const r = await rankFromPool(store, {
           query: o.query, filters: parseFilters(o.filter), sources: o.source, slices: o.slice, kinds: kinds as PoolKind[] | undefined, models: o.model,
@@ -79,7 +79,7 @@ export function register(program: Command): void {
         if (o.json) return printJson({ ranking: r });
         process.stdout.write(formatRanking(r) + '\n');
       } finally {
-        store.close();
+        await store.close();
       }
     });
 }

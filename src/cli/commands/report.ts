@@ -3,8 +3,7 @@ import { Option, type Command } from 'commander';
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { buildReport } from '../../report/html.ts';
-import { collect, defaultPoolPath, int, openPool } from '../common.ts';
-import { openMeasurementStore } from '../../store/measurements.ts';
+import { collect, int, openPool } from '../common.ts';
 import { rankFromPool } from '../../aggregate/from-pool.ts';
 
 export function register(program: Command): void {
@@ -22,23 +21,15 @@ export function register(program: Command): void {
     .option('--rank-slice <name>', 'with --rank: only this slice (repeatable)', collect)
     .option('--pool <file>', 'pool file')
     .action(async (runs: string[], o) => {
-      let poolRanking;
-      if (o.rank) {
-        const store = openMeasurementStore(o.pool ?? defaultPoolPath());
-        try {
-          poolRanking = await rankFromPool(store, { sources: o.rankSource, slices: o.rankSlice, replicates: 1000, seed: o.seed ?? 0 });
-        } finally {
-          store.close();
-        }
-      }
-      const pool = openPool(o.pool);
+      const pool = await openPool(o.pool);
       try {
-        const html = buildReport(pool, runs, { scorer: o.scorer, title: o.title, adjustment: o.adjust, replicates: o.replicates, seed: o.seed, poolRanking });
+        const poolRanking = o.rank ? await rankFromPool(pool, { sources: o.rankSource, slices: o.rankSlice, replicates: 1000, seed: o.seed ?? 0 }) : undefined;
+        const html = await buildReport(pool, runs, { scorer: o.scorer, title: o.title, adjustment: o.adjust, replicates: o.replicates, seed: o.seed, poolRanking });
         const out = resolve(o.output);
         writeFileSync(out, html);
         process.stderr.write(`wrote ${out} (${(html.length / 1024).toFixed(0)} KiB)\n`);
       } finally {
-        pool.close();
+        await pool.close();
       }
     });
 }

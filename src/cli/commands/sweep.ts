@@ -69,7 +69,7 @@ export async function executeSweep(o: SweepOptions): Promise<{ run_ids: string[]
     if (r.status !== 'complete') o.log?.(`  run ${r.run_id} ${r.status}: ${r.counts.error} failed attempts (excluded)`);
     runIds.push(r.run_id);
   }
-  const data = loadRuns(o.pool, runIds, scorer.name);
+  const data = await loadRuns(o.pool, runIds, scorer.name);
   const aligned = alignRuns(data);
   const analysis = analyzeSweep(data.map((d) => d.run), aligned.clusters, { seed: o.bootstrapSeed ?? 0, replicates: o.replicates });
   return { run_ids: runIds, cells, analysis };
@@ -105,7 +105,7 @@ export function register(program: Command): void {
       if (o.maxTokens) axes.push({ factor: 'max_tokens', levels: o.maxTokens });
       if (o.template) axes.push({ factor: 'template', levels: o.template });
       if (o.system) axes.push({ factor: 'system_prompt', levels: o.system });
-      const pool = openPool(o.pool, { create: true });
+      const pool = await openPool(o.pool, { create: true });
       try {
         const r = await executeSweep({
           pool, dataset: o.dataset, fields: { id: o.idField, input: o.inputField, target: o.targetField }, model: o.model, axes, seeds: o.seeds, epochs: o.epochs,
@@ -115,7 +115,7 @@ export function register(program: Command): void {
         else process.stdout.write(`sweep of ${o.model}: ${r.run_ids.length} runs (report: assay report ${r.run_ids.map((id) => id.slice(0, 8)).join(' ')} -o sweep.html)\n${formatSweep(r.analysis)}\n` +
           (r.analysis.factors.length === 0 ? 'only the seed varies in this sweep: the table has no factor; give two or more levels of a setting (e.g. --temperature 0,0.6) to measure its effect\n' : ''));
       } finally {
-        pool.close();
+        await pool.close();
       }
     });
 }

@@ -37,7 +37,7 @@ import { createHash } from 'node:crypto';
 import { InputError } from '../../core/errors.ts';
 import { stableStringify } from '../../core/hash.ts';
 import type { Sample } from '../../core/schemas.ts';
-import { createRng, type Rng } from '../../stats/rng.ts';
+import { createRng, type Rng } from '../../core/rng.ts';
 import { UniqueUuids } from './uuid.ts';
 
 /** Bump when the bytes produced for a given (parameters, seed) change. Recorded in every sample. */

@@ -6,7 +6,7 @@
  * haystacks, the version/variant nibbles are not fixed: every hex digit is uniform, so nothing but the hyphens is
  * predictable. All randomness comes from a seeded {@link Rng}; the same stream gives the same strings.
  */
-import type { Rng } from '../../stats/rng.ts';
+import type { Rng } from '../../core/rng.ts';
 
 /** Length in characters of one UUID-form string. */
 export const UUID_CHARS = 36;

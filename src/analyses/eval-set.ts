@@ -1,0 +1,82 @@
+/**
+ * The summary of an eval set: one row per task × model with accuracy (avg@k) and its 95% cluster-bootstrap CI, and a
+ * ranking of the models across tasks (macro-averaged accuracy with CI and rank interval; never a bare order).
+ */
+import { InputError } from '../core/errors.ts';
+import type { RunStatistics } from '../stats/accuracy.ts';
+import { rankAcrossTasks, type RankedModel } from '../stats/rank.ts';
+import { runStatistics, sampleScoresOf } from '../stats/from-pool.ts';
+import type { Pool } from '../store/types.ts';
+
+export interface EvalTableRow {
+  task: string;
+  model: string;
+  run_id: string;
+  scorer: string;
+  status: string;
+  statistics: RunStatistics;
+}
+
+export interface EvalTable {
+  eval_set_id: string;
+  tasks: string[];
+  models: string[];
+  rows: EvalTableRow[];
+  /** Null with fewer than two models, or when some cell has no graded sample. */
+  ranking: { models: RankedModel[]; replicates: number; seed: number; samples_per_task: Record<string, number> } | null;
+}
+
+/**
+ * Summarise an eval set from the pool (each run read once per statistic, streamed).
+ * Per cell: the task's first scorer. Ranking: models aligned within each task on the samples graded for all of them.
+ * @throws InputError for an unknown eval set id
+ */
+export async function evalSetTable(pool: Pool, evalSetId: string, opts: { seed?: number; replicates?: number } = {}): Promise<EvalTable> {
+  const set = await pool.getEvalSet(evalSetId);
+  if (!set) throw new InputError(`no eval set "${evalSetId}" in the pool`);
+  const rows: EvalTableRow[] = [];
+  const scores = new Map<string, Map<string, number[]>>(); // run → sample → graded values
+  for (const task of set.tasks) {
+    for (const model of set.models) {
+      const runId = set.runs[`${task}\u0000${model}`];
+      if (!runId) continue;
+      const run = await pool.getRun(runId);
+      if (!run) continue;
+      const scorer = run.spec.scorers[0]?.name;
+      if (!scorer || !(await pool.scorersOf(runId)).includes(scorer)) continue;
+      const { statistics } = await runStatistics(pool, runId, { scorer, seed: opts.seed, replicates: opts.replicates });
+      rows.push({ task, model, run_id: runId, scorer, status: run.status, statistics });
+      const bySample = new Map<string, number[]>();
+      for (const s of await sampleScoresOf(pool, runId, scorer)) {
+        const v = s.epochs.map((e) => e.value).filter((x): x is number => x !== null);
+        if (v.length) bySample.set(s.sample_id, v);
+      }
+      scores.set(runId, bySample);
+    }
+  }
+  let ranking: EvalTable['ranking'] = null;
+  if (set.models.length >= 2) {
+    const tasksClusters: number[][][][] = [];
+    const samplesPerTask: Record<string, number> = {};
+    let ok = true;
+    for (const task of set.tasks) {
+      const maps = set.models.map((m) => scores.get(set.runs[`${task}\u0000${m}`] ?? '') ?? null);
+      if (maps.some((x) => !x)) {
+        ok = false;
+        break;
+      }
+      const shared = [...maps[0]!.keys()].filter((id) => maps.every((mp) => mp!.has(id)));
+      if (!shared.length) {
+        ok = false;
+        break;
+      }
+      samplesPerTask[task] = shared.length;
+      tasksClusters.push(maps.map((mp) => shared.map((id) => mp!.get(id)!)));
+    }
+    if (ok && tasksClusters.length) {
+      const r = rankAcrossTasks(set.models, tasksClusters, { seed: opts.seed ?? 0, replicates: opts.replicates ?? 2000 });
+      ranking = { ...r, samples_per_task: samplesPerTask };
+    }
+  }
+  return { eval_set_id: set.id, tasks: set.tasks, models: set.models, rows, ranking };
+}

@@ -1,0 +1,62 @@
+/**
+ * `assay eval <task…> --model A --model B …`: an eval set — every task × model, each an ordinary resumable run,
+ * one concurrency limit per endpoint shared across tasks — then one table task × model with CIs and a ranking of
+ * the models with rank intervals. Running the same command again resumes the whole set.
+ */
+import type { Command } from 'commander';
+import { evalSetTable } from '../../analyses/eval-set.ts';
+import { evaluate } from '../../runner/evaluate.ts';
+import { terminalProgress } from '../../runner/progress.ts';
+import { taskNames } from '../../tasks/index.ts';
+import { collect, generationConfigOf, generationFlags, int, openPool, printJson, withSignals } from '../common.ts';
+import { pct, table } from '../format.ts';
+
+export function register(program: Command): void {
+  const cmd = program
+    .command('eval <tasks...>')
+    .description(`evaluate tasks × models as one resumable eval set; tasks: ${taskNames().join(', ')}, or task files (.yaml, .ts)`)
+    .requiredOption('--model <address>', 'model address (repeatable)', collect);
+  generationFlags(cmd)
+    .option('--epochs <k>', 'epochs for every task (default: each task\'s own)', int('--epochs', 1))
+    .option('--limit <n>', 'only the first n samples of every task', int('--limit', 1))
+    .option('--scorer <spec>', 'scorer replacing every task\'s (repeatable)', collect)
+    .option('--concurrency <n>', 'maximum requests in flight per endpoint, shared by all tasks', int('--concurrency', 1), 64)
+    .option('--timeout <ms>', 'per-request timeout in ms', int('--timeout', 1), 120_000)
+    .option('--max-retries <n>', 'retries per call after the first try', int('--max-retries', 0), 6)
+    .option('--no-cache', 'do not reuse stored responses')
+    .option('--new-run', 'start separate, labelled runs instead of resuming (e.g. the server changed)')
+    .option('--replicates <n>', 'bootstrap replicates of the table and ranking', int('--replicates', 100), 2000)
+    .option('--name <name>', 'a name for the eval set')
+    .option('--pool <url>', 'pool (default $ASSAY_POOL or ./.assay/pool.sqlite)')
+    .option('--json', 'one JSON document on stdout')
+    .action(async (tasks: string[], o) => {
+      const pool = await openPool(o.pool, { create: true });
+      try {
+        const result = await withSignals((signal) =>
+          evaluate(tasks, o.model, {
+            pool, epochs: o.epochs, limit: o.limit, scorers: o.scorer, config: generationConfigOf(o), concurrency: o.concurrency, timeoutMs: o.timeout,
+            maxRetries: o.maxRetries, cache: o.cache, newRun: o.newRun ? `new-run:${new Date().toISOString()}` : undefined, name: o.name, signal,
+            progress: (label) => terminalProgress(label), warn: (m) => process.stderr.write(`assay: warning: ${m}\n`),
+          }),
+        );
+        const summary = await evalSetTable(pool, result.eval_set_id, { replicates: o.replicates });
+        if (o.json) printJson({ eval_set: result, table: summary });
+        else {
+          process.stderr.write(`eval set ${result.eval_set_id}: ${result.status}\n`);
+          process.stdout.write(
+            table(['task', 'model', 'run', 'scorer', 'accuracy', '95% CI', 'samples', 'failed', 'truncated'],
+              summary.rows.map((r) => [r.task, r.model, r.run_id.slice(0, 8), r.scorer, pct(r.statistics.accuracy), `[${pct(r.statistics.ci95_bootstrap.lo)}, ${pct(r.statistics.ci95_bootstrap.hi)}]`, r.statistics.samples, r.statistics.failed, r.statistics.truncated])) + '\n',
+          );
+          if (summary.ranking) {
+            process.stdout.write(`\nranking across ${summary.tasks.length} task(s) (macro-average accuracy; ${summary.ranking.replicates} bootstrap replicates, seed ${summary.ranking.seed})\n`);
+            process.stdout.write(table(['model', 'mean', '95% CI', 'rank interval'],
+              summary.ranking.models.map((m) => [m.label, pct(m.mean), `[${pct(m.ci95.lo)}, ${pct(m.ci95.hi)}]`, m.rank_interval.lo === m.rank_interval.hi ? String(m.rank_interval.lo) : `${m.rank_interval.lo}–${m.rank_interval.hi}`])) + '\n');
+          }
+          for (const c of result.cells) if (c.result.abort_reason) process.stderr.write(`assay: ${c.task} × ${c.model}: ${c.result.abort_reason}\n`);
+        }
+        process.exitCode = result.status === 'complete' ? 0 : 1;
+      } finally {
+        await pool.close();
+      }
+    });
+}

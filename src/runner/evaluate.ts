@@ -1,0 +1,179 @@
+/**
+ * `evaluate(tasks, models, options)`: the library's front door and the engine of `assay run --task` and
+ * `assay eval`. Every task × model is one ordinary content-addressed run in the pool, so evaluating again resumes
+ * (only missing or failed attempts are made), and the whole is recorded as an eval set. Runs on the same endpoint
+ * share one concurrency limit, whatever the number of tasks.
+ */
+import { hashJson, shortId } from '../core/hash.ts';
+import { InputError } from '../core/errors.ts';
+import type { GenerationConfig } from '../core/schemas.ts';
+import { createProvider } from '../providers/registry.ts';
+import type { Provider } from '../providers/types.ts';
+import type { EvalSetRecord, Pool } from '../store/types.ts';
+import { loadTasks } from '../tasks/index.ts';
+import { resolveTask, type ResolvedTask } from '../tasks/resolve.ts';
+import { defineTask, isTask, type Task } from '../tasks/task.ts';
+import type { Progress } from './progress.ts';
+import { buildRunSpec, executeRun, type RunResult } from './run.ts';
+import { runIdOf } from './plan.ts';
+import { AdaptiveLimiter, ConcurrencyGate } from './scheduler.ts';
+
+/** Options of `evaluate`. Run settings here override each task's own. */
+export interface EvaluateOptions {
+  /** The pool to write to (see `openPool`), or a function that opens it: called only once every task resolved. */
+  pool: Pool | (() => Promise<Pool>);
+  /** Epochs for every task (default: each task's own, else 1). */
+  epochs?: number;
+  /** Generation settings over each task's config (undefined fields keep the task's). */
+  config?: Partial<GenerationConfig>;
+  /** Only the first n samples of every task. */
+  limit?: number;
+  /** Scorer specs replacing every task's scorers. */
+  scorers?: string[];
+  /** A dataset ref replacing the task's (e.g. `aime25:path`); only with a single task. */
+  dataset?: string;
+  /** Generic files: column names. */
+  fields?: { id?: string; input?: string; target?: string };
+  /** Maximum requests in flight per endpoint, shared by all tasks on it (default 64). */
+  concurrency?: number;
+  timeoutMs?: number;
+  maxRetries?: number;
+  backoffBaseMs?: number;
+  /** Reuse stored responses (default true; remote providers only). */
+  cache?: boolean;
+  bootstrapSeed?: number;
+  /** Start separate, labelled runs instead of resuming (e.g. the server changed). The label is recorded. */
+  newRun?: string;
+  /** A name for the eval set (recorded; not part of its id). */
+  name?: string;
+  signal?: AbortSignal;
+  /** A progress reporter per run. */
+  progress?: (label: string) => Progress;
+  warn?: (message: string) => void;
+  /** Providers to use instead of resolving addresses (tests, custom clients), by model address. Not closed. */
+  providers?: Record<string, Provider>;
+  /** Dataset download options (cache folder, a test's download source). */
+  datasetOptions?: { cacheDir?: string; source?: { url: string; sha256: string } };
+}
+
+/** One task × model cell of an evaluation. */
+export interface EvalCell {
+  task: string;
+  model: string;
+  run_id: string;
+  result: RunResult;
+}
+
+/** What `evaluate` returns. Analyse it with `evalSetTable` (accuracy with CIs per cell, ranking with rank intervals). */
+export interface EvalResult {
+  eval_set_id: string;
+  status: EvalSetRecord['status'];
+  cells: EvalCell[];
+}
+
+/**
+ * Evaluate every task on every model.
+ * @param tasks tasks (from `defineTask`), names of known tasks, or task files (YAML or modules)
+ * @param models model addresses (`openai-compatible:http://…#m`, `replay:file`, `reference:oracle`, …)
+ * @returns the eval set id and each cell's run result; the runs are in the pool
+ * @throws InputError for unknown tasks or models, bad task definitions or datasets (before any model call)
+ */
+export async function evaluate(tasks: Task | string | (Task | string)[], models: string | string[], options: EvaluateOptions): Promise<EvalResult> {
+  const taskList: Task[] = [];
+  for (const t of Array.isArray(tasks) ? tasks : [tasks]) taskList.push(...(isTask(t) ? [t] : await loadTasks(t)));
+  const modelList = Array.isArray(models) ? models : [models];
+  if (!taskList.length) throw new InputError('evaluate needs at least one task', { field: 'task' });
+  if (!modelList.length) throw new InputError('evaluate needs at least one model', { field: 'model' });
+  if (new Set(taskList.map((t) => t.name)).size !== taskList.length) throw new InputError('two tasks share a name; give each task its own name', { field: 'task' });
+  if (options.dataset && taskList.length > 1) throw new InputError('a dataset override applies to a single task', { field: 'dataset' });
+
+  // Resolve everything before the first model call: bad input fails up front, never half-way.
+  const resolved: ResolvedTask[] = [];
+  for (const t of taskList) {
+    const task = options.dataset ? withDataset(t, options.dataset) : t;
+    resolved.push(
+      await resolveTask(task, {
+        epochs: options.epochs,
+        config: options.config,
+        limit: options.limit,
+        scorers: options.scorers,
+        datasetOptions: { ...(options.datasetOptions ?? {}), fields: options.fields },
+      }),
+    );
+  }
+  const pool = typeof options.pool === 'function' ? await options.pool() : options.pool;
+  const providers = new Map<string, Provider>();
+  const owned: Provider[] = [];
+  try {
+    for (const m of modelList) {
+      if (providers.has(m)) continue;
+      const given = options.providers?.[m];
+      const p = given ?? (await createProvider(m, { concurrency: options.concurrency ?? 64 }));
+      if (!given) owned.push(p);
+      providers.set(m, p);
+    }
+    const label = options.newRun;
+    const cells = resolved.flatMap((r) =>
+      modelList.map((model) => {
+        const spec = buildRunSpec({ dataset: r.dataset, template: r.template, model, config: r.config, epochs: r.epochs, scorers: r.scorers, limit: r.limit, task: taskRef(r.task), solverSpec: r.solverSpec, label });
+        return { r, model, run_id: runIdOf(spec) };
+      }),
+    );
+    const setSpec = { tasks: resolved.map((r) => taskRef(r.task)), models: modelList, runs: cells.map((c) => c.run_id) };
+    const now = new Date().toISOString();
+    const setId = shortId(hashJson(setSpec), 16);
+    await pool.ensureEvalSet({
+      id: setId, name: options.name ?? null, tasks: resolved.map((r) => `${r.task.name}@${r.task.version}`), models: modelList,
+      runs: Object.fromEntries(cells.map((c) => [`${c.r.task.name}@${c.r.task.version}\u0000${c.model}`, c.run_id])), spec: setSpec,
+      status: 'running', created_at: now, updated_at: now,
+    });
+    for (const r of resolved) {
+      if (r.task.implicit) continue; // a plain dataset run records no task
+      await pool.putTask({ id: `${r.task.name}@${r.task.version}`, name: r.task.name, version: r.task.version, hash: r.task.hash, definition: r.task.spec, created_at: now });
+    }
+
+    // One concurrency gate per endpoint (base URL, else the address), shared by every task on it.
+    const gates = new Map<string, ConcurrencyGate>();
+    const gateOf = (p: Provider) => {
+      const key = p.baseUrl ?? p.address;
+      let g = gates.get(key);
+      if (!g) gates.set(key, (g = new ConcurrencyGate(new AdaptiveLimiter(options.concurrency ?? 64))));
+      return g;
+    };
+    const results = await Promise.all(
+      cells.map(async (c) => {
+        const provider = providers.get(c.model)!;
+        const result = await executeRun({
+          pool, dataset: c.r.dataset, template: c.r.template, render: c.r.render, model: c.model, config: c.r.config, epochs: c.r.epochs,
+          scorers: c.r.scorers, solver: c.r.solver, solverSpec: c.r.solverSpec, task: taskRef(c.r.task), label, limit: c.r.limit,
+          concurrency: options.concurrency ?? 64, gate: gateOf(provider), timeoutMs: options.timeoutMs, maxRetries: options.maxRetries,
+          backoffBaseMs: options.backoffBaseMs, cache: options.cache, bootstrapSeed: options.bootstrapSeed, signal: options.signal,
+          provider, progress: options.progress?.(`${c.r.task.name} × ${c.model}`), warn: options.warn,
+        });
+        if (result.run_id !== c.run_id) throw new Error(`internal: run id ${result.run_id} differs from the planned ${c.run_id}`);
+        await pool.putModel({ address: c.model, kind: provider.kind, reported_model_ids: result.reported_model_ids, system_fingerprints: [], metadata: {} });
+        return { task: c.r.task.name, model: c.model, run_id: c.run_id, result } satisfies EvalCell;
+      }),
+    );
+    for (const r of resolved) for (const s of r.scorers) await s.close?.();
+    const status: EvalSetRecord['status'] = results.every((c) => c.result.status === 'complete')
+      ? 'complete'
+      : results.some((c) => c.result.status === 'interrupted')
+        ? 'interrupted'
+        : 'failed';
+    await pool.updateEvalSet(setId, { status });
+    return { eval_set_id: setId, status, cells: results };
+  } finally {
+    for (const p of owned) await p.close();
+  }
+}
+
+/** What a run records of its task (nothing for the implicit task of a plain dataset run). */
+function taskRef(t: Task): { name: string; version: string; hash: string } | undefined {
+  return t.implicit ? undefined : { name: t.name, version: t.version, hash: t.hash };
+}
+
+/** The same task over another dataset ref, rebuilt through defineTask so the task hash covers the new dataset. */
+function withDataset(t: Task, dataset: string): Task {
+  return defineTask({ ...t.definition, dataset });
+}

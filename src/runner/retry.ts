@@ -1,0 +1,89 @@
+/**
+ * One model call with the runner's failure policy: a per-request timeout, retries with exponential backoff and
+ * jitter (or the server's Retry-After), adaptive concurrency on HTTP 429. Used by the `generate` function that
+ * solvers receive; a solver never sees a retry.
+ */
+import { performance } from 'node:perf_hooks';
+import { ProviderError, type GenerateRequest, type GenerateResponse, type Provider } from '../providers/types.ts';
+import { backoffMs, type AdaptiveLimiter } from './scheduler.ts';
+
+/** How hard to try. */
+export interface RetryPolicy {
+  /** Per-request timeout in ms. */
+  timeoutMs: number;
+  /** Retries after the first try. */
+  maxRetries: number;
+  /** Backoff base in ms (full-jitter exponential backoff). */
+  backoffBaseMs: number;
+}
+
+/** The outcome of one call: a response, or the last error after every retry. */
+export type CallOutcome =
+  | { ok: true; response: GenerateResponse; tries: number; latencyMs: number }
+  | { ok: false; error: string; tries: number; aborted: boolean };
+
+/** A sleep that ends early (without error) when `signal` aborts. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (signal?.aborted) return resolve();
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
+
+/**
+ * Call `provider.generate` until it answers, a non-retryable error occurs, or `policy.maxRetries` retries are spent.
+ * Never throws for provider failures: they come back as `{ ok: false, error }`. `stop` aborts the call in flight
+ * (then `aborted` is true and nothing should be recorded).
+ */
+export async function callWithRetry(
+  provider: Provider,
+  req: Omit<GenerateRequest, 'signal'>,
+  policy: RetryPolicy,
+  limiter: AdaptiveLimiter,
+  stop: AbortSignal,
+): Promise<CallOutcome> {
+  let tries = 0;
+  let lastError = '';
+  while (!stop.aborted) {
+    tries++;
+    const ac = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      ac.abort();
+    }, policy.timeoutMs);
+    const relay = () => ac.abort();
+    stop.addEventListener('abort', relay, { once: true });
+    const start = performance.now();
+    let retryable = true;
+    let waitMs: number | undefined;
+    try {
+      const response = await provider.generate({ ...req, signal: ac.signal });
+      limiter.onSuccess();
+      return { ok: true, response, tries, latencyMs: performance.now() - start };
+    } catch (err) {
+      if (stop.aborted) break;
+      if (timedOut) lastError = `timeout after ${policy.timeoutMs} ms`;
+      else if (err instanceof ProviderError) {
+        lastError = err.message;
+        retryable = err.opts.retryable;
+        if (err.opts.rateLimited) {
+          limiter.onRateLimit(err.opts.retryAfterMs);
+          waitMs = err.opts.retryAfterMs ?? 1000;
+        } else waitMs = err.opts.retryAfterMs;
+      } else lastError = `${(err as Error).name}: ${(err as Error).message}`;
+    } finally {
+      clearTimeout(timer);
+      stop.removeEventListener('abort', relay);
+    }
+    if (!retryable || tries > policy.maxRetries) return { ok: false, error: lastError || 'unknown error', tries, aborted: false };
+    await sleep(waitMs ?? backoffMs(tries - 1, policy.backoffBaseMs), stop);
+  }
+  return { ok: false, error: lastError || 'stopped', tries, aborted: true };
+}

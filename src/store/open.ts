@@ -1,0 +1,57 @@
+/**
+ * `openPool(url)`: the one way to open a pool, from the CLI or the library.
+ *
+ * | url | pool |
+ * |---|---|
+ * | `memory:` | a new, empty in-memory pool (`memory.ts`) |
+ * | `sqlite:<path>`, `sqlite://<path>`, or a plain path | the SQLite pool in that file (`sqlite.ts`); `sqlite::memory:` for a private in-memory database |
+ * | `postgres://…`, `postgresql://…` | not yet available: an InputError says so |
+ *
+ * `await using pool = await openPool('sqlite:.assay/pool.sqlite', { create: true })` closes it at the end of the scope.
+ */
+import { existsSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { InputError } from '../core/errors.ts';
+import { openMemoryPool } from './memory.ts';
+import { openSqlitePool } from './sqlite.ts';
+import type { Pool } from './types.ts';
+
+/** `$ASSAY_POOL` or `./.assay/pool.sqlite` (absolute). */
+export function defaultPoolPath(): string {
+  return process.env.ASSAY_POOL ?? resolve('.assay', 'pool.sqlite');
+}
+
+export interface OpenPoolOptions {
+  /**
+   * Create the pool when its file does not exist (default false: a command that only reads never leaves a file
+   * behind, and a mistyped path is an error rather than a new, empty pool).
+   */
+  create?: boolean;
+}
+
+/**
+ * Open the pool at `url` (default: `defaultPoolPath()`). A SQLite file written by an older Assay is migrated in place.
+ * Errors (all InputError): a missing file without `create`, a directory, a file that is not a pool or is of a newer
+ * schema, a PostgreSQL url (not yet available), an unknown scheme.
+ */
+export async function openPool(url?: string, opts: OpenPoolOptions = {}): Promise<Pool> {
+  const u = url ?? defaultPoolPath();
+  if (u === 'memory:') return openMemoryPool();
+  if (/^postgres(ql)?:\/\//i.test(u)) {
+    throw new InputError('PostgreSQL pools are not yet available in this version of Assay; use a SQLite file (sqlite:<path> or a path) or memory:', { field: 'pool' });
+  }
+  let file: string;
+  if (/^sqlite:/i.test(u)) file = u.slice('sqlite:'.length).replace(/^\/\//, '');
+  else if (/^[a-z][a-z0-9+.-]*:\/\//i.test(u)) throw new InputError(`unknown pool address "${u}"; expected memory:, sqlite:<path>, a file path, or postgres://… (not yet available)`, { field: 'pool' });
+  else file = u;
+  if (!file) throw new InputError('the pool address names no file (sqlite:<path>)', { field: 'pool' });
+  if (file === ':memory:') return openSqlitePool(':memory:');
+  if (!opts.create && !existsSync(file)) throw new InputError('no pool here (run `assay quickstart` or `assay run` first, or pass --pool <file>)', { file });
+  if (existsSync(file) && statSync(file).isDirectory()) throw new InputError('is a directory, not a pool file', { file });
+  try {
+    return openSqlitePool(file);
+  } catch (err) {
+    if (err instanceof InputError) throw err;
+    throw new InputError(`cannot open the pool: ${(err as Error).message}`, { file });
+  }
+}

@@ -1,0 +1,177 @@
+/**
+ * From a task (what an author wrote) to what the runner executes: the dataset loaded, few-shot examples drawn with
+ * their recorded seed (and removed from the evaluated samples when they come from the same dataset), the prompt
+ * renderer, the solver chain, the scorers, the epochs and the generation config.
+ */
+import { InputError } from '../core/errors.ts';
+import { hashJson } from '../core/hash.ts';
+import { createRng } from '../core/rng.ts';
+import { GenerationConfigSchema, messageText, type GenerationConfig, type Message, type RunDataset, type Sample } from '../core/schemas.ts';
+import { getTemplate, renderMessages } from '../core/templates.ts';
+import { loadDataset, type LoadedDataset } from '../datasets/index.ts';
+import { createScorer } from '../scorers/registry.ts';
+import type { Scorer } from '../scorers/types.ts';
+import { chain, generate } from '../solvers/builtin.ts';
+import { createSolver } from '../solvers/registry.ts';
+import type { Solver, SolverSpec } from '../solvers/types.ts';
+import type { SolverInput, Task } from './task.ts';
+
+/** A task ready to run. */
+export interface ResolvedTask {
+  task: Task;
+  dataset: RunDataset;
+  template: { name: string; hash: string };
+  render: (sample: Sample) => Message[];
+  solver: Solver;
+  /** Registry specs of the solver chain (a function solver appears as `{ name: 'fn:<name>:<hash>' }`). */
+  solverSpec: SolverSpec[];
+  scorers: Scorer[];
+  epochs: number;
+  config: GenerationConfig;
+  /** Only the first `limit` samples are evaluated (recorded in the run spec). */
+  limit: number | null;
+  /** Ids of the samples drawn as few-shot examples (excluded from evaluation when drawn from the same dataset). */
+  fewShotIds: string[];
+}
+
+/** Overrides a command or an `evaluate` call puts over the task's own settings. */
+export interface TaskOverrides {
+  epochs?: number;
+  config?: Partial<GenerationConfig>;
+  limit?: number | null;
+  /** Scorer specs that replace the task's. */
+  scorers?: string[];
+  /** Dataset options (download cache, a test's download source). */
+  datasetOptions?: Parameters<typeof loadDataset>[1];
+}
+
+/**
+ * Resolve a task for running.
+ * @throws InputError for a dataset that cannot be loaded, a few-shot `k` larger than the split, a missing few-shot
+ *   output field, an unknown template/solver/scorer (each message names the task and the field).
+ */
+export async function resolveTask(task: Task, over: TaskOverrides = {}): Promise<ResolvedTask> {
+  const def = task.definition;
+  const where = (field: string) => ({ field: `${task.name}.${field}` });
+  let loaded: Pick<LoadedDataset, 'name' | 'ref' | 'path' | 'hash' | 'samples' | 'defaultScorer' | 'defaultTemplate'>;
+  if (typeof def.dataset === 'string') {
+    loaded = await loadDataset(def.dataset, { ...(over.datasetOptions ?? {}), fields: def.fields ?? over.datasetOptions?.fields });
+  } else {
+    const samples = def.dataset.samples;
+    if (!Array.isArray(samples) || samples.length === 0) throw new InputError(`task "${task.name}": inline dataset "${def.dataset.name}" has no samples`, where('dataset'));
+    loaded = { name: def.dataset.name, ref: `inline:${def.dataset.name}`, path: null, hash: hashJson(samples), samples, defaultScorer: 'math', defaultTemplate: 'plain' };
+  }
+
+  // Few-shot examples: drawn once with the recorded seed (Fisher–Yates prefix), in drawn order.
+  let samples = loaded.samples;
+  let fewShotTurns: Message[] = [];
+  const fewShotIds: string[] = [];
+  if (def.fewShot) {
+    const fs = def.fewShot;
+    const pool = fs.from ? (await loadDataset(fs.from, over.datasetOptions)).samples : loaded.samples;
+    if (fs.k > pool.length - (fs.from ? 0 : 1)) throw new InputError(`task "${task.name}": fewShot.k = ${fs.k} but the split has ${pool.length} samples`, where('fewShot.k'));
+    const idx = pool.map((_, i) => i);
+    const rng = createRng(fs.seed ?? 0);
+    for (let i = 0; i < fs.k; i++) {
+      const j = i + rng.int(idx.length - i);
+      [idx[i], idx[j]] = [idx[j]!, idx[i]!];
+    }
+    const field = fs.output ?? 'target';
+    for (const i of idx.slice(0, fs.k)) {
+      const ex = pool[i]!;
+      let out: unknown = ex.target;
+      if (field.startsWith('metadata.')) {
+        out = ex.metadata[field.slice(9)];
+        if (typeof out !== 'string' && typeof out !== 'number') throw new InputError(`task "${task.name}": few-shot sample "${ex.id}" has no ${field}`, where('fewShot.output'));
+      }
+      const q = typeof ex.input === 'string' ? ex.input : messageText(ex.input[ex.input.length - 1]!);
+      fewShotTurns.push({ role: 'user', content: q }, { role: 'assistant', content: String(out) });
+      fewShotIds.push(ex.id);
+    }
+    if (!fs.from) {
+      const drawn = new Set(fewShotIds);
+      samples = samples.filter((s) => !drawn.has(s.id));
+    }
+  }
+
+  const parsedConfig = GenerationConfigSchema.safeParse({ ...(def.config ?? {}), ...stripUndefined(over.config ?? {}) });
+  if (!parsedConfig.success) throw new InputError(`task "${task.name}": ${parsedConfig.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`, where('config'));
+  const config = parsedConfig.data;
+
+  // The prompt: a message list with placeholders, or a template (the dataset's by default).
+  let template: { name: string; hash: string };
+  let renderOne: (s: Sample) => Message[];
+  if (def.messages) {
+    const msgs = def.messages;
+    template = { name: 'messages', hash: hashJson(msgs) };
+    renderOne = (s) => {
+      const out: Message[] = [];
+      if (config.system_prompt && msgs[0]?.role !== 'system') out.push({ role: 'system', content: config.system_prompt });
+      for (const m of msgs) out.push({ role: m.role, content: fillPlaceholders(messageText(m), s, task.name) });
+      return out;
+    };
+  } else {
+    const name = def.template ?? loaded.defaultTemplate;
+    const t = getTemplate(name.includes('{question}') && !name.startsWith('text:') ? `text:${name}` : name);
+    template = { name: t.name, hash: t.hash };
+    renderOne = (s) => renderMessages(t, s, config);
+  }
+  const render = fewShotTurns.length
+    ? (s: Sample) => {
+        const m = renderOne(s);
+        const at = m[0]?.role === 'system' ? 1 : 0;
+        return [...m.slice(0, at), ...fewShotTurns, ...m.slice(at)];
+      }
+    : renderOne;
+  if (fewShotTurns.length) template = { name: `${template.name}+${def.fewShot!.k}-shot`, hash: hashJson({ template: template.hash, fewShot: fewShotTurns }) };
+
+  const solverInputs: SolverInput[] = def.solver === undefined ? [] : Array.isArray(def.solver) ? def.solver : [def.solver];
+  const solverSpec: SolverSpec[] = [];
+  const solvers: Solver[] = solverInputs.map((s) => {
+    if (typeof s === 'function') {
+      const spec = (s as { spec?: SolverSpec }).spec ?? { name: (task.spec.solver as (SolverSpec | string)[])[solverSpec.length] as string, options: {} };
+      solverSpec.push(typeof spec === 'string' ? { name: spec, options: {} } : spec);
+      return s;
+    }
+    const spec = typeof s === 'string' ? { name: s, options: {} } : { name: s.name, options: s.options ?? {} };
+    solverSpec.push(spec);
+    return createSolver(spec);
+  });
+  const solver = solvers.length === 0 ? generate() : solvers.length === 1 ? solvers[0]! : chain(...solvers);
+
+  const scorerInputs = over.scorers ?? def.scorers ?? [loaded.defaultScorer];
+  const scorers = scorerInputs.map((s) => (typeof s === 'string' ? createScorer(s) : s));
+
+  const epochs = over.epochs ?? def.epochs ?? 1;
+  const limit = over.limit ?? def.limit ?? null;
+  return {
+    task,
+    dataset: { ref: loaded.ref, name: loaded.name, path: loaded.path, hash: loaded.hash, samples },
+    limit,
+    template,
+    render,
+    solver,
+    solverSpec,
+    scorers,
+    epochs,
+    config,
+    fewShotIds,
+  };
+}
+
+function stripUndefined<T extends Record<string, unknown>>(o: T): Partial<T> {
+  const out: Partial<T> = {};
+  for (const [k, v] of Object.entries(o)) if (v !== undefined) (out as Record<string, unknown>)[k] = v;
+  return out;
+}
+
+/** Fill `{question}`, `{choices}` and `{metadata.<key>}` in a message template. */
+function fillPlaceholders(text: string, s: Sample, taskName: string): string {
+  return text.replace(/\{(question|choices|metadata\.[\w.-]+)\}/g, (_m, key: string) => {
+    if (key === 'question') return typeof s.input === 'string' ? s.input : messageText(s.input[s.input.length - 1]!);
+    if (key === 'choices') return s.choices ? s.choices.map((c, i) => `${String.fromCharCode(65 + i)}. ${c}`).join('\n') : '';
+    const v = s.metadata[key.slice(9)];
+    if (v === undefined) throw new InputError(`task "${taskName}": sample "${s.id}" has no ${key}`, { field: key });
+    return String(v);
+  });
+}
