@@ -156,7 +156,7 @@ test('report: one self-contained HTML file, rendered in headless Chromium with i
 
     await page.goto(pathToFileURL(qOut).href);
     const runsText = await page.locator('table.runs').innerText();
-    assert.match(runsText, /91\.1%/, 'Qwen2.5-Math avg@8');
+    assert.match(runsText, /92\.1%/, 'Qwen2.5-Math avg@8');
     const curve = await page.locator('table.curve').innerText();
     assert.match(curve, /\n8\t/);
     assert.equal(await page.locator('svg.line .mark.point').count(), 11 * 3 + 8, 'total, seed and floor at 11 k values, observed at k = 1..8');
