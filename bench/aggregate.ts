@@ -1,5 +1,5 @@
 /**
- * Aggregation benchmark (issue 5), not a test:
+ * Aggregation benchmark (Plackett–Luce fits and bootstrap refits at pool scale), not a test:
  *   1. one Plackett–Luce fit on synthetic binary data, 100 models × 100,000 samples with 90% of the measurements
  *      missing (2PL item-response data, seed 0): build time, MM + Newton fit, LSR + Newton fit;
  *   2. 1,000 bootstrap refits over samples on the MMLU-Pro pool (31 models × 12,032 samples, 371,244 measurements,
@@ -11,17 +11,16 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ChoiceBuilder, sufficientStats } from '../src/aggregate/choices.ts';
 import { fitPlackettLuce } from '../src/aggregate/plackett-luce.ts';
 import { kendallTau } from '../src/aggregate/baselines.ts';
 import { normal } from '../src/aggregate/validate.ts';
-import { rankFromPool } from '../src/aggregate/from-pool.ts';
+import { rankFromPool } from '../src/analyses/pool-ranking.ts';
 import { importMmluPro } from '../src/importers/index.ts';
 import { openPool } from '../src/store/open.ts';
 import { createRng } from '../src/core/rng.ts';
-import { shared } from '../test/helpers/shared.ts';
+import { shared } from '../testkit/shared.ts';
 
 const { values } = parseArgs({ options: { models: { type: 'string', default: '100' }, samples: { type: 'string', default: '100000' }, missing: { type: 'string', default: '0.9' }, replicates: { type: 'string', default: '1000' } } });
 const M = Number(values.models), S = Number(values.samples), p = Number(values.missing), B = Number(values.replicates);

@@ -1,5 +1,5 @@
 /**
- * Command line front of the fake OpenAI-compatible server (test/helpers/fake-openai-server.ts), for
+ * Command line front of the fake OpenAI-compatible server (testkit/fake-openai-server.ts), for
  * benchmarks and manual runs against a model-free endpoint.
  *
  *   node --import tsx bench/fake-server-cli.ts --port 8000 --gsm8k /work/shared/data/gsm8k/test.jsonl [--accuracy 0.7]
@@ -25,7 +25,7 @@
 import { createWriteStream, readFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { parseArgs } from 'node:util';
-import { type FaultConfig, type FakeServerOptions, startFakeOpenAIServer } from '../test/helpers/fake-openai-server.ts';
+import { type FaultConfig, type FakeServerOptions, startFakeOpenAIServer } from '../testkit/fake-openai-server.ts';
 
 /** Reads a GSM8K JSONL file into question → gold answer (text after `#### `, thousands separators removed). */
 export function loadGsm8kAnswers(file: string): Map<string, string> {

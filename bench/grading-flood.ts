@@ -1,6 +1,6 @@
 /**
- * Grading-flood benchmark (issue 12, "Time"): a model stuck in a repetition loop until its token limit writes
- * ~700 KB of the same thing. Each shape below is graded by the `math`, `choice` and `gsm8k` scorers, one verdict at
+ * Grading-flood benchmark (every verdict within the grader's time bound): a model stuck in a repetition loop until
+ * its token limit writes ~700 KB of the same thing. Each shape below is graded by the `math`, `choice` and `gsm8k` scorers, one verdict at
  * a time as the runner does, and timed (wall clock, best and worst of a few rounds); `100001!` against `100000!`
  * (and a few other huge factorials) is timed through the `math` scorer, which must refuse or decide it cheaply
  * instead of spending the symbolic worker's 2 s budget.

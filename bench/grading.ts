@@ -1,7 +1,7 @@
 /**
- * Grading benchmark (issue 3 acceptance): grade the 800 recorded Qwen2.5-Math MATH responses and the 5,276 recorded
- * GSM8K solutions (4 systems × 1319) with the `math` scorer (and the GSM8K ones also with `gsm8k`), one verdict at a
- * time as the runner does. Reports verdicts per second, the slowest single verdict (with what it was), how many
+ * Grading benchmark (the graders' speed and agreement on real recorded outputs): grade the 800 recorded Qwen2.5-Math
+ * MATH responses and the 5,276 recorded GSM8K solutions (4 systems × 1319) with the `math` scorer (and the GSM8K
+ * ones also with `gsm8k`), one verdict at a time as the runner does. Reports verdicts per second, the slowest single verdict (with what it was), how many
  * verdicts needed the symbolic worker, and agreement with the published verdicts.
  *
  *   node --import tsx bench/grading.ts [--rounds 3]      # writes bench/out/grading.json
@@ -14,7 +14,7 @@ import { cpus } from 'node:os';
 import type { Sample } from '../src/core/schemas.ts';
 import { createScorer } from '../src/scorers/registry.ts';
 import type { Scorer } from '../src/scorers/types.ts';
-import { shared } from '../test/helpers/shared.ts';
+import { shared } from '../testkit/shared.ts';
 
 const DATA = shared('data/');
 const rounds = Number(process.argv[process.argv.indexOf('--rounds') + 1] ?? 0) || 3;

@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { shared as sharedPath } from '../test/helpers/shared.ts';
+import { shared as sharedPath } from '../testkit/shared.ts';
 
 const HERE = fileURLToPath(new URL('..', import.meta.url));
 const GSM8K = sharedPath('data/gsm8k/test.jsonl');

@@ -1,6 +1,6 @@
 /**
- * Harness throughput benchmark (issue 2, "Performance"): `assay run` end to end against a zero-latency local
- * OpenAI-compatible server (test/helpers/fake-openai-server.ts in its own process), with every attempt and
+ * Harness throughput benchmark (the runner's own overhead): `assay run` end to end against a zero-latency local
+ * OpenAI-compatible server (testkit/fake-openai-server.ts in its own process), with every attempt and
  * measurement durably stored, parsing, grading and progress included. Reports samples/s and the peak RSS of the
  * assay process (GNU time), for GSM8K's 1,319 test questions and for 50,000 synthetic questions.
  *
@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
-import { shared } from '../test/helpers/shared.ts';
+import { shared } from '../testkit/shared.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const GSM8K = shared('data/gsm8k/test.jsonl');

@@ -8,16 +8,15 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { getTemplate } from '../src/core/templates.ts';
 import { loadDataset } from '../src/datasets/index.ts';
 import { executeRun } from '../src/runner/run.ts';
 import { createScorer } from '../src/scorers/registry.ts';
 import { formatVariance } from '../src/report/text.ts';
-import { clustersOf, loadRunData } from '../src/stats/pool-data.ts';
+import { clustersOf, loadRunData } from '../src/analyses/outcomes.ts';
 import { decomposeVariance } from '../src/stats/variance.ts';
 import { openSqlitePool } from '../src/store/sqlite.ts';
-import { shared } from '../test/helpers/shared.ts';
+import { shared } from '../testkit/shared.ts';
 
 const i = process.argv.indexOf('--file');
 const file = i >= 0 ? process.argv[i + 1]! : shared('data/outputs/qwen25math_math_cot_100.jsonl');

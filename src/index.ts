@@ -28,6 +28,9 @@ export { datasetTask, defineTask, getTask, isTask, loadTasks, registerTask, reso
 export { chain, chainOfThought, fewShot, generate, multiTurn, systemMessage } from './solvers/builtin.ts';
 export { createSolver, registerSolver, solverNames } from './solvers/registry.ts';
 export type { Generate, ModelOutput, Solver, SolverSpec, TaskState } from './solvers/types.ts';
+export { loglikelihoodChoice, loglikelihoodRolling, loglikelihoodTarget, type LoglikelihoodSolverOptions } from './solvers/loglikelihood.ts';
+export { loglikelihoodOf, type ChoiceLoglikelihoods, type LoglikelihoodMetadata, type RollingLoglikelihood, type TargetLoglikelihood } from './core/loglikelihood.ts';
+export { rawPrompt, type RawPromptOptions } from './core/raw-prompt.ts';
 
 // Scorers
 export { createScorer, registerScorer, scorerNames } from './scorers/registry.ts';
@@ -35,7 +38,11 @@ export type { ScoredState, Scorer, Verdict } from './scorers/types.ts';
 
 // Providers
 export { createProvider, providerKinds, registerProvider, type ProviderFactory } from './providers/registry.ts';
-export { ProviderError, type GenerateRequest, type GenerateResponse, type Provider, type ProviderCapabilities, type ProviderOptions } from './providers/types.ts';
+export {
+  ProviderError, type GenerateRequest, type GenerateResponse, type LoglikelihoodRequest, type LoglikelihoodResult, type ProbeResult, type Provider, type ProviderCapabilities,
+  type ProviderOptions, type RollingLoglikelihoodResult, type ScoringRequest, type ScoringResponse,
+} from './providers/types.ts';
+export { ensureCapabilities, rollingWindows, splitContinuation, type ProviderNeed } from './providers/scoring.ts';
 
 // Datasets
 export { loadDataset, namedDatasets, type LoadedDataset } from './datasets/index.ts';
@@ -50,13 +57,43 @@ export { regrade } from './runner/rescore.ts';
 export { openPool } from './store/open.ts';
 export type { EvalSetRecord, ModelRecord, Pool, PoolMeasurement, PoolSample, RunSummary, TaskRecord } from './store/types.ts';
 
-// Statistics (pure functions) and analyses over the pool
+// The one outcome rule: failed calls and grader errors excluded (counted), grader timeouts wrong, truncation flagged
+export { countOutcomes, outcomeOf, scoredValue, type Outcome, type OutcomeCounts } from './core/outcome.ts';
+
+// Statistics (pure functions on arrays)
 export { computeRunStatistics, passAtK, type RunStatistics, type SampleScores } from './stats/accuracy.ts';
-export { runStatistics, sampleScoresOf } from './stats/from-pool.ts';
+export { corpusPerplexity, type CorpusPerplexity, type RollingItem } from './stats/perplexity.ts';
+export { rankByLearnability, selectByLearnability, type LearnabilityItem, type LearnabilitySelection, type ModelScores } from './stats/learnability.ts';
+export { choiceVerdicts, goldIndex } from './scorers/loglikelihood.ts';
 export { comparePaired, mcnemar, pairedT, signFlipTest, wilcoxonSignedRank } from './stats/paired.ts';
 export { holm, benjaminiHochberg } from './stats/multiplicity.ts';
 export { rankRuns, rankAcrossTasks } from './stats/rank.ts';
 export { calibrationReport } from './stats/calibration.ts';
 export { effectiveContextLimit } from './stats/context-limit.ts';
+export { decomposeVariance } from './stats/variance.ts';
+export { analyzeSweep } from './stats/sweep.ts';
+export { analyzeTruncation } from './stats/truncation.ts';
+export { planTable } from './stats/power.ts';
 export { rankModels } from './aggregate/rank.ts';
+
+// Analyses over the pool: every one reads outcomes through `streamOutcomes` / `readRunOutcomes` (one rule)
+export { loadRunData, readRunOutcomes, streamOutcomes, type ConfidenceSource, type OutcomeRow, type ReadOptions, type RunData } from './analyses/outcomes.ts';
+export { runStatistics, sampleScoresOf, statisticsOfRun, type RunStatisticsReport } from './analyses/statistics.ts';
+export { compareRuns, compareRunData, type AnalysisOptions, type ComparisonReport, type PairResult } from './analyses/compare.ts';
+export { rankFromPool, type PoolRanking, type PoolRankOptions } from './analyses/pool-ranking.ts';
+export { calibrationItems, calibrationOfRun, type RunCalibration } from './analyses/calibration.ts';
+export { contextLimitOfRun, contextLimitsOfRun, type ContextLimits } from './analyses/context-limit.ts';
+export { sweepOfRuns, type SweepGroup } from './analyses/sweep.ts';
+export { planEvaluation, planFromPilot, type Plan, type PlanRequest } from './analyses/plan.ts';
+export { reportData, type ReportData, type RunAnalysis } from './analyses/report.ts';
+export { diffRuns, type RunDiff } from './analyses/diff.ts';
+export { recordedAgreement, scorerDisagreement } from './analyses/graders.ts';
+export { missingDataValidation, subsetValidation } from './analyses/pool-validation.ts';
 export { evalSetTable, type EvalTable, type EvalTableRow } from './analyses/eval-set.ts';
+export { learnabilityOfRuns, perplexityOfRun, storedLoglikelihoods, type LearnabilityOptions, type RunLearnability, type RunPerplexity } from './analyses/loglikelihood.ts';
+export { importLmEvalLoglikelihoods, reproduceLmEvalAccuracy, type LmEvalReproduction } from './importers/lm-eval-loglikelihood.ts';
+
+// Running analyses that make runs, and the report
+export { sweep, type SweepOptions, type SweepResult } from './runner/sweep.ts';
+export { rescoreRun, type RescoreResult } from './runner/rescore.ts';
+export { buildReport, renderReport, type ReportOptions } from './report/html.ts';

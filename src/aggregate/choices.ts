@@ -19,7 +19,7 @@
  * Soft preferences (value v strictly between 0 and 1 other than ½) give v·w to the model and (1−v)·w to the opponent
  * under both conventions. Events are stored grouped by *cluster* (the sample), the unit of the bootstrap.
  */
-import type { PoolMeasurement } from '../store/types.ts';
+import type { PoolMeasurement } from '../core/pool-measurement.ts';
 
 export type TieConvention = 'full' | 'half';
 

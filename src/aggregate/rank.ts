@@ -7,6 +7,7 @@ import { createRng } from '../core/rng.ts';
 import { eloRatings, quantileSorted, ranksOf } from './baselines.ts';
 import { sufficientStats, type ChoiceData } from './choices.ts';
 import { fitPlackettLuce, type PLFitOptions } from './plackett-luce.ts';
+import { maxTRankIntervals } from '../stats/rank.ts';
 
 export interface RankOptions {
   method?: 'mm' | 'lsr';
@@ -20,6 +21,8 @@ export interface RankOptions {
   level?: number;
   /** Also compute the Elo baseline (seeded by `seed`). Default true. */
   elo?: boolean;
+  /** Keep the centred bootstrap scores (replicate b of model i in `bootstrap_scores[i][b]`) in the result, for diagnostics (coverage studies). Default false. */
+  keepReplicates?: boolean;
 }
 
 export interface ModelRanking {
@@ -29,11 +32,15 @@ export interface ModelRanking {
   ci: [number, number];
   rank: number;
   /**
-   * Rank interval over bootstrap replicates: lower end the `(1−level)/2` percentile of the model's best possible rank
-   * (ties counted in its favour), upper end the `(1+level)/2` percentile of its worst (ties against it), so models
-   * that are exactly tied never get a one-rank interval. When the comparison graph has several components, ranks
-   * are taken within the model's component and the upper end grows by the number of models outside it: data say
-   * nothing about how the components compare. Without bootstrap (`replicates: 0`) it is [1, n] (no information).
+   * Simultaneous rank interval at `level`: with probability ≥ level every model's true rank lies in its interval at
+   * once (Mogstad, Romano, Shaikh & Wilhelm 2024, Rev. Econ. Stud. 91:476, max-t method; src/stats/rank.ts
+   * `maxTRankIntervals`): model i is placed above j only when θ̂_i − θ̂_j exceeds c·se_ij, se_ij the bootstrap SD of
+   * the difference and c the `level` quantile of the largest studentized deviation over all pairs; lo = 1 + models
+   * placed above, hi = models − models placed below. Exactly tied models never get a one-rank interval. When the
+   * comparison graph has several components, ranks are taken within the model's component and the upper end grows
+   * by the number of models outside it: data say nothing about how the components compare. Without bootstrap
+   * (`replicates: 0`) it is [1, n] (no information). (Until issue 14 these were marginal percentile intervals of
+   * bootstrap ranks, which did not cover the true ranks jointly.)
    */
   rank_interval: [number, number];
   samples: number;
@@ -68,6 +75,8 @@ export interface RankingResult {
   fit: { iterations: number; newton_steps: number; converged: boolean; ms: number; bootstrap_ms: number };
   models: ModelRanking[];
   diagnostics: Diagnostics;
+  /** With `keepReplicates`: centred bootstrap scores per model (in `d.models` order), replicate order. */
+  bootstrap_scores?: Float64Array[];
 }
 
 /**
@@ -97,9 +106,6 @@ export function rankModels(d: ChoiceData, opts: RankOptions = {}): RankingResult
 
   const nC = d.clusters.length;
   const bootScores: Float64Array[] = Array.from({ length: n }, () => new Float64Array(B));
-  const bootRankLo: Float64Array[] = Array.from({ length: n }, () => new Float64Array(B));
-  const bootRankHi: Float64Array[] = Array.from({ length: n }, () => new Float64Array(B));
-  const lo = new Int32Array(n), hi = new Int32Array(n);
   const rng = createRng(seed);
   const counts = new Int32Array(nC);
   let failed = 0;
@@ -113,20 +119,15 @@ export function rankModels(d: ChoiceData, opts: RankOptions = {}): RankingResult
       if (!f.converged) failed++;
     }
     const sc = centred(f.theta);
-    ranksWithin(sc, groups, lo, hi);
-    for (let i = 0; i < n; i++) {
-      bootScores[i]![b] = sc[i]!;
-      bootRankLo[i]![b] = lo[i]!;
-      bootRankHi[i]![b] = hi[i]!;
-    }
+    for (let i = 0; i < n; i++) bootScores[i]![b] = sc[i]!;
   }
+  const simultaneous = B ? maxTRankIntervals(score, bootScores, { level, groups }) : null;
+  const kept = opts.keepReplicates ? bootScores.map((x) => Float64Array.from(x)) : undefined;
   const t2 = performance.now();
   const a = (1 - level) / 2;
   const elo = opts.elo === false ? null : eloRatings(d, createRng(seed));
   const models: ModelRanking[] = d.models.map((model, i) => {
     const s = bootScores[i]!.sort();
-    const rLo = bootRankLo[i]!.sort();
-    const rHi = bootRankHi[i]!.sort();
     const outside = n - groups[comp[i]!]!.length;
     // A model never compared with any other (alone in its component) has a score set by the prior alone: no CI.
     const compared = groups[comp[i]!]!.length > 1;
@@ -134,7 +135,7 @@ export function rankModels(d: ChoiceData, opts: RankOptions = {}): RankingResult
       model, score: score[i]!,
       ci: B && compared ? [quantileSorted(s, a), quantileSorted(s, 1 - a)] : [NaN, NaN],
       rank: rank[i]!,
-      rank_interval: B ? [Math.floor(quantileSorted(rLo, a)), Math.min(n, Math.ceil(quantileSorted(rHi, 1 - a)) + outside)] : [1, n],
+      rank_interval: simultaneous ? [simultaneous.lo[i]!, Math.min(n, simultaneous.hi[i]! + outside)] : [1, n],
       samples: d.samplesPerModel[i]!, measurements: d.measurementsPerModel[i]!, mean_score: d.meanScore[i]!,
       elo: elo ? elo[i]! : null,
     };
@@ -145,6 +146,7 @@ export function rankModels(d: ChoiceData, opts: RankOptions = {}): RankingResult
     bootstrap: { replicates: B, seed, level, unit: 'sample', clusters: nC, failed_refits: failed },
     fit: { iterations: fit.iterations, newton_steps: fit.newtonSteps, converged: fit.converged, ms: t1 - t0, bootstrap_ms: t2 - t1 },
     models, diagnostics: diagnose(d),
+    ...(kept ? { bootstrap_scores: kept } : {}),
   };
 }
 

@@ -5,8 +5,9 @@
 import { InputError } from '../core/errors.ts';
 import type { RunStatistics } from '../stats/accuracy.ts';
 import { rankAcrossTasks, type RankedModel } from '../stats/rank.ts';
-import { runStatistics, sampleScoresOf } from '../stats/from-pool.ts';
 import type { Pool } from '../store/types.ts';
+import { readRunOutcomes } from './outcomes.ts';
+import { statisticsOfData } from './statistics.ts';
 
 export interface EvalTableRow {
   task: string;
@@ -27,8 +28,10 @@ export interface EvalTable {
 }
 
 /**
- * Summarise an eval set from the pool (each run read once per statistic, streamed).
- * Per cell: the task's first scorer. Ranking: models aligned within each task on the samples graded for all of them.
+ * Summarise an eval set from the pool (each run read once, through the one reader: grader timeouts count as wrong,
+ * failed calls and grader errors are left out and counted).
+ * Per cell: one row per scorer with measurements (the task's, in order, then any added by re-grading). Ranking: by
+ * the task's first scorer, models aligned within each task on the samples graded for all of them.
  * @throws InputError for an unknown eval set id
  */
 export async function evalSetTable(pool: Pool, evalSetId: string, opts: { seed?: number; replicates?: number } = {}): Promise<EvalTable> {
@@ -42,16 +45,20 @@ export async function evalSetTable(pool: Pool, evalSetId: string, opts: { seed?:
       if (!runId) continue;
       const run = await pool.getRun(runId);
       if (!run) continue;
-      const scorer = run.spec.scorers[0]?.name;
-      if (!scorer || !(await pool.scorersOf(runId)).includes(scorer)) continue;
-      const { statistics } = await runStatistics(pool, runId, { scorer, seed: opts.seed, replicates: opts.replicates });
-      rows.push({ task, model, run_id: runId, scorer, status: run.status, statistics });
-      const bySample = new Map<string, number[]>();
-      for (const s of await sampleScoresOf(pool, runId, scorer)) {
-        const v = s.epochs.map((e) => e.value).filter((x): x is number => x !== null);
-        if (v.length) bySample.set(s.sample_id, v);
+      // Every scorer with measurements, the task's own first (in order), then any added by re-grading; the ranking
+      // reads the task's first scorer.
+      const stored = await pool.scorersOf(runId);
+      const first = run.spec.scorers[0]?.name;
+      const scorers = [...new Set([...run.spec.scorers.map((x) => x.name), ...stored])].filter((x) => stored.includes(x));
+      for (const scorer of scorers) {
+        const d = await readRunOutcomes(pool, run, scorer);
+        const statistics = statisticsOfData(d, { seed: opts.seed, replicates: opts.replicates });
+        rows.push({ task, model, run_id: runId, scorer, status: run.status, statistics });
+        if (scorer !== first) continue;
+        const bySample = new Map<string, number[]>();
+        for (const s of d.samples) if (s.values.length) bySample.set(s.sample_id, s.values);
+        scores.set(runId, bySample);
       }
-      scores.set(runId, bySample);
     }
   }
   let ranking: EvalTable['ranking'] = null;

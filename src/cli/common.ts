@@ -6,6 +6,8 @@ import { GenerationConfigSchema, type GenerationConfig } from '../core/schemas.t
 import { InputError } from '../core/errors.ts';
 import { createScorer } from '../scorers/registry.ts';
 import type { Scorer } from '../scorers/types.ts';
+import { describeHolder } from '../runner/lease.ts';
+import type { RunLease } from '../store/types.ts';
 
 /** Commander parser for a finite number option. */
 export const num = (name: string) => (v: string) => {
@@ -44,7 +46,7 @@ export function printJson(value: unknown): void {
   process.stdout.write(JSON.stringify(value, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2) + '\n');
 }
 
-/** Add the generation-config flags (temperature, top-p, top-k, max tokens, seed, stop, system prompt) to a command. */
+/** Add the generation-config flags (temperature, top-p, top-k, max tokens, seed, stop, system prompt, no chat template) to a command. */
 export function generationFlags(cmd: Command): Command {
   return cmd
     .option('--temperature <t>', 'sampling temperature', num('--temperature'))
@@ -53,7 +55,8 @@ export function generationFlags(cmd: Command): Command {
     .option('--max-tokens <n>', 'maximum generated tokens', int('--max-tokens', 1))
     .option('--seed <n>', 'generation seed (epoch e sends seed+e)', int('--seed', 0))
     .option('--stop <s>', 'stop sequence (repeatable; generation and grading end there)', collect)
-    .option('--system <text>', 'system prompt');
+    .option('--system <text>', 'system prompt')
+    .option('--no-chat-template', 'send the prompt as plain text, without the chat template (base models: openai-compatible: uses /v1/completions, llama-cpp: a plain completion)');
 }
 
 /**
@@ -64,6 +67,8 @@ export function generationConfigOf(o: Record<string, unknown>): Partial<Generati
   const given: Partial<GenerationConfig> = {
     temperature: o.temperature as number | undefined, top_p: o.topP as number | undefined, top_k: o.topK as number | undefined,
     max_tokens: o.maxTokens as number | undefined, seed: o.seed as number | undefined, stop: o.stop as string[] | undefined, system_prompt: o.system as string | undefined,
+    // Commander sets chatTemplate true unless --no-chat-template: only the flag counts as given.
+    chat_template: o.chatTemplate === false ? false : undefined,
   };
   const parsed = GenerationConfigSchema.partial().safeParse(given);
   if (!parsed.success) throw new InputError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '), { field: 'generation config' });
@@ -92,4 +97,24 @@ export async function withSignals<T>(fn: (signal: AbortSignal) => Promise<T>): P
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
+}
+
+/**
+ * What a run invocation reused instead of asking, said plainly: attempts this run already stored (resume; kept even
+ * with --no-cache, which only stops copying other runs' stored responses) and responses copied from other runs.
+ */
+export function cacheNotes(r: { executed: number; resumed: number; planned: number; cached: number }, noCache: boolean): string[] {
+  const out: string[] = [];
+  if (r.resumed > 0 && noCache) {
+    out.push(`--no-cache: the ${r.resumed} attempts this run had already stored were kept, not asked again (--no-cache stops copying stored responses of other runs; it does not discard this run's own). To ask the server again for every attempt, run the same command with --new-run (a separate, labelled run).`);
+  } else if (r.resumed > 0 && r.executed === 0 && r.resumed >= r.planned) {
+    out.push(`nothing was asked: all ${r.resumed} attempts were already stored in this run, so the server was not contacted (a change of server since would go unnoticed). To ask again, use --new-run (a separate, labelled run).`);
+  }
+  if (r.cached > 0) out.push(`${r.cached} of the ${r.executed} attempts made were copied from stored responses of other runs to the same request (the cache), not asked; --no-cache asks the server instead.`);
+  return out;
+}
+
+/** What a run prints while another process holds it (its lease) and this one waits: once per holder, on stderr. */
+export function waitingNote(holder: RunLease): void {
+  process.stderr.write(`assay: run ${holder.run_id.slice(0, 16)} is being run by another process (${describeHolder(holder)}); waiting for it to finish, then completing what is left (Ctrl-C to stop waiting)\n`);
 }

@@ -11,14 +11,17 @@ import type { Pool } from '../store/types.ts';
 import { datasetTask, loadTasks, taskNames } from '../tasks/index.ts';
 import { terminalProgress } from '../runner/progress.ts';
 import { scorerNames } from '../scorers/registry.ts';
-import { recordedAgreement, regrade, scorerDisagreement } from '../runner/rescore.ts';
-import { runStatistics } from '../stats/from-pool.ts';
+import { rescoreRun } from '../runner/rescore.ts';
+import { runStatistics, statisticsOfRun } from '../analyses/statistics.ts';
 import { exportRun } from './export.ts';
-import { formatStatistics, pct, table } from './format.ts';
+import { formatStatistics, pct, table } from '../report/text.ts';
 import { runQuickstart } from './quickstart.ts';
+import { runModelQuickstart } from './quickstart-model.ts';
 import { COMMANDS } from './commands/index.ts';
 
-import { collect, generationConfigOf, generationFlags, int, openPool, printJson, scorerFromCli, withSignals } from './common.ts';
+import { cacheNotes, collect, generationConfigOf, generationFlags, int, openPool, printJson, scorerFromCli, waitingNote, withSignals } from './common.ts';
+import { BUSY_TIMEOUT_MS } from '../store/sqlite-connection.ts';
+import { holderIsGone } from '../runner/lease.ts';
 import { createProvider } from '../providers/registry.ts';
 
 const program = new Command();
@@ -31,13 +34,18 @@ program
 
 program
   .command('quickstart')
-  .description('offline tour on the embedded store: reference models on a generated arithmetic task, no keys, no network')
+  .description('offline tour on the embedded store: reference models on a generated arithmetic task, no keys, no network; with --model, the tour on your model (e.g. llama-cpp:model.gguf)')
+  .option('--model <address>', 'run the tour on this model instead: generation, multiple choice by log-likelihood, bits per byte (e.g. llama-cpp:./model.gguf)')
+  .option('--limit <n>', 'with --model: number of generated problems (default 50)', int('--limit', 2))
+  .option('--epochs <k>', 'with --model: generation epochs (default 2)', int('--epochs', 1))
   .option('--pool <file>', 'pool file (default $ASSAY_POOL or ./.assay/pool.sqlite)')
   .option('--json', 'one JSON document on stdout')
   .action(async (o) => {
     const pool = await openPool(o.pool, { create: true });
     try {
-      await runQuickstart(pool, { json: !!o.json, log: (s) => process.stderr.write(s + '\n'), out: (s) => process.stdout.write(s + '\n'), printJson });
+      const io = { json: !!o.json, log: (s: string) => process.stderr.write(s + '\n'), out: (s: string) => process.stdout.write(s + '\n'), printJson };
+      if (o.model) await runModelQuickstart(pool, o.model, io, { limit: o.limit, epochs: o.epochs });
+      else await runQuickstart(pool, io);
     } finally {
       await pool.close();
     }
@@ -48,7 +56,7 @@ program
   .description('evaluate a model on a dataset or a task; running the same command again resumes (completes only what is missing)')
   .option('--dataset <ref>', 'gsm8k | math500 | aime24 | aime25 | amc23 [:path], hle:<path>, jsonl:<path>, csv:<path>, a .jsonl/.csv path, or a registered dataset (with --task: replaces the task\'s)')
   .option('--task <ref>', `a task: ${taskNames().join(', ')}, or a task file (.yaml, .yml, .ts, .js, .mjs)`)
-  .requiredOption('--model <address>', 'openai-compatible:<base-url>#<model> | openai:<model> | anthropic:<model> | replay:<file>[#system] | reference:<name>')
+  .requiredOption('--model <address>', 'openai-compatible:<base-url>#<model> | openai:<model> | anthropic:<model> | llama-cpp:<file.gguf>[?context_size=N&threads=N] | replay:<file>[#system] | reference:<name>')
   .option('--epochs <k>', 'independent attempts per sample (default: the task\'s, else 1)', int('--epochs', 1))
   .option('--template <name>', `prompt template: ${templateNames().join(', ')}, or text:<... {question} ...> (default: the dataset's)`)
   .option('--scorer <name>', `scorer (repeatable): ${scorerNames().join(', ')} (default: the dataset's)`, collect)
@@ -59,8 +67,8 @@ program
   .option('--concurrency <n>', 'maximum requests in flight (lowered automatically on 429)', int('--concurrency', 1), 64)
   .option('--timeout <ms>', 'per-request timeout in ms', int('--timeout', 1), 120_000)
   .option('--max-retries <n>', 'retries per attempt after the first try', int('--max-retries', 0), 6)
-  .option('--no-cache', 'do not reuse stored responses with the same request and epoch')
-  .option('--new-run', 'start a separate, labelled run instead of resuming (e.g. the server now reports another model)')
+  .option('--no-cache', "ask the server for every attempt this run does not have yet, never copying another run's stored response; attempts this run already stored are kept (use --new-run to ask again)")
+  .option('--new-run', 'start a separate, labelled run that asks the server for every attempt again instead of resuming (e.g. the server changed); it reuses no stored response')
   .option('--bootstrap-seed <n>', 'seed of the bootstrap CI (recorded)', int('--bootstrap-seed', 0), 0)
   .option('--pool <url>', 'pool (default $ASSAY_POOL or ./.assay/pool.sqlite)')
   .option('--json', 'one JSON document on stdout');
@@ -82,7 +90,7 @@ generationFlags(program.commands.find((c) => c.name() === 'run')!).action(async 
         pool: async () => (pool = await openPool(o.pool, { create: true })), epochs: o.epochs, config, limit: o.limit, scorers: o.task ? o.scorer : undefined, dataset: o.task ? o.dataset : undefined, fields,
         concurrency: o.concurrency, timeoutMs: o.timeout, maxRetries: o.maxRetries, cache: o.cache, bootstrapSeed: o.bootstrapSeed,
         newRun: o.newRun ? `new-run:${new Date().toISOString()}` : undefined, signal, providers: { [o.model]: provider },
-        progress: () => terminalProgress(`run ${o.model}`), warn: (m) => process.stderr.write(`assay: warning: ${m}\n`),
+        progress: () => terminalProgress(`run ${o.model}`), warn: (m) => process.stderr.write(`assay: warning: ${m}\n`), lease: { onWait: waitingNote },
       }),
     );
     const result = evaluated.cells[0]!.result;
@@ -93,6 +101,7 @@ generationFlags(program.commands.find((c) => c.name() === 'run')!).action(async 
     if (o.json) printJson({ run: result, statistics: stats });
     else {
       process.stderr.write(`run ${result.run_id}: ${result.status}; ${result.executed} attempts made, ${result.resumed} already stored, ${result.counts.error} failed, ${result.seconds.toFixed(1)} s\n`);
+      for (const line of cacheNotes(result, o.cache === false)) process.stderr.write(`assay: ${line}\n`);
       if (!o.scorer && !o.task) process.stderr.write(`scored with ${run.spec.scorers.map((s) => s.name).join(', ')} (the dataset's default; choose with --scorer)\n`);
       for (const s of stats) process.stdout.write(formatStatistics(result.run_id, s.scorer, s.statistics, `${run.spec.task ? `${run.spec.task.name}@${run.spec.task.version} ` : ''}${run.spec.dataset.name} × ${o.model}`) + '\n\n');
     }
@@ -119,8 +128,9 @@ program
       const runs = await pool.listRuns();
       if (o.json) return printJson({ runs });
       if (!runs.length) return void process.stdout.write('the pool has no runs yet (try `assay quickstart`)\n');
-      process.stdout.write(table(['run', 'status', 'created', 'dataset', 'model', 'epochs', 'samples', 'attempts', 'failed'],
-        runs.map((r) => [r.id, r.status, r.created_at.slice(0, 19), r.dataset, r.model, r.epochs, r.samples, r.attempts, r.failed])) + '\n');
+      process.stdout.write(table(['run', 'status', 'created', 'dataset', 'model', 'scorers', 'epochs', 'samples', 'attempts', 'failed', 'running in'],
+        runs.map((r) => [r.id, r.status, r.created_at.slice(0, 19), r.dataset, r.model, r.scorers.join(', '), r.epochs, r.samples, r.attempts, r.failed,
+          r.lease ? `${r.lease.pid != null ? `pid ${r.lease.pid}` : r.lease.owner.slice(0, 8)}${r.lease.host ? `@${r.lease.host}` : ''} ${holderIsGone(r.lease) ? '(gone: taken over by the next run)' : `(lease until ${r.lease.expires_at.slice(11, 19)} UTC)`}` : '—'])) + '\n');
     } finally {
       await pool.close();
     }
@@ -137,15 +147,11 @@ program
   .action(async (runRef: string, o) => {
     const pool = await openPool(o.pool);
     try {
-      const runId = await pool.resolveRunId(runRef);
-      const run = (await pool.getRun(runId))!;
-      const scorers: string[] = o.scorer ?? (await pool.scorersOf(runId));
-      if (!scorers.length) throw new InputError(`run ${runId} has no measurements yet`);
-      const results = [];
-      for (const s of scorers) results.push({ ...(await runStatistics(pool, runId, { scorer: s, seed: o.seed, replicates: o.replicates })), recorded: await recordedAgreement(pool, runId, s) });
-      if (o.json) return printJson({ run: { id: runId, status: run.status, spec: run.spec, manifest: run.manifest }, statistics: results });
-      for (const r of results) {
-        process.stdout.write(formatStatistics(runId, r.scorer, r.statistics, `${run.spec.dataset.ref} × ${run.spec.model}  [${run.status}]`) + '\n');
+      const report = await statisticsOfRun(pool, runRef, { scorers: o.scorer, seed: o.seed, replicates: o.replicates });
+      if (o.json) return printJson(report);
+      const run = report.run;
+      for (const r of report.statistics) {
+        process.stdout.write(formatStatistics(run.id, r.scorer, r.statistics, `${run.spec.dataset.ref} × ${run.spec.model}  [${run.status}]`) + '\n');
         if (r.recorded) {
           process.stdout.write(`agreement with the recorded verdicts: ${r.recorded.agree}/${r.recorded.compared} (${pct(r.recorded.rate)}); recorded accuracy ${pct(r.recorded.recorded_accuracy)} vs ours ${pct(r.recorded.our_accuracy)} on the same attempts\n`);
         }
@@ -166,21 +172,15 @@ program
   .action(async (runRef: string, o) => {
     const pool = await openPool(o.pool);
     try {
-      const runId = await pool.resolveRunId(runRef);
       const scorers = (o.scorer as string[]).map((s) => scorerFromCli(s));
-      const graded = [];
+      let r;
       try {
-        for (const s of scorers) graded.push({ scorer: s.name, ...(await regrade(pool, runId, s)) });
+        r = await rescoreRun(pool, runRef, scorers);
       } finally {
         for (const s of scorers) await s.close?.();
       }
-      const stats = [];
-      for (const s of scorers) stats.push({ ...(await runStatistics(pool, runId, { scorer: s.name })), recorded: await recordedAgreement(pool, runId, s.name) });
-      // every pair of graders: how often they disagree, and on which attempts
-      const pairs: Awaited<ReturnType<typeof scorerDisagreement>>[] = [];
-      for (let i = 0; i < scorers.length; i++) for (let j = i + 1; j < scorers.length; j++) pairs.push(await scorerDisagreement(pool, runId, scorers[i]!.name, scorers[j]!.name));
-      const disagreement = pairs[0] ?? null;
-      if (o.json) return printJson({ run_id: runId, graded, statistics: stats, disagreement, disagreements: pairs });
+      const { run_id: runId, graded, statistics: stats, disagreements: pairs } = r;
+      if (o.json) return printJson({ run_id: runId, graded, statistics: stats, disagreement: pairs[0] ?? null, disagreements: pairs });
       for (const s of stats) process.stdout.write(formatStatistics(runId, s.scorer, s.statistics, 're-graded') + '\n\n');
       if (stats.length >= 2 || stats.some((s) => s.recorded)) {
         process.stdout.write('per grader (same stored responses)\n');
@@ -220,7 +220,7 @@ program
     }
   });
 
-// Commands of later issues live in ./commands/<name>.ts, each exporting `register(program: Command): void`.
+// The other commands live in ./commands/<name>.ts, each exporting `register(program: Command): void`.
 // Register them here, one line each.
 for (const register of COMMANDS) register(program);
 
@@ -240,6 +240,13 @@ async function main(): Promise<void> {
     if (err instanceof InputError) {
       process.stderr.write(`assay: ${err.message}\n`);
       process.exitCode = 2;
+      return;
+    }
+    // Another process held the pool's write lock for longer than the busy timeout: a known condition, not a bug.
+    const code = (err as { code?: unknown }).code;
+    if (typeof code === 'string' && (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'))) {
+      process.stderr.write(`assay: the pool stayed locked by another process for longer than ${BUSY_TIMEOUT_MS / 1000} s (${(err as Error).message}); nothing was lost — run the same command again when the other process is done\n`);
+      process.exitCode = 1;
       return;
     }
     // A known failure (RunError: a download that failed, a server that refused) gets its message; anything else is a

@@ -10,9 +10,10 @@ import { getTemplate } from '../core/templates.ts';
 import { generateArithmetic } from '../generators/arithmetic.ts';
 import { executeRun } from '../runner/run.ts';
 import { createScorer } from '../scorers/registry.ts';
-import { contextLimitsOfRun, runStatistics } from '../stats/from-pool.ts';
+import { contextLimitsOfRun } from '../analyses/context-limit.ts';
+import { runStatistics } from '../analyses/statistics.ts';
 import type { Pool } from '../store/types.ts';
-import { formatStatistics, pct, table } from './format.ts';
+import { formatStatistics, pct, table } from '../report/text.ts';
 import { DEFAULT_GRID, generateGrid, validateGrid } from '../generators/needle/index.ts';
 
 const MODELS = ['reference:oracle', 'reference:noisy?p=0.8', 'reference:noisy?p=0.6'];

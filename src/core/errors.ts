@@ -1,5 +1,5 @@
 /**
- * Error types with exit codes (issue 2: 0 done, 1 failed, 2 bad usage or bad input).
+ * Error types with exit codes (0 done, 1 failed, 2 bad usage or bad input).
  */
 
 /** Bad user input: a malformed dataset file, an unknown model address, a bad flag. Exit code 2. */

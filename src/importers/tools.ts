@@ -1,12 +1,11 @@
 /**
- * Importers for other tools' sample-level output: lm-evaluation-harness per-sample logs, Inspect JSON eval logs, and
- * Assay's documented generic CSV. Each writes one transaction per file.
+ * Importers for other tools' sample-level output: lm-evaluation-harness per-sample logs and Assay's documented
+ * generic CSV (Inspect eval logs: ./inspect.ts). Each writes one transaction per file.
  */
 import { basename, dirname } from 'node:path';
-import { readFileSync, statSync } from 'node:fs';
 import { InputError } from '../core/errors.ts';
 import { POOL_KINDS, type Pool, type PoolKind } from '../store/types.ts';
-import { checkReadable, numberField, parseJsonLine, readCsv, readLines, runImport, stringField, type ImportOptions, type ImportResult } from './common.ts';
+import { numberField, parseJsonLine, readCsv, readLines, runImport, stringField, type ImportOptions, type ImportResult } from './common.ts';
 
 /** Largest `weight` the generic CSV accepts: a count of identical verdicts; beyond it sums overflow the fit. */
 export const MAX_WEIGHT = 1e6;
@@ -74,83 +73,8 @@ export async function importLmEval(store: Pool, file: string, opts: ImportOption
   });
 }
 
-/** Inspect's score values: C(orrect)=1, I(ncorrect)=0, P(artial)=0.5, N(o answer)=0, booleans, numbers. */
-function inspectValue(v: unknown): number {
-  if (typeof v === 'number') return v;
-  if (typeof v === 'boolean') return v ? 1 : 0;
-  if (v === 'C') return 1;
-  if (v === 'I' || v === 'N') return 0;
-  if (v === 'P') return 0.5;
-  if (typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v))) return Number(v);
-  return NaN;
-}
-
-/** Largest Inspect JSON log read (the format is one JSON document, so it is parsed whole). */
-export const INSPECT_MAX_BYTES = 512 * 1024 * 1024;
-
-/**
- * Inspect (UK AISI) JSON eval log (`inspect eval … --log-format json`): `eval.{task, model, dataset.name}` and
- * `samples[].{id, epoch, input, target, scores: {<scorer>: {value, answer, explanation}}, metadata}`.
- * Values C/I/P/N map to 1/0/0.5/0 (Inspect's `value_to_float`); letter and boolean values are binary (P = ½),
- * numeric values (numbers, numeric strings) numeric.
- * Samples: `<dataset>/<id>`; epochs are repeats. Unlike the other importers this one parses the file whole
- * (one JSON document, at most INSPECT_MAX_BYTES); `.eval` (zip) logs are not read.
- * Errors: invalid JSON, no `samples`, a sample without id or the chosen scorer, an unmappable value.
- */
-export async function importInspect(store: Pool, file: string, opts: ImportOptions & { scorer?: string } = {}): Promise<ImportResult> {
-  checkReadable(file);
-  if (statSync(file).size > INSPECT_MAX_BYTES) throw new InputError(`Inspect JSON log larger than ${INSPECT_MAX_BYTES} bytes; split it or export samples as the generic CSV`, { file });
-  return runImport(store, { format: 'inspect', file, options: { scorer: opts.scorer ?? null }, replace: opts.replace }, async (tx) => {
-    let doc: Record<string, unknown>;
-    try {
-      doc = JSON.parse(readFileSync(file, 'utf8'));
-    } catch (err) {
-      throw new InputError(`invalid JSON (truncated file?): ${(err as Error).message}`, { file });
-    }
-    const ev = (doc.eval ?? {}) as Record<string, unknown>;
-    const model = stringField(file, 0, 'eval.model', ev.model);
-    const dataset = String(((ev.dataset ?? {}) as Record<string, unknown>).name ?? ev.task ?? basename(file));
-    const samples = doc.samples;
-    if (!Array.isArray(samples)) throw new InputError('no "samples" array (was the log written with samples?)', { file, field: 'samples' });
-    let n = 0;
-    const seen = new Set<string>();
-    for (let k = 0; k < samples.length; k++) {
-      if (opts.limit !== undefined && n >= opts.limit) break;
-      const s = samples[k] as Record<string, unknown>;
-      const where = `samples[${k}]`;
-      if (s.id === undefined || s.id === null) throw new InputError('sample without id', { file, field: `${where}.id` });
-      const id = String(s.id);
-      const scores = (s.scores ?? {}) as Record<string, { value?: unknown }>;
-      const scorer = opts.scorer ?? Object.keys(scores)[0];
-      if (!scorer || !scores[scorer]) throw new InputError(`no score${opts.scorer ? ` from scorer "${opts.scorer}"` : ''}`, { file, field: `${where}.scores` });
-      const raw = scores[scorer]!.value;
-      const value = inspectValue(raw);
-      if (!Number.isFinite(value)) throw new InputError(`cannot map score value ${JSON.stringify(raw)} to a number`, { file, field: `${where}.scores.${scorer}.value` });
-      // By the value's type, never by the value: C/I/P/N letters and booleans are binary (P = ½, a fraction as binary
-      // allows), numbers numeric, so one scorer's samples all get one kind and stay in one ordering.
-      const kind: PoolKind = typeof raw === 'number' || (typeof raw === 'string' && !/^[CIPN]$/.test(raw)) ? 'numeric' : 'binary';
-      const key = `${dataset}/${id}`;
-      if (!seen.has(key)) {
-        seen.add(key);
-        const input = s.input;
-        const text = typeof input === 'string' ? input : Array.isArray(input) ? input.map((m) => (typeof m === 'object' && m ? String((m as { content?: unknown }).content ?? '') : '')).join('\n') : null;
-        const md = (s.metadata ?? {}) as Record<string, unknown>;
-        const cat = md.category ?? md.subject;
-        await tx.addSample({ key, dataset, sample_id: id, category: typeof cat === 'string' ? cat : null, tags: [], text, content_hash: null, metadata: { target: s.target ?? null, ...md } });
-      }
-      const epoch = typeof s.epoch === 'number' ? s.epoch : 1;
-      try {
-        await tx.addMeasurement({ slice: scorer, sample_key: key, model, opponent: '', rep: Math.max(0, epoch - 1), kind, value, direction: 1, tie_tolerance: 0, weight: 1, line: null });
-      } catch (err) {
-        // the log has no lines: name the sample entry instead
-        if (err instanceof InputError) throw new InputError(`${err.message.replace(/^.*?: (?=duplicate)/, '')} (epoch ${epoch})`, { file, field: where });
-        throw err;
-      }
-      n++;
-    }
-    return { measurements: n, samples: seen.size };
-  });
-}
+// Inspect eval logs (`.eval` zip archives and JSON) have their own module: ./inspect.ts.
+export { INSPECT_MAX_BYTES, importInspect } from './inspect.ts';
 
 /**
  * Assay's generic CSV, so any tool's output can come in. Required columns: `model,sample_id,value,kind`.

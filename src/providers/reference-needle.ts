@@ -8,7 +8,8 @@
  *   characters long, and with probability p·limit/chars beyond it (accuracy falls with length, so an effective
  *   context limit shows up). A wrong answer is plausible: a single value is replaced by another value from the
  *   haystack; a list loses one gold value and gains a distractor (partial credit (n−1)/n). Decisions come from a
- *   seeded hash of (seed, generation seed, sample id, epoch), so they are reproducible.
+ *   seeded hash of (seed, generation seed, the model's own stream = name and parameters, sample id, epoch), so they
+ *   are reproducible, and two settings of the model decide independently.
  *
  * A prompt that is not a needle prompt gets `I cannot find a needle-threading task in this prompt.`
  */
@@ -16,7 +17,7 @@ import { hashUniform as uniform } from '../core/hash.ts';
 import { InputError } from '../core/errors.ts';
 import { messageText } from '../core/schemas.ts';
 import { formatNeedleAnswer, solveNeedlePrompt } from '../generators/needle/solver.ts';
-import { probabilityParam, referenceSeed, type ReferenceAnswer } from './reference-params.ts';
+import { probabilityParam, referenceSeed, referenceStream, type ReferenceAnswer } from './reference-params.ts';
 
 /** Noise settings of the noisy needle model: accuracy `p` up to `limit` characters, p·limit/chars beyond. */
 export interface NeedleNoise {
@@ -69,9 +70,11 @@ export function needleAnswerer(name: 'needle' | 'needle-noisy', params: URLSearc
     if (!Number.isInteger(limit) || limit < 1) throw new InputError(`reference:${name} limit must be a positive integer (characters), got ${params.get('limit')}`, { field: 'model' });
     noise = { p, limit };
   }
+  // the model's own stream (see referenceStream): two noisy needle models with different settings decide independently
+  const stream = referenceStream(name, noise ?? {});
   return (req) => {
     const prompt = req.messages.filter((m) => m.role === 'user').map((m) => messageText(m)).join('\n');
-    const a = answerNeedlePrompt(prompt, noise ? { ...noise, seed: referenceSeed(req, seed) } : undefined, `${req.sample.id}\u0000${req.epoch}`);
+    const a = answerNeedlePrompt(prompt, noise ? { ...noise, seed: referenceSeed(req, seed) } : undefined, `${stream}\u0000${req.sample.id}\u0000${req.epoch}`);
     return { text: a ? a.text : 'I cannot find a needle-threading task in this prompt.', finish_reason: 'stop' };
   };
 }

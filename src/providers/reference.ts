@@ -3,8 +3,9 @@
  * They are never presented as real models: their reported model id starts with `reference/`.
  *
  * - `reference:oracle` answers every sample with its gold target (`The answer is \boxed{<target>}.`).
- * - `reference:noisy?p=0.7` is right with probability p per (sample, epoch), from a seeded hash, otherwise it
- *   answers a wrong number; 5% of its answers are cut short (finish reason `length`) so truncation shows up.
+ * - `reference:noisy?p=0.7` is right with probability p per (sample, epoch), from a seeded hash of its own stream
+ *   (name and parameters, so models with different p decide independently), otherwise it answers a wrong number;
+ *   5% of its answers are cut short (finish reason `length`) so truncation shows up.
  * - `reference:silent` answers nothing extractable (tests the no-answer path).
  * - `reference:needle`, `reference:needle-noisy?p=…&limit=…`: needle-threading solvers (see reference-needle.ts).
  *
@@ -14,9 +15,9 @@ import { hashUniform } from '../core/hash.ts';
 import { InputError } from '../core/errors.ts';
 import type { GenerateRequest, GenerateResponse, Provider, ProviderCapabilities, ProviderOptions } from './types.ts';
 import { needleAnswerer } from './reference-needle.ts';
-import { probabilityParam, referenceSeed, type ReferenceAnswer } from './reference-params.ts';
+import { probabilityParam, referenceSeed, referenceStream, type ReferenceAnswer } from './reference-params.ts';
 
-export { probabilityParam, referenceSeed, type ReferenceAnswer } from './reference-params.ts';
+export { probabilityParam, referenceSeed, referenceStream, type ReferenceAnswer } from './reference-params.ts';
 
 const SYNTHETIC = 'reference models are synthetic: their answers depend only on the sample, the epoch and the seed';
 
@@ -66,11 +67,14 @@ class ReferenceProvider implements Provider {
 
 /** The arithmetic reference models: oracle, noisy (right with probability p), silent. */
 function arithmeticAnswerer(name: string, p: number, seed: number): ReferenceAnswer {
+  // Each model draws from its own stream (its name and parameters are in the hash key): with one shared stream,
+  // noisy?p=0.6 would be right exactly on a subset of the attempts noisy?p=0.8 gets right.
+  const stream = referenceStream(name, name === 'noisy' ? { p } : {});
   return (req) => {
     const target = req.sample.target;
     if (name === 'silent') return { text: 'I am not sure.', finish_reason: 'stop' };
     const genSeed = referenceSeed(req, seed);
-    const key = `${req.sample.id}\u0000${req.epoch}`;
+    const key = `${stream}\u0000${req.sample.id}\u0000${req.epoch}`;
     const u = hashUniform(genSeed, key);
     if (name === 'noisy' && hashUniform(genSeed, `len\u0000${key}`) < 0.05) return { text: 'Let me work through this carefully. First, ', finish_reason: 'length' };
     if (name === 'oracle' || u < p) return { text: `Working it out step by step.\nThe answer is \\boxed{${target}}.`, finish_reason: 'stop' };

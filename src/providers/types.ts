@@ -82,7 +82,71 @@ export interface ProviderCapabilities {
   reasons?: Partial<Record<GenerationSetting, string>>;
   /** Settings the API rejects together. */
   conflicts?: readonly SettingConflict[];
+  /**
+   * Log-likelihood scoring (`loglikelihood` and `loglikelihoodRolling`): `native` when the provider computes it
+   * itself (an in-process model), `probe` when it depends on the server (an HTTP endpoint may or may not return
+   * prompt log-probabilities: `probeScoring` finds out, once per run). Absent: the provider cannot score.
+   */
+  loglikelihood?: 'native' | 'probe';
+  /** Why the provider cannot score log-likelihoods (shown in the error of a task that needs them). */
+  loglikelihoodReason?: string;
+  /** Most calls the provider can serve at once (an in-process model with n sequences); the runner caps its concurrency. */
+  maxConcurrency?: number;
 }
+
+/**
+ * One log-likelihood request (lm-evaluation-harness's `loglikelihood`): how likely is `continuation` after `context`?
+ * Both are plain text (no chat template). Providers split them as lm-eval does (`splitContinuation` in scoring.ts):
+ * trailing whitespace of the context moves to the continuation; the continuation's tokens are the tokens of
+ * `context + continuation` after the tokens of `context`.
+ */
+export interface LoglikelihoodRequest {
+  context: string;
+  continuation: string;
+}
+
+/** The answer to one log-likelihood request. Log-probabilities are natural logarithms. */
+export interface LoglikelihoodResult {
+  /** Sum of the continuation tokens' log-probabilities (≤ 0). */
+  logprob: number;
+  /** True when every continuation token is the model's most probable next token (lm-eval's `is_greedy`). */
+  is_greedy: boolean;
+  /** Number of continuation tokens. */
+  tokens: number;
+  /** Per-token log-probabilities of the continuation, in order (sum = `logprob`). */
+  token_logprobs: number[];
+}
+
+/** The answer to one rolling log-likelihood request (lm-eval's `loglikelihood_rolling`): the whole text, from its start. */
+export interface RollingLoglikelihoodResult {
+  /** Sum over every token of the text of its log-probability given all earlier tokens (within the model's window). */
+  logprob: number;
+  /** Tokens scored. */
+  tokens: number;
+  /** Windows the text was cut into (1 when it fits the context). */
+  windows: number;
+}
+
+/** A batch of scoring requests for one (sample, epoch); `signal` aborts it. */
+export interface ScoringRequest<T> {
+  requests: T[];
+  sample: Sample;
+  epoch: number;
+  signal: AbortSignal;
+}
+
+/** What a scoring call returns: one result per request, in order, and what the server said about itself. */
+export interface ScoringResponse<R> {
+  results: R[];
+  model_id: string | null;
+  /** Tokens the model evaluated for the whole batch (null when unknown). */
+  prompt_tokens: number | null;
+  system_fingerprint?: string | null;
+  server?: Record<string, string>;
+}
+
+/** The answer of a capability probe: `ok`, or why not (shown to the user). */
+export type ProbeResult = { ok: true; detail?: string } | { ok: false; reason: string };
 
 export interface Provider {
   /** The address as given, e.g. `openai:gpt-4o-mini`. */
@@ -93,6 +157,15 @@ export interface Provider {
   readonly model: string | null;
   readonly capabilities: ProviderCapabilities;
   generate(req: GenerateRequest): Promise<GenerateResponse>;
+  /** Log-likelihoods of continuations (providers whose `capabilities.loglikelihood` is set). */
+  loglikelihood?(req: ScoringRequest<LoglikelihoodRequest>): Promise<ScoringResponse<LoglikelihoodResult>>;
+  /** Rolling log-likelihoods of whole texts (providers whose `capabilities.loglikelihood` is set). */
+  loglikelihoodRolling?(req: ScoringRequest<string>): Promise<ScoringResponse<RollingLoglikelihoodResult>>;
+  /**
+   * Check that scoring works on this endpoint with one tiny request (for `capabilities.loglikelihood: 'probe'`).
+   * Called at most once per provider by `ensureCapabilities` (scoring.ts), before any sample is run.
+   */
+  probeScoring?(signal: AbortSignal): Promise<ProbeResult>;
   /** Release sockets and files. */
   close(): Promise<void>;
 }

@@ -6,15 +6,17 @@
  * comparisons and a ranking with rank intervals (when ≥ 2 runs share samples); per run, the variance decomposition
  * and a variance-vs-k plot, truncation by length with a histogram by correctness; sweeps (runs of one model whose
  * settings differ) with score-vs-factor plots; and each run's manifest.
+ *
+ * The figures come from `reportData` (src/analyses/report.ts), which reads each run once; `renderReport` only
+ * formats them.
  */
+import { fmtP } from '../analyses/compare.ts';
+import { shortDataset } from '../analyses/outcomes.ts';
+import { reportData, type ReportData, type ReportDataOptions } from '../analyses/report.ts';
 import { toolkitInfo } from '../core/toolkit.ts';
+import type { ContextLimitResult } from '../stats/context-limit.ts';
 import type { Pool } from '../store/types.ts';
-import { alignRuns, runLabels, shortDataset } from '../stats/pool-data.ts';
-import { analyzeRun, compareRunsFromPool, fmtP, loadRuns, sweepGroups, type AnalysisOptions, type ComparisonReport, type RunAnalysis } from './analyses.ts';
 import { esc, factorPlot, forestPlot, lengthHistogram, lineChart } from './svg.ts';
-import { effectiveContextLimit, type ContextLimitResult, type GridScores } from '../stats/context-limit.ts';
-import { gridScoresFromPool } from '../stats/from-pool.ts';
-import type { PoolRanking } from '../aggregate/from-pool.ts';
 
 /** A number with `d` decimals, or `n/a` when it is not finite (e.g. a seed variance from a one-epoch run). */
 const fx = (x: number, d: number): string => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
@@ -45,36 +47,29 @@ div.scroll{overflow-x:auto}table.heatmap td.heat{text-align:center;font-variant-
 details pre{font-size:.8em;background:#f6f6f6;padding:8px;overflow:auto;max-height:400px;white-space:pre-wrap;overflow-wrap:anywhere}summary{overflow-wrap:anywhere}`;
 
 /** Options for `buildReport`. */
-export interface ReportOptions extends AnalysisOptions {
+export interface ReportOptions extends ReportDataOptions {
   title?: string;
-  /** A Plackett–Luce / Bradley–Terry ranking from the measurement pool (`assay report --rank …`), shown as a section. */
-  poolRanking?: PoolRanking;
   /** Fixed "generated at" time (tests); default now. */
   now?: Date;
 }
 
 /**
- * Build the report for runs `refs` (ids or unique prefixes) from the pool. Returns the HTML text.
+ * Build the report for runs `refs` (ids or unique prefixes) from the pool, each run read once (`reportData`).
+ * With `rank` (or a ready `poolRanking`) it adds the pool's Plackett–Luce ranking. Returns the HTML text.
  * Errors: InputError for unknown runs or scorers without measurements.
  */
 export async function buildReport(pool: Pool, refs: string[], o: ReportOptions = {}): Promise<string> {
-  const data = await loadRuns(pool, refs, o.scorer);
-  const labels = runLabels(data.map((d) => d.run));
-  const analyses: RunAnalysis[] = [];
-  for (const [i, d] of data.entries()) analyses.push(await analyzeRun(pool, d, labels[i]!, o));
-  const graded = data.filter((_, i) => analyses[i]!.variance);
+  return renderReport(await reportData(pool, refs, o), o);
+}
+
+/** Render report data as one self-contained HTML page (no pool access). */
+export function renderReport(r: ReportData, o: { title?: string; now?: Date } = {}): string {
+  const { analyses, comparison, sweeps } = r;
   const ungraded = analyses.filter((a) => !a.variance);
-  let comparison: ComparisonReport | null = null;
-  // Compare the largest group of graded runs that share a scorer and at least one sample.
-  const byScorer = new Map<string, typeof graded>();
-  for (const d of graded) byScorer.set(d.scorer, [...(byScorer.get(d.scorer) ?? []), d]);
-  const group = [...byScorer.values()].sort((a, b) => b.length - a.length)[0] ?? [];
-  if (group.length >= 2 && alignRuns(group).keys.length > 0) comparison = await compareRunsFromPool(pool, group.map((d) => d.run.id), { ...o, scorer: group[0]!.scorer });
-  const sweeps = sweepGroups(data, o);
   const tk = toolkitInfo();
   const body: string[] = [];
   body.push(`<h1>${esc(o.title ?? 'Assay evaluation report')}</h1>`);
-  body.push(`<p class="meta">${data.length} run(s), scorer${new Set(data.map((d) => d.scorer)).size > 1 ? 's' : ''} <b>${esc([...new Set(data.map((d) => d.scorer))].join(', '))}</b>; generated ${esc((o.now ?? new Date()).toISOString())} by Assay ${esc(tk.version)}${tk.git_commit ? ` (${esc(tk.git_commit.slice(0, 12))})` : ''}. Every score is shown with its 95% confidence interval; rankings only with rank intervals.</p>`);
+  body.push(`<p class="meta">${r.runs.length} run(s), scorer${r.scorers.length > 1 ? 's' : ''} <b>${esc(r.scorers.join(', '))}</b>; generated ${esc((o.now ?? new Date()).toISOString())} by Assay ${esc(tk.version)}${tk.git_commit ? ` (${esc(tk.git_commit.slice(0, 12))})` : ''}. Every score is shown with its 95% confidence interval; rankings only with rank intervals.</p>`);
 
   // Runs
   body.push(`<h2 id="runs">Runs</h2>`);
@@ -87,6 +82,8 @@ export async function buildReport(pool: Pool, refs: string[], o: ReportOptions =
         v.std_over_epochs == null ? '—' : `${(100 * v.std_over_epochs).toFixed(2)} pts`, `${a.truncation.truncated} (${pct(a.truncation.truncated_share)})`, a.failed];
     }), { num: [0, 3, 4, 5, 6, 7, 8, 9, 10] }));
   body.push(`<p class="note">Wald 95% here is mean ± 1.96·SE with SE from the variance components (questions + seed). Failed attempts (model call errors after retries) are excluded from accuracy, never scored 0.</p>`);
+  const timeouts = analyses.reduce((n, a) => n + a.outcomes.timeouts, 0), graderErrors = analyses.reduce((n, a) => n + a.outcomes.grader_errors, 0);
+  if (timeouts || graderErrors) body.push(`<p class="note">${timeouts ? `${timeouts} response(s) the grader could not judge within its time budget count as wrong` : ''}${timeouts && graderErrors ? '; ' : ''}${graderErrors ? `${graderErrors} attempt(s) with a grader error are excluded, like failed calls` : ''} (${analyses.filter((a) => a.outcomes.timeouts || a.outcomes.grader_errors).map((a) => `${esc(a.label)}: ${a.outcomes.timeouts} timeout(s), ${a.outcomes.grader_errors} grader error(s)`).join('; ')}).</p>`);
   for (const a of ungraded) body.push(`<p class="warn">${esc(a.label)} (${esc(a.id.slice(0, 12))}) has no graded attempt: ${a.failed} of its ${a.attempts} attempt(s) failed${a.attempts > a.failed ? ', the rest went ungraded' : ''}. It has no score and is left out of the plots, comparisons and rankings; run it again to retry the failed attempts.</p>`);
   const forestRows = analyses.filter((a) => a.variance).map((a) => ({ label: a.label, mean: a.variance!.mean, lo: a.variance!.ci95_bootstrap.lo, hi: a.variance!.ci95_bootstrap.hi }));
   if (forestRows.length) body.push(forestPlot(forestRows, 'CI forest plot: accuracy with 95% clustered-bootstrap CI'));
@@ -144,45 +141,44 @@ export async function buildReport(pool: Pool, refs: string[], o: ReportOptions =
     for (const s of sweeps) {
       const an = s.analysis;
       body.push(`<h3>${esc(s.model)} on ${esc(s.dataset)} (${an.runs} runs, ${an.samples} shared samples)</h3>`);
-      body.push(`<p class="note">Seed noise of one run's score: ${an.seed_sd_observed != null ? `${(100 * an.seed_sd_observed).toFixed(2)} pts observed over seeds; ` : ''}${fx(100 * an.seed_sd_model, 2)} pts from the within-sample variance. A factor is "beyond seed noise" when its best and worst levels differ in a paired test after Holm adjustment over factors.</p>`);
-      body.push(tableHtml('sweep', ['factor', 'levels', 'range (pts)', 'range / seed sd', 'adjusted p', 'verdict'], an.factors.map((f) => [f.factor, f.levels.map((l) => `${l.level}: ${pct(l.mean)} ${ci(l.ci95)}`).join('; '), (100 * f.range).toFixed(1), f.ratio_to_seed_sd == null ? 'n/a (no seed noise measured)' : f.ratio_to_seed_sd.toFixed(1), fmtP(f.p_adjusted), f.verdict]), { num: [2, 4] }));
+      body.push(`<p class="note">Seed noise of one run's score: ${esc(an.seed_noise)}. Each factor's best and worst levels are compared by a sign-flip permutation test paired by sample, adjusted over factors (${esc(an.factors[0]?.test.adjustment === 'bh' ? 'Benjamini–Hochberg' : 'Holm')}); "not significant at this size" is what that test says, not a claim that the factor has no effect.</p>`);
+      body.push(tableHtml('sweep', ['factor', 'levels', 'range (pts)', 'range / seed sd', 'p', 'adjusted p', 'verdict'], an.factors.map((f) => [f.factor, f.levels.map((l) => `${l.level}: ${pct(l.mean)} ${ci(l.ci95)}`).join('; '), (100 * f.range).toFixed(1), f.ratio_to_seed_sd == null ? 'n/a (no seed noise measured)' : f.ratio_to_seed_sd.toFixed(1), fmtP(f.p), fmtP(f.p_adjusted), f.verdict]), { num: [2, 4, 5], wide: [6] }));
       for (const f of an.factors) body.push(factorPlot(f.levels.map((l) => ({ level: l.level, mean: l.mean, lo: l.ci95.lo, hi: l.ci95.hi, runs: l.run_means })), { title: `score vs ${f.factor}`, factor: f.factor }));
     }
   }
 
-  // Needle threading: effective context limit, accuracy vs length, depth × length heatmap (issue 6)
-  const needle: { d: (typeof data)[number]; label: string; scores: GridScores[] }[] = [];
-  for (const [i, d] of data.entries()) {
-    const scores = (await gridScoresFromPool(pool, d.run.id, d.scorer)).filter((g) => g.values.length);
-    if (scores.length) needle.push({ d, label: labels[i]!, scores });
-  }
-  if (needle.length) {
+  // Needle threading: effective context limit, accuracy vs length, depth × length heatmap
+  if (r.needle.length) {
     body.push(`<h2 id="context">Long context: effective context limit</h2>`);
     body.push(`<p class="note">Needle-threading runs. The effective limit is the longest context length (characters) at which accuracy stays at or above the threshold at that length and every shorter one; its interval is a bootstrap over samples. Lengths are in characters: token counts differ between tokenizers (see <code>assay tokens</code>).</p>`);
-    for (const x of needle) body.push(needleSection(x.label, effectiveContextLimit(x.scores, { seed: x.d.run.manifest.seeds.bootstrap })));
+    for (const x of r.needle) body.push(needleSection(x.label, x.limit, x.token_scale ? `Tokens: ${x.token_scale.description}.` : x.token_note));
   }
 
-  // Pool ranking (issue 5)
-  if (o.poolRanking) {
-    const r = o.poolRanking;
+  // Pool ranking
+  if (r.pool_ranking) {
+    const pr = r.pool_ranking;
     body.push(`<h2 id="pool-ranking">Ranking from the pool (Plackett–Luce)</h2>`);
-    body.push(`<p class="note">${r.models.length} models from ${r.measurements} measurements (sources ${esc(r.sources.join(', '))}). Score = centred log-strength; CI and rank interval from a bootstrap over samples (${r.bootstrap.replicates} replicates, seed ${r.bootstrap.seed}). ${r.diagnostics.components.length > 1 ? `<b>The models fall into ${r.diagnostics.components.length} groups never measured on a common sample: order between groups rests on the prior only.</b>` : 'The comparison graph is connected.'}</p>`);
+    body.push(`<p class="note">${pr.models.length} models from ${pr.measurements} measurements (sources ${esc(pr.sources.join(', '))}). Score = centred log-strength; CI and rank interval from a bootstrap over samples (${pr.bootstrap.replicates} replicates, seed ${pr.bootstrap.seed}). ${pr.diagnostics.components.length > 1 ? `<b>The models fall into ${pr.diagnostics.components.length} groups never measured on a common sample: order between groups rests on the prior only.</b>` : 'The comparison graph is connected.'}</p>`);
     const f3 = (v: number) => (v >= 0 ? '+' : '') + v.toFixed(3);
-    body.push(tableHtml('pool-ranking', ['model', 'score', '95% CI', 'rank interval', 'samples', 'mean'], r.models.map((m) => [m.model, f3(m.score), Number.isFinite(m.ci[0]) ? `[${f3(m.ci[0])}, ${f3(m.ci[1])}]` : 'n/a (never compared)', `${m.rank_interval[0]}–${m.rank_interval[1]}`, m.samples, fx(m.mean_score, 4)]), { num: [1, 2, 3, 4, 5] }));
+    body.push(tableHtml('pool-ranking', ['model', 'score', '95% CI', 'rank interval', 'samples', 'mean'], pr.models.map((m) => [m.model, f3(m.score), Number.isFinite(m.ci[0]) ? `[${f3(m.ci[0])}, ${f3(m.ci[1])}]` : 'n/a (never compared)', `${m.rank_interval[0]}–${m.rank_interval[1]}`, m.samples, fx(m.mean_score, 4)]), { num: [1, 2, 3, 4, 5] }));
   }
 
   // Manifests
   body.push(`<h2 id="manifests">Manifests</h2>`);
-  for (const d of data) body.push(`<details><summary>${esc(d.run.id)} — ${esc(d.run.spec.model)}</summary><pre>${esc(JSON.stringify({ spec: d.run.spec, manifest: d.run.manifest }, null, 2))}</pre></details>`);
+  for (const run of r.runs) body.push(`<details><summary>${esc(run.id)} — ${esc(run.spec.model)}</summary><pre>${esc(JSON.stringify({ spec: run.spec, manifest: run.manifest }, null, 2))}</pre></details>`);
   return `<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${esc(o.title ?? 'Assay evaluation report')}</title><style>${CSS}</style></head><body>${body.join('\n')}</body></html>\n`;
 }
 
 /** One needle-threading run: the limit, accuracy vs length (with CI bounds as dashed lines) and the depth × length heatmap. */
-function needleSection(label: string, r: ContextLimitResult): string {
+function needleSection(label: string, r: ContextLimitResult, note?: string): string {
   const out: string[] = [];
   const lim = r.effective_limit == null ? 'below the shortest length tested' : `${r.effective_limit.toLocaleString('en')} characters${r.censored ? ' (every length passed: at least this)' : ''}`;
   const ciTxt = `${r.ci.lo == null ? 'below shortest' : r.ci.lo.toLocaleString('en')} – ${r.ci.hi == null ? 'below shortest' : r.ci.hi.toLocaleString('en')}`;
-  out.push(`<h3>${esc(label)}</h3><p>Effective limit at accuracy ≥ ${pct(r.threshold)}: <b>${esc(lim)}</b>, ${Math.round(r.ci.level * 100)}% interval ${esc(ciTxt)} characters.</p>`);
+  const t = r.tokens;
+  const tok = (n: number | null) => (n == null ? '?' : n.toLocaleString('en'));
+  const tokTxt = t && r.effective_limit != null ? ` = ${tok(t.effective_limit)} tokens (interval ${r.ci.lo == null ? 'below shortest' : tok(t.ci.lo)} – ${r.ci.hi == null ? 'below shortest' : tok(t.ci.hi)} tokens)` : '';
+  out.push(`<h3>${esc(label)}</h3><p>Effective limit at accuracy ≥ ${pct(r.threshold)}: <b>${esc(lim)}</b>, ${Math.round(r.ci.level * 100)}% interval ${esc(ciTxt)} characters${esc(tokTxt)}.</p>`);
+  if (note) out.push(`<p class="note">${esc(note)}</p>`);
   const xs = r.by_length.map((b) => b.length);
   out.push(lineChart(xs, [
     { name: 'accuracy', values: r.by_length.map((b) => 100 * b.accuracy), color: '#1f5fa8' },

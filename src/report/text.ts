@@ -1,14 +1,74 @@
 /**
- * Plain-text renderings of issue-4 analyses for the CLI (aligned tables, no colours). Every score comes with its
- * interval; no ranking appears without rank intervals.
+ * Plain-text renderings for the CLI: aligned tables, the statistics block, comparisons, variance, truncation,
+ * sweeps and diffs (no colours: output is often piped). Every score comes with its interval; no ranking appears
+ * without rank intervals.
  */
-import { pct, table } from '../cli/format.ts';
+import { NUMERIC_LOGLIKELIHOOD_SCORERS } from '../scorers/loglikelihood.ts';
+import { fmtP, type ComparisonReport } from '../analyses/compare.ts';
+import type { RunDiff } from '../analyses/diff.ts';
+import type { RunStatistics } from '../stats/accuracy.ts';
 import type { Ranking } from '../stats/rank.ts';
 import type { SweepAnalysis } from '../stats/sweep.ts';
 import type { TruncationAnalysis } from '../stats/truncation.ts';
 import type { VarianceDecomposition } from '../stats/variance.ts';
-import { fmtP, type ComparisonReport } from './analyses.ts';
-import type { RunDiff } from './diff.ts';
+
+/** Render rows as an aligned table with a header line. */
+export function table(headers: string[], rows: (string | number)[][]): string {
+  const cells = [headers, ...rows.map((r) => r.map(String))];
+  const widths = headers.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
+  const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+  return [line(headers), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.slice(1).map(line)].join('\n');
+}
+
+/** A proportion as a percentage with one decimal, e.g. 0.7312 → "73.1%". */
+export function pct(x: number | null | undefined): string {
+  return x == null || Number.isNaN(x) ? 'n/a' : `${(100 * x).toFixed(1)}%`;
+}
+
+/** The human-readable statistics block of `assay stats`. */
+export function formatStatistics(runId: string, scorer: string, s: RunStatistics, header: string): string {
+  if (NUMERIC_LOGLIKELIHOOD_SCORERS.has(scorer.split('?')[0]!)) return formatNumericStatistics(runId, scorer, s, header);
+  const lines: string[] = [];
+  lines.push(header);
+  lines.push(`run ${runId}  scorer ${scorer}`);
+  lines.push(`samples ${s.samples}/${s.samples_planned}  epochs ${s.epochs}  attempts ${s.attempts} (graded ${s.graded}, failed ${s.failed}, ungraded ${s.ungraded}, no answer ${s.no_answer}, truncated ${s.truncated})`);
+  lines.push('');
+  lines.push(`accuracy (avg@${s.epochs})   ${pct(s.accuracy)}   95% CI [${pct(s.ci95.lo)}, ${pct(s.ci95.hi)}]  (${s.ci95.method}; for the ${s.ci95.estimand.split(' (')[0]})`);
+  lines.push(`  cluster bootstrap         [${pct(s.ci95_bootstrap.lo)}, ${pct(s.ci95_bootstrap.hi)}]  (${s.ci95_bootstrap.method}, ${s.ci95_bootstrap.replicates} replicates, seed ${s.ci95_bootstrap.seed}; under-covers below a few hundred samples)`);
+  lines.push(`  Wald interval             [${pct(s.ci95_wald.lo)}, ${pct(s.ci95_wald.hi)}]  (±1.96·SE, SE ${Number.isFinite(s.ci95_wald.se) ? (100 * s.ci95_wald.se).toFixed(2) + ' pts' : 'n/a'} over per-sample means)`);
+  if (s.epochs > 1 && Number.isFinite(s.std_over_epochs)) {
+    const per = s.per_epoch_accuracy.length > 12 ? `${s.per_epoch_accuracy.slice(0, 12).map(pct).join(' ')} … (${s.per_epoch_accuracy.length} epochs; all in --json)` : s.per_epoch_accuracy.map(pct).join(' ');
+    lines.push(`  std over epochs           ${(100 * s.std_over_epochs).toFixed(2)} pts  (seed noise of a single-epoch score; not a CI)   per-epoch: ${per}`);
+  }
+  for (const [k, v] of Object.entries(s.pass_at_k)) {
+    if (k === 'pass@1') continue;
+    const n = s.pass_at_k_samples?.[k];
+    const kci = s.pass_at_k_ci95?.[k];
+    lines.push(`${k.padEnd(26)}${pct(v)}${kci ? `   95% CI [${pct(kci.lo)}, ${pct(kci.hi)}]` : ''}  (unbiased estimator, Chen et al. 2021${kci ? `; ${kci.method}` : ''}${n != null && n < s.samples ? `; on the ${n} samples with ≥ ${k.slice(5)} graded attempts` : ''})`);
+  }
+  if (s.maj_at_k) lines.push(`maj@${s.maj_at_k.k}`.padEnd(26) + `${pct(s.maj_at_k.value)}   95% CI [${pct(s.maj_at_k.ci95.lo)}, ${pct(s.maj_at_k.ci95.hi)}]${s.maj_at_k.ci95.method ? `  (${s.maj_at_k.ci95.method})` : ''}`);
+  if (s.truncated) lines.push(`without truncated attempts ${pct(s.accuracy_without_truncated)}  (${s.truncated} attempts hit the token limit)`);
+  if (s.failed) lines.push(`WARNING: ${s.failed} attempts failed after retries and are excluded; run the same command again to retry them.`);
+  const timeouts = s.ungraded - s.grader_errors;
+  if (timeouts) lines.push(`WARNING: ${timeouts} responses could not be graded within the grader's time budget: counted as wrong above; excluding them instead: ${pct(s.accuracy_excluding_ungraded)}.`);
+  if (s.grader_errors) lines.push(`WARNING: ${s.grader_errors} attempts have a grader error (bad gold, unreachable judge…): excluded from accuracy; see \`assay export\`.`);
+  return lines.join('\n');
+}
+
+/** The statistics block of a numeric scorer (bits per byte, log-likelihood): the mean over samples, as a number, with its CIs. */
+function formatNumericStatistics(runId: string, scorer: string, s: RunStatistics, header: string): string {
+  const f = (x: number) => (Number.isFinite(x) ? x.toFixed(4) : 'n/a');
+  return [
+    header,
+    `run ${runId}  scorer ${scorer} (numeric)`,
+    `samples ${s.samples}/${s.samples_planned}  epochs ${s.epochs}  attempts ${s.attempts} (graded ${s.graded}, failed ${s.failed}, ungraded ${s.ungraded})`,
+    '',
+    `mean over samples (avg@${s.epochs})   ${f(s.accuracy)}   95% CI [${f(s.ci95_bootstrap.lo)}, ${f(s.ci95_bootstrap.hi)}]  (${s.ci95_bootstrap.method}, ${s.ci95_bootstrap.replicates} replicates, seed ${s.ci95_bootstrap.seed})`,
+    `  Wald interval             [${f(s.ci95_wald.lo)}, ${f(s.ci95_wald.hi)}]`,
+    ...(scorer.startsWith('bits_per_byte') || scorer.startsWith('nll_per_token') ? ['  (a mean of per-document values; the corpus figure, a ratio of sums as lm-eval reports it, is `assay perplexity <run>`)'] : []),
+    ...(s.failed ? [`WARNING: ${s.failed} attempts failed after retries and are excluded; run the same command again to retry them.`] : []),
+  ].join('\n');
+}
 
 /** A number with `d` decimals, or `n/a` when it is not finite (e.g. a seed variance from a one-epoch run). */
 const fx = (x: number, d: number): string => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
@@ -30,12 +90,13 @@ export function formatComparison(r: ComparisonReport): string {
   for (const p of r.pairs) {
     lines.push('');
     lines.push(`${p.a_label}  vs  ${p.b_label}`);
-    lines.push(`  mean ${pct(p.mean_a)} vs ${pct(p.mean_b)}; difference ${pts(p.difference)} pts, 95% CI [${pts(p.ci95_bootstrap.lo)}, ${pts(p.ci95_bootstrap.hi)}] (paired cluster bootstrap, ${p.ci95_bootstrap.replicates} replicates), SE ${(100 * p.ci95_bootstrap.se).toFixed(2)} pts`);
-    lines.push(`  sign-flip permutation p = ${fmtP(p.sign_flip.p)} (${p.sign_flip.method}${p.sign_flip.method === 'monte carlo' ? `, ${p.sign_flip.permutations}` : ''}); adjusted p = ${fmtP(p.p_adjusted)}`);
+    const dci = p.ci95 ?? { ...p.ci95_bootstrap, method: 'paired cluster bootstrap' };
+    lines.push(`  mean ${pct(p.mean_a)} vs ${pct(p.mean_b)}; difference ${pts(p.difference)} pts, 95% CI [${pts(dci.lo)}, ${pts(dci.hi)}] (${dci.method}; population of questions); paired cluster bootstrap [${pts(p.ci95_bootstrap.lo)}, ${pts(p.ci95_bootstrap.hi)}] (${p.ci95_bootstrap.replicates} replicates), SE ${(100 * p.ci95_bootstrap.se).toFixed(2)} pts`);
+    lines.push(`  sign-flip permutation mid-p = ${fmtP(p.sign_flip.p)} (${p.sign_flip.method}${p.sign_flip.method === 'monte carlo' ? `, ${p.sign_flip.permutations}` : ''}${p.sign_flip.p_conventional != null ? `; conventional p = ${fmtP(p.sign_flip.p_conventional)}, conservative with ties` : ''}); adjusted p = ${fmtP(p.p_adjusted)}`);
     lines.push(`  paired t on per-sample means: t = ${p.paired_t.t.toFixed(2)}, df ${p.paired_t.df}, p = ${fmtP(p.paired_t.p)};  Wilcoxon signed-rank: W+ = ${p.wilcoxon.w_plus}, ${p.wilcoxon.m} non-zero, p = ${fmtP(p.wilcoxon.p)} (${p.wilcoxon.method})`);
     if (p.mcnemar) {
       const m = p.mcnemar.first_epoch;
-      lines.push(`  McNemar (first epoch): b = ${m.b}, c = ${m.c}, exact p = ${fmtP(m.p_exact)}, mid-p = ${fmtP(m.p_mid)}` + (p.mcnemar.clustered ? `;  clustered McNemar (Durkalski, all matched epochs): X² = ${p.mcnemar.clustered.statistic.toFixed(2)}, p = ${fmtP(p.mcnemar.clustered.p)}` : ''));
+      lines.push(`  McNemar (first epoch): b = ${m.b}, c = ${m.c}, mid-p = ${fmtP(m.p_mid)} (exact conditional p = ${fmtP(m.p_exact)}, conservative)` + (p.mcnemar.clustered ? `;  clustered McNemar (Durkalski, all matched epochs): X² = ${p.mcnemar.clustered.statistic.toFixed(2)}, p = ${fmtP(p.mcnemar.clustered.p)}` : ''));
     }
     lines.push(`  per sample: A better on ${p.wins}, B better on ${p.losses}, equal on ${p.ties};  minimum detectable effect (80% power, α ${p.mde_alpha}): ${mdeText(p.mde)}`);
     lines.push(`  ${p.verdict}`);
@@ -47,7 +108,7 @@ export function formatComparison(r: ComparisonReport): string {
 /** A ranking table: mean with CI, 95% rank interval, tied group. */
 export function formatRanking(r: Ranking): string {
   return [
-    `ranking with 95% rank intervals (joint bootstrap, ${r.replicates} replicates, seed ${r.seed}); runs in one group are not significantly different from the group's best (${r.adjustment === 'holm' ? 'Holm' : 'BH'}, α ${r.alpha})`,
+    `ranking with ${r.rank_interval_method ?? `95% rank intervals`} (CIs: joint bootstrap, ${r.replicates} replicates, seed ${r.seed}); runs in one group are not significantly different from the group's best (${r.adjustment === 'holm' ? 'Holm' : 'BH'}, α ${r.alpha})`,
     table(['group', 'rank interval', 'label', 'mean', '95% CI', 'tied with'], r.runs.map((x) => [x.group, x.rank_interval.lo === x.rank_interval.hi ? `${x.rank_interval.lo}` : `${x.rank_interval.lo}–${x.rank_interval.hi}`, x.label, pct(x.mean), ci(x.ci95), x.tied_with.join(', ') || '—'])),
   ].join('\n');
 }
@@ -74,11 +135,13 @@ export function formatTruncation(t: TruncationAnalysis): string {
 /** The sweep block. */
 export function formatSweep(s: SweepAnalysis): string {
   const lines = [
-    `seed noise of one run's score: ${s.seed_sd_observed != null ? `${(100 * s.seed_sd_observed).toFixed(2)} pts observed over seeds; ` : ''}${fx(100 * s.seed_sd_model, 2)} pts from the within-sample variance`,
-    table(['factor', 'levels (score, 95% CI)', 'range', 'range / seed sd', 'adj. p (best vs worst)', 'verdict'], s.factors.map((f) => [
-      f.factor, f.levels.map((l) => `${l.level.slice(0, 20)}: ${pct(l.mean)} ${ci(l.ci95)}`).join('; '), `${(100 * f.range).toFixed(1)} pts`, f.ratio_to_seed_sd == null ? 'n/a' : f.ratio_to_seed_sd.toFixed(1), fmtP(f.p_adjusted), f.verdict,
+    `seed noise of one run's score: ${s.seed_noise}`,
+    table(['factor', 'levels (score, 95% CI)', 'range', 'range / seed sd', 'test (best vs worst)', 'p', 'adj. p', 'result'], s.factors.map((f) => [
+      f.factor, f.levels.map((l) => `${l.level.slice(0, 20)}: ${pct(l.mean)} ${ci(l.ci95)}`).join('; '), `${(100 * f.range).toFixed(1)} pts`, f.ratio_to_seed_sd == null ? 'n/a (no seed noise measured)' : f.ratio_to_seed_sd.toFixed(1),
+      'sign-flip permutation', fmtP(f.p), fmtP(f.p_adjusted), f.significant ? `significant at α = ${f.test.alpha}` : 'not significant at this size',
     ])),
   ];
+  for (const f of s.factors) lines.push(`  ${f.verdict}`);
   return lines.join('\n');
 }
 

@@ -8,13 +8,15 @@ import { hashJson, shortId } from '../core/hash.ts';
 import { InputError } from '../core/errors.ts';
 import type { GenerationConfig } from '../core/schemas.ts';
 import { createProvider } from '../providers/registry.ts';
+import { ensureCapabilities } from '../providers/scoring.ts';
 import type { Provider } from '../providers/types.ts';
+import { solverNeeds } from '../solvers/types.ts';
 import type { EvalSetRecord, Pool } from '../store/types.ts';
 import { loadTasks } from '../tasks/index.ts';
 import { resolveTask, type ResolvedTask } from '../tasks/resolve.ts';
 import { defineTask, isTask, type Task } from '../tasks/task.ts';
 import type { Progress } from './progress.ts';
-import { buildRunSpec, executeRun, type RunResult } from './run.ts';
+import { buildRunSpec, executeRun, type RunOptions, type RunResult } from './run.ts';
 import { runIdOf } from './plan.ts';
 import { AdaptiveLimiter, ConcurrencyGate } from './scheduler.ts';
 
@@ -39,7 +41,10 @@ export interface EvaluateOptions {
   timeoutMs?: number;
   maxRetries?: number;
   backoffBaseMs?: number;
-  /** Reuse stored responses (default true; remote providers only). */
+  /**
+   * Reuse stored responses of other runs for attempts a run does not have yet (default true, false with `newRun`;
+   * remote providers only). Attempts a run already stored are kept either way (see `RunOptions.cache`).
+   */
   cache?: boolean;
   bootstrapSeed?: number;
   /** Start separate, labelled runs instead of resuming (e.g. the server changed). The label is recorded. */
@@ -50,6 +55,8 @@ export interface EvaluateOptions {
   /** A progress reporter per run. */
   progress?: (label: string) => Progress;
   warn?: (message: string) => void;
+  /** Run leases (one process per run at a time): ttl, and what to say while waiting for another process (see `RunOptions.lease`). */
+  lease?: RunOptions['lease'];
   /** Providers to use instead of resolving addresses (tests, custom clients), by model address. Not closed. */
   providers?: Record<string, Provider>;
   /** Dataset download options (cache folder, a test's download source). */
@@ -112,6 +119,12 @@ export async function evaluate(tasks: Task | string | (Task | string)[], models:
       if (!given) owned.push(p);
       providers.set(m, p);
     }
+    // Tasks that score log-likelihoods need providers that return them: checked (probed once per provider) before
+    // anything is stored or run, so a base-model task on a chat-only endpoint fails up front with the reason.
+    for (const r of resolved) {
+      const needs = solverNeeds(r.solver);
+      if (needs.length) for (const m of modelList) await ensureCapabilities(providers.get(m)!, needs, options.signal);
+    }
     const label = options.newRun;
     const cells = resolved.flatMap((r) =>
       modelList.map((model) => {
@@ -137,7 +150,8 @@ export async function evaluate(tasks: Task | string | (Task | string)[], models:
     const gateOf = (p: Provider) => {
       const key = p.baseUrl ?? p.address;
       let g = gates.get(key);
-      if (!g) gates.set(key, (g = new ConcurrencyGate(new AdaptiveLimiter(options.concurrency ?? 64))));
+      const limit = Math.max(1, Math.min(options.concurrency ?? 64, p.capabilities.maxConcurrency ?? Infinity));
+      if (!g) gates.set(key, (g = new ConcurrencyGate(new AdaptiveLimiter(limit))));
       return g;
     };
     const results = await Promise.all(
@@ -148,10 +162,11 @@ export async function evaluate(tasks: Task | string | (Task | string)[], models:
           scorers: c.r.scorers, solver: c.r.solver, solverSpec: c.r.solverSpec, task: taskRef(c.r.task), label, limit: c.r.limit,
           concurrency: options.concurrency ?? 64, gate: gateOf(provider), timeoutMs: options.timeoutMs, maxRetries: options.maxRetries,
           backoffBaseMs: options.backoffBaseMs, cache: options.cache, bootstrapSeed: options.bootstrapSeed, signal: options.signal,
-          provider, progress: options.progress?.(`${c.r.task.name} × ${c.model}`), warn: options.warn,
+          provider, progress: options.progress?.(`${c.r.task.name} × ${c.model}`), warn: options.warn, lease: options.lease,
         });
         if (result.run_id !== c.run_id) throw new Error(`internal: run id ${result.run_id} differs from the planned ${c.run_id}`);
-        await pool.putModel({ address: c.model, kind: provider.kind, reported_model_ids: result.reported_model_ids, system_fingerprints: [], metadata: {} });
+        const fingerprints = (await pool.getRun(c.run_id))?.manifest.provider.system_fingerprints ?? [];
+        await pool.putModel({ address: c.model, kind: provider.kind, reported_model_ids: result.reported_model_ids, system_fingerprints: fingerprints, metadata: {} });
         return { task: c.r.task.name, model: c.model, run_id: c.run_id, result } satisfies EvalCell;
       }),
     );

@@ -1,11 +1,15 @@
 /**
- * Re-grading stored responses (no model calls) and comparing graders: the scorer's name and options are stored
- * with each measurement, so an old run can be re-scored with a new grader and the two compared sample by sample.
+ * Re-grading stored responses (no model calls): the scorer's name and options are stored with each measurement, so
+ * an old run can be re-scored with a new grader and the graders compared sample by sample (src/analyses/graders.ts).
  */
-import type { Measurement, Sample } from '../core/schemas.ts';
-import type { Scorer } from '../scorers/types.ts';
+import { recordedAgreement, scorerDisagreement, type Disagreement, type RecordedAgreement } from '../analyses/graders.ts';
+import { runStatistics } from '../analyses/statistics.ts';
+import { InputError } from '../core/errors.ts';
+import type { Measurement, PlannedSample } from '../core/schemas.ts';
+import type { ScoredState, Scorer } from '../scorers/types.ts';
+import type { RunStatistics } from '../stats/accuracy.ts';
 import type { Pool } from '../store/types.ts';
-import { gradeAll } from './grade.ts';
+import { cutAtStop, gradeAll } from './grade.ts';
 
 /**
  * Grade every stored attempt of a run with `scorer` and store the measurements (replacing that scorer's old ones).
@@ -14,8 +18,12 @@ import { gradeAll } from './grade.ts';
  * Returns counts.
  */
 export async function regrade(pool: Pool, runId: string, scorer: Scorer, opts: { concurrency?: number } = {}): Promise<{ graded: number; failed: number }> {
-  const planned = new Map<string, Sample>();
-  for await (const p of pool.iteratePlanned(runId)) planned.set(p.sample.id, p.sample);
+  const run = await pool.getRun(runId);
+  if (!run) throw new InputError(`no run ${runId} in the pool`);
+  // Graded as the runner grades: the final output cut at the run's stop sequences, with the whole final state.
+  const stops = run.spec.config.stop;
+  const planned = new Map<string, PlannedSample>();
+  for await (const p of pool.iteratePlanned(runId)) planned.set(p.sample.id, p);
   const window = Math.max(1, opts.concurrency ?? 16);
   let graded = 0, failed = 0;
   let batch: Measurement[] = [];
@@ -34,7 +42,14 @@ export async function regrade(pool: Pool, runId: string, scorer: Scorer, opts: {
       failed++;
       batch.push({ ...base, value: null, extracted: null, explanation: `attempt failed: ${a.error}`, status: 'attempt_error' });
     } else {
-      pending.push(gradeAll([scorer], planned.get(a.sample_id)!, a.response).then(([v]) => ({ ...base, ...v! })));
+      const p = planned.get(a.sample_id)!;
+      const state: ScoredState = {
+        messages: a.transcript ?? [...p.messages, { role: 'assistant', content: a.response }],
+        output: { text: a.response, finish_reason: a.finish_reason },
+        metadata: (a.meta?.solver as Record<string, unknown> | undefined) ?? {},
+        epoch: a.epoch,
+      };
+      pending.push(gradeAll([scorer], p.sample, cutAtStop(a.response, stops), state).then(([v]) => ({ ...base, ...v! })));
       graded++;
     }
     if (pending.length >= window || batch.length >= 1000) await drain();
@@ -43,68 +58,37 @@ export async function regrade(pool: Pool, runId: string, scorer: Scorer, opts: {
   await pool.writeMeasurements(batch);
   await pool.flush();
   const report = scorer.report?.();
-  if (report) {
-    await pool.updateManifest(runId, (m) => {
-      m.scorer_reports = { ...(m.scorer_reports ?? {}), [scorer.name]: report };
-      return m;
-    });
-  }
+  await pool.updateManifest(runId, (m) => {
+    // The manifest lists every scorer the run is graded with (`assay runs` shows them all), re-graders included.
+    if (!m.scorers.some((x) => x.name === scorer.name)) m.scorers = [...m.scorers, { name: scorer.name, options: scorer.options }];
+    if (report) m.scorer_reports = { ...(m.scorer_reports ?? {}), [scorer.name]: report };
+    return m;
+  });
   return { graded, failed };
 }
 
-export interface Disagreement {
-  a: string;
-  b: string;
-  compared: number;
-  disagree: number;
-  items: { sample_id: string; epoch: number; a_value: number | null; b_value: number | null; a_extracted: string | null; b_extracted: string | null }[];
-}
-
-/** Attempts on which scorers `a` and `b` give different values (null counts as a value). */
-export async function scorerDisagreement(pool: Pool, runId: string, a: string, b: string): Promise<Disagreement> {
-  const bByKey = new Map<string, Measurement>();
-  for await (const m of pool.iterateMeasurements(runId, b)) bByKey.set(`${m.sample_id}\u0000${m.epoch}`, m);
-  const out: Disagreement = { a, b, compared: 0, disagree: 0, items: [] };
-  for await (const m of pool.iterateMeasurements(runId, a)) {
-    const o = bByKey.get(`${m.sample_id}\u0000${m.epoch}`);
-    if (!o || m.status === 'attempt_error') continue;
-    out.compared++;
-    if (m.value !== o.value) {
-      out.disagree++;
-      out.items.push({ sample_id: m.sample_id, epoch: m.epoch, a_value: m.value, b_value: o.value, a_extracted: m.extracted, b_extracted: o.extracted });
-    }
-  }
-  return out;
-}
-
-export interface RecordedAgreement {
-  compared: number;
-  agree: number;
-  rate: number;
-  recorded_accuracy: number;
-  our_accuracy: number;
-  disagreements: { sample_id: string; epoch: number; ours: number | null; recorded: boolean; extracted: string | null; recorded_pred: string | null; explanation: string | null }[];
+/** What `assay score` reports: per grader the counts, statistics and agreement with recorded verdicts; every pair's disagreements. */
+export interface RescoreResult {
+  run_id: string;
+  graded: { scorer: string; graded: number; failed: number }[];
+  statistics: { scorer: string; statistics: RunStatistics; recorded: RecordedAgreement | null }[];
+  /** One per pair of scorers (in the order given). */
+  disagreements: Disagreement[];
 }
 
 /**
- * For replayed published outputs that carry their own verdict (`meta.recorded_correct`): how often our grader
- * agrees, and every disagreement. Null when the run has no recorded verdicts.
+ * Re-grade a run's stored responses with each of `scorers` (see `regrade`), then read back each grader's statistics
+ * (the one outcome rule), its agreement with recorded verdicts, and where every pair of graders disagrees.
+ * `runRef` may be a unique id prefix. The scorers stay open (the caller closes them).
+ * Errors: InputError for an unknown run.
  */
-export async function recordedAgreement(pool: Pool, runId: string, scorer: string): Promise<RecordedAgreement | null> {
-  const out: RecordedAgreement = { compared: 0, agree: 0, rate: NaN, recorded_accuracy: NaN, our_accuracy: NaN, disagreements: [] };
-  let rec = 0, ours = 0;
-  for await (const a of pool.iterateAttempts(runId, scorer)) {
-    const r = a.meta?.recorded_correct;
-    if (typeof r !== 'boolean' || !a.measurement || a.measurement.value == null) continue;
-    out.compared++;
-    rec += r ? 1 : 0;
-    ours += a.measurement.value;
-    if ((a.measurement.value >= 0.5) === r) out.agree++;
-    else out.disagreements.push({ sample_id: a.sample_id, epoch: a.epoch, ours: a.measurement.value, recorded: r, extracted: a.measurement.extracted, recorded_pred: typeof a.meta?.recorded_pred === 'string' ? a.meta.recorded_pred : null, explanation: a.measurement.explanation });
-  }
-  if (!out.compared) return null;
-  out.rate = out.agree / out.compared;
-  out.recorded_accuracy = rec / out.compared;
-  out.our_accuracy = ours / out.compared;
-  return out;
+export async function rescoreRun(pool: Pool, runRef: string, scorers: Scorer[]): Promise<RescoreResult> {
+  const runId = await pool.resolveRunId(runRef);
+  const graded: RescoreResult['graded'] = [];
+  for (const s of scorers) graded.push({ scorer: s.name, ...(await regrade(pool, runId, s)) });
+  const statistics: RescoreResult['statistics'] = [];
+  for (const s of scorers) statistics.push({ ...(await runStatistics(pool, runId, { scorer: s.name })), recorded: await recordedAgreement(pool, runId, s.name) });
+  const disagreements: Disagreement[] = [];
+  for (let i = 0; i < scorers.length; i++) for (let j = i + 1; j < scorers.length; j++) disagreements.push(await scorerDisagreement(pool, runId, scorers[i]!.name, scorers[j]!.name));
+  return { run_id: runId, graded, statistics, disagreements };
 }

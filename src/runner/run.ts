@@ -14,14 +14,16 @@ import type { GenerationConfig, Message, PlannedSample, RunDataset, RunRecord, R
 import { renderMessages, type PromptTemplate } from '../core/templates.ts';
 import { identityMismatch } from '../providers/identity.ts';
 import { createProvider } from '../providers/registry.ts';
+import { ensureCapabilities } from '../providers/scoring.ts';
 import { unsentSettings } from '../providers/settings.ts';
 import type { GenerateResponse, Provider } from '../providers/types.ts';
 import type { Scorer } from '../scorers/types.ts';
 import { generate } from '../solvers/builtin.ts';
 import { isDefaultSolver } from '../solvers/registry.ts';
-import type { Solver, SolverSpec } from '../solvers/types.ts';
-import type { Pool } from '../store/types.ts';
+import { solverNeeds, type Solver, type SolverSpec } from '../solvers/types.ts';
+import type { Pool, RunLease } from '../store/types.ts';
 import { runAttempt, type AttemptContext } from './attempt.ts';
+import { takeRunLease, type HeldLease } from './lease.ts';
 import { buildManifest } from './manifest.ts';
 import { cacheKeyOf, pendingWork, planIter, runIdOf } from './plan.ts';
 import { silentProgress, type Progress } from './progress.ts';
@@ -47,7 +49,10 @@ export interface RunOptions {
   solverSpec?: SolverSpec[];
   /** The task this run evaluates (recorded in the run spec). */
   task?: { name: string; version: string; hash: string };
-  /** A label separating this run from an otherwise identical one (`--new-run`). */
+  /**
+   * A label separating this run from an otherwise identical one (`--new-run`). A labelled run exists to ask the
+   * server again, so by default it reuses no stored response (`cache` defaults to false for it).
+   */
   label?: string;
   /** Only the first `limit` samples (part of the run spec). */
   limit?: number | null;
@@ -61,7 +66,12 @@ export interface RunOptions {
   maxRetries?: number;
   /** Seed of the bootstrap used by `stats` (recorded in the manifest; default 0). */
   bootstrapSeed?: number;
-  /** Reuse stored responses with the same cache key (default true; only for remote providers). */
+  /**
+   * Reuse stored responses of OTHER runs with the same cache key for attempts this run does not have yet (default
+   * true, false for a labelled run; only for remote providers). `false` (`--no-cache`) means no stored response of
+   * any other run is copied into this run: every attempt this invocation makes is asked of the server. It does not
+   * re-ask attempts this run already stored — those are the run (resume); a new run (`label`, `--new-run`) re-asks.
+   */
   cache?: boolean;
   progress?: Progress;
   /** Abort to stop cleanly (Ctrl-C): in-flight calls are cancelled and not recorded; the run is marked interrupted. */
@@ -72,6 +82,12 @@ export interface RunOptions {
   backoffBaseMs?: number;
   /** Warnings for the user (settings not sent); default: none printed (they are recorded in the manifest either way). */
   warn?: (message: string) => void;
+  /**
+   * The run's lease (one process runs a run at a time, src/runner/lease.ts): its ttl in ms (default 30 s; a holder
+   * killed without a word is taken over after it, at once when it ran on this host) and what to tell the user while
+   * another process holds the run and this one waits for it.
+   */
+  lease?: { ttlMs?: number; pollMs?: number; onWait?: (holder: RunLease) => void };
 }
 
 export interface RunResult {
@@ -81,8 +97,12 @@ export interface RunResult {
   planned: number;
   /** Attempts already complete when this invocation started (resume). */
   resumed: number;
-  /** Attempts made by this invocation. */
+  /** Attempts made by this invocation (asked of the server, or copied from the cache: see `cached`). */
   executed: number;
+  /** Of `executed`, attempts whose response was copied from another run's stored response (the cache). */
+  cached: number;
+  /** Whether stored responses of other runs could be reused (`cache` and a remote provider). */
+  cache: boolean;
   counts: { attempts: number; ok: number; error: number; measurements: number };
   reported_model_ids: string[];
   min_concurrency: number;
@@ -120,16 +140,21 @@ export function buildRunSpec(o: Pick<RunOptions, 'dataset' | 'template' | 'model
  */
 export async function executeRun(o: RunOptions): Promise<RunResult> {
   const t0 = performance.now();
-  const concurrency = o.concurrency ?? 64;
+  const requested = o.concurrency ?? 64;
   const timeoutMs = o.timeoutMs ?? 120_000;
   const maxRetries = o.maxRetries ?? 6;
   const progress = o.progress ?? silentProgress;
   const samples = o.limit ? o.dataset.samples.slice(0, o.limit) : o.dataset.samples;
   const spec = buildRunSpec(o);
   const runId = runIdOf(spec);
-  const provider = o.provider ?? (await createProvider(o.model, { concurrency }));
+  const provider = o.provider ?? (await createProvider(o.model, { concurrency: requested }));
+  // An in-process model serves as many calls at once as it has sequences: more workers would only queue (and time out).
+  const concurrency = Math.max(1, Math.min(requested, provider.capabilities.maxConcurrency ?? requested));
   const solverSalt = spec.solver ? spec.solver : undefined;
+  let held: HeldLease | null = null;
   try {
+    // A solver that scores log-likelihoods needs a provider that returns them: checked (probed once) before anything runs.
+    await ensureCapabilities(provider, solverNeeds(o.solver), o.signal);
     const unsent = unsentSettings(provider, o.config);
     for (const u of unsent) o.warn?.(`${provider.kind} does not send ${u.setting}=${JSON.stringify(u.value)}: ${u.reason} (recorded as not sent)`);
     const now = new Date().toISOString();
@@ -137,6 +162,15 @@ export async function executeRun(o: RunOptions): Promise<RunResult> {
     const render = o.render ?? ((s: Sample) => renderMessages(o.template as PromptTemplate, s, o.config));
     // The plan streams into the pool and back out in pages: memory stays flat however large the dataset.
     await o.pool.ensureRun({ id: runId, spec, manifest, status: 'running', created_at: now, updated_at: now }, planIter(samples, render));
+    // One owner at a time: wait while another process runs this run, before reading what is left to do.
+    held = await takeRunLease(o.pool, runId, { ...o.lease, signal: o.signal });
+    if (!held) {
+      return {
+        run_id: runId, status: 'interrupted', planned: (await o.pool.plannedCount(runId)) * o.epochs, resumed: 0, executed: 0, cached: 0, cache: false,
+        counts: await o.pool.counts(runId), reported_model_ids: [], min_concurrency: concurrency, seconds: (performance.now() - t0) / 1000,
+        abort_reason: 'stopped while waiting for another process that is running this run', errors: [],
+      };
+    }
     await o.pool.setRunStatus(runId, 'running');
     const stored = (await o.pool.getRun(runId))!.manifest.provider;
     const completed = await o.pool.completedKeys(runId);
@@ -156,6 +190,10 @@ export async function executeRun(o: RunOptions): Promise<RunResult> {
     const seenFingerprints = new Set<string>();
     let server: Record<string, string> | null = null;
     let abortReason: string | null = null;
+    held.onLost((by) => {
+      if (!abortReason) abortReason = `another process took this run over${by ? ` (pid ${by.pid ?? '?'}${by.host ? ` on ${by.host}` : ''})` : ''}: this one had not renewed its lease in time (was it stalled?); stopped so that the run has one owner`;
+      stop.abort();
+    });
     const onResponse = (r: GenerateResponse): boolean => {
       const mismatch = identityMismatch(identity, { model_id: r.model_id, system_fingerprint: r.system_fingerprint ?? null });
       if (mismatch) {
@@ -175,7 +213,7 @@ export async function executeRun(o: RunOptions): Promise<RunResult> {
       return true;
     };
 
-    const useCache = (o.cache ?? true) && provider.capabilities.remote;
+    const useCache = (o.cache ?? !o.label) && provider.capabilities.remote;
     const ctx: AttemptContext = {
       runId, provider, config: o.config, solver: o.solver ?? generate(), scorers: o.scorers,
       policy: { timeoutMs, maxRetries, backoffBaseMs: o.backoffBaseMs ?? 250 }, limiter: gate.limiter, stop: stop.signal,
@@ -184,6 +222,7 @@ export async function executeRun(o: RunOptions): Promise<RunResult> {
     };
 
     let executed = 0;
+    let cachedCount = 0;
     let succeeded = 0;
     let consecutiveFailures = 0;
     const errorCounts = new Map<string, number>();
@@ -197,6 +236,7 @@ export async function executeRun(o: RunOptions): Promise<RunResult> {
       if (!done) return;
       await o.pool.write(done.attempt, done.measurements);
       executed++;
+      if (done.attempt.cached) cachedCount++;
       if (done.attempt.status === 'ok') {
         succeeded++;
         consecutiveFailures = 0;
@@ -253,13 +293,14 @@ export async function executeRun(o: RunOptions): Promise<RunResult> {
     const status: RunRecord['status'] = abortReason ? 'failed' : stop.signal.aborted ? 'interrupted' : counts.ok === total ? 'complete' : 'failed';
     await o.pool.setRunStatus(runId, status);
     return {
-      run_id: runId, status, planned: total, resumed: completed.size, executed, counts,
+      run_id: runId, status, planned: total, resumed: completed.size, executed, cached: cachedCount, cache: useCache, counts,
       reported_model_ids: (await o.pool.getRun(runId))?.manifest.provider.reported_model_ids ?? [], min_concurrency: gate.limiter.minReached,
       seconds: (performance.now() - t0) / 1000,
       abort_reason: abortReason,
       errors: [...errorCounts.entries()].sort((a, b) => b[1] - a[1]).slice(0, 10).map(([error, count]) => ({ error, count })),
     };
   } finally {
+    await held?.release();
     if (!o.provider) await provider.close();
   }
 }

@@ -47,7 +47,7 @@
  *   (`vmatrix`) equals only a determinant.
  * - **Ratios** `a:b` are compared term by term (`11:21` ≠ `22:42`, a ratio never equals the fraction `11/21`).
  * - **Power towers** too large to compute on the same exact base are compared by their exponents
- *   (`3^{3^{3^{3}}}` = `3^{7625597484987}`); smaller ones are evaluated exactly (see `evaluate.ts`).
+ *   (`3^{3^{3^{3}}}` = `3^{7625597484987}`); smaller ones are evaluated exactly (see `expression.ts`).
  * - **Numerals with a base** (`204_5`, `A3_{16}`) equal the same digits in the same base; a bare numeral is
  *   base 10 (`204` ≠ `204_5`).
  * - **Mixed numbers** as list elements follow the MATH convention (`15\frac{39}{40}` is 639/40); an ellipsis
@@ -58,7 +58,7 @@
  * evaluator cannot decide are reported as `unknown`; the scorer hands them to the symbolic worker and re-runs
  * the comparison with its answers.
  */
-import { evaluate, isLost, parseExpr, qEqual, rat, samePowerBase, valuesEqual, type Val } from './evaluate.ts';
+import { evaluate, isLost, parseExpr, qEqual, rat, samePowerBase, valuesEqual, type Val } from './expression.ts';
 
 /** Three-valued outcome of a comparison. */
 export type Tri = 'eq' | 'ne' | 'unknown';

@@ -21,7 +21,7 @@
  * - with no box and no statement, the last number, unless it sits inside a math span or a matrix environment,
  *   which is then the answer (`$\frac{2}{3}$` is not 3; a matrix is not its last entry).
  *
- * Sources of the kinds (issue 12): public bug reports of peer tools (`shared/cases/answer_grading_more.jsonl`),
+ * Sources of the kinds: public bug reports of peer tools (`shared/cases/answer_grading_more.jsonl`),
  * the final-answer forms exercised by huggingface/Math-Verify's test suite (display math after "Answer",
  * matrices, Minerva's `Final Answer: The final answer is $X$. I hope it is correct.`, which is the MATH few-shot
  * format of lm-eval's `minerva_math`), and GSM8K's own `#### N` / `A: N` conventions. The code is our own.

@@ -16,7 +16,7 @@ import { extractAnswer, extractGold, lastNumber, mixedNumber, noAnswerReason } f
 import { normalizeAnswer, type UnitPolicy } from './normalize.ts';
 import { compareLiteralFactorials, structuralProblem, LIMITS } from './guard.ts';
 import { atomInProcess, compareValues, parseStructure, unknownPairs, type CompareOptions, type PercentPolicy, type SetPolicy, type Tri } from './compare.ts';
-import { evaluate, isLost, parseDecimal, parseExpr, valuesEqual, rat, type Val } from './evaluate.ts';
+import { evaluate, isLost, parseDecimal, parseExpr, valuesEqual, rat, type Val } from './expression.ts';
 import { sharedPool, type SymbolicPool } from './symbolic.ts';
 
 /**
@@ -101,7 +101,7 @@ export function gradeMath(goldRaw: string, predRaw: string, opts: MathOptions, p
   const atom = (a: string, b: string): Tri => atomInProcess(a, b, cmp, g.percent, p.percent);
   if (gProblem || pProblem) {
     // A power tower is evaluated in process, exactly while its value is cheap (BigInt under a bit cap, see
-    // evaluate.ts): `2^{2^{2^{2^{2}}}}` equals `2^{65536}`; two towers on the same base are compared by their
+    // expression.ts): `2^{2^{2^{2^{2}}}}` equals `2^{65536}`; two towers on the same base are compared by their
     // exponents. Only what that cannot decide is refused, and a tower is never handed to the symbolic worker.
     const tower = (x: string | null) => x === null || /^exponent tower/.test(x);
     const decided = tower(gProblem) && tower(pProblem) ? compareValues(parseStructure(g.text), parseStructure(p.text), atom, opts.sets) : 'unknown';

@@ -12,6 +12,8 @@
  * | `choice`| none                                                                                             |
  * | `needle`| `credit` `'exact'` \| `'partial'`, `ordered` false, `ignoreCase` false (needle threading, src/scorers/needle.ts) |
  * | `judge` | `model` (required: a model address), `temperature` 0, `max_tokens` 4096, `max_retries` 3, `timeout_ms` 120000, `multiple_choice` `'letter'` \| `'judge'`, `prompt` `'hle-v1'`, `prompt_sha256` (derived) |
+ * | `acc`, `greedy_match`, `loglikelihood`, `bits_per_byte`, `nll_per_token` | none (log-likelihood attempts, src/scorers/loglikelihood.ts) |
+ * | `acc_norm` | `length` `'chars'` (lm-eval's) \| `'bytes'` |
  *
  * **Scorer specs.** A scorer can be named with its options inline, `name?key=value&key=value`
  * (e.g. `math?percent=scaled&relTol=0.0001`, `judge?model=openai-compatible:http://127.0.0.1:8000/v1#judge`).
@@ -28,10 +30,13 @@ import { Gsm8kScorer, MATH_DEFAULTS, MathScorer } from './math.ts';
 import { ChoiceScorer, ExactScorer } from './simple.ts';
 import { NEEDLE_DEFAULTS, NeedleScorer } from './needle.ts';
 import { JUDGE_DEFAULTS, JudgeScorer, judgePromptSha256 } from './judge.ts';
+import { LoglikelihoodScorer } from './loglikelihood.ts';
 
 const relTol = z.number().positive().max(0.1);
 
 interface Spec {
+  /** The module that registers this scorer (user scorers that asked to be graded off the main thread). */
+  module?: string;
   schema: z.ZodType<Record<string, unknown>>;
   /** Defaults of every option (what an omitted option means); used to build labels. */
   defaults: () => Record<string, unknown>;
@@ -86,23 +91,54 @@ const SPECS: Record<string, Spec> = {
     defaults: () => ({ ...JUDGE_DEFAULTS, prompt_sha256: judgePromptSha256(JUDGE_DEFAULTS.prompt) }),
     make: (o) => new JudgeScorer(o as ConstructorParameters<typeof JudgeScorer>[0]),
   },
+  acc: { schema: z.strictObject({}), defaults: () => ({}), make: () => new LoglikelihoodScorer('acc') },
+  acc_norm: {
+    schema: z.strictObject({ length: z.enum(['chars', 'bytes']).optional() }),
+    defaults: () => ({ length: 'chars' }),
+    make: (o) => new LoglikelihoodScorer('acc_norm', { length: o.length as 'chars' | 'bytes' | undefined }),
+  },
+  greedy_match: { schema: z.strictObject({}), defaults: () => ({}), make: () => new LoglikelihoodScorer('greedy_match') },
+  loglikelihood: { schema: z.strictObject({}), defaults: () => ({}), make: () => new LoglikelihoodScorer('loglikelihood') },
+  bits_per_byte: { schema: z.strictObject({}), defaults: () => ({}), make: () => new LoglikelihoodScorer('bits_per_byte') },
+  nll_per_token: { schema: z.strictObject({}), defaults: () => ({}), make: () => new LoglikelihoodScorer('nll_per_token') },
 };
+
+/**
+ * The built-in scorers that read only text (sample target, choices, metadata and the response) and can be rebuilt
+ * from their label in another thread: the runner grades them in a worker (src/runner/grading-pool.ts) so that a
+ * verdict that hangs cannot block the process. Captured before any user registration: a replaced built-in is not one.
+ */
+const OFF_THREAD_SPECS = new Set<Spec>(['math', 'gsm8k', 'exact', 'choice', 'needle'].map((n) => SPECS[n]!));
+const offThread = new WeakMap<Scorer, { label: string; module?: string }>();
+
+/**
+ * How to rebuild `scorer` in a grading worker: its label (`createScorer(label)` gives the same rules) and, for a user
+ * scorer registered with `module`, the module that registers it there. Null for scorers graded in the calling
+ * thread: the judge (it waits on HTTP), user scorers registered without `module`, objects not made by
+ * {@link createScorer}.
+ */
+export function offThreadSpec(scorer: Scorer): { label: string; module?: string } | null {
+  return offThread.get(scorer) ?? null;
+}
 
 /**
  * Register a scorer under `name` (user scorers: a task can then name it, `assay score --scorer <name>` can use it, and
  * a stored run's spec rebuilds it). `schema` validates the options, `make` builds the scorer, `defaults` lists what
- * an omitted option means (used for the label: options equal to their default are left out of it).
+ * an omitted option means (used for the label: options equal to their default are left out of it). `module`: the URL
+ * of the module that makes this registration (`import.meta.url`), for a synchronous, text-only scorer (it reads the
+ * sample's target, choices and metadata and the response, never the input or the state): the runner then grades it
+ * in a worker thread that imports that module, under a hard time limit, instead of in the calling thread.
  * Errors: Error when the name is taken (unless `replace`) or malformed.
  */
 export function registerScorer(
   name: string,
   schema: z.ZodType<Record<string, unknown>>,
   make: (options: Record<string, unknown>) => Scorer,
-  opts: { defaults?: () => Record<string, unknown>; replace?: boolean } = {},
+  opts: { defaults?: () => Record<string, unknown>; replace?: boolean; module?: string } = {},
 ): void {
   if (!/^[a-z0-9][a-z0-9._-]*$/i.test(name)) throw new Error(`invalid scorer name "${name}": use letters, digits, '.', '_' and '-'`);
   if (Object.prototype.hasOwnProperty.call(SPECS, name) && !opts.replace) throw new Error(`a scorer named "${name}" is already registered (pass { replace: true } to replace it)`);
-  SPECS[name] = { schema, defaults: opts.defaults ?? (() => ({})), make };
+  SPECS[name] = { schema, defaults: opts.defaults ?? (() => ({})), make, ...(opts.module ? { module: opts.module } : {}) };
 }
 
 /** The names of all registered scorers, sorted. */
@@ -172,7 +208,10 @@ export function createScorer(spec: string, options: Record<string, unknown> = {}
   } catch (e) {
     throw new InputError((e as Error).message);
   }
-  return relabel(scorer, scorerLabel(name, parsed.data, { ...s.defaults(), ...defaultsFromScorer(scorer) }));
+  const out = relabel(scorer, scorerLabel(name, parsed.data, { ...s.defaults(), ...defaultsFromScorer(scorer) }));
+  if (OFF_THREAD_SPECS.has(s)) offThread.set(out, { label: out.name });
+  else if (s.module) offThread.set(out, { label: out.name, module: s.module });
+  return out;
 }
 
 /** Derived options (e.g. the judge's prompt hash) count as defaults when they equal what the scorer computed. */

@@ -79,15 +79,17 @@ export function multiTurn(field = 'turns'): Solver {
   };
 }
 
-/** Run solvers in order; stops early when a solver sets `state.completed`. */
+/** Run solvers in order; stops early when a solver sets `state.completed`. The chain needs what its solvers need. */
 export function chain(...solvers: Solver[]): Solver {
-  return async (state: TaskState, gen: Generate) => {
+  const run = async (state: TaskState, gen: Generate) => {
     for (const s of solvers) {
       if (state.completed) break;
       state = await s(state, gen);
     }
     return state;
   };
+  const needs = [...new Set(solvers.flatMap((s) => s.needs ?? []))];
+  return needs.length ? Object.assign(run, { needs }) : run;
 }
 
 function lastUserIndex(messages: Message[]): number {

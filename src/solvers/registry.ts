@@ -8,10 +8,14 @@
  * | `few_shot` | `examples`: list of `{input, output}` |
  * | `chain_of_thought` | `instruction` (default Kojima et al.'s "Let's think step by step.") |
  * | `multi_turn` | `field` (default `turns`): scripted follow-up user turns from sample metadata |
+ * | `loglikelihood_choice` | `target_delimiter` (default `" "`), `fewshot_delimiter` (`"\n\n"`), `continuation` `text` \| `letter`: multiple choice by option log-likelihood |
+ * | `loglikelihood_target` | `target_delimiter`, `fewshot_delimiter`: the target's log-likelihood and greedy match |
+ * | `loglikelihood_rolling` | `field` `input` \| `target`: the whole text's log-likelihood (perplexity, bits per byte) |
  */
 import { z } from 'zod';
 import { Registry, type Registration } from '../core/registry.ts';
 import { chain, chainOfThought, DEFAULT_COT, fewShot, generate, multiTurn, systemMessage } from './builtin.ts';
+import { loglikelihoodChoice, loglikelihoodRolling, loglikelihoodTarget } from './loglikelihood.ts';
 import type { NamedSolver, Solver, SolverSpec } from './types.ts';
 
 const SOLVERS = new Registry<Solver>('solver');
@@ -38,6 +42,22 @@ SOLVERS.register('multi_turn', {
   description: 'scripted follow-up turns (MT-Bench)',
 });
 
+SOLVERS.register('loglikelihood_choice', {
+  schema: z.strictObject({ target_delimiter: z.string().optional(), fewshot_delimiter: z.string().optional(), continuation: z.enum(['text', 'letter']).optional() }),
+  make: (o) => loglikelihoodChoice({ targetDelimiter: o.target_delimiter as string | undefined, fewshotDelimiter: o.fewshot_delimiter as string | undefined, continuation: o.continuation as 'text' | 'letter' | undefined }),
+  description: 'multiple choice by option log-likelihood (base models; needs prompt log-probabilities)',
+});
+SOLVERS.register('loglikelihood_target', {
+  schema: z.strictObject({ target_delimiter: z.string().optional(), fewshot_delimiter: z.string().optional() }),
+  make: (o) => loglikelihoodTarget({ targetDelimiter: o.target_delimiter as string | undefined, fewshotDelimiter: o.fewshot_delimiter as string | undefined }),
+  description: "the target's log-likelihood and whether it is the greedy continuation",
+});
+SOLVERS.register('loglikelihood_rolling', {
+  schema: z.strictObject({ field: z.enum(['input', 'target']).optional() }),
+  make: (o) => loglikelihoodRolling({ field: o.field as 'input' | 'target' | undefined }),
+  description: "a whole text's log-likelihood (perplexity, bits per byte)",
+});
+
 /**
  * Register a solver under `name` so tasks (TypeScript or YAML) can name it and stored runs can rebuild it.
  * `make` receives the options validated by `schema`. Errors: Error when the name is taken (unless `replace`).
@@ -55,7 +75,7 @@ export function solverNames(): string[] {
 /** Build one solver from its spec. Errors: InputError for an unknown name (listing the known ones) or bad options. */
 export function createSolver(spec: SolverSpec): NamedSolver {
   const s = SOLVERS.create(spec.name, spec.options);
-  return Object.assign((state: Parameters<Solver>[0], gen: Parameters<Solver>[1]) => s(state, gen), { spec: { name: spec.name, options: spec.options } });
+  return Object.assign((state: Parameters<Solver>[0], gen: Parameters<Solver>[1]) => s(state, gen), { spec: { name: spec.name, options: spec.options }, ...(s.needs ? { needs: s.needs } : {}) });
 }
 
 /** Build a chain from a list of specs (an empty list is the default `generate`). */

@@ -8,6 +8,10 @@
  * or storage: `generate` hides them, and the runner stores the final state.
  */
 import type { FinishReason, GenerationConfig, Message, Sample } from '../core/schemas.ts';
+import type { ProviderNeed } from '../providers/scoring.ts';
+import type { LoglikelihoodRequest, LoglikelihoodResult, RollingLoglikelihoodResult } from '../providers/types.ts';
+
+export type { LoglikelihoodRequest, LoglikelihoodResult, RollingLoglikelihoodResult } from '../providers/types.ts';
 
 /** One model call's result, as solvers and scorers see it. */
 export interface ModelOutput {
@@ -46,11 +50,32 @@ export interface TaskState {
  * state. `config` overrides the run's generation config for this call only (e.g. a different `max_tokens`).
  * Retries, timeouts, rate limits and the response cache are handled behind it; a call that still fails throws, and
  * the attempt is recorded as failed.
+ *
+ * Scoring (lm-evaluation-harness's two other request types), for solvers that declare `needs: ['loglikelihood']`
+ * (the runner then checks, once and before any sample, that the provider can serve them):
+ * - `generate.loglikelihood(requests)`: for each `{ context, continuation }` (plain text, no chat template), the
+ *   continuation's summed token log-probability, whether it is the greedy continuation, and its token count.
+ * - `generate.loglikelihoodRolling(texts)`: each whole text's log-likelihood from its first token (long texts in
+ *   rolling windows).
+ * Both go through the same retries, timeouts and concurrency limit as a generation; neither touches `state.output`.
  */
-export type Generate = (state: TaskState, config?: Partial<GenerationConfig>) => Promise<TaskState>;
+export interface Generate {
+  (state: TaskState, config?: Partial<GenerationConfig>): Promise<TaskState>;
+  loglikelihood(requests: LoglikelihoodRequest[]): Promise<LoglikelihoodResult[]>;
+  loglikelihoodRolling(texts: string[]): Promise<RollingLoglikelihoodResult[]>;
+}
 
-/** A solver: `(state, generate) → state`. May call `generate` any number of times. */
-export type Solver = (state: TaskState, generate: Generate) => Promise<TaskState>;
+/**
+ * A solver: `(state, generate) → state`. May call `generate` any number of times. `needs` lists what it asks of the
+ * provider beyond chat generation (`loglikelihood`), so a task that cannot run on a model fails before its first
+ * request.
+ */
+export type Solver = ((state: TaskState, generate: Generate) => Promise<TaskState>) & { readonly needs?: readonly ProviderNeed[] };
+
+/** What a solver (or a chain) needs of the provider, without duplicates. */
+export function solverNeeds(solver: Solver | undefined): ProviderNeed[] {
+  return [...new Set(solver?.needs ?? [])];
+}
 
 /** A solver as stored with a run: its registry name and options, enough to rebuild it. */
 export interface SolverSpec {

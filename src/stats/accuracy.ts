@@ -1,30 +1,26 @@
 /**
- * Statistics v1 for one run (issue 2 §9): accuracy as avg@k with a clustered-bootstrap 95% CI, the Wald interval,
- * std over epochs, unbiased pass@k, maj@k, and counts of truncated, failed and ungraded attempts.
+ * Statistics for one run: accuracy as avg@k with its headline 95% interval (the clustered score interval of
+ * src/stats/intervals.ts, chosen by simulation: issue 14), the clustered-bootstrap and Wald intervals beside it
+ * (labelled), std over epochs, unbiased pass@k and maj@k with intervals, and counts of truncated, failed and
+ * ungraded attempts. Every interval carries its method and its estimand (the population of questions).
  *
- * Input shape: one `SampleScores` per sample, holding that sample's per-epoch binary values (0/1) and extracted
- * answers. Attempts that failed (model call error) or could not be graded (grader timeout/error) carry
- * `value: null`. Failed attempts have no response: they are excluded from accuracy and counted (a rerun retries
+ * Input shape: one `SampleScores` per sample, holding that sample's per-epoch outcomes (the one rule of
+ * src/core/outcome.ts: binary values 0/1 and extracted answers; 0 for a grader timeout; `value: null` for a failed
+ * model call or a grader error). Failed attempts have no response: they are excluded from accuracy and counted (a rerun retries
  * them). Grader errors (`grader_error`: a bad gold, an unreachable judge) are excluded the same way. Grader
  * timeouts count as wrong in the headline accuracy (so hostile or junk answers can never raise a score), and the
  * accuracy with them left out is reported beside it. All are counted and shown.
  */
+import type { Outcome } from '../core/outcome.ts';
 import { clusteredBootstrapMeans, packClusters, percentileInterval } from './bootstrap.ts';
+import { studentTQuantile } from './distributions.ts';
+import { clusteredScoreInterval, countTable, effectiveWilsonInterval, POPULATION_ESTIMAND, wilsonInterval, type LabelledInterval } from './intervals.ts';
 
-export interface EpochScore {
-  epoch: number;
-  /**
-   * The value statistics use (see `scoredValue`): 0/1; 0 for a grader timeout; null when excluded (a failed model
-   * call or a grader error).
-   */
-  value: number | null;
-  extracted: string | null;
-  truncated: boolean;
-  /** True when the model call itself failed (as opposed to a grader timeout/error). */
-  failed: boolean;
-  /** True when the grader ran out of time on this response (`value` is then 0: counted as wrong). */
-  timeout?: boolean;
-}
+/**
+ * One attempt as the statistics count it: an `Outcome` of the one rule (src/core/outcome.ts): `value` 0/1; 0 for a
+ * grader timeout (`timeout` true); null when excluded (a failed model call, `failed` true, or a grader error).
+ */
+export type EpochScore = Outcome;
 
 export interface SampleScores {
   sample_id: string;
@@ -50,20 +46,6 @@ export function passAtK(n: number, c: number, k: number): number {
   let prod = 1;
   for (let i = n - c + 1; i <= n; i++) prod *= 1 - k / i;
   return 1 - prod;
-}
-
-/**
- * The value statistics use for one measurement: a grader timeout (a response the grader could not judge within its
- * budget: hostile or huge answers) counts as wrong (0), so junk can never raise a score; every other null (failed
- * call, grader error) stays null and is excluded. One rule for `stats`, `compare`, `report` and maj@k.
- */
-export function scoredValue(m: { value: number | null; status: string }): number | null {
-  return m.status === 'grader_timeout' ? 0 : m.value;
-}
-
-/** One stored measurement (joined with its attempt) as the statistics read it; the one place `scoredValue` is applied to runs. */
-export function epochScoreOf(m: { epoch: number; value: number | null; status: string; extracted: string | null; finish_reason: string; attempt_status: string }): EpochScore {
-  return { epoch: m.epoch, value: scoredValue(m), extracted: m.extracted, truncated: m.finish_reason === 'length', failed: m.attempt_status === 'error', timeout: m.status === 'grader_timeout' };
 }
 
 /**
@@ -142,9 +124,16 @@ export interface RunStatistics {
   truncated: number;
   /** avg@k: mean over samples of the per-sample mean over graded epochs. */
   accuracy: number;
-  ci95_bootstrap: Interval & { method: 'cluster bootstrap over samples (each with its epochs)'; replicates: number; seed: number };
-  /** Wald interval p ± 1.96·SE with SE from the between-sample variance of per-sample means. */
-  ci95_wald: Interval & { se: number };
+  /**
+   * The headline 95% interval of avg@k (`headlineInterval`): for 0/1 scores the clustered score interval
+   * (src/stats/intervals.ts), which holds from 10 questions and near 0 or 1 and is never of zero width; its method,
+   * its estimand, the moment intra-class correlation of epochs and the effective number of attempts.
+   */
+  ci95: LabelledInterval & { effective_n: number; icc_moment: number | null };
+  /** Cluster percentile bootstrap (kept beside the headline, labelled; under-covers on small benchmarks and near 0 or 1). */
+  ci95_bootstrap: Interval & { method: 'cluster bootstrap over samples (each with its epochs)'; estimand: string; replicates: number; seed: number };
+  /** Wald interval p ± 1.96·SE with SE from the between-sample variance of per-sample means (clipped to [0, 1]; labelled). */
+  ci95_wald: Interval & { se: number; method: string; estimand: string };
   /** Accuracy of each epoch over samples, and the std of those (this is seed noise only, not a CI). */
   per_epoch_accuracy: number[];
   std_over_epochs: number;
@@ -154,8 +143,46 @@ export interface RunStatistics {
   pass_at_k: Record<string, number>;
   /** How many samples each pass@k is averaged over (fewer than `samples` when some attempts failed). */
   pass_at_k_samples: Record<string, number>;
-  /** maj@k with k = epochs (majority of extracted answers), with its own bootstrap CI. */
-  maj_at_k: { k: number; value: number; ci95: Interval } | null;
+  /**
+   * 95% interval of each pass@k (population of questions): pass@1 is avg@k and gets the headline interval; pass@k
+   * with k = a sample's every epoch is 0/1 per sample and gets Wilson's interval on the samples; other k get
+   * Wilson's interval on the samples too, which is conservative (each sample's estimate counted as one Bernoulli
+   * trial; values in [0, 1] never vary more): the effective-n version under-covered near 1 in simulation (issue 14).
+   */
+  pass_at_k_ci95: Record<string, LabelledInterval>;
+  /**
+   * maj@k with k = epochs (majority of extracted answers): 0/1 per sample, so its interval is Wilson's on the
+   * samples (population of questions); the cluster bootstrap beside it, labelled.
+   */
+  maj_at_k: { k: number; value: number; ci95: LabelledInterval; ci95_bootstrap: Interval } | null;
+}
+
+/**
+ * The headline interval of a mean over samples, by the kind of scores (module docstring of src/stats/intervals.ts):
+ * 0/1 scores: the clustered score interval; other scores in [0, 1]: Wilson on the effective number of samples;
+ * anything else: the t interval over per-sample means (df n − 1). NaN bounds for no samples.
+ */
+export function headlineInterval(clusters: number[][], level = 0.95): LabelledInterval & { effective_n: number; icc_moment: number | null } {
+  const n = clusters.length;
+  if (n === 0) return { lo: NaN, hi: NaN, level, method: 'none (no graded sample)', estimand: POPULATION_ESTIMAND, effective_n: 0, icc_moment: null };
+  const table = countTable(clusters);
+  if (table) {
+    const r = clusteredScoreInterval(table, { level });
+    return {
+      lo: r.lo, hi: r.hi, level, estimand: POPULATION_ESTIMAND, effective_n: r.effective_n, icc_moment: r.icc_moment,
+      method: table.kmax === 1 ? 'Wilson score on the samples (one epoch each)' : 'clustered score (Wilson-type; design effect from the clustered variance and the beta-binomial fit, the larger)',
+    };
+  }
+  const means = clusters.map(meanOf);
+  let total = 0;
+  for (const c of clusters) total += c.length;
+  if (means.every((m) => m >= 0 && m <= 1)) {
+    const r = effectiveWilsonInterval(means, total, level);
+    return { lo: r.lo, hi: r.hi, level, method: 'Wilson score on the effective number of samples (scores in [0, 1])', estimand: POPULATION_ESTIMAND, effective_n: r.effective_n, icc_moment: null };
+  }
+  const m = meanOf(means);
+  const half = n > 1 ? studentTQuantile(1 - (1 - level) / 2, n - 1) * (sampleStd(means) / Math.sqrt(n)) : NaN;
+  return { lo: m - half, hi: m + half, level, method: `t interval over per-sample means (df ${n - 1})`, estimand: POPULATION_ESTIMAND, effective_n: n, icc_moment: null };
 }
 
 /**
@@ -226,19 +253,29 @@ export function computeRunStatistics(samples: SampleScores[], opts: { seed: numb
   const se = sampleStd(perSampleMeans) / Math.sqrt(perSampleMeans.length);
   const boot = clusteredBootstrapCI(clusters, { seed: opts.seed, replicates: opts.replicates });
   const perEpochAcc = [...perEpoch.entries()].sort((a, b) => a[0] - b[0]).map(([, v]) => v.s / v.n);
+  const headline = headlineInterval(clusters);
   const passAt: Record<string, number> = {};
   const passN: Record<string, number> = {};
+  const passCi: Record<string, LabelledInterval> = {};
   for (const k of ks) {
     const p = passSums.get(k);
     if (p && p.n) {
-      passAt[`pass@${k}`] = p.s / p.n;
-      passN[`pass@${k}`] = p.n;
+      const key = `pass@${k}`;
+      passAt[key] = p.s / p.n;
+      passN[key] = p.n;
+      if (k === 1 && p.n === clusters.length) passCi[key] = { lo: headline.lo, hi: headline.hi, level: 0.95, method: headline.method, estimand: headline.estimand };
+      else {
+        const w = wilsonInterval(Math.min(1, Math.max(0, p.s / p.n)), p.n);
+        passCi[key] = { ...w, level: 0.95, method: 'Wilson score on the samples (conservative unless k is every epoch)', estimand: POPULATION_ESTIMAND };
+      }
     }
   }
   let majAtK: RunStatistics['maj_at_k'] = null;
   if (opts.epochs > 1 && majValues.length) {
     const ci = clusteredBootstrapCI(majValues, { seed: opts.seed + 1, replicates: opts.replicates });
-    majAtK = { k: opts.epochs, value: meanOf(majValues.map((v) => v[0]!)), ci95: { lo: ci.lo, hi: ci.hi } };
+    const value = meanOf(majValues.map((v) => v[0]!));
+    const w = wilsonInterval(value, majValues.length);
+    majAtK = { k: opts.epochs, value, ci95: { ...w, level: 0.95, method: 'Wilson score on the samples (majority verdict 0/1 per sample)', estimand: POPULATION_ESTIMAND }, ci95_bootstrap: { lo: ci.lo, hi: ci.hi } };
   }
   return {
     samples: clusters.length,
@@ -252,15 +289,17 @@ export function computeRunStatistics(samples: SampleScores[], opts: { seed: numb
     no_answer: noAnswer,
     truncated,
     accuracy,
-    ci95_bootstrap: { lo: boot.lo, hi: boot.hi, method: 'cluster bootstrap over samples (each with its epochs)', replicates: boot.replicates, seed: boot.seed },
+    ci95: headline,
+    ci95_bootstrap: { lo: boot.lo, hi: boot.hi, method: 'cluster bootstrap over samples (each with its epochs)', estimand: POPULATION_ESTIMAND, replicates: boot.replicates, seed: boot.seed },
     // clipped to the range of the score (a proportion cannot leave [0, 1]; the SE is reported unclipped)
-    ci95_wald: { lo: Math.max(0, accuracy - 1.959964 * se), hi: Math.min(1, accuracy + 1.959964 * se), se },
+    ci95_wald: { lo: Math.max(0, accuracy - 1.959964 * se), hi: Math.min(1, accuracy + 1.959964 * se), se, method: 'Wald p ± 1.96·SE (SE over per-sample means)', estimand: POPULATION_ESTIMAND },
     per_epoch_accuracy: perEpochAcc,
     std_over_epochs: sampleStd(perEpochAcc),
     accuracy_without_truncated: truncated ? meanOf(clustersNoTrunc.map(meanOf)) : null,
     accuracy_excluding_ungraded: ungraded ? meanOf(excludingUngraded) : null,
     pass_at_k: passAt,
     pass_at_k_samples: passN,
+    pass_at_k_ci95: passCi,
     maj_at_k: majAtK,
   };
 }

@@ -27,6 +27,14 @@
  *   `src/core/rng.ts`; the seed is recorded in the result, with the bootstrap bias estimate (binned errors are
  *   biased upward in small samples — Kumar et al. 2019 "Verified Uncertainty Calibration"; Roelofs et al. 2022
  *   "Mitigating Bias in Calibration Error Estimation" — so their interval can lie above the point value).
+ * - **RMS calibration error interval** (issue 14): the percentile interval of the binned value covered the
+ *   population RMS error badly (its upward bias, ≈ √(acc(1−acc)/binSize) in quadrature, is counted twice by the
+ *   bootstrap; 0% coverage for a calibrated model, where the binned value is never 0). The headline interval targets
+ *   the population RMS calibration error √E[(c − P(right | c))²] through the debiased squared error of Kumar et al.
+ *   2019 (§5, "debiased estimator"): D = Σ_b (n_b/n)·[(conf_b − acc_b)² − acc_b(1 − acc_b)/(n_b − 1)], with the
+ *   interval D ± z·se*(D) (se* the bootstrap SD of D over the same resamples) mapped through √max(0, ·); its upper
+ *   end is at least √(z·se*), never 0. It resolves the population error at the bins' resolution: with n < 2·binSize
+ *   there is one bin, which measures calibration in the large |mean confidence − accuracy| only.
  * - **Floating point**: bin means are plain sums, numpy's `mean` sums pairwise, so `hle-compat` can differ from
  *   the reference in the last bits (≈1e-16), never more.
  */
@@ -79,6 +87,12 @@ export interface WithCI {
   value: number;
   ci95: { lo: number; hi: number };
   bootstrap_bias: number;
+  /** RMS calibration error only: the debiased estimate √max(0, D) (module comment) that the interval is built around. */
+  debiased?: number;
+  /** RMS calibration error only: the percentile bootstrap interval of the binned value (the interval before issue 14; labelled). */
+  ci95_percentile?: { lo: number; hi: number };
+  /** What `ci95` is and what it targets. */
+  method?: string;
 }
 
 /** What the HLE reference computes on the same items (see {@link hleCalibErr}). */
@@ -184,6 +198,20 @@ export function equalWidthBins(confidence: number[], correct: (number | boolean)
     out.push({ lo: b / bins, hi: (b + 1) / bins, n: n[b]!, mean_confidence: mc, accuracy: acc, gap: mc - acc });
   }
   return out;
+}
+
+/**
+ * Debiased squared RMS calibration error (Kumar et al. 2019, §5): Σ_b (n_b/n)·[gap_b² − acc_b(1 − acc_b)/(n_b − 1)]
+ * over equal-mass bins; may be negative (a calibrated model's noise). NaN for no items.
+ */
+export function debiasedSquaredRmsCalibrationError(confidence: number[], correct: (number | boolean)[], binSize = 100): number {
+  const n = confidence.length;
+  if (n === 0) return NaN;
+  let s = 0;
+  for (const b of equalMassBins(confidence, correct, binSize)) {
+    s += (b.n / n) * (b.gap * b.gap - (b.n > 1 ? (b.accuracy * (1 - b.accuracy)) / (b.n - 1) : 0));
+  }
+  return s;
 }
 
 /** Σ (n_b/n)(gap_b)², square-rooted: the RMS calibration error of given bins. */
@@ -301,6 +329,89 @@ function percentile(sorted: number[], q: number): number {
 }
 
 /**
+ * The four bootstrap metrics (RMS, ECE, Brier, debiased squared RMS) of a resample given as multiplicities of the
+ * original items, in O(n) per resample: the items are sorted by confidence once, and a resample's sorted sequence is
+ * that order with each item repeated. The same values as `metrics` on the expanded resample (tie groups take their
+ * mean correctness over the resample, as in `equalMassBins`), up to floating-point summation order.
+ */
+class ResampleMetrics {
+  private readonly order: Int32Array;
+  private readonly c: Float64Array;
+  private readonly y: Float64Array;
+  /** Tie group of each sorted position (equal confidences). */
+  private readonly tie: Int32Array;
+  private readonly tieC: Float64Array;
+  private readonly tieY: Float64Array;
+  private readonly eceBin: Int32Array;
+  constructor(conf: number[], corr: number[], private readonly binSize: number, private readonly eceBins: number) {
+    const n = conf.length;
+    this.order = Int32Array.from(conf.map((_, i) => i).sort((a, b) => conf[a]! - conf[b]! || a - b));
+    this.c = Float64Array.from(this.order, (i) => conf[i]!);
+    this.y = Float64Array.from(this.order, (i) => corr[i]!);
+    this.tie = new Int32Array(n);
+    let g = 0;
+    for (let i = 1; i < n; i++) {
+      if (this.c[i] !== this.c[i - 1]) g++;
+      this.tie[i] = g;
+    }
+    this.tieC = new Float64Array(g + 1);
+    this.tieY = new Float64Array(g + 1);
+    this.eceBin = Int32Array.from(this.c, (x) => Math.min(eceBins - 1, Math.max(0, Math.floor(Math.round(x * eceBins * 1e9) / 1e9))));
+  }
+  /** [RMS CE, ECE, Brier, debiased squared RMS CE] of the resample with `counts[i]` copies of original item i. */
+  metrics(counts: Int32Array): [number, number, number, number] {
+    const n = this.order.length;
+    this.tieC.fill(0);
+    this.tieY.fill(0);
+    let N = 0, brier = 0;
+    const wn = new Float64Array(this.eceBins), wc = new Float64Array(this.eceBins), wy = new Float64Array(this.eceBins);
+    for (let p = 0; p < n; p++) {
+      const m = counts[this.order[p]!]!;
+      if (!m) continue;
+      N += m;
+      this.tieC[this.tie[p]!]! += m;
+      this.tieY[this.tie[p]!]! += m * this.y[p]!;
+      brier += m * (this.c[p]! - this.y[p]!) ** 2;
+      const b = this.eceBin[p]!;
+      wn[b]! += m;
+      wc[b]! += m * this.c[p]!;
+      wy[b]! += m * this.y[p]!;
+    }
+    if (N === 0) return [NaN, NaN, NaN, NaN];
+    let ece = 0;
+    for (let b = 0; b < this.eceBins; b++) if (wn[b]) ece += (wn[b]! / N) * Math.abs(wc[b]! / wn[b]! - wy[b]! / wn[b]!);
+    const bins = Math.max(1, Math.floor(N / this.binSize));
+    let rms2 = 0, deb = 0, pos = 0, bin = 0, bn = 0, bc = 0, by = 0;
+    const close = () => {
+      if (!bn) return;
+      const gap = bc / bn - by / bn, acc = by / bn;
+      rms2 += (bn / N) * gap * gap;
+      deb += (bn / N) * (gap * gap - (bn > 1 ? (acc * (1 - acc)) / (bn - 1) : 0));
+      bn = bc = by = 0;
+    };
+    for (let p = 0; p < n; p++) {
+      let m = counts[this.order[p]!]!;
+      const yt = this.tieY[this.tie[p]!]! / this.tieC[this.tie[p]!]!;
+      while (m > 0) {
+        const end = bin === bins - 1 ? N : (bin + 1) * this.binSize;
+        const take = Math.min(m, end - pos);
+        bn += take;
+        bc += take * this.c[p]!;
+        by += take * yt;
+        pos += take;
+        m -= take;
+        if (pos === end && bin < bins - 1) {
+          close();
+          bin++;
+        }
+      }
+    }
+    close();
+    return [Math.sqrt(rms2), ece, brier / N, deb];
+  }
+}
+
+/**
  * Full calibration report: RMS calibration error (equal-mass), ECE (equal-width), Brier, each with a clustered
  * percentile bootstrap CI, the HLE-compatible value beside ours, and reliability-diagram bins.
  * @param items confidences in [0, 1] (null = not stated), correctness 0/1
@@ -334,7 +445,7 @@ export function calibrationReport(items: CalibrationItem[], options: Partial<Cal
     cluster.push(it.cluster ?? `#${i}`);
   });
   const n = conf.length;
-  const metrics = (c: number[], y: number[]) => [rmsCalibrationError(c, y, o.binSize), expectedCalibrationError(c, y, o.eceBins), brierScore(c, y)] as const;
+  const metrics = (c: number[], y: number[]) => [rmsCalibrationError(c, y, o.binSize), expectedCalibrationError(c, y, o.eceBins), brierScore(c, y), debiasedSquaredRmsCalibrationError(c, y, o.binSize)] as const;
   const point = metrics(conf, corr);
 
   // clustered percentile bootstrap
@@ -345,19 +456,16 @@ export function calibrationReport(items: CalibrationItem[], options: Partial<Cal
     else groups.set(g, [i]);
   });
   const glist = [...groups.values()];
-  const reps: number[][] = [[], [], []];
+  const reps: number[][] = [[], [], [], []];
   if (o.replicates > 0 && n > 0) {
     const rng = createRng(o.seed);
+    const rs = new ResampleMetrics(conf, corr, o.binSize, o.eceBins);
+    const counts = new Int32Array(n);
     for (let r = 0; r < o.replicates; r++) {
-      const c: number[] = [], y: number[] = [];
-      for (let k = 0; k < glist.length; k++) {
-        for (const i of glist[rng.index(glist.length)]!) {
-          c.push(conf[i]!);
-          y.push(corr[i]!);
-        }
-      }
-      const m = metrics(c, y);
-      for (let j = 0; j < 3; j++) reps[j]!.push(m[j]!);
+      counts.fill(0);
+      for (let k = 0; k < glist.length; k++) for (const i of glist[rng.index(glist.length)]!) counts[i]!++;
+      const m = rs.metrics(counts);
+      for (let j = 0; j < 4; j++) reps[j]!.push(m[j]!);
     }
   }
   const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN);
@@ -365,12 +473,27 @@ export function calibrationReport(items: CalibrationItem[], options: Partial<Cal
     const s = reps[j]!.filter((x) => !Number.isNaN(x)).sort((a, b) => a - b);
     return { value: point[j]!, ci95: { lo: percentile(s, 0.025), hi: percentile(s, 0.975) }, bootstrap_bias: mean(s) - point[j]! };
   };
+  // The headline RMS interval (module comment): D ± z·se*(D) through √max(0, ·).
+  const rmsWithCi = (): WithCI => {
+    const binned = withCi(0);
+    const D = point[3]!;
+    const dr = reps[3]!.filter((x) => !Number.isNaN(x));
+    const m = mean(dr);
+    const se = dr.length > 1 ? Math.sqrt(dr.reduce((a, x) => a + (x - m) ** 2, 0) / (dr.length - 1)) : NaN;
+    const z = 1.959963984540054;
+    const lo = Math.sqrt(Math.max(0, D - z * se));
+    const hi = Math.sqrt(Math.max(0, D) + z * se);
+    return {
+      value: binned.value, ci95: { lo, hi }, bootstrap_bias: binned.bootstrap_bias, debiased: Math.sqrt(Math.max(0, D)), ci95_percentile: binned.ci95,
+      method: `population RMS calibration error: debiased squared error (Kumar et al. 2019) ± 1.96 bootstrap SE, square-rooted; resolution of bins of ${o.binSize}`,
+    };
+  };
   return {
     n,
     missing,
     accuracy: mean(corr),
     mean_confidence: mean(conf),
-    rms_calibration_error: withCi(0),
+    rms_calibration_error: rmsWithCi(),
     ece: withCi(1),
     brier: withCi(2),
     hle_compat: hleCompat(hleConf, hleCorr, o.hleBeta),

@@ -74,6 +74,8 @@ export interface ContextLimitResult {
   ci: { lo: number | null; hi: number | null; level: number; replicates: number; seed: number };
   /** Share of bootstrap replicates giving each limit (`below` = below the shortest length). */
   distribution: Record<string, number>;
+  /** The limit and its interval in tokens, when a token scale was given ({@link limitInTokens}); absent otherwise. */
+  tokens?: LimitInTokens | null;
 }
 
 const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
@@ -163,4 +165,77 @@ export function effectiveContextLimit(scores: GridScores[], opts: ContextLimitOp
     ci: { lo: lo < 0 ? null : lengths[lo]!, hi: hi < 0 ? null : lengths[hi]!, level: 1 - alpha, replicates: B, seed },
     distribution,
   };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The limit in tokens (Needle Threading §4 states limits in each model's tokens: characters per token differ a lot
+// between tokenizers on UUID haystacks, so a limit in characters alone cannot be compared across model families).
+// ---------------------------------------------------------------------------------------------------------------
+
+/** One token count of a prompt at a grid length (characters). */
+export interface TokenPoint {
+  length: number;
+  tokens: number;
+}
+
+/** Where token counts came from. */
+export type TokenSource = 'recorded' | 'tokenizer';
+
+/**
+ * How the grid's lengths in characters translate into tokens: at each grid length, the median of the token counts
+ * of the prompts at that length, with their range and number.
+ */
+export interface TokenScale {
+  /** `recorded`: the `prompt_tokens` the server reported for the run's attempts (the model's own tokenizer, whole prompt); `tokenizer`: counted here with a named tokenizer. */
+  source: TokenSource;
+  /** The tokenizer family (source `tokenizer`), else null. */
+  tokenizer: string | null;
+  /** What was counted, in words (shown with the limit). */
+  description: string;
+  /** Ascending grid lengths. */
+  by_length: { length: number; tokens: number; min: number; max: number; counts: number }[];
+}
+
+/** The effective limit and its bootstrap interval in tokens (median prompt tokens at those grid lengths). */
+export interface LimitInTokens {
+  /** Tokens at the limit length; null when the limit is below the shortest length or no count exists at it. */
+  effective_limit: number | null;
+  ci: { lo: number | null; hi: number | null };
+  source: TokenSource;
+  tokenizer: string | null;
+}
+
+function median(sorted: number[]): number {
+  const m = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[m]! : (sorted[m - 1]! + sorted[m]!) / 2;
+}
+
+/**
+ * Token scale from token counts at grid lengths (points with a non-finite or negative count are ignored).
+ * Medians of an even number of counts are the mean of the middle two, rounded to a whole token.
+ */
+export function tokenScale(points: Iterable<TokenPoint>, source: TokenSource, tokenizer: string | null, description: string): TokenScale {
+  const at = new Map<number, number[]>();
+  for (const p of points) {
+    if (!Number.isFinite(p.tokens) || p.tokens < 0) continue;
+    let a = at.get(p.length);
+    if (!a) at.set(p.length, (a = []));
+    a.push(p.tokens);
+  }
+  const by_length = [...at.entries()].sort((a, b) => a[0] - b[0]).map(([length, xs]) => {
+    xs.sort((a, b) => a - b);
+    return { length, tokens: Math.round(median(xs)), min: xs[0]!, max: xs[xs.length - 1]!, counts: xs.length };
+  });
+  return { source, tokenizer, description, by_length };
+}
+
+/** Median tokens at a grid length, or null (no length, or no count at it). */
+export function tokensAt(scale: TokenScale, length: number | null): number | null {
+  if (length == null) return null;
+  return scale.by_length.find((b) => b.length === length)?.tokens ?? null;
+}
+
+/** The limit of `r` and its interval bounds in the scale's tokens. */
+export function limitInTokens(r: ContextLimitResult, scale: TokenScale): LimitInTokens {
+  return { effective_limit: tokensAt(scale, r.effective_limit), ci: { lo: tokensAt(scale, r.ci.lo), hi: tokensAt(scale, r.ci.hi) }, source: scale.source, tokenizer: scale.tokenizer };
 }

@@ -1,20 +1,89 @@
 /**
  * Rankings with rank intervals and statistically tied groups (DESIGN.md §5: a ranking is never printed without
  * rank intervals). Several runs on one task are aligned on the samples they all share; one joint clustered bootstrap
- * (the same resampled samples for every run) gives each run's CI and the distribution of its rank.
+ * (the same resampled samples for every run) gives each run's CI.
+ *
+ * Rank intervals are **simultaneous**: with probability ≥ 1 − α every run's true rank (1 + the number of runs with a
+ * strictly higher population mean) lies in its interval at once (Mogstad, Romano, Shaikh & Wilhelm 2024, "Inference
+ * for ranks with applications to mobility across neighbourhoods and academic achievement across countries", Rev.
+ * Econ. Stud. 91:476; Klein, Wright & Wieczorek 2020, "A joint confidence region for an overall ranking of
+ * populations", JRSS-C 69:589). They are read from pairwise claims that hold jointly: run i is placed above run j
+ * only when the family of pairwise comparisons says so at family-wise level α; then lo_j = 1 + #{i claimed above j}
+ * and hi_j = m − #{i claimed below j}. The marginal percentile intervals of the bootstrap ranks (Hall & Miller 2009)
+ * used before did not cover jointly (bench/coverage.ts).
  */
 import { jointClusteredBootstrap, packClusters, percentileInterval } from './bootstrap.ts';
 import { adjust } from './multiplicity.ts';
-import { signFlipTest } from './paired.ts';
+import { differenceInterval, signFlipTest } from './paired.ts';
+
+/**
+ * Simultaneous rank intervals from joint bootstrap replicates by the max-t method (Mogstad et al. 2024, §3.2;
+ * Romano & Wolf 2005): for every pair (i, j) in a group, se_ij = the bootstrap SD of θ*_i − θ*_j; c = the `level`
+ * quantile over replicates of max_{pairs} |(θ*_i − θ*_j) − (θ̂_i − θ̂_j)|/se_ij; i is claimed above j when
+ * θ̂_i − θ̂_j > c·se_ij. Ranks are within each group (`groups`, default all items one group); pairs whose replicates
+ * never differ (se 0) make no claim. Returns 1-based [lo, hi] per item and the critical value c.
+ * Shapes: `point[r]`, `reps[r][b]` for item r, replicate b (same b = same resample for every item).
+ */
+export function maxTRankIntervals(point: ArrayLike<number>, reps: ArrayLike<number>[], opts: { level?: number; groups?: number[][] } = {}): { lo: Int32Array; hi: Int32Array; critical: number } {
+  const m = point.length;
+  const level = opts.level ?? 0.95;
+  const groups = opts.groups ?? [Array.from({ length: m }, (_, i) => i)];
+  const B = m ? reps[0]!.length : 0;
+  const pairs: [number, number, number][] = [];
+  for (const g of groups) {
+    for (let x = 0; x < g.length; x++) {
+      for (let y = x + 1; y < g.length; y++) {
+        const i = g[x]!, j = g[y]!;
+        const ri = reps[i]!, rj = reps[j]!;
+        let s = 0, ss = 0;
+        for (let b = 0; b < B; b++) {
+          const d = ri[b]! - rj[b]!;
+          s += d;
+          ss += d * d;
+        }
+        const se = B > 1 ? Math.sqrt(Math.max(0, (ss - (s * s) / B) / (B - 1))) : 0;
+        if (se > 1e-12 && Number.isFinite(se)) pairs.push([i, j, se]);
+      }
+    }
+  }
+  const maxT = new Float64Array(B);
+  for (const [i, j, se] of pairs) {
+    const ri = reps[i]!, rj = reps[j]!;
+    const d0 = point[i]! - point[j]!;
+    for (let b = 0; b < B; b++) {
+      const t = Math.abs(ri[b]! - rj[b]! - d0) / se;
+      if (t > maxT[b]!) maxT[b] = t;
+    }
+  }
+  maxT.sort();
+  const critical = B ? maxT[Math.min(B - 1, Math.max(0, Math.ceil(level * B) - 1))]! : Infinity;
+  const above = new Int32Array(m), below = new Int32Array(m);
+  for (const [i, j, se] of pairs) {
+    const d0 = point[i]! - point[j]!;
+    if (d0 > critical * se) {
+      above[j]!++;
+      below[i]!++;
+    } else if (-d0 > critical * se) {
+      above[i]!++;
+      below[j]!++;
+    }
+  }
+  const lo = new Int32Array(m), hi = new Int32Array(m);
+  for (const g of groups) for (const r of g) {
+    lo[r] = 1 + above[r]!;
+    hi[r] = g.length - below[r]!;
+  }
+  return { lo, hi, critical };
+}
 
 export interface RankedRun {
   label: string;
   mean: number;
   ci95: { lo: number; hi: number };
   /**
-   * 95% rank interval: the 2.5% and 97.5% quantiles (inverse-CDF) of the run's rank over the bootstrap replicates,
-   * rank 1 = best (Hall & Miller 2009, "Using the bootstrap to quantify the authority of an empirical ranking",
-   * Ann. Statist. 37:3929).
+   * Simultaneous rank interval at level 1 − α (rank 1 = best; module comment): lo = 1 + the runs significantly
+   * better, hi = the number of runs − the runs significantly worse, by the pairwise sign-flip tests Holm-adjusted
+   * over all pairs (always Holm here, whatever `adjustment` says: the joint claim needs family-wise control).
    */
   rank_interval: { lo: number; hi: number };
   /** Group number (1 = top): runs in one group are not significantly different from the group's best run. */
@@ -40,13 +109,8 @@ export interface Ranking {
   alpha: number;
   replicates: number;
   seed: number;
-}
-
-/** Inverse-CDF (type 1) quantile of a sorted integer array. */
-function q1(sorted: Int32Array, q: number): number {
-  const n = sorted.length;
-  const i = Math.min(n - 1, Math.max(0, Math.ceil(q * n) - 1));
-  return sorted[i]!;
+  /** How the rank intervals were made (printed with the table). */
+  rank_interval_method: string;
 }
 
 /**
@@ -72,14 +136,6 @@ export function rankRuns(labels: string[], clusters: number[][][], opts: { seed:
   });
   // Stage-1 resampling only (as for paired differences; see paired.ts).
   const reps = jointClusteredBootstrap(packed, { seed: opts.seed, replicates: B, within: false });
-  const ranks = Array.from({ length: m }, () => new Int32Array(B));
-  for (let b = 0; b < B; b++) {
-    for (let r = 0; r < m; r++) {
-      let better = 0;
-      for (let s = 0; s < m; s++) if (reps[s]![b]! > reps[r]![b]! + 1e-12) better++;
-      ranks[r]![b] = 1 + better;
-    }
-  }
   const pairs: PairwiseTest[] = [];
   const pairIdx: [number, number][] = [];
   for (let i = 0; i < m; i++) {
@@ -87,9 +143,9 @@ export function rankRuns(labels: string[], clusters: number[][][], opts: { seed:
       const d = Array.from({ length: n }, (_, s) => packed[i]!.means[s]! - packed[j]!.means[s]!);
       const diff = new Float64Array(B);
       for (let b = 0; b < B; b++) diff[b] = reps[i]![b]! - reps[j]![b]!;
-      const ci = percentileInterval(diff);
-      const p = signFlipTest(d, { seed: opts.seed + 1 + i * m + j, permutations: opts.permutations ?? 5000 }).p;
-      pairs.push({ a: labels[i]!, b: labels[j]!, difference: means[i]! - means[j]!, ci95: ci, p, p_adjusted: NaN });
+      const ci = differenceInterval(d);
+      const p = signFlipTest(d, { seed: opts.seed + 1 + i * m + j, permutations: opts.permutations ?? 5000, lattice: packed[i]!.binary && packed[j]!.binary ? latticeOf(clusters[i]!, clusters[j]!) : undefined }).p;
+      pairs.push({ a: labels[i]!, b: labels[j]!, difference: means[i]! - means[j]!, ci95: { lo: ci.lo, hi: ci.hi }, p, p_adjusted: NaN });
       pairIdx.push([i, j]);
     }
   }
@@ -111,18 +167,40 @@ export function rankRuns(labels: string[], clusters: number[][][], opts: { seed:
     group[leader] = g;
     for (const r of order) if (!group[r] && tied[leader]!.has(r)) group[r] = g;
   }
+  // Simultaneous rank intervals from the Holm-adjusted pairwise tests (module comment).
+  const holm = adj === 'holm' ? padj : adjust(pairs.map((p) => p.p), 'holm');
+  const above = new Int32Array(m), below = new Int32Array(m);
+  pairIdx.forEach(([i, j], k) => {
+    if (!(holm[k]! <= alpha) || means[i] === means[j]) return;
+    const [hiR, loR] = means[i]! > means[j]! ? [i, j] : [j, i];
+    above[loR]!++;
+    below[hiR]!++;
+  });
   const runs: RankedRun[] = order.map((r) => {
-    const sr = Int32Array.from(ranks[r]!).sort();
     return {
       label: labels[r]!,
       mean: means[r]!,
       ci95: percentileInterval(reps[r]!),
-      rank_interval: { lo: q1(sr, 0.025), hi: q1(sr, 0.975) },
+      rank_interval: { lo: 1 + above[r]!, hi: m - below[r]! },
       group: group[r]!,
       tied_with: [...tied[r]!].sort((x, y) => means[y]! - means[x]!).map((t) => labels[t]!),
     };
   });
-  return { samples: n, runs, pairwise: pairs, adjustment: adj, alpha, replicates: B, seed: opts.seed };
+  return {
+    samples: n, runs, pairwise: pairs, adjustment: adj, alpha, replicates: B, seed: opts.seed,
+    rank_interval_method: `simultaneous ${Math.round(100 * (1 - alpha))}% rank intervals from the pairwise sign-flip tests, Holm-adjusted (Mogstad et al. 2024)`,
+  };
+}
+
+/** A common multiple of the epoch counts of two runs (≤ 10,000), for the exact lattice sign-flip test. */
+function latticeOf(a: number[][], b: number[][]): number | undefined {
+  const gcd = (x: number, y: number): number => (y === 0 ? x : gcd(y, x % y));
+  let L = 1;
+  for (const c of [...a, ...b]) {
+    L = (L / gcd(L, c.length)) * c.length;
+    if (L > 10_000) return undefined;
+  }
+  return L;
 }
 
 /** One model's place in a ranking across several tasks. */
@@ -132,7 +210,7 @@ export interface RankedModel {
   mean: number;
   /** 95% percentile CI of the macro average (samples resampled within each task, jointly for all models). */
   ci95: { lo: number; hi: number };
-  /** 95% rank interval over the bootstrap replicates (rank 1 = best; Hall & Miller 2009). */
+  /** Simultaneous 95% rank interval (rank 1 = best): max-t over the pairwise macro-average differences (`maxTRankIntervals`). */
   rank_interval: { lo: number; hi: number };
 }
 
@@ -160,20 +238,10 @@ export function rankAcrossTasks(labels: string[], tasks: number[][][][], opts: {
       for (let b = 0; b < B; b++) macro[r]![b]! += reps[r]![b]! / tasks.length;
     }
   });
-  const ranks = Array.from({ length: m }, () => new Int32Array(B));
-  for (let b = 0; b < B; b++) {
-    for (let r = 0; r < m; r++) {
-      let better = 0;
-      for (let s = 0; s < m; s++) if (macro[s]![b]! > macro[r]![b]! + 1e-12) better++;
-      ranks[r]![b] = 1 + better;
-    }
-  }
+  const ri = maxTRankIntervals(point, macro, { level: 0.95 });
   const order = [...point.keys()].sort((x, y) => point[y]! - point[x]!);
   return {
-    models: order.map((r) => {
-      const sr = Int32Array.from(ranks[r]!).sort();
-      return { label: labels[r]!, mean: point[r]!, ci95: percentileInterval(macro[r]!), rank_interval: { lo: q1(sr, 0.025), hi: q1(sr, 0.975) } };
-    }),
+    models: order.map((r) => ({ label: labels[r]!, mean: point[r]!, ci95: percentileInterval(macro[r]!), rank_interval: { lo: ri.lo[r]!, hi: ri.hi[r]! } })),
     replicates: B,
     seed: opts.seed,
   };

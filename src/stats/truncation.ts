@@ -4,7 +4,17 @@
  * accuracy by response-length bins, and a length histogram split by correctness.
  */
 import { clusteredBootstrapMeans, packClusters, percentileInterval } from './bootstrap.ts';
-import type { LengthRecord } from './pool-data.ts';
+
+/** One attempt's length and verdict, for the truncation analysis. */
+export interface LengthRecord {
+  sample_id: string;
+  epoch: number;
+  /** The value the outcome rule counts (0/1; 0 for a grader timeout), or null when excluded or not graded. */
+  value: number | null;
+  truncated: boolean;
+  /** Completion tokens when the provider reported them for every attempt of the run, else response characters. */
+  length: number;
+}
 
 export interface LengthBin {
   /** Inclusive lower and exclusive upper length (the last bin includes its upper edge). */

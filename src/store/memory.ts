@@ -6,13 +6,15 @@
  */
 import type { Attempt, Measurement, PlannedSample, RunRecord, Sample } from '../core/schemas.ts';
 import { hashJson } from '../core/hash.ts';
+import { scoredValue } from '../core/outcome.ts';
 import {
-  RUN_MEASUREMENT_STATUSES, alreadyImported, ambiguousEvalSet, ambiguousSelection, checkTask, compareBinary, duplicateMeasurement, isSelectionPrefix,
+  alreadyImported, ambiguousEvalSet, ambiguousSelection, checkTask, compareBinary, duplicateMeasurement, isSelectionPrefix,
   mergeEvalSetRuns, mergeModel, mergeSample, patchEvalSet, poolSampleOfRun, runIdError, runSummaryOf, sourceIdOf, unknownEvalSet, unknownRun,
+  checkTtl, leaseOf, mayTakeLease,
 } from './shared.ts';
 import type {
-  AttemptWithMeasurement, CachedResponse, EvalSetRecord, ImportTransaction, MeasurementFilter, ModelRecord, Pool, PoolMeasurement, PoolSample,
-  RunMeasurement, RunSummary, Selection, SourceRecord, TaskRecord,
+  AttemptWithMeasurement, CachedResponse, EvalSetRecord, ImportTransaction, LeaseHolder, MeasurementFilter, ModelRecord, Pool, PoolMeasurement, PoolSample,
+  RunLease, RunMeasurement, RunSummary, Selection, SourceRecord, TaskRecord,
 } from './types.ts';
 
 /** A copy through JSON: what a database column of JSON text would give back. */
@@ -25,6 +27,7 @@ interface MemoryRun {
   byId: Map<string, PlannedSample>;
   attempts: Map<string, Attempt & { created_at: string }>;
   measurements: Map<string, Measurement>;
+  lease: RunLease | null;
 }
 
 const attemptKey = (sampleId: string, epoch: number) => `${sampleId}\u0000${epoch}`;
@@ -98,7 +101,7 @@ class MemoryPool implements Pool {
     if (this.runs.has(run.id)) return;
     list.sort((a, b) => a.index - b.index);
     for (const [h, s] of newSamples) this.samples.set(h, s);
-    this.runs.set(run.id, { record: copy(run), planned: list, byId, attempts: new Map(), measurements: new Map() });
+    this.runs.set(run.id, { record: copy(run), planned: list, byId, attempts: new Map(), measurements: new Map(), lease: null });
   }
 
   async getRun(id: string): Promise<RunRecord | null> {
@@ -128,7 +131,7 @@ class MemoryPool implements Pool {
           attempts++;
           if (a.status === 'error') failed++;
         }
-        return runSummaryOf(copy(rec), { samples: r.planned.length, attempts, failed });
+        return runSummaryOf(copy(rec), { samples: r.planned.length, attempts, failed }, r.lease ? copy(r.lease) : null);
       });
   }
 
@@ -144,6 +147,38 @@ class MemoryPool implements Pool {
     const r = this.run(id);
     r.record.manifest = copy(patch(copy(r.record.manifest)));
     r.record.updated_at = new Date().toISOString();
+  }
+
+  async acquireLease(runId: string, holder: LeaseHolder, ttlMs: number, opts: { takeOver?: string } = {}): Promise<{ acquired: boolean; lease: RunLease }> {
+    this.live();
+    checkTtl(ttlMs);
+    const r = this.run(runId);
+    const now = Date.now();
+    if (!mayTakeLease(r.lease, holder.id, now, opts.takeOver)) return { acquired: false, lease: copy(r.lease!) };
+    r.lease = leaseOf(runId, holder, now, ttlMs, r.lease?.owner === holder.id ? r.lease.acquired_at : undefined);
+    return { acquired: true, lease: copy(r.lease) };
+  }
+
+  async renewLease(runId: string, owner: string, ttlMs: number): Promise<boolean> {
+    this.live();
+    checkTtl(ttlMs);
+    const r = this.runs.get(runId);
+    if (!r?.lease || r.lease.owner !== owner) return false;
+    const now = Date.now();
+    r.lease = { ...r.lease, heartbeat_at: new Date(now).toISOString(), expires_at: new Date(now + ttlMs).toISOString() };
+    return true;
+  }
+
+  async releaseLease(runId: string, owner: string): Promise<void> {
+    this.live();
+    const r = this.runs.get(runId);
+    if (r?.lease?.owner === owner) r.lease = null;
+  }
+
+  async getLease(runId: string): Promise<RunLease | null> {
+    this.live();
+    const l = this.runs.get(runId)?.lease;
+    return l ? copy(l) : null;
   }
 
   async completedKeys(runId: string): Promise<Set<string>> {
@@ -171,8 +206,15 @@ class MemoryPool implements Pool {
     if (r) {
       // Same columns as the SQLite pool's attempts table (a missing run's rows are kept nowhere, as no row there
       // would ever be read back).
+      const key = attemptKey(attempt.sample_id, attempt.epoch);
+      // A failed attempt never replaces an ok one (another process on the run already succeeded): dropped, with its
+      // attempt_error measurements (putMeasurements drops those of an ok attempt).
+      if (attempt.status === 'error' && r.attempts.get(key)?.status === 'ok') {
+        this.putMeasurements(measurements);
+        return;
+      }
       const a = { ...copy(attempt), meta: attempt.meta ? copy(attempt.meta) : null, transcript: attempt.transcript ? copy(attempt.transcript) : null, created_at: new Date().toISOString() };
-      r.attempts.set(attemptKey(a.sample_id, a.epoch), a);
+      r.attempts.set(key, a);
       const loc = `${a.run_id}\u0000${a.sample_id}\u0000${a.epoch}`;
       let set = this.cacheIndex.get(a.cache_key);
       if (!set) this.cacheIndex.set(a.cache_key, (set = new Set()));
@@ -190,6 +232,7 @@ class MemoryPool implements Pool {
     for (const m of ms) {
       const r = this.runs.get(m.run_id);
       if (!r) continue;
+      if (m.status === 'attempt_error' && r.attempts.get(attemptKey(m.sample_id, m.epoch))?.status === 'ok') continue;
       r.measurements.set(measurementKey(m.sample_id, m.epoch, m.scorer), {
         run_id: m.run_id, sample_id: m.sample_id, epoch: m.epoch, scorer: m.scorer, kind: m.kind, value: m.value, extracted: m.extracted, explanation: m.explanation, status: m.status,
       });
@@ -396,25 +439,26 @@ class MemoryPool implements Pool {
     }
   }
 
-  /** The runs as binary pool measurements (the rule of `sqlite-imports.ts`, `runMeasurements`). */
+  /** The runs as binary pool measurements (the one outcome rule, `scoredValue`; `RUN_OUTCOME_SQL` in the SQLite pool). */
   private runMeasurements(): PoolMeasurement[] {
     const groups = new Map<string, { model: string; scorer: string; sample_key: string; total: number; n: number }>();
-    const statuses = new Set<string>(RUN_MEASUREMENT_STATUSES);
     for (const r of this.runs.values()) {
       const scorer = r.record.spec.scorers[0]?.name;
       if (scorer === undefined) continue;
       const model = r.record.spec.model;
       for (const m of r.measurements.values()) {
-        if (m.scorer !== scorer || m.kind !== 'binary' || m.value == null || !statuses.has(m.status)) continue;
+        if (m.scorer !== scorer || m.kind !== 'binary') continue;
+        const value = scoredValue(m);
+        if (value == null) continue;
         const p = r.byId.get(m.sample_id);
         if (!p) continue;
         const sample_key = `sha256:${p.content_hash}`;
         const k = `${model}\u0000${scorer}\u0000${sample_key}`;
         const g = groups.get(k);
         if (g) {
-          g.total += m.value;
+          g.total += value;
           g.n++;
-        } else groups.set(k, { model, scorer, sample_key, total: m.value, n: 1 });
+        } else groups.set(k, { model, scorer, sample_key, total: value, n: 1 });
       }
     }
     return [...groups.values()]

@@ -4,17 +4,23 @@
  * in-memory pools (and a PostgreSQL one later) give the same answers to the one conformance suite.
  */
 import { InputError } from '../core/errors.ts';
+import { EXCLUDED_STATUSES, WRONG_STATUSES } from '../core/outcome.ts';
 import { messageText, type Message, type RunRecord, type Sample } from '../core/schemas.ts';
-import type { EvalSetRecord, ModelRecord, PoolMeasurement, PoolSample, RunSummary, TaskRecord } from './types.ts';
+import type { EvalSetRecord, LeaseHolder, ModelRecord, PoolMeasurement, PoolSample, RunLease, RunSummary, TaskRecord } from './types.ts';
 
 /** Rows per page when an iterator reads the store. */
 export const PAGE = 2000;
 
 /**
- * The rule by which a run's measurement enters the pool's binary measurements (`source` = `runs`): a binary value
- * that was graded (`ok` or `no_answer`). Failed attempts, grader errors and grader timeouts are left out.
+ * How a run's measurement enters the pool's binary measurements (`source` = `runs`): the one outcome rule of
+ * core/outcome.ts in SQL, for a measurements table aliased `m`. `where` keeps the measurements the rule counts
+ * (verdicts and grader timeouts; failed calls and grader errors are left out), `value` is the value it counts
+ * (0 for a timeout). The in-memory pool applies `scoredValue` itself; both must agree (test/store/conformance.ts).
  */
-export const RUN_MEASUREMENT_STATUSES = ['ok', 'no_answer'] as const;
+export const RUN_OUTCOME_SQL = {
+  where: `(m.status IN (${WRONG_STATUSES.map((s) => `'${s}'`).join(', ')}) OR (m.status NOT IN (${EXCLUDED_STATUSES.map((s) => `'${s}'`).join(', ')}) AND m.value IS NOT NULL))`,
+  value: `CASE WHEN m.status IN (${WRONG_STATUSES.map((s) => `'${s}'`).join(', ')}) THEN 0 ELSE m.value END`,
+} as const;
 
 /** The InputError of `resolveRunId` for an empty, unknown or ambiguous prefix. */
 export function runIdError(prefix: string, matches: number): InputError {
@@ -88,13 +94,50 @@ export function poolSampleOfRun(contentHash: string, sample: Pick<Sample, 'id' |
   return { key: `sha256:${contentHash}`, dataset, sample_id: sample.id, category: typeof md.category === 'string' ? md.category : null, tags, text, content_hash: contentHash, metadata: md };
 }
 
-/** One row of `listRuns`. */
-export function runSummaryOf(r: Pick<RunRecord, 'id' | 'status' | 'created_at' | 'spec'>, n: { samples: number; attempts: number; failed: number }): RunSummary {
+/**
+ * One row of `listRuns`. `scorers`: the spec's, in order, then those the manifest records beyond them (re-grading
+ * adds its scorer there). `lease`: the stored lease when it has not lapsed at `now` (ms), else null.
+ */
+export function runSummaryOf(
+  r: Pick<RunRecord, 'id' | 'status' | 'created_at' | 'spec'> & { manifest?: Pick<RunRecord['manifest'], 'scorers'> },
+  n: { samples: number; attempts: number; failed: number },
+  lease: RunLease | null = null,
+  now = Date.now(),
+): RunSummary {
   const t = r.spec.task;
+  const scorers = [...new Set([...r.spec.scorers.map((x) => x.name), ...(r.manifest?.scorers ?? []).map((x) => x.name)])];
   return {
     id: r.id, status: r.status, created_at: r.created_at, dataset: r.spec.dataset.ref, model: r.spec.model, task: t ? `${t.name}@${t.version}` : null,
-    epochs: r.spec.epochs, samples: n.samples, attempts: n.attempts, failed: n.failed,
+    epochs: r.spec.epochs, samples: n.samples, attempts: n.attempts, failed: n.failed, scorers, lease: liveLease(lease, now),
   };
+}
+
+// --- leases ---------------------------------------------------------------------------------------------------------
+
+/** `acquireLease`/`renewLease`'s check of the ttl. Errors: RangeError unless a positive finite number of ms. */
+export function checkTtl(ttlMs: number): void {
+  if (!(Number.isFinite(ttlMs) && ttlMs > 0)) throw new RangeError(`a lease needs a positive ttl in ms, got ${ttlMs}`);
+}
+
+/** The lease `holder` holds from `now` (ms) for `ttlMs`; `acquiredAt` kept when it renews its own lease. */
+export function leaseOf(runId: string, holder: LeaseHolder, now: number, ttlMs: number, acquiredAt?: string): RunLease {
+  const at = new Date(now).toISOString();
+  return { run_id: runId, owner: holder.id, pid: holder.pid ?? null, host: holder.host ?? null, acquired_at: acquiredAt ?? at, heartbeat_at: at, expires_at: new Date(now + ttlMs).toISOString() };
+}
+
+/** Whether a lease has lapsed at `now` (ms). */
+export function leaseLapsed(l: RunLease, now: number): boolean {
+  return Date.parse(l.expires_at) <= now;
+}
+
+/** The lease when it is in force at `now` (ms), else null. */
+export function liveLease(l: RunLease | null, now: number): RunLease | null {
+  return l && !leaseLapsed(l, now) ? l : null;
+}
+
+/** May `holderId` take the run whose lease is `current` at `now`: none, lapsed, its own, or held by `takeOver`. */
+export function mayTakeLease(current: RunLease | null, holderId: string, now: number, takeOver?: string): boolean {
+  return !current || current.owner === holderId || leaseLapsed(current, now) || (takeOver !== undefined && current.owner === takeOver);
 }
 
 /** `putTask`'s check: the same id with another definition hash is an InputError (the version must change). */

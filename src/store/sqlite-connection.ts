@@ -13,7 +13,14 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { InputError } from '../core/errors.ts';
 
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
+
+/**
+ * How long a statement waits for another connection's lock before failing with SQLITE_BUSY, in ms. Set first on
+ * every connection, before any other statement (the WAL switch and the migrations included): two processes on one
+ * pool (two terminals, a script and a user) wait for each other instead of failing with "database is locked".
+ */
+export const BUSY_TIMEOUT_MS = 60_000;
 
 /** Migration `i` takes the schema from version i to i + 1; each runs in one transaction with its version bump. */
 const MIGRATIONS = [
@@ -67,21 +74,26 @@ const MIGRATIONS = [
    CREATE TABLE IF NOT EXISTS eval_sets (
      id TEXT PRIMARY KEY, name TEXT, tasks TEXT NOT NULL, models TEXT NOT NULL, runs TEXT NOT NULL, spec TEXT NOT NULL,
      status TEXT NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL);`,
+  // 4: run leases — one process runs a run at a time (src/store/types.ts, RunLease).
+  `CREATE TABLE IF NOT EXISTS run_leases (
+     run_id TEXT PRIMARY KEY, owner TEXT NOT NULL, pid INTEGER, host TEXT, acquired_at TEXT NOT NULL,
+     heartbeat_at TEXT NOT NULL, expires_at TEXT NOT NULL) WITHOUT ROWID;`,
 ];
 
 /**
  * Open (creating if needed) a pool database with WAL and every migration applied; `:memory:` for a private one.
  * A file of an older schema is migrated in place, one version per transaction (another process opening the same
- * file waits for it). Errors: InputError when the file was written by a newer Assay; better-sqlite3's error when it
+ * file waits for it, up to {@link BUSY_TIMEOUT_MS}). Errors: InputError when the file was written by a newer Assay; better-sqlite3's error when it
  * is not a SQLite database.
  */
 export function openSqliteDatabase(path: string): Database.Database {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-  const db = new Database(path);
+  const db = new Database(path, { timeout: BUSY_TIMEOUT_MS });
   try {
+    // The busy timeout before anything else: switching to WAL needs a lock another process may hold for a moment.
+    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
-    db.pragma('busy_timeout = 10000');
     for (;;) {
       const version = db.pragma('user_version', { simple: true }) as number;
       if (version > SCHEMA_VERSION) throw new InputError(`pool schema version ${version} is newer than this Assay (${SCHEMA_VERSION})`, { file: path });

@@ -5,7 +5,7 @@
  */
 import type Database from 'better-sqlite3';
 import type { Connection } from './sqlite-connection.ts';
-import { PAGE, RUN_MEASUREMENT_STATUSES, alreadyImported, ambiguousSelection, duplicateMeasurement, isSelectionPrefix, poolSampleOfRun, sourceIdOf } from './shared.ts';
+import { PAGE, RUN_OUTCOME_SQL, alreadyImported, ambiguousSelection, duplicateMeasurement, isSelectionPrefix, poolSampleOfRun, sourceIdOf } from './shared.ts';
 import type { ImportTransaction, MeasurementFilter, PoolKind, PoolMeasurement, PoolSample, Selection, SourceRecord } from './types.ts';
 
 /** What the import code needs of the pool: its connection and a way to make queued writes visible. */
@@ -228,17 +228,18 @@ export async function* sqlitePoolMeasurements(ctx: ImportContext, filter: Measur
 
 /**
  * The pool's own runs as binary measurements: model = the run's model address, sample = `sha256:<content hash>`,
- * slice = the run's first scorer, value = mean over epochs (and over runs of the same model) of the graded values
- * (`RUN_MEASUREMENT_STATUSES`). The grouped rows are read at once: one per model × scorer × sample.
+ * slice = the run's first scorer, value = mean over epochs (and over runs of the same model) of the values the one
+ * outcome rule counts (`RUN_OUTCOME_SQL`: grader timeouts 0; failed calls and grader errors left out). The grouped
+ * rows are read at once: one per model × scorer × sample.
  */
 function* runMeasurements(db: Database.Database, filter: MeasurementFilter, keys: Set<string> | null): IterableIterator<PoolMeasurement> {
   const rows = db
     .prepare(
       `SELECT json_extract(r.spec, '$.model') AS model, m.scorer AS scorer, 'sha256:' || rs.content_hash AS sample_key,
-         SUM(m.value) AS total, COUNT(*) AS n
+         SUM(${RUN_OUTCOME_SQL.value}) AS total, COUNT(*) AS n
        FROM measurements m JOIN runs r ON r.id = m.run_id
        JOIN run_samples rs ON rs.run_id = m.run_id AND rs.sample_id = m.sample_id
-       WHERE m.kind = 'binary' AND m.value IS NOT NULL AND m.status IN (${RUN_MEASUREMENT_STATUSES.map((s) => `'${s}'`).join(', ')})
+       WHERE m.kind = 'binary' AND ${RUN_OUTCOME_SQL.where}
          AND m.scorer = json_extract(r.spec, '$.scorers[0].name')
        GROUP BY 1, 2, 3 ORDER BY 2, 3, 1`,
     )

@@ -17,11 +17,11 @@ import {
   type ImportContext,
 } from './sqlite-imports.ts';
 import {
-  PAGE, ambiguousEvalSet, checkTask, mergeEvalSetRuns, mergeModel, patchEvalSet, runIdError, runSummaryOf, unknownEvalSet, unknownRun,
+  PAGE, ambiguousEvalSet, checkTask, checkTtl, leaseOf, mayTakeLease, mergeEvalSetRuns, mergeModel, patchEvalSet, runIdError, runSummaryOf, unknownEvalSet, unknownRun,
 } from './shared.ts';
 import type {
-  AttemptWithMeasurement, CachedResponse, EvalSetRecord, ImportTransaction, MeasurementFilter, ModelRecord, Pool, PoolMeasurement, PoolSample,
-  RunMeasurement, RunSummary, Selection, SourceRecord, TaskRecord,
+  AttemptWithMeasurement, CachedResponse, EvalSetRecord, ImportTransaction, LeaseHolder, MeasurementFilter, ModelRecord, Pool, PoolMeasurement, PoolSample,
+  RunLease, RunMeasurement, RunSummary, Selection, SourceRecord, TaskRecord,
 } from './types.ts';
 
 export { openSqliteDatabase, SCHEMA_VERSION } from './sqlite-connection.ts';
@@ -102,15 +102,29 @@ class SqlitePool implements Pool {
     this.flushIntervalMs = opts.flushIntervalMs ?? 100;
     this.importCtx = { c: this.c, flush: () => this.flushSync() };
     this.stmt = {
+      // Replaces on (run, sample, epoch), except that a failed attempt never replaces an ok one (types.ts).
       insertAttempt: db.prepare(
-        `INSERT OR REPLACE INTO attempts (run_id, sample_id, epoch, status, response, finish_reason, prompt_tokens,
+        `INSERT INTO attempts (run_id, sample_id, epoch, status, response, finish_reason, prompt_tokens,
            completion_tokens, latency_ms, tries, error, model_id, cache_key, cached, meta, transcript, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (run_id, sample_id, epoch) DO UPDATE SET status = excluded.status, response = excluded.response,
+           finish_reason = excluded.finish_reason, prompt_tokens = excluded.prompt_tokens, completion_tokens = excluded.completion_tokens,
+           latency_ms = excluded.latency_ms, tries = excluded.tries, error = excluded.error, model_id = excluded.model_id,
+           cache_key = excluded.cache_key, cached = excluded.cached, meta = excluded.meta, transcript = excluded.transcript,
+           created_at = excluded.created_at
+         WHERE NOT (attempts.status = 'ok' AND excluded.status = 'error')`,
       ),
       insertMeasurement: db.prepare(
         `INSERT OR REPLACE INTO measurements (run_id, sample_id, epoch, scorer, kind, value, extracted, explanation, status)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
+      // An attempt_error measurement is dropped when the attempt stored for it is ok (its failed twin was dropped).
+      insertFailedMeasurement: db.prepare(
+        `INSERT OR REPLACE INTO measurements (run_id, sample_id, epoch, scorer, kind, value, extracted, explanation, status)
+         SELECT ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM attempts WHERE run_id = ? AND sample_id = ? AND epoch = ? AND status = 'ok')`,
+      ),
+      getLease: db.prepare(`SELECT * FROM run_leases WHERE run_id = ?`),
+      putLease: db.prepare(`INSERT OR REPLACE INTO run_leases (run_id, owner, pid, host, acquired_at, heartbeat_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)`),
       cacheLookup: db.prepare(
         `SELECT response, finish_reason, prompt_tokens, completion_tokens, model_id, meta, transcript FROM attempts
          WHERE cache_key = ? AND status = 'ok' LIMIT 1`,
@@ -124,12 +138,17 @@ class SqlitePool implements Pool {
          VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
     };
+    // BEGIN IMMEDIATE (see flushSync): the write lock is taken, waiting up to the busy timeout, before anything is read.
     this.writeBatch = db.transaction((attempts: AttemptParams[], measurements: MeasurementParams[]) => {
       const ins = this.stmt.insertAttempt;
       for (const a of attempts) ins.run(a);
       const insM = this.stmt.insertMeasurement;
-      for (const m of measurements) insM.run(m);
-    });
+      const insF = this.stmt.insertFailedMeasurement;
+      for (const m of measurements) {
+        if (m[8] === 'attempt_error') insF.run(...m, m[0], m[1], m[2]);
+        else insM.run(m);
+      }
+    }).immediate;
   }
 
   // --- runs -----------------------------------------------------------------------------------------------------
@@ -205,14 +224,22 @@ class SqlitePool implements Pool {
     this.flushSync();
     const rows = this.db
       .prepare(
-        `SELECT r.id, r.status, r.created_at, r.spec,
+        `SELECT r.id, r.status, r.created_at, r.spec, r.manifest,
            (SELECT COUNT(*) FROM run_samples s WHERE s.run_id = r.id) AS samples,
            (SELECT COUNT(*) FROM attempts a WHERE a.run_id = r.id) AS attempts,
-           (SELECT COUNT(*) FROM attempts a WHERE a.run_id = r.id AND a.status = 'error') AS failed
-         FROM runs r ORDER BY r.created_at, r.id`,
+           (SELECT COUNT(*) FROM attempts a WHERE a.run_id = r.id AND a.status = 'error') AS failed,
+           l.owner AS l_owner, l.pid AS l_pid, l.host AS l_host, l.acquired_at AS l_acquired_at, l.heartbeat_at AS l_heartbeat_at, l.expires_at AS l_expires_at
+         FROM runs r LEFT JOIN run_leases l ON l.run_id = r.id ORDER BY r.created_at, r.id`,
       )
-      .all() as { id: string; status: RunRecord['status']; created_at: string; spec: string; samples: number; attempts: number; failed: number }[];
-    return rows.map((r) => runSummaryOf({ ...r, spec: JSON.parse(r.spec) }, r));
+      .all() as ({ id: string; status: RunRecord['status']; created_at: string; spec: string; manifest: string; samples: number; attempts: number; failed: number } & Record<`l_${string}`, string | number | null>)[];
+    const now = Date.now();
+    return rows.map((r) => {
+      const lease: RunLease | null = r.l_owner == null ? null : {
+        run_id: r.id, owner: r.l_owner as string, pid: r.l_pid as number | null, host: r.l_host as string | null,
+        acquired_at: r.l_acquired_at as string, heartbeat_at: r.l_heartbeat_at as string, expires_at: r.l_expires_at as string,
+      };
+      return runSummaryOf({ ...r, spec: JSON.parse(r.spec), manifest: JSON.parse(r.manifest) }, r, lease, now);
+    });
   }
 
   async setRunStatus(id: string, status: RunRecord['status']): Promise<void> {
@@ -230,6 +257,40 @@ class SqlitePool implements Pool {
       const next = patch(JSON.parse(row.manifest));
       this.db.prepare(`UPDATE runs SET manifest = ?, updated_at = ? WHERE id = ?`).run(JSON.stringify(next), new Date().toISOString(), id);
     }).immediate();
+  }
+
+  // --- leases ---------------------------------------------------------------------------------------------------
+
+  async acquireLease(runId: string, holder: LeaseHolder, ttlMs: number, opts: { takeOver?: string } = {}): Promise<{ acquired: boolean; lease: RunLease }> {
+    checkTtl(ttlMs);
+    this.c.settle();
+    return this.db.transaction(() => {
+      if (!this.stmt.getRun.get(runId)) throw unknownRun(runId);
+      const current = (this.stmt.getLease.get(runId) as RunLease | undefined) ?? null;
+      const now = Date.now();
+      if (!mayTakeLease(current, holder.id, now, opts.takeOver)) return { acquired: false, lease: current! };
+      const l = leaseOf(runId, holder, now, ttlMs, current?.owner === holder.id ? current.acquired_at : undefined);
+      this.stmt.putLease.run(l.run_id, l.owner, l.pid, l.host, l.acquired_at, l.heartbeat_at, l.expires_at);
+      return { acquired: true, lease: l };
+    }).immediate();
+  }
+
+  async renewLease(runId: string, owner: string, ttlMs: number): Promise<boolean> {
+    checkTtl(ttlMs);
+    this.c.settle();
+    const now = Date.now();
+    return this.db.prepare(`UPDATE run_leases SET heartbeat_at = ?, expires_at = ? WHERE run_id = ? AND owner = ?`)
+      .run(new Date(now).toISOString(), new Date(now + ttlMs).toISOString(), runId, owner).changes > 0;
+  }
+
+  async releaseLease(runId: string, owner: string): Promise<void> {
+    this.c.settle();
+    this.db.prepare(`DELETE FROM run_leases WHERE run_id = ? AND owner = ?`).run(runId, owner);
+  }
+
+  async getLease(runId: string): Promise<RunLease | null> {
+    this.c.settle();
+    return (this.stmt.getLease.get(runId) as RunLease | undefined) ?? null;
   }
 
   async completedKeys(runId: string): Promise<Set<string>> {

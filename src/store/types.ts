@@ -8,12 +8,15 @@
  *
  * Rules every implementation keeps:
  * - (run, sample, epoch) identifies an attempt and (run, sample, epoch, scorer) a measurement: writing one again
- *   replaces it, never duplicates it (resume, re-scoring, duplicate deliveries of a distributed job).
+ *   replaces it, never duplicates it (resume, re-scoring, duplicate deliveries of a distributed job) — except that
+ *   a failed attempt never replaces an ok one, nor an `attempt_error` measurement one of an ok attempt.
+ * - A run has one lease holder at a time (`acquireLease`): the runner of a run holds it while it runs.
  * - `write` may queue; `flush` makes everything queued durable; every read sees what was written before it.
  * - Iterators page through the store: a run is never loaded whole, and writing while iterating is safe.
  * - `close` flushes; `[Symbol.asyncDispose]` closes, so `await using pool = await openPool(url)` works.
  */
 import type { Attempt, Measurement, PlannedSample, RunRecord } from '../core/schemas.ts';
+import type { PoolKind, PoolMeasurement } from '../core/pool-measurement.ts';
 
 /** One row of `assay runs`. */
 export interface RunSummary {
@@ -30,6 +33,41 @@ export interface RunSummary {
   attempts: number;
   /** Attempts with status error. */
   failed: number;
+  /**
+   * Every scorer the run is graded with: the run's own (spec, in order), then any added later by re-grading
+   * (`assay score`, recorded in the manifest's `scorers`).
+   */
+  scorers: string[];
+  /** Who runs it now: the lease in force (not lapsed), or null when no process holds the run. */
+  lease: RunLease | null;
+}
+
+/**
+ * A run's lease: which process runs it now. A run has one owner at a time (two `assay run` of the same run in two
+ * terminals: the second waits for the first instead of racing it). The holder renews it while it runs (a
+ * heartbeat); a holder that dies (kill -9) stops renewing, the lease lapses at `expires_at`, and another process
+ * takes it over — at once when the holder was on the same host and its process is gone.
+ * Times are ISO 8601 strings of the writer's clock.
+ */
+export interface RunLease {
+  run_id: string;
+  /** The holder's id, unique per runner invocation. */
+  owner: string;
+  /** The holder's process id and host name, when known. */
+  pid: number | null;
+  host: string | null;
+  acquired_at: string;
+  /** Last renewal. */
+  heartbeat_at: string;
+  /** When the lease lapses unless renewed; from then on anyone may take it. */
+  expires_at: string;
+}
+
+/** Who asks for a lease. */
+export interface LeaseHolder {
+  id: string;
+  pid?: number | null;
+  host?: string | null;
 }
 
 /** An attempt joined with one scorer's measurement: the unit of `export` and of re-scoring. */
@@ -47,39 +85,9 @@ export type CachedResponse = Pick<Attempt, 'response' | 'finish_reason' | 'promp
 // Imported measurements (ONEBench, Ghosh et al. 2024)
 // ---------------------------------------------------------------------------------------------------------------
 
-/**
- * The one list of measurement kinds in the pool:
- * - `binary`: value 0/1 (fractions allowed for avg@k of repeated attempts); higher is better.
- * - `numeric`: any real value with a `direction` (+1 higher is better, −1 lower is better) and an explicit
- *   `tie_tolerance` (absolute, in the value's unit): two values within it are a tie.
- * - `ordinal`: ordered levels (e.g. judge scores 1–10) with a direction; equal levels tie.
- * - `preference`: `model` against `opponent` (a baseline) on a sample; value ∈ [0, 1] = how much `model` is preferred.
- * - `battle`: a pairwise battle `model` (A) vs `opponent` (B); 1 = A wins, 0 = B wins, 0.5 = tie; `weight` counts
- *   identical verdicts.
- * A run's measurements use the first four (`MeasurementKind` in core/schemas.ts is this list without `battle`).
- */
-export const POOL_KINDS = ['binary', 'numeric', 'ordinal', 'preference', 'battle'] as const;
-export type PoolKind = (typeof POOL_KINDS)[number];
-
-/** One sample-level measurement. `opponent` is '' except for preference and battle. `rep` separates repeats. */
-export interface PoolMeasurement {
-  source: string;
-  slice: string;
-  sample_key: string;
-  model: string;
-  opponent: string;
-  rep: number;
-  kind: PoolKind;
-  value: number;
-  /** +1 higher is better, −1 lower is better. */
-  direction: 1 | -1;
-  /** Absolute tolerance within which two values tie (numeric); 0 otherwise. */
-  tie_tolerance: number;
-  /** Multiplicity (≥ 0); 1 unless the source repeats identical verdicts on purpose. */
-  weight: number;
-  /** 1-based line of the source file the measurement came from (null for runs). */
-  line?: number | null;
-}
+// The one list of measurement kinds and the shape of a pool measurement live in core (the aggregation reads them
+// without knowing the store).
+export { POOL_KINDS, type PoolKind, type PoolMeasurement } from '../core/pool-measurement.ts';
 
 /** A sample as the pool knows it. `key` is `<dataset>/<id>` for imports and `sha256:<content hash>` for runs. */
 export interface PoolSample {
@@ -211,18 +219,37 @@ export interface Pool extends AsyncDisposable {
    * `patch` receives a copy it may modify. Errors: InputError for an unknown run.
    */
   updateManifest(id: string, patch: (manifest: RunRecord['manifest']) => RunRecord['manifest']): Promise<void>;
+  /**
+   * Take the run's lease for `ttlMs` when it is free, lapsed, already this holder's (then it is renewed), or held by
+   * `opts.takeOver` (an owner id the caller knows to be dead). Atomic across processes sharing the store.
+   * Returns whether it was acquired and the lease in force afterwards (the other holder's when not acquired).
+   * Errors: InputError for an unknown run; RangeError for a ttl that is not a positive number.
+   */
+  acquireLease(runId: string, holder: LeaseHolder, ttlMs: number, opts?: { takeOver?: string }): Promise<{ acquired: boolean; lease: RunLease }>;
+  /**
+   * Extend this owner's lease to `ttlMs` from now (a heartbeat). Returns false when the lease is no longer this
+   * owner's (it lapsed and another process took it, or it was released): the caller must stop working on the run.
+   */
+  renewLease(runId: string, owner: string, ttlMs: number): Promise<boolean>;
+  /** Give the lease up; nothing happens when `owner` does not hold it. */
+  releaseLease(runId: string, owner: string): Promise<void>;
+  /** The run's lease as stored (possibly lapsed: compare `expires_at` with now), or null. */
+  getLease(runId: string): Promise<RunLease | null>;
   /** Keys `${sample_id}\u0000${epoch}` of attempts already stored with status ok (resume skips them). */
   completedKeys(runId: string): Promise<Set<string>>;
   /** A stored ok response for this cache key from any run, or null. */
   cacheLookup(cacheKey: string): Promise<CachedResponse | null>;
   /**
-   * Store an attempt and its measurements (may be queued until `flush`; replaces on (run, sample, epoch[, scorer])).
+   * Store an attempt and its measurements (may be queued until `flush`; replaces on (run, sample, epoch[, scorer])),
+   * except that a failed attempt never replaces an ok one: an `error` attempt written over a stored `ok` attempt is
+   * dropped with its `attempt_error` measurements (two processes on one run, one of them less patient, never leave
+   * the run worse than either alone).
    * Called once per attempt by the runner: implementations keep it cheap. When a queued batch cannot be stored, its
    * rows stay queued and the next `write`, `flush` or `close` tries again and rejects with the cause if it fails.
    * The run must have been created with `ensureRun` (rows of an unknown run may be dropped).
    */
   write(attempt: Attempt, measurements: Measurement[]): Promise<void>;
-  /** Store measurements only (re-scoring); replaces on (run, sample, epoch, scorer). */
+  /** Store measurements only (re-scoring); replaces on (run, sample, epoch, scorer); an `attempt_error` measurement is dropped when the attempt stored for it is ok. */
   writeMeasurements(measurements: Measurement[]): Promise<void>;
   /** Make everything written so far durable. */
   flush(): Promise<void>;
@@ -258,8 +285,9 @@ export interface Pool extends AsyncDisposable {
   iteratePoolSamples(opts?: { runs?: boolean }): AsyncIterableIterator<PoolSample>;
   /**
    * Measurements: imported ones in key order (source, slice, model, opponent, sample key, rep; strings in code-point
-   * order), then the runs' (`source` = `runs`: per model × first scorer × sample, the mean of the graded binary
-   * values over epochs and runs, ordered by scorer, sample key, model).
+   * order), then the runs' (`source` = `runs`: per model × first scorer × sample, the mean over epochs and runs of
+   * the binary values under the one outcome rule of core/outcome.ts — grader timeouts count 0, failed calls and
+   * grader errors are left out — ordered by scorer, sample key, model).
    */
   iteratePoolMeasurements(filter?: MeasurementFilter): AsyncIterableIterator<PoolMeasurement>;
   /** Counts per source × kind (imported) and for the runs. */

@@ -66,6 +66,7 @@ export async function resolveTask(task: Task, over: TaskOverrides = {}): Promise
   let samples = loaded.samples;
   let fewShotTurns: Message[] = [];
   const fewShotIds: string[] = [];
+  const fewShotExamples: { ex: Sample; out: string }[] = [];
   if (def.fewShot) {
     const fs = def.fewShot;
     const pool = fs.from ? (await loadDataset(fs.from, over.datasetOptions)).samples : loaded.samples;
@@ -84,8 +85,7 @@ export async function resolveTask(task: Task, over: TaskOverrides = {}): Promise
         out = ex.metadata[field.slice(9)];
         if (typeof out !== 'string' && typeof out !== 'number') throw new InputError(`task "${task.name}": few-shot sample "${ex.id}" has no ${field}`, where('fewShot.output'));
       }
-      const q = typeof ex.input === 'string' ? ex.input : messageText(ex.input[ex.input.length - 1]!);
-      fewShotTurns.push({ role: 'user', content: q }, { role: 'assistant', content: String(out) });
+      fewShotExamples.push({ ex, out: String(out) });
       fewShotIds.push(ex.id);
     }
     if (!fs.from) {
@@ -115,6 +115,17 @@ export async function resolveTask(task: Task, over: TaskOverrides = {}): Promise
     const t = getTemplate(name.includes('{question}') && !name.startsWith('text:') ? `text:${name}` : name);
     template = { name: t.name, hash: t.hash };
     renderOne = (s) => renderMessages(t, s, config);
+  }
+  // An example's question: as the sample holds it (default), or through the task's own template (`fewShot.format:
+  // template`, lm-eval's layout: every example written like the question that follows it).
+  for (const { ex, out } of fewShotExamples) {
+    let q: string;
+    if (def.fewShot?.format === 'template') {
+      const rendered = renderOne(ex);
+      const lastUser = [...rendered].reverse().find((m) => m.role === 'user');
+      q = lastUser ? messageText(lastUser) : '';
+    } else q = typeof ex.input === 'string' ? ex.input : messageText(ex.input[ex.input.length - 1]!);
+    fewShotTurns.push({ role: 'user', content: q }, { role: 'assistant', content: out });
   }
   const render = fewShotTurns.length
     ? (s: Sample) => {

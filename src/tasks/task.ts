@@ -35,6 +35,12 @@ export interface FewShotConfig {
   seed?: number;
   /** Where an example's answer comes from: `target` (default) or `metadata.<key>` (e.g. GSM8K's worked `solution`). */
   output?: string;
+  /**
+   * How an example's question is written: `question` (default: the sample's question as it is) or `template` (through
+   * the task's prompt template, like the question that follows: lm-eval's few-shot layout, what log-likelihood tasks
+   * on base models expect, e.g. "Question: …\nAnswer: <target>").
+   */
+  format?: 'question' | 'template';
 }
 
 /** What a task author writes. Everything but `name` and `dataset` has a default. */
@@ -103,6 +109,7 @@ export const TaskSpecSchema = z.strictObject({
       from: z.string().min(1).optional(),
       seed: z.number().int().optional(),
       output: z.string().regex(/^(target|metadata\.[\w.-]+)$/, 'either "target" or "metadata.<key>"').optional(),
+      format: z.enum(['question', 'template']).optional(),
     })
     .optional(),
   solver: z
@@ -144,6 +151,7 @@ export function defineTask(def: TaskDefinition): Task {
   if (def.epochs !== undefined && (!Number.isInteger(def.epochs) || def.epochs < 1)) throw new InputError(`task "${def.name}": epochs must be an integer ≥ 1`, { field: 'epochs' });
   if (def.fewShot && (!Number.isInteger(def.fewShot.k) || def.fewShot.k < 1)) throw new InputError(`task "${def.name}": fewShot.k must be an integer ≥ 1`, { field: 'fewShot.k' });
   if (def.fewShot?.output && !/^(target|metadata\.[\w.-]+)$/.test(def.fewShot.output)) throw new InputError(`task "${def.name}": fewShot.output must be "target" or "metadata.<key>"`, { field: 'fewShot.output' });
+  if (def.fewShot?.format !== undefined && def.fewShot.format !== 'question' && def.fewShot.format !== 'template') throw new InputError(`task "${def.name}": fewShot.format must be "question" or "template"`, { field: 'fewShot.format' });
   for (const m of def.metrics ?? []) if (!(METRICS as readonly string[]).includes(m)) throw new InputError(`task "${def.name}": unknown metric "${m}"; known: ${METRICS.join(', ')}`, { field: 'metrics' });
   if (def.config) {
     const c = GenerationConfigSchema.partial().safeParse(def.config);

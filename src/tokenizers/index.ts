@@ -161,4 +161,25 @@ export async function charsPerToken(texts: { name: string; text: string }[], fam
   return rows;
 }
 
+/**
+ * The tokenizer family of a model, guessed from its names (the address and the model ids its server reported), or
+ * null when none matches. A guess by name, stated as such wherever it is used: a fine-tune keeps its base model's
+ * tokenizer, and Qwen 2/2.5 share Qwen 3's byte-level vocabulary (the counts of those are close, not identical).
+ * Order matters: `gpt-4o` before `gpt-4`, `gemma` before `gemini`.
+ */
+export function familyOfModel(names: readonly string[]): TokenizerFamily | null {
+  const rules: [RegExp, TokenizerFamily][] = [
+    [/gpt-?4o|gpt-?4\.[15]|gpt-?5|chatgpt-4o|(^|[^a-z0-9])o[134](-mini|-pro|-preview)?([^a-z0-9]|$)|o200k/i, 'o200k'],
+    [/gpt-?4|gpt-?3\.5|cl100k/i, 'cl100k'],
+    [/llama[-_ ]?3/i, 'llama3'],
+    [/qwen/i, 'qwen3'],
+    [/gemma/i, 'gemma3'],
+    [/deepseek/i, 'deepseek_v3'],
+    [/claude/i, 'claude'],
+    [/gemini/i, 'gemini'],
+  ];
+  for (const name of names) for (const [re, f] of rules) if (re.test(name)) return f;
+  return null;
+}
+
 export { PROSE } from './prose.ts';

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
-test('tsc --noEmit passes on src, test and bench', () => {
+test('tsc --noEmit passes on src, testkit, test and bench', () => {
   const r = spawnSync(process.execPath, [`${ROOT}node_modules/typescript/bin/tsc`, '--noEmit', '-p', `${ROOT}tsconfig.json`], { encoding: 'utf8', cwd: ROOT });
   assert.equal(r.status, 0, r.stdout + r.stderr);
 });

@@ -8,10 +8,9 @@ import { createReadStream, readFileSync } from 'node:fs';
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { loadDataset, datasetCacheDir } from '../../src/datasets/index.ts';
 import { InputError, RunError } from '../../src/core/errors.ts';
-import { shared } from '../helpers/shared.ts';
+import { shared } from '../../testkit/shared.ts';
 
 const GSM = shared('data/gsm8k/test.jsonl');
 const GSM_SHA = readFileSync(shared('data/SHA256SUMS'), 'utf8')

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { loadDataset } from '../../src/datasets/index.ts';
 import { InputError } from '../../src/core/errors.ts';
 import { sha256 } from '../../src/core/hash.ts';
-import { shared } from '../helpers/shared.ts';
+import { shared } from '../../testkit/shared.ts';
 
 let dir: string;
 before(async () => {

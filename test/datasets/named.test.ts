@@ -4,10 +4,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { loadDataset, namedDatasets } from '../../src/datasets/index.ts';
 import { InputError } from '../../src/core/errors.ts';
-import { shared } from '../helpers/shared.ts';
+import { shared } from '../../testkit/shared.ts';
 
 const data = (rel: string): string => shared(`data/${rel}`);
 const SUMS = new Map(

@@ -9,15 +9,14 @@ import { mkdtempSync, mkdirSync, readFileSync, writeFileSync, copyFileSync } fro
 import { tmpdir } from 'node:os';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { openPool } from '../../src/store/open.ts';
 import type { Pool } from '../../src/store/types.ts';
 import { collect } from '../helpers/collect.ts';
 import { importArenaHard, importGenericCsv, importInspect, importLmEval, importMmluPro, importWildBench } from '../../src/importers/index.ts';
 import { numberField, stringField } from '../../src/importers/common.ts';
-import { rankFromPool } from '../../src/aggregate/from-pool.ts';
+import { rankFromPool } from '../../src/analyses/pool-ranking.ts';
 import { InputError } from '../../src/core/errors.ts';
-import { shared } from '../helpers/shared.ts';
+import { shared } from '../../testkit/shared.ts';
 
 const DATA = shared('data/pool/');
 const tmp = () => mkdtempSync(join(tmpdir(), 'assay-hostile-'));

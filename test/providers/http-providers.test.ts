@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startFakeOpenAIServer } from '../helpers/fake-openai-server.ts';
+import { startFakeOpenAIServer } from '../../testkit/fake-openai-server.ts';
 import { startFakeAnthropicServer } from './fake-anthropic-server.ts';
 import { createOpenAICompatibleProvider, mapFinishReason, parseOpenAIAddress, parseRetryAfter } from '../../src/providers/openai-compatible.ts';
 import { createAnthropicProvider } from '../../src/providers/anthropic.ts';

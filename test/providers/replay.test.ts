@@ -6,13 +6,12 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { createReplayProvider, GSM8K_SYSTEMS } from '../../src/providers/replay.ts';
 import { ProviderError, type GenerateRequest, type Provider } from '../../src/providers/types.ts';
 import { loadDataset } from '../../src/datasets/index.ts';
 import { InputError } from '../../src/core/errors.ts';
 import type { Sample } from '../../src/core/schemas.ts';
-import { shared } from '../helpers/shared.ts';
+import { shared } from '../../testkit/shared.ts';
 
 const data = (rel: string): string => shared(`data/${rel}`);
 const SOLUTIONS = data('gsm8k/model_solutions.jsonl');

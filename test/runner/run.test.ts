@@ -10,14 +10,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
-import { startFakeOpenAIServer } from '../helpers/fake-openai-server.ts';
+import { startFakeOpenAIServer } from '../../testkit/fake-openai-server.ts';
 import { loadDataset } from '../../src/datasets/index.ts';
 import { getTemplate } from '../../src/core/templates.ts';
 import { createScorer } from '../../src/scorers/registry.ts';
 import { executeRun } from '../../src/runner/run.ts';
 import { openSqlitePool } from '../../src/store/sqlite.ts';
-import { runStatistics } from '../../src/stats/from-pool.ts';
-import { shared } from '../helpers/shared.ts';
+import { runStatistics } from '../../src/analyses/statistics.ts';
+import { shared } from '../../testkit/shared.ts';
 
 const GSM8K = shared('data/gsm8k/test.jsonl');
 const BIN = fileURLToPath(new URL('../../bin/assay.js', import.meta.url));

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import type { Sample } from '../../src/core/schemas.ts';
 import type { Scorer, Verdict } from '../../src/scorers/types.ts';
-import { shared } from '../helpers/shared.ts';
+import { shared } from '../../testkit/shared.ts';
 
 
 /** Read a JSONL file under the shared folder. */

@@ -1,16 +1,14 @@
 /**
- * The judge scorer against hostile text (issue 3 review): template slots written inside a question or a response
- * (the gold answer must never be pasted into the response the judge reads), and judge replies in the shapes real
- * judges produce (JSON after prose with braces of its own, JSON followed by a remark, booleans, "Yes.", bold
- * `**key:**` lines, nulls), plus replies that stay malformed (several disagreeing verdicts). Also the `hle` row
- * mapper on hostile rows.
+ * The judge scorer against hostile text: template slots written inside a question or a response (the gold answer
+ * must never be pasted into the response the judge reads), and judge replies in the shapes real judges produce (JSON
+ * after prose with braces of its own, JSON followed by a remark, booleans, "Yes.", bold `**key:**` lines, nulls),
+ * plus replies that stay malformed (several disagreeing verdicts).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startFakeOpenAIServer, type FakeChatRequest } from '../helpers/fake-openai-server.ts';
+import { startFakeOpenAIServer, type FakeChatRequest } from '../../testkit/fake-openai-server.ts';
 import { createScorer } from '../../src/scorers/registry.ts';
 import { JUDGE_PROMPTS, fillJudgePrompt, jsonObjectsIn, parseJudgeReply } from '../../src/scorers/judge.ts';
-import { hleRowToSample } from '../../src/datasets/hle.ts';
 import type { Sample } from '../../src/core/schemas.ts';
 
 const SLOTS = ['{question}', '{response}', '{correct_answer}'];
@@ -108,17 +106,4 @@ test('JSON object scan is bounded on hostile replies (unclosed openers, megabyte
   assert.deepEqual(jsonObjectsIn('{'.repeat(1_000_000)), []);
   const big = '{"extracted_final_answer": "' + 'x'.repeat(2_000_000) + '", "reasoning": "r", "correct": "no", "confidence": 1}';
   assert.equal(jsonObjectsIn(big).length, 1);
-});
-
-test('hle rows: a __proto__ column does not set the metadata prototype; an image must be a string', () => {
-  const row = JSON.parse('{"id":"a","question":"q","answer":"1","answer_type":"exactMatch","__proto__":{"has_image":true,"polluted":1}}') as Record<string, unknown>;
-  const s = hleRowToSample(row, 'f.jsonl', 1);
-  assert.equal(Object.getPrototypeOf(s.metadata), Object.prototype);
-  assert.equal((s.metadata as Record<string, unknown>).polluted, undefined);
-  assert.equal(s.metadata!.has_image, false);
-  for (const image of [5, true, { bytes: 'xx' }, ['u']]) {
-    assert.throws(() => hleRowToSample({ id: 'a', question: 'q', answer: '1', answer_type: 'exactMatch', image }, 'f.jsonl', 3), /f\.jsonl.*3|image/);
-  }
-  assert.equal(hleRowToSample({ id: 'a', question: 'q', answer: '1', answer_type: 'exactMatch', image: '' }, 'f', 1).metadata!.has_image, false);
-  assert.equal(hleRowToSample({ id: 'a', question: 'q', answer: '1', answer_type: 'exactMatch', image: null }, 'f', 1).metadata!.has_image, false);
 });

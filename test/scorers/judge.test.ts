@@ -1,8 +1,8 @@
 /**
  * The `judge` scorer against a small OpenAI-compatible server acting as the judge (no real model runs here),
  * including malformed replies (retried with the problem sent back), transport faults, a judge that never
- * answers well (a recorded grader_error), multiple-choice graded without a judge; the `hle` loader on JSONL and
- * Parquet fixtures built at run time; and a whole HLE-style run: model → judge → pool → calibration.
+ * answers well (a recorded grader_error), multiple-choice graded without a judge; and a whole HLE-style run:
+ * model → judge → pool → calibration.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,18 +11,17 @@ import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startFakeOpenAIServer, type FakeChatRequest } from '../helpers/fake-openai-server.ts';
+import { startFakeOpenAIServer, type FakeChatRequest } from '../../testkit/fake-openai-server.ts';
 import { loadDataset } from '../../src/datasets/index.ts';
-import { HLE_CHOICE_FORMAT, HLE_EXACT_FORMAT } from '../../src/datasets/hle.ts';
 import { getTemplate } from '../../src/core/templates.ts';
 import { executeRun } from '../../src/runner/run.ts';
 import { createScorer } from '../../src/scorers/registry.ts';
-import { regrade, scorerDisagreement } from '../../src/runner/rescore.ts';
+import { regrade } from '../../src/runner/rescore.ts';
+import { scorerDisagreement } from '../../src/analyses/graders.ts';
 import { JUDGE_PROMPTS, judgePromptSha256, parseJudgeReply } from '../../src/scorers/judge.ts';
 import { openSqlitePool } from '../../src/store/sqlite.ts';
-import { calibrationItems } from '../../src/cli/commands/grading.ts';
+import { calibrationItems } from '../../src/analyses/calibration.ts';
 import { calibrationReport } from '../../src/stats/calibration.ts';
-import { writeStringParquet } from './parquet-writer.ts';
 import type { Sample } from '../../src/core/schemas.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/assay.js', import.meta.url));
@@ -152,49 +151,6 @@ const HLE_ROWS = [
   { id: 'h3', question: 'Pick the even one.\nA. 3\nB. 4', answer: 'B', answer_type: 'multipleChoice', image: 'data:image/png;base64,iVBORw0KGgo=', category: 'Math', raw_subject: 'Parity', rationale: '' },
   { id: 'h4', question: 'What is 7*6?', answer: '42', answer_type: 'exactMatch', image: '', category: 'Math', raw_subject: 'Arithmetic', rationale: '' },
 ];
-
-test('hle loader: JSONL and Parquet exports give the same samples; bad rows name file, line and field', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'assay-hle-'));
-  try {
-    const jsonl = join(dir, 'hle.jsonl');
-    writeFileSync(jsonl, HLE_ROWS.map((r) => JSON.stringify(r)).join('\n') + '\n');
-    const pq = join(dir, 'hle.parquet');
-    writeStringParquet(pq, Object.keys(HLE_ROWS[0]!), HLE_ROWS);
-    const a = await loadDataset(`hle:${jsonl}`);
-    const b = await loadDataset(`hle:${pq}`);
-    assert.equal(a.name, 'hle');
-    assert.equal(a.defaultScorer, 'judge');
-    assert.deepEqual(a.samples, b.samples);
-    assert.notEqual(a.hash, b.hash, 'the hash is of the file bytes');
-    const [s1, , s3] = a.samples;
-    assert.deepEqual(s1!.input, [{ role: 'system', content: HLE_EXACT_FORMAT }, { role: 'user', content: 'What is 2+2?' }]);
-    assert.equal((s3!.input as { content: string }[])[0]!.content, HLE_CHOICE_FORMAT);
-    assert.equal(s3!.target, 'B');
-    assert.deepEqual(
-      { t: s3!.metadata.answer_type, c: s3!.metadata.category, s: s3!.metadata.raw_subject, h: s3!.metadata.has_image, i: s3!.metadata.image },
-      { t: 'multipleChoice', c: 'Math', s: 'Parity', h: true, i: 'data:image/png;base64,iVBORw0KGgo=' },
-    );
-    assert.equal(s1!.metadata.has_image, false);
-    assert.equal(s1!.metadata.rationale, 'sum');
-    assert.equal((await loadDataset(`hle:${pq}`, { limit: 2 })).samples.length, 2);
-
-    const bad = join(dir, 'bad.jsonl');
-    writeFileSync(bad, JSON.stringify(HLE_ROWS[0]) + '\n' + JSON.stringify({ ...HLE_ROWS[1], answer_type: 'freeform' }) + '\n');
-    await assert.rejects(loadDataset(`hle:${bad}`), /bad\.jsonl:2 field "answer_type": unknown answer_type "freeform"/);
-    writeFileSync(bad, JSON.stringify({ ...HLE_ROWS[0], answer: '' }) + '\n');
-    await assert.rejects(loadDataset(`hle:${bad}`), /bad\.jsonl:1 field "answer": empty value/);
-    writeFileSync(bad, JSON.stringify({ ...HLE_ROWS[0], question: { text: 'x' } }) + '\n');
-    await assert.rejects(loadDataset(`hle:${bad}`), /field "question": wrong type/);
-    const badPq = join(dir, 'bad.parquet');
-    writeStringParquet(badPq, ['id', 'question', 'answer', 'answer_type'], [HLE_ROWS[0]!, { ...HLE_ROWS[0]! }]);
-    await assert.rejects(loadDataset(`hle:${badPq}`), /bad\.parquet:2 field "id": duplicate id "h1"/);
-    writeFileSync(badPq, 'PAR1 not really');
-    await assert.rejects(loadDataset(`hle:${badPq}`), /bad\.parquet: not a readable Parquet file/);
-    await assert.rejects(loadDataset('hle'), /gated/);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
 
 test('HLE-style run: model answers in Explanation/Answer/Confidence, judge grades, settings in the manifest, calibration', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'assay-hle-run-'));

@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createScorer, parseScorerSpec, scorerLabel } from '../../src/scorers/registry.ts';
-import { extractAnswer, extractConfidence, lastProgramOutput } from '../../src/scorers/extract.ts';
+import { extractAnswer, lastProgramOutput } from '../../src/scorers/extract.ts';
 import { gradeMath, MATH_DEFAULTS } from '../../src/scorers/math.ts';
 import { sharedPool } from '../../src/scorers/symbolic.ts';
 import { sample, timed } from './helpers.ts';
@@ -20,6 +20,8 @@ async function check(spec: string, rows: Row[]): Promise<void> {
   }
   assert.deepEqual(bad, []);
 }
+
+const math = createScorer('math');
 
 test('program output (tool-integrated responses): the printed result is the answer, not the last number of the prose', async () => {
   const tora = '```python\nprint(30 - 5 - 20)\n```\n```output\n5\n```\n5 cars drove through the traffic jam in the first 15 minutes.';
@@ -50,6 +52,17 @@ test('percent policy: strip (default), strict, equivalent, scaled (ToRA include_
     ['\\frac{1}{3}', '\\boxed{\\frac{100}{3}}', true],
     ['5', '\\boxed{0.5}', false],
   ]);
+});
+
+test('percent policy option', async () => {
+  const strict = createScorer('math', { percent: 'strict' });
+  const equivalent = createScorer('math', { percent: 'equivalent' });
+  assert.equal((await timed(math, '28', '\\boxed{28\\%}')).v.value, 1);
+  assert.equal((await timed(math, '28', '\\boxed{0.28}')).v.value, 0);
+  assert.equal((await timed(strict, '28', '\\boxed{28\\%}')).v.value, 0);
+  assert.equal((await timed(strict, '28\\%', '\\boxed{28\\%}')).v.value, 1);
+  assert.equal((await timed(equivalent, '0.28', '\\boxed{28\\%}')).v.value, 1);
+  assert.equal((await timed(equivalent, '28', '\\boxed{28\\%}')).v.value, 1);
 });
 
 test('unit policy: strip (default) drops trailing units on both sides; keep requires the same unit', async () => {
@@ -117,6 +130,12 @@ test('relative tolerance is a named option and never absolute', async () => {
   await check('math?relTol=0.001', [['1000', '\\boxed{1000.5}', true], ['3.14159', '\\boxed{3.13}', false]]);
 });
 
+test('relTol option', async () => {
+  const loose = createScorer('math', { relTol: 1e-2 });
+  assert.equal((await timed(loose, '3.14159', '\\boxed{3.14}')).v.value, 1);
+  assert.equal((await timed(math, '3.14159', '\\boxed{3.14}')).v.value, 0);
+});
+
 test('scorer specs: inline options, labels, stored options re-create the same scorer', () => {
   assert.deepEqual(parseScorerSpec('math?percent=scaled&relTol=1e-4'), { name: 'math', options: { percent: 'scaled', relTol: 1e-4 } });
   assert.deepEqual(parseScorerSpec('judge?model=openai-compatible:http://h:1/v1?stream%3D1#m'), { name: 'judge', options: { model: 'openai-compatible:http://h:1/v1?stream=1#m' } });
@@ -143,15 +162,4 @@ test('time budget: a verdict past timeoutMs is a recorded grader_timeout, not a 
   assert.equal(v.status, 'grader_timeout', JSON.stringify(v));
   assert.equal(v.value, null);
   assert.match(v.explanation ?? '', /exceeded 1 ms/);
-});
-
-test('stated confidence (HLE response format)', () => {
-  assert.equal(extractConfidence('Explanation: …\nAnswer: B\nConfidence: 85%'), 85);
-  assert.equal(extractConfidence('**Confidence:** 70 percent'), 70);
-  assert.equal(extractConfidence('Confidence: 0.9'), 90);
-  assert.equal(extractConfidence('confidence = 40/100'), 40);
-  assert.equal(extractConfidence('Confidence: 20%\n… on reflection\nConfidence: 60%'), 60, 'the last statement counts');
-  assert.equal(extractConfidence('Answer: 4'), null);
-  assert.equal(extractConfidence('Confidence: 150%'), null, 'out of range is missing, not clamped');
-  assert.equal(extractConfidence('confidence' + ' '.repeat(100_000) + 'x'), null);
 });

@@ -25,7 +25,7 @@ test('answers inside <think>…</think> are ignored; the text after the last </t
     assert.equal(v.value, expected, `${scorer.name}: ${response} vs ${gold} → ${JSON.stringify(v)}`);
   }
   // thinking that never closed (cut off at the token limit) gave no final answer: a tentative answer inside it is
-  // not credited (issue 12, cut-off answers), for every scorer; the verdict says why
+  // not credited (a cut-off answer), for every scorer; the verdict says why
   const open = await math.score(sample('9'), '<think>the sum is \\boxed{9}');
   assert.deepEqual([open.value, open.status], [0, 'no_answer']);
   assert.match(open.explanation ?? '', /unclosed <think>/);

@@ -15,15 +15,14 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { getTemplate } from '../../src/core/templates.ts';
 import { loadDataset } from '../../src/datasets/index.ts';
 import { executeRun } from '../../src/runner/run.ts';
-import { scorerDisagreement } from '../../src/runner/rescore.ts';
+import { scorerDisagreement } from '../../src/analyses/graders.ts';
 import { createScorer } from '../../src/scorers/registry.ts';
-import { runStatistics } from '../../src/stats/from-pool.ts';
+import { runStatistics } from '../../src/analyses/statistics.ts';
 import { openSqlitePool } from '../../src/store/sqlite.ts';
-import { shared } from '../helpers/shared.ts';
+import { shared } from '../../testkit/shared.ts';
 
 const GSM8K = shared('data/gsm8k/test.jsonl');
 const SYSTEMS = [

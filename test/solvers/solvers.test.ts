@@ -9,14 +9,17 @@ import type { Generate, TaskState } from '../../src/solvers/types.ts';
 const sample: Sample = { id: 's1', input: 'Q1', target: 'x', metadata: { turns: ['Q1', 'Q2', 'Q3'], persona: 'a pirate' } };
 const state = (): TaskState => ({ sample, epoch: 0, messages: [{ role: 'user', content: 'Q1' }], output: null, metadata: {}, store: new Map(), completed: false, calls: 0 });
 /** A generate that replies "reply <n> to <last user text>". */
-const echo: Generate = async (st) => {
-  const last = [...st.messages].reverse().find((m) => m.role === 'user')!;
-  const text = `reply ${st.calls + 1} to ${last.content}`;
-  st.messages.push({ role: 'assistant', content: text });
-  st.output = { text, finish_reason: 'stop', model_id: null, prompt_tokens: null, completion_tokens: null };
-  st.calls++;
-  return st;
-};
+const echo: Generate = Object.assign(
+  async (st: TaskState) => {
+    const last = [...st.messages].reverse().find((m) => m.role === 'user')!;
+    const text = `reply ${st.calls + 1} to ${last.content}`;
+    st.messages.push({ role: 'assistant', content: text });
+    st.output = { text, finish_reason: 'stop', model_id: null, prompt_tokens: null, completion_tokens: null };
+    st.calls++;
+    return st;
+  },
+  { loglikelihood: () => Promise.reject(new Error('no scoring here')), loglikelihoodRolling: () => Promise.reject(new Error('no scoring here')) },
+);
 
 test('multiTurn keeps every turn and answers the last', async () => {
   const s = await multiTurn()(state(), echo);

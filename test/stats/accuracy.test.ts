@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { clusteredBootstrapCI, computeRunStatistics, epochScoreOf, majorityVote, passAtK, quantileSorted, sampleStd, type SampleScores } from '../../src/stats/accuracy.ts';
+import { clusteredBootstrapCI, computeRunStatistics, majorityVote, passAtK, quantileSorted, sampleStd, type SampleScores } from '../../src/stats/accuracy.ts';
+import { outcomeOf } from '../../src/core/outcome.ts';
 import { createRng } from '../../src/core/rng.ts';
 
 /** C(n, k) by exact integer arithmetic (BigInt), an independent computation of the pass@k definition. */
@@ -88,8 +89,8 @@ test('clustered bootstrap 95% CI covers the true accuracy 93–97% of the time (
 });
 
 test('grader timeouts count as wrong in the headline accuracy (other bound reported); grader errors and failed calls are excluded', () => {
-  // built from stored measurements the way `assay stats` reads them (epochScoreOf applies scoredValue)
-  const m = (value: number | null, status: string, attempt_status = 'ok') => epochScoreOf({ epoch: 0, value, status, extracted: value == null ? null : String(value), finish_reason: attempt_status === 'ok' ? 'stop' : 'error', attempt_status });
+  // built from stored measurements the way `assay stats` reads them (the one rule, outcomeOf)
+  const m = (value: number | null, status: string, attempt_status = 'ok') => outcomeOf({ epoch: 0, value, status, extracted: value == null ? null : String(value), finish_reason: attempt_status === 'ok' ? 'stop' : 'error', attempt_status });
   const samples: SampleScores[] = [
     { sample_id: 'a', epochs: [m(1, 'ok')] },
     { sample_id: 'b', epochs: [m(null, 'grader_timeout')] }, // grader timeout on a hostile answer

@@ -213,19 +213,85 @@ export function testPool(name: string, makePool: () => Promise<Pool>, opts: Pool
       await assert.rejects(pool.resolveRunId('a%'), InputError); // no pattern characters
     }));
 
-    it('listRuns: oldest first, with samples, attempts, failures and task', withPool(async (pool) => {
-      await withRun(pool, 'late', 2, { created_at: '2025-03-01T00:00:00.000Z', model: 'm2' });
+    it('listRuns: oldest first, with samples, attempts, failures, task, every scorer and the lease in force', withPool(async (pool) => {
+      await withRun(pool, 'late', 2, { created_at: '2025-03-01T00:00:00.000Z', model: 'm2', scorers: ['math', 'gsm8k'] });
       await withRun(pool, 'early', 3, { created_at: '2025-02-01T00:00:00.000Z', task: { name: 'gsm8k', version: '2', hash: 'x' } });
       await pool.write(attemptOf('early', 's0', 0), []);
       await pool.write(attemptOf('early', 's1', 0, { status: 'error' }), []);
+      const { lease } = await pool.acquireLease('early', { id: 'owner-1', pid: 42, host: 'h' }, 60_000);
       const runs = await pool.listRuns();
       assert.deepEqual(runs.map((r) => r.id), ['early', 'late']);
       assert.deepEqual(runs[0], {
         id: 'early', status: 'running', created_at: '2025-02-01T00:00:00.000Z', dataset: 'jsonl:arith.jsonl', model: 'reference:oracle', task: 'gsm8k@2',
-        epochs: 2, samples: 3, attempts: 2, failed: 1,
+        epochs: 2, samples: 3, attempts: 2, failed: 1, scorers: ['exact'], lease,
       });
       assert.equal(runs[1]!.task, null);
       assert.equal(runs[1]!.attempts, 0);
+      assert.equal(runs[1]!.lease, null);
+      // every scorer, not only the first: the spec's in order, then one a re-grade recorded in the manifest
+      await pool.updateManifest('late', (m) => ({ ...m, scorers: [{ name: 'math', options: {} }, { name: 'judge?model=x:y', options: {} }] }));
+      assert.deepEqual((await pool.listRuns())[1]!.scorers, ['math', 'gsm8k', 'judge?model=x:y']);
+      // a lapsed lease is not shown
+      await pool.acquireLease('late', { id: 'gone' }, 1);
+      await new Promise((r) => setTimeout(r, 5));
+      assert.equal((await pool.listRuns())[1]!.lease, null);
+    }));
+
+    it('leases: one holder at a time; renewed by its holder; released; lapsed or dead ones taken over', withPool(async (pool) => {
+      await withRun(pool, 'run-a', 1);
+      assert.equal(await pool.getLease('run-a'), null);
+      const a = await pool.acquireLease('run-a', { id: 'A', pid: 1, host: 'h1' }, 60_000);
+      assert.equal(a.acquired, true);
+      assert.deepEqual({ ...a.lease, acquired_at: '', heartbeat_at: '', expires_at: '' }, { run_id: 'run-a', owner: 'A', pid: 1, host: 'h1', acquired_at: '', heartbeat_at: '', expires_at: '' });
+      assert.ok(Date.parse(a.lease.expires_at) - Date.parse(a.lease.heartbeat_at) === 60_000);
+      assert.deepEqual(await pool.getLease('run-a'), a.lease);
+      // another holder is refused and told who holds it
+      const b = await pool.acquireLease('run-a', { id: 'B' }, 60_000);
+      assert.equal(b.acquired, false);
+      assert.deepEqual(b.lease, a.lease);
+      // the holder again: renewed, acquired_at kept
+      await new Promise((r) => setTimeout(r, 3));
+      const again = await pool.acquireLease('run-a', { id: 'A', pid: 1, host: 'h1' }, 60_000);
+      assert.equal(again.acquired, true);
+      assert.equal(again.lease.acquired_at, a.lease.acquired_at);
+      assert.ok(again.lease.expires_at > a.lease.expires_at);
+      // heartbeats: only the holder renews
+      assert.equal(await pool.renewLease('run-a', 'A', 120_000), true);
+      assert.ok(Date.parse((await pool.getLease('run-a'))!.expires_at) > Date.now() + 100_000);
+      assert.equal(await pool.renewLease('run-a', 'B', 120_000), false);
+      // taken over when the caller names the (dead) holder, never another one
+      assert.equal((await pool.acquireLease('run-a', { id: 'B' }, 60_000, { takeOver: 'someone-else' })).acquired, false);
+      const taken = await pool.acquireLease('run-a', { id: 'B' }, 60_000, { takeOver: 'A' });
+      assert.equal(taken.acquired, true);
+      assert.equal(taken.lease.owner, 'B');
+      assert.equal(await pool.renewLease('run-a', 'A', 60_000), false, 'the old holder learns it lost the run');
+      // release: only by the holder
+      await pool.releaseLease('run-a', 'A');
+      assert.equal((await pool.getLease('run-a'))!.owner, 'B');
+      await pool.releaseLease('run-a', 'B');
+      assert.equal(await pool.getLease('run-a'), null);
+      assert.equal(await pool.renewLease('run-a', 'B', 60_000), false);
+      // a lapsed lease is anyone's
+      await pool.acquireLease('run-a', { id: 'C' }, 1);
+      await new Promise((r) => setTimeout(r, 5));
+      assert.equal((await pool.acquireLease('run-a', { id: 'D' }, 60_000)).acquired, true);
+      // errors
+      await assert.rejects(pool.acquireLease('nope', { id: 'A' }, 1000), InputError);
+      await assert.rejects(pool.acquireLease('run-a', { id: 'A' }, 0), RangeError);
+      await assert.rejects(pool.acquireLease('run-a', { id: 'A' }, Number.NaN), RangeError);
+      if (opts.reopen) {
+        // across handles (processes): the second handle sees the first one's lease and is refused
+        await pool.flush();
+        const other = await opts.reopen(pool.url);
+        try {
+          const seen = await other.acquireLease('run-a', { id: 'E' }, 60_000);
+          assert.equal(seen.acquired, false);
+          assert.equal(seen.lease.owner, 'D');
+          assert.equal((await other.listRuns())[0]!.lease?.owner, 'D');
+        } finally {
+          await other.close();
+        }
+      }
     }));
 
     it('setRunStatus and updateManifest change the run; an unknown run is an InputError', withPool(async (pool) => {
@@ -291,6 +357,36 @@ export function testPool(name: string, makePool: () => Promise<Pool>, opts: Pool
       assert.deepEqual(rows.map((r) => [r.sample_id, r.epoch, r.status, r.response, r.measurement?.value]), [['s0', 0, 'ok', 'answer s0/0', 1], ['s1', 0, 'ok', 'again', 1]]);
       const math = await collect(pool.iterateMeasurements('run-a', 'math'));
       assert.deepEqual(math.map((m) => [m.sample_id, m.value, m.status]), [['s1', 0, 'no_answer']]);
+    }));
+
+    it('a failed attempt never replaces an ok one, nor does its attempt_error measurement (two processes on one run)', withPool(async (pool) => {
+      await withRun(pool, 'run-a', 3);
+      // s0: ok first, then a failure from a less patient process: the ok attempt and its verdict stay
+      await pool.write(attemptOf('run-a', 's0', 0), [measurementOf('run-a', 's0', 0, 'exact', 1)]);
+      await pool.write(attemptOf('run-a', 's0', 0, { status: 'error', error: 'HTTP 500 (other process)' }), [measurementOf('run-a', 's0', 0, 'exact', null)]);
+      // s1: both in one batch, failure last
+      await pool.write(attemptOf('run-a', 's1', 0), [measurementOf('run-a', 's1', 0, 'exact', 0)]);
+      await pool.write(attemptOf('run-a', 's1', 0, { status: 'error' }), [measurementOf('run-a', 's1', 0, 'exact', null)]);
+      await pool.flush();
+      // s2: a failure first, then ok: the ok replaces it (a retry), and a failure after that is dropped again
+      await pool.write(attemptOf('run-a', 's2', 0, { status: 'error' }), [measurementOf('run-a', 's2', 0, 'exact', null)]);
+      await pool.flush();
+      await pool.write(attemptOf('run-a', 's2', 0), [measurementOf('run-a', 's2', 0, 'exact', 1)]);
+      await pool.flush();
+      await pool.write(attemptOf('run-a', 's2', 0, { status: 'error' }), [measurementOf('run-a', 's2', 0, 'exact', null)]);
+      // a re-grade's attempt_error measurement of an ok attempt is dropped too
+      await pool.writeMeasurements([measurementOf('run-a', 's0', 0, 'exact', null)]);
+      assert.deepEqual(await pool.counts('run-a'), { attempts: 3, ok: 3, error: 0, measurements: 3 });
+      const rows = await collect(pool.iterateAttempts('run-a', 'exact'));
+      assert.deepEqual(rows.map((r) => [r.sample_id, r.status, r.error, r.measurement?.value, r.measurement?.status]), [
+        ['s0', 'ok', null, 1, 'ok'], ['s1', 'ok', null, 0, 'ok'], ['s2', 'ok', null, 1, 'ok'],
+      ]);
+      assert.equal((await pool.completedKeys('run-a')).size, 3);
+      // an error over an error is replaced (the later failure's text is kept)
+      await pool.write(attemptOf('run-a', 's0', 1, { status: 'error', error: 'first' }), [measurementOf('run-a', 's0', 1, 'exact', null)]);
+      await pool.write(attemptOf('run-a', 's0', 1, { status: 'error', error: 'second' }), [measurementOf('run-a', 's0', 1, 'exact', null)]);
+      const failed = (await collect(pool.iterateAttempts('run-a', 'exact'))).filter((r) => r.status === 'error');
+      assert.deepEqual(failed.map((r) => [r.sample_id, r.epoch, r.error, r.measurement?.status]), [['s0', 1, 'second', 'attempt_error']]);
     }));
 
     it('completedKeys: ok attempts only, keyed sample \\0 epoch', withPool(async (pool) => {
@@ -566,7 +662,7 @@ export function testPool(name: string, makePool: () => Promise<Pool>, opts: Pool
       assert.deepEqual(numeric, { source: 'csv:aaaaaaaaaaaa', ...pm({ model: 'B', sample_key: 'd/q1', slice: 'v2', kind: 'numeric', value: 3.5, direction: -1, tie_tolerance: 0.5 }) });
     }));
 
-    it("the runs' measurements: first scorer, graded binary values averaged over epochs and runs of a model", withPool(async (pool) => {
+    it("the runs' measurements: first scorer, binary values under the one outcome rule (timeouts 0) averaged over epochs and runs of a model", withPool(async (pool) => {
       const p = await withRun(pool, 'run-a', 2, { model: 'M', scorers: ['exact', 'math'], created_at: '2025-01-01T00:00:00.000Z' });
       await withRun(pool, 'run-b', 2, { model: 'M', scorers: ['exact'], dataset: 'other', created_at: '2025-01-02T00:00:00.000Z' });
       await withRun(pool, 'run-c', 2, { model: 'N', scorers: ['math'], created_at: '2025-01-03T00:00:00.000Z' });
@@ -578,12 +674,12 @@ export function testPool(name: string, makePool: () => Promise<Pool>, opts: Pool
       await w('run-a', 's1', 1, 'exact', null, 'attempt_error');
       await w('run-b', 's0', 0, 'exact', 1);
       await w('run-c', 's1', 0, 'math', 1);
-      await w('run-c', 's1', 1, 'math', 0, 'grader_timeout'); // a timeout is not a graded value here
+      await w('run-c', 's1', 1, 'math', null, 'grader_timeout'); // a grader timeout counts as wrong (core/outcome.ts)
       const k = (i: number) => `sha256:${p[i]!.content_hash}`;
       const got = await collect(pool.iteratePoolMeasurements({ imported: false }));
       assert.deepEqual(got, [
         { source: 'runs', slice: 'exact', sample_key: k(0), model: 'M', opponent: '', rep: 0, kind: 'binary', value: 2 / 3, direction: 1, tie_tolerance: 0, weight: 1, line: null },
-        { source: 'runs', slice: 'math', sample_key: k(1), model: 'N', opponent: '', rep: 0, kind: 'binary', value: 1, direction: 1, tie_tolerance: 0, weight: 1, line: null },
+        { source: 'runs', slice: 'math', sample_key: k(1), model: 'N', opponent: '', rep: 0, kind: 'binary', value: 1 / 2, direction: 1, tie_tolerance: 0, weight: 1, line: null },
       ].sort((x, y) => (x.slice < y.slice ? -1 : 1)));
       assert.deepEqual(await pool.summary(), [{ source: 'runs', kind: 'binary', slices: 2, models: 2, samples: 2, measurements: 2 }]);
     }));

@@ -1,6 +1,6 @@
 /**
  * A pool written by the release before the one pool interface (schema version 2; test/fixtures/pool-v2.sql says how
- * it was made) opens with today's `openPool`, is migrated in place to version 3, and keeps every run, planned sample,
+ * it was made) opens with today's `openPool`, is migrated in place to the current version (4), and keeps every run, planned sample,
  * attempt, measurement, imported measurement, sample, source and selection, each readable through the interface.
  */
 import assert from 'node:assert/strict';
@@ -113,12 +113,15 @@ test('a schema-2 pool from the previous release migrates in place to the current
     assert.deepEqual((await collect(pool.iterateAttempts(run!.id)))[0]!.transcript, [{ role: 'user', content: 'q' }, { role: 'assistant', content: 'a' }]);
     await pool.putTask({ id: 't@1', name: 't', version: '1', hash: 'h', definition: {}, created_at: 'now' });
     assert.equal((await pool.listTasks()).length, 1);
+    // ... and so do run leases (version 4).
+    assert.equal((await pool.acquireLease(run!.id, { id: 'me' }, 10_000)).acquired, true);
+    assert.equal((await pool.listRuns()).find((r) => r.id === run!.id)!.lease?.owner, 'me');
   } finally {
     await pool.close();
   }
   const db = new Database(file, { readonly: true });
   assert.equal(db.pragma('user_version', { simple: true }), SCHEMA_VERSION);
-  assert.equal(SCHEMA_VERSION, 3);
+  assert.equal(SCHEMA_VERSION, 4);
   db.close();
   // Opening again changes nothing.
   const again = await openPool(file);

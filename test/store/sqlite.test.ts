@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path';
 import { after, test } from 'node:test';
 import { InputError } from '../../src/core/errors.ts';
 import { openPool } from '../../src/store/open.ts';
-import { openSqlitePool } from '../../src/store/sqlite.ts';
+import { SCHEMA_VERSION, openSqlitePool } from '../../src/store/sqlite.ts';
 import { attemptOf, measurementOf, plan, runOf, sampleOf } from './conformance.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'assay-sqlite-'));
@@ -42,13 +42,18 @@ test('the batching writer commits a batch when it is full, and queued rows after
   await pool.close();
 });
 
-test('a fresh pool file is in WAL mode at the current schema version', async () => {
+test('a fresh pool file is in WAL mode at the current schema version (4: run leases), with a busy timeout of a minute', async () => {
   const file = join(dir, 'fresh.sqlite');
   await (await openPool(file, { create: true })).close();
   const db = new Database(file, { readonly: true });
   assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
-  assert.equal(db.pragma('user_version', { simple: true }), 3);
+  assert.equal(db.pragma('user_version', { simple: true }), SCHEMA_VERSION);
+  assert.equal(SCHEMA_VERSION, 4);
   db.close();
+  const { openSqliteDatabase } = await import('../../src/store/sqlite-connection.ts');
+  const conn = openSqliteDatabase(file);
+  assert.equal(conn.pragma('busy_timeout', { simple: true }), 60_000);
+  conn.close();
 });
 
 test('a pool of a newer schema, or a file that is not a pool, is an InputError', async () => {

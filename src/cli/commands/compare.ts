@@ -4,7 +4,7 @@
  * comparisons, and with ≥ 3 runs a ranking with rank intervals and tied groups.
  */
 import { Option, type Command } from 'commander';
-import { compareRunsFromPool } from '../../report/analyses.ts';
+import { compareRuns } from '../../analyses/compare.ts';
 import { formatComparison } from '../../report/text.ts';
 import { int, num, openPool, printJson } from '../common.ts';
 
@@ -24,7 +24,7 @@ export function register(program: Command): void {
     .action(async (runs: string[], o) => {
       const pool = await openPool(o.pool);
       try {
-        const r = await compareRunsFromPool(pool, runs, { scorer: o.scorer, baseline: o.baseline, adjustment: o.adjust, alpha: o.alpha, replicates: o.replicates, permutations: o.permutations, seed: o.seed });
+        const r = await compareRuns(pool, runs, { scorer: o.scorer, baseline: o.baseline, adjustment: o.adjust, alpha: o.alpha, replicates: o.replicates, permutations: o.permutations, seed: o.seed });
         if (o.json) printJson(r);
         else process.stdout.write(formatComparison(r) + '\n');
       } finally {

@@ -1,6 +1,6 @@
 /** `assay diff <runA> <runB>`: every manifest and spec field that differs, and per-sample prompt/target hash differences. */
 import type { Command } from 'commander';
-import { diffRuns } from '../../report/diff.ts';
+import { diffRuns } from '../../analyses/diff.ts';
 import { formatDiff } from '../../report/text.ts';
 import { openPool, printJson } from '../common.ts';
 

@@ -8,8 +8,8 @@ import { evalSetTable } from '../../analyses/eval-set.ts';
 import { evaluate } from '../../runner/evaluate.ts';
 import { terminalProgress } from '../../runner/progress.ts';
 import { taskNames } from '../../tasks/index.ts';
-import { collect, generationConfigOf, generationFlags, int, openPool, printJson, withSignals } from '../common.ts';
-import { pct, table } from '../format.ts';
+import { cacheNotes, collect, generationConfigOf, generationFlags, int, openPool, printJson, waitingNote, withSignals } from '../common.ts';
+import { pct, table } from '../../report/text.ts';
 
 export function register(program: Command): void {
   const cmd = program
@@ -23,8 +23,8 @@ export function register(program: Command): void {
     .option('--concurrency <n>', 'maximum requests in flight per endpoint, shared by all tasks', int('--concurrency', 1), 64)
     .option('--timeout <ms>', 'per-request timeout in ms', int('--timeout', 1), 120_000)
     .option('--max-retries <n>', 'retries per call after the first try', int('--max-retries', 0), 6)
-    .option('--no-cache', 'do not reuse stored responses')
-    .option('--new-run', 'start separate, labelled runs instead of resuming (e.g. the server changed)')
+    .option('--no-cache', "ask the server for every attempt a run does not have yet, never copying another run's stored response; attempts already stored are kept (use --new-run to ask again)")
+    .option('--new-run', 'start separate, labelled runs that ask the server for every attempt again instead of resuming (e.g. the server changed); they reuse no stored response')
     .option('--replicates <n>', 'bootstrap replicates of the table and ranking', int('--replicates', 100), 2000)
     .option('--name <name>', 'a name for the eval set')
     .option('--pool <url>', 'pool (default $ASSAY_POOL or ./.assay/pool.sqlite)')
@@ -36,7 +36,7 @@ export function register(program: Command): void {
           evaluate(tasks, o.model, {
             pool, epochs: o.epochs, limit: o.limit, scorers: o.scorer, config: generationConfigOf(o), concurrency: o.concurrency, timeoutMs: o.timeout,
             maxRetries: o.maxRetries, cache: o.cache, newRun: o.newRun ? `new-run:${new Date().toISOString()}` : undefined, name: o.name, signal,
-            progress: (label) => terminalProgress(label), warn: (m) => process.stderr.write(`assay: warning: ${m}\n`),
+            progress: (label) => terminalProgress(label), warn: (m) => process.stderr.write(`assay: warning: ${m}\n`), lease: { onWait: waitingNote },
           }),
         );
         const summary = await evalSetTable(pool, result.eval_set_id, { replicates: o.replicates });
@@ -53,6 +53,7 @@ export function register(program: Command): void {
               summary.ranking.models.map((m) => [m.label, pct(m.mean), `[${pct(m.ci95.lo)}, ${pct(m.ci95.hi)}]`, m.rank_interval.lo === m.rank_interval.hi ? String(m.rank_interval.lo) : `${m.rank_interval.lo}–${m.rank_interval.hi}`])) + '\n');
           }
           for (const c of result.cells) if (c.result.abort_reason) process.stderr.write(`assay: ${c.task} × ${c.model}: ${c.result.abort_reason}\n`);
+          for (const c of result.cells) for (const line of cacheNotes(c.result, o.cache === false)) process.stderr.write(`assay: ${c.task} × ${c.model}: ${line}\n`);
         }
         process.exitCode = result.status === 'complete' ? 0 : 1;
       } finally {

@@ -1,19 +1,19 @@
 /**
  * `assay gen needle`: write a seeded needle-threading grid as JSONL that `assay run --dataset <file>.jsonl` reads
  * (generic `{id, question, answer, ...metadata}` rows; score with `--scorer needle` and `--scorer needle?credit=partial`).
- * `assay needle-limit <run>`: effective context limit (with bootstrap CI), accuracy by length and the depth × length
+ * `assay needle-limit <run>`: effective context limit (with bootstrap CI) in characters and in tokens (recorded
+ * prompt_tokens, else a tokenizer by model family or `--tokenizer`), accuracy by length and the depth × length
  * heatmap of a needle run in the pool.
  */
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { resolve } from 'node:path';
-import { InputError } from '../../core/errors.ts';
 import { DEFAULT_GRID, FULL_GRID, NEEDLE_GENERATOR_VERSION, gridSize, hashGrid, validateGrid, writeGridJsonl, type NeedleGridSpec } from '../../generators/needle/index.ts';
 import { CHARS_PER_PAIR, DIRECTIONS, MAX_NEEDLE_CHARS, NEEDLE_TASKS, PLACEMENTS, type Direction, type NeedleTask, type Placement } from '../../generators/needle/generate.ts';
-import { DEFAULT_LIMIT_THRESHOLD, type ContextLimitResult } from '../../stats/context-limit.ts';
-import { contextLimitsOfRun } from '../../stats/from-pool.ts';
-import { countTokens, parseFamilies } from '../../tokenizers/index.ts';
+import { contextLimitOfRun } from '../../analyses/context-limit.ts';
+import { DEFAULT_LIMIT_THRESHOLD, type ContextLimitResult, type TokenScale } from '../../stats/context-limit.ts';
+import { TOKENIZER_FAMILIES, countTokens, parseFamilies } from '../../tokenizers/index.ts';
 import { int, num, openPool, printJson } from '../common.ts';
-import { pct, table } from '../format.ts';
+import { pct, table } from '../../report/text.ts';
 
 /**
  * Parse `1k,2k,1.5M,32000` into characters. Decimals are scaled exactly (`1.001k` = 1001, not 1000.9999…).
@@ -52,9 +52,19 @@ const AUTO_TOKENS_MAX_CHARS = 2_000_000;
 
 const fmtLen = (n: number | null): string => (n == null ? '< shortest' : n >= 1_000_000 ? `${n / 1_000_000}M` : n >= 1000 ? `${n / 1000}k` : String(n));
 
-function limitLines(name: string, r: ContextLimitResult): string[] {
-  const lines = [`${name}: effective limit ${fmtLen(r.effective_limit)}${r.censored ? ' (every length passed: at least this)' : ''} chars   95% CI [${fmtLen(r.ci.lo)}, ${fmtLen(r.ci.hi)}]  (threshold ${pct(r.threshold)}, rule ${r.rule}, ${r.ci.replicates} stratified bootstrap replicates, seed ${r.ci.seed})`];
-  lines.push(table(['length (chars)', 'samples', 'attempts', 'accuracy', '95% CI'], r.by_length.map((b) => [b.length, b.samples, b.attempts, pct(b.accuracy), `[${pct(b.ci95.lo)}, ${pct(b.ci95.hi)}]`])));
+const fmtTok = (n: number | null): string => (n == null ? '?' : n.toLocaleString('en-US'));
+
+function limitLines(name: string, r: ContextLimitResult, scale: TokenScale | null): string[] {
+  const t = r.tokens;
+  const inTokens = t ? (r.effective_limit == null ? '' : ` = ${fmtTok(t.effective_limit)} tokens`) : '';
+  const ciTokens = t ? ` = [${r.ci.lo == null ? '< shortest' : fmtTok(t.ci.lo)}, ${r.ci.hi == null ? '< shortest' : fmtTok(t.ci.hi)}] tokens` : '';
+  const lines = [`${name}: effective limit ${fmtLen(r.effective_limit)}${r.effective_limit == null ? '' : ' chars'}${inTokens}${r.censored ? ' (every length passed: at least this)' : ''}   95% CI [${fmtLen(r.ci.lo)}, ${fmtLen(r.ci.hi)}] chars${ciTokens}  (threshold ${pct(r.threshold)}, rule ${r.rule}, ${r.ci.replicates} stratified bootstrap replicates, seed ${r.ci.seed})`];
+  const tok = (length: number) => {
+    const b = scale?.by_length.find((x) => x.length === length);
+    return b ? (b.min === b.max ? fmtTok(b.tokens) : `${fmtTok(b.tokens)} (${fmtTok(b.min)}–${fmtTok(b.max)})`) : '—';
+  };
+  const tokHead = scale ? [`tokens (${scale.source === 'recorded' ? 'recorded' : scale.tokenizer})`] : [];
+  lines.push(table(['length (chars)', ...tokHead, 'samples', 'attempts', 'accuracy', '95% CI'], r.by_length.map((b) => [b.length, ...(scale ? [tok(b.length)] : []), b.samples, b.attempts, pct(b.accuracy), `[${pct(b.ci95.lo)}, ${pct(b.ci95.hi)}]`])));
   if (r.heatmap.cells.length) {
     const cell = new Map(r.heatmap.cells.map((c) => [`${c.depth}|${c.length}`, c]));
     lines.push('accuracy by depth (rows, %) × length (columns, chars):');
@@ -129,19 +139,17 @@ export function register(program: Command): void {
     .addOption(new Option('--rule <r>', 'prefix: accuracy stays ≥ threshold at every shorter length; any: longest passing length').choices(['prefix', 'any']).default('prefix'))
     .option('--replicates <n>', 'bootstrap replicates', int('--replicates', 100), 2000)
     .option('--seed <n>', 'bootstrap seed', int('--seed', 0), 0)
+    .addOption(new Option('--tokenizer <family>', 'state the limit in tokens of this tokenizer family; auto: the prompt_tokens the server recorded, else the tokenizer of the model\'s family (guessed from its name); none: characters only').choices(['auto', 'none', ...TOKENIZER_FAMILIES]).default('auto'))
     .option('--pool <file>', 'pool file')
     .option('--json', 'one JSON document on stdout')
     .action(async (runRef: string, o) => {
       const pool = await openPool(o.pool);
       try {
-        const runId = await pool.resolveRunId(runRef);
-        const run = (await pool.getRun(runId))!;
-        const scorer: string | undefined = o.scorer ?? run.spec.scorers[0]?.name;
-        if (!scorer) throw new InputError(`run ${runId} has no scorer`);
-        const r = await contextLimitsOfRun(pool, runId, scorer, { threshold: o.threshold, rule: o.rule, replicates: o.replicates, seed: o.seed });
-        if (o.json) return printJson({ run_id: runId, model: run.spec.model, ...r });
-        const out = [`${run.spec.dataset.ref} × ${run.spec.model}   run ${runId}   scorer ${scorer}`, '', ...limitLines('all tasks', r.all)];
-        for (const [task, t] of Object.entries(r.tasks)) out.push('', ...limitLines(task, t));
+        const r = await contextLimitOfRun(pool, runRef, { scorer: o.scorer, threshold: o.threshold, rule: o.rule, replicates: o.replicates, seed: o.seed, tokenizer: o.tokenizer });
+        if (o.json) return printJson(r);
+        const scale = r.token_scale ?? null;
+        const out = [`${r.dataset} × ${r.model}   run ${r.run_id}   scorer ${r.scorer}`, scale ? `tokens: ${scale.description}` : `${r.token_note ?? 'no token counts'}`, '', ...limitLines('all tasks', r.all, scale)];
+        for (const [task, t] of Object.entries(r.tasks)) out.push('', ...limitLines(task, t, scale));
         process.stdout.write(out.join('\n') + '\n');
       } finally {
         await pool.close();

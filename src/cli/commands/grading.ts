@@ -4,63 +4,24 @@
  * with bootstrap CIs, the HLE reference's figure beside ours, and reliability-diagram bins.
  *
  * Confidence comes from the judge's structured verdict when the grader is a judge that recorded one
- * (`--confidence-from judge`), else from the response text (`--confidence-from response`, `extractConfidence`);
- * `auto` (default) takes the judge's when present, else the response's. Attempts that failed or could not be
- * graded are left out and counted.
+ * (`--confidence-from judge`), else from the response text (`--confidence-from response`); `auto` (default) takes
+ * the judge's when present, else the response's. The analysis is `calibrationOfRun` (src/analyses/calibration.ts):
+ * failed attempts and grader errors are left out and counted; grader timeouts count as wrong.
  */
 import type { Command } from 'commander';
+import { calibrationOfRun, type ConfidenceSource } from '../../analyses/calibration.ts';
 import { InputError } from '../../core/errors.ts';
-import { extractConfidence } from '../../scorers/extract.ts';
-import { calibrationReport, type CalibrationItem, type CalibrationReport, type ReliabilityBin } from '../../stats/calibration.ts';
-import type { Pool } from '../../store/types.ts';
+import { table } from '../../report/text.ts';
+import type { CalibrationReport, ReliabilityBin } from '../../stats/calibration.ts';
 import { int, num, openPool, printJson } from '../common.ts';
-import { table } from '../format.ts';
-
-/** Where a confidence came from. */
-export type ConfidenceSource = 'auto' | 'judge' | 'response';
-
-/** The judge's recorded confidence (percent) from a measurement explanation, or undefined when it recorded none. */
-function judgeConfidence(explanation: string | null): number | null | undefined {
-  if (!explanation || !explanation.startsWith('{')) return undefined;
-  try {
-    const o = JSON.parse(explanation) as { confidence?: unknown };
-    if (!('confidence' in o)) return undefined;
-    return typeof o.confidence === 'number' ? o.confidence : null;
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * Calibration items of one scorer of a run: one per graded attempt (value 0/1), confidence in [0, 1] or null,
- * clustered by sample.
- * @returns the items and how many attempts were left out (failed or ungraded)
- */
-export async function calibrationItems(pool: Pool, runId: string, scorer: string, from: ConfidenceSource = 'auto'): Promise<{ items: CalibrationItem[]; excluded: number }> {
-  const items: CalibrationItem[] = [];
-  let excluded = 0;
-  for await (const a of pool.iterateAttempts(runId, scorer)) {
-    const m = a.measurement;
-    if (a.status !== 'ok' || !m || m.value === null) {
-      excluded++;
-      continue;
-    }
-    let pctConf: number | null | undefined = from === 'response' ? undefined : judgeConfidence(m.explanation);
-    // `auto`: the judge's confidence when it recorded one, else the response's (a judge's null is "none found",
-    // not "the response states none"); `judge`: the judge's only
-    if (pctConf === undefined || (pctConf === null && from === 'auto')) pctConf = from === 'judge' ? (pctConf ?? null) : extractConfidence(a.response ?? '');
-    items.push({ confidence: pctConf === null ? null : pctConf / 100, correct: m.value >= 0.5 ? 1 : 0, cluster: a.sample_id });
-  }
-  return { items, excluded };
-}
 
 const pct = (x: number | null | undefined, d = 1) => (x == null || Number.isNaN(x) ? 'n/a' : `${(100 * x).toFixed(d)}`);
 
-/** Plain-text rendering of a calibration report. */
-export function formatCalibration(r: CalibrationReport, header: string, excluded: number): string {
+/** Plain-text rendering of a calibration report (`excluded`: attempts left out; `timeouts`: grader timeouts counted as wrong). */
+export function formatCalibration(r: CalibrationReport, header: string, excluded: number, timeouts = 0): string {
   const ci = (w: { value: number; ci95: { lo: number; hi: number } }) => `${pct(w.value)}  [${pct(w.ci95.lo)}, ${pct(w.ci95.hi)}]`;
   const lines = [header];
-  lines.push(`items ${r.n} (missing confidence: ${r.missing}${r.options.missingConfidence === null ? ', excluded' : `, taken as ${pct(r.options.missingConfidence, 0)}%`}; not graded or failed: ${excluded})`);
+  lines.push(`items ${r.n} (missing confidence: ${r.missing}${r.options.missingConfidence === null ? ', excluded' : `, taken as ${pct(r.options.missingConfidence, 0)}%`}; not graded or failed: ${excluded}${timeouts ? `; grader timeouts counted as wrong: ${timeouts}` : ''})`);
   if (r.n === 0) lines.push('no stated confidences: nothing to calibrate (--missing-confidence 100 assumes one, as the HLE reference does)');
   else lines.push(`accuracy ${pct(r.accuracy)}%   mean stated confidence ${pct(r.mean_confidence)}%`);
   lines.push('');
@@ -96,18 +57,12 @@ export function register(program: Command): void {
       if (o.missingConfidence !== undefined && !(o.missingConfidence >= 0 && o.missingConfidence <= 100)) throw new InputError('--missing-confidence must be in [0, 100]');
       const pool = await openPool(o.pool);
       try {
-        const runId = await pool.resolveRunId(runRef);
-        const run = (await pool.getRun(runId))!;
-        const stored = await pool.scorersOf(runId);
-        const scorer: string | undefined = o.scorer ?? stored.find((s) => s === 'judge' || s.startsWith('judge?')) ?? run.spec.scorers[0]?.name ?? stored[0];
-        if (!scorer || !stored.includes(scorer)) throw new InputError(`run ${runId} has no measurements for scorer "${scorer ?? ''}"; it has: ${stored.join(', ') || 'none'}`);
-        const { items, excluded } = await calibrationItems(pool, runId, scorer, o.confidenceFrom);
-        const report = calibrationReport(items, {
-          binSize: o.binSize, eceBins: o.eceBins, replicates: o.replicates, seed: o.seed,
+        const r = await calibrationOfRun(pool, runRef, {
+          scorer: o.scorer, confidenceFrom: o.confidenceFrom as ConfidenceSource, binSize: o.binSize, eceBins: o.eceBins, replicates: o.replicates, seed: o.seed,
           missingConfidence: o.missingConfidence === undefined ? null : o.missingConfidence / 100,
         });
-        if (o.json) return printJson({ run_id: runId, scorer, confidence_from: o.confidenceFrom, excluded, calibration: report });
-        process.stdout.write(formatCalibration(report, `${run.spec.dataset.ref} × ${run.spec.model}\nrun ${runId}  scorer ${scorer}  confidence from ${o.confidenceFrom}`, excluded) + '\n');
+        if (o.json) return printJson(r);
+        process.stdout.write(formatCalibration(r.calibration, `${r.dataset} × ${r.model}\nrun ${r.run_id}  scorer ${r.scorer}  confidence from ${r.confidence_from}`, r.excluded, r.timeouts) + '\n');
       } finally {
         await pool.close();
       }

@@ -4,6 +4,8 @@
 import type { Command } from 'commander';
 import { InputError } from '../../core/errors.ts';
 import { IMPORTERS } from '../../importers/index.ts';
+import { formatLmEvalCheck } from '../../report/loglikelihood.ts';
+import type { LmEvalReproduction } from '../../importers/lm-eval-loglikelihood.ts';
 import { int, openPool, printJson } from '../common.ts';
 
 export function register(program: Command): void {
@@ -14,7 +16,8 @@ export function register(program: Command): void {
     .option('--metric <name>', 'lm-eval: metric field (default: acc, exact_match or acc_norm)')
     .option('--task <name>', 'lm-eval: task name (default: from the file name)')
     .option('--lower-is-better', 'lm-eval: the metric is better when lower (numeric metrics)')
-    .option('--scorer <name>', 'inspect: which scorer (default: the first)')
+    .option('--results <file>', 'lm-eval-loglikelihood: the results_*.json to check against (default: the one beside the samples file)')
+    .option('--scorer <name>', 'inspect: which scorer (default: each sample\'s first)')
     .option('--key <which>', 'mmlu-pro: file (the correct column, default) or canonical (regrade pred against items.jsonl)')
     .option('--limit <n>', 'only the first n rows', int('--limit', 1))
     .option('--replace', 'import again a file already imported (replaces that source)')
@@ -29,14 +32,16 @@ export function register(program: Command): void {
       const store = await openPool(o.pool, { create: true });
       try {
         const res = await imp.run(store, file, {
-          model: o.model, metric: o.metric, task: o.task, scorer: o.scorer, key: o.key, limit: o.limit, replace: !!o.replace,
+          model: o.model, metric: o.metric, task: o.task, scorer: o.scorer, key: o.key, limit: o.limit, replace: !!o.replace, results: o.results,
           allowUnterminated: !!o.allowUnterminated,
           direction: o.lowerIsBetter ? -1 : 1,
           progress: o.json || !process.stderr.isTTY ? undefined : (n) => process.stderr.write(`\r${n} rows…`),
         });
-        if (o.json) return printJson({ source: res });
+        const check = (res as { check?: LmEvalReproduction }).check;
+        if (o.json) return printJson({ source: res, ...(check ? { check } : {}) });
         if (process.stderr.isTTY) process.stderr.write('\r');
         process.stdout.write(`imported ${res.measurements} measurements on ${res.samples} samples from ${file} as source ${res.id} (${res.seconds.toFixed(1)} s)\n`);
+        if (check) process.stdout.write(formatLmEvalCheck(check) + '\n');
       } finally {
         await store.close();
       }

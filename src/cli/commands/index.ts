@@ -15,5 +15,6 @@ import { register as importCmd } from './import.ts';
 import { register as poolCmd } from './pool.ts';
 import { register as rankCmd } from './rank.ts';
 import { register as evalCmd } from './eval.ts';
+import { register as loglikelihood } from './loglikelihood.ts';
 
-export const COMMANDS: ((program: Command) => void)[] = [evalCmd, grading, compare, plan, sweep, diff, report, gen, tokens, importCmd, poolCmd, rankCmd];
+export const COMMANDS: ((program: Command) => void)[] = [evalCmd, grading, compare, plan, sweep, diff, report, gen, tokens, importCmd, poolCmd, rankCmd, loglikelihood];

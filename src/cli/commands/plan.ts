@@ -3,11 +3,9 @@
  * design gives; from a pilot run (its variance components) or from assumed rates.
  */
 import type { Command } from 'commander';
+import { planEvaluation, type Plan } from '../../analyses/plan.ts';
 import { InputError } from '../../core/errors.ts';
-import { omega2FromPilot, componentsFromPilot, componentsFromRates, planTable, ratesForDifference, type DesignComponents } from '../../stats/power.ts';
-import { alignRuns, clustersOf, loadRunData } from '../../stats/pool-data.ts';
-import { decomposeVariance } from '../../stats/variance.ts';
-import { table } from '../format.ts';
+import { table } from '../../report/text.ts';
 import { collect, int, num, openPool, printJson } from '../common.ts';
 
 export function register(program: Command): void {
@@ -36,53 +34,24 @@ export function register(program: Command): void {
       if (!(o.power > 0 && o.power < 1) || !(o.alpha > 0 && o.alpha < 1)) throw new InputError('--power and --alpha must be in (0, 1)');
       if (o.pilot && o.p != null) throw new InputError('give either --pilot (measured variance) or --p (assumed accuracy), not both');
       if (o.pilotB && !o.pilot) throw new InputError('--pilot-b needs --pilot');
-      let c: DesignComponents;
-      try {
-        if (o.pilot) {
-          const pool = await openPool(o.pool);
-          try {
-            const a = await loadRunData(pool, o.pilot, o.scorer);
-            const ca = clustersOf(a);
-            if (!ca.length) throw new InputError(`pilot run ${a.run.id} has no graded attempt: nothing to estimate the variance from`);
-            const va = decomposeVariance(ca, { seed: 0, replicates: 200, perEpoch: a.per_epoch });
-            if (o.pilotB) {
-              const b = await loadRunData(pool, o.pilotB, a.scorer);
-              if (b.run.id === a.run.id) throw new InputError('--pilot and --pilot-b are the same run: a paired pilot needs two different runs');
-              const cb = clustersOf(b);
-              if (!cb.length) throw new InputError(`pilot run ${b.run.id} has no graded attempt: nothing to estimate the variance from`);
-              const vb = decomposeVariance(cb, { seed: 0, replicates: 200, perEpoch: b.per_epoch });
-              const al = alignRuns([a, b]);
-              if (al.keys.length < 2) throw new InputError(`the two pilot runs share ${al.keys.length} graded sample(s) (matched by content hash); a paired pilot needs at least 2 shared samples`);
-              const d = al.clusters[0]!.map((x, i) => mean(x) - mean(al.clusters[1]![i]!));
-              const w2 = omega2FromPilot(d, va.within_variance, va.epochs_mean, vb.within_variance, vb.epochs_mean);
-              c = componentsFromPilot(va, { b: vb, omega2: w2, label: `${a.run.id.slice(0, 8)} + ${b.run.id.slice(0, 8)}` });
-            } else c = componentsFromPilot(va, { correlation: o.correlation, label: a.run.id.slice(0, 8) });
-          } finally {
-            await pool.close();
-          }
-        } else {
-          if (o.p == null) throw new InputError('give --pilot <run> or an assumed accuracy --p');
-          // Never clip B's rate to [0, 1]: that would plan for a smaller difference than the one asked for.
-          const { pA, pB } = o.delta != null ? ratesForDifference(o.p, o.delta) : { pA: o.p, pB: o.p };
-          c = componentsFromRates(pA, pB, { icc: o.icc, correlation: o.correlation });
-        }
-      } catch (e) {
-        if (e instanceof RangeError) throw new InputError(e.message);
-        throw e;
-      }
+      if (!o.pilot && o.p == null) throw new InputError('give --pilot <run> or an assumed accuracy --p');
       const ks = (o.epochs as string[] | undefined)?.map((k) => {
         const n = Number(k);
         if (!Number.isInteger(n) || n < 1) throw new InputError('--epochs must be positive integers');
         return n;
       });
-      let plan: ReturnType<typeof planTable>;
+      const pool = o.pilot ? await openPool(o.pool) : null;
+      let plan: Plan;
       try {
-        plan = planTable(c, { delta: o.delta, halfWidth: o.halfWidth, n: o.samples, ks, alpha: o.alpha, power: o.power });
-      } catch (e) {
-        if (e instanceof RangeError) throw new InputError(e.message);
-        throw e;
+        plan = await planEvaluation(pool, {
+          delta: o.delta, halfWidth: o.halfWidth, power: o.power, alpha: o.alpha, samples: o.samples, epochs: ks,
+          pilot: o.pilot, pilotB: o.pilotB, scorer: o.scorer, p: o.p, icc: o.icc, correlation: o.correlation,
+        });
+      } finally {
+        await pool?.close();
       }
-      if (o.json) return printJson({ components: c, delta: o.delta ?? null, half_width: o.halfWidth ?? null, alpha: o.alpha, power: o.power, samples: o.samples ?? null, ...plan });
+      const c = plan.components;
+      if (o.json) return printJson(plan);
       const target = o.delta != null ? `detect a difference of ${(100 * o.delta).toFixed(1)} pts with power ${o.power} at α ${o.alpha} (two-sided, paired on samples)` : `a ${+(100 * (1 - o.alpha)).toFixed(2)}% CI half-width of ${(100 * o.halfWidth).toFixed(1)} pts`;
       const lines = [`plan: ${target}`, `variance components — ${c.source}`, `  ω² (paired difference between samples) ${c.omega2.toFixed(4)}, σ²_w A ${c.withinA.toFixed(4)}, B ${c.withinB.toFixed(4)}, σ²_b ${c.between.toFixed(4)}`, ...(c.warning ? [`WARNING: ${c.warning}`] : []), ''];
       const headers = ['epochs k', 'samples needed', 'attempts per model'];
@@ -98,6 +67,3 @@ export function register(program: Command): void {
     });
 }
 
-function mean(x: number[]): number {
-  return x.reduce((s, v) => s + v, 0) / x.length;
-}

@@ -3,20 +3,13 @@
  * and the cheaper-evaluation experiment.
  */
 import type { Command } from 'commander';
-import { missingDataCurve, matrixFromMeasurements, syntheticBinary, plScores, choicesFromMatrix, meanScores } from '../../aggregate/validate.ts';
-import { cheaperEvaluation, type SubsetStrategy } from '../../aggregate/subset.ts';
+import { missingDataValidation, subsetValidation } from '../../analyses/pool-validation.ts';
+import { DEFAULT_SUBSET_STRATEGIES, SUBSET_STRATEGIES, type SubsetStrategy } from '../../aggregate/subset.ts';
 import { InputError } from '../../core/errors.ts';
-import type { PoolMeasurement } from '../../store/types.ts';
 import { parseFilters, querySamples } from '../../query/search.ts';
 import { endpointEmbedder, fileEmbeddings } from '../../query/embeddings.ts';
+import { table } from '../../report/text.ts';
 import { collect, int, openPool, printJson } from '../common.ts';
-import { table } from '../format.ts';
-
-async function toArray<T>(it: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const x of it) out.push(x);
-  return out;
-}
 
 const list = (name: string) => (v: string) => {
   const xs = v.split(',').map((s) => Number(s.trim()));
@@ -79,8 +72,8 @@ export function register(program: Command): void {
 
   pool
     .command('validate')
-    .description('missing-data curves (ONEBench): Kendall τ vs fraction of measurements removed, for Plackett–Luce, mean score and Elo')
-    .option('--source <id>', 'a binary source of the pool (reference = its full-data mean-score ranking); default: synthetic data with known truth')
+    .description('missing-data curves (ONEBench): Kendall τ vs fraction of measurements removed, for Plackett–Luce (samples as players; listwise orderings as `assay rank`), mean score and Elo')
+    .option('--source <id>', 'a binary source of the pool (its samples measured on every model; reference = their full-data mean-score ranking); default: synthetic data with known truth')
     .option('--models <n>', 'synthetic: models', int('--models', 2), 50)
     .option('--samples <n>', 'synthetic: samples', int('--samples', 2), 2000)
     .option('--fractions <list>', 'fractions removed', list('--fractions'), [0, 0.5, 0.8, 0.9, 0.95, 0.99])
@@ -89,36 +82,31 @@ export function register(program: Command): void {
     .option('--pool <file>', 'pool file')
     .option('--json', 'one JSON document on stdout')
     .action(async (o) => {
-      let mat, reference: ArrayLike<number>, what: string;
-      if (o.source) {
-        const store = await openPool(o.pool);
-        try {
-          mat = matrixFromMeasurements(await toArray<PoolMeasurement>(store.iteratePoolMeasurements({ sources: [o.source], kinds: ['binary'] })));
-        } finally {
-          await store.close();
-        }
-        if (!mat.models.length) throw new InputError(`source "${o.source}" has no binary measurements`, { field: '--source' });
-        reference = meanScores(mat, null);
-        what = `${o.source}: ${mat.models.length} models × ${mat.sampleKeys.length} samples; reference = full-data mean score`;
-      } else {
-        const syn = syntheticBinary({ models: o.models, samples: o.samples, seed: o.seed });
-        mat = syn.matrix;
-        reference = syn.truth;
-        what = `synthetic 2PL data (seed ${o.seed}): ${o.models} models × ${o.samples} samples; reference = true abilities`;
+      const pool = o.source ? await openPool(o.pool) : null;
+      let what: string, rows;
+      try {
+        ({ data: what, rows } = await missingDataValidation(pool, { source: o.source, models: o.models, samples: o.samples, fractions: o.fractions, reps: o.reps, seed: o.seed }));
+      } finally {
+        await pool?.close();
       }
-      const rows = missingDataCurve(mat, reference, { fractions: o.fractions, reps: o.reps, seed: o.seed });
-      const fullPl = plScores(choicesFromMatrix(mat, null));
       if (o.json) return printJson({ data: what, rows });
       process.stdout.write(what + '\n\n');
       for (const mode of ['random', 'per-model'] as const) {
         process.stdout.write(`drop mode: ${mode}\n`);
-        process.stdout.write(table(['removed', 'kept/rep', 'τ PL', 'τ mean', 'τ Elo'], o.fractions.map((p: number) => {
+        process.stdout.write(table(['removed', 'kept/rep', 'τ PL', 'τ PL orderings', 'τ mean', 'τ Elo'], o.fractions.map((p: number) => {
           const get = (m: string) => rows.find((r) => r.mode === mode && r.fraction === p && r.method === m)!;
           const cell = (m: string) => `${get(m).tau.toFixed(3)} (min ${get(m).tau_min.toFixed(3)})`;
-          return [`${(p * 100).toFixed(0)}%`, Math.round(get('mean').kept), cell('plackett-luce'), cell('mean'), cell('elo')];
+          return [`${(p * 100).toFixed(0)}%`, Math.round(get('mean').kept), cell('plackett-luce'), cell('pl-orderings'), cell('mean'), cell('elo')];
         })) + '\n\n');
       }
-      void fullPl;
+      process.stdout.write(`τ: mean over ${o.reps} repetitions (min = worst repetition). PL = Plackett–Luce with every sample as a player (keeps every measurement); PL orderings = the listwise fit of \`assay rank\`, which drops samples measured on one model or answered alike.\n`);
+      // PL vs mean, paired over the same drop masks: behind only when by more than two standard errors
+      const pl = rows.filter((r) => r.method === 'plackett-luce' && r.vs_mean !== null);
+      const behind = pl.filter((r) => r.vs_mean! < 0 && !(r.vs_mean! + 2 * r.vs_mean_se! > 0));
+      const tied = pl.filter((r) => r.vs_mean! < 0 && r.vs_mean! + 2 * r.vs_mean_se! > 0);
+      const at = (r: (typeof rows)[number]) => `${r.mode} ${(r.fraction * 100).toFixed(0)}% (${r.vs_mean!.toFixed(3)} ± ${r.vs_mean_se!.toFixed(3)})`;
+      if (behind.length) process.stdout.write(`PL is behind the mean (paired, by more than two standard errors) at: ${behind.map(at).join(', ')}\n`);
+      else process.stdout.write(`PL is not behind the mean at any level (paired over the same drop masks)${tied.length ? `; its τ is lower only within two standard errors at ${tied.map(at).join(', ')}` : ''}.\n`);
     });
 
   pool
@@ -126,25 +114,30 @@ export function register(program: Command): void {
     .description('cheaper evaluation: choose b samples that preserve the ranking; τ vs the full ranking for held-out models')
     .requiredOption('--source <id>', 'a binary source of the pool')
     .option('--budgets <list>', 'budgets b', list('--budgets'), [50, 100, 200, 500, 1000])
-    .option('--strategy <s>', 'random, stratified, informative (repeatable)', collect)
+    .option('--strategy <s>', `${SUBSET_STRATEGIES.join(', ')} (repeatable; default ${DEFAULT_SUBSET_STRATEGIES.join(', ')}; random always runs, as the baseline)`, collect)
     .option('--reps <n>', 'repetitions', int('--reps', 1), 5)
     .option('--seed <n>', 'seed', int('--seed', 0), 0)
     .option('--pool <file>', 'pool file')
     .option('--json', 'one JSON document on stdout')
     .action(async (o) => {
+      for (const st of (o.strategy ?? []) as string[]) if (!(SUBSET_STRATEGIES as readonly string[]).includes(st)) throw new InputError(`unknown strategy "${st}"; known: ${SUBSET_STRATEGIES.join(', ')}`, { field: '--strategy' });
       const store = await openPool(o.pool);
-      let mat;
+      let r;
       try {
-        const cats = new Map<string, string | null>();
-        for await (const s of store.iteratePoolSamples({ runs: false })) cats.set(s.key, s.category);
-        mat = matrixFromMeasurements(await toArray<PoolMeasurement>(store.iteratePoolMeasurements({ sources: [o.source], kinds: ['binary'] })), (k) => cats.get(k) ?? null);
+        r = await subsetValidation(store, o.source, { budgets: o.budgets, strategies: o.strategy as SubsetStrategy[] | undefined, reps: o.reps, seed: o.seed });
       } finally {
         await store.close();
       }
-      if (!mat.models.length) throw new InputError(`source "${o.source}" has no binary measurements`, { field: '--source' });
-      const rows = cheaperEvaluation(mat, { budgets: o.budgets, strategies: o.strategy as SubsetStrategy[] | undefined, reps: o.reps, seed: o.seed });
+      const rows = r.rows;
       if (o.json) return printJson({ rows });
-      process.stdout.write(`${o.source}: ${mat.models.length} models × ${mat.sampleKeys.length} samples; τ of the PL ranking on b samples vs on all samples (held-out half of the models; all models)\n`);
-      process.stdout.write(table(['budget', 'strategy', 'τ new models', 'min', 'τ all'], rows.map((r) => [r.budget, r.strategy, r.tau_new.toFixed(3), r.tau_new_min.toFixed(3), r.tau_all.toFixed(3)])) + '\n');
+      process.stdout.write(`${o.source}: ${r.models} models × ${r.samples} samples; τ of the PL ranking on b samples vs on all samples (held-out half of the models; all models)\n`);
+      const vs = (r: (typeof rows)[number]) => (r.vs_random === null ? '' : `${r.vs_random >= 0 ? '+' : ''}${r.vs_random.toFixed(3)} ± ${r.vs_random_se!.toFixed(3)}`);
+      const kept = (r: (typeof rows)[number]) => (r.beats_random === null ? 'baseline' : r.beats_random ? 'yes' : 'no: use random');
+      process.stdout.write(table(['budget', 'strategy', 'τ new models', 'min', 'τ all', 'vs random', 'kept'], rows.map((r) => [r.budget, r.strategy, r.tau_new.toFixed(3), r.tau_new_min.toFixed(3), r.tau_all.toFixed(3), vs(r), kept(r)])) + '\n');
+      process.stdout.write(`A strategy is kept at a budget only where it beats random: paired over the same ${o.reps} splits, by more than two standard errors.\n`);
+      for (const b of o.budgets as number[]) {
+        const best = rows.filter((x) => x.budget === b && x.beats_random).sort((x, y) => y.tau_new - x.tau_new)[0];
+        process.stdout.write(`  ${b} samples: ${best ? `${best.strategy} (τ ${best.tau_new.toFixed(3)})` : 'random'}\n`);
+      }
     });
 }

@@ -3,14 +3,13 @@
  * bootstrap CIs and rank intervals over samples, diagnostics, and the mean-score and Elo baselines.
  */
 import { Option, type Command } from 'commander';
-import { kendallTau } from '../../aggregate/baselines.ts';
-import { rankFromPool, type PoolRanking } from '../../aggregate/from-pool.ts';
+import { rankFromPool, type PoolRanking } from '../../analyses/pool-ranking.ts';
 import { FEW_SAMPLES } from '../../aggregate/rank.ts';
 import { InputError } from '../../core/errors.ts';
 import { POOL_KINDS, type PoolKind } from '../../store/types.ts';
 import { parseFilters } from '../../query/search.ts';
 import { collect, int, num, openPool, printJson } from '../common.ts';
-import { table } from '../format.ts';
+import { table } from '../../report/text.ts';
 
 /** Fewest bootstrap replicates `assay rank` accepts: below it the 2.5% and 97.5% percentiles are not estimable. */
 export const MIN_REPLICATES = 100;
@@ -33,7 +32,7 @@ export function formatRanking(r: PoolRanking): string {
   ));
   lines.push('');
   lines.push(`score = centred log-strength θ (natural log; exp(θa − θb) = odds that a is chosen over b). CI and rank interval: percentile bootstrap over samples, ${r.bootstrap.replicates} replicates, seed ${r.bootstrap.seed}${r.bootstrap.failed_refits ? `, ${r.bootstrap.failed_refits} refits not converged` : ''}.`);
-  const tau = kendallTau(r.models.map((m) => m.score), r.models.map((m) => m.mean_score));
+  const tau = r.tau_pl_mean;
   lines.push(`Kendall τ(PL, mean score) = ${Number.isNaN(tau) ? 'n/a (a constant column)' : tau.toFixed(3)}; fit ${r.fit.iterations} iterations + ${r.fit.newton_steps} Newton steps (${r.fit.converged ? 'converged' : 'NOT converged'}), ${r.fit.ms.toFixed(0)} ms; bootstrap ${(r.fit.bootstrap_ms / 1000).toFixed(1)} s.`);
   const d = r.diagnostics;
   lines.push(`diagnostics: ${d.orderings} orderings (${d.dropped_single_model} with one model, ${d.dropped_all_tied} all tied: no information), ${d.events} choice events; comparison graph ${d.components.length === 1 ? 'connected' : `has ${d.components.length} components: ${d.components.map((c) => `{${c.join(', ')}}`).join(' ')} — scores across components rest on the prior only`}.`);

@@ -4,7 +4,6 @@ import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { buildReport } from '../../report/html.ts';
 import { collect, int, openPool } from '../common.ts';
-import { rankFromPool } from '../../aggregate/from-pool.ts';
 
 export function register(program: Command): void {
   program
@@ -23,8 +22,10 @@ export function register(program: Command): void {
     .action(async (runs: string[], o) => {
       const pool = await openPool(o.pool);
       try {
-        const poolRanking = o.rank ? await rankFromPool(pool, { sources: o.rankSource, slices: o.rankSlice, replicates: 1000, seed: o.seed ?? 0 }) : undefined;
-        const html = await buildReport(pool, runs, { scorer: o.scorer, title: o.title, adjustment: o.adjust, replicates: o.replicates, seed: o.seed, poolRanking });
+        const html = await buildReport(pool, runs, {
+          scorer: o.scorer, title: o.title, adjustment: o.adjust, replicates: o.replicates, seed: o.seed,
+          rank: o.rank ? { sources: o.rankSource, slices: o.rankSlice, replicates: 1000, seed: o.seed ?? 0 } : undefined,
+        });
         const out = resolve(o.output);
         writeFileSync(out, html);
         process.stderr.write(`wrote ${out} (${(html.length / 1024).toFixed(0)} KiB)\n`);

@@ -5,16 +5,10 @@
  */
 import type { Command } from 'commander';
 import { InputError } from '../../core/errors.ts';
-import { GenerationConfigSchema, type GenerationConfig } from '../../core/schemas.ts';
-import { getTemplate } from '../../core/templates.ts';
-import { loadDataset } from '../../datasets/index.ts';
-import { executeRun } from '../../runner/run.ts';
-import { loadRuns } from '../../report/analyses.ts';
 import { formatSweep } from '../../report/text.ts';
-import { alignRuns } from '../../stats/pool-data.ts';
-import { analyzeSweep, expandGrid, type GridAxis, type SweepAnalysis } from '../../stats/sweep.ts';
-import type { Pool } from '../../store/types.ts';
-import { collect, int, openPool, printJson, scorerFromCli } from '../common.ts';
+import { sweep } from '../../runner/sweep.ts';
+import type { GridAxis } from '../../stats/sweep.ts';
+import { collect, int, openPool, printJson } from '../common.ts';
 
 /** A comma-separated list of numbers. */
 const numList = (name: string) => (v: string) => {
@@ -25,60 +19,10 @@ const numList = (name: string) => (v: string) => {
   return xs;
 };
 
-export interface SweepOptions {
-  pool: Pool;
-  dataset: string;
-  fields?: { id?: string; input?: string; target?: string };
-  model: string;
-  axes: GridAxis[];
-  seeds: number[];
-  epochs: number;
-  scorer?: string;
-  limit?: number | null;
-  concurrency?: number;
-  bootstrapSeed?: number;
-  replicates?: number;
-  log?: (s: string) => void;
-}
-
-/**
- * Execute a sweep: every grid cell × seed is one run (resumable, content-addressed like `assay run`), then the
- * analysis is read back from the pool. Errors: InputError for bad settings; a failed run is reported, not thrown.
- */
-export async function executeSweep(o: SweepOptions): Promise<{ run_ids: string[]; cells: Record<string, number | string>[]; analysis: SweepAnalysis }> {
-  const dataset = await loadDataset(o.dataset, { fields: o.fields });
-  const scorer = scorerFromCli(o.scorer ?? dataset.defaultScorer);
-  let cells: Record<string, number | string>[];
-  try {
-    cells = expandGrid([...o.axes, { factor: 'seed', levels: o.seeds }]);
-  } catch (e) {
-    throw new InputError((e as Error).message);
-  }
-  if (cells.length < 2) throw new InputError('a sweep needs at least two settings (give several levels or several --seeds)');
-  // Check every cell before running any: a bad level must not leave half a sweep in the pool.
-  const planned = cells.map((cell) => {
-    const { template: tpl, ...rest } = cell as Record<string, number | string>;
-    const cfg = GenerationConfigSchema.safeParse(rest);
-    if (!cfg.success) throw new InputError(`sweep setting ${JSON.stringify(cell)}: ` + cfg.error.issues.map((x) => `${x.path.join('.')}: ${x.message}`).join('; '));
-    return { cell, config: cfg.data as GenerationConfig, template: getTemplate(typeof tpl === 'string' ? tpl : dataset.defaultTemplate) };
-  });
-  const runIds: string[] = [];
-  for (const [i, { cell, config, template }] of planned.entries()) {
-    o.log?.(`sweep ${i + 1}/${cells.length}: ${JSON.stringify(cell)}`);
-    const r = await executeRun({ pool: o.pool, dataset, template, model: o.model, config, epochs: o.epochs, scorers: [scorer], limit: o.limit ?? null, concurrency: o.concurrency ?? 32, bootstrapSeed: o.bootstrapSeed ?? 0 });
-    if (r.status !== 'complete') o.log?.(`  run ${r.run_id} ${r.status}: ${r.counts.error} failed attempts (excluded)`);
-    runIds.push(r.run_id);
-  }
-  const data = await loadRuns(o.pool, runIds, scorer.name);
-  const aligned = alignRuns(data);
-  const analysis = analyzeSweep(data.map((d) => d.run), aligned.clusters, { seed: o.bootstrapSeed ?? 0, replicates: o.replicates });
-  return { run_ids: runIds, cells, analysis };
-}
-
 export function register(program: Command): void {
   program
     .command('sweep')
-    .description("run one model over a grid of settings × seeds and report each factor's effect against the seed noise")
+    .description("run one model over a grid of settings × seeds and report each factor's effect: a paired sign-flip test of its best vs worst level, with the seed noise measured")
     .requiredOption('--dataset <ref>', 'dataset ref, as for `assay run`')
     .requiredOption('--model <address>', 'model address, as for `assay run`')
     .option('--temperature <list>', 'temperatures, comma-separated', numList('--temperature'))
@@ -107,7 +51,7 @@ export function register(program: Command): void {
       if (o.system) axes.push({ factor: 'system_prompt', levels: o.system });
       const pool = await openPool(o.pool, { create: true });
       try {
-        const r = await executeSweep({
+        const r = await sweep({
           pool, dataset: o.dataset, fields: { id: o.idField, input: o.inputField, target: o.targetField }, model: o.model, axes, seeds: o.seeds, epochs: o.epochs,
           scorer: o.scorer, limit: o.limit, concurrency: o.concurrency, bootstrapSeed: o.bootstrapSeed, replicates: o.replicates, log: (s) => process.stderr.write(s + '\n'),
         });

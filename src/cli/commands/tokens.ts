@@ -9,7 +9,7 @@ import { generateNeedleSample } from '../../generators/needle/generate.ts';
 import { InputError } from '../../core/errors.ts';
 import { charsPerToken, parseFamilies, PROSE, TOKENIZER_FAMILIES, TOKENIZER_LABELS, type TokenizerFamily } from '../../tokenizers/index.ts';
 import { collect, int, printJson } from '../common.ts';
-import { table } from '../format.ts';
+import { table } from '../../report/text.ts';
 
 export function register(program: Command): void {
   program

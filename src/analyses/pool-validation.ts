@@ -1,0 +1,81 @@
+/**
+ * Validation experiments on the measurement pool (ONEBench, Ghosh et al. 2024, §4–5): how stable a ranking stays as
+ * measurements go missing (`assay pool validate`), and how few samples preserve it (`assay pool subset`). The
+ * experiments themselves are pure functions on a model × sample matrix (src/aggregate/validate.ts, subset.ts); this
+ * file reads the matrix from the pool.
+ */
+import { InputError } from '../core/errors.ts';
+import { cheaperEvaluation, type SubsetRow, type SubsetStrategy } from '../aggregate/subset.ts';
+import { completeBlock, matrixFromMeasurements, meanScores, missingDataCurve, syntheticBinary, type BinaryMatrix, type CurveRow } from '../aggregate/validate.ts';
+import type { PoolMeasurement } from '../core/pool-measurement.ts';
+import type { Pool } from '../store/types.ts';
+
+/**
+ * The binary model × sample matrix of one source of the pool (`withCategories`: each sample's category, for
+ * stratified subsets). Errors: InputError when the source has no binary measurements.
+ */
+export async function sourceMatrix(pool: Pool, source: string, opts: { withCategories?: boolean } = {}): Promise<BinaryMatrix> {
+  const cats = new Map<string, string | null>();
+  if (opts.withCategories) for await (const s of pool.iteratePoolSamples({ runs: false })) cats.set(s.key, s.category);
+  const ms: PoolMeasurement[] = [];
+  for await (const m of pool.iteratePoolMeasurements({ sources: [source], kinds: ['binary'] })) ms.push(m);
+  const mat = matrixFromMeasurements(ms, (k) => cats.get(k) ?? null);
+  if (!mat.models.length) throw new InputError(`source "${source}" has no binary measurements`, { field: '--source' });
+  return mat;
+}
+
+/** Options of {@link missingDataValidation}. */
+export interface MissingDataOptions {
+  /** A binary source of the pool (its full-data mean-score ranking is the reference); without it, synthetic data. */
+  source?: string;
+  /** Synthetic data: models and samples (2PL, seeded). */
+  models?: number;
+  samples?: number;
+  /** Fractions of measurements removed, each in [0, 1). */
+  fractions: number[];
+  /** Repetitions per fraction (default 3). */
+  reps?: number;
+  seed?: number;
+}
+
+/**
+ * Missing-data curves: Kendall τ-b between each method's ranking (Plackett–Luce with the samples as players, the
+ * listwise Plackett–Luce orderings of `assay rank`, mean score, Elo) on the kept measurements and the reference
+ * ranking, per fraction removed and drop mode (random cells, or whole models' measurements). Reference: the
+ * full-data mean score of the source's samples measured on every model (all samples when none is), or the true
+ * abilities of synthetic 2PL data.
+ * `pool` is needed only with `source`. Errors: InputError for a source without binary measurements.
+ */
+export async function missingDataValidation(pool: Pool | null, o: MissingDataOptions): Promise<{ data: string; rows: CurveRow[] }> {
+  let mat: BinaryMatrix, reference: ArrayLike<number>, data: string;
+  if (o.source) {
+    if (!pool) throw new InputError('a pool is needed to validate on a source');
+    // The complete block (samples measured on every model): there the mean-score order is the one to reproduce; on
+    // the whole source it is itself skewed by which samples each model was measured on (validate.ts completeBlock).
+    const whole = await sourceMatrix(pool, o.source);
+    const block = completeBlock(whole);
+    mat = block.sampleKeys.length >= 2 ? block : whole;
+    reference = meanScores(mat, null);
+    data = mat === block
+      ? `${o.source}: ${mat.models.length} models × ${mat.sampleKeys.length} samples (the ${mat.sampleKeys.length} of ${whole.sampleKeys.length} measured on every model); reference = their full-data mean score`
+      : `${o.source}: ${mat.models.length} models × ${mat.sampleKeys.length} samples; reference = full-data mean score (no sample was measured on every model)`;
+  } else {
+    const models = o.models ?? 50, samples = o.samples ?? 2000, seed = o.seed ?? 0;
+    const syn = syntheticBinary({ models, samples, seed });
+    mat = syn.matrix;
+    reference = syn.truth;
+    data = `synthetic 2PL data (seed ${seed}): ${models} models × ${samples} samples; reference = true abilities`;
+  }
+  return { data, rows: missingDataCurve(mat, reference, { fractions: o.fractions, reps: o.reps, seed: o.seed }) };
+}
+
+/**
+ * Cheaper evaluation on one binary source: for each budget b and strategy, Kendall τ between the Plackett–Luce
+ * ranking on b chosen samples and on all samples (held-out half of the models, and all models), the paired
+ * difference to random and whether the strategy is kept there (beats random).
+ * Errors: InputError for a source without binary measurements.
+ */
+export async function subsetValidation(pool: Pool, source: string, o: { budgets: number[]; strategies?: SubsetStrategy[]; reps?: number; seed?: number }): Promise<{ models: number; samples: number; rows: SubsetRow[] }> {
+  const mat = await sourceMatrix(pool, source, { withCategories: true });
+  return { models: mat.models.length, samples: mat.sampleKeys.length, rows: cheaperEvaluation(mat, { budgets: o.budgets, strategies: o.strategies, reps: o.reps, seed: o.seed }) };
+}
