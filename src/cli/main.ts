@@ -15,9 +15,7 @@ import { rescoreRun } from '../runner/rescore.ts';
 import { runStatistics, statisticsOfRun } from '../analyses/statistics.ts';
 import { exportRun } from './export.ts';
 import { formatStatistics, pct, table } from '../report/text.ts';
-import { runQuickstart } from './quickstart.ts';
-import { runModelQuickstart } from './quickstart-model.ts';
-import { COMMANDS } from './commands/index.ts';
+import { registerCommands } from './commands/index.ts';
 
 import { cacheNotes, collect, generationConfigOf, generationFlags, int, openPool, printJson, scorerFromCli, waitingNote, withSignals } from './common.ts';
 import { BUSY_TIMEOUT_MS } from '../store/sqlite-connection.ts';
@@ -44,8 +42,8 @@ program
     const pool = await openPool(o.pool, { create: true });
     try {
       const io = { json: !!o.json, log: (s: string) => process.stderr.write(s + '\n'), out: (s: string) => process.stdout.write(s + '\n'), printJson };
-      if (o.model) await runModelQuickstart(pool, o.model, io, { limit: o.limit, epochs: o.epochs });
-      else await runQuickstart(pool, io);
+      if (o.model) await (await import('./quickstart-model.ts')).runModelQuickstart(pool, o.model, io, { limit: o.limit, epochs: o.epochs });
+      else await (await import('./quickstart.ts')).runQuickstart(pool, io);
     } finally {
       await pool.close();
     }
@@ -220,9 +218,8 @@ program
     }
   });
 
-// The other commands live in ./commands/<name>.ts, each exporting `register(program: Command): void`.
-// Register them here, one line each.
-for (const register of COMMANDS) register(program);
+// The other commands live in ./commands/<name>.ts, each exporting `register(program: Command): void`, listed in
+// ./commands/index.ts and loaded only when asked for (see registerCommands).
 
 async function main(): Promise<void> {
   // `assay export … | head` closes the pipe early: that is the reader's choice, not an error.
@@ -231,6 +228,7 @@ async function main(): Promise<void> {
     throw err;
   });
   try {
+    await registerCommands(program, process.argv.slice(2));
     await program.parseAsync(process.argv);
   } catch (err) {
     if (err instanceof CommanderError) {

@@ -10,7 +10,11 @@
  * list of text parts is sent as its text. The response's model id and identity headers are kept; Anthropic reports
  * no system fingerprint.
  */
-import Anthropic from '@anthropic-ai/sdk';
+import type Anthropic from '@anthropic-ai/sdk';
+
+/** The SDK, loaded on the first call (it is large: loading it only for `anthropic:` runs keeps every other process small). */
+let sdk: Promise<typeof import('@anthropic-ai/sdk')> | null = null;
+const loadSdk = () => (sdk ??= import('@anthropic-ai/sdk'));
 import { messageText } from '../core/schemas.ts';
 import { InputError } from '../core/errors.ts';
 import { serverHeaders } from './identity.ts';
@@ -47,22 +51,26 @@ export const ANTHROPIC_CAPABILITIES: ProviderCapabilities = {
 class AnthropicProvider implements Provider {
   readonly kind = 'anthropic';
   readonly capabilities = ANTHROPIC_CAPABILITIES;
-  private readonly client: Anthropic;
+  private client: Promise<Anthropic> | null = null;
   constructor(
     readonly address: string,
     readonly model: string,
     readonly baseUrl: string | null,
-    apiKey: string,
-  ) {
-    this.client = new Anthropic({ apiKey, maxRetries: 0, ...(baseUrl ? { baseURL: baseUrl } : {}) });
+    private readonly apiKey: string,
+  ) {}
+
+  private sdkClient(): Promise<Anthropic> {
+    return (this.client ??= loadSdk().then(({ default: A }) => new A({ apiKey: this.apiKey, maxRetries: 0, ...(this.baseUrl ? { baseURL: this.baseUrl } : {}) })));
   }
 
   async generate(req: GenerateRequest): Promise<GenerateResponse> {
     const system = req.messages.filter((m) => m.role === 'system').map((m) => messageText(m)).join('\n\n');
     const messages = req.messages.filter((m) => m.role !== 'system').map((m) => ({ role: m.role as 'user' | 'assistant', content: messageText(m) }));
     const c = sendableConfig(this, req.config);
+    const { default: A } = await loadSdk();
+    const client = await this.sdkClient();
     try {
-      const { data: res, response } = await this.client.messages.create(
+      const { data: res, response } = await client.messages.create(
         {
           model: this.model,
           max_tokens: c.max_tokens ?? 4096,
@@ -87,7 +95,7 @@ class AnthropicProvider implements Provider {
       };
     } catch (err) {
       if (req.signal.aborted) throw err;
-      if (err instanceof Anthropic.APIError) {
+      if (err instanceof A.APIError) {
         const status = err.status ?? 0;
         const ra = err.headers?.get?.('retry-after');
         const retryAfterMs = ra && Number.isFinite(Number(ra)) ? Number(ra) * 1000 : undefined;

@@ -1,20 +1,47 @@
 /**
- * Registry of CLI commands defined outside main.ts. Each module exports `register(program)`;
- * add one import and one array entry per command module.
+ * Registry of CLI commands defined outside main.ts. Each module exports `register(program)`; it is listed here with
+ * the top-level command names it registers, and imported only when one of them is asked for (or for `--help` and
+ * unknown commands, which need them all): `assay run` then never loads the analysis, import and report modules,
+ * which keeps its start-up time and memory down. Add one entry per command module.
  */
 import type { Command } from 'commander';
-import { register as gen } from './gen.ts';
-import { register as tokens } from './tokens.ts';
-import { register as grading } from './grading.ts';
-import { register as compare } from './compare.ts';
-import { register as plan } from './plan.ts';
-import { register as sweep } from './sweep.ts';
-import { register as diff } from './diff.ts';
-import { register as report } from './report.ts';
-import { register as importCmd } from './import.ts';
-import { register as poolCmd } from './pool.ts';
-import { register as rankCmd } from './rank.ts';
-import { register as evalCmd } from './eval.ts';
-import { register as loglikelihood } from './loglikelihood.ts';
 
-export const COMMANDS: ((program: Command) => void)[] = [evalCmd, grading, compare, plan, sweep, diff, report, gen, tokens, importCmd, poolCmd, rankCmd, loglikelihood];
+/** A command module: the top-level names it registers, and its loader. */
+export interface CommandModule {
+  names: readonly string[];
+  load: () => Promise<{ register: (program: Command) => void }>;
+}
+
+export const COMMAND_MODULES: readonly CommandModule[] = [
+  { names: ['eval'], load: () => import('./eval.ts') },
+  { names: ['calibration'], load: () => import('./grading.ts') },
+  { names: ['compare'], load: () => import('./compare.ts') },
+  { names: ['plan'], load: () => import('./plan.ts') },
+  { names: ['sweep'], load: () => import('./sweep.ts') },
+  { names: ['diff'], load: () => import('./diff.ts') },
+  { names: ['report'], load: () => import('./report.ts') },
+  { names: ['gen', 'needle-limit'], load: () => import('./gen.ts') },
+  { names: ['tokens'], load: () => import('./tokens.ts') },
+  { names: ['import'], load: () => import('./import.ts') },
+  { names: ['pool'], load: () => import('./pool.ts') },
+  { names: ['rank'], load: () => import('./rank.ts') },
+  { names: ['perplexity', 'learnability'], load: () => import('./loglikelihood.ts') },
+];
+
+/**
+ * Register the command modules that `argv` needs on `program`: the module of the first word that is not an option
+ * when one lists it, none when `program` already has that command (main.ts's own), else all of them (help, an
+ * unknown command: commander then lists or suggests every command). Errors: a module that registers a name it does
+ * not declare, or misses one it declares, throws (a wrong entry here would hide a command).
+ */
+export async function registerCommands(program: Command, argv: readonly string[]): Promise<void> {
+  const word = argv.find((a) => !a.startsWith('-'));
+  if (word && program.commands.some((c) => c.name() === word || c.aliases().includes(word))) return;
+  const wanted = COMMAND_MODULES.filter((m) => word && m.names.includes(word));
+  for (const m of wanted.length ? wanted : COMMAND_MODULES) {
+    const before = new Set(program.commands.map((c) => c.name()));
+    (await m.load()).register(program);
+    const added = program.commands.map((c) => c.name()).filter((n) => !before.has(n));
+    if (added.join() !== [...m.names].join()) throw new Error(`command module for ${m.names.join(', ')} registered ${added.join(', ') || 'nothing'}`);
+  }
+}
