@@ -42,7 +42,11 @@ export function arithmeticChoices(samples: readonly Sample[], seed: number): Sam
   });
 }
 
-/** Run the tour on `model`. Returns the run ids. Errors: InputError for a bad model address. */
+/**
+ * Run the tour on `model`. Returns the run ids (generation, then choice and rolling when the model can score).
+ * With `io.json`, prints one document: `{ model, runs, generation, choice: { acc, acc_norm } | null,
+ * loglikelihood_skipped, perplexity }`, each statistic with its 95% CIs. Errors: InputError for a bad model address.
+ */
 export async function runModelQuickstart(
   pool: Pool,
   model: string,
@@ -58,10 +62,11 @@ export async function runModelQuickstart(
     io.log(`assay quickstart on ${model}: ${n} generated arithmetic problems × ${epochs} epochs (generation), then the same as multiple choice and as a corpus (log-likelihood)`);
     const gen = await executeRun({ pool, dataset, template: getTemplate('math-boxed'), model, config: { seed: 0, temperature: 0.7, max_tokens: 512, chat_template: true }, epochs, scorers: [createScorer('math')], concurrency: 8, provider });
     const genStats = (await runStatistics(pool, gen.run_id, { scorer: 'math' })).statistics;
-    const rows: string[][] = [[gen.run_id.slice(0, 8), `generation, avg@${epochs}`, 'math', pct(genStats.accuracy), `[${pct(genStats.ci95_bootstrap.lo)}, ${pct(genStats.ci95_bootstrap.hi)}]`]];
+    const rows: string[][] = [[gen.run_id.slice(0, 8), `generation, avg@${epochs}`, 'math', pct(genStats.accuracy), `[${pct(genStats.ci95.lo)}, ${pct(genStats.ci95.hi)}]`]];
     const runs = [gen.run_id];
     let skipped: string | null = null;
     let perplexity = null;
+    const choice: Record<string, Awaited<ReturnType<typeof runStatistics>>['statistics']> = {};
     try {
       await ensureCapabilities(provider, ['loglikelihood']);
     } catch (err) {
@@ -79,7 +84,8 @@ export async function runModelQuickstart(
       runs.push(mcRun.run_id);
       for (const s of ['acc', 'acc_norm']) {
         const st = (await runStatistics(pool, mcRun.run_id, { scorer: s })).statistics;
-        rows.push([mcRun.run_id.slice(0, 8), '4-option choice by log-likelihood', s, pct(st.accuracy), `[${pct(st.ci95_bootstrap.lo)}, ${pct(st.ci95_bootstrap.hi)}]`]);
+        choice[s] = st;
+        rows.push([mcRun.run_id.slice(0, 8), '4-option choice by log-likelihood', s, pct(st.accuracy), `[${pct(st.ci95.lo)}, ${pct(st.ci95.hi)}]`]);
       }
       const rollRun = await executeRun({
         pool, dataset, template: getTemplate('plain'), model, config: { chat_template: false }, epochs: 1, scorers: [createScorer('bits_per_byte')],
@@ -89,7 +95,7 @@ export async function runModelQuickstart(
       perplexity = await perplexityOfRun(pool, rollRun.run_id);
     }
     if (io.json) {
-      io.printJson({ model, runs, generation: genStats, loglikelihood_skipped: skipped, perplexity });
+      io.printJson({ model, runs, generation: genStats, choice: skipped ? null : choice, loglikelihood_skipped: skipped, perplexity });
       return runs;
     }
     io.out(table(['run', 'what', 'scorer', 'value', '95% CI'], rows));

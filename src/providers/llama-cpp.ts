@@ -26,8 +26,14 @@
  * tokenizer, a BOS token first when the file asks for one (`tokenizer.ggml.add_bos_token`), the full next-token
  * distribution at each scored position (temperature 0 sampling leaves the logits untouched; node-llama-cpp's
  * softmax in float32: a probability below 1.4e-45 would be reported as that floor), `is_greedy` when every scored
- * token is the distribution's most probable. A context that shares its start with the previous request on the same
- * sequence reuses the evaluated prefix (the last context token is always re-evaluated for its distribution).
+ * token is the distribution's most probable. Within one call (one sample's requests: a context and its options), a
+ * request that shares its start with the previous one reuses the evaluated prefix (the last context token is always
+ * re-evaluated for its distribution); a call never reuses what an earlier call left in the sequence. That keeps
+ * scores reproducible: llama.cpp's sums depend on how tokens were split into batches (measured on the tiny test
+ * model: up to 4e-4 nats on the same request, evaluated after another sample's shared prefix vs from scratch), so a
+ * sample's log-likelihoods depend only on its own requests, never on which sample came before, bit for bit (with
+ * `sequences` > 1, sequences evaluated in the same batch can still move them by that much). The price: a few-shot
+ * prefix shared by every sample is evaluated again for each.
  */
 import { availableParallelism } from 'node:os';
 import { basename, resolve } from 'node:path';
@@ -106,6 +112,7 @@ async function getRuntime(): Promise<{ lib: NodeLlama; llama: Llama }> {
 }
 
 const models = new Map<string, { model: Promise<LlamaModel>; refs: number }>();
+let loads = 0;
 
 async function acquireModel(path: string): Promise<LlamaModel> {
   let entry = models.get(path);
@@ -114,6 +121,7 @@ async function acquireModel(path: string): Promise<LlamaModel> {
       refs: 0,
       model: getRuntime().then(async ({ llama }) => {
         try {
+          loads++;
           return await llama.loadModel({ modelPath: path, gpuLayers: 0 });
         } catch (err) {
           throw new InputError(`llama-cpp: could not load ${path}: ${(err as Error).message}`, { field: 'model' });
@@ -139,6 +147,11 @@ async function releaseModel(path: string): Promise<void> {
 /** Number of models loaded now (tests check that a run loads a file once). */
 export function loadedModelCount(): number {
   return models.size;
+}
+
+/** Number of times a model file was read by the runtime in this process, since it started (every `loadModel` call). */
+export function modelLoadCount(): number {
+  return loads;
 }
 
 // ---- the provider ------------------------------------------------------------------------------------------------
@@ -202,6 +215,11 @@ class LlamaCppProvider implements Provider {
   /** Tokens of the context (the runtime's; rolling windows use it as their maximum length). */
   get contextSize(): number {
     return this.context.contextSize;
+  }
+
+  /** CPU threads the context evaluates with (the address's `threads`, else half the cores). */
+  get threads(): number {
+    return this.context.idealThreads;
   }
 
   /** Tokenize as the model does (no BOS; special-token text is kept as text). */
@@ -307,15 +325,15 @@ class LlamaCppProvider implements Provider {
   }
 
   /**
-   * Evaluate `input` on the slot's sequence, reusing the longest common prefix already in it but never position
-   * `firstScored` or later, and return the next-token distribution at every input position from `firstScored` on,
-   * with the number of tokens actually evaluated (the reused prefix is not).
+   * Evaluate `input` on the slot's sequence, reusing the longest common prefix already in it (when `reuse`) but never
+   * position `firstScored` or later, and return the next-token distribution at every input position from `firstScored`
+   * on, with the number of tokens actually evaluated (the reused prefix is not).
    */
-  private async distributions(slot: Slot, input: number[], firstScored: number): Promise<{ dists: Map<number, number>[]; evaluated: number }> {
+  private async distributions(slot: Slot, input: number[], firstScored: number, reuse: boolean): Promise<{ dists: Map<number, number>[]; evaluated: number }> {
     const seq = slot.seq;
     const cached = seq.contextTokens;
     let keep = 0;
-    const limit = Math.min(cached.length, input.length, firstScored);
+    const limit = reuse ? Math.min(cached.length, input.length, firstScored) : 0;
     while (keep < limit && cached[keep] === input[keep]) keep++;
     if (keep < seq.nextTokenIndex) await seq.eraseContextTokenRanges([{ start: keep, end: seq.nextTokenIndex }]);
     const items = input.slice(keep).map((t, i) => (keep + i >= firstScored ? ([t, { generateNext: { probabilities: true } }] as [number, { generateNext: { probabilities: true } }]) : t));
@@ -366,7 +384,7 @@ class LlamaCppProvider implements Provider {
         const start = Math.max(0, whole.length - 1 - this.context.contextSize);
         if (start > ctx.length - 1) throw new ProviderError(`a continuation of ${n} tokens does not fit a context of ${this.context.contextSize} tokens`, { retryable: false });
         const input = whole.slice(start, whole.length - 1);
-        const { dists, evaluated: n2 } = await this.distributions(slot, input, ctx.length - 1 - start);
+        const { dists, evaluated: n2 } = await this.distributions(slot, input, ctx.length - 1 - start, results.length > 0);
         evaluated += n2;
         const { lps, greedy } = LlamaCppProvider.score(dists, whole.slice(ctx.length));
         results.push({ logprob: lps.reduce((a, b) => a + b, 0), is_greedy: greedy, tokens: n, token_logprobs: lps });
@@ -390,7 +408,7 @@ class LlamaCppProvider implements Provider {
         let tokens = 0;
         for (const w of windows) {
           if (req.signal.aborted) throw req.signal.reason ?? new Error('aborted');
-          const { dists, evaluated: n2 } = await this.distributions(slot, w.input, w.input.length - w.targets.length);
+          const { dists, evaluated: n2 } = await this.distributions(slot, w.input, w.input.length - w.targets.length, results.length > 0 || tokens > 0);
           evaluated += n2;
           const { lps } = LlamaCppProvider.score(dists, w.targets);
           for (const lp of lps) total += lp;

@@ -449,15 +449,20 @@ class OpenAICompatibleProvider implements Provider {
 
   /**
    * Does this endpoint return prompt log-probabilities? One echo request for "Hello world": yes when every token after
-   * the first comes back with a log-probability. A 404 (no completions endpoint) or 400 (echo or logprobs refused)
-   * is a no with the server's words; a connection failure or 5xx throws (the caller reports it as such).
+   * the first comes back with a log-probability, and they are real ones: all exactly 0 (a server that fills the field
+   * with placeholders) or any above 0 is a no, so a run never scores silent zeros. A 404 (no completions endpoint)
+   * or 400 (echo or logprobs refused) is a no with the server's words; a connection failure or 5xx throws (the
+   * caller reports it as such).
    */
   async probeScoring(signal: AbortSignal): Promise<ProbeResult> {
     try {
       const { choices } = await this.echo(['Hello world'], signal);
       const c = choices[0]!;
       if (c.logprobs.length < 2) return { ok: false, reason: `the answer to an echo request held ${c.logprobs.length} prompt token log-probabilities (echo + logprobs unsupported?)` };
-      if (c.logprobs.slice(1).some((x) => x == null)) return { ok: false, reason: 'the echoed prompt tokens came back without log-probabilities' };
+      const scored = c.logprobs.slice(1);
+      if (scored.some((x) => x == null)) return { ok: false, reason: 'the echoed prompt tokens came back without log-probabilities' };
+      if (scored.every((x) => x === 0)) return { ok: false, reason: `every echoed prompt token came back with log-probability 0 (${scored.length} tokens of "Hello world"): placeholders, not the model's log-probabilities` };
+      if (scored.some((x) => !(x! <= 0))) return { ok: false, reason: `the echoed prompt log-probabilities are not log-probabilities (${scored.filter((x) => !(x! <= 0)).join(', ')} > 0)` };
       return { ok: true, detail: `${this.completionsUrl} echoes prompt log-probabilities` };
     } catch (err) {
       if (err instanceof ProviderError && !err.opts.retryable) return { ok: false, reason: `${this.completionsUrl} answered ${err.message}` };

@@ -79,7 +79,10 @@ export function multiTurn(field = 'turns'): Solver {
   };
 }
 
-/** Run solvers in order; stops early when a solver sets `state.completed`. The chain needs what its solvers need. */
+/**
+ * Run solvers in order; stops early when a solver sets `state.completed`. The chain needs what its solvers need, and
+ * writes few-shot answers as the first of them that says how (`Solver.fewShotAnswer`).
+ */
 export function chain(...solvers: Solver[]): Solver {
   const run = async (state: TaskState, gen: Generate) => {
     for (const s of solvers) {
@@ -89,7 +92,8 @@ export function chain(...solvers: Solver[]): Solver {
     return state;
   };
   const needs = [...new Set(solvers.flatMap((s) => s.needs ?? []))];
-  return needs.length ? Object.assign(run, { needs }) : run;
+  const fewShotAnswer = solvers.find((s) => s.fewShotAnswer)?.fewShotAnswer;
+  return Object.assign(run, needs.length ? { needs } : {}, fewShotAnswer ? { fewShotAnswer } : {});
 }
 
 function lastUserIndex(messages: Message[]): number {

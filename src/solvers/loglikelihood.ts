@@ -15,8 +15,9 @@
  */
 import { InputError } from '../core/errors.ts';
 import { rawPrompt, RAW_PROMPT_DEFAULTS } from '../core/raw-prompt.ts';
-import { messageText } from '../core/schemas.ts';
+import { messageText, type Sample } from '../core/schemas.ts';
 import { countWords, utf8Bytes } from '../providers/scoring.ts';
+import { goldIndex } from '../scorers/loglikelihood.ts';
 import type { Solver, TaskState } from './types.ts';
 import { argmax, type ChoiceLoglikelihoods, type RollingLoglikelihood, type TargetLoglikelihood } from '../core/loglikelihood.ts';
 
@@ -44,7 +45,9 @@ function finish(state: TaskState, text: string): TaskState {
 /**
  * Multiple choice by log-likelihood: score `delimiter + option` after the prompt for every option of
  * `sample.choices` (or `delimiter + letter` with `continuation: 'letter'`, MMLU's style, where the options are listed
- * in the prompt). Errors (recorded as a failed attempt): a sample without choices.
+ * in the prompt). A task's few-shot examples answer with their gold option written the same way (the option's text,
+ * or its letter), as lm-eval writes `doc_to_choice(doc)[doc_to_target(doc)]`, whether the sample's target is the
+ * option's text or its letter. Errors (recorded as a failed attempt): a sample without choices.
  */
 export function loglikelihoodChoice(opts: LoglikelihoodSolverOptions & { continuation?: 'text' | 'letter' } = {}): Solver {
   const td = opts.targetDelimiter ?? RAW_PROMPT_DEFAULTS.targetDelimiter;
@@ -64,7 +67,12 @@ export function loglikelihoodChoice(opts: LoglikelihoodSolverOptions & { continu
     state.metadata.loglikelihood = meta;
     return finish(state, options[pred]!);
   };
-  return Object.assign(run, { needs: ['loglikelihood'] as const });
+  const fewShotAnswer = (example: Sample): string | null => {
+    const gold = example.choices && example.choices.length >= 2 ? goldIndex(example) : null;
+    if (gold === null) return null;
+    return mode === 'letter' ? String.fromCharCode(65 + gold) : example.choices![gold]!;
+  };
+  return Object.assign(run, { needs: ['loglikelihood'] as const, fewShotAnswer });
 }
 
 /** The target's log-likelihood after the prompt, and whether it is the greedy continuation (lm-eval's `loglikelihood` task). */

@@ -70,7 +70,15 @@ export interface Generate {
  * provider beyond chat generation (`loglikelihood`), so a task that cannot run on a model fails before its first
  * request.
  */
-export type Solver = ((state: TaskState, generate: Generate) => Promise<TaskState>) & { readonly needs?: readonly ProviderNeed[] };
+export type Solver = ((state: TaskState, generate: Generate) => Promise<TaskState>) & {
+  readonly needs?: readonly ProviderNeed[];
+  /**
+   * How this solver wants a few-shot example's answer written, when the task takes the answer from the sample's
+   * target (the default): e.g. `loglikelihood_choice` writes the gold option as it scores it (the option's text, or its
+   * letter with `continuation: letter`), as lm-eval writes `doc_to_choice[doc_to_target]`. Null: the target as it is.
+   */
+  readonly fewShotAnswer?: (example: Sample) => string | null;
+};
 
 /** What a solver (or a chain) needs of the provider, without duplicates. */
 export function solverNeeds(solver: Solver | undefined): ProviderNeed[] {

@@ -116,26 +116,7 @@ export async function resolveTask(task: Task, over: TaskOverrides = {}): Promise
     template = { name: t.name, hash: t.hash };
     renderOne = (s) => renderMessages(t, s, config);
   }
-  // An example's question: as the sample holds it (default), or through the task's own template (`fewShot.format:
-  // template`, lm-eval's layout: every example written like the question that follows it).
-  for (const { ex, out } of fewShotExamples) {
-    let q: string;
-    if (def.fewShot?.format === 'template') {
-      const rendered = renderOne(ex);
-      const lastUser = [...rendered].reverse().find((m) => m.role === 'user');
-      q = lastUser ? messageText(lastUser) : '';
-    } else q = typeof ex.input === 'string' ? ex.input : messageText(ex.input[ex.input.length - 1]!);
-    fewShotTurns.push({ role: 'user', content: q }, { role: 'assistant', content: out });
-  }
-  const render = fewShotTurns.length
-    ? (s: Sample) => {
-        const m = renderOne(s);
-        const at = m[0]?.role === 'system' ? 1 : 0;
-        return [...m.slice(0, at), ...fewShotTurns, ...m.slice(at)];
-      }
-    : renderOne;
-  if (fewShotTurns.length) template = { name: `${template.name}+${def.fewShot!.k}-shot`, hash: hashJson({ template: template.hash, fewShot: fewShotTurns }) };
-
+  // The solver (built before the few-shot turns: it says how an example's answer is written, see Solver.fewShotAnswer).
   const solverInputs: SolverInput[] = def.solver === undefined ? [] : Array.isArray(def.solver) ? def.solver : [def.solver];
   const solverSpec: SolverSpec[] = [];
   const solvers: Solver[] = solverInputs.map((s) => {
@@ -149,6 +130,29 @@ export async function resolveTask(task: Task, over: TaskOverrides = {}): Promise
     return createSolver(spec);
   });
   const solver = solvers.length === 0 ? generate() : solvers.length === 1 ? solvers[0]! : chain(...solvers);
+
+  // An example's question: as the sample holds it (default), or through the task's own template (`fewShot.format:
+  // template`, lm-eval's layout: every example written like the question that follows it).
+  for (const { ex, out } of fewShotExamples) {
+    let q: string;
+    if (def.fewShot?.format === 'template') {
+      const rendered = renderOne(ex);
+      const lastUser = [...rendered].reverse().find((m) => m.role === 'user');
+      q = lastUser ? messageText(lastUser) : '';
+    } else q = typeof ex.input === 'string' ? ex.input : messageText(ex.input[ex.input.length - 1]!);
+    // An answer taken from the target is written as the solver scores it (loglikelihood_choice: the gold option's
+    // text or letter, lm-eval's doc_to_choice[doc_to_target]); an answer from metadata is kept as it is.
+    const answer = (def.fewShot?.output ?? 'target') === 'target' ? (solver.fewShotAnswer?.(ex) ?? out) : out;
+    fewShotTurns.push({ role: 'user', content: q }, { role: 'assistant', content: answer });
+  }
+  const render = fewShotTurns.length
+    ? (s: Sample) => {
+        const m = renderOne(s);
+        const at = m[0]?.role === 'system' ? 1 : 0;
+        return [...m.slice(0, at), ...fewShotTurns, ...m.slice(at)];
+      }
+    : renderOne;
+  if (fewShotTurns.length) template = { name: `${template.name}+${def.fewShot!.k}-shot`, hash: hashJson({ template: template.hash, fewShot: fewShotTurns }) };
 
   const scorerInputs = over.scorers ?? def.scorers ?? [loaded.defaultScorer];
   const scorers = scorerInputs.map((s) => (typeof s === 'string' ? createScorer(s) : s));

@@ -4,23 +4,28 @@
  * BPE vocabulary of 261 tokens, a Jinja chat template) and checks that the runtime loads it, uses the file's chat
  * template, generates the same tokens for the same seed, returns log-probabilities that add up (a continuation's
  * equals the difference of the two prompts' totals; a greedy continuation is flagged greedy), cuts long texts into
- * rolling windows, loads a file once, and scores a 4-option multiple-choice task end to end.
+ * rolling windows, loads a file once, and scores a 4-option multiple-choice task (2-shot) end to end; `assay quickstart
+ * --model llama-cpp:<file>` runs as a command on it.
  */
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { TINY_CHAT_TEMPLATE, writeTinyGguf } from '../../testkit/tiny-gguf.ts';
 import type { Sample } from '../../src/core/schemas.ts';
 import { runStatistics } from '../../src/analyses/statistics.ts';
 import { perplexityOfRun } from '../../src/analyses/loglikelihood.ts';
-import { runModelQuickstart } from '../../src/cli/quickstart-model.ts';
-import { loadedModelCount } from '../../src/providers/llama-cpp.ts';
+import { arithmeticChoices } from '../../src/cli/quickstart-model.ts';
+import { generateArithmetic } from '../../src/generators/arithmetic.ts';
+import { loadedModelCount, modelLoadCount } from '../../src/providers/llama-cpp.ts';
 import { createProvider } from '../../src/providers/registry.ts';
 import type { Provider } from '../../src/providers/types.ts';
 import { evaluate } from '../../src/runner/evaluate.ts';
 import { openPool } from '../../src/store/open.ts';
+import { resolveTask } from '../../src/tasks/resolve.ts';
 import { defineTask } from '../../src/tasks/task.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'assay-gguf-'));
@@ -29,7 +34,8 @@ const file = writeTinyGguf(join(dir, 'tiny.gguf'), { seed: 7 });
 const address = `llama-cpp:${file.path}?context_size=256&threads=1`;
 const sample: Sample = { id: 'x', input: 'q', target: 't', metadata: {} };
 const signal = new AbortController().signal;
-type LlamaProvider = Provider & { chatWrapper: string; chatPrompt(m: unknown[]): string; tokenize(t: string): number[]; contextSize: number };
+const BIN = fileURLToPath(new URL('../../bin/assay.js', import.meta.url));
+type LlamaProvider = Provider & { chatWrapper: string; chatPrompt(m: unknown[]): string; tokenize(t: string): number[]; contextSize: number; threads: number };
 
 describe('llama-cpp on a tiny GGUF written by the test', () => {
   let p: LlamaProvider;
@@ -49,6 +55,7 @@ describe('llama-cpp on a tiny GGUF written by the test', () => {
     assert.equal(p.capabilities.loglikelihood, 'native');
     assert.equal(p.capabilities.maxConcurrency, 1);
     assert.equal(p.contextSize, 256);
+    assert.equal(p.threads, 1);
     assert.match(p.chatWrapper, /Jinja/);
     assert.ok(TINY_CHAT_TEMPLATE.includes('<|turn:'));
     assert.equal(p.chatPrompt([{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'Hi' }]), '<|turn:system|>Be brief.<|end|>\n<|turn:user|>Hi<|end|>\n<|turn:assistant|>');
@@ -75,6 +82,13 @@ describe('llama-cpp on a tiny GGUF written by the test', () => {
     const stopAt = [...greedy1.text].slice(3, 5).join('');
     const cut = await gen({ temperature: 0, max_tokens: 16, stop: [stopAt] });
     assert.ok(!cut.text.includes(stopAt) && greedy1.text.startsWith(cut.text), JSON.stringify([greedy1.text, stopAt, cut.text]));
+    // top_k and top_p are sent: keeping one candidate (top_k 1, or a top_p below the top token's probability) makes
+    // sampling at temperature 1 greedy whatever the seed, while the same seed without them samples something else.
+    const sampled = await gen({ seed: 11, temperature: 1, max_tokens: 16 });
+    assert.notEqual(sampled.text, greedy1.text);
+    for (const narrow of [{ top_k: 1 }, { top_p: 1e-6 }]) {
+      assert.equal((await gen({ seed: 11, temperature: 1, max_tokens: 16, ...narrow })).text, greedy1.text, JSON.stringify(narrow));
+    }
     // Without the chat template: a plain-text completion of the raw prompt.
     const raw = await p.generate({ messages: [{ role: 'user', content: 'Once upon a time' }], config: { chat_template: false, temperature: 0, max_tokens: 8 }, sample, epoch: 0, signal });
     assert.equal(raw.meta?.chat_wrapper, null);
@@ -90,11 +104,14 @@ describe('llama-cpp on a tiny GGUF written by the test', () => {
     ] as const;
     const r = await p.loglikelihood!({ requests: pairs.map(([context, continuation]) => ({ context, continuation })), sample, epoch: 0, signal });
     assert.deepEqual(r.results[0], r.results[1]);
-    const totals = await p.loglikelihoodRolling!({ requests: pairs.flatMap(([c, x]) => [c.trimEnd(), c + x]), sample, epoch: 0, signal });
+    // Each prompt's total in a call of its own (a call never reuses another's evaluation): the difference matches to
+    // float rounding (measured: 0 to 1.2e-7 nats; within one call, a reused prefix moves sums by up to ~4e-4).
+    const total = async (text: string) => (await p.loglikelihoodRolling!({ requests: [text], sample, epoch: 0, signal })).results[0]!.logprob;
     for (let i = 0; i < pairs.length; i++) {
       const res = r.results[i]!;
-      const diff = totals.results[2 * i + 1]!.logprob - totals.results[2 * i]!.logprob;
-      assert.ok(Math.abs(diff - res.logprob) < 1e-4, `${pairs[i]}: ${diff} vs ${res.logprob}`);
+      const [c, x] = pairs[i]!;
+      const diff = (await total(c + x)) - (await total(c.trimEnd()));
+      assert.ok(Math.abs(diff - res.logprob) < 1e-6, `${pairs[i]}: ${diff} vs ${res.logprob}`);
       assert.ok(Math.abs(res.token_logprobs.reduce((a, b) => a + b, 0) - res.logprob) < 1e-9);
       assert.ok(res.logprob < 0 && res.token_logprobs.every((x) => x < 0));
     }
@@ -106,7 +123,9 @@ describe('llama-cpp on a tiny GGUF written by the test', () => {
     // A second file whose only tokens with output weights are letters without merges (a–z but h): its greedy text
     // re-tokenizes into the very tokens it was decoded as (random byte tokens would not survive UTF-8 decoding).
     const letters = writeTinyGguf(join(dir, 'letters.gguf'), { seed: 7, outputChars: 'abcdefgijklmnopqrstuvwxyz' });
+    const loads = modelLoadCount();
     const q = (await createProvider(`llama-cpp:${letters.path}?context_size=256&threads=1`, { concurrency: 1 })) as LlamaProvider;
+    assert.equal(modelLoadCount(), loads + 1); // another file: loaded once
     try {
       const context = 'Once upon a time';
       const g = await q.generate({ messages: [{ role: 'user', content: context }], config: { chat_template: false, temperature: 0, max_tokens: 6 }, sample, epoch: 0, signal });
@@ -131,53 +150,98 @@ describe('llama-cpp on a tiny GGUF written by the test', () => {
   });
 
   it('one model load per file, shared by the providers of a run, released with the last', async () => {
-    const before = loadedModelCount();
+    const [before, loads] = [loadedModelCount(), modelLoadCount()];
     const q = await createProvider(address, { concurrency: 1 });
-    assert.equal(loadedModelCount(), before);
+    assert.deepEqual([loadedModelCount(), modelLoadCount()], [before, loads]);
     await q.close();
-    assert.equal(loadedModelCount(), before);
+    assert.deepEqual([loadedModelCount(), modelLoadCount()], [before, loads]);
   });
 
-  it('assay quickstart --model llama-cpp:<file>: generation, choice by log-likelihood and bits per byte, with CIs', async () => {
-    const pool = await openPool('memory:');
+  it('assay quickstart --model llama-cpp:<file> (the command, in its own process): generation, choice by log-likelihood and bits per byte, with CIs', async () => {
+    const poolFile = join(dir, 'quickstart.sqlite');
+    const r = await new Promise<{ code: number; out: string; err: string }>((res) => {
+      execFile(process.execPath, [BIN, 'quickstart', '--model', address, '--limit', '4', '--epochs', '1', '--pool', poolFile, '--json'], { encoding: 'utf8', maxBuffer: 1 << 24 }, (e, out, err) => res({ code: e ? ((e as { code?: number }).code ?? 1) : 0, out, err }));
+    });
+    assert.equal(r.code, 0, r.err);
+    type Stat = { samples: number; accuracy: number; ci95: { lo: number; hi: number } };
+    const doc = JSON.parse(r.out) as { model: string; runs: string[]; generation: Stat; choice: Record<'acc' | 'acc_norm', Stat>; loglikelihood_skipped: string | null; perplexity: { documents: number; bits_per_byte: { value: number; ci95: { lo: number; hi: number } } } };
+    assert.equal(doc.model, address);
+    assert.equal(doc.runs.length, 3);
+    assert.equal(doc.loglikelihood_skipped, null);
+    assert.equal(doc.generation.samples, 4);
+    // The headline interval of `assay stats` (never of zero width, even on 4 questions).
+    for (const st of [doc.generation, doc.choice.acc, doc.choice.acc_norm]) assert.ok(st.ci95.lo <= st.accuracy && st.accuracy <= st.ci95.hi && st.ci95.lo < st.ci95.hi, JSON.stringify(st.ci95));
+    assert.equal(doc.perplexity.documents, 4);
+    const bpb = doc.perplexity.bits_per_byte;
+    assert.ok(bpb.value > 0 && bpb.ci95.lo <= bpb.value && bpb.value <= bpb.ci95.hi, JSON.stringify(bpb));
+    // What the command stored is what this process's model computes: the same per-option log-likelihoods for the same
+    // prompts, and acc is the share of questions whose largest one is the gold option's.
+    const mc = arithmeticChoices(generateArithmetic(4, 0), 0);
+    const pool = await openPool(poolFile);
     try {
-      let doc: { runs: string[]; generation: { samples: number }; loglikelihood_skipped: string | null; perplexity: { documents: number; bits_per_byte: { value: number } } } | null = null;
-      const runs = await runModelQuickstart(pool, address, { json: true, log: () => {}, out: () => {}, printJson: (v) => (doc = v as typeof doc) }, { limit: 4, epochs: 1 });
-      assert.equal(runs.length, 3);
-      assert.equal(doc!.generation.samples, 4);
-      assert.equal(doc!.loglikelihood_skipped, null);
-      assert.equal(doc!.perplexity.documents, 4);
-      assert.ok(doc!.perplexity.bits_per_byte.value > 0);
-      assert.equal(loadedModelCount(), 1, 'the quickstart shares the loaded model');
+      let right = 0;
+      for await (const a of pool.iterateAttempts(doc.runs[1]!, 'acc')) {
+        const s = mc.find((x) => x.id === a.sample_id)!;
+        const stored = (a.meta!.solver as { loglikelihood: { logprobs: number[] } }).loglikelihood.logprobs;
+        const mine = await p.loglikelihood!({ requests: s.choices!.map((c) => ({ context: `Question: ${s.input}\nAnswer:`, continuation: ` ${c}` })), sample, epoch: 0, signal });
+        // Bit for bit: a sample's log-likelihoods depend on its own requests only, never on what was evaluated before.
+        assert.deepEqual(mine.results.map((x) => x.logprob), stored, s.id);
+        const best = stored.indexOf(Math.max(...stored));
+        assert.equal(a.measurement!.value, s.choices![best] === s.target ? 1 : 0);
+        right += a.measurement!.value!;
+      }
+      assert.equal(doc.choice.acc.accuracy, right / 4);
     } finally {
       await pool.close();
     }
   });
 
-  it('a 4-option multiple-choice task scored by log-likelihood end to end, and a perplexity run, on the tiny model', async () => {
-    const samples: Sample[] = Array.from({ length: 12 }, (_, i) => ({
+  it('a 4-option multiple-choice task (2-shot) and a perplexity run scored end to end on the tiny model, one load for both', async () => {
+    const samples: Sample[] = Array.from({ length: 14 }, (_, i) => ({
       id: `q${i}`, input: `What is ${i} + ${i}?`, target: String(2 * i), choices: [String(2 * i), String(2 * i + 1), String(i), String(3 * i + 2)], metadata: {},
     }));
     const pool = await openPool('memory:');
     try {
-      const task = defineTask({ name: 'tiny-mc', dataset: { name: 'doubles', samples }, template: 'text:Question: {question}\nAnswer:', solver: 'loglikelihood_choice', scorers: ['acc', 'acc_norm', 'greedy_match'] });
-      const r = await evaluate(task, address, { pool, providers: { [address]: p } });
+      const mc = defineTask({ name: 'tiny-mc', dataset: { name: 'doubles', samples }, template: 'text:Question: {question}\nAnswer:', fewShot: { k: 2, seed: 0, format: 'template' }, solver: 'loglikelihood_choice', scorers: ['acc', 'acc_norm', 'greedy_match'] });
+      const docs = defineTask({ name: 'tiny-ppl', dataset: { name: 'docs', samples: samples.map((s) => ({ ...s, choices: undefined })) }, solver: 'loglikelihood_rolling', scorers: ['bits_per_byte'] });
+      // The eval set makes its own provider for the address (no provider passed in): it shares the loaded file.
+      const loads = modelLoadCount();
+      const r = await evaluate([mc, docs], address, { pool });
       assert.equal(r.status, 'complete');
-      const st = (await runStatistics(pool, r.cells[0]!.run_id, { scorer: 'acc' })).statistics;
+      assert.equal(modelLoadCount(), loads);
+      const [mcRun, pplRun] = r.cells.map((c) => c.run_id);
+      const st = (await runStatistics(pool, mcRun!, { scorer: 'acc' })).statistics;
       assert.equal(st.samples, 12);
       assert.ok(st.ci95_bootstrap.lo <= st.accuracy && st.accuracy <= st.ci95_bootstrap.hi);
-      for await (const a of pool.iterateAttempts(r.cells[0]!.run_id, 'acc')) {
+      const norm = (await runStatistics(pool, mcRun!, { scorer: 'acc_norm' })).statistics;
+      let acc = 0, accNorm = 0, n = 0;
+      // The two few-shot examples (drawn with seed 0, in drawn order; never evaluated) precede every question.
+      const fewShot = (await resolveTask(mc)).fewShotIds.map((id) => samples.find((x) => x.id === id)!);
+      for await (const a of pool.iterateAttempts(mcRun!, 'acc')) {
+        const s = samples.find((x) => x.id === a.sample_id)!;
         const ll = (a.meta!.solver as { loglikelihood: { logprobs: number[]; tokens: number[] } }).loglikelihood;
         assert.equal(ll.logprobs.length, 4);
         assert.ok(ll.logprobs.every((x) => Number.isFinite(x) && x < 0));
         assert.equal(a.measurement!.status, 'ok');
+        assert.ok(!fewShot.includes(s));
+        // The stored log-likelihoods are the model's for the 2-shot context in lm-eval's layout, asked directly.
+        const context = [...fewShot.map((ex) => `Question: ${ex.input}\nAnswer: ${ex.target}`), `Question: ${s.input}\nAnswer:`].join('\n\n');
+        const direct = await p.loglikelihood!({ requests: s.choices!.map((c) => ({ context, continuation: ` ${c}` })), sample, epoch: 0, signal });
+        assert.deepEqual(direct.results.map((x) => x.logprob), ll.logprobs, s.id); // bit for bit, whatever came before
+        n++;
+        const best = (xs: number[]) => xs.indexOf(Math.max(...xs));
+        assert.equal(a.measurement!.value, best(ll.logprobs) === 0 ? 1 : 0); // the gold is the first option
+        acc += best(ll.logprobs) === 0 ? 1 : 0;
+        accNorm += best(ll.logprobs.map((x, i) => x / s.choices![i]!.length)) === 0 ? 1 : 0;
       }
-      const docs = defineTask({ name: 'tiny-ppl', dataset: { name: 'docs', samples: samples.map((s) => ({ ...s, choices: undefined })) }, solver: 'loglikelihood_rolling', scorers: ['bits_per_byte'] });
-      const pr = await evaluate(docs, address, { pool, providers: { [address]: p } });
-      const ppl = await perplexityOfRun(pool, pr.cells[0]!.run_id, { replicates: 200 });
-      assert.equal(ppl.documents, 12);
+      assert.equal(n, 12);
+      assert.equal(st.accuracy, acc / 12);
+      assert.equal(norm.accuracy, accNorm / 12);
+      const ppl = await perplexityOfRun(pool, pplRun!, { replicates: 200 });
+      assert.equal(ppl.documents, 14);
       // A random model over 261 tokens is near the uniform 8.03 bits per token; bytes are tokens here (byte-level BPE).
       assert.ok(ppl.nll_per_token.value > 3 && ppl.nll_per_token.value < 9, String(ppl.nll_per_token.value));
+      assert.ok(ppl.bits_per_byte.ci95.lo <= ppl.bits_per_byte.value && ppl.bits_per_byte.value <= ppl.bits_per_byte.ci95.hi);
     } finally {
       await pool.close();
     }

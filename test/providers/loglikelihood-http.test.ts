@@ -72,7 +72,13 @@ describe('log-likelihoods over HTTP (echo + logprobs)', () => {
 
   it('probes once: an endpoint that echoes log-probabilities is accepted, others are refused with the reason', async () => {
     assert.deepEqual(await p.probeScoring!(signal), { ok: true, detail: `${server.url}/completions echoes prompt log-probabilities` });
-    for (const [opts, why] of [[{ noCompletions: true }, /HTTP 404/], [{ noPromptLogprobs: true }, /no logprobs/]] as const) {
+    // A server that fills the field with zeros (or with numbers above 0) is refused too: never silent zeros.
+    const cases: [Parameters<typeof startFakeOpenAIServer>[0], RegExp][] = [
+      [{ noCompletions: true }, /HTTP 404/], [{ noPromptLogprobs: true }, /no logprobs/],
+      [{ tokenLogprob: () => 0 }, /every echoed prompt token came back with log-probability 0 \(2 tokens of "Hello world"\): placeholders/],
+      [{ tokenLogprob: (_p, t) => (t === ' world' ? 0.25 : -1) }, /not log-probabilities \(0\.25 > 0\)/],
+    ];
+    for (const [opts, why] of cases) {
       const s = await startFakeOpenAIServer(opts);
       const q = await createProvider(`openai-compatible:${s.url}#m`, { concurrency: 1 });
       const r = await q.probeScoring!(signal);

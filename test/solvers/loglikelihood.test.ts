@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import type { Sample } from '../../src/core/schemas.ts';
+import { messageText, type Sample } from '../../src/core/schemas.ts';
 import { chain, systemMessage } from '../../src/solvers/builtin.ts';
 import { loglikelihoodChoice, loglikelihoodRolling, loglikelihoodTarget } from '../../src/solvers/loglikelihood.ts';
 import { createSolver, createSolverChain } from '../../src/solvers/registry.ts';
@@ -75,6 +75,24 @@ test('the need for log-likelihoods survives the registry, chains and tasks (Type
   await resolved.solver(state(left, resolved.render(left)), gen);
   const ex = samples.find((s) => s.id === resolved.fewShotIds[0])!;
   assert.equal(seen.ll[0]![0]!.context, `Q: ${ex.input}\nA: ${ex.target}\n\nQ: ${left.input}\nA:`);
+  // ARC-style golds (the target is the answer key's letter): lm-eval writes an example's answer as the gold option
+  // itself, doc_to_choice[doc_to_target], so "A: 2", never "A: A"; with letter continuations (MMLU) it is the gold's
+  // letter, here for golds given as the option's text ("A: A", never "A: 2").
+  const arc = samples.map((s) => ({ ...s, target: 'A' }));
+  for (const [continuation, data, answer] of [['text', arc, (ex: Sample) => ex.choices![0]!], ['letter', samples, () => 'A']] as const) {
+    const withWhy = data.map((s) => ({ ...s, metadata: { why: `because ${s.id}` } }));
+    const r = await resolveTask(defineTask({ name: `arc-${continuation}`, dataset: { name: 'm', samples: data }, template: 'text:Q: {question}\nA:', fewShot: { k: 2, seed: 1, format: 'template' }, solver: { name: 'loglikelihood_choice', options: { continuation } }, scorers: ['acc'] }));
+    const { gen: g3, seen: s3 } = recorder();
+    const q = r.dataset.samples[0]!;
+    await r.solver(state(q, r.render(q)), g3);
+    const exs = r.fewShotIds.map((id) => data.find((s) => s.id === id)!);
+    assert.equal(s3.ll[0]![0]!.context, `${exs.map((ex) => `Q: ${ex.input}\nA: ${answer(ex)}`).join('\n\n')}\n\nQ: ${q.input}\nA:`);
+    // So does a chain that holds the solver; an answer from metadata (fewShot.output) is kept as it is.
+    const chained = await resolveTask(defineTask({ name: 'arc-chain', dataset: { name: 'm', samples: data }, template: 'text:Q: {question}\nA:', fewShot: { k: 1, seed: 1, format: 'template' }, solver: [{ name: 'system_message', options: { text: 'Answer.' } }, { name: 'loglikelihood_choice', options: { continuation } }], scorers: ['acc'] }));
+    assert.equal(messageText(chained.render(q).find((m) => m.role === 'assistant')!), answer(data.find((s) => s.id === chained.fewShotIds[0])!));
+    const fromMeta = await resolveTask(defineTask({ name: 'arc-meta', dataset: { name: 'm', samples: withWhy }, fewShot: { k: 1, seed: 1, output: 'metadata.why' }, solver: { name: 'loglikelihood_choice', options: { continuation } }, scorers: ['acc'] }));
+    assert.equal(messageText(fromMeta.render(q).find((m) => m.role === 'assistant')!), `because ${fromMeta.fewShotIds[0]}`);
+  }
   const dir = mkdtempSync(join(tmpdir(), 'assay-llyaml-'));
   try {
     const f = join(dir, 'task.yaml');
