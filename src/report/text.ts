@@ -34,8 +34,10 @@ export function formatStatistics(runId: string, scorer: string, s: RunStatistics
   lines.push(`samples ${s.samples}/${s.samples_planned}  epochs ${s.epochs}  attempts ${s.attempts} (graded ${s.graded}, failed ${s.failed}, ungraded ${s.ungraded}, no answer ${s.no_answer}, truncated ${s.truncated})`);
   lines.push('');
   lines.push(`accuracy (avg@${s.epochs})   ${pct(s.accuracy)}   95% CI [${pct(s.ci95.lo)}, ${pct(s.ci95.hi)}]  (${s.ci95.method}; for the ${s.ci95.estimand.split(' (')[0]})`);
-  lines.push(`  cluster bootstrap         [${pct(s.ci95_bootstrap.lo)}, ${pct(s.ci95_bootstrap.hi)}]  (${s.ci95_bootstrap.method}, ${s.ci95_bootstrap.replicates} replicates, seed ${s.ci95_bootstrap.seed}; under-covers below a few hundred samples)`);
-  lines.push(`  Wald interval             [${pct(s.ci95_wald.lo)}, ${pct(s.ci95_wald.hi)}]  (±1.96·SE, SE ${Number.isFinite(s.ci95_wald.se) ? (100 * s.ci95_wald.se).toFixed(2) + ' pts' : 'n/a'} over per-sample means)`);
+  // A zero-width bootstrap or Wald interval (every sample scored alike) is printed as what it is, never as certainty.
+  const degenerate = (c: { lo: number; hi: number }) => (c.hi - c.lo <= 1e-12 ? '; zero width because every sample scored alike: not certainty, see the 95% CI above' : '');
+  lines.push(`  cluster bootstrap         [${pct(s.ci95_bootstrap.lo)}, ${pct(s.ci95_bootstrap.hi)}]  (${s.ci95_bootstrap.method}, ${s.ci95_bootstrap.replicates} replicates, seed ${s.ci95_bootstrap.seed}; under-covers below a few hundred samples${degenerate(s.ci95_bootstrap)})`);
+  lines.push(`  Wald interval             [${pct(s.ci95_wald.lo)}, ${pct(s.ci95_wald.hi)}]  (±1.96·SE, SE ${Number.isFinite(s.ci95_wald.se) ? (100 * s.ci95_wald.se).toFixed(2) + ' pts' : 'n/a'} over per-sample means${degenerate(s.ci95_wald)})`);
   if (s.epochs > 1 && Number.isFinite(s.std_over_epochs)) {
     const per = s.per_epoch_accuracy.length > 12 ? `${s.per_epoch_accuracy.slice(0, 12).map(pct).join(' ')} … (${s.per_epoch_accuracy.length} epochs; all in --json)` : s.per_epoch_accuracy.map(pct).join(' ');
     lines.push(`  std over epochs           ${(100 * s.std_over_epochs).toFixed(2)} pts  (seed noise of a single-epoch score; not a CI)   per-epoch: ${per}`);
