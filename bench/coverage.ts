@@ -1,5 +1,5 @@
 /**
- * Coverage suite (issue 14): does every interval Assay prints hold, and do its tests keep their size?
+ * Coverage suite: does every interval Assay prints hold, and do its tests keep their size?
  * Simulation from models with known truth (src/stats/coverage.ts). Writes bench/out/coverage-<part>.json per part
  * and, with `--report`, bench/out/coverage.md and bench/out/coverage.json from all parts present.
  *
@@ -7,7 +7,7 @@
  *                                       [--reps R] [--ns 30,100] [--no-bootstrap]
  *
  * Parts (full sizes; `--quick` divides repetitions by 5 and trims the grids):
- *   issue        the grid of issue 14 (n 30, 100, 500, 1319; κ 2), headline vs the previous bootstrap and Wald
+ *   issue        the grid first measured (n 30, 100, 500, 1319; κ 2), headline vs the previous bootstrap and Wald
  *   avg          avg@k: n 10–10,000 × k 1–64 × μ 0.01–0.99 × κ 0.5, 2, 20 (bootstrap for n ≤ 100)
  *   pass         pass@k (k below the epochs, and every epoch) and maj@k
  *   compare      type-I error (δ = 0, 4,000 repetitions) and power (δ = 0.05; 0.15 at n = 30) of every test
@@ -186,7 +186,7 @@ if (argv.includes('--report')) {
     return [...best.values()];
   };
   const issue = dedupe(load<C.AvgCell>('issue')).sort((a, b) => a.n - b.n || a.k - b.k || a.mu - b.mu);
-  avgTable(issue, 'avg@k on the grid of issue 14 (κ = 2): headline vs the previous intervals', ['score', 'bootstrap', 'wald']);
+  avgTable(issue, 'avg@k on the first-measured grid (κ = 2): headline vs the previous intervals', ['score', 'bootstrap', 'wald']);
   const avg = dedupe(load<C.AvgCell>('avg')).sort((a, b) => a.n - b.n || a.k - b.k || a.kappa - b.kappa || a.mu - b.mu);
   avgTable(avg, 'avg@k, wide grid', ['score', 'bootstrap', 'wald', 'wilson_moment']);
 

@@ -1,5 +1,5 @@
 /**
- * Log-likelihood benchmarks (issue 15): requests per second against the loopback test server, tokens per second on
+ * Log-likelihood benchmarks: requests per second against the loopback test server, tokens per second on
  * the tiny GGUF through the real llama.cpp runtime.
  *
  *   node --import tsx bench/loglikelihood.ts [--items 4000] [--concurrency 64] [--gguf-threads 1] [--out bench/out/loglikelihood.json]

@@ -1,6 +1,6 @@
 /**
  * Statistics for one run: accuracy as avg@k with its headline 95% interval (the clustered score interval of
- * src/stats/intervals.ts, chosen by simulation: issue 14), the clustered-bootstrap and Wald intervals beside it
+ * src/stats/intervals.ts, chosen by simulation: bench/coverage.ts), the clustered-bootstrap and Wald intervals beside it
  * (labelled), std over epochs, unbiased pass@k and maj@k with intervals, and counts of truncated, failed and
  * ungraded attempts. Every interval carries its method and its estimand (the population of questions).
  *
@@ -147,7 +147,7 @@ export interface RunStatistics {
    * 95% interval of each pass@k (population of questions): pass@1 is avg@k and gets the headline interval; pass@k
    * with k = a sample's every epoch is 0/1 per sample and gets Wilson's interval on the samples; other k get
    * Wilson's interval on the samples too, which is conservative (each sample's estimate counted as one Bernoulli
-   * trial; values in [0, 1] never vary more): the effective-n version under-covered near 1 in simulation (issue 14).
+   * trial; values in [0, 1] never vary more): the effective-n version under-covered near 1 in simulation (bench/coverage.ts).
    */
   pass_at_k_ci95: Record<string, LabelledInterval>;
   /**

@@ -27,7 +27,7 @@
  *   `src/core/rng.ts`; the seed is recorded in the result, with the bootstrap bias estimate (binned errors are
  *   biased upward in small samples — Kumar et al. 2019 "Verified Uncertainty Calibration"; Roelofs et al. 2022
  *   "Mitigating Bias in Calibration Error Estimation" — so their interval can lie above the point value).
- * - **RMS calibration error interval** (issue 14): the percentile interval of the binned value covered the
+ * - **RMS calibration error interval**: the percentile interval of the binned value covered the
  *   population RMS error badly (its upward bias, ≈ √(acc(1−acc)/binSize) in quadrature, is counted twice by the
  *   bootstrap; 0% coverage for a calibrated model, where the binned value is never 0). The headline interval targets
  *   the population RMS calibration error √E[(c − P(right | c))²] through the debiased squared error of Kumar et al.
@@ -89,7 +89,7 @@ export interface WithCI {
   bootstrap_bias: number;
   /** RMS calibration error only: the debiased estimate √max(0, D) (module comment) that the interval is built around. */
   debiased?: number;
-  /** RMS calibration error only: the percentile bootstrap interval of the binned value (the interval before issue 14; labelled). */
+  /** RMS calibration error only: the percentile bootstrap interval of the binned value (the interval Assay printed before the coverage study; labelled). */
   ci95_percentile?: { lo: number; hi: number };
   /** What `ci95` is and what it targets. */
   method?: string;

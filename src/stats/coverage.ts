@@ -1,5 +1,5 @@
 /**
- * Coverage of Assay's intervals and size/power of its tests, by simulation from models with known truth (issue 14).
+ * Coverage of Assay's intervals and size/power of its tests, by simulation from models with known truth.
  * Each function runs one *cell* (one design) and returns rates with their Monte-Carlo standard errors; the full
  * grids are in bench/coverage.ts (tables in bench/out/coverage.md and .json, summarised in README "Statistics"), a
  * reduced grid guards them in test/stats/coverage.test.ts. Every random choice comes from `createRng(seed)`.
@@ -316,7 +316,7 @@ function trueRanks(theta: ArrayLike<number>): Int32Array {
 }
 
 /**
- * Marginal percentile rank intervals from joint replicates (the method before issue 14): per item the 2.5% and 97.5%
+ * Marginal percentile rank intervals from joint replicates (the method Assay used before the coverage study): per item the 2.5% and 97.5%
  * inverse-CDF quantiles of 1 + #{items strictly above it} over replicates (Hall & Miller 2009).
  */
 export function percentileRankIntervals(reps: ArrayLike<number>[], level = 0.95): { lo: Int32Array; hi: Int32Array } {

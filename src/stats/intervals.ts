@@ -1,6 +1,6 @@
 /**
  * Intervals for a mean of per-question scores that hold on small benchmarks (30 questions) and at accuracies near
- * 0 or 1 (issue 14), chosen by simulation (bench/coverage.ts; the tables are in README "Statistics").
+ * 0 or 1, chosen by simulation (bench/coverage.ts; the tables are in README "Statistics").
  *
  * **Estimand.** Every interval here targets the *population of questions* the benchmark was drawn from: μ, the mean
  * over questions of each question's probability of being answered right (avg@k estimates μ for any k). Both

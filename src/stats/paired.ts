@@ -4,7 +4,7 @@
  * The unit of pairing is the sample: d_i = ā_i − b̄_i, the difference of the two runs' per-sample means over their
  * graded epochs. Reported together, each labelled by its name in the field:
  * - mean difference with its headline 95% interval, the paired t interval on d_i (`differenceInterval`, chosen by
- *   simulation, issue 14), and beside it a paired cluster bootstrap CI: samples resampled jointly, each keeping its epochs
+ *   simulation, bench/coverage.ts), and beside it a paired cluster bootstrap CI: samples resampled jointly, each keeping its epochs
  *   (stage-1 resampling only, Davison & Hinkley 1997 §3.8 "strategy 1": d_i already carries the seed noise, and
  *   resampling epochs too would count it twice; in simulation that over-covered at 98.7% instead of 95%);
  * - sign-flip permutation test on d_i, two-sided mid-p (exact on the integer lattice of binary scores, exact
@@ -50,7 +50,7 @@ export interface SignFlipResult {
  * 56:223; Agresti & Gottard 2007, "Nonconservative exact small-sample inference for discrete data", CSDA 51:6447):
  * with binary scores the differences sit on a lattice, many sign assignments tie with the observed |T|, and the
  * conventional p (which counts every tie as "at least as extreme") rejects at 5% only 2–4% of the time under H0
- * (issue 14), costing power. The mid-p counts ties half; its size is not guaranteed ≤ α but in our simulation
+ * (bench/coverage.ts), costing power. The mid-p counts ties half; its size is not guaranteed ≤ α but in our simulation
  * (bench/coverage.ts) it stays within 4–6% wherever the data allow; the conventional p is kept in `p_conventional`.
  * A randomized test would be exact but would let a coin decide the verdict on the same data; we do not print one.
  *
@@ -189,7 +189,7 @@ export function pairedT(d: number[]): { mean: number; se: number; t: number; df:
  * m ≤ 200 non-zero differences (dynamic programming over doubled ranks); otherwise the normal approximation with
  * tie correction Var = m(m+1)(2m+1)/24 − Σ(t³ − t)/48. `p` is the two-sided **mid-p** (ties of W⁺ with the observed
  * value counted half, as for the sign-flip test: with binary scores most |d_i| tie and the conventional exact p
- * is conservative; issue 14); for m > 200 the normal approximation without continuity correction, which
+ * is conservative; bench/coverage.ts); for m > 200 the normal approximation without continuity correction, which
  * approximates the mid-p. `p_conventional`: the exact P(W⁺ as or more extreme), or the normal approximation with
  * continuity correction ½.
  */
@@ -320,7 +320,7 @@ export interface PairedComparison {
   /**
    * The headline 95% interval of the difference (`differenceInterval`): the paired t interval on the per-sample
    * differences, for the population of questions. Chosen by simulation over the percentile bootstrap beside it,
-   * which covered 92–94% at n = 30 (issue 14).
+   * which covered 92–94% at n = 30 (bench/coverage.ts).
    */
   ci95: { lo: number; hi: number; method: string; estimand: string };
   ci95_bootstrap: { lo: number; hi: number; se: number; replicates: number; seed: number; method: 'paired cluster bootstrap (samples resampled jointly with their epochs)' };

@@ -17,7 +17,7 @@
  * power = P(|T| > t_{1−α/2, n−1}) with T ~ t_{n−1} shifted by λ = δ/SE (the usual approximation of the noncentral t;
  * Chow, Shao & Wang §3.1, Julious 2004, "Sample sizes for clinical trials with Normal data", Stat. Med. 23:1921).
  * The t version matters below ~50 samples: at n = 30 the normal formula over-promised power by 3–5 points against
- * the simulated sign-flip and t tests (issue 14; bench/coverage.ts has the table).
+ * the simulated sign-flip and t tests (bench/coverage.ts has the table).
  *
  * For a single run's CI half-width h: n = ⌈z²_{1−α/2} · (σ²_b + σ²_w/k) / h²⌉.
  */

@@ -2,7 +2,7 @@
  * Seeded samplers for the coverage simulations (bench/coverage.ts, test/stats/coverage.test.ts): the generative
  * model of an evaluation that the intervals are checked against. Every draw comes from `createRng(seed)`.
  *
- * The model of a benchmark (issue 14; Miller 2024, "Adding Error Bars to Evals", arXiv:2411.00640, §2): question i
+ * The model of a benchmark (Miller 2024, "Adding Error Bars to Evals", arXiv:2411.00640, §2): question i
  * has a success probability p_i ~ Beta(μκ, (1−μ)κ) (μ = the population accuracy, κ = concentration: κ = 0.5 makes
  * questions nearly all-or-nothing, κ = 20 nearly equally hard; the intra-class correlation of epochs is 1/(1+κ)),
  * and each of k epochs is an independent Bernoulli(p_i).

@@ -1,5 +1,5 @@
 /**
- * Every scorer is shown (issue 13, "`runs` shows only each run's first scorer"): the eval-set table has a row per
+ * Every scorer is shown (a table used to show only each run's first scorer): the eval-set table has a row per
  * scorer of a cell (the task's, then one added by re-grading), and `listRuns` names them all; the ranking stays on
  * the task's first scorer.
  */

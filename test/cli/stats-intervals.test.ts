@@ -1,5 +1,5 @@
 /**
- * `assay stats` on a 30-question benchmark at the edges (issue 14), as a user runs it (a child process on a
+ * `assay stats` on a 30-question benchmark at the edges, as a user runs it (a child process on a
  * temporary pool): a model that answers none right gets a non-degenerate upper bound (Wilson's on 30 questions,
  * z²/(30 + z²) = 11.35% at 95%, whatever the number of epochs), one that answers all right a lower bound below 100%
  * (88.65%); the output names the method and the estimand of the interval.

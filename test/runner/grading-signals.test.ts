@@ -1,5 +1,5 @@
 /**
- * While a verdict hangs, the process still acts on signals (issue 13): the verdict runs in a grading worker, so the
+ * While a verdict hangs, the process still acts on signals: the verdict runs in a grading worker, so the
  * main thread's SIGTERM handler runs at once and stops the run; the stuck verdict is stopped at the hard limit and
  * recorded as a grader_timeout; a second signal ends the process at once. Without a signal, the run completes with
  * the stuck verdict recorded as a timeout and every other verdict graded.

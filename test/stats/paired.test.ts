@@ -24,7 +24,7 @@ test('McNemar exact and mid-p match hand computation; clustered McNemar reduces 
 });
 
 test('sign-flip permutation test equals brute-force enumeration (mid-p and conventional); lattice DP and Monte Carlo agree with it', () => {
-  // [1, 2, 3]: |Σ| = 6 is reached by 2 of 8 sign assignments, none beyond: conventional 2/8, mid-p ½·2/8 (issue 14: p is the mid-p)
+  // [1, 2, 3]: |Σ| = 6 is reached by 2 of 8 sign assignments, none beyond: conventional 2/8, mid-p ½·2/8 (p is the mid-p)
   close(signFlipTest([1, 2, 3], { seed: 0 }).p_conventional, 2 / 8, 1e-12);
   close(signFlipTest([1, 2, 3], { seed: 0 }).p, 1 / 8, 1e-12);
   const rng = createRng(5);
