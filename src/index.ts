@@ -93,6 +93,14 @@ export { evalSetTable, type EvalTable, type EvalTableRow } from './analyses/eval
 export { learnabilityOfRuns, perplexityOfRun, storedLoglikelihoods, type LearnabilityOptions, type RunLearnability, type RunPerplexity } from './analyses/loglikelihood.ts';
 export { importLmEvalLoglikelihoods, reproduceLmEvalAccuracy, type LmEvalReproduction } from './importers/lm-eval-loglikelihood.ts';
 
+// Evaluation over time: checkpoint streams, continual metrics, temporal merging of GGUF checkpoints
+export { evaluateStream, readStreamFile, resolveStream, StreamSpecSchema, type ResolvedStream, type StreamDefinition, type StreamOptions, type StreamRecordSpec, type StreamResult } from './runner/stream.ts';
+export { streamTable, type StreamColumn, type StreamTable } from './analyses/stream.ts';
+export { continualMetrics, continualReport, type ContinualMetrics, type ContinualOptions, type ContinualReport, type Estimate, type StreamTaskRole } from './stats/continual.ts';
+export { mergeGguf, type MergeOptions, type MergeResult } from './merge/merge.ts';
+export { emaWeights, mergeTensor, MergeSpecSchema, type MergeSpec } from './merge/methods.ts';
+export { readGgufHeader, type GgufHeader, type GgufTensorInfo } from './merge/gguf.ts';
+
 // Running analyses that make runs, and the report
 export { sweep, type SweepOptions, type SweepResult } from './runner/sweep.ts';
 export { rescoreRun, type RescoreResult } from './runner/rescore.ts';

@@ -26,6 +26,7 @@ export const COMMAND_MODULES: readonly CommandModule[] = [
   { names: ['pool'], load: () => import('./pool.ts') },
   { names: ['rank'], load: () => import('./rank.ts') },
   { names: ['perplexity', 'learnability'], load: () => import('./loglikelihood.ts') },
+  { names: ['stream', 'merge'], load: () => import('./stream.ts') },
 ];
 
 /**

@@ -1,0 +1,97 @@
+/**
+ * `assay stream <stream.yaml>`: evaluate a checkpoint stream — every checkpoint × every task, each cell an ordinary
+ * resumable run in the pool, one checkpoint at a time — then print the accuracy matrix with intervals and the
+ * continual metrics (accumulation, zero-shot retention, geometric mean, forgetting, BWT, FWT) with paired bootstrap
+ * intervals. Running the same command again resumes the stream.
+ *
+ * `assay merge <parents…> --method M -o out.gguf`: temporal merging (TIME) of GGUF checkpoints, tensor by tensor;
+ * the merged file records its method and parents and can be added to a stream as a checkpoint.
+ */
+import type { Command } from 'commander';
+import { streamTable } from '../../analyses/stream.ts';
+import { formatStream } from '../../report/stream.ts';
+import { terminalProgress } from '../../runner/progress.ts';
+import { evaluateStream } from '../../runner/stream.ts';
+import { InputError } from '../../core/errors.ts';
+import { mergeGguf } from '../../merge/merge.ts';
+import type { MergeSpec } from '../../merge/methods.ts';
+import { generationConfigOf, generationFlags, int, num, openPool, printJson, waitingNote, withSignals } from '../common.ts';
+
+export function register(program: Command): void {
+  registerStream(program);
+  registerMerge(program);
+}
+
+function registerStream(program: Command): void {
+  const cmd = program
+    .command('stream <file>')
+    .description('evaluate a checkpoint stream (YAML: checkpoints in order, adaptation tasks with the checkpoint that introduces them, held-out zero-shot tasks): matrix + continual metrics with CIs');
+  generationFlags(cmd)
+    .option('--epochs <k>', 'epochs for every task (default: the stream\'s, else each task\'s own)', int('--epochs', 1))
+    .option('--limit <n>', 'only the first n samples of every task (default: the stream\'s)', int('--limit', 1))
+    .option('--concurrency <n>', 'maximum requests in flight per endpoint', int('--concurrency', 1), 64)
+    .option('--timeout <ms>', 'per-request timeout in ms', int('--timeout', 1), 120_000)
+    .option('--max-retries <n>', 'retries per call after the first try', int('--max-retries', 0), 6)
+    .option('--replicates <n>', 'bootstrap replicates (default: the stream\'s, else 2000)', int('--replicates', 2))
+    .option('--bootstrap-seed <n>', 'seed of the bootstrap (default: the stream\'s, else 0)', int('--bootstrap-seed', 0))
+    .option('--pool <url>', 'pool (default $ASSAY_POOL or ./.assay/pool.sqlite)')
+    .option('--json', 'one JSON document on stdout')
+    .action(async (file: string, o) => {
+      const pool = await openPool(o.pool, { create: true });
+      try {
+        const result = await withSignals((signal) =>
+          evaluateStream(file, {
+            pool, epochs: o.epochs, limit: o.limit, config: generationConfigOf(o), concurrency: o.concurrency, timeoutMs: o.timeout, maxRetries: o.maxRetries, signal,
+            progress: o.json ? undefined : (label) => terminalProgress(label), warn: (m) => process.stderr.write(`assay: warning: ${m}\n`), lease: { onWait: waitingNote },
+            onCheckpoint: (row, name, model) => process.stderr.write(`checkpoint ${row} ${name}: ${model}\n`),
+          }),
+        );
+        for (const c of result.cells) if (c.result.abort_reason) process.stderr.write(`assay: ${c.task} × ${c.checkpoint}: ${c.result.abort_reason}\n`);
+        if (result.status !== 'complete') process.stderr.write(`stream ${result.stream_id}: ${result.status}; run the same command again to resume\n`);
+        process.exitCode = result.status === 'complete' ? 0 : 1;
+        // An interrupted stream lacks cells: no table until it is resumed.
+        if (result.cells.length < result.stream.checkpoints.length * result.stream.tasks.length) return;
+        const t = await streamTable(pool, result.stream_id, { replicates: o.replicates, seed: o.bootstrapSeed });
+        if (o.json) printJson({ stream: { id: result.stream_id, status: result.status, cells: result.cells.map((c) => ({ checkpoint: c.checkpoint, task: c.task, model: c.model, run_id: c.run_id, status: c.result.status })) }, table: t });
+        else process.stdout.write(formatStream(t) + '\n');
+      } finally {
+        await pool.close();
+      }
+    });
+}
+
+/** `assay merge`: registered by the same module as `stream` (both are evaluation over time). */
+function registerMerge(program: Command): void {
+  program
+    .command('merge <parents...>')
+    .description('merge GGUF checkpoints (F32/F16, same architecture) tensor by tensor: average, ema, task_arithmetic, ties, dare (parents oldest first)')
+    .requiredOption('--method <m>', 'average | ema | task_arithmetic | ties | dare')
+    .requiredOption('-o, --out <file>', 'output GGUF file')
+    .option('--base <file>', 'base model (task_arithmetic, ties, dare: task vectors are parent − base)')
+    .option('--weights <w>', 'comma-separated weights, one per parent (average, task_arithmetic, dare)')
+    .option('--beta <b>', 'ema: weight of the past', num('--beta'))
+    .option('--lambda <l>', 'task_arithmetic, ties, dare: scaling of the merged task vector (default 1)', num('--lambda'))
+    .option('--density <d>', 'ties: fraction of each task vector kept (by magnitude)', num('--density'))
+    .option('--drop <p>', 'dare: drop probability', num('--drop'))
+    .option('--seed <n>', 'dare: seed of the drop masks (recorded)', int('--seed', 0), 0)
+    .option('--init <choice>', 'TIME: initialisation choice of the stream, recorded in the spec')
+    .option('--deploy <choice>', 'TIME: deployment choice of the stream, recorded in the spec')
+    .option('--json', 'one JSON document on stdout')
+    .action((parents: string[], o) => {
+      const weights = o.weights === undefined ? undefined : String(o.weights).split(',').map((x) => Number(x));
+      if (weights?.some((w) => !Number.isFinite(w))) throw new InputError(`--weights: numbers separated by commas, not "${o.weights}"`, { field: 'weights' });
+      const time = o.init || o.deploy ? { initialization: o.init, deployment: o.deploy } : undefined;
+      const m = String(o.method);
+      const spec = (m === 'average' ? { method: m, weights, time }
+        : m === 'ema' ? { method: m, beta: o.beta, time }
+        : m === 'task_arithmetic' ? { method: m, lambda: o.lambda, weights, time }
+        : m === 'ties' ? { method: m, density: o.density, lambda: o.lambda, time }
+        : m === 'dare' ? { method: m, drop: o.drop, seed: o.seed, lambda: o.lambda, weights, time }
+        : null) as MergeSpec | null;
+      if (!spec) throw new InputError(`unknown merge method "${m}" (average, ema, task_arithmetic, ties, dare)`, { field: 'method' });
+      const clean = Object.fromEntries(Object.entries(spec).filter(([, v]) => v !== undefined)) as MergeSpec;
+      const r = mergeGguf({ parents, base: o.base, spec: clean, out: o.out, onTensor: o.json ? undefined : (d, n) => { if (d === n || d % 50 === 0) process.stderr.write(`merged ${d}/${n} tensors\n`); } });
+      if (o.json) printJson(r);
+      else process.stdout.write(`${r.path}: ${r.tensors} tensors, ${(r.bytes / 1e6).toFixed(1)} MB written, ${(r.bytes_read / 1e6).toFixed(1)} MB read in ${r.seconds.toFixed(2)} s (${(r.bytes_read / 1e6 / r.seconds).toFixed(1)} MB/s); ${r.spec.method} of ${r.parents.length} parent(s)${r.base ? ` over base ${r.base}` : ''}\n`);
+    });
+}

@@ -1,0 +1,152 @@
+/**
+ * Model-merging rules, applied to one tensor at a time (pure functions on float arrays; the GGUF streaming is in
+ * merge.ts). Parents θ_1 … θ_K are in time order (oldest first); the methods that work on task vectors take a base θ_b
+ * (the common initialisation) and τ_t = θ_t − θ_b. Arithmetic is in float64 per element, rounded once on output.
+ *
+ * TIME (Dziadzio, Udandarao, Roth et al., "How to Merge Your Multimodal Models Over Time?", 2024/2025) studies merging
+ * along a stream on three axes: the merging technique (these methods), the initialisation of the next update and the
+ * deployment choice (which weights are served). The latter two are choices of the training loop, not of the merge
+ * arithmetic; a spec names them (`time`) so they are recorded with the merged model.
+ */
+import { z } from 'zod';
+import { hashUniform } from '../core/hash.ts';
+import { createRng } from '../core/rng.ts';
+
+const Time = z.object({ initialization: z.string().optional(), deployment: z.string().optional() }).strict().optional();
+const Weights = z.array(z.number().finite()).min(1).optional();
+
+/** A merge spec (validated; what the merged file records under `assay.merge.spec`). */
+export const MergeSpecSchema = z.discriminatedUnion('method', [
+  z.object({ method: z.literal('average'), weights: Weights, time: Time }).strict(),
+  z.object({ method: z.literal('ema'), beta: z.number().min(0).max(1), time: Time }).strict(),
+  z.object({ method: z.literal('task_arithmetic'), lambda: z.number().finite().optional(), weights: Weights, time: Time }).strict(),
+  z.object({ method: z.literal('ties'), density: z.number().gt(0).max(1), lambda: z.number().finite().optional(), time: Time }).strict(),
+  z.object({ method: z.literal('dare'), drop: z.number().min(0).lt(1), seed: z.number().int(), lambda: z.number().finite().optional(), weights: Weights, time: Time }).strict(),
+]);
+export type MergeSpec = z.infer<typeof MergeSpecSchema>;
+
+/** Whether a method works on task vectors (needs a base model). */
+export function needsBase(spec: MergeSpec): boolean {
+  return spec.method === 'task_arithmetic' || spec.method === 'ties' || spec.method === 'dare';
+}
+
+/**
+ * Weights of an exponential moving average over parents in time order: ema_1 = θ_1, ema_t = β·ema_{t−1} + (1−β)·θ_t,
+ * so θ_1 gets β^{K−1} and θ_t (t ≥ 2) gets (1−β)·β^{K−t}; they sum to 1. (EMA over time: TIME's "EMA" merge.)
+ */
+export function emaWeights(k: number, beta: number): number[] {
+  return Array.from({ length: k }, (_, i) => (i === 0 ? beta ** (k - 1) : (1 - beta) * beta ** (k - 1 - i)));
+}
+
+/**
+ * The 32-bit seed of DARE's drop mask for one tensor of one parent: the first 32 bits of
+ * sha256(`seed \0 dare \0 tensor \0 parent`) (so a mask depends only on the recorded seed, the tensor's name and the
+ * parent's position, never on processing order).
+ */
+export function dareSeed(seed: number, tensor: string, parent: number): number {
+  return Math.floor(hashUniform(seed, `dare\u0000${tensor}\u0000${parent}`) * 2 ** 32) | 0;
+}
+
+/**
+ * The indices kept by TIES's trim step: the m = round(density · n) entries of largest |τ| (ties at the threshold
+ * broken by lower index), as a 0/1 mask.
+ */
+export function topMagnitudeMask(tau: Float64Array | Float32Array, density: number): Uint8Array {
+  const n = tau.length;
+  const m = Math.round(density * n);
+  const mask = new Uint8Array(n);
+  if (m <= 0) return mask;
+  if (m >= n) return mask.fill(1);
+  const abs = new Float64Array(n);
+  for (let i = 0; i < n; i++) abs[i] = Math.abs(tau[i]!);
+  const sorted = abs.slice().sort();
+  const thr = sorted[n - m]!;
+  let kept = 0;
+  for (let i = 0; i < n; i++) if (abs[i]! > thr) (mask[i] = 1), kept++;
+  for (let i = 0; i < n && kept < m; i++) if (abs[i] === thr) (mask[i] = 1), kept++;
+  return mask;
+}
+
+/**
+ * Merge one tensor.
+ * - `average`: θ = Σ_t w_t θ_t / Σ_t w_t (uniform by default; "model soups", Wortsman et al. 2022).
+ * - `ema`: θ = Σ_t e_t θ_t with {@link emaWeights} (β the weight of the past).
+ * - `task_arithmetic`: θ = θ_b + λ Σ_t w_t τ_t (λ default 1, w default 1; Ilharco et al. 2023, "Editing Models with
+ *   Task Arithmetic").
+ * - `ties`: trim each τ_t to its top-`density` magnitudes (τ̂_t), elect the sign γ = sgn(Σ_t τ̂_t), average the
+ *   entries that agree with it: τ_m = Σ_{t: sgn τ̂_t = γ, τ̂_t ≠ 0} τ̂_t / |{…}| (0 when none), θ = θ_b + λ τ_m
+ *   (λ default 1; Yadav et al. 2023, "TIES-Merging", Alg. 1; the trim is per tensor, as in mergekit).
+ * - `dare`: drop each entry of τ_t with probability p and rescale the rest by 1/(1−p) (τ̃_t), then task arithmetic:
+ *   θ = θ_b + λ Σ_t w_t τ̃_t (Yu et al. 2024, "Language Models are Super Mario", Eq. 1–2). Entry i of parent t is
+ *   kept iff the i-th `uint32()` of `createRng(dareSeed(seed, tensor, t))` is ≥ p · 2^32.
+ * @param parents the parents' values of this tensor (same length), oldest first
+ * @param base the base's values (required by task_arithmetic, ties, dare; ignored otherwise)
+ * @param tensor the tensor's name (DARE's mask depends on it)
+ * @returns the merged values in float64 (the caller rounds to the file's type)
+ * @throws Error when lengths differ, a base is missing, or weights do not match the parents
+ */
+export function mergeTensor(spec: MergeSpec, parents: ArrayLike<number>[], base: ArrayLike<number> | null, tensor: string): Float64Array {
+  const k = parents.length;
+  if (!k) throw new Error('a merge needs at least one parent');
+  const n = parents[0]!.length;
+  for (const p of parents) if (p.length !== n) throw new Error(`tensor ${tensor}: parents of different sizes`);
+  if (needsBase(spec) && (!base || base.length !== n)) throw new Error(`tensor ${tensor}: ${spec.method} needs a base of the same size`);
+  const weights = 'weights' in spec && spec.weights ? spec.weights : null;
+  if (weights && weights.length !== k) throw new Error(`${weights.length} weights for ${k} parents`);
+  const out = new Float64Array(n);
+  switch (spec.method) {
+    case 'average':
+    case 'ema': {
+      const w = spec.method === 'ema' ? emaWeights(k, spec.beta) : (weights ?? Array(k).fill(1));
+      const total = w.reduce((a, b) => a + b, 0);
+      if (total === 0) throw new Error('merge weights sum to 0');
+      for (let t = 0; t < k; t++) {
+        const p = parents[t]!, wt = w[t]! / total;
+        for (let i = 0; i < n; i++) out[i]! += wt * p[i]!;
+      }
+      return out;
+    }
+    case 'task_arithmetic':
+    case 'dare': {
+      const lambda = spec.lambda ?? 1;
+      const b = base!;
+      const w = weights ?? Array(k).fill(1);
+      for (let t = 0; t < k; t++) {
+        const p = parents[t]!;
+        if (spec.method === 'dare') {
+          const rng = createRng(dareSeed(spec.seed, tensor, t));
+          const cut = spec.drop * 2 ** 32;
+          const scale = w[t]! / (1 - spec.drop);
+          for (let i = 0; i < n; i++) if (rng.uint32() >= cut) out[i]! += scale * (p[i]! - b[i]!);
+        } else {
+          for (let i = 0; i < n; i++) out[i]! += w[t]! * (p[i]! - b[i]!);
+        }
+      }
+      for (let i = 0; i < n; i++) out[i] = b[i]! + lambda * out[i]!;
+      return out;
+    }
+    case 'ties': {
+      const lambda = spec.lambda ?? 1;
+      const b = base!;
+      const trimmed: Float64Array[] = parents.map((p) => {
+        const tau = new Float64Array(n);
+        for (let i = 0; i < n; i++) tau[i] = p[i]! - b[i]!;
+        const mask = topMagnitudeMask(tau, spec.density);
+        for (let i = 0; i < n; i++) if (!mask[i]) tau[i] = 0;
+        return tau;
+      });
+      for (let i = 0; i < n; i++) {
+        let sum = 0;
+        for (let t = 0; t < k; t++) sum += trimmed[t]![i]!;
+        const g = Math.sign(sum);
+        let s = 0, c = 0;
+        if (g !== 0) for (let t = 0; t < k; t++) {
+          const v = trimmed[t]![i]!;
+          if (v !== 0 && Math.sign(v) === g) (s += v), c++;
+        }
+        out[i] = b[i]! + lambda * (c ? s / c : 0);
+      }
+      return out;
+    }
+  }
+}
