@@ -48,6 +48,40 @@ export function dareSeed(seed: number, tensor: string, parent: number): number {
 }
 
 /**
+ * The k-th smallest value (0-based) of `a`, which is reordered in place: quickselect with a median-of-three pivot and
+ * Hoare partitioning (Hoare 1961, "Algorithm 65: FIND", CACM 4:321), O(n) on average, where a full sort is
+ * O(n log n). Errors: RangeError for k outside [0, a.length).
+ */
+export function kthSmallest(a: Float64Array, k: number): number {
+  if (!(k >= 0 && k < a.length)) throw new RangeError(`k = ${k} outside [0, ${a.length})`);
+  let lo = 0;
+  let hi = a.length - 1;
+  while (hi > lo) {
+    const mid = (lo + hi) >>> 1;
+    // median of a[lo], a[mid], a[hi] as the pivot
+    const x = a[lo]!, y = a[mid]!, z = a[hi]!;
+    const pivot = x < y ? (y < z ? y : x < z ? z : x) : x < z ? x : y < z ? z : y;
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (a[i]! < pivot) i++;
+      while (a[j]! > pivot) j--;
+      if (i <= j) {
+        const t = a[i]!;
+        a[i] = a[j]!;
+        a[j] = t;
+        i++;
+        j--;
+      }
+    }
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else return a[k]!;
+  }
+  return a[k]!;
+}
+
+/**
  * The indices kept by TIES's trim step: the m = round(density · n) entries of largest |τ| (ties at the threshold
  * broken by lower index), as a 0/1 mask.
  */
@@ -59,8 +93,7 @@ export function topMagnitudeMask(tau: Float64Array | Float32Array, density: numb
   if (m >= n) return mask.fill(1);
   const abs = new Float64Array(n);
   for (let i = 0; i < n; i++) abs[i] = Math.abs(tau[i]!);
-  const sorted = abs.slice().sort();
-  const thr = sorted[n - m]!;
+  const thr = kthSmallest(abs.slice(), n - m);
   let kept = 0;
   for (let i = 0; i < n; i++) if (abs[i]! > thr) (mask[i] = 1), kept++;
   for (let i = 0; i < n && kept < m; i++) if (abs[i] === thr) (mask[i] = 1), kept++;

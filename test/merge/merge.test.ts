@@ -15,7 +15,7 @@ import { createRng } from '../../src/core/rng.ts';
 import type { Sample } from '../../src/core/schemas.ts';
 import { buildHeader, decodeF16, encodeF16, GGML_F16, readGgufHeader, readTensor, toF16 } from '../../src/merge/gguf.ts';
 import { mergeGguf } from '../../src/merge/merge.ts';
-import { dareSeed, emaWeights, mergeTensor, type MergeSpec } from '../../src/merge/methods.ts';
+import { dareSeed, emaWeights, mergeTensor, type MergeSpec, kthSmallest } from '../../src/merge/methods.ts';
 import { evaluate } from '../../src/runner/evaluate.ts';
 import { openPool } from '../../src/store/open.ts';
 import { defineTask } from '../../src/tasks/task.ts';
@@ -231,4 +231,17 @@ describe('a TIES merge of two tiny checkpoints in the local runtime', () => {
       await pool.close();
     }
   });
+});
+
+it('the TIES threshold selection (quickselect) returns the k-th smallest value, with duplicates, at every k tried', () => {
+  let seed = 1;
+  const r = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+  for (const n of [1, 2, 3, 10, 101, 1000]) {
+    for (let rep = 0; rep < 30; rep++) {
+      const a = Float64Array.from({ length: n }, () => (rep % 3 === 0 ? Math.floor(r() * 5) : r()));
+      const sorted = a.slice().sort();
+      for (const k of [0, n - 1, Math.floor(n / 2), Math.floor(r() * n)]) assert.equal(kthSmallest(a.slice(), k), sorted[k]);
+    }
+  }
+  assert.throws(() => kthSmallest(new Float64Array(3), 3), RangeError);
 });
