@@ -8,6 +8,10 @@
  *      mean. Pools: MMLU-Pro (31 models × 12,032 items; reference = full-data mean score, as before), its complete
  *      block (the 10,3xx items every model answered; reference = its mean score, which every method should
  *      reproduce at full data), and synthetic 2PL data (50 × 2,000, seed 0; reference = the true abilities).
+ *      A full-data mean reference favours the mean by construction (at 0% removed the mean *is* the reference), so
+ *      MMLU-Pro and its complete block are also judged against a held-out half (validate.ts `heldOutSplit`: per
+ *      repetition, half of the items are set aside, measurements are dropped from the other half, and the reference
+ *      is the mean score on the held-out items every model answered — data no method sees).
  *   2. subset: τ of the held-out models' ranking on b chosen items vs on all items, per strategy and budget
  *      (50 … 1,000), with the paired difference to random, on MMLU-Pro and on a synthetic 2PL pool.
  *
@@ -15,6 +19,7 @@
  * `plackett-luce` (same fit, same drop masks), so one run shows the curve before and after.
  *
  *   node --import tsx bench/validate-subset.ts [--label after] [--reps 10] [--subset-reps 30] [--only validate|subset]
+ *       [--pools mmlu_pro,mmlu_pro_complete,synthetic,mmlu_pro_heldout,mmlu_pro_complete_heldout]
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -30,6 +35,7 @@ const { values } = parseArgs({
     reps: { type: 'string', default: '10' },
     'subset-reps': { type: 'string', default: '30' },
     only: { type: 'string' },
+    pools: { type: 'string' },
   },
 });
 const label = values.label!;
@@ -68,7 +74,7 @@ function curveTable(title: string, rows: CurveRow[]): void {
   md.push(`### ${title}`, '');
   for (const mode of ['random', 'per-model'] as const) {
     md.push(`drop mode **${mode}** — τ mean (worst repetition)`, '');
-    md.push(`| removed | kept | ${methods.join(' | ')} | PL − mean, paired |`, `|---|---|${methods.map(() => '---|').join('')}---|`);
+    md.push(`| removed | kept | ${methods.join(' | ')} | PL − mean, paired ± SE |`, `|---|---|${methods.map(() => '---|').join('')}---|`);
     for (const p of FRACTIONS) {
       const at = rows.filter((r) => r.mode === mode && r.fraction === p);
       if (!at.length) continue;
@@ -84,15 +90,22 @@ function curveTable(title: string, rows: CurveRow[]): void {
 
 if (values.only !== 'subset') {
   const block = completeBlock(mmlu);
-  const pools: { name: string; mat: BinaryMatrix; reference: ArrayLike<number>; what: string }[] = [
+  const pools: { name: string; mat: BinaryMatrix; reference: ArrayLike<number> | 'held-out-half'; what: string }[] = [
     { name: 'mmlu_pro', mat: mmlu, reference: meanScores(mmlu, null), what: `MMLU-Pro, ${mmlu.models.length} models × ${mmlu.sampleKeys.length} items; reference = full-data mean score` },
     { name: 'mmlu_pro_complete', mat: block, reference: meanScores(block, null), what: `MMLU-Pro complete block, ${block.models.length} models × ${block.sampleKeys.length} items (answered by every model); reference = full-data mean score` },
   ];
   const syn = syntheticBinary({ models: 50, samples: 2000, seed: 0 });
   pools.push({ name: 'synthetic', mat: syn.matrix, reference: syn.truth, what: 'synthetic 2PL, 50 models × 2,000 items, seed 0; reference = true abilities' });
-  md.push('## pool validate: Kendall τ vs fraction of measurements removed', '');
+  pools.push(
+    { name: 'mmlu_pro_heldout', mat: mmlu, reference: 'held-out-half', what: `MMLU-Pro, ${mmlu.models.length} models × ${mmlu.sampleKeys.length} items; reference = **held-out half** (methods fit ${Math.ceil(mmlu.sampleKeys.length / 2)} items, reference = mean on the other half's items every model answered; new split per repetition)` },
+    { name: 'mmlu_pro_complete_heldout', mat: block, reference: 'held-out-half', what: `MMLU-Pro complete block, ${block.models.length} models × ${block.sampleKeys.length} items; reference = **held-out half** (methods fit ${Math.ceil(block.sampleKeys.length / 2)} items, reference = mean on the other ${Math.floor(block.sampleKeys.length / 2)}; new split per repetition)` },
+  );
+  md.push('## pool validate: Kendall τ vs fraction of measurements removed', '',
+    `PL − mean: paired difference τ(PL) − τ(mean) over the same ${reps} drop masks, mean ± its standard error (the Monte-Carlo error); ≥ = PL ahead or equal, tie = behind by less than 2 SE, behind = by more.`, '');
   const validate: Record<string, unknown> = {};
+  const chosen = values.pools ? new Set(values.pools.split(',')) : null;
   for (const p of pools) {
+    if (chosen && !chosen.has(p.name)) continue;
     const t = performance.now();
     const rows = missingDataCurve(p.mat, p.reference, { fractions: FRACTIONS, reps, seed: 0 });
     validate[p.name] = { data: p.what, ms: Math.round(performance.now() - t), rows };
@@ -109,7 +122,7 @@ if (values.only !== 'validate') {
     { name: 'synthetic', mat: syn, what: 'synthetic 2PL, 60 models × 4,000 items (5 categories), seed 3' },
   ];
   const subset: Record<string, unknown> = {};
-  md.push('## pool subset: τ of the held-out models vs budget', '', `τ new models, mean over ${subsetReps} splits (worst); Δ = paired difference to random ± standard error; ✓ = kept (beats random by more than 2 SE)`, '');
+  md.push('## pool subset: τ of the held-out models vs budget', '', `τ new models, mean over ${subsetReps} splits (worst); Δ = paired difference to random ± standard error; p = one-sided paired t, Holm-adjusted over the pool's ${(SUBSET_STRATEGIES.length - 1) * BUDGETS.length} strategy × budget rows; ✓ = kept (adjusted p ≤ 0.05)`, '');
   for (const p of pools) {
     const t = performance.now();
     const rows: SubsetRow[] = cheaperEvaluation(p.mat, { budgets: BUDGETS, reps: subsetReps, seed: 0, strategies: [...SUBSET_STRATEGIES] });
@@ -119,7 +132,7 @@ if (values.only !== 'validate') {
     for (const b of BUDGETS) {
       md.push(`| ${b} | ${strategies.map((s) => {
         const r = rows.find((x) => x.budget === b && x.strategy === s)!;
-        const vs = r.vs_random === null ? '' : ` Δ ${r.vs_random >= 0 ? '+' : ''}${f3(r.vs_random)} ± ${f3(r.vs_random_se!)}${r.beats_random ? ' ✓' : ''}`;
+        const vs = r.vs_random === null ? '' : ` Δ ${r.vs_random >= 0 ? '+' : ''}${f3(r.vs_random)} ± ${f3(r.vs_random_se!)}, p ${r.p_vs_random_adjusted! < 0.001 ? '< 0.001' : f3(r.p_vs_random_adjusted!)}${r.beats_random ? ' ✓' : ''}`;
         return `${f3(r.tau_new)} (${f3(r.tau_new_min)})${vs}`;
       }).join(' | ')} |`);
     }

@@ -6,7 +6,8 @@
  * samples) and *new* models (to be evaluated on the b samples only). τ is reported for the new models (ranking on
  * the b samples vs ranking on all samples), so a strategy cannot win by memorising the models it is scored on;
  * τ over all models is reported too. Every strategy sees the same splits, so each is compared with `random`
- * repetition by repetition, and a strategy is kept only where it beats random (`beats_random`).
+ * repetition by repetition (paired t over the splits), and a strategy is kept only where it beats random
+ * (`beats_random`: one-sided p Holm-adjusted over every strategy × budget of the call ≤ α).
  *
  * Strategies:
  * - `random`: b samples uniformly at random; ranked by Plackett–Luce on them.
@@ -29,6 +30,8 @@
  * upsets, so the chosen samples make neighbours look tied and the order is decided by noise.
  */
 import { createRng, type Rng } from '../core/rng.ts';
+import { studentTTwoSided } from '../stats/distributions.ts';
+import { holm } from '../stats/multiplicity.ts';
 import { kendallTau } from './baselines.ts';
 import { fit2PL, itemInformation, kMeans, type TwoPL } from './irt.ts';
 import { choicesFromMatrix, meanScores, plScores, type BinaryMatrix } from './validate.ts';
@@ -38,8 +41,10 @@ export type SubsetStrategy = (typeof SUBSET_STRATEGIES)[number];
 
 /**
  * The strategies `cheaperEvaluation` runs unless told otherwise: random (the baseline) and the ones that beat it
- * somewhere in bench/validate-subset.ts (30 splits, paired): `irt-information` on a 2PL pool up to 500 samples;
- * `irt-sampled` on MMLU-Pro at 100 samples and on a 2PL pool up to 200. `stratified` tied random everywhere, and
+ * somewhere in bench/validate-subset.ts (30 splits, paired t, Holm over the 20 strategy × budget rows of a pool):
+ * `irt-information` on a 2PL pool at 50–500 samples (adjusted p < 0.001 to 0.006), `irt-sampled` there at 50
+ * (p 0.001). On MMLU-Pro none is kept at any budget (best: irt-sampled at 100, Δτ +0.027 ± 0.011, adjusted p 0.245;
+ * irt-information loses 0.027–0.038 from 200 on), so `assay pool subset` recommends random there. `stratified` tied random everywhere, and
  * `irt-anchors` lost to it at every budget on both pools (τ −0.01 to −0.06: anchors estimate each model's accuracy
  * better than random — mean error 0.028 vs 0.037 at 100 MMLU-Pro items — but that gain is in the samples'
  * difficulty, which cancels when models are compared on the same samples); both stay available by name.
@@ -163,8 +168,16 @@ export interface SubsetRow {
   vs_random: number | null;
   vs_random_se: number | null;
   /**
-   * Kept: the strategy beats random at this budget (paired difference above two standard errors). Null for random
-   * itself; false means "use random here".
+   * One-sided p of "no better than random" at this budget: paired t test of τ_new − τ_new(random) over the splits
+   * (t = vs_random / vs_random_se, reps − 1 degrees of freedom), and the same Holm-adjusted over every non-random
+   * row of the call (all strategies × budgets: a strategy is chosen by looking at all of them). Null for random.
+   */
+  p_vs_random: number | null;
+  p_vs_random_adjusted: number | null;
+  /**
+   * Kept: the strategy beats random at this budget — `p_vs_random_adjusted` ≤ `alpha` (default 0.05). Null for
+   * random itself; false means "use random here". (Until this rule, "kept" was Δ > 2 SE per row with no adjustment:
+   * over 20 rows about one strategy in two runs was kept by chance.)
    */
   beats_random: boolean | null;
 }
@@ -177,8 +190,10 @@ export interface SubsetRow {
  */
 export function cheaperEvaluation(
   mat: BinaryMatrix,
-  opts: { budgets: number[]; strategies?: SubsetStrategy[]; reps?: number; seed?: number; method?: 'plackett-luce' | 'mean' },
+  opts: { budgets: number[]; strategies?: SubsetStrategy[]; reps?: number; seed?: number; method?: 'plackett-luce' | 'mean'; alpha?: number },
 ): SubsetRow[] {
+  const alpha = opts.alpha ?? 0.05;
+  if (!(alpha > 0 && alpha < 1)) throw new RangeError(`alpha must be in (0, 1), got ${alpha}`);
   const strategies: SubsetStrategy[] = [...(opts.strategies ?? DEFAULT_SUBSET_STRATEGIES)];
   for (const s of strategies) if (!SUBSET_STRATEGIES.includes(s)) throw new RangeError(`unknown subset strategy "${s}"; known: ${SUBSET_STRATEGIES.join(', ')}`);
   if (!strategies.includes('random')) strategies.unshift('random'); // the baseline every strategy is judged against
@@ -227,9 +242,25 @@ export function cheaperEvaluation(
       }
       rows.push({
         strategy, budget, tau_new: mean(t), tau_new_min: Math.min(...t), tau_all: mean(cell(ta, strategy, budget)), reps,
-        vs_random: vs, vs_random_se: se, beats_random: strategy === 'random' ? null : vs! - 2 * se! > 0,
+        vs_random: vs, vs_random_se: se, p_vs_random: strategy === 'random' ? null : oneSidedP(vs!, se!, reps - 1), p_vs_random_adjusted: null, beats_random: null,
       });
     }
   }
+  // Holm over every non-random row: "kept somewhere" is decided after looking at all budgets and strategies.
+  const tested = rows.filter((r) => r.strategy !== 'random');
+  const adj = holm(tested.map((r) => r.p_vs_random!));
+  tested.forEach((r, i) => {
+    r.p_vs_random_adjusted = adj[i]!;
+    r.beats_random = adj[i]! <= alpha;
+  });
   return rows;
+}
+
+/** One-sided p of a paired mean difference d with standard error se being ≤ 0: P(T ≥ d/se), T ~ Student t(df). 1 when it cannot be tested. */
+function oneSidedP(d: number, se: number, df: number): number {
+  if (!(df >= 1) || !Number.isFinite(se)) return 1;
+  if (se === 0) return d > 0 ? 0 : 1;
+  const t = d / se;
+  const two = studentTTwoSided(t, df);
+  return t > 0 ? two / 2 : 1 - two / 2;
 }

@@ -227,6 +227,8 @@ export interface CurveRow {
    */
   vs_mean: number | null;
   vs_mean_se: number | null;
+  /** Which reference τ was taken against, when the caller labels it (`pool validate`: `full-data mean`, `held-out half`, `true abilities`). */
+  reference?: string;
 }
 
 /** Scores with every model that has no kept measurement set to the lowest score (tied with each other). */
@@ -242,39 +244,90 @@ function lastWithoutData(sc: ArrayLike<number>, mat: BinaryMatrix, keep: Uint8Ar
 }
 
 /**
+ * Columns `cols` of a matrix (models kept, categories kept), in the order given. Shapes: the result has
+ * `cols.length` samples. Errors: none (indices are trusted to be in range).
+ */
+export function columnsOf(mat: BinaryMatrix, cols: ArrayLike<number>): BinaryMatrix {
+  const M = mat.models.length, S = mat.sampleKeys.length, T = cols.length;
+  const values = new Float32Array(M * T);
+  for (let m = 0; m < M; m++) for (let t = 0; t < T; t++) values[m * T + t] = mat.values[m * S + cols[t]!]!;
+  return {
+    models: mat.models.slice(), sampleKeys: Array.from({ length: T }, (_, t) => mat.sampleKeys[cols[t]!]!), values,
+    categories: mat.categories ? Int32Array.from({ length: T }, (_, t) => mat.categories![cols[t]!]!) : null, categoryNames: mat.categoryNames.slice(),
+  };
+}
+
+/**
+ * A seeded random split of the samples into two halves for the held-out reference: `fit` (⌈S/2⌉ samples, the ones
+ * the methods see, with measurements dropped) and `reference` (the rest; the reference ranking is the models'
+ * mean score on those of them measured on every model, where the mean is the sufficient statistic of the Rasch
+ * model and no method is favoured). Errors: RangeError when the matrix has fewer than 4 samples.
+ */
+export function heldOutSplit(mat: BinaryMatrix, seed: number): { fit: BinaryMatrix; reference: Float64Array } {
+  const S = mat.sampleKeys.length;
+  if (S < 4) throw new RangeError(`a held-out reference needs at least 4 samples, got ${S}`);
+  const rng = createRng(seed);
+  const order = Array.from({ length: S }, (_, i) => i);
+  for (let i = S - 1; i > 0; i--) {
+    const j = rng.index(i + 1);
+    [order[i], order[j]] = [order[j]!, order[i]!];
+  }
+  const h = Math.ceil(S / 2);
+  const fit = columnsOf(mat, order.slice(0, h).sort((a, b) => a - b));
+  const rest = columnsOf(mat, order.slice(h).sort((a, b) => a - b));
+  const block = completeBlock(rest);
+  return { fit, reference: meanScores(block.sampleKeys.length >= 2 ? block : rest, null) };
+}
+
+/**
  * τ vs fraction removed. For every mode × fraction × repetition: one drop mask (seeded: `seed`, then the
- * repetition), then each method's scores on the kept cells, compared with `reference` by Kendall τ-b. A model
+ * repetition), then each method's scores on the kept cells, compared with the reference by Kendall τ-b. A model
  * with no kept measurement (per-model drops give one model a rate of 1 from 50% on) scores last under every
  * method: no method can place it, so one convention for all (PL would otherwise put it at its prior's anchor,
  * mid-table, and the mean last). Every method sees the same masks, so the methods are compared repetition by
  * repetition.
+ *
+ * `reference`: scores to compare with (the truth of synthetic data, or the full-data mean score — which favours the
+ * mean by construction: at 0% removed the mean reproduces it exactly), or `'held-out-half'`: for each repetition the
+ * samples are split at random into two halves (`heldOutSplit`, the same split for every fraction and mode of that
+ * repetition); measurements are dropped from the first half and the methods fit it; the reference is the mean score
+ * on the second half's samples measured on every model, data no method sees. Its own sampling noise caps τ below
+ * 1 for every method alike.
  */
 export function missingDataCurve(
   mat: BinaryMatrix,
-  reference: ArrayLike<number>,
+  reference: ArrayLike<number> | 'held-out-half',
   opts: { fractions: number[]; modes?: ('random' | 'per-model')[]; reps?: number; seed?: number; methods?: Method[]; ties?: TieConvention },
 ): CurveRow[] {
   const modes = opts.modes ?? ['random', 'per-model'];
   const reps = opts.reps ?? 3;
   const methods = opts.methods ?? ['plackett-luce', 'pl-orderings', 'mean', 'elo'];
   const rows: CurveRow[] = [];
+  const splits = new Map<number, { fit: BinaryMatrix; reference: ArrayLike<number> }>();
+  const setup = (r: number) => {
+    if (reference !== 'held-out-half') return { fit: mat, reference };
+    let sp = splits.get(r);
+    if (!sp) splits.set(r, (sp = heldOutSplit(mat, (opts.seed ?? 0) * 1_000_003 + 900_001 + r)));
+    return sp;
+  };
   for (const mode of modes) {
     for (const p of opts.fractions) {
       const taus = new Map<Method, number[]>(methods.map((m) => [m, []]));
       let kept = 0;
       for (let r = 0; r < reps; r++) {
         const rng = createRng((opts.seed ?? 0) * 1_000_003 + Math.round(p * 1e4) * 101 + r * 7 + (mode === 'random' ? 0 : 50_000));
-        const keep = p === 0 ? null : dropMask(mat, p, mode, rng);
+        const { fit, reference: ref } = setup(r);
+        const keep = p === 0 ? null : dropMask(fit, p, mode, rng);
         if (keep) for (const k of keep) kept += k;
-        else for (const v of mat.values) kept += Number.isNaN(v) ? 0 : 1;
-        const d = methods.some((m) => m === 'pl-orderings' || m === 'elo') ? choicesFromMatrix(mat, keep, opts.ties ?? 'full') : null;
+        else for (const v of fit.values) kept += Number.isNaN(v) ? 0 : 1;
+        const d = methods.some((m) => m === 'pl-orderings' || m === 'elo') ? choicesFromMatrix(fit, keep, opts.ties ?? 'full') : null;
         for (const method of methods) {
           let sc: ArrayLike<number>;
-          if (method === 'plackett-luce') sc = plSampleScores(mat, keep);
+          if (method === 'plackett-luce') sc = plSampleScores(fit, keep);
           else if (method === 'pl-orderings') sc = plScores(d!);
-          else if (method === 'mean') sc = meanScores(mat, keep).map((v) => (Number.isNaN(v) ? -1 : v));
+          else if (method === 'mean') sc = meanScores(fit, keep).map((v) => (Number.isNaN(v) ? -1 : v));
           else sc = eloRatings(d!, rng);
-          taus.get(method)!.push(kendallTau(lastWithoutData(sc, mat, keep), reference));
+          taus.get(method)!.push(kendallTau(lastWithoutData(sc, fit, keep), ref));
         }
       }
       const base = taus.get('mean');

@@ -53,27 +53,40 @@ export interface ComparisonReport {
 const pts = (x: number) => `${(100 * x).toFixed(1)} pts`;
 
 /**
- * The plain-language verdict of one comparison (DESIGN.md: say "no detectable difference at this size" when so).
- * The sentence names the higher-scoring run first, so the difference and its CI are given in that direction
- * (higher − lower), never as A − B with the sign flipped.
+ * The plain-language verdict of one comparison (DESIGN.md: say "no detectable difference at this size" when so),
+ * naming what was tested with its numbers: the two-sided sign-flip permutation test of the per-sample mean
+ * differences (paired by sample; exact or Monte Carlo, mid-p; src/stats/paired.ts `signFlipTest`), its raw p and,
+ * when `adj` says the p was adjusted over several comparisons, the adjustment (Holm or Benjamini–Hochberg) and the
+ * adjusted p. A difference is called only when the adjusted p ≤ α *and* the 95% bootstrap CI of the difference
+ * excludes 0; when the two disagree the sentence says so instead of calling it. The sentence names the
+ * higher-scoring run first, so the difference and its CI are given in that direction (higher − lower), never as
+ * A − B with the sign flipped.
  */
-export function verdictOf(c: PairedComparison, aLabel: string, bLabel: string, pAdj: number, alpha: number): string {
+export function verdictOf(c: PairedComparison, aLabel: string, bLabel: string, pAdj: number, alpha: number, adj: { method: 'holm' | 'bh'; comparisons: number } = { method: 'holm', comparisons: 1 }): string {
   const size = `${c.samples} samples × ${c.epochs_a.toFixed(c.epochs_a % 1 ? 1 : 0)}/${c.epochs_b.toFixed(c.epochs_b % 1 ? 1 : 0)} epochs`;
   const mdeText = Number.isFinite(c.mde)
     ? `the minimum detectable effect at 80% power is ±${pts(c.mde)}`
     : c.samples < 2
       ? 'with fewer than 2 shared samples no minimum detectable effect can be estimated'
       : 'the per-sample differences do not vary, so no minimum detectable effect can be estimated from these runs';
-  if (pAdj <= alpha && (c.ci95.lo > 0 || c.ci95.hi < 0)) {
+  const sf = c.sign_flip;
+  const pIs = (x: number) => (fmtP(x).startsWith('<') ? `p ${fmtP(x)}` : `p = ${fmtP(x)}`);
+  const pText = adj.comparisons > 1
+    ? `${pIs(sf.p)}, ${adj.method === 'holm' ? 'Holm' : 'Benjamini–Hochberg'}-adjusted over ${adj.comparisons} comparisons ${pIs(pAdj)}`
+    : pIs(pAdj);
+  const test = `sign-flip permutation test paired by sample (${sf.method}${sf.method === 'monte carlo' ? `, ${sf.permutations} sign flips` : ''}): ${pText}`;
+  const ciExcludes0 = c.ci95.lo > 0 || c.ci95.hi < 0;
+  if (pAdj <= alpha && ciExcludes0) {
     const aHigher = c.difference > 0;
     const [hi, lo] = aHigher ? [aLabel, bLabel] : [bLabel, aLabel];
     const [ciLo, ciHi] = aHigher ? [c.ci95.lo, c.ci95.hi] : [-c.ci95.hi, -c.ci95.lo];
-    return `${hi} scores higher than ${lo} by ${pts(Math.abs(c.difference))} (95% CI ${pts(ciLo)} to ${pts(ciHi)}, adjusted p = ${fmtP(pAdj)}).`;
+    return `${hi} scores higher than ${lo} by ${pts(Math.abs(c.difference))} (95% CI ${pts(ciLo)} to ${pts(ciHi)}; ${test} ≤ α = ${alpha}; ${size}).`;
   }
   if (c.wins === 0 && c.losses === 0) {
-    return `No detectable difference at this size (${size}): the two runs have the same score on every shared sample (difference 0.0 pts, adjusted p = ${fmtP(pAdj)}); ${mdeText}.`;
+    return `No detectable difference at this size (${size}): the two runs have the same score on every shared sample (difference 0.0 pts; ${test}); ${mdeText}.`;
   }
-  return `No detectable difference at this size (${size}): the difference is ${pts(c.difference)} (95% CI ${pts(c.ci95.lo)} to ${pts(c.ci95.hi)}, adjusted p = ${fmtP(pAdj)}); ${mdeText}.`;
+  const why = pAdj <= alpha ? ` ≤ α = ${alpha}, but the 95% bootstrap CI includes 0, so no difference is called` : ` > α = ${alpha}`;
+  return `No detectable difference at this size (${size}): the difference is ${pts(c.difference)} (95% CI ${pts(c.ci95.lo)} to ${pts(c.ci95.hi)}; ${test}${why}); ${mdeText}.`;
 }
 
 /** A p-value for display: 3 significant digits, `< 1e-4` below that. */
@@ -141,7 +154,7 @@ export function compareRunData(data: RunData[], o: AnalysisOptions & { baseline?
   const pairs: PairResult[] = comps.map((c, k) => {
     const [i, j] = pairIdx[k]!;
     const significant = padj[k]! <= alpha && (c.ci95.lo > 0 || c.ci95.hi < 0);
-    return { ...c, a: ids[i]!, b: ids[j]!, a_label: labels[i]!, b_label: labels[j]!, p_adjusted: padj[k]!, significant, verdict: verdictOf(c, labels[i]!, labels[j]!, padj[k]!, alpha) };
+    return { ...c, a: ids[i]!, b: ids[j]!, a_label: labels[i]!, b_label: labels[j]!, p_adjusted: padj[k]!, significant, verdict: verdictOf(c, labels[i]!, labels[j]!, padj[k]!, alpha, { method: adj, comparisons: comps.length }) };
   });
   const ranking = ids.length >= 3 ? rankRuns(labels, aligned.clusters, { seed, replicates: o.replicates, adjustment: adj, alpha, permutations: o.permutations }) : null;
   return {

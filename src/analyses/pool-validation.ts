@@ -36,43 +36,60 @@ export interface MissingDataOptions {
   /** Repetitions per fraction (default 3). */
   reps?: number;
   seed?: number;
+  /**
+   * With `source`: the reference(s) τ is taken against (default `both`). `full`: the full-data mean score, which
+   * favours the mean by construction (at 0% removed the mean *is* the reference); `held-out`: per repetition half
+   * of the samples are held out, the methods fit the other half (with measurements removed), and the reference is
+   * the mean score on the held-out samples measured on every model — data no method sees (validate.ts `heldOutSplit`).
+   */
+  reference?: 'full' | 'held-out' | 'both';
 }
 
 /**
  * Missing-data curves: Kendall τ-b between each method's ranking (Plackett–Luce with the samples as players, the
  * listwise Plackett–Luce orderings of `assay rank`, mean score, Elo) on the kept measurements and the reference
- * ranking, per fraction removed and drop mode (random cells, or whole models' measurements). Reference: the
- * full-data mean score of the source's samples measured on every model (all samples when none is), or the true
- * abilities of synthetic 2PL data.
- * `pool` is needed only with `source`. Errors: InputError for a source without binary measurements.
+ * ranking, per fraction removed and drop mode (random cells, or whole models' measurements). References (each row
+ * says which in `reference`): on a source, the full-data mean score of its samples measured on every model (all
+ * samples when none is) and/or a held-out half (`o.reference`); on synthetic 2PL data, the true abilities.
+ * `pool` is needed only with `source`. Errors: InputError for a source without binary measurements; RangeError
+ * from `heldOutSplit` for a held-out reference on fewer than 4 samples.
  */
 export async function missingDataValidation(pool: Pool | null, o: MissingDataOptions): Promise<{ data: string; rows: CurveRow[] }> {
-  let mat: BinaryMatrix, reference: ArrayLike<number>, data: string;
+  const opts = { fractions: o.fractions, reps: o.reps, seed: o.seed };
   if (o.source) {
     if (!pool) throw new InputError('a pool is needed to validate on a source');
     // The complete block (samples measured on every model): there the mean-score order is the one to reproduce; on
     // the whole source it is itself skewed by which samples each model was measured on (validate.ts completeBlock).
     const whole = await sourceMatrix(pool, o.source);
     const block = completeBlock(whole);
-    mat = block.sampleKeys.length >= 2 ? block : whole;
-    reference = meanScores(mat, null);
-    data = mat === block
-      ? `${o.source}: ${mat.models.length} models × ${mat.sampleKeys.length} samples (the ${mat.sampleKeys.length} of ${whole.sampleKeys.length} measured on every model); reference = their full-data mean score`
-      : `${o.source}: ${mat.models.length} models × ${mat.sampleKeys.length} samples; reference = full-data mean score (no sample was measured on every model)`;
-  } else {
-    const models = o.models ?? 50, samples = o.samples ?? 2000, seed = o.seed ?? 0;
-    const syn = syntheticBinary({ models, samples, seed });
-    mat = syn.matrix;
-    reference = syn.truth;
-    data = `synthetic 2PL data (seed ${seed}): ${models} models × ${samples} samples; reference = true abilities`;
+    const mat = block.sampleKeys.length >= 2 ? block : whole;
+    const which = o.reference ?? 'both';
+    const rows: CurveRow[] = [];
+    const parts: string[] = [];
+    if (which !== 'held-out') {
+      rows.push(...missingDataCurve(mat, meanScores(mat, null), opts).map((r) => ({ ...r, reference: 'full-data mean' })));
+      parts.push('full-data mean score (favours the mean by construction: at 0% removed the mean is the reference)');
+    }
+    if (which !== 'full') {
+      rows.push(...missingDataCurve(mat, 'held-out-half', opts).map((r) => ({ ...r, reference: 'held-out half' })));
+      parts.push(`held-out half (methods fit ${Math.ceil(mat.sampleKeys.length / 2)} samples, reference = mean score on the other ${Math.floor(mat.sampleKeys.length / 2)}; a new split per repetition)`);
+    }
+    const data = mat === block
+      ? `${o.source}: ${mat.models.length} models × ${mat.sampleKeys.length} samples (the ${mat.sampleKeys.length} of ${whole.sampleKeys.length} measured on every model); reference = ${parts.join('; and ')}`
+      : `${o.source}: ${mat.models.length} models × ${mat.sampleKeys.length} samples (no sample was measured on every model); reference = ${parts.join('; and ')}`;
+    return { data, rows };
   }
-  return { data, rows: missingDataCurve(mat, reference, { fractions: o.fractions, reps: o.reps, seed: o.seed }) };
+  const models = o.models ?? 50, samples = o.samples ?? 2000, seed = o.seed ?? 0;
+  const syn = syntheticBinary({ models, samples, seed });
+  const data = `synthetic 2PL data (seed ${seed}): ${models} models × ${samples} samples; reference = true abilities`;
+  return { data, rows: missingDataCurve(syn.matrix, syn.truth, opts).map((r) => ({ ...r, reference: 'true abilities' })) };
 }
 
 /**
  * Cheaper evaluation on one binary source: for each budget b and strategy, Kendall τ between the Plackett–Luce
  * ranking on b chosen samples and on all samples (held-out half of the models, and all models), the paired
- * difference to random and whether the strategy is kept there (beats random).
+ * difference to random, its one-sided paired-t p (raw and Holm-adjusted over the strategy × budget rows) and whether
+ * the strategy is kept there (adjusted p ≤ 0.05: it beats random; src/aggregate/subset.ts `cheaperEvaluation`).
  * Errors: InputError for a source without binary measurements.
  */
 export async function subsetValidation(pool: Pool, source: string, o: { budgets: number[]; strategies?: SubsetStrategy[]; reps?: number; seed?: number }): Promise<{ models: number; samples: number; rows: SubsetRow[] }> {

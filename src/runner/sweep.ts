@@ -12,8 +12,8 @@ import { loadDataset } from '../datasets/index.ts';
 import { createScorer } from '../scorers/registry.ts';
 import type { Scorer } from '../scorers/types.ts';
 import { expandGrid, type GridAxis, type SweepAnalysis } from '../stats/sweep.ts';
-import type { Pool } from '../store/types.ts';
-import { executeRun } from './run.ts';
+import type { Pool, RunLease } from '../store/types.ts';
+import { executeRun, type RunResult } from './run.ts';
 
 /** What to sweep. */
 export interface SweepOptions {
@@ -40,13 +40,28 @@ export interface SweepOptions {
   replicates?: number;
   /** Progress lines. */
   log?: (s: string) => void;
+  /**
+   * As for `assay run`: `false` (`--no-cache`) never copies another run's stored response into a cell's run (each
+   * cell's own stored attempts are kept); retries per request; request timeout in ms.
+   */
+  cache?: boolean;
+  maxRetries?: number;
+  timeoutMs?: number;
+  /** Stop (Ctrl-C): the cell running stops cleanly, no further cell starts, and no analysis is made. */
+  signal?: AbortSignal;
+  /** Told when another process holds a cell's run and this one waits for it (src/runner/lease.ts). */
+  onWait?: (holder: RunLease) => void;
+  /** Told after each cell: what it asked, reused and copied (for `--no-cache` notes). */
+  onCell?: (r: RunResult) => void;
 }
 
-/** A sweep's runs (one per cell × seed, in grid order), its cells and the analysis. */
+/** A sweep's runs (one per cell × seed, in grid order), its cells and the analysis (null when it was stopped). */
 export interface SweepResult {
   run_ids: string[];
   cells: Record<string, number | string>[];
-  analysis: SweepAnalysis;
+  analysis: SweepAnalysis | null;
+  /** Set when `signal` stopped the sweep: how far it got. Run the same sweep again to resume. */
+  stopped?: string;
 }
 
 /**
@@ -80,9 +95,16 @@ export async function sweep(o: SweepOptions): Promise<SweepResult> {
   const runIds: string[] = [];
   for (const [i, { cell, config, template }] of planned.entries()) {
     o.log?.(`sweep ${i + 1}/${cells.length}: ${JSON.stringify(cell)}`);
-    const r = await executeRun({ pool: o.pool, dataset, template, model: o.model, config, epochs: o.epochs, scorers: [scorer], limit: o.limit ?? null, concurrency: o.concurrency ?? 32, bootstrapSeed: o.bootstrapSeed ?? 0 });
-    if (r.status !== 'complete') o.log?.(`  run ${r.run_id} ${r.status}: ${r.counts.error} failed attempts (excluded)`);
+    const r = await executeRun({
+      pool: o.pool, dataset, template, model: o.model, config, epochs: o.epochs, scorers: [scorer], limit: o.limit ?? null, concurrency: o.concurrency ?? 32,
+      bootstrapSeed: o.bootstrapSeed ?? 0, cache: o.cache, maxRetries: o.maxRetries, timeoutMs: o.timeoutMs, signal: o.signal, lease: o.onWait ? { onWait: o.onWait } : undefined,
+    });
+    o.onCell?.(r);
     runIds.push(r.run_id);
+    if (r.status === 'interrupted' || o.signal?.aborted) {
+      return { run_ids: runIds, cells, analysis: null, stopped: `stopped during run ${i + 1} of ${cells.length} (${r.run_id.slice(0, 8)}${r.abort_reason ? `: ${r.abort_reason}` : ''}); run the same sweep again to resume` };
+    }
+    if (r.status !== 'complete') o.log?.(`  run ${r.run_id} ${r.status}: ${r.counts.error} failed attempts (excluded)`);
   }
   const analysis = await sweepOfRuns(o.pool, runIds, scorer.name, { seed: o.bootstrapSeed ?? 0, replicates: o.replicates });
   return { run_ids: runIds, cells, analysis };

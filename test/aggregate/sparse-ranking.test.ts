@@ -1,5 +1,5 @@
 /**
- * Rankings from sparse binary pools (issue 13): Plackett–Luce with the samples as players is at least as good as
+ * Rankings from sparse binary pools: Plackett–Luce with the samples as players is at least as good as
  * the plain mean at every missing level — on a seeded synthetic pool and on a real MMLU-Pro slice — where the
  * listwise orderings fit loses at 99% missing (it drops every ordering of one model); the Schur-complement Newton
  * gives the dense Plackett–Luce answer; and the IRT subset strategies beat random on a seeded 2PL pool, while a
@@ -14,7 +14,9 @@ import { ChoiceBuilder, sufficientStats } from '../../src/aggregate/choices.ts';
 import { abilityMAP, fit2PL, fitSamplePlayers, itemInformation, kMeans } from '../../src/aggregate/irt.ts';
 import { fitPlackettLuce } from '../../src/aggregate/plackett-luce.ts';
 import { cheaperEvaluation, chooseSubset, weightedScores } from '../../src/aggregate/subset.ts';
-import { completeBlock, matrixFromMeasurements, meanScores, missingDataCurve, plSampleScores, syntheticBinary, type BinaryMatrix, type CurveRow } from '../../src/aggregate/validate.ts';
+import { choicesFromMatrix, completeBlock, dropMask, heldOutSplit, matrixFromMeasurements, meanScores, missingDataCurve, plSampleScores, syntheticBinary, type BinaryMatrix, type CurveRow } from '../../src/aggregate/validate.ts';
+import { rankModels } from '../../src/aggregate/rank.ts';
+import { sparseNote } from '../../src/cli/commands/rank.ts';
 import type { PoolMeasurement } from '../../src/core/pool-measurement.ts';
 import { createRng } from '../../src/core/rng.ts';
 import { shared } from '../../testkit/shared.ts';
@@ -86,6 +88,47 @@ test('real pool slice (MMLU-Pro, 31 models × 1,500 items every model answered):
   assertPLAtLeastMean(rows, 'MMLU-Pro slice');
 });
 
+test('held-out reference (MMLU-Pro, 31 models × 3,000 items every model answered): a split no method sees, and PL is at least as good as the mean at every missing level against it', () => {
+  const block = completeBlock(mmluPro());
+  const S = block.sampleKeys.length, T = 3000;
+  const slice: BinaryMatrix = { ...block, sampleKeys: block.sampleKeys.slice(0, T), values: new Float32Array(31 * T), categories: null };
+  for (let m = 0; m < 31; m++) for (let t = 0; t < T; t++) slice.values[m * T + t] = block.values[m * S + t]!;
+  // the split: two disjoint halves covering every item, the reference being the mean on the held-out one
+  const sp = heldOutSplit(slice, 5);
+  assert.equal(sp.fit.sampleKeys.length, 1500);
+  const fitKeys = new Set(sp.fit.sampleKeys);
+  const held = slice.sampleKeys.filter((k) => !fitKeys.has(k));
+  assert.equal(held.length, 1500);
+  const heldIdx = Int32Array.from(held, (k) => slice.sampleKeys.indexOf(k));
+  assert.deepEqual([...sp.reference], [...meanScores(slice, null, heldIdx)]);
+  assert.notDeepEqual([...sp.reference], [...meanScores(sp.fit, null)], 'the reference is not computed from the data the methods fit');
+  const rows = missingDataCurve(slice, 'held-out-half', { fractions: FRACTIONS, reps: 6, seed: 2, methods: ['plackett-luce', 'mean'] });
+  // unlike the full-data mean reference, nothing reproduces it exactly at 0% removed: it favours no method
+  const t0 = at(rows, 'random', 0, 'mean').tau;
+  assert.ok(t0 < 1 && t0 > 0.85, `mean τ to a held-out half at full data: ${t0}`);
+  assert.equal(at(rows, 'random', 0, 'plackett-luce').vs_mean, 0, 'complete data: PL and the mean give the same order');
+  for (const mode of ['random', 'per-model']) {
+    for (const p of FRACTIONS) {
+      const pl = at(rows, mode, p, 'plackett-luce');
+      assert.ok(pl.vs_mean! > -Math.max(TIE, 2 * pl.vs_mean_se!), `held-out ${mode} ${p}: PL − mean = ${pl.vs_mean!.toFixed(3)} ± ${pl.vs_mean_se!.toFixed(3)}`);
+    }
+  }
+  assert.throws(() => heldOutSplit({ ...slice, sampleKeys: slice.sampleKeys.slice(0, 3), values: new Float32Array(31 * 3) }, 0), RangeError);
+});
+
+test('`assay rank` notes when most orderings carry no information for the listwise fit (the regime where it trails the mean)', () => {
+  const { matrix } = syntheticBinary({ models: 20, samples: 1500, seed: 6 });
+  const full = rankModels(choicesFromMatrix(matrix, null), { replicates: 0, elo: false }).diagnostics;
+  assert.equal(sparseNote(full), null, `full data: ${full.dropped_single_model + full.dropped_all_tied} of ${full.orderings} orderings dropped`);
+  const keep = dropMask(matrix, 0.99, 'random', createRng(3));
+  const sparse = rankModels(choicesFromMatrix(matrix, keep), { replicates: 0, elo: false }).diagnostics;
+  const dropped = sparse.dropped_single_model + sparse.dropped_all_tied;
+  assert.ok(dropped / sparse.orderings > 0.8, `99% removed: ${dropped} of ${sparse.orderings}`);
+  const note = sparseNote(sparse)!;
+  assert.match(note, new RegExp(`^note: ${Math.round((100 * dropped) / sparse.orderings)}% of the orderings \\(${dropped} of ${sparse.orderings}\\) carry no information`));
+  assert.match(note, /assay pool validate/);
+});
+
 test('the Schur-complement Newton gives the dense Plackett–Luce fit of the same model-vs-sample games', () => {
   const { matrix } = syntheticBinary({ models: 6, samples: 30, seed: 9 });
   const M = 6, S = 30;
@@ -152,8 +195,16 @@ test('IRT subset strategies beat random on a seeded 2PL pool; the anchor points 
   const info = get('irt-information');
   assert.ok(info.beats_random, `irt-information Δ ${info.vs_random} ± ${info.vs_random_se}`);
   assert.ok(info.tau_new > get('random').tau_new);
-  // kept only where it beats random: the flag is exactly "paired difference above two standard errors"
-  for (const r of rows) if (r.strategy !== 'random') assert.equal(r.beats_random, r.vs_random! - 2 * r.vs_random_se! > 0);
+  // kept only where it beats random: one-sided paired t over the 16 splits, Holm-adjusted over the 2 non-random rows
+  assert.ok(info.p_vs_random! < 0.025 && info.p_vs_random_adjusted! <= 0.05, `p ${info.p_vs_random}, adjusted ${info.p_vs_random_adjusted}`);
+  const tested = rows.filter((r) => r.strategy !== 'random').sort((a, b) => a.p_vs_random! - b.p_vs_random!);
+  assert.equal(tested.length, 2);
+  assert.equal(tested[0]!.p_vs_random_adjusted, Math.min(1, 2 * tested[0]!.p_vs_random!));
+  assert.equal(tested[1]!.p_vs_random_adjusted, Math.max(tested[0]!.p_vs_random_adjusted!, Math.min(1, tested[1]!.p_vs_random!)));
+  for (const r of rows) if (r.strategy !== 'random') assert.equal(r.beats_random, r.p_vs_random_adjusted! <= 0.05);
+  // a strategy no better than random is not kept (stratified sampling of 4 equal-difficulty categories is random sampling)
+  const same = cheaperEvaluation(matrix, { budgets: [50, 100, 200], reps: 8, seed: 2, strategies: ['random', 'stratified'] });
+  for (const r of same.filter((x) => x.strategy === 'stratified')) assert.equal(r.beats_random, false, `stratified at ${r.budget}: Δ ${r.vs_random} ± ${r.vs_random_se}, p ${r.p_vs_random}`);
 
   // tinyBenchmarks' claim for its anchor points: a better estimate of each new model's full accuracy than as many random samples
   const M = matrix.models.length;
@@ -179,5 +230,48 @@ test('pool validate on synthetic data reports every method with its paired diffe
   for (const r of rows) {
     if (r.method === 'mean') assert.equal(r.vs_mean, null);
     else assert.ok(Number.isFinite(r.vs_mean) && Number.isFinite(r.vs_mean_se), `${r.method} ${r.mode} ${r.fraction}`);
+  }
+});
+
+test('`assay pool validate --source` judges against the full-data mean and a held-out half, each row labelled, with the paired Monte-Carlo error; `pool subset` keeps a strategy only on its adjusted p', async () => {
+  const { spawnSync } = await import('node:child_process');
+  const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { fileURLToPath } = await import('node:url');
+  const BIN = fileURLToPath(new URL('../../bin/assay.js', import.meta.url));
+  const dir = mkdtempSync(join(tmpdir(), 'assay-validate-'));
+  try {
+    const pool = join(dir, 'p.sqlite'), csv = join(dir, 'tool.csv');
+    const { matrix } = syntheticBinary({ models: 8, samples: 200, seed: 2 });
+    const lines = ['model,sample_id,value,kind'];
+    for (let m = 0; m < 8; m++) for (let s = 0; s < 200; s++) lines.push(`${matrix.models[m]},${s},${matrix.values[m * 200 + s]},binary`);
+    writeFileSync(csv, lines.join('\n') + '\n');
+    const run = (...args: string[]) => spawnSync(process.execPath, [BIN, ...args, '--pool', pool], { encoding: 'utf8' });
+    assert.equal(run('import', 'csv', csv).status, 0);
+    const source = JSON.parse(run('pool', 'list', '--json').stdout).sources[0].id as string;
+    const text = run('pool', 'validate', '--source', source, '--fractions', '0,0.9', '--reps', '3');
+    assert.equal(text.status, 0, text.stderr);
+    assert.match(text.stdout, /8 models × 200 samples .*reference = full-data mean score \(favours the mean by construction.*\); and held-out half \(methods fit 100 samples, reference = mean score on the other 100/);
+    assert.match(text.stdout, /reference: full-data mean; drop mode: random/);
+    assert.match(text.stdout, /reference: held-out half; drop mode: per-model/);
+    assert.match(text.stdout, /PL − mean \(paired ± SE\)/);
+    const doc = JSON.parse(run('pool', 'validate', '--source', source, '--fractions', '0,0.9', '--reps', '3', '--reference', 'held-out', '--json').stdout);
+    assert.deepEqual([...new Set(doc.rows.map((r: CurveRow) => r.reference))], ['held-out half']);
+    assert.equal(doc.rows.length, 2 * 2 * 4, 'modes × fractions × methods');
+    // full data: the mean order is not the held-out reference's, so τ < 1; the complete block makes PL and the mean agree
+    const mean0 = doc.rows.find((r: CurveRow) => r.method === 'mean' && r.mode === 'random' && r.fraction === 0);
+    assert.ok(mean0.tau < 1 && mean0.tau > 0.5, `τ ${mean0.tau}`);
+    assert.equal(run('pool', 'validate', '--source', source, '--reference', 'half').status, 2);
+    // pool subset on the same source: every row with its paired difference and Holm-adjusted p; kept = adjusted p ≤ 0.05
+    const sub = run('pool', 'subset', '--source', source, '--budgets', '20,50', '--reps', '4');
+    assert.equal(sub.status, 0, sub.stderr);
+    assert.match(sub.stdout, /p \/ Holm p/);
+    assert.match(sub.stdout, /one-sided paired t test over the same 4 splits, Holm-adjusted over the 4 strategy × budget rows, adjusted p ≤ 0\.05/);
+    assert.match(sub.stdout, /^ {2}20 samples: \S+/m);
+    const rows = JSON.parse(run('pool', 'subset', '--source', source, '--budgets', '20,50', '--reps', '4', '--json').stdout).rows as { strategy: string; beats_random: boolean | null; p_vs_random_adjusted: number | null }[];
+    assert.equal(rows.length, 6);
+    for (const r of rows) assert.equal(r.beats_random, r.strategy === 'random' ? null : r.p_vs_random_adjusted! <= 0.05);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });

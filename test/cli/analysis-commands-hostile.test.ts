@@ -13,6 +13,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { verdictOf } from '../../src/analyses/compare.ts';
 import { comparePaired } from '../../src/stats/paired.ts';
 import { createRng } from '../../src/core/rng.ts';
+import { shared } from '../../testkit/shared.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/assay.js', import.meta.url));
 const CHROMIUM = '/usr/bin/chromium';
@@ -180,4 +181,26 @@ test('diff of a run with itself says so', () => {
   const text = assay(['diff', ids.p7!, ids.p7!]);
   assert.match(text.out, /same run/);
   assert.equal(json(['diff', ids.p7!, ids.p3!]).same_run, false);
+});
+
+test('sweep: Ctrl-C stops the running cell cleanly (run interrupted, lease given up), starts no other cell, and says how to resume', async () => {
+  const { spawn } = await import('node:child_process');
+  const own = join(dir, 'sweep-stop.sqlite');
+  const child = spawn(process.execPath, [BIN, 'sweep', '--dataset', `gsm8k:${shared('data/gsm8k/test.jsonl')}`, '--model', 'reference:noisy?p=0.7', '--temperature', '0,1', '--seeds', '0,1', '--epochs', '500', '--scorer', 'gsm8k', '--pool', own], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let err = '', out = '';
+  child.stdout.on('data', (d) => (out += d));
+  const started = new Promise<void>((res) => child.stderr.on('data', (d) => {
+    err += d;
+    if (/sweep 1\/4/.test(err)) res();
+  }));
+  const done = new Promise<number | null>((res) => child.on('close', (code) => res(code)));
+  await started;
+  child.kill('SIGINT');
+  const code = await done;
+  assert.equal(code, 1, err);
+  assert.match(err, /assay: sweep stopped during run 1 of 4 \([0-9a-f]{8}\); run the same sweep again to resume/);
+  assert.doesNotMatch(err, /sweep 2\/4/);
+  assert.equal(out, '', 'no analysis of a stopped sweep');
+  const runs = JSON.parse(spawnSync(process.execPath, [BIN, 'runs', '--json', '--pool', own], { encoding: 'utf8' }).stdout).runs;
+  assert.deepEqual(runs.map((r: { status: string; lease: unknown }) => [r.status, r.lease]), [['interrupted', null]]);
 });

@@ -51,12 +51,17 @@ test('compare: a real gap is reported with CI and adjusted p; same-model runs gi
   assert.ok(p.difference > 0.1 && p.ci95_bootstrap.lo > 0, JSON.stringify(p.ci95_bootstrap));
   assert.ok(p.p_adjusted < 0.01);
   assert.ok(p.mcnemar.first_epoch.p_exact >= p.mcnemar.first_epoch.p_mid);
-  assert.match(p.verdict, /scores higher than/);
+  // the verdict names the test and its numbers (what was tested, not only "adjusted p"), here one comparison, so no adjustment
+  const fmt = (x: number) => (x < 1e-4 ? '< 1e-4' : x >= 0.001 ? x.toFixed(3) : x.toPrecision(2));
+  const pIs = (x: number) => (x < 1e-4 ? `p ${fmt(x)}` : `p = ${fmt(x)}`).replace(/[.()]/g, '\\$&');
+  assert.match(p.verdict, new RegExp(`scores higher than .*; sign-flip permutation test paired by sample \\((exact|monte carlo[^)]*)\\): ${pIs(p.p_adjusted)} ≤ α = 0\\.05; 60 samples × 3/3 epochs\\)\\.$`));
+  assert.equal(p.p_adjusted, p.sign_flip.p);
   const same = json(['compare', ids.p6!, ids.p6s1!, '--replicates', '500']);
-  assert.match(same.pairs[0].verdict, /^No detectable difference at this size \(60 samples × 3\/3 epochs\).*minimum detectable effect at 80% power is ±\d+\.\d pts/);
+  assert.match(same.pairs[0].verdict, /^No detectable difference at this size \(60 samples × 3\/3 epochs\).*sign-flip permutation test paired by sample .*p = [\d.]+ > α = 0\.05\).*minimum detectable effect at 80% power is ±\d+\.\d pts/);
   const three = json(['compare', ids.p8!, ids.p6!, ids.p6s1!, '--replicates', '500', '--adjust', 'bh']);
   assert.equal(three.adjustment, 'bh');
   assert.equal(three.pairs.length, 3);
+  for (const q of three.pairs) assert.match(q.verdict, new RegExp(`p( =| <) [\\d.e-]+, Benjamini–Hochberg-adjusted over 3 comparisons ${pIs(q.p_adjusted)}`));
   const r = three.ranking.runs;
   assert.deepEqual(r[0].rank_interval, { lo: 1, hi: 1 });
   assert.equal(r[1].group, r[2].group, 'the two p=0.6 runs are statistically tied');

@@ -33,6 +33,13 @@ test('quickstart runs offline and `runs --json` lists its three runs', () => {
   const runs = JSON.parse(assay(['runs', '--pool', pool, '--json']).out).runs;
   assert.deepEqual(runs.map((r: { attempts: number }) => r.attempts), [1000, 1000, 1000, 56]);
   assert.equal(doc.needle.effective_limit, 4000, 'the synthetic needle model degrades past 8,000 characters');
+  // the limit in tokens too: a named tokenizer, since the synthetic model has none; UUID haystacks take
+  // 1–4 characters per cl100k token, and the count at the limit is the count at 4,000 characters
+  assert.equal(doc.needle.tokens.tokenizer, 'cl100k');
+  const tokAt = (l: number) => doc.needle.token_scale.by_length.find((b: { length: number }) => b.length === l).tokens as number;
+  assert.equal(doc.needle.tokens.effective_limit, tokAt(4000));
+  assert.ok(tokAt(4000) > 1000 && tokAt(4000) < 4000, `tokens at 4,000 chars: ${tokAt(4000)}`);
+  assert.ok(tokAt(1000) < tokAt(4000) && tokAt(4000) < tokAt(16000) && tokAt(16000) < tokAt(32000));
   // export: one JSONL line per attempt with the listed fields
   const ex = assay(['export', runs[1].id.slice(0, 8), '--pool', pool]);
   assert.equal(ex.code, 0, ex.err);
@@ -189,7 +196,10 @@ test('Ctrl-C stops a run against an instant in-process model (replay/reference),
 test('piping into a reader that closes early (| head) is not an error', () => {
   const dir = mkdtempSync(join(tmpdir(), 'assay-pipe-'));
   const pool = join(dir, 'p.sqlite');
-  assert.equal(assay(['quickstart', '--pool', pool]).code, 0);
+  const q = assay(['quickstart', '--pool', pool]);
+  assert.equal(q.code, 0);
+  assert.match(q.out, /effective context limit \(accuracy ≥ 75\.0%\): 4,000 characters, 95% interval \[[^\]]+\] characters = [\d,]+ tokens, interval \[[^\]]+\] tokens/);
+  assert.match(q.out, /^tokens: OpenAI cl100k_base/m);
   const r = spawnSync('bash', ['-c', `node ${JSON.stringify(BIN)} export $(node ${JSON.stringify(BIN)} runs --pool ${JSON.stringify(pool)} --json | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).runs[1].id))') --pool ${JSON.stringify(pool)} | head -2`], { encoding: 'utf8' });
   assert.equal(r.stdout.trim().split('\n').length, 2);
   assert.doesNotMatch(r.stderr, /EPIPE/);

@@ -1,5 +1,5 @@
 /**
- * Runs and provenance (issue 13): `--no-cache` means what it says — no stored response of another run is copied into
+ * Runs and provenance: `--no-cache` means what it says — no stored response of another run is copied into
  * a run, and a run run again with it says plainly that its own stored attempts were kept, not asked again, and that
  * `--new-run` asks again; `--new-run` reuses nothing stored (a server that changed must not have its predecessor's
  * answers copied into the new run); the manifest and the model record keep what the server reports.
@@ -103,4 +103,32 @@ test('`assay run --no-cache` on a complete run says that nothing was asked and h
   assert.match(again.err, /0 attempts made, 5 already stored/);
   assert.match(again.err, /assay: --no-cache: the 5 attempts this run had already stored were kept, not asked again/);
   assert.match(again.err, /run the same command with --new-run/);
+});
+
+test('`assay sweep --no-cache` asks the server for every cell instead of copying stored responses of other runs (as `assay run` does)', async () => {
+  const file = join(dir, 'sweep.jsonl');
+  writeFileSync(file, samples.map((s) => JSON.stringify({ id: s.id, question: s.input, answer: s.target })).join('\n') + '\n');
+  const pool = join(dir, 'sweep.sqlite');
+  const sweep = (extra: string[]) => new Promise<{ code: number | null; err: string }>((res) => {
+    const child = spawn(process.execPath, [BIN, 'sweep', '--dataset', file, '--model', `openai-compatible:${server.url}#a`, '--temperature', '0,1', '--seeds', '0', '--replicates', '100', '--pool', pool, ...extra], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (d) => (err += d));
+    child.on('close', (code) => res({ code, err }));
+  });
+  let n = server.received.length;
+  const first = await sweep(['--scorer', 'math']);
+  assert.equal(first.code, 0, first.err);
+  assert.equal(server.received.length - n, 10, '2 cells × 5 samples asked');
+  // the same grid under another scorer: other runs, the same requests — copied by default, and said so
+  n = server.received.length;
+  const copied = await sweep(['--scorer', 'exact']);
+  assert.equal(copied.code, 0, copied.err);
+  assert.equal(server.received.length - n, 0);
+  assert.match(copied.err, /5 of the 5 attempts made were copied from stored responses of other runs/);
+  // and with --no-cache (a third scorer, so new runs again): every cell asked
+  n = server.received.length;
+  const fresh = await sweep(['--scorer', 'gsm8k', '--no-cache']);
+  assert.equal(fresh.code, 0, fresh.err);
+  assert.equal(server.received.length - n, 10, '--no-cache: 2 cells × 5 samples asked again');
+  assert.doesNotMatch(fresh.err, /copied from stored responses/);
 });

@@ -2,13 +2,14 @@
  * `assay pool …`: what the pool holds, capability queries (saved selections), the missing-data validation harness
  * and the cheaper-evaluation experiment.
  */
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { missingDataValidation, subsetValidation } from '../../analyses/pool-validation.ts';
 import { DEFAULT_SUBSET_STRATEGIES, SUBSET_STRATEGIES, type SubsetStrategy } from '../../aggregate/subset.ts';
 import { InputError } from '../../core/errors.ts';
 import { parseFilters, querySamples } from '../../query/search.ts';
 import { endpointEmbedder, fileEmbeddings } from '../../query/embeddings.ts';
 import { table } from '../../report/text.ts';
+import { fmtP } from '../../analyses/compare.ts';
 import { collect, int, openPool, printJson } from '../common.ts';
 
 const list = (name: string) => (v: string) => {
@@ -73,7 +74,8 @@ export function register(program: Command): void {
   pool
     .command('validate')
     .description('missing-data curves (ONEBench): Kendall τ vs fraction of measurements removed, for Plackett–Luce (samples as players; listwise orderings as `assay rank`), mean score and Elo')
-    .option('--source <id>', 'a binary source of the pool (its samples measured on every model; reference = their full-data mean-score ranking); default: synthetic data with known truth')
+    .option('--source <id>', 'a binary source of the pool (its samples measured on every model); default: synthetic data with known truth (reference = the true abilities)')
+    .addOption(new Option('--reference <which>', 'with --source: τ against the full-data mean-score ranking (favours the mean by construction), against a held-out half of the samples (no method sees it), or both').choices(['full', 'held-out', 'both']).default('both'))
     .option('--models <n>', 'synthetic: models', int('--models', 2), 50)
     .option('--samples <n>', 'synthetic: samples', int('--samples', 2), 2000)
     .option('--fractions <list>', 'fractions removed', list('--fractions'), [0, 0.5, 0.8, 0.9, 0.95, 0.99])
@@ -85,27 +87,32 @@ export function register(program: Command): void {
       const pool = o.source ? await openPool(o.pool) : null;
       let what: string, rows;
       try {
-        ({ data: what, rows } = await missingDataValidation(pool, { source: o.source, models: o.models, samples: o.samples, fractions: o.fractions, reps: o.reps, seed: o.seed }));
+        ({ data: what, rows } = await missingDataValidation(pool, { source: o.source, models: o.models, samples: o.samples, fractions: o.fractions, reps: o.reps, seed: o.seed, reference: o.reference }));
       } finally {
         await pool?.close();
       }
       if (o.json) return printJson({ data: what, rows });
       process.stdout.write(what + '\n\n');
-      for (const mode of ['random', 'per-model'] as const) {
-        process.stdout.write(`drop mode: ${mode}\n`);
-        process.stdout.write(table(['removed', 'kept/rep', 'τ PL', 'τ PL orderings', 'τ mean', 'τ Elo'], o.fractions.map((p: number) => {
-          const get = (m: string) => rows.find((r) => r.mode === mode && r.fraction === p && r.method === m)!;
-          const cell = (m: string) => `${get(m).tau.toFixed(3)} (min ${get(m).tau_min.toFixed(3)})`;
-          return [`${(p * 100).toFixed(0)}%`, Math.round(get('mean').kept), cell('plackett-luce'), cell('pl-orderings'), cell('mean'), cell('elo')];
-        })) + '\n\n');
+      const references = [...new Set(rows.map((r) => r.reference))];
+      for (const ref of references) {
+        const these = rows.filter((r) => r.reference === ref);
+        for (const mode of ['random', 'per-model'] as const) {
+          process.stdout.write(`reference: ${ref}; drop mode: ${mode}\n`);
+          process.stdout.write(table(['removed', 'kept/rep', 'τ PL', 'τ PL orderings', 'τ mean', 'τ Elo', 'PL − mean (paired ± SE)'], o.fractions.map((p: number) => {
+            const get = (m: string) => these.find((r) => r.mode === mode && r.fraction === p && r.method === m)!;
+            const cell = (m: string) => `${get(m).tau.toFixed(3)} (min ${get(m).tau_min.toFixed(3)})`;
+            const pl = get('plackett-luce');
+            return [`${(p * 100).toFixed(0)}%`, Math.round(get('mean').kept), cell('plackett-luce'), cell('pl-orderings'), cell('mean'), cell('elo'), `${pl.vs_mean! >= 0 ? '+' : ''}${pl.vs_mean!.toFixed(3)} ± ${pl.vs_mean_se!.toFixed(3)}`];
+          })) + '\n\n');
+        }
       }
-      process.stdout.write(`τ: mean over ${o.reps} repetitions (min = worst repetition). PL = Plackett–Luce with every sample as a player (keeps every measurement); PL orderings = the listwise fit of \`assay rank\`, which drops samples measured on one model or answered alike.\n`);
+      process.stdout.write(`τ: mean over ${o.reps} repetitions (min = worst repetition); ± is the standard error of the paired difference over the same drop masks (the Monte-Carlo error of these ${o.reps} repetitions). PL = Plackett–Luce with every sample as a player (keeps every measurement); PL orderings = the listwise fit of \`assay rank\`, which drops samples measured on one model or answered alike.\n`);
       // PL vs mean, paired over the same drop masks: behind only when by more than two standard errors
       const pl = rows.filter((r) => r.method === 'plackett-luce' && r.vs_mean !== null);
       const behind = pl.filter((r) => r.vs_mean! < 0 && !(r.vs_mean! + 2 * r.vs_mean_se! > 0));
       const tied = pl.filter((r) => r.vs_mean! < 0 && r.vs_mean! + 2 * r.vs_mean_se! > 0);
-      const at = (r: (typeof rows)[number]) => `${r.mode} ${(r.fraction * 100).toFixed(0)}% (${r.vs_mean!.toFixed(3)} ± ${r.vs_mean_se!.toFixed(3)})`;
-      if (behind.length) process.stdout.write(`PL is behind the mean (paired, by more than two standard errors) at: ${behind.map(at).join(', ')}\n`);
+      const at = (r: (typeof rows)[number]) => `${references.length > 1 ? `${r.reference}, ` : ''}${r.mode} ${(r.fraction * 100).toFixed(0)}% (${r.vs_mean!.toFixed(3)} ± ${r.vs_mean_se!.toFixed(3)})`;
+      if (behind.length) process.stdout.write(`PL is behind the mean (paired, by more than two standard errors) at: ${behind.map(at).join(', ')}${references.includes('full-data mean') ? ' (against the full-data mean, the mean is favoured by construction: see the held-out reference)' : ''}\n`);
       else process.stdout.write(`PL is not behind the mean at any level (paired over the same drop masks)${tied.length ? `; its τ is lower only within two standard errors at ${tied.map(at).join(', ')}` : ''}.\n`);
     });
 
@@ -130,11 +137,12 @@ export function register(program: Command): void {
       }
       const rows = r.rows;
       if (o.json) return printJson({ rows });
-      process.stdout.write(`${o.source}: ${r.models} models × ${r.samples} samples; τ of the PL ranking on b samples vs on all samples (held-out half of the models; all models)\n`);
+      process.stdout.write(`${o.source}: ${r.models} models × ${r.samples} samples; τ of the ranking on b samples (Plackett–Luce; irt-anchors: their weighted accuracy) vs the Plackett–Luce ranking on all samples (held-out half of the models; all models)\n`);
       const vs = (r: (typeof rows)[number]) => (r.vs_random === null ? '' : `${r.vs_random >= 0 ? '+' : ''}${r.vs_random.toFixed(3)} ± ${r.vs_random_se!.toFixed(3)}`);
       const kept = (r: (typeof rows)[number]) => (r.beats_random === null ? 'baseline' : r.beats_random ? 'yes' : 'no: use random');
-      process.stdout.write(table(['budget', 'strategy', 'τ new models', 'min', 'τ all', 'vs random', 'kept'], rows.map((r) => [r.budget, r.strategy, r.tau_new.toFixed(3), r.tau_new_min.toFixed(3), r.tau_all.toFixed(3), vs(r), kept(r)])) + '\n');
-      process.stdout.write(`A strategy is kept at a budget only where it beats random: paired over the same ${o.reps} splits, by more than two standard errors.\n`);
+      const pv = (r: (typeof rows)[number]) => (r.p_vs_random === null ? '' : `${fmtP(r.p_vs_random)} / ${fmtP(r.p_vs_random_adjusted!)}`);
+      process.stdout.write(table(['budget', 'strategy', 'τ new models', 'min', 'τ all', 'vs random (± SE)', 'p / Holm p', 'kept'], rows.map((r) => [r.budget, r.strategy, r.tau_new.toFixed(3), r.tau_new_min.toFixed(3), r.tau_all.toFixed(3), vs(r), pv(r), kept(r)])) + '\n');
+      process.stdout.write(`A strategy is kept at a budget only where it beats random: one-sided paired t test over the same ${o.reps} splits, Holm-adjusted over the ${rows.filter((x) => x.strategy !== 'random').length} strategy × budget rows, adjusted p ≤ 0.05.\n`);
       for (const b of o.budgets as number[]) {
         const best = rows.filter((x) => x.budget === b && x.beats_random).sort((x, y) => y.tau_new - x.tau_new)[0];
         process.stdout.write(`  ${b} samples: ${best ? `${best.strategy} (τ ${best.tau_new.toFixed(3)})` : 'random'}\n`);

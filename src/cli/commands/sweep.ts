@@ -8,7 +8,7 @@ import { InputError } from '../../core/errors.ts';
 import { formatSweep } from '../../report/text.ts';
 import { sweep } from '../../runner/sweep.ts';
 import type { GridAxis } from '../../stats/sweep.ts';
-import { collect, int, openPool, printJson } from '../common.ts';
+import { cacheNotes, collect, int, openPool, printJson, waitingNote, withSignals } from '../common.ts';
 
 /** A comma-separated list of numbers. */
 const numList = (name: string) => (v: string) => {
@@ -38,6 +38,9 @@ export function register(program: Command): void {
     .option('--input-field <name>', 'generic files: question column')
     .option('--target-field <name>', 'generic files: answer column')
     .option('--concurrency <n>', 'requests in flight per run', int('--concurrency', 1), 32)
+    .option('--timeout <ms>', 'per-request timeout in ms', int('--timeout', 1))
+    .option('--max-retries <n>', 'retries per request', int('--max-retries', 0))
+    .option('--no-cache', "ask the server for every attempt a run does not have yet, never copying another run's stored response; attempts already stored are kept")
     .option('--replicates <n>', 'bootstrap replicates', int('--replicates', 100), 1000)
     .option('--bootstrap-seed <n>', 'seed of the analysis', int('--bootstrap-seed', 0), 0)
     .option('--pool <file>', 'pool file')
@@ -51,10 +54,20 @@ export function register(program: Command): void {
       if (o.system) axes.push({ factor: 'system_prompt', levels: o.system });
       const pool = await openPool(o.pool, { create: true });
       try {
-        const r = await sweep({
+        const r = await withSignals((signal) => sweep({
           pool, dataset: o.dataset, fields: { id: o.idField, input: o.inputField, target: o.targetField }, model: o.model, axes, seeds: o.seeds, epochs: o.epochs,
           scorer: o.scorer, limit: o.limit, concurrency: o.concurrency, bootstrapSeed: o.bootstrapSeed, replicates: o.replicates, log: (s) => process.stderr.write(s + '\n'),
-        });
+          cache: o.cache, maxRetries: o.maxRetries, timeoutMs: o.timeout, signal, onWait: waitingNote,
+          onCell: (c) => {
+            for (const line of cacheNotes(c, o.cache === false)) process.stderr.write(`assay:   ${line}\n`);
+          },
+        }));
+        if (r.stopped || !r.analysis) {
+          process.stderr.write(`assay: sweep ${r.stopped ?? 'stopped'}\n`);
+          if (o.json) printJson(r);
+          process.exitCode = 1;
+          return;
+        }
         if (o.json) printJson(r);
         else process.stdout.write(`sweep of ${o.model}: ${r.run_ids.length} runs (report: assay report ${r.run_ids.map((id) => id.slice(0, 8)).join(' ')} -o sweep.html)\n${formatSweep(r.analysis)}\n` +
           (r.analysis.factors.length === 0 ? 'only the seed varies in this sweep: the table has no factor; give two or more levels of a setting (e.g. --temperature 0,0.6) to measure its effect\n' : ''));
