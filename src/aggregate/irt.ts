@@ -1,5 +1,5 @@
 /**
- * Item-response models on a models × samples binary matrix (`BinaryMatrix`, validate.ts): the samples become
+ * Item-response models on a models × samples binary matrix (`BinaryMatrix`, matrix.ts): the samples become
  * parameters of the fit instead of being conditioned away.
  *
  * - {@link fitSamplePlayers}: Plackett–Luce with every sample as a player. A binary measurement of model m on
@@ -15,7 +15,7 @@
  *   cluster item embeddings into anchor points.
  */
 import type { Rng } from '../core/rng.ts';
-import type { BinaryMatrix } from './validate.ts';
+import type { BinaryMatrix } from './matrix.ts';
 
 const sigma = (x: number) => 1 / (1 + Math.exp(-x));
 const log1pexp = (x: number) => (x > 30 ? x : x < -30 ? Math.exp(x) : Math.log1p(Math.exp(x)));

@@ -23,15 +23,8 @@ import { ChoiceBuilder, sufficientStats, type ChoiceData, type TieConvention } f
 import { fitSamplePlayers } from './irt.ts';
 import { fitPlackettLuce } from './plackett-luce.ts';
 
-/** A dense models × samples matrix of binary outcomes; `values[m * samples + s]` is 0, 1, or NaN (not measured). */
-export interface BinaryMatrix {
-  models: string[];
-  sampleKeys: string[];
-  values: Float32Array;
-  /** Per sample category index into `categoryNames` (or null). */
-  categories: Int32Array | null;
-  categoryNames: string[];
-}
+export type { BinaryMatrix } from './matrix.ts';
+import type { BinaryMatrix } from './matrix.ts';
 
 /** Standard normal draw (Box–Muller) from a seeded Rng. */
 export function normal(rng: Rng): number {
