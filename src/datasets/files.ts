@@ -24,14 +24,23 @@ interface ReadOptions {
   maxLineBytes?: number;
 }
 
-/** Collects samples, enforcing unique ids and the limit. */
+/**
+ * Collects samples, enforcing unique ids, the limit, and targets: a row whose target field is present but empty
+ * (blank) in a file whose other rows carry targets is a broken row, refused with its file, line and field (a
+ * graded run would otherwise score it a silent 0). A file in which every target is empty holds no targets at all
+ * (documents for `loglikelihood_rolling`, prompts for a judge-only task) and is read as it is.
+ */
 class Collector {
   readonly samples: Sample[] = [];
   private readonly lineOf = new Map<string, number>();
+  /** Line of the first row with an empty target, and whether a row with a target was seen. */
+  private firstEmptyTarget: number | null = null;
+  private sawTarget = false;
   constructor(
     private readonly file: string,
     private readonly limit: number | undefined,
     private readonly idField: string,
+    private readonly targetField: string = 'answer',
   ) {
     if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) {
       throw new InputError(`limit must be a positive integer, got ${limit}`);
@@ -50,6 +59,15 @@ class Collector {
       throw new InputError(`duplicate id "${sample.id}" (first seen on line ${first})`, { file: this.file, line, field: this.idField });
     }
     this.lineOf.set(sample.id, line);
+    if (sample.target.trim() === '') this.firstEmptyTarget ??= line;
+    else this.sawTarget = true;
+    if (this.sawTarget && this.firstEmptyTarget !== null) {
+      throw new InputError('empty (the other rows have a target: fill it in, or remove the row)', {
+        file: this.file,
+        line: this.firstEmptyTarget,
+        field: this.targetField,
+      });
+    }
     this.samples.push(sample);
     return this.limit !== undefined && this.samples.length >= this.limit;
   }
@@ -62,10 +80,10 @@ class Collector {
 /**
  * Read a JSONL file with a row mapper. Blank lines are skipped.
  * @throws InputError (file, line[, field]) for broken JSON, non-object rows, mapper errors, duplicate ids,
- *   over-long lines, an empty file, a missing file.
+ *   an empty target among rows with targets, over-long lines, an empty file, a missing file.
  */
-export async function readJsonl(file: string, map: RowMapper, opts: ReadOptions & { idField?: string } = {}): Promise<FileSamples> {
-  const col = new Collector(file, opts.limit, opts.idField ?? 'id');
+export async function readJsonl(file: string, map: RowMapper, opts: ReadOptions & { idField?: string; targetField?: string } = {}): Promise<FileSamples> {
+  const col = new Collector(file, opts.limit, opts.idField ?? 'id', opts.targetField ?? 'answer');
   let index = 0;
   const res = await scanLines(
     file,
@@ -90,7 +108,7 @@ export async function readGenericJsonl(file: string, fields: FieldMap, opts: Rea
       resolved ??= resolveFields(row, fields, file, line);
       return rowToSample(row, resolved, file, line);
     },
-    { ...opts, idField: fields.id ?? 'id' },
+    { ...opts, idField: fields.id ?? 'id', targetField: fields.target ?? 'answer' },
   );
 }
 
@@ -103,7 +121,7 @@ export async function readGenericJsonl(file: string, fields: FieldMap, opts: Rea
  */
 export async function readGenericCsv(file: string, fields: FieldMap, opts: ReadOptions = {}): Promise<FileSamples> {
   await checkReadableFile(file);
-  const col = new Collector(file, opts.limit, fields.id ?? 'id');
+  const col = new Collector(file, opts.limit, fields.id ?? 'id', fields.target ?? 'answer');
   const hash = createHash('sha256');
   const source = createReadStream(file, { highWaterMark: 1 << 20 });
   source.on('data', (chunk) => hash.update(chunk as Buffer));

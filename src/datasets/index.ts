@@ -15,8 +15,10 @@
  * first present in the first row), an input column (`question`, else `problem`) and a target column (`answer`).
  * Other names go through `fields`. A `choices` column (a list; JSON text in CSV) makes multiple-choice samples.
  * Numbers are stringified with `String()` (JSON `27.0` → `"27"`), the raw value kept in `metadata.raw_answer`
- * (`metadata.raw_id` for ids); every other column goes into `metadata`. Empty targets are allowed, empty ids
- * and inputs are not.
+ * (`metadata.raw_id` for ids); every other column goes into `metadata`. Empty ids and inputs are refused, and so
+ * is an empty target in a file whose other rows have targets (`e.jsonl:3 field "answer": empty …`) and any empty
+ * target of a named benchmark; a file in which every target is empty holds no targets (documents for
+ * `loglikelihood_rolling`, prompts for a judge) and is read as it is.
  */
 import { basename, extname, resolve } from 'node:path';
 import { InputError } from '../core/errors.ts';

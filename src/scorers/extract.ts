@@ -20,6 +20,9 @@
  *   convention, which normalisation turns into 8/3); small numbers written as words (`nine`) are numbers;
  * - with no box and no statement, the last number, unless it sits inside a math span or a matrix environment,
  *   which is then the answer (`$\frac{2}{3}$` is not 3; a matrix is not its last entry).
+ * - a time or a ratio written with colons in plain text is one value, wherever a number is read (last number,
+ *   "the answer is", `Answer:` lines): `4:30 p.m.`, `16:30`, `3:2`, `1:2:3`, never `30` or `2`; compared then as
+ *   in a box (a.m./p.m. on a 24-hour clock, ratios term by term), so a plain-number gold `30` is not `4:30`.
  *
  * Sources of the kinds: public bug reports of peer tools (`shared/cases/answer_grading_more.jsonl`),
  * the final-answer forms exercised by huggingface/Math-Verify's test suite (display math after "Answer",
@@ -465,12 +468,45 @@ export function leadingNumberWord(t: string): { value: string; length: number } 
 const NUMBER_RE =
   /[-\u2212\uFE63\uFF0D]?\d{1,15}[ \t]+\d{1,15}[ \t]*\/[ \t]*\d{1,15}(?![\d/]|[.,]\d)|[-\u2212\uFE63\uFF0D]?(?:\d{1,3}(?:,\d{3})+(?![\d])|\d+)(?:\.\d+)?(?:\/\d+(?:\.\d+)?)?|[-\u2212\uFE63\uFF0D]?\.\d+/g;
 
-/** The last number of `t` with its position (see {@link lastNumber}). */
+// a time of day `h:mm` / `h:mm:ss` with a.m./p.m. (`4:30 p.m.`, `4:30pm`, `10:15:30 AM`), or a ratio / 24-hour time
+// written with colons (`3:2`, `1:2:3`, `16:30`, `1.5:1`): at most four terms, as compare.ts reads ratios
+const CLOCK_BODY =
+  String.raw`\d{1,2}:\d{2}(?::\d{2})?[ \t]?[aApP](?:\.[ \t]?)?[mM]\.?(?![a-zA-Z])` +
+  String.raw`|\d{1,15}(?:\.\d{1,15})?(?::\d{1,15}(?:\.\d{1,15})?){1,3}(?![\w:/]|\.\d)`;
+// not a part of something longer: an address or a path (`1.2.3.4:8080`, `x.org:8080`), an ISO timestamp
+// (`T10:30:00Z`), a thousands group (`1,000:1`), a LaTeX command
+const CLOCK_RE = new RegExp(String.raw`(?<![\w.,:/\\])(?:${CLOCK_BODY})`, 'g');
+const LEADING_CLOCK_RE = new RegExp(String.raw`^(?:${CLOCK_BODY})`);
+
+/**
+ * The time or ratio token (`4:30 p.m.`, `3:2`, `1:2:3`) that holds the number at `[index, end)` of `t`, or null.
+ * The search starts 160 characters before the number (a token is never longer) and stops at the first token found
+ * past it: one forward pass at most.
+ */
+function clockAround(t: string, index: number, end: number): { text: string; index: number; end: number } | null {
+  if (t.charCodeAt(index - 1) !== 58 /* : */ && t.charCodeAt(end) !== 58) {
+    // every token ends with a term written right after a colon (its minutes, seconds or last ratio term)
+    return null;
+  }
+  CLOCK_RE.lastIndex = Math.max(0, index - 160);
+  for (let m = CLOCK_RE.exec(t); m && m.index <= index; m = CLOCK_RE.exec(t)) {
+    const stop = m.index + m[0].length;
+    if (stop >= end) return { text: m[0].trim(), index: m.index, end: stop };
+  }
+  return null;
+}
+
+/**
+ * The last number of `t` with its position (see {@link lastNumber}); a number that is a term of a time or a ratio
+ * written with colons gives the whole token (`at 4:30 p.m.` → `4:30 p.m.`, `3:2` → `3:2`, never `30` or `2`).
+ */
 function lastNumberAt(t: string): { text: string; index: number; end: number } | null {
   let last: RegExpExecArray | null = null;
   NUMBER_RE.lastIndex = 0;
   for (let m = NUMBER_RE.exec(t); m; m = NUMBER_RE.exec(t)) last = m;
   if (!last) return null;
+  const clock = clockAround(t, last.index, last.index + last[0].length);
+  if (clock) return clock;
   return { text: last[0].replace(/^[\u2212\uFE63\uFF0D]/, '-'), index: last.index, end: last.index + last[0].length };
 }
 
@@ -594,6 +630,10 @@ function readPhrase(phrase: string, depth: number): Reading {
   if (box !== null) return direct(box);
   const mixed = MIXED_RE.exec(p.replace(/^\\?\$\s?/, ''));
   if (mixed) return direct(mixed[0]);
+  // a time or a ratio written with colons is one value (`4:30 p.m.`, `3:2`, `1:2:3`), never its first term,
+  // unless an expression goes on after it (`3:2 = 1.5`)
+  const clock = LEADING_CLOCK_RE.exec(p);
+  if (clock && !/^\s*(?:[\^_\\{[\u00d7\u00b7\u22c5\u00f7*]|[+\-\u2212/=]\s*(?:\d|\\|[a-zA-Z](?![a-zA-Z])))/.test(p.slice(clock[0].length))) return direct(clock[0]);
   const num = /^[-\u2212]?\s?(?:\\?\$)?\s?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:\s*\/\s*\d+)?%?/.exec(p);
   // the number alone, unless the expression goes on: letters written against it (`2x`, `3ab`), a lone variable
   // (`5 x`), a command (`5\sqrt{2}`), an exponent, a product (`1.5 × 10^3`, `3 \cdot 10^5`) or a sum with a term

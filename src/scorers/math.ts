@@ -147,9 +147,12 @@ export class MathScorer implements Scorer {
   score(sample: Sample, response: string): Verdict | Promise<Verdict> {
     const start = Date.now();
     return safely(() => {
+      const gold = extractGold(sample.target);
+      // an empty gold grades nothing, whatever the response (an empty response must not make it a silent "no answer")
+      if (gold.trim() === '') return verdict(null, null, 'gold is not a well-formed answer: empty', 'grader_error');
       const ex = extractAnswer(response ?? '');
       if (!ex) return verdict(0, null, noAnswerReason(response ?? ''), 'no_answer');
-      const v = gradeMath(extractGold(sample.target), ex.text, this.opts, this.pool, start);
+      const v = gradeMath(gold, ex.text, this.opts, this.pool, start);
       const tag = (x: Verdict): Verdict => ({ ...x, explanation: `${ex.method}: ${x.explanation}` });
       return v instanceof Promise ? v.then(tag) : tag(v);
     });

@@ -181,3 +181,30 @@ test('multi-byte UTF-8 across read chunks survives (line split on bytes, decoded
   const d = await loadDataset(p);
   assert.equal(d.samples[0]!.input, q);
 });
+
+test('an empty target among rows with targets is refused with file, line and field; a file with no targets loads', async () => {
+  // JSONL: an empty (or blank) answer after rows with answers, and before them
+  const later = await file('emptyans-later.jsonl', '{"id": 1, "question": "q", "answer": "5"}\n\n{"id": 2, "question": "q2", "answer": "  "}\n');
+  await rejectsWhere(loadDataset(later), { file: later, line: 3, field: 'answer' }, /empty/);
+  const first = await file('emptyans-first.jsonl', '{"id": 1, "question": "q", "answer": ""}\n{"id": 2, "question": "q2", "answer": "7"}\n');
+  await rejectsWhere(loadDataset(first), { file: first, line: 1, field: 'answer' }, /empty/);
+  // a mapped target column is named in the error
+  const mapped = await file('emptylabel.jsonl', '{"id": 1, "question": "q", "label": "A"}\n{"id": 2, "question": "q2", "label": ""}\n');
+  await rejectsWhere(loadDataset(mapped, { fields: { target: 'label' } }), { file: mapped, line: 2, field: 'label' }, /empty/);
+  // CSV: an empty cell (the header is line 1)
+  const csv = await file('emptyans.csv', 'id,question,answer\n1,q,5\n2,q2,\n');
+  await rejectsWhere(loadDataset(csv), { file: csv, line: 3, field: 'answer' }, /empty/);
+  // a named benchmark refuses any empty answer, even on its only row
+  const m500 = await file('m500.jsonl', '{"unique_id": "u1", "problem": "p", "answer": ""}\n');
+  await rejectsWhere(loadDataset(`math500:${m500}`), { file: m500, line: 1, field: 'answer' }, /empty/);
+  const amc = await file('amc.jsonl', '{"id": 1, "problem": "p", "answer": 27.0}\n{"id": 2, "problem": "p2", "answer": " "}\n');
+  await rejectsWhere(loadDataset(`amc23:${amc}`), { file: amc, line: 2, field: 'answer' }, /empty/);
+  // documents for loglikelihood_rolling / prompts for a judge: no row has a target, the file is read as it is
+  const docs = await file('docs.jsonl', '{"id": "d0", "question": "A cat sleeps.", "answer": ""}\n{"id": "d1", "question": "A dog runs.", "answer": ""}\n');
+  const d = await loadDataset(docs);
+  assert.deepEqual(d.samples.map((s) => [s.id, s.target]), [['d0', ''], ['d1', '']]);
+  const docsCsv = await file('docs.csv', 'id,question,answer\nd0,A cat sleeps.,\n');
+  assert.deepEqual((await loadDataset(docsCsv)).samples.map((s) => s.target), ['']);
+  // the limit reads only the first rows: an empty target past it is not looked at
+  assert.deepEqual((await loadDataset(later, { limit: 1 })).samples.map((s) => s.target), ['5']);
+});

@@ -14,6 +14,13 @@ test('malformed golds give grader_error with a reason; well-formed golds with es
     assert.equal(v.value, null);
     assert.match(v.explanation ?? '', /gold is not a well-formed answer/);
   }
+  // an empty gold is a grader error whatever the response, also an empty one (never a silent "no answer" 0)
+  for (const response of ['', 'no idea', '\\boxed{5}']) {
+    const v = await math.score({ id: 's', input: 'q', target: '', metadata: {} }, response);
+    assert.equal(v.status, 'grader_error', JSON.stringify(response));
+    assert.equal(v.value, null);
+    assert.match(v.explanation ?? '', /gold is not a well-formed answer: empty/);
+  }
   const ok = await math.score({ id: 's', input: 'q', target: '\\{1,2\\}', metadata: {} }, '\\boxed{\\{1,2\\}}');
   assert.equal(ok.value, 1);
 });
