@@ -4,7 +4,7 @@
  * ```ts
  * import { defineTask, evaluate, evalSetTable, openPool } from 'assay';
  * const task = defineTask({ name: 'my-qa', dataset: 'data/qa.jsonl', scorers: ['math'], epochs: 4 });
- * await using pool = await openPool('sqlite:.assay/pool.sqlite');
+ * await using pool = await openPool('sqlite:.assay/pool.sqlite', { create: true });   // an ES module (.mts): top-level await
  * const result = await evaluate([task, 'gsm8k'], ['openai-compatible:http://127.0.0.1:8000/v1#qwen'], { pool });
  * const table = await evalSetTable(pool, result.eval_set_id);   // accuracy with 95% CIs; ranking with rank intervals
  * ```
@@ -105,3 +105,41 @@ export { readGgufHeader, type GgufHeader, type GgufTensorInfo } from './merge/gg
 export { sweep, type SweepOptions, type SweepResult } from './runner/sweep.ts';
 export { rescoreRun, type RescoreResult } from './runner/rescore.ts';
 export { buildReport, renderReport, type ReportOptions } from './report/html.ts';
+
+// What the remaining commands do, as functions (`assay import`, `export`, `gen needle`, `tokens`, `pool query`)
+
+/**
+ * Importers (`assay import <format> <file>`): other tools' and public sample-level results into a pool as a source,
+ * one transaction per file. `IMPORTERS` maps each CLI format name to its description and runner; the functions import
+ * one format each (MMLU-Pro, WildBench, Arena-Hard, a generic CSV, lm-evaluation-harness samples, Inspect logs).
+ */
+export { IMPORTERS, importArenaHard, importGenericCsv, importInspect, importLmEval, importMmluPro, importWildBench, type AnyImportOptions, type ImportOptions, type ImportResult } from './importers/index.ts';
+
+/**
+ * Export of a run (`assay export`): every attempt with one scorer's measurement, streamed as JSONL or CSV
+ * (`EXPORT_COLUMNS`) to any writable stream.
+ */
+export { EXPORT_COLUMNS, exportRun } from './analyses/export.ts';
+
+/**
+ * The needle-threading generator (`assay gen needle`): seeded grids of long-context key–value haystacks, written as
+ * JSONL that `loadDataset` reads (`writeGridJsonl`), hashed without writing (`hashGrid`), or sample by sample
+ * (`generateGrid`, `generateNeedleSample`); `solveNeedlePrompt` answers a prompt exactly (the reference model).
+ */
+export {
+  DEFAULT_GRID, FULL_GRID, NEEDLE_GENERATOR_VERSION, NEEDLE_TASKS, generateGrid, generateNeedleSample, gridSize, hashGrid, solveNeedlePrompt, validateGrid, writeGridJsonl,
+  type Direction, type NeedleGridSpec, type NeedleSample, type NeedleTask, type Placement,
+} from './generators/needle/index.ts';
+
+/**
+ * Tokenizers (`assay tokens`): token counts of text in each model family's tokenizer (`countTokens`), characters per
+ * token (`charsPerToken`), the family of a model name (`familyOfModel`).
+ */
+export { TOKENIZER_FAMILIES, charsPerToken, countTokens, familyOfModel, loadTokenizer, parseFamilies, type CharsPerTokenRow, type TokenCounter, type TokenizerFamily } from './tokenizers/index.ts';
+
+/**
+ * Capability queries over the pool (`assay pool query`): BM25 text search with metadata filters (`parseFilters` reads
+ * `key=value` specs), optionally re-ranked by embeddings; the selection (`Pool.saveSelection`) feeds `rankFromPool`.
+ */
+export { parseFilters, querySamples, type EmbeddingProvider, type QueryHit, type QueryOptions, type QueryResult } from './query/search.ts';
+export { endpointEmbedder, fileEmbeddings } from './query/embeddings.ts';

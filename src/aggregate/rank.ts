@@ -39,7 +39,7 @@ export interface ModelRanking {
    * placed above, hi = models − models placed below. Exactly tied models never get a one-rank interval. When the
    * comparison graph has several components, ranks are taken within the model's component and the upper end grows
    * by the number of models outside it: data say nothing about how the components compare. Without bootstrap
-   * (`replicates: 0`) it is [1, n] (no information). (Until issue 14 these were marginal percentile intervals of
+   * (`replicates: 0`) it is [1, n] (no information). (Before the coverage study these were marginal percentile intervals of
    * bootstrap ranks, which did not cover the true ranks jointly.)
    */
   rank_interval: [number, number];

@@ -1,5 +1,6 @@
 /**
- * The summary of an eval set: one row per task × model with accuracy (avg@k) and its 95% cluster-bootstrap CI, and a
+ * The summary of an eval set: one row per task × model with accuracy (avg@k) and its statistics, whose headline 95% CI
+ * (`statistics.ci95`, with its `method`: Wilson score for 0/1 scores, as `assay stats` prints first) tables show, and a
  * ranking of the models across tasks (macro-averaged accuracy with CI and rank interval; never a bare order).
  */
 import { InputError } from '../core/errors.ts';
@@ -23,8 +24,13 @@ export interface EvalTable {
   tasks: string[];
   models: string[];
   rows: EvalTableRow[];
-  /** Null with fewer than two models, or when some cell has no graded sample. */
+  /**
+   * Null with fewer than two models, when some cell has no graded sample, or when a task's first scorer is numeric
+   * (a macro-average of accuracies cannot take bits per byte or log-likelihoods: `ranking_note` says so).
+   */
   ranking: { models: RankedModel[]; replicates: number; seed: number; samples_per_task: Record<string, number> } | null;
+  /** Why there is no ranking when the reason is the scale of the ranked scorer (absent otherwise). */
+  ranking_note?: string;
 }
 
 /**
@@ -39,6 +45,7 @@ export async function evalSetTable(pool: Pool, evalSetId: string, opts: { seed?:
   if (!set) throw new InputError(`no eval set "${evalSetId}" in the pool`);
   const rows: EvalTableRow[] = [];
   const scores = new Map<string, Map<string, number[]>>(); // run → sample → graded values
+  const numericFirst = new Set<string>(); // tasks whose first scorer is numeric (bits per byte…)
   for (const task of set.tasks) {
     for (const model of set.models) {
       const runId = set.runs[`${task}\u0000${model}`];
@@ -55,6 +62,7 @@ export async function evalSetTable(pool: Pool, evalSetId: string, opts: { seed?:
         const statistics = statisticsOfData(d, { seed: opts.seed, replicates: opts.replicates });
         rows.push({ task, model, run_id: runId, scorer, status: run.status, statistics });
         if (scorer !== first) continue;
+        if (d.metric.kind === 'numeric') numericFirst.add(`${task} (${scorer})`);
         const bySample = new Map<string, number[]>();
         for (const s of d.samples) if (s.values.length) bySample.set(s.sample_id, s.values);
         scores.set(runId, bySample);
@@ -62,7 +70,10 @@ export async function evalSetTable(pool: Pool, evalSetId: string, opts: { seed?:
     }
   }
   let ranking: EvalTable['ranking'] = null;
-  if (set.models.length >= 2) {
+  let rankingNote: string | undefined;
+  if (set.models.length >= 2 && numericFirst.size) {
+    rankingNote = `no ranking across tasks: it macro-averages each task's first scorer as an accuracy, and ${[...numericFirst].join(', ')} ${numericFirst.size > 1 ? 'are' : 'is'} numeric; compare the models with \`assay compare\``;
+  } else if (set.models.length >= 2) {
     const tasksClusters: number[][][][] = [];
     const samplesPerTask: Record<string, number> = {};
     let ok = true;
@@ -85,5 +96,5 @@ export async function evalSetTable(pool: Pool, evalSetId: string, opts: { seed?:
       ranking = { ...r, samples_per_task: samplesPerTask };
     }
   }
-  return { eval_set_id: set.id, tasks: set.tasks, models: set.models, rows, ranking };
+  return { eval_set_id: set.id, tasks: set.tasks, models: set.models, rows, ranking, ...(rankingNote ? { ranking_note: rankingNote } : {}) };
 }

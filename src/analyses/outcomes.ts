@@ -10,7 +10,8 @@
  */
 import { InputError } from '../core/errors.ts';
 import { outcomeOf, type Outcome } from '../core/outcome.ts';
-import { messageText, type RunRecord } from '../core/schemas.ts';
+import { messageText, type MetricInfo, type RunRecord } from '../core/schemas.ts';
+import { metricOf } from './metric.ts';
 import { extractConfidence } from '../scorers/extract.ts';
 import type { TokenPoint } from '../stats/context-limit.ts';
 import { FACTOR_FIELDS, levelOf } from '../stats/sweep.ts';
@@ -51,6 +52,8 @@ export interface RunSampleScores {
 export interface RunData {
   run: RunRecord;
   scorer: string;
+  /** The scale and direction of the scorer's values (src/analyses/metric.ts: the manifest's, else declared or inferred). */
+  metric: MetricInfo;
   /** Samples with at least one stored outcome for the scorer, in dataset order. */
   samples: RunSampleScores[];
   /** The planned samples with needle-threading grid coordinates, in dataset order, with or without outcomes. */
@@ -232,10 +235,14 @@ export async function readRunOutcomes(pool: Pool, runOrRef: RunRecord | string, 
       perEpoch.set(e.epoch, pe);
     }
   }
+  const measured = order.filter((s) => s.epochs.length > 0);
   return {
     run,
     scorer,
-    samples: order.filter((s) => s.epochs.length > 0),
+    metric: metricOf(run, scorer, function* () {
+      for (const s of measured) yield* s.values;
+    }),
+    samples: measured,
     grid_samples: order.filter((s) => s.grid !== null),
     planned,
     per_epoch: [...perEpoch.entries()].sort((a, b) => a[0] - b[0]).map(([, v]) => v.s / v.n),

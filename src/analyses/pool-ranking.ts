@@ -11,6 +11,7 @@ import { querySamples } from '../query/search.ts';
 import { kendallTau } from '../aggregate/baselines.ts';
 import { choicesFromMeasurements, type TieConvention } from '../aggregate/choices.ts';
 import { rankModels, type RankingResult, type RankOptions } from '../aggregate/rank.ts';
+import { headlineInterval } from '../stats/accuracy.ts';
 
 export interface PoolRankOptions extends RankOptions {
   /** A saved selection hash (prefix) or query text. */
@@ -33,8 +34,73 @@ export interface PoolRanking extends RankingResult {
   slices: string[];
   /** Measurement kinds present. */
   kinds: PoolKind[];
-  /** Kendall τ-b between the Plackett–Luce scores and the mean scores (NaN when a column is constant). */
+  /**
+   * Kendall τ-b between the Plackett–Luce scores and the mean scores (NaN when a column is constant, or when the
+   * measurements are on several scales: there is no one mean score then).
+   */
   tau_pl_mean: number;
+  /**
+   * The scales of the measurements (`scaleOf`), each with every model's own mean on it and its 95% interval. With
+   * more than one scale the models' `mean_score` is NaN (null in JSON): a mean of 0/1 verdicts and 1–10 judge scores
+   * is no measurement, so the means are given per scale here instead. The Plackett–Luce fit is unaffected: it reads
+   * orderings within a sample, and a sample's measurements share one scale.
+   */
+  scales: ScaleMeans[];
+}
+
+/** One scale's per-model means (see `PoolRanking.scales`). */
+export interface ScaleMeans {
+  /** e.g. `binary`, `ordinal (wildbench, higher is better)`. */
+  scale: string;
+  kind: PoolKind;
+  sources: string[];
+  models: { model: string; mean: number; ci95: { lo: number; hi: number; method: string }; samples: number; measurements: number }[];
+}
+
+/**
+ * The scale of a measurement: binary 0/1 (and avg@k fractions), preference and battle win rates are one scale each;
+ * numeric and ordinal values are only comparable within their source (units, levels) and direction.
+ */
+export function scaleOf(m: Pick<PoolMeasurement, 'kind' | 'source' | 'direction'>): string {
+  if (m.kind === 'numeric' || m.kind === 'ordinal') return `${m.kind} (${m.source}, ${m.direction === 1 ? 'higher' : 'lower'} is better)`;
+  return m.kind;
+}
+
+/** Per-model means of each scale with their intervals (headline interval over samples, src/stats/accuracy.ts). */
+function meansByScale(ms: PoolMeasurement[]): ScaleMeans[] {
+  const scales = new Map<string, { kind: PoolKind; sources: Set<string>; byModel: Map<string, { samples: Map<string, number[]>; n: number }> }>();
+  const add = (scale: string, kind: PoolKind, source: string, model: string, key: string, v: number) => {
+    let sc = scales.get(scale);
+    if (!sc) scales.set(scale, (sc = { kind, sources: new Set(), byModel: new Map() }));
+    sc.sources.add(source);
+    let bm = sc.byModel.get(model);
+    if (!bm) sc.byModel.set(model, (bm = { samples: new Map(), n: 0 }));
+    bm.n++;
+    const arr = bm.samples.get(key);
+    if (arr) arr.push(v);
+    else bm.samples.set(key, [v]);
+  };
+  for (const m of ms) {
+    const scale = scaleOf(m);
+    const key = `${m.slice}\u0000${m.sample_key}`;
+    if (m.kind === 'battle') {
+      // a battle is a win (1), loss (0) or tie (½) for `model` and the complement for `opponent`: win rates
+      for (let w = 0; w < Math.max(1, Math.round(m.weight)); w++) {
+        add(scale, m.kind, m.source, m.model, key, m.value);
+        add(scale, m.kind, m.source, m.opponent, key, 1 - m.value);
+      }
+    } else add(scale, m.kind, m.source, m.model, key, m.value);
+  }
+  return [...scales].map(([scale, sc]) => ({
+    scale, kind: sc.kind, sources: [...sc.sources],
+    models: [...sc.byModel].map(([model, bm]) => {
+      const clusters = [...bm.samples.values()];
+      const means = clusters.map((c) => c.reduce((a, b) => a + b, 0) / c.length);
+      const mean = means.reduce((a, b) => a + b, 0) / means.length;
+      const iv = headlineInterval(clusters, 0.95, { numeric: sc.kind === 'numeric' || sc.kind === 'ordinal' });
+      return { model, mean, ci95: { lo: iv.lo, hi: iv.hi, method: iv.method }, samples: clusters.length, measurements: bm.n };
+    }).sort((a, b) => b.mean - a.mean),
+  }));
 }
 
 /**
@@ -67,10 +133,15 @@ export async function rankFromPool(store: Pool, opts: PoolRankOptions = {}): Pro
     kinds.add(m.kind);
   }
   if (!ms.length) throw new InputError('no measurements match the selection (see `assay pool list`)');
+  // Means are only taken within one scale; with several, each model's mean is given per scale (never 0/1 verdicts
+  // averaged with 1–10 scores).
+  const scaleNames = new Set(ms.map(scaleOf));
+  const scales = scaleNames.size > 1 ? meansByScale(ms) : [];
   const d = choicesFromMeasurements(ms, { ties: opts.ties, battleWeights: opts.battleWeights });
   const n = ms.length;
   ms.length = 0;
-  const r = rankModels(d, opts);
-  const tau = kendallTau(r.models.map((m) => m.score), r.models.map((m) => m.mean_score));
-  return { ...r, selection, measurements: n, sources: [...sources], slices: [...slices], kinds: [...kinds], tau_pl_mean: tau };
+  const r0 = rankModels(d, opts);
+  const r = scales.length ? { ...r0, models: r0.models.map((m) => ({ ...m, mean_score: NaN })) } : r0;
+  const tau = scales.length ? NaN : kendallTau(r.models.map((m) => m.score), r.models.map((m) => m.mean_score));
+  return { ...r, selection, measurements: n, sources: [...sources], slices: [...slices], kinds: [...kinds], tau_pl_mean: tau, scales };
 }

@@ -18,7 +18,7 @@ export interface StatisticsOptions {
 
 /** Statistics of outcomes already read (no pool access): see `computeRunStatistics` for the formulas. */
 export function statisticsOfData(d: RunData, opts: StatisticsOptions = {}): RunStatistics {
-  return computeRunStatistics(d.samples, { seed: opts.seed ?? d.run.manifest.seeds.bootstrap, epochs: d.run.spec.epochs, replicates: opts.replicates, samplesPlanned: d.planned });
+  return computeRunStatistics(d.samples, { seed: opts.seed ?? d.run.manifest.seeds.bootstrap, epochs: d.run.spec.epochs, replicates: opts.replicates, samplesPlanned: d.planned, metric: d.metric });
 }
 
 async function scorerForStatistics(pool: Pool, run: RunRecord, requested?: string): Promise<string> {

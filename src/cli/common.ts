@@ -2,6 +2,7 @@
  * Helpers shared by CLI commands: option parsers, pool opening, JSON output.
  */
 import { InvalidArgumentError, type Command } from 'commander';
+import { createWriteStream, type WriteStream } from 'node:fs';
 import { GenerationConfigSchema, type GenerationConfig } from '../core/schemas.ts';
 import { InputError } from '../core/errors.ts';
 import { createScorer } from '../scorers/registry.ts';
@@ -15,19 +16,74 @@ export const num = (name: string) => (v: string) => {
   if (!Number.isFinite(n)) throw new InvalidArgumentError(`${name} must be a number`);
   return n;
 };
-/** Commander parser for an integer option ≥ min. */
-export const int = (name: string, min = 0) => (v: string) => {
+/** Commander parser for an integer option in [min, max] (max: a documented ceiling, e.g. MAX_CONCURRENCY). */
+export const int = (name: string, min = 0, max = Number.MAX_SAFE_INTEGER) => (v: string) => {
   const n = Number(v);
-  if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be an integer ≥ ${min}`);
+  if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be an integer ≥ ${min}${max < Number.MAX_SAFE_INTEGER ? ` and ≤ ${max.toLocaleString('en-US')}` : ''}`);
+  if (n > max) throw new InvalidArgumentError(`${name} must be at most ${max.toLocaleString('en-US')}, got ${v}`);
   return n;
 };
+/**
+ * Commander parser for a number in a range: `(lo, hi]`-style bounds, each open or closed (default: both closed).
+ * Validates at the flag what the library would only refuse deep inside (with a RangeError and a stack).
+ */
+export const numIn = (name: string, lo: number, hi: number, open: { lo?: boolean; hi?: boolean } = {}) => (v: string) => {
+  const n = Number(v);
+  const ok = Number.isFinite(n) && (open.lo ? n > lo : n >= lo) && (open.hi ? n < hi : n <= hi);
+  if (!ok) throw new InvalidArgumentError(`${name} must be a number in ${open.lo ? '(' : '['}${lo}, ${hi}${open.hi ? ')' : ']'}, got ${v}`);
+  return n;
+};
+
+/** Ceiling of `--concurrency` (requests in flight): more only exhausts memory and sockets. */
+export const MAX_CONCURRENCY = 4096;
+/** Ceiling of `--epochs` (attempts per sample). */
+export const MAX_EPOCHS = 100_000;
+/** Ceiling of `--replicates`, `--permutations`, `--draws` (bootstrap and Monte Carlo draws). */
+export const MAX_REPLICATES = 1_000_000;
+/** Ceiling of sample counts (`--limit`, `--samples`, `--repeats`, `--models`…). */
+export const MAX_COUNT = 1_000_000_000;
+
+/**
+ * Map a file-system error on an output file the user named (ENOENT, EISDIR, EACCES…) to an InputError naming the
+ * path and the flag: a bad `-o` is bad input (exit 2, one line), not a crash. Other errors are returned unchanged.
+ */
+export function outputError(err: unknown, path: string, flag = '--output'): unknown {
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  if (typeof code !== 'string' || !/^E[A-Z]+$/.test(code)) return err;
+  const why: Record<string, string> = {
+    ENOENT: 'its directory does not exist', EISDIR: 'it is a directory', EACCES: 'permission denied', EPERM: 'permission denied',
+    ENOTDIR: 'a parent is not a directory', EROFS: 'read-only file system', ENOSPC: 'no space left on the device',
+  };
+  return new InputError(`cannot write ${path}: ${why[code] ?? code}`, { field: flag });
+}
+
+/** Open a write stream on an output file, resolved once the file is open; errors as `outputError`. */
+export function openOutputStream(path: string, flag = '--output'): Promise<WriteStream> {
+  return new Promise((res, rej) => {
+    const s = createWriteStream(path);
+    s.once('error', (e) => rej(outputError(e, path, flag)));
+    s.once('open', () => res(s));
+  });
+}
+/**
+ * The footnote under a table of 95% CIs naming how they were computed: each distinct method once (the headline
+ * interval `ci95` of the statistics, the one `assay stats` prints first: Wilson score for 0/1 scores, …).
+ */
+export function ciFootnote(methods: readonly (string | undefined)[]): string {
+  const distinct = [...new Set(methods.filter((m): m is string => !!m))];
+  return `95% CI: ${distinct.join('; ') || 'method not recorded'} (the interval \`assay stats\` prints first)`;
+}
+
 /** Commander collector for repeatable options. */
 export const collect = (v: string, prev: string[] = []) => [...prev, v];
 
 /**
  * The pool given by `--pool` (a path or a pool url; default `$ASSAY_POOL` or `./.assay/pool.sqlite`), opened by the
  * library's `openPool` (store/open.ts). Commands that only read (`create` false, the default) never create a file:
- * a missing pool is an InputError, as is a file that is not a pool.
+ * a missing pool is an InputError, as is a file that is not a pool (another program's SQLite database is refused
+ * untouched). Commands that only read pass `{ readonly: true }` (list, stats, compare, rank, report, export,
+ * needle-limit, calibration, runs, diff, plan --pilot): nothing is written to the pool, and a pool this user may
+ * only read can be read.
  */
 export { defaultPoolPath, openPool } from '../store/open.ts';
 

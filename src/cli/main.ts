@@ -3,7 +3,6 @@
  * 2 bad usage or bad input. `--json` prints one JSON document on stdout; progress goes to stderr.
  */
 import { Command, CommanderError, Option } from 'commander';
-import { createWriteStream } from 'node:fs';
 import { InputError, RunError } from '../core/errors.ts';
 import { templateNames } from '../core/templates.ts';
 import { evaluate } from '../runner/evaluate.ts';
@@ -13,11 +12,11 @@ import { terminalProgress } from '../runner/progress.ts';
 import { scorerNames } from '../scorers/registry.ts';
 import { rescoreRun } from '../runner/rescore.ts';
 import { runStatistics, statisticsOfRun } from '../analyses/statistics.ts';
-import { exportRun } from './export.ts';
+import { exportRun } from '../analyses/export.ts';
 import { formatStatistics, pct, table } from '../report/text.ts';
 import { registerCommands } from './commands/index.ts';
 
-import { cacheNotes, collect, generationConfigOf, generationFlags, int, openPool, printJson, scorerFromCli, waitingNote, withSignals } from './common.ts';
+import { cacheNotes, collect, generationConfigOf, generationFlags, int, MAX_CONCURRENCY, MAX_EPOCHS, MAX_REPLICATES, MAX_COUNT, openOutputStream, openPool, outputError, printJson, scorerFromCli, waitingNote, withSignals } from './common.ts';
 import { BUSY_TIMEOUT_MS } from '../store/sqlite-connection.ts';
 import { holderIsGone } from '../runner/lease.ts';
 import { createProvider } from '../providers/registry.ts';
@@ -34,8 +33,8 @@ program
   .command('quickstart')
   .description('offline tour on the embedded store: reference models on a generated arithmetic task, no keys, no network; with --model, the tour on your model (e.g. llama-cpp:model.gguf)')
   .option('--model <address>', 'run the tour on this model instead: generation, multiple choice by log-likelihood, bits per byte (e.g. llama-cpp:./model.gguf)')
-  .option('--limit <n>', 'with --model: number of generated problems (default 50)', int('--limit', 2))
-  .option('--epochs <k>', 'with --model: generation epochs (default 2)', int('--epochs', 1))
+  .option('--limit <n>', 'with --model: number of generated problems (default 50; at most 100000)', int('--limit', 2, 100_000))
+  .option('--epochs <k>', `with --model: generation epochs (default 2; at most ${MAX_EPOCHS})`, int('--epochs', 1, MAX_EPOCHS))
   .option('--pool <file>', 'pool file (default $ASSAY_POOL or ./.assay/pool.sqlite)')
   .option('--json', 'one JSON document on stdout')
   .action(async (o) => {
@@ -55,16 +54,16 @@ program
   .option('--dataset <ref>', 'gsm8k | math500 | aime24 | aime25 | amc23 [:path], hle:<path>, jsonl:<path>, csv:<path>, a .jsonl/.csv path, or a registered dataset (with --task: replaces the task\'s)')
   .option('--task <ref>', `a task: ${taskNames().join(', ')}, or a task file (.yaml, .yml, .ts, .js, .mjs)`)
   .requiredOption('--model <address>', 'openai-compatible:<base-url>#<model> | openai:<model> | anthropic:<model> | llama-cpp:<file.gguf>[?context_size=N&threads=N] | replay:<file>[#system] | reference:<name>')
-  .option('--epochs <k>', 'independent attempts per sample (default: the task\'s, else 1)', int('--epochs', 1))
+  .option('--epochs <k>', `independent attempts per sample (default: the task's, else 1) (at most ${MAX_EPOCHS})`, int('--epochs', 1, MAX_EPOCHS))
   .option('--template <name>', `prompt template: ${templateNames().join(', ')}, or text:<... {question} ...> (default: the dataset's)`)
   .option('--scorer <name>', `scorer (repeatable): ${scorerNames().join(', ')} (default: the dataset's)`, collect)
-  .option('--limit <n>', 'only the first n samples', int('--limit', 1))
+  .option('--limit <n>', 'only the first n samples', int('--limit', 1, MAX_COUNT))
   .option('--id-field <name>', 'generic files: id column')
   .option('--input-field <name>', 'generic files: question column')
   .option('--target-field <name>', 'generic files: answer column')
-  .option('--concurrency <n>', 'maximum requests in flight (lowered automatically on 429)', int('--concurrency', 1), 64)
-  .option('--timeout <ms>', 'per-request timeout in ms', int('--timeout', 1), 120_000)
-  .option('--max-retries <n>', 'retries per attempt after the first try', int('--max-retries', 0), 6)
+  .option('--concurrency <n>', `maximum requests in flight (lowered automatically on 429; at most ${MAX_CONCURRENCY})`, int('--concurrency', 1, MAX_CONCURRENCY), 64)
+  .option('--timeout <ms>', 'per-request timeout in ms', int('--timeout', 1, 86_400_000), 120_000)
+  .option('--max-retries <n>', 'retries per attempt after the first try', int('--max-retries', 0, 100), 6)
   .option('--no-cache', "ask the server for every attempt this run does not have yet, never copying another run's stored response; attempts this run already stored are kept (use --new-run to ask again)")
   .option('--new-run', 'start a separate, labelled run that asks the server for every attempt again instead of resuming (e.g. the server changed); it reuses no stored response')
   .option('--bootstrap-seed <n>', 'seed of the bootstrap CI (recorded)', int('--bootstrap-seed', 0), 0)
@@ -121,7 +120,7 @@ program
   .option('--pool <file>', 'pool file')
   .option('--json', 'one JSON document on stdout')
   .action(async (o) => {
-    const pool = await openPool(o.pool);
+    const pool = await openPool(o.pool, { readonly: true });
     try {
       const runs = await pool.listRuns();
       if (o.json) return printJson({ runs });
@@ -139,11 +138,11 @@ program
   .description('accuracy (avg@k) with 95% CI, pass@k, maj@k, std over epochs, truncation and failure counts')
   .option('--scorer <name>', 'which stored scorer (default: every scorer of the run)', collect)
   .option('--seed <n>', 'bootstrap seed (default: the run manifest\'s)', int('--seed', 0))
-  .option('--replicates <n>', 'bootstrap replicates', int('--replicates', 100), 2000)
+  .option('--replicates <n>', 'bootstrap replicates', int('--replicates', 100, MAX_REPLICATES), 2000)
   .option('--pool <file>', 'pool file')
   .option('--json', 'one JSON document on stdout')
   .action(async (runRef: string, o) => {
-    const pool = await openPool(o.pool);
+    const pool = await openPool(o.pool, { readonly: true });
     try {
       const report = await statisticsOfRun(pool, runRef, { scorers: o.scorer, seed: o.seed, replicates: o.replicates });
       if (o.json) return printJson(report);
@@ -204,15 +203,25 @@ program
   .option('-o, --output <file>', 'write to a file instead of stdout')
   .option('--pool <file>', 'pool file')
   .action(async (runRef: string, o) => {
-    const pool = await openPool(o.pool);
+    const pool = await openPool(o.pool, { readonly: true });
     try {
       const runId = await pool.resolveRunId(runRef);
       const scorer = o.scorer ?? (await pool.getRun(runId))!.spec.scorers[0]?.name;
       const stored = await pool.scorersOf(runId);
       if (o.scorer && !stored.includes(o.scorer)) throw new InputError(`run ${runId} has no measurements for scorer "${o.scorer}"; it has: ${stored.join(', ') || 'none'}`, { field: 'scorer' });
-      const out = o.output ? createWriteStream(o.output) : process.stdout;
-      await exportRun(pool, runId, scorer, o.format, out);
-      if (o.output) await new Promise<void>((res, rej) => (out as ReturnType<typeof createWriteStream>).end((e?: Error | null) => (e ? rej(e) : res())));
+      if (!o.output) return void (await exportRun(pool, runId, scorer, o.format, process.stdout));
+      // A bad -o (missing directory, a directory, no permission) is bad input naming the path, not a crash.
+      const out = await openOutputStream(o.output, '--output');
+      let failed: unknown = null;
+      out.on('error', (e) => (failed ??= e));
+      try {
+        await exportRun(pool, runId, scorer, o.format, out);
+      } catch (err) {
+        failed ??= err;
+      } finally {
+        await new Promise<void>((res) => out.end(() => res()));
+      }
+      if (failed) throw outputError(failed, o.output, '--output');
     } finally {
       await pool.close();
     }

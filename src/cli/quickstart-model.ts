@@ -18,6 +18,7 @@ import { createProvider } from '../providers/registry.ts';
 import { ensureCapabilities } from '../providers/scoring.ts';
 import { formatPerplexity } from '../report/loglikelihood.ts';
 import { pct, table } from '../report/text.ts';
+import { ciFootnote } from './common.ts';
 import { executeRun } from '../runner/run.ts';
 import { createScorer } from '../scorers/registry.ts';
 import { loglikelihoodChoice, loglikelihoodRolling } from '../solvers/loglikelihood.ts';
@@ -99,6 +100,7 @@ export async function runModelQuickstart(
       return runs;
     }
     io.out(table(['run', 'what', 'scorer', 'value', '95% CI'], rows));
+    io.out(ciFootnote([genStats.ci95.method, ...Object.values(choice).map((st) => st.ci95.method)]));
     if (skipped) io.out(`\nlog-likelihood parts skipped: ${skipped}`);
     if (perplexity) io.out('\nThe problems as a corpus:\n' + formatPerplexity(perplexity));
     io.out(`\nNext: assay stats ${gen.run_id.slice(0, 8)} · assay export ${gen.run_id.slice(0, 8)} --format csv · assay report ${runs.map((r) => r.slice(0, 8)).join(' ')} -o report.html`);

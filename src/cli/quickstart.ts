@@ -16,6 +16,7 @@ import { contextLimitOfRun } from '../analyses/context-limit.ts';
 import { runStatistics } from '../analyses/statistics.ts';
 import type { Pool } from '../store/types.ts';
 import { formatStatistics, pct, table } from '../report/text.ts';
+import { ciFootnote } from './common.ts';
 import { DEFAULT_GRID, generateGrid, validateGrid } from '../generators/needle/index.ts';
 
 /** The tokenizer the quickstart states its needle limit in (the synthetic needle model has none of its own). */
@@ -36,7 +37,7 @@ export async function runQuickstart(pool: Pool, io: { json: boolean; log: (s: st
     const r = await executeRun({ pool, dataset, template, model, config: { seed: 0, chat_template: true }, epochs: 5, scorers: [scorer], concurrency: 8 });
     const { statistics: s } = await runStatistics(pool, r.run_id, { scorer: 'math' });
     results.push({ model, run: r, statistics: s });
-    rows.push([r.run_id, model, pct(s.accuracy), `[${pct(s.ci95_bootstrap.lo)}, ${pct(s.ci95_bootstrap.hi)}]`, pct(s.pass_at_k['pass@5']), pct(s.maj_at_k?.value), String(s.truncated)]);
+    rows.push([r.run_id, model, pct(s.accuracy), `[${pct(s.ci95.lo)}, ${pct(s.ci95.hi)}]`, pct(s.pass_at_k['pass@5']), pct(s.maj_at_k?.value), String(s.truncated)]);
   }
   // Long context: a small needle-threading grid answered by a synthetic model whose accuracy falls past 8,000 characters.
   const grid = validateGrid({ ...DEFAULT_GRID, tasks: ['single', 'multiple', 'threading'], lengths: [1000, 4000, 16000, 32000], depths: [0, 50, 100], directions: ['forward'] });
@@ -51,6 +52,7 @@ export async function runQuickstart(pool: Pool, io: { json: boolean; log: (s: st
     return [...results.map((r) => r.run.run_id), needleRun.run_id];
   }
   io.out(table(['run', 'model (synthetic)', 'avg@5', '95% CI', 'pass@5', 'maj@5', 'truncated'], rows));
+  io.out(ciFootnote(results.map((r) => r.statistics.ci95.method)));
   io.out('');
   io.out(formatStatistics(results[1]!.run.run_id, 'math', results[1]!.statistics, `in detail: ${MODELS[1]}`));
   io.out('');
@@ -62,6 +64,7 @@ export async function runQuickstart(pool: Pool, io: { json: boolean; log: (s: st
   const tokAt = (length: number) => scale?.by_length.find((b) => b.length === length)?.tokens;
   const tokCell = (length: number) => (tokAt(length) == null ? '—' : tokAt(length)!.toLocaleString('en'));
   io.out(table(['length (chars)', `tokens (${QUICKSTART_TOKENIZER})`, 'accuracy', '95% CI'], limit.by_length.map((b) => [b.length.toLocaleString('en'), tokCell(b.length), pct(b.accuracy), `[${pct(b.ci95.lo)}, ${pct(b.ci95.hi)}]`])));
+  io.out('95% CI: cluster bootstrap over the samples of each length (each with its epochs)');
   const bound = (x: number | null) => (x == null ? 'below 1,000' : x.toLocaleString('en'));
   const tb = (x: number | null | undefined) => (x == null ? '?' : x.toLocaleString('en'));
   const t = limit.tokens;

@@ -5,6 +5,8 @@
 /** Bad user input: a malformed dataset file, an unknown model address, a bad flag. Exit code 2. */
 export class InputError extends Error {
   readonly exitCode = 2;
+  /** The message without its location prefix (to re-throw it with a better `where`). */
+  readonly detail: string;
   constructor(
     message: string,
     /** Where: file path, 1-based line, and field when known. */
@@ -12,6 +14,7 @@ export class InputError extends Error {
   ) {
     super(formatWhere(where) + message);
     this.name = 'InputError';
+    this.detail = message;
   }
 }
 

@@ -112,6 +112,24 @@ export const MeasurementKindSchema = z.enum(['binary', 'numeric', 'ordinal', 'pr
 export type MeasurementKind = z.infer<typeof MeasurementKindSchema>;
 
 /**
+ * The scale and direction of a scorer's values, which every analysis reads (stats, compare, eval tables, rank):
+ * - `binary`: 0/1 verdicts, shown as a percentage (accuracy);
+ * - `proportion`: values in [0, 1] (partial credit), shown as a percentage;
+ * - `numeric`: unbounded numbers in `unit` (e.g. `bits/byte`), `higher_is_better` true, false, or null when unknown
+ *   (then no analysis calls one model better). Shown as numbers in their unit, never as percentages, never clamped.
+ * Recorded per scorer in the run manifest (`manifest.scorers[].metric`); runs made before it was recorded get it
+ * inferred (src/analyses/metric.ts).
+ */
+export const MetricSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('binary') }),
+  z.object({ kind: z.literal('proportion') }),
+  z.object({ kind: z.literal('numeric'), unit: z.string(), higher_is_better: z.boolean().nullable() }),
+]);
+export type Metric = z.infer<typeof MetricSchema>;
+/** A metric as an analysis read it: from the run manifest, from the scorer's declaration (older runs), or inferred from the values. */
+export type MetricInfo = Metric & { source: 'manifest' | 'scorer' | 'inferred' };
+
+/**
  * A scorer's verdict on an attempt.
  * - `value`: 0/1 for binary; null when the grader could not decide (`status` says why).
  * - `extracted`: the answer the scorer extracted from the response (null if none found).
@@ -190,7 +208,8 @@ export const ManifestSchema = z.object({
   dataset: z.object({ name: z.string(), ref: z.string(), hash: z.string(), size: z.number().int() }),
   epochs: z.number().int().positive(),
   seeds: z.object({ generation: z.number().int().nullable(), bootstrap: z.number().int(), reference: z.number().int().nullable() }),
-  scorers: z.array(z.object({ name: z.string(), options: z.record(z.string(), z.unknown()) })),
+  /** `metric`: the scale and direction of the scorer's values (absent in runs made before it was recorded). */
+  scorers: z.array(z.object({ name: z.string(), options: z.record(z.string(), z.unknown()), metric: MetricSchema.optional() })),
   runner: z.object({ concurrency: z.number().int(), timeout_ms: z.number().int(), max_retries: z.number().int() }),
   created_at: z.string(),
   /** What scorers learned while grading (e.g. a judge's reported model ids), by scorer name; filled after grading. */

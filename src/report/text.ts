@@ -3,6 +3,7 @@
  * sweeps and diffs (no colours: output is often piped). Every score comes with its interval; no ranking appears
  * without rank intervals.
  */
+import type { Metric, MetricInfo } from '../core/schemas.ts';
 import { NUMERIC_LOGLIKELIHOOD_SCORERS } from '../scorers/loglikelihood.ts';
 import { fmtP, type ComparisonReport } from '../analyses/compare.ts';
 import type { RunDiff } from '../analyses/diff.ts';
@@ -25,9 +26,32 @@ export function pct(x: number | null | undefined): string {
   return x == null || Number.isNaN(x) ? 'n/a' : `${(100 * x).toFixed(1)}%`;
 }
 
+/** A number in a numeric metric's unit, e.g. `11.9995 bits/byte`; `n/a` when not finite. */
+export function fmtNumber(x: number | null | undefined, unit: string, digits = 4): string {
+  return x == null || !Number.isFinite(x) ? 'n/a' : `${x.toFixed(digits)}${unit ? ` ${unit}` : ''}`;
+}
+
+/** A value of a metric: a percentage for binary and proportion metrics, a number in its unit for numeric ones. */
+export function fmtMetricValue(m: Metric | undefined, x: number | null | undefined): string {
+  return m?.kind === 'numeric' ? fmtNumber(x, m.unit) : pct(x);
+}
+
+/** An interval of a metric's values: `[73.1%, 80.2%]`, or `[11.5395, 12.4595] bits/byte` for a numeric metric. */
+export function fmtMetricInterval(m: Metric | undefined, c: { lo: number; hi: number }): string {
+  if (m?.kind !== 'numeric') return `[${pct(c.lo)}, ${pct(c.hi)}]`;
+  return `[${fmtNumber(c.lo, '')}, ${fmtNumber(c.hi, '')}]${m.unit ? ` ${m.unit}` : ''}`;
+}
+
+/** How a numeric metric reads, e.g. `bits/byte, lower is better`; says so when unit or direction is unknown. */
+export function describeNumeric(m: Extract<Metric, { kind: 'numeric' }> & { source?: MetricInfo['source'] }): string {
+  const dir = m.higher_is_better == null ? 'direction unknown' : m.higher_is_better ? 'higher is better' : 'lower is better';
+  const inferred = m.source === 'inferred' ? '; inferred from the stored values: the run does not record its scorer\'s metric' : '';
+  return `${m.unit || 'unit unknown'}, ${dir}${inferred}`;
+}
+
 /** The human-readable statistics block of `assay stats`. */
 export function formatStatistics(runId: string, scorer: string, s: RunStatistics, header: string): string {
-  if (NUMERIC_LOGLIKELIHOOD_SCORERS.has(scorer.split('?')[0]!)) return formatNumericStatistics(runId, scorer, s, header);
+  if (s.metric ? s.metric.kind === 'numeric' : NUMERIC_LOGLIKELIHOOD_SCORERS.has(scorer.split('?')[0]!)) return formatNumericStatistics(runId, scorer, s, header);
   const lines: string[] = [];
   lines.push(header);
   lines.push(`run ${runId}  scorer ${scorer}`);
@@ -57,18 +81,27 @@ export function formatStatistics(runId: string, scorer: string, s: RunStatistics
   return lines.join('\n');
 }
 
-/** The statistics block of a numeric scorer (bits per byte, log-likelihood): the mean over samples, as a number, with its CIs. */
+/**
+ * The statistics block of a numeric scorer (bits per byte, log-likelihood): the mean over samples as a number in its
+ * unit (never a percentage), its headline t interval over per-sample means, the cluster bootstrap and the normal
+ * interval beside it, none of them clamped.
+ */
 function formatNumericStatistics(runId: string, scorer: string, s: RunStatistics, header: string): string {
-  const f = (x: number) => (Number.isFinite(x) ? x.toFixed(4) : 'n/a');
+  const m = s.metric?.kind === 'numeric' ? s.metric : { kind: 'numeric' as const, unit: '', higher_is_better: null };
+  const f = (x: number) => fmtNumber(x, '');
+  const u = m.unit ? ` ${m.unit}` : '';
+  const se = s.ci95_wald.se;
   return [
     header,
-    `run ${runId}  scorer ${scorer} (numeric)`,
+    `run ${runId}  scorer ${scorer} (numeric: ${describeNumeric(m)})`,
     `samples ${s.samples}/${s.samples_planned}  epochs ${s.epochs}  attempts ${s.attempts} (graded ${s.graded}, failed ${s.failed}, ungraded ${s.ungraded})`,
     '',
-    `mean over samples (avg@${s.epochs})   ${f(s.accuracy)}   95% CI [${f(s.ci95_bootstrap.lo)}, ${f(s.ci95_bootstrap.hi)}]  (${s.ci95_bootstrap.method}, ${s.ci95_bootstrap.replicates} replicates, seed ${s.ci95_bootstrap.seed})`,
-    `  Wald interval             [${f(s.ci95_wald.lo)}, ${f(s.ci95_wald.hi)}]`,
+    `mean over samples (avg@${s.epochs})   ${fmtNumber(s.accuracy, m.unit)}   95% CI [${f(s.ci95.lo)}, ${f(s.ci95.hi)}]${u}  (${s.ci95.method}; for the ${s.ci95.estimand.split(' (')[0]})`,
+    `  cluster bootstrap         [${f(s.ci95_bootstrap.lo)}, ${f(s.ci95_bootstrap.hi)}]${u}  (${s.ci95_bootstrap.method}, ${s.ci95_bootstrap.replicates} replicates, seed ${s.ci95_bootstrap.seed})`,
+    `  normal interval           [${f(s.ci95_wald.lo)}, ${f(s.ci95_wald.hi)}]${u}  (mean ± 1.96·SE, SE ${fmtNumber(se, m.unit)} over per-sample means)`,
     ...(scorer.startsWith('bits_per_byte') || scorer.startsWith('nll_per_token') ? ['  (a mean of per-document values; the corpus figure, a ratio of sums as lm-eval reports it, is `assay perplexity <run>`)'] : []),
     ...(s.failed ? [`WARNING: ${s.failed} attempts failed after retries and are excluded; run the same command again to retry them.`] : []),
+    ...(s.grader_errors ? [`WARNING: ${s.grader_errors} attempts have a grader error: excluded from the mean; see \`assay export\`.`] : []),
   ].join('\n');
 }
 
@@ -93,14 +126,22 @@ export function formatComparison(r: ComparisonReport): string {
     lines.push('');
     lines.push(`${p.a_label}  vs  ${p.b_label}`);
     const dci = p.ci95 ?? { ...p.ci95_bootstrap, method: 'paired cluster bootstrap' };
-    lines.push(`  mean ${pct(p.mean_a)} vs ${pct(p.mean_b)}; difference ${pts(p.difference)} pts, 95% CI [${pts(dci.lo)}, ${pts(dci.hi)}] (${dci.method}; population of questions); paired cluster bootstrap [${pts(p.ci95_bootstrap.lo)}, ${pts(p.ci95_bootstrap.hi)}] (${p.ci95_bootstrap.replicates} replicates), SE ${(100 * p.ci95_bootstrap.se).toFixed(2)} pts`);
+    const m = r.metric?.kind === 'numeric' ? r.metric : null;
+    if (m) {
+      const d = (x: number) => (Number.isFinite(x) ? `${x >= 0 ? '+' : ''}${x.toFixed(4)}` : 'n/a');
+      const u = m.unit ? ` ${m.unit}` : '';
+      lines.push(`  mean ${fmtNumber(p.mean_a, m.unit)} vs ${fmtNumber(p.mean_b, m.unit)} (${describeNumeric(m)}); difference A − B ${d(p.difference)}${u}, 95% CI [${d(dci.lo)}, ${d(dci.hi)}]${u} (${dci.method}; population of questions); paired cluster bootstrap [${d(p.ci95_bootstrap.lo)}, ${d(p.ci95_bootstrap.hi)}]${u} (${p.ci95_bootstrap.replicates} replicates), SE ${fmtNumber(p.ci95_bootstrap.se, m.unit)}`);
+    } else lines.push(`  mean ${pct(p.mean_a)} vs ${pct(p.mean_b)}; difference ${pts(p.difference)} pts, 95% CI [${pts(dci.lo)}, ${pts(dci.hi)}] (${dci.method}; population of questions); paired cluster bootstrap [${pts(p.ci95_bootstrap.lo)}, ${pts(p.ci95_bootstrap.hi)}] (${p.ci95_bootstrap.replicates} replicates), SE ${(100 * p.ci95_bootstrap.se).toFixed(2)} pts`);
     lines.push(`  sign-flip permutation mid-p = ${fmtP(p.sign_flip.p)} (${p.sign_flip.method}${p.sign_flip.method === 'monte carlo' ? `, ${p.sign_flip.permutations}` : ''}${p.sign_flip.p_conventional != null ? `; conventional p = ${fmtP(p.sign_flip.p_conventional)}, conservative with ties` : ''}); adjusted p = ${fmtP(p.p_adjusted)}`);
     lines.push(`  paired t on per-sample means: t = ${p.paired_t.t.toFixed(2)}, df ${p.paired_t.df}, p = ${fmtP(p.paired_t.p)};  Wilcoxon signed-rank: W+ = ${p.wilcoxon.w_plus}, ${p.wilcoxon.m} non-zero, p = ${fmtP(p.wilcoxon.p)} (${p.wilcoxon.method})`);
     if (p.mcnemar) {
       const m = p.mcnemar.first_epoch;
       lines.push(`  McNemar (first epoch): b = ${m.b}, c = ${m.c}, mid-p = ${fmtP(m.p_mid)} (exact conditional p = ${fmtP(m.p_exact)}, conservative)` + (p.mcnemar.clustered ? `;  clustered McNemar (Durkalski, all matched epochs): X² = ${p.mcnemar.clustered.statistic.toFixed(2)}, p = ${fmtP(p.mcnemar.clustered.p)}` : ''));
     }
-    lines.push(`  per sample: A better on ${p.wins}, B better on ${p.losses}, equal on ${p.ties};  minimum detectable effect (80% power, α ${p.mde_alpha}): ${mdeText(p.mde)}`);
+    if (m) {
+      const perSample = m.higher_is_better == null ? `A higher on ${p.wins}, B higher on ${p.losses} (direction unknown)` : `A better on ${p.a_better_on ?? (m.higher_is_better ? p.wins : p.losses)}, B better on ${p.b_better_on ?? (m.higher_is_better ? p.losses : p.wins)} (${m.higher_is_better ? 'higher' : 'lower'} is better)`;
+      lines.push(`  per sample: ${perSample}, equal on ${p.ties};  minimum detectable effect (80% power, α ${p.mde_alpha}): ${Number.isFinite(p.mde) ? `±${fmtNumber(p.mde, m.unit)}` : 'n/a (differences do not vary or < 2 samples)'}`);
+    } else lines.push(`  per sample: A better on ${p.wins}, B better on ${p.losses}, equal on ${p.ties};  minimum detectable effect (80% power, α ${p.mde_alpha}): ${mdeText(p.mde)}`);
     lines.push(`  ${p.verdict}`);
   }
   if (r.ranking) lines.push('', formatRanking(r.ranking));
@@ -109,9 +150,10 @@ export function formatComparison(r: ComparisonReport): string {
 
 /** A ranking table: mean with CI, 95% rank interval, tied group. */
 export function formatRanking(r: Ranking): string {
+  const m = r.metric?.kind === 'numeric' ? r.metric : null;
   return [
-    `ranking with ${r.rank_interval_method ?? `95% rank intervals`} (CIs: joint bootstrap, ${r.replicates} replicates, seed ${r.seed}); runs in one group are not significantly different from the group's best (${r.adjustment === 'holm' ? 'Holm' : 'BH'}, α ${r.alpha})`,
-    table(['group', 'rank interval', 'label', 'mean', '95% CI', 'tied with'], r.runs.map((x) => [x.group, x.rank_interval.lo === x.rank_interval.hi ? `${x.rank_interval.lo}` : `${x.rank_interval.lo}–${x.rank_interval.hi}`, x.label, pct(x.mean), ci(x.ci95), x.tied_with.join(', ') || '—'])),
+    `ranking with ${r.rank_interval_method ?? `95% rank intervals`} (CIs: joint bootstrap, ${r.replicates} replicates, seed ${r.seed}); runs in one group are not significantly different from the group's best (${r.adjustment === 'holm' ? 'Holm' : 'BH'}, α ${r.alpha})${m ? `; means in ${describeNumeric(m)}` : ''}`,
+    table(['group', 'rank interval', 'label', 'mean', '95% CI', 'tied with'], r.runs.map((x) => [x.group, x.rank_interval.lo === x.rank_interval.hi ? `${x.rank_interval.lo}` : `${x.rank_interval.lo}–${x.rank_interval.hi}`, x.label, m ? fmtNumber(x.mean, m.unit) : pct(x.mean), m ? fmtMetricInterval(m, x.ci95) : ci(x.ci95), x.tied_with.join(', ') || '—'])),
   ].join('\n');
 }
 

@@ -6,7 +6,7 @@ import { recordedAgreement, scorerDisagreement, type Disagreement, type Recorded
 import { runStatistics } from '../analyses/statistics.ts';
 import { InputError } from '../core/errors.ts';
 import type { Measurement, PlannedSample } from '../core/schemas.ts';
-import type { ScoredState, Scorer } from '../scorers/types.ts';
+import { metricOfScorer, type ScoredState, type Scorer } from '../scorers/types.ts';
 import type { RunStatistics } from '../stats/accuracy.ts';
 import type { Pool } from '../store/types.ts';
 import { cutAtStop, gradeAll } from './grade.ts';
@@ -60,7 +60,8 @@ export async function regrade(pool: Pool, runId: string, scorer: Scorer, opts: {
   const report = scorer.report?.();
   await pool.updateManifest(runId, (m) => {
     // The manifest lists every scorer the run is graded with (`assay runs` shows them all), re-graders included.
-    if (!m.scorers.some((x) => x.name === scorer.name)) m.scorers = [...m.scorers, { name: scorer.name, options: scorer.options }];
+    if (!m.scorers.some((x) => x.name === scorer.name)) m.scorers = [...m.scorers, { name: scorer.name, options: scorer.options, metric: metricOfScorer(scorer) }];
+    else m.scorers = m.scorers.map((x) => (x.name === scorer.name && !x.metric ? { ...x, metric: metricOfScorer(scorer) } : x));
     if (report) m.scorer_reports = { ...(m.scorer_reports ?? {}), [scorer.name]: report };
     return m;
   });

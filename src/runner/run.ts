@@ -17,7 +17,7 @@ import { createProvider } from '../providers/registry.ts';
 import { ensureCapabilities } from '../providers/scoring.ts';
 import { unsentSettings } from '../providers/settings.ts';
 import type { GenerateResponse, Provider } from '../providers/types.ts';
-import type { Scorer } from '../scorers/types.ts';
+import { metricOfScorer, type Scorer } from '../scorers/types.ts';
 import { generate } from '../solvers/builtin.ts';
 import { isDefaultSolver } from '../solvers/registry.ts';
 import { solverNeeds, type Solver, type SolverSpec } from '../solvers/types.ts';
@@ -159,6 +159,11 @@ export async function executeRun(o: RunOptions): Promise<RunResult> {
     for (const u of unsent) o.warn?.(`${provider.kind} does not send ${u.setting}=${JSON.stringify(u.value)}: ${u.reason} (recorded as not sent)`);
     const now = new Date().toISOString();
     const manifest = buildManifest(spec, provider, { bootstrapSeed: o.bootstrapSeed ?? 0, referenceSeed: null, concurrency, timeoutMs, maxRetries, unsent });
+    // Each scorer's scale and direction, which every analysis reads (binary/proportion as %, numeric in its unit).
+    manifest.scorers = manifest.scorers.map((e) => {
+      const sc = o.scorers.find((x) => x.name === e.name);
+      return sc ? { ...e, metric: metricOfScorer(sc) } : e;
+    });
     const render = o.render ?? ((s: Sample) => renderMessages(o.template as PromptTemplate, s, o.config));
     // The plan streams into the pool and back out in pages: memory stays flat however large the dataset.
     await o.pool.ensureRun({ id: runId, spec, manifest, status: 'running', created_at: now, updated_at: now }, planIter(samples, render));
@@ -223,6 +228,8 @@ export async function executeRun(o: RunOptions): Promise<RunResult> {
 
     let executed = 0;
     let cachedCount = 0;
+    /** Why the pool could not store an attempt (the run stops, is marked failed if it can be, and this is thrown). */
+    let unstored: unknown = null;
     let succeeded = 0;
     let consecutiveFailures = 0;
     const errorCounts = new Map<string, number>();
@@ -234,7 +241,14 @@ export async function executeRun(o: RunOptions): Promise<RunResult> {
       const cacheKey = cacheKeyOf(provider.address, p.prompt_hash, o.config, epoch, solverSalt);
       const done = await runAttempt(ctx, p, epoch, cacheKey);
       if (!done) return;
-      await o.pool.write(done.attempt, done.measurements);
+      try {
+        await o.pool.write(done.attempt, done.measurements);
+      } catch (err) {
+        // The pool cannot store what the run makes (a full disk, a pool open read-only): stop asking the model.
+        unstored ??= err;
+        stop.abort();
+        return;
+      }
       executed++;
       if (done.attempt.cached) cachedCount++;
       if (done.attempt.status === 'ok') {
@@ -276,7 +290,17 @@ export async function executeRun(o: RunOptions): Promise<RunResult> {
     } finally {
       progress.stop();
       o.signal?.removeEventListener('abort', onAbort);
-      await o.pool.flush();
+      try {
+        await o.pool.flush();
+      } catch (err) {
+        unstored ??= err;
+      }
+    }
+    if (unstored) {
+      // Marked failed when that small write still succeeds; otherwise the run stays `running` without a holder once
+      // its lease is released or lapses (listed as interrupted), and the next run of it resumes it either way.
+      await o.pool.setRunStatus(runId, 'failed').catch(() => {});
+      throw unstored;
     }
     await o.pool.updateManifest(runId, (m) => {
       m.provider.reported_model_ids = [...new Set([...m.provider.reported_model_ids, ...seenIds])].sort();

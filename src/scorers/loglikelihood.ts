@@ -18,7 +18,7 @@
  * `acc_norm?length=bytes` divides by UTF-8 bytes instead). The gold option is the one whose text equals the target,
  * else the target's letter (A = first, as the `choice` scorer reads it).
  */
-import type { Sample } from '../core/schemas.ts';
+import type { Metric, Sample } from '../core/schemas.ts';
 import { argmax, loglikelihoodOf, type ChoiceLoglikelihoods, type LoglikelihoodMetadata } from '../core/loglikelihood.ts';
 import { goldLetter } from './simple.ts';
 import type { ScoredState, Scorer, Verdict } from './types.ts';
@@ -51,6 +51,16 @@ type Measure = 'acc' | 'acc_norm' | 'greedy_match' | 'loglikelihood' | 'bits_per
 /** The numeric log-likelihood scorers: their means are shown as numbers, not percentages (`loglikelihood` higher is better, the others lower). */
 export const NUMERIC_LOGLIKELIHOOD_SCORERS: ReadonlySet<string> = new Set(['loglikelihood', 'bits_per_byte', 'nll_per_token']);
 
+/** The metric of each log-likelihood measure: the binary ones are 0/1; the numeric ones carry their unit and direction. */
+export const LOGLIKELIHOOD_METRICS: Readonly<Record<Measure, Metric>> = {
+  acc: { kind: 'binary' },
+  acc_norm: { kind: 'binary' },
+  greedy_match: { kind: 'binary' },
+  loglikelihood: { kind: 'numeric', unit: 'nats', higher_is_better: true },
+  bits_per_byte: { kind: 'numeric', unit: 'bits/byte', higher_is_better: false },
+  nll_per_token: { kind: 'numeric', unit: 'nats/token', higher_is_better: false },
+};
+
 function missing(what: string): Verdict {
   return { value: null, extracted: null, explanation: what, status: 'grader_error' };
 }
@@ -61,6 +71,7 @@ const fmt = (x: number) => (Number.isFinite(x) ? x.toFixed(4) : String(x));
 export class LoglikelihoodScorer implements Scorer {
   readonly name: string;
   readonly kind: 'binary' | 'numeric';
+  readonly metric: Metric;
   readonly options: Record<string, unknown>;
   constructor(
     private readonly measure: Measure,
@@ -69,6 +80,7 @@ export class LoglikelihoodScorer implements Scorer {
     this.name = measure === 'acc_norm' && opts.length === 'bytes' ? 'acc_norm?length=bytes' : measure;
     this.kind = measure === 'acc' || measure === 'acc_norm' || measure === 'greedy_match' ? 'binary' : 'numeric';
     this.options = measure === 'acc_norm' ? { length: opts.length ?? 'chars' } : {};
+    this.metric = LOGLIKELIHOOD_METRICS[measure];
   }
 
   /** Grade from the attempt's stored log-likelihoods; never throws. Without them: a `grader_error` naming the solver to use. */

@@ -17,7 +17,7 @@
  * Neither scorer reads anything but the target and the response (metadata is not needed), so re-scoring stored runs
  * works. Options: `credit` (`exact` | `partial`), `ordered` (default false), `ignoreCase` (default false; UUIDs are lowercase hex).
  */
-import type { Sample } from '../core/schemas.ts';
+import type { Metric, Sample } from '../core/schemas.ts';
 import { cutResponse } from './extract.ts';
 import { safely } from './math.ts';
 import type { Scorer, Verdict } from './types.ts';
@@ -212,11 +212,14 @@ export const NEEDLE_DEFAULTS = { credit: 'exact', ordered: false, ignoreCase: fa
 export class NeedleScorer implements Scorer {
   readonly name = 'needle';
   readonly kind: 'binary' | 'numeric';
+  /** Exact credit is 0/1; partial credit is a share of the gold values found, in [0, 1]. */
+  readonly metric: Metric;
   readonly options: Record<string, unknown>;
   private readonly opts: Required<NeedleScorerOptions> & { credit: 'exact' | 'partial' };
   constructor(opts: NeedleScorerOptions & { credit?: 'exact' | 'partial' } = {}) {
     this.opts = { ...NEEDLE_DEFAULTS, ...Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined)) } as typeof this.opts;
     this.kind = this.opts.credit === 'partial' ? 'numeric' : 'binary';
+    this.metric = this.opts.credit === 'partial' ? { kind: 'proportion' } : { kind: 'binary' };
     this.options = { ...this.opts };
   }
   /** Grade a response; never throws. */

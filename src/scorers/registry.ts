@@ -172,6 +172,7 @@ function relabel(s: Scorer, label: string): Scorer {
   return {
     name: label,
     kind: s.kind,
+    ...(s.metric ? { metric: s.metric } : {}),
     options: s.options,
     score: (sample, response, state) => s.score(sample, response, state),
     ...(s.close ? { close: () => s.close!() } : {}),

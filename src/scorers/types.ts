@@ -3,7 +3,7 @@
  * Scorers are looked up by name in `registry.ts`; the name and options are stored with the run so old runs can be
  * re-scored (the Inspect pattern, DESIGN.md §7).
  */
-import type { FinishReason, Message, MeasurementKind, Sample } from '../core/schemas.ts';
+import type { FinishReason, Message, MeasurementKind, Metric, Sample } from '../core/schemas.ts';
 
 /** What a scorer may read of the solver's final state (a narrow view of `TaskState`, so scorers do not import solvers). */
 export interface ScoredState {
@@ -30,6 +30,11 @@ export interface Scorer {
    */
   readonly name: string;
   readonly kind: MeasurementKind;
+  /**
+   * The scale and direction of the values (`binary` 0/1, `proportion` in [0, 1], or `numeric` with a unit and
+   * `higher_is_better`); recorded in the run manifest for the analyses. Optional: without it, see {@link metricOfScorer}.
+   */
+  readonly metric?: Metric;
   /** The options the scorer was built with (stored in the manifest). */
   readonly options: Record<string, unknown>;
   /**
@@ -45,4 +50,13 @@ export interface Scorer {
    * server reported. Read after grading; stored under `manifest.scorer_reports[<scorer name>]`.
    */
   report?(): Record<string, unknown>;
+}
+
+/**
+ * A scorer's metric: the declared one, else `binary` for a binary scorer and `numeric` of unknown unit and direction
+ * for any other (analyses then call no model better).
+ */
+export function metricOfScorer(s: Pick<Scorer, 'kind' | 'metric'>): Metric {
+  if (s.metric) return s.metric;
+  return s.kind === 'binary' ? { kind: 'binary' } : { kind: 'numeric', unit: '', higher_is_better: null };
 }

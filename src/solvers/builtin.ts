@@ -17,12 +17,12 @@ export function generate(): Solver {
  * `{name}` placeholders are filled from `sample.metadata` (a missing key is an InputError naming it).
  */
 export function systemMessage(text: string): Solver {
-  return async (state) => {
+  return prepares(async (state) => {
     const content = fill(text, state);
     if (state.messages[0]?.role === 'system') state.messages[0] = { role: 'system', content };
     else state.messages.unshift({ role: 'system', content });
     return state;
-  };
+  });
 }
 
 /**
@@ -31,7 +31,7 @@ export function systemMessage(text: string): Solver {
  * `TaskDefinition.fewShot`, which draws k from a split with a recorded seed).
  */
 export function fewShot(examples: { input: string; output: string }[]): Solver {
-  return async (state) => {
+  return prepares(async (state) => {
     const turns: Message[] = examples.flatMap((e) => [
       { role: 'user' as const, content: e.input },
       { role: 'assistant' as const, content: e.output },
@@ -39,7 +39,7 @@ export function fewShot(examples: { input: string; output: string }[]): Solver {
     const last = lastUserIndex(state.messages);
     state.messages.splice(last < 0 ? state.messages.length : last, 0, ...turns);
     return state;
-  };
+  });
 }
 
 /** The zero-shot chain-of-thought instruction of Kojima et al. (2022), "Large Language Models are Zero-Shot Reasoners". */
@@ -47,13 +47,18 @@ export const DEFAULT_COT = "Let's think step by step.";
 
 /** Append a chain-of-thought instruction to the last user message (default: Kojima et al. 2022's sentence). */
 export function chainOfThought(instruction: string = DEFAULT_COT): Solver {
-  return async (state) => {
+  return prepares(async (state) => {
     const i = lastUserIndex(state.messages);
     if (i < 0) throw new InputError('chainOfThought: the conversation has no user message');
     const m = state.messages[i]!;
     state.messages[i] = { role: 'user', content: `${messageText(m)}\n\n${instruction}` };
     return state;
-  };
+  });
+}
+
+/** Mark a solver as only preparing the conversation (it never calls the model: `Solver.preparesOnly`). */
+function prepares(s: (state: TaskState, gen: Generate) => Promise<TaskState>): Solver {
+  return Object.assign(s, { preparesOnly: true as const });
 }
 
 /**
@@ -93,7 +98,9 @@ export function chain(...solvers: Solver[]): Solver {
   };
   const needs = [...new Set(solvers.flatMap((s) => s.needs ?? []))];
   const fewShotAnswer = solvers.find((s) => s.fewShotAnswer)?.fewShotAnswer;
-  return Object.assign(run, needs.length ? { needs } : {}, fewShotAnswer ? { fewShotAnswer } : {});
+  // A chain of prompt-preparing solvers only (or none) never produces a model output.
+  const preparesOnly = solvers.every((s) => s.preparesOnly);
+  return Object.assign(run, needs.length ? { needs } : {}, fewShotAnswer ? { fewShotAnswer } : {}, preparesOnly ? { preparesOnly } : {});
 }
 
 function lastUserIndex(messages: Message[]): number {

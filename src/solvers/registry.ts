@@ -75,7 +75,7 @@ export function solverNames(): string[] {
 /** Build one solver from its spec. Errors: InputError for an unknown name (listing the known ones) or bad options. */
 export function createSolver(spec: SolverSpec): NamedSolver {
   const s = SOLVERS.create(spec.name, spec.options);
-  return Object.assign((state: Parameters<Solver>[0], gen: Parameters<Solver>[1]) => s(state, gen), { spec: { name: spec.name, options: spec.options }, ...(s.needs ? { needs: s.needs } : {}), ...(s.fewShotAnswer ? { fewShotAnswer: s.fewShotAnswer } : {}) });
+  return Object.assign((state: Parameters<Solver>[0], gen: Parameters<Solver>[1]) => s(state, gen), { spec: { name: spec.name, options: spec.options }, ...(s.needs ? { needs: s.needs } : {}), ...(s.fewShotAnswer ? { fewShotAnswer: s.fewShotAnswer } : {}), ...(s.preparesOnly ? { preparesOnly: true as const } : {}) });
 }
 
 /** Build a chain from a list of specs (an empty list is the default `generate`). */

@@ -78,7 +78,19 @@ export type Solver = ((state: TaskState, generate: Generate) => Promise<TaskStat
    * letter with `continuation: letter`), as lm-eval writes `doc_to_choice[doc_to_target]`. Null: the target as it is.
    */
   readonly fewShotAnswer?: (example: Sample) => string | null;
+  /**
+   * True for a solver that only prepares the conversation (`systemMessage`, `fewShot`, `chainOfThought`) and never
+   * calls the model: a chain made only of such solvers can never produce a model output, so a task with one is
+   * refused before the first request (`solverGenerates`). A solver without the flag (`generate`, `multiTurn`, a
+   * custom loop function) is taken to produce an output.
+   */
+  readonly preparesOnly?: boolean;
 };
+
+/** Can this solver (or chain) produce a model output? False only when it is made of prompt-preparing solvers. */
+export function solverGenerates(solver: Solver | undefined): boolean {
+  return !solver?.preparesOnly;
+}
 
 /** What a solver (or a chain) needs of the provider, without duplicates. */
 export function solverNeeds(solver: Solver | undefined): ProviderNeed[] {

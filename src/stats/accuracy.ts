@@ -12,6 +12,7 @@
  * accuracy with them left out is reported beside it. All are counted and shown.
  */
 import type { Outcome } from '../core/outcome.ts';
+import type { Metric, MetricInfo } from '../core/schemas.ts';
 import { clusteredBootstrapMeans, packClusters, percentileInterval } from './bootstrap.ts';
 import { studentTQuantile } from './distributions.ts';
 import { clusteredScoreInterval, countTable, effectiveWilsonInterval, POPULATION_ESTIMAND, wilsonInterval, type LabelledInterval } from './intervals.ts';
@@ -155,17 +156,23 @@ export interface RunStatistics {
    * samples (population of questions); the cluster bootstrap beside it, labelled.
    */
   maj_at_k: { k: number; value: number; ci95: LabelledInterval; ci95_bootstrap: Interval } | null;
+  /**
+   * The scale and direction of the values (when the caller knew it): `binary`/`proportion` means are proportions
+   * (shown as %), a `numeric` mean is a number in `unit` (`accuracy` then holds that mean; its intervals are unclamped).
+   */
+  metric?: Metric | MetricInfo;
 }
 
 /**
  * The headline interval of a mean over samples, by the kind of scores (module docstring of src/stats/intervals.ts):
  * 0/1 scores: the clustered score interval; other scores in [0, 1]: Wilson on the effective number of samples;
- * anything else: the t interval over per-sample means (df n − 1). NaN bounds for no samples.
+ * anything else, and any scores of a `numeric` metric (`opts.numeric`, whatever their range): the t interval over
+ * per-sample means (df n − 1), never clamped. NaN bounds for no samples.
  */
-export function headlineInterval(clusters: number[][], level = 0.95): LabelledInterval & { effective_n: number; icc_moment: number | null } {
+export function headlineInterval(clusters: number[][], level = 0.95, opts: { numeric?: boolean } = {}): LabelledInterval & { effective_n: number; icc_moment: number | null } {
   const n = clusters.length;
   if (n === 0) return { lo: NaN, hi: NaN, level, method: 'none (no graded sample)', estimand: POPULATION_ESTIMAND, effective_n: 0, icc_moment: null };
-  const table = countTable(clusters);
+  const table = opts.numeric ? null : countTable(clusters);
   if (table) {
     const r = clusteredScoreInterval(table, { level });
     return {
@@ -176,7 +183,7 @@ export function headlineInterval(clusters: number[][], level = 0.95): LabelledIn
   const means = clusters.map(meanOf);
   let total = 0;
   for (const c of clusters) total += c.length;
-  if (means.every((m) => m >= 0 && m <= 1)) {
+  if (!opts.numeric && means.every((m) => m >= 0 && m <= 1)) {
     const r = effectiveWilsonInterval(means, total, level);
     return { lo: r.lo, hi: r.hi, level, method: 'Wilson score on the effective number of samples (scores in [0, 1])', estimand: POPULATION_ESTIMAND, effective_n: r.effective_n, icc_moment: null };
   }
@@ -189,7 +196,10 @@ export function headlineInterval(clusters: number[][], level = 0.95): LabelledIn
  * Compute run statistics from per-sample scores. `seed` is the bootstrap seed (recorded in the output).
  * Shapes: `samples[i].epochs` may differ in length (failed attempts); values are 0/1 for pass@k and maj@k.
  */
-export function computeRunStatistics(samples: SampleScores[], opts: { seed: number; epochs: number; replicates?: number; samplesPlanned?: number }): RunStatistics {
+export function computeRunStatistics(samples: SampleScores[], opts: { seed: number; epochs: number; replicates?: number; samplesPlanned?: number; metric?: Metric | MetricInfo }): RunStatistics {
+  // Numeric metrics (bits per byte, log-likelihood): numbers in their unit, unbounded: a t interval over per-sample
+  // means, an unclamped normal interval, no pass@k or maj@k (they read 0/1 verdicts).
+  const numeric = opts.metric?.kind === 'numeric';
   let attempts = 0, graded = 0, truncated = 0, ungraded = 0, noAnswer = 0, graderErrors = 0;
   const clusters: number[][] = [];
   const clustersNoTrunc: number[][] = [];
@@ -235,13 +245,13 @@ export function computeRunStatistics(samples: SampleScores[], opts: { seed: numb
       const n = values.length;
       const c = values.filter((v) => v >= 0.5).length;
       for (const k of ks) {
-        if (k > n) continue;
+        if (k > n || numeric) continue;
         const p = passSums.get(k) ?? { s: 0, n: 0 };
         p.s += passAtK(n, c, k);
         p.n++;
         passSums.set(k, p);
       }
-      const maj = majorityVote(s.epochs);
+      const maj = numeric ? null : majorityVote(s.epochs);
       if (maj != null) majValues.push([maj]);
     }
     if (noTrunc.length) clustersNoTrunc.push(noTrunc);
@@ -253,7 +263,7 @@ export function computeRunStatistics(samples: SampleScores[], opts: { seed: numb
   const se = sampleStd(perSampleMeans) / Math.sqrt(perSampleMeans.length);
   const boot = clusteredBootstrapCI(clusters, { seed: opts.seed, replicates: opts.replicates });
   const perEpochAcc = [...perEpoch.entries()].sort((a, b) => a[0] - b[0]).map(([, v]) => v.s / v.n);
-  const headline = headlineInterval(clusters);
+  const headline = headlineInterval(clusters, 0.95, { numeric });
   const passAt: Record<string, number> = {};
   const passN: Record<string, number> = {};
   const passCi: Record<string, LabelledInterval> = {};
@@ -291,8 +301,11 @@ export function computeRunStatistics(samples: SampleScores[], opts: { seed: numb
     accuracy,
     ci95: headline,
     ci95_bootstrap: { lo: boot.lo, hi: boot.hi, method: 'cluster bootstrap over samples (each with its epochs)', estimand: POPULATION_ESTIMAND, replicates: boot.replicates, seed: boot.seed },
-    // clipped to the range of the score (a proportion cannot leave [0, 1]; the SE is reported unclipped)
-    ci95_wald: { lo: Math.max(0, accuracy - 1.959964 * se), hi: Math.min(1, accuracy + 1.959964 * se), se, method: 'Wald p ± 1.96·SE (SE over per-sample means)', estimand: POPULATION_ESTIMAND },
+    // clipped to the range of the score (a proportion cannot leave [0, 1]; the SE is reported unclipped); a numeric
+    // metric is unbounded and never clipped
+    ci95_wald: numeric
+      ? { lo: accuracy - 1.959964 * se, hi: accuracy + 1.959964 * se, se, method: 'normal mean ± 1.96·SE (SE over per-sample means; unclamped)', estimand: POPULATION_ESTIMAND }
+      : { lo: Math.max(0, accuracy - 1.959964 * se), hi: Math.min(1, accuracy + 1.959964 * se), se, method: 'Wald p ± 1.96·SE (SE over per-sample means)', estimand: POPULATION_ESTIMAND },
     per_epoch_accuracy: perEpochAcc,
     std_over_epochs: sampleStd(perEpochAcc),
     accuracy_without_truncated: truncated ? meanOf(clustersNoTrunc.map(meanOf)) : null,
@@ -301,5 +314,6 @@ export function computeRunStatistics(samples: SampleScores[], opts: { seed: numb
     pass_at_k_samples: passN,
     pass_at_k_ci95: passCi,
     maj_at_k: majAtK,
+    ...(opts.metric ? { metric: opts.metric } : {}),
   };
 }

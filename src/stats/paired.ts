@@ -278,13 +278,19 @@ function epochPairs(x: number[], y: number[], ex?: number[], ey?: number[]): [nu
  * covered 92–95% (bench/coverage.ts). When the differences do not vary (every d_i equal, e.g. the runs agree on
  * every question), a zero-width interval would claim certainty: the interval is then d̄ ± 2·u, u = z²/(n + z²) the
  * Wilson upper bound on the share of questions that could differ although none of n did (2 = the range of one d_i
- * around d̄, so the bound is conservative). NaN for n < 2.
+ * around d̄, so the bound is conservative). NaN for n < 2. With `numeric` (unbounded scores in a unit) the paired t
+ * interval is returned unclipped.
  */
-export function differenceInterval(d: number[]): { lo: number; hi: number; method: string; estimand: string } {
+export function differenceInterval(d: number[], opts: { numeric?: boolean } = {}): { lo: number; hi: number; method: string; estimand: string } {
   const n = d.length;
   const estimand = 'population of questions (mean over questions of the per-question difference; question sampling and seed noise)';
   if (n < 2) return { lo: NaN, hi: NaN, method: 'paired t (needs ≥ 2 samples)', estimand };
   const t = pairedT(d);
+  if (opts.numeric) {
+    // Unbounded scores (bits per byte, log-likelihood): the paired t interval as it is, never clipped.
+    if (t.se > 0) return { lo: t.ci95.lo, hi: t.ci95.hi, method: `paired t on per-sample differences (df ${n - 1})`, estimand };
+    return { lo: t.mean, hi: t.mean, method: 'no per-sample difference varies: zero width, not certainty', estimand };
+  }
   if (t.se > 0) return { lo: Math.max(-1, t.ci95.lo), hi: Math.min(1, t.ci95.hi), method: `paired t on per-sample differences (df ${n - 1})`, estimand };
   const z2 = 1.959963984540054 ** 2;
   const u = z2 / (n + z2);
@@ -350,10 +356,11 @@ export interface PairedComparison {
  * Compare two runs on aligned samples: `a[i]` and `b[i]` are the graded values of the same sample i in runs A and B
  * (each non-empty, in epoch order). `epochsA[i][j]` / `epochsB[i][j]` give the epoch number of value j; McNemar
  * pairs values by epoch number, so a failed (left-out) attempt never shifts the pairing. Without them, index j is
- * taken as epoch j. Seeded (bootstrap, permutations).
+ * taken as epoch j. Seeded (bootstrap, permutations). `numeric`: the scores are unbounded numbers (bits per byte…),
+ * so the difference interval is not clipped to [−1, 1].
  * Errors: RangeError if the arrays differ in length or are empty, or `alpha` is outside (0, 1).
  */
-export function comparePaired(a: number[][], b: number[][], opts: { seed: number; replicates?: number; permutations?: number; alpha?: number; epochsA?: number[][]; epochsB?: number[][] }): PairedComparison {
+export function comparePaired(a: number[][], b: number[][], opts: { seed: number; replicates?: number; permutations?: number; alpha?: number; epochsA?: number[][]; epochsB?: number[][]; numeric?: boolean }): PairedComparison {
   if (a.length !== b.length) throw new RangeError(`aligned runs differ in length (${a.length} vs ${b.length})`);
   if (a.length === 0) throw new RangeError('the two runs share no graded sample');
   const alpha = opts.alpha ?? 0.05;
@@ -402,7 +409,7 @@ export function comparePaired(a: number[][], b: number[][], opts: { seed: number
     mean_a: meanA,
     mean_b: meanB,
     difference: mean(d),
-    ci95: differenceInterval(d),
+    ci95: differenceInterval(d, { numeric: opts.numeric }),
     ci95_bootstrap: { lo: quantileSorted(sorted, 0.025), hi: quantileSorted(sorted, 0.975), se, replicates: B, seed: opts.seed, method: 'paired cluster bootstrap (samples resampled jointly with their epochs)' },
     sign_flip: signFlipTest(d, { seed: opts.seed + 1, permutations: opts.permutations, lattice: pa.binary && pb.binary ? epochLattice(a, b) : undefined }),
     paired_t: pairedT(d),

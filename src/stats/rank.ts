@@ -12,6 +12,7 @@
  * and hi_j = m − #{i claimed below j}. The marginal percentile intervals of the bootstrap ranks (Hall & Miller 2009)
  * used before did not cover jointly (bench/coverage.ts).
  */
+import type { Metric } from '../core/schemas.ts';
 import { jointClusteredBootstrap, packClusters, percentileInterval } from './bootstrap.ts';
 import { adjust } from './multiplicity.ts';
 import { differenceInterval, signFlipTest } from './paired.ts';
@@ -111,6 +112,8 @@ export interface Ranking {
   seed: number;
   /** How the rank intervals were made (printed with the table). */
   rank_interval_method: string;
+  /** The scale of the means (absent: proportions); a numeric metric's means are numbers in its unit. */
+  metric?: Metric;
 }
 
 /**
@@ -118,9 +121,10 @@ export interface Ranking {
  * Pairwise tests: sign-flip permutation p on per-sample differences, adjusted over all pairs (Holm by default,
  * Benjamini–Hochberg as an option); CI of each difference from the joint bootstrap. Groups are formed top-down:
  * the best unassigned run leads a group that takes every unassigned run not significantly worse than it.
+ * `numeric`: unbounded scores (differences not clipped to [−1, 1]); higher is better (negate lower-is-better scores).
  * Errors: RangeError for fewer than 1 run, unaligned runs, no shared sample or `alpha` outside (0, 1).
  */
-export function rankRuns(labels: string[], clusters: number[][][], opts: { seed: number; replicates?: number; adjustment?: 'holm' | 'bh'; alpha?: number; permutations?: number }): Ranking {
+export function rankRuns(labels: string[], clusters: number[][][], opts: { seed: number; replicates?: number; adjustment?: 'holm' | 'bh'; alpha?: number; permutations?: number; numeric?: boolean }): Ranking {
   const m = labels.length;
   if (m < 1 || clusters.length !== m) throw new RangeError('rankRuns needs one cluster set per label');
   const B = opts.replicates ?? 2000;
@@ -143,7 +147,7 @@ export function rankRuns(labels: string[], clusters: number[][][], opts: { seed:
       const d = Array.from({ length: n }, (_, s) => packed[i]!.means[s]! - packed[j]!.means[s]!);
       const diff = new Float64Array(B);
       for (let b = 0; b < B; b++) diff[b] = reps[i]![b]! - reps[j]![b]!;
-      const ci = differenceInterval(d);
+      const ci = differenceInterval(d, { numeric: opts.numeric });
       const p = signFlipTest(d, { seed: opts.seed + 1 + i * m + j, permutations: opts.permutations ?? 5000, lattice: packed[i]!.binary && packed[j]!.binary ? latticeOf(clusters[i]!, clusters[j]!) : undefined }).p;
       pairs.push({ a: labels[i]!, b: labels[j]!, difference: means[i]! - means[j]!, ci95: { lo: ci.lo, hi: ci.hi }, p, p_adjusted: NaN });
       pairIdx.push([i, j]);

@@ -27,12 +27,19 @@ export interface OpenPoolOptions {
    * behind, and a mistyped path is an error rather than a new, empty pool).
    */
   create?: boolean;
+  /**
+   * Only read: open the SQLite file read-only, so that nothing is ever written to it (the commands that only read
+   * use this; `create` is then ignored). A write attempted through the pool fails with an InputError naming the
+   * file. A file this user may not write is opened read-only anyway. An in-memory pool ignores it.
+   */
+  readonly?: boolean;
 }
 
 /**
  * Open the pool at `url` (default: `defaultPoolPath()`). A SQLite file written by an older Assay is migrated in place.
- * Errors (all InputError): a missing file without `create`, a directory, a file that is not a pool or is of a newer
- * schema, a PostgreSQL url (not yet available), an unknown scheme.
+ * Nothing is written to an existing file that is not an Assay pool (another program's SQLite database).
+ * Errors (all InputError): a missing file without `create` (or with `readonly`), a directory, a file that is not a
+ * pool or is of a newer schema, a PostgreSQL url (not yet available), an unknown scheme.
  */
 export async function openPool(url?: string, opts: OpenPoolOptions = {}): Promise<Pool> {
   const u = url ?? defaultPoolPath();
@@ -46,10 +53,10 @@ export async function openPool(url?: string, opts: OpenPoolOptions = {}): Promis
   else file = u;
   if (!file) throw new InputError('the pool address names no file (sqlite:<path>)', { field: 'pool' });
   if (file === ':memory:') return openSqlitePool(':memory:');
-  if (!opts.create && !existsSync(file)) throw new InputError('no pool here (run `assay quickstart` or `assay run` first, or pass --pool <file>)', { file });
+  if ((!opts.create || opts.readonly) && !existsSync(file)) throw new InputError('no pool here (run `assay quickstart` or `assay run` first, or pass --pool <file>)', { file });
   if (existsSync(file) && statSync(file).isDirectory()) throw new InputError('is a directory, not a pool file', { file });
   try {
-    return openSqlitePool(file);
+    return openSqlitePool(file, { readonly: opts.readonly });
   } catch (err) {
     if (err instanceof InputError) throw err;
     throw new InputError(`cannot open the pool: ${(err as Error).message}`, { file });

@@ -4,6 +4,7 @@
  * in-memory pools (and a PostgreSQL one later) give the same answers to the one conformance suite.
  */
 import { InputError } from '../core/errors.ts';
+import { holderIsGone } from '../runner/lease.ts';
 import { EXCLUDED_STATUSES, WRONG_STATUSES } from '../core/outcome.ts';
 import { messageText, type Message, type RunRecord, type Sample } from '../core/schemas.ts';
 import type { EvalSetRecord, LeaseHolder, ModelRecord, PoolMeasurement, PoolSample, RunLease, RunSummary, TaskRecord } from './types.ts';
@@ -96,7 +97,8 @@ export function poolSampleOfRun(contentHash: string, sample: Pick<Sample, 'id' |
 
 /**
  * One row of `listRuns`. `scorers`: the spec's, in order, then those the manifest records beyond them (re-grading
- * adds its scorer there). `lease`: the stored lease when it has not lapsed at `now` (ms), else null.
+ * adds its scorer there). `lease`: the stored lease when it has not lapsed at `now` (ms), else null. `status`: see
+ * `RunSummary.status` (a `running` run no live process holds is `interrupted`).
  */
 export function runSummaryOf(
   r: Pick<RunRecord, 'id' | 'status' | 'created_at' | 'spec'> & { manifest?: Pick<RunRecord['manifest'], 'scorers'> },
@@ -106,9 +108,14 @@ export function runSummaryOf(
 ): RunSummary {
   const t = r.spec.task;
   const scorers = [...new Set([...r.spec.scorers.map((x) => x.name), ...(r.manifest?.scorers ?? []).map((x) => x.name)])];
+  const live = liveLease(lease, now);
+  // A run stored as running that no live process holds (no lease in force, or its holder's process is gone: killed,
+  // a full disk, a power cut) is not running: it stopped without a word, and is shown as interrupted — running the
+  // same command again resumes it.
+  const status = r.status === 'running' && (!live || holderIsGone(live)) ? 'interrupted' : r.status;
   return {
-    id: r.id, status: r.status, created_at: r.created_at, dataset: r.spec.dataset.ref, model: r.spec.model, task: t ? `${t.name}@${t.version}` : null,
-    epochs: r.spec.epochs, samples: n.samples, attempts: n.attempts, failed: n.failed, scorers, lease: liveLease(lease, now),
+    id: r.id, status, created_at: r.created_at, dataset: r.spec.dataset.ref, model: r.spec.model, task: t ? `${t.name}@${t.version}` : null,
+    epochs: r.spec.epochs, samples: n.samples, attempts: n.attempts, failed: n.failed, scorers, lease: live,
   };
 }
 

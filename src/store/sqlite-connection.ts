@@ -9,7 +9,7 @@
  * TEMP tables; the caller's own commit copies them into the pool in one transaction.
  */
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { InputError } from '../core/errors.ts';
 
@@ -80,37 +80,173 @@ const MIGRATIONS = [
      heartbeat_at TEXT NOT NULL, expires_at TEXT NOT NULL) WITHOUT ROWID;`,
 ];
 
+/** The pool's mark in the SQLite header (`PRAGMA application_id`): "ASSY". Written when a pool is created or migrated. */
+export const APPLICATION_ID = 0x41535359;
+
+/** Options of {@link openSqliteDatabase}. */
+export interface OpenDatabaseOptions {
+  /**
+   * Never write to the file: open it read-only (the commands that only read). A pool of the current schema is read
+   * as it is; one of an older schema is migrated first when this user may write it (the upgrade any open of an older
+   * pool makes), else an InputError says so. When the pool is in WAL mode, SQLite needs its `-shm` file: when that
+   * file is absent and cannot be created (a directory this user may not write), the pool is read from a snapshot of
+   * the file in memory (it must then have no write-ahead log waiting to be checkpointed).
+   */
+  readonly?: boolean;
+}
+
+/** SQLite error codes of a read-only open that only lacks the `-shm` file it cannot create. */
+const NO_SHM = new Set(['SQLITE_CANTOPEN', 'SQLITE_READONLY_DIRECTORY', 'SQLITE_READONLY_CANTINIT', 'SQLITE_READONLY_CANTLOCK', 'SQLITE_READONLY_RECOVERY']);
+
+const notAPool = (path: string, why: string) =>
+  new InputError(`is not an Assay pool (${why}); nothing was written to it — give a pool file or a new path with --pool`, { file: path });
+
+/** The tables and columns of a pool of schema `version` (cached), as the migrations make them. */
+const expectedSchemas = new Map<number, Map<string, string[]>>();
+function expectedSchema(version: number): Map<string, string[]> {
+  let out = expectedSchemas.get(version);
+  if (!out) {
+    const mem = new Database(':memory:');
+    try {
+      for (let v = 0; v < version; v++) mem.exec(MIGRATIONS[v]!);
+      out = tableColumns(mem);
+    } finally {
+      mem.close();
+    }
+    expectedSchemas.set(version, out);
+  }
+  return out;
+}
+
+function tableColumns(db: Database.Database): Map<string, string[]> {
+  const tables = db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'`).pluck().all() as string[];
+  return new Map(tables.map((t) => [t, db.prepare(`SELECT name FROM pragma_table_info(?)`).pluck().all(t) as string[]]));
+}
+
 /**
- * Open (creating if needed) a pool database with WAL and every migration applied; `:memory:` for a private one.
- * A file of an older schema is migrated in place, one version per transaction (another process opening the same
- * file waits for it, up to {@link BUSY_TIMEOUT_MS}). Errors: InputError when the file was written by a newer Assay; better-sqlite3's error when it
- * is not a SQLite database.
+ * What the file holds, read without writing: its schema version (0: an empty database, nothing in it yet).
+ * Errors (InputError naming the file): a newer schema; a database that is not an Assay pool — another program's
+ * mark in the header, tables without an Assay schema version, or a schema version whose tables or columns are missing.
  */
-export function openSqliteDatabase(path: string): Database.Database {
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+function inspect(db: Database.Database, path: string): number {
+  const version = db.pragma('user_version', { simple: true }) as number;
+  if (version > SCHEMA_VERSION) throw new InputError(`pool schema version ${version} is newer than this Assay (${SCHEMA_VERSION})`, { file: path });
+  const appId = db.pragma('application_id', { simple: true }) as number;
+  if (appId !== 0 && appId !== APPLICATION_ID) throw notAPool(path, `its header carries another program's application id, 0x${(appId >>> 0).toString(16)}`);
+  const objects = db.prepare(`SELECT name FROM sqlite_master WHERE name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name`).pluck().all() as string[];
+  if (version === 0) {
+    if (objects.length) throw notAPool(path, `it holds ${objects.length === 1 ? 'a table' : 'tables'} (${objects.slice(0, 5).join(', ')}${objects.length > 5 ? ', …' : ''}) but no Assay schema version`);
+    return 0;
+  }
+  const actual = tableColumns(db);
+  for (const [table, columns] of expectedSchema(version)) {
+    const have = actual.get(table);
+    if (!have) throw notAPool(path, `schema version ${version} but no table "${table}"`);
+    const missing = columns.filter((c) => !have.includes(c));
+    if (missing.length) throw notAPool(path, `schema version ${version} but table "${table}" lacks column${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`);
+  }
+  return version;
+}
+
+/**
+ * Open a pool database; `:memory:` for a private one. Read-write (the default): created if needed, with WAL and every
+ * migration applied — a file of an older schema is migrated in place, one version per transaction (another process
+ * opening the same file waits for it, up to {@link BUSY_TIMEOUT_MS}); a file this user may not write is opened
+ * read-only instead (its writes then fail: see sqlite.ts). `readonly`: see {@link OpenDatabaseOptions}.
+ * Nothing is written to an existing file before it is known to be an empty database or an Assay pool.
+ * Errors: InputError (naming the file) when it was written by a newer Assay or is another program's database;
+ * better-sqlite3's error when it is not a SQLite database.
+ */
+export function openSqliteDatabase(path: string, opts: OpenDatabaseOptions = {}): Database.Database {
+  if (path !== ':memory:') {
+    if (opts.readonly) return openReadonly(path);
+    if (existsSync(path) && !writable(path)) return openReadonly(path, 'the file is read-only for this user');
+    mkdirSync(dirname(path), { recursive: true });
+  }
   const db = new Database(path, { timeout: BUSY_TIMEOUT_MS });
   try {
     // The busy timeout before anything else: switching to WAL needs a lock another process may hold for a moment.
     db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    // Read what the file is before writing anything to it (the WAL switch included): another program's database is
+    // refused untouched.
+    inspect(db, path);
+    if (db.readonly) {
+      db.close();
+      return openReadonly(path, 'the file is read-only for this user');
+    }
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
-    for (;;) {
-      const version = db.pragma('user_version', { simple: true }) as number;
-      if (version > SCHEMA_VERSION) throw new InputError(`pool schema version ${version} is newer than this Assay (${SCHEMA_VERSION})`, { file: path });
-      if (version === SCHEMA_VERSION) break;
-      db.transaction(() => {
-        // Read the version again inside the write lock: another process may have migrated meanwhile.
-        const v = db.pragma('user_version', { simple: true }) as number;
-        if (v !== version) return;
-        db.exec(MIGRATIONS[v]!);
-        db.pragma(`user_version = ${v + 1}`);
-      }).immediate();
-    }
+    migrate(db, path);
   } catch (err) {
-    db.close();
+    if (db.open) db.close();
     throw err;
   }
   return db;
+}
+
+function migrate(db: Database.Database, path: string): void {
+  for (;;) {
+    const version = db.pragma('user_version', { simple: true }) as number;
+    if (version > SCHEMA_VERSION) throw new InputError(`pool schema version ${version} is newer than this Assay (${SCHEMA_VERSION})`, { file: path });
+    if (version === SCHEMA_VERSION) break;
+    db.transaction(() => {
+      // Read the version again inside the write lock: another process may have migrated meanwhile.
+      const v = db.pragma('user_version', { simple: true }) as number;
+      if (v !== version) return;
+      db.exec(MIGRATIONS[v]!);
+      db.pragma(`user_version = ${v + 1}`);
+      db.pragma(`application_id = ${APPLICATION_ID}`);
+    }).immediate();
+  }
+}
+
+/** Whether this process may write the file (and so create the pool's `-wal` and `-shm` beside it). */
+function writable(path: string): boolean {
+  try {
+    accessSync(path, constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A read-only connection to the pool at `path` (see {@link OpenDatabaseOptions}); `why`: why it is not read-write. */
+function openReadonly(path: string, why?: string): Database.Database {
+  let db: Database.Database | null = null;
+  let version: number;
+  try {
+    db = new Database(path, { readonly: true, fileMustExist: true, timeout: BUSY_TIMEOUT_MS });
+    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    version = inspect(db, path);
+  } catch (err) {
+    db?.close();
+    db = null;
+    const code = (err as { code?: unknown }).code;
+    if (typeof code !== 'string' || !NO_SHM.has(code)) throw err;
+    // A WAL pool whose -shm this user can neither open nor create: read a snapshot of the file, unless a write-ahead
+    // log holds commits not yet in it.
+    const wal = `${path}-wal`;
+    if (existsSync(wal) && statSync(wal).size > 0) {
+      throw new InputError(`cannot read the pool read-only: SQLite needs its ${path}-shm file, which this user cannot create, to read its write-ahead log (${(err as Error).message})`, { file: path });
+    }
+    const buf = readFileSync(path);
+    // The copy in memory is read in rollback-journal mode (header bytes 18-19: 1), which an in-memory database needs.
+    if (buf.length >= 100 && buf[18] === 2 && buf[19] === 2) buf[18] = buf[19] = 1;
+    db = new Database(buf, { readonly: true });
+    try {
+      version = inspect(db, path);
+    } catch (e) {
+      db.close();
+      throw e;
+    }
+  }
+  if (version === SCHEMA_VERSION) return db;
+  db.close();
+  if (version === 0) throw new InputError('holds no pool yet (an empty database)', { file: path });
+  if (why || !writable(path)) throw new InputError(`is a pool of an older Assay (schema version ${version}) that needs migrating, and ${why ?? 'the file is read-only for this user'}: open it once as a user who may write it`, { file: path });
+  // A pool of an older release: migrated once (as any open of it does), then read.
+  openSqliteDatabase(path).close();
+  return openReadonly(path);
 }
 
 /** A connection with the staging rule described above. */

@@ -10,6 +10,7 @@
 import type Database from 'better-sqlite3';
 import { resolve } from 'node:path';
 import type { Attempt, Measurement, PlannedSample, RunRecord } from '../core/schemas.ts';
+import { InputError, RunError } from '../core/errors.ts';
 import { hashJson } from '../core/hash.ts';
 import { Connection, openSqliteDatabase } from './sqlite-connection.ts';
 import {
@@ -31,15 +32,87 @@ export interface SqlitePoolOptions {
   batchSize?: number;
   /** Milliseconds before queued rows are flushed by a timer (default 100). */
   flushIntervalMs?: number;
+  /** Open the file read-only: nothing is ever written to it (see `OpenDatabaseOptions.readonly`). */
+  readonly?: boolean;
 }
 
 /**
  * Open (creating if needed) a pool file; `:memory:` for a private in-memory database. A file of an older schema is
- * migrated in place. Errors: InputError for a file of a newer schema; better-sqlite3's error for a file that is not
- * a SQLite database.
+ * migrated in place; `readonly` opens it without writing (a file this user may not write is opened so anyway).
+ * Errors: InputError for a file of a newer schema or another program's database; better-sqlite3's error for a file
+ * that is not a SQLite database. The pool's own failures to store are said plainly, naming the file
+ * ({@link poolWriteError}).
  */
 export function openSqlitePool(path: string, opts: SqlitePoolOptions = {}): Pool {
-  return new SqlitePool(openSqliteDatabase(path), path === ':memory:' ? 'sqlite::memory:' : `sqlite:${resolve(path)}`, opts);
+  const file = path === ':memory:' ? path : resolve(path);
+  const pool = new SqlitePool(openSqliteDatabase(path, { readonly: opts.readonly }), path === ':memory:' ? 'sqlite::memory:' : `sqlite:${file}`, opts);
+  return withPoolErrors(pool, file);
+}
+
+/**
+ * What a store failure means for the user, in one line naming the pool file: a full disk (SQLITE_FULL) is a RunError
+ * (what was stored is kept; the run resumes when run again), a write to a pool open read-only an InputError.
+ * Anything else is returned unchanged.
+ */
+export function poolWriteError(err: unknown, file: string): unknown {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string') return err;
+  const detail = (err as Error).message;
+  if (code === 'SQLITE_FULL') {
+    return new RunError(`${file}: disk full — the pool could not store what was written (${detail}); what was stored before is kept: free some space and run the same command again to resume`);
+  }
+  if (code.startsWith('SQLITE_READONLY')) {
+    return new InputError(`cannot write to the pool: it is open read-only (a command that only reads, or a file or folder this user may not write) (${detail})`, { file });
+  }
+  return err;
+}
+
+/**
+ * `pool` with every failure of its methods (and of the iterators and import transactions they return) passed
+ * through {@link poolWriteError}.
+ */
+function withPoolErrors<T extends object>(target: T, file: string): T {
+  const fail = (err: unknown): never => {
+    throw poolWriteError(err, file);
+  };
+  const wrapResult = (v: unknown): unknown => {
+    if (v && typeof v === 'object') {
+      const o = v as Record<PropertyKey, unknown>;
+      if (typeof o.next === 'function' && Symbol.asyncIterator in o) {
+        const it = v as AsyncIterator<unknown>;
+        const wrapped: AsyncIterableIterator<unknown> = {
+          next: (...a: [] | [unknown]) => it.next(...a).catch(fail),
+          return: (x?: unknown) => (it.return ? it.return(x).catch(fail) : Promise.resolve({ done: true as const, value: x })),
+          [Symbol.asyncIterator]() {
+            return wrapped;
+          },
+        };
+        return wrapped;
+      }
+      if (typeof o.commit === 'function' && typeof o.rollback === 'function') return withPoolErrors(v, file);
+    }
+    return v;
+  };
+  const methods = new Map<PropertyKey, unknown>();
+  return new Proxy(target, {
+    get(t, prop) {
+      const value = Reflect.get(t, prop, t);
+      if (typeof value !== 'function') return value;
+      let m = methods.get(prop);
+      if (!m) {
+        m = (...args: unknown[]) => {
+          try {
+            const r = (value as (...a: unknown[]) => unknown).apply(t, args);
+            return r instanceof Promise ? r.then(wrapResult, fail) : wrapResult(r);
+          } catch (err) {
+            return fail(err);
+          }
+        };
+        methods.set(prop, m);
+      }
+      return m;
+    },
+  });
 }
 
 type RunRow = { id: string; status: RunRecord['status']; created_at: string; updated_at: string; spec: string; manifest: string };
@@ -243,10 +316,19 @@ class SqlitePool implements Pool {
   }
 
   async setRunStatus(id: string, status: RunRecord['status']): Promise<void> {
-    // Attempts first: a run marked complete has its attempts stored.
-    this.flushSync();
+    // Attempts first: a run marked complete has its attempts stored. A run that stops because its attempts cannot be
+    // stored (a full disk) is still marked failed or interrupted when that one small update can be, and the store's
+    // error is thrown after it.
+    let unstored: unknown = null;
+    try {
+      this.flushSync();
+    } catch (err) {
+      if (status === 'complete' || status === 'running') throw err;
+      unstored = err;
+    }
     const n = this.db.prepare(`UPDATE runs SET status = ?, updated_at = ? WHERE id = ?`).run(status, new Date().toISOString(), id).changes;
     if (!n) throw unknownRun(id);
+    if (unstored) throw unstored;
   }
 
   async updateManifest(id: string, patch: (manifest: RunRecord['manifest']) => RunRecord['manifest']): Promise<void> {

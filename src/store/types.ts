@@ -21,6 +21,10 @@ import type { PoolKind, PoolMeasurement } from '../core/pool-measurement.ts';
 /** One row of `assay runs`. */
 export interface RunSummary {
   id: string;
+  /**
+   * The stored status, except that a run stored as `running` which no live process holds (no lease in force, or its
+   * holder's process on this host is gone) is `interrupted`: it stopped without saying so, and running it again resumes it.
+   */
   status: RunRecord['status'];
   created_at: string;
   dataset: string;

@@ -7,13 +7,13 @@ import { InputError } from '../core/errors.ts';
 import { hashJson } from '../core/hash.ts';
 import { createRng } from '../core/rng.ts';
 import { GenerationConfigSchema, messageText, type GenerationConfig, type Message, type RunDataset, type Sample } from '../core/schemas.ts';
-import { getTemplate, renderMessages } from '../core/templates.ts';
+import { checkTemplateFields, fillTemplate, getTemplate, isTemplateName, renderMessages } from '../core/templates.ts';
 import { loadDataset, type LoadedDataset } from '../datasets/index.ts';
 import { createScorer } from '../scorers/registry.ts';
 import type { Scorer } from '../scorers/types.ts';
 import { chain, generate } from '../solvers/builtin.ts';
 import { createSolver } from '../solvers/registry.ts';
-import type { Solver, SolverSpec } from '../solvers/types.ts';
+import { solverGenerates, type Solver, type SolverSpec } from '../solvers/types.ts';
 import type { SolverInput, Task } from './task.ts';
 
 /** A task ready to run. */
@@ -51,8 +51,41 @@ export interface TaskOverrides {
  *   output field, an unknown template/solver/scorer (each message names the task and the field).
  */
 export async function resolveTask(task: Task, over: TaskOverrides = {}): Promise<ResolvedTask> {
+  try {
+    return await resolveTaskAt(task, over);
+  } catch (err) {
+    throw locate(task, err);
+  }
+}
+
+/**
+ * An error of a task read from a file, placed at its file and line: the field an InputError names (`fewShot.k`,
+ * `scorers.1`, `template`) is looked up in the task's source map (`Task.source`, set by the YAML loader).
+ */
+function locate(task: Task, err: unknown): unknown {
+  if (!task.source || !(err instanceof InputError) || err.where.file) return err;
+  const prefix = `${task.name}.`;
+  const raw = err.where.field ?? '';
+  const field = raw.startsWith(prefix) ? raw.slice(prefix.length) : raw;
+  const detail = err.detail.startsWith(`task "${task.name}": `) ? err.detail.slice(`task "${task.name}": `.length) : err.detail;
+  return new InputError(detail, { file: task.source.file, line: task.source.line(field), field: field || undefined });
+}
+
+/** Run `fn`; an InputError it throws without a field gets `field` (so the task file's line can be found). */
+function inField<T>(field: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof InputError && !err.where.field && !err.where.file) throw new InputError(err.detail, { field });
+    throw err;
+  }
+}
+
+async function resolveTaskAt(task: Task, over: TaskOverrides): Promise<ResolvedTask> {
   const def = task.definition;
-  const where = (field: string) => ({ field: `${task.name}.${field}` });
+  // Tasks from a file name the field as written there (the file and line say which task), a plain dataset run names
+  // the setting (`--template`'s "template"); others name the task too.
+  const where = (field: string) => ({ field: task.source || task.implicit ? field : `${task.name}.${field}` });
   let loaded: Pick<LoadedDataset, 'name' | 'ref' | 'path' | 'hash' | 'samples' | 'defaultScorer' | 'defaultTemplate'>;
   if (typeof def.dataset === 'string') {
     loaded = await loadDataset(def.dataset, { ...(over.datasetOptions ?? {}), fields: def.fields ?? over.datasetOptions?.fields });
@@ -69,7 +102,7 @@ export async function resolveTask(task: Task, over: TaskOverrides = {}): Promise
   const fewShotExamples: { ex: Sample; out: string }[] = [];
   if (def.fewShot) {
     const fs = def.fewShot;
-    const pool = fs.from ? (await loadDataset(fs.from, over.datasetOptions)).samples : loaded.samples;
+    const pool = fs.from ? (await inField('fewShot.from', () => loadDataset(fs.from!, over.datasetOptions))).samples : loaded.samples;
     if (fs.k > pool.length - (fs.from ? 0 : 1)) throw new InputError(`task "${task.name}": fewShot.k = ${fs.k} but the split has ${pool.length} samples`, where('fewShot.k'));
     const idx = pool.map((_, i) => i);
     const rng = createRng(fs.seed ?? 0);
@@ -110,9 +143,15 @@ export async function resolveTask(task: Task, over: TaskOverrides = {}): Promise
       for (const m of msgs) out.push({ role: m.role, content: fillPlaceholders(messageText(m), s, task.name) });
       return out;
     };
+    msgs.forEach((m, i) => checkTemplateFields(messageText(m), samples, where(`messages.${i}`).field));
   } else {
     const name = def.template ?? loaded.defaultTemplate;
-    const t = getTemplate(name.includes('{question}') && !name.startsWith('text:') ? `text:${name}` : name);
+    // Text with a placeholder (`Q: {question}`) is a template of its own; a bare word is a built-in template's name.
+    const literal = !isTemplateName(name) && !name.startsWith('text:') && /\{[^{}\s]*\}|\s/.test(name);
+    const text = literal ? name : name.startsWith('text:') ? name.slice(5) : null;
+    // Every placeholder must be a field of the dataset: checked on every sample, before any request.
+    if (text !== null) checkTemplateFields(text, [...samples, ...fewShotExamples.map((e) => e.ex)], where('template').field);
+    const t = inField(where('template').field, () => getTemplate(literal ? `text:${name}` : name));
     template = { name: t.name, hash: t.hash };
     renderOne = (s) => renderMessages(t, s, config);
   }
@@ -126,10 +165,17 @@ export async function resolveTask(task: Task, over: TaskOverrides = {}): Promise
       return s;
     }
     const spec = typeof s === 'string' ? { name: s, options: {} } : { name: s.name, options: s.options ?? {} };
+    const i = solverSpec.length;
     solverSpec.push(spec);
-    return createSolver(spec);
+    return inField(where(Array.isArray(def.solver) ? `solver.${i}` : 'solver').field, () => createSolver(spec));
   });
   const solver = solvers.length === 0 ? generate() : solvers.length === 1 ? solvers[0]! : chain(...solvers);
+  // A chain that only prepares the prompt (chain_of_thought, system_message, few_shot) never calls the model: every
+  // attempt would fail with "no model output". Refused before the first request.
+  if (!solverGenerates(solver)) {
+    const names = solverSpec.map((s) => s.name).join(', ');
+    throw new InputError(`the solver chain [${names}] never calls the model (each of its solvers only prepares the prompt); end it with generate, e.g. [${names}, generate]`, where('solver'));
+  }
 
   // An example's question: as the sample holds it (default), or through the task's own template (`fewShot.format:
   // template`, lm-eval's layout: every example written like the question that follows it).
@@ -155,7 +201,8 @@ export async function resolveTask(task: Task, over: TaskOverrides = {}): Promise
   if (fewShotTurns.length) template = { name: `${template.name}+${def.fewShot!.k}-shot`, hash: hashJson({ template: template.hash, fewShot: fewShotTurns }) };
 
   const scorerInputs = over.scorers ?? def.scorers ?? [loaded.defaultScorer];
-  const scorers = scorerInputs.map((s) => (typeof s === 'string' ? createScorer(s) : s));
+  // A scorer named on the command line (over.scorers) is not the task file's: its error names the scorer only.
+  const scorers = scorerInputs.map((s, i) => (typeof s === 'string' ? (over.scorers ? createScorer(s) : inField(where(`scorers.${i}`).field, () => createScorer(s))) : s));
 
   const epochs = over.epochs ?? def.epochs ?? 1;
   const limit = over.limit ?? def.limit ?? null;
@@ -180,13 +227,11 @@ function stripUndefined<T extends Record<string, unknown>>(o: T): Partial<T> {
   return out;
 }
 
-/** Fill `{question}`, `{choices}` and `{metadata.<key>}` in a message template. */
-function fillPlaceholders(text: string, s: Sample, taskName: string): string {
-  return text.replace(/\{(question|choices|metadata\.[\w.-]+)\}/g, (_m, key: string) => {
-    if (key === 'question') return typeof s.input === 'string' ? s.input : messageText(s.input[s.input.length - 1]!);
-    if (key === 'choices') return s.choices ? s.choices.map((c, i) => `${String.fromCharCode(65 + i)}. ${c}`).join('\n') : '';
-    const v = s.metadata[key.slice(9)];
-    if (v === undefined) throw new InputError(`task "${taskName}": sample "${s.id}" has no ${key}`, { field: key });
-    return String(v);
-  });
+/**
+ * Fill `{question}`, `{choices}`, `{metadata.<key>}` and `{<key>}` (a metadata field) in a message template
+ * (`checkTemplateFields` has checked every sample has them). A message-list question is its last message's text.
+ */
+function fillPlaceholders(text: string, s: Sample, _taskName: string): string {
+  const input = typeof s.input === 'string' ? s.input : messageText(s.input[s.input.length - 1]!);
+  return fillTemplate(text, { ...s, input });
 }

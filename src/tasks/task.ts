@@ -56,10 +56,12 @@ export interface TaskDefinition {
   limit?: number;
   /**
    * The prompt: a built-in template name (`plain`, `math-boxed`, `gsm8k-cot`, `choice`) or text with `{question}`
-   * (and optionally `{choices}`). Default: the dataset's own template. Exclusive with `messages`.
+   * (and optionally `{choices}` and any other field of the dataset, `{context}` or `{metadata.context}`: a placeholder
+   * that is not a field of every sample is refused before any request). Default: the dataset's own template.
+   * Exclusive with `messages`.
    */
   template?: string;
-  /** The prompt as a message list; `{question}`, `{choices}` and `{metadata.<key>}` are filled per sample. */
+  /** The prompt as a message list; `{question}`, `{choices}`, `{metadata.<key>}` and `{<key>}` are filled per sample. */
   messages?: Message[];
   fewShot?: FewShotConfig;
   /** One solver or a chain (default: `generate`). */
@@ -89,6 +91,12 @@ export interface Task {
    * no task, so they keep the ids they had before tasks existed.
    */
   readonly implicit?: boolean;
+  /**
+   * Where the task was written, for tasks read from a file (YAML): errors found when it is resolved (an unknown
+   * scorer or solver, a placeholder that is not a field, few-shot k larger than the split) name the file and the line
+   * of the field (`line('fewShot.k')`, `line('scorers.1')`; an unknown field gives the task's first line).
+   */
+  readonly source?: { readonly file: string; readonly line: (field: string) => number };
 }
 
 export const METRICS = ['accuracy', 'pass@k', 'maj@k'] as const;

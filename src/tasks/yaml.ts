@@ -51,9 +51,14 @@ export function loadYamlTasks(file: string): Task[] {
       throw new InputError(issue.message, { file: path, line: lineOf(doc, keyPath, lines), field: keyPath.join('.') || '(task)' });
     }
     try {
-      tasks.push(defineTask(parsed.data as TaskDefinition));
+      const task = defineTask(parsed.data as TaskDefinition);
+      // Errors found later, when the task is resolved (dataset loaded, scorers and solvers built), name this file and line.
+      tasks.push(Object.freeze({ ...task, source: Object.freeze({ file: path, line: (field: string) => lineOf(doc, field ? field.split('.') : [], lines) }) }));
     } catch (e) {
-      if (e instanceof InputError) throw new InputError(e.message, { file: path, line: lineOf(doc, [], lines) });
+      if (e instanceof InputError) {
+        const field = e.where.field;
+        throw new InputError(e.detail.replace(/^task "[^"]*": /, ''), { file: path, line: lineOf(doc, field ? field.split('.') : [], lines), field });
+      }
       throw e;
     }
   }

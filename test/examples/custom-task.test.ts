@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -82,4 +82,16 @@ test('a fresh project imports assay, type-checks and evaluates the custom task',
   assert.equal(run.run_id, row.run);
   assert.equal(run.executed, 0);
   assert.equal(run.resumed, 16);
+});
+
+test("README's library example type-checks as the .mts module it says it is, with a generating solver and a created pool", () => {
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('## Assay as a library'));
+  const code = /```ts\n([\s\S]*?)```/.exec(section)![1]!;
+  assert.match(code, /openPool\('sqlite:[^']*', \{ create: true \}\)/, 'a pool that does not exist yet is created');
+  assert.match(code, /solver: \[chainOfThought\(\), generate\(\)\]/, 'the chain calls the model');
+  assert.match(section.slice(0, section.indexOf('```ts')), /\.mts/, 'the text says the example is an ES module in TypeScript');
+  writeFileSync(join(project, 'readme-example.mts'), code);
+  const tsc = spawnSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '--noEmit', '--strict', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022', '--skipLibCheck', '--types', 'node', '--typeRoots', join(ROOT, 'node_modules/@types'), 'readme-example.mts'], { cwd: project, encoding: 'utf8' });
+  assert.equal(tsc.status, 0, `the README example type-checks:\n${tsc.stdout}${tsc.stderr}`);
 });

@@ -172,7 +172,7 @@ test('HLE-style run: model answers in Explanation/Answer/Confidence, judge grade
     const r = await executeRun({ pool, dataset: ds, template: getTemplate('plain'), model: `openai-compatible:${model.url}#examinee`, config: { temperature: 0, chat_template: true }, epochs: 1, scorers: [judge] });
     assert.equal(r.status, 'complete');
     const run = (await pool.getRun(r.run_id))!;
-    assert.deepEqual(run.manifest.scorers[0], { name: judge.name, options: judge.options });
+    assert.deepEqual(run.manifest.scorers[0], { name: judge.name, options: judge.options, metric: { kind: 'binary' } });
     assert.equal(run.manifest.scorers[0]!.options.prompt_sha256, judgePromptSha256('hle-v1'));
     assert.equal(run.manifest.scorers[0]!.options.model, `openai-compatible:${judgeServer.url}#fake-judge`);
     const ms = [];

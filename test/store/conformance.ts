@@ -10,6 +10,8 @@
  * The fixtures are built here, from the schemas alone, so the suite depends on nothing but the interface.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { hostname } from 'node:os';
 import { describe, it } from 'node:test';
 import { InputError } from '../../src/core/errors.ts';
 import { hashJson, sha256 } from '../../src/core/hash.ts';
@@ -228,6 +230,17 @@ export function testPool(name: string, makePool: () => Promise<Pool>, opts: Pool
       assert.equal(runs[1]!.task, null);
       assert.equal(runs[1]!.attempts, 0);
       assert.equal(runs[1]!.lease, null);
+      // stored as running, but held by no process: not running (it stopped without a word), shown as interrupted
+      assert.equal((await pool.getRun('late'))!.status, 'running');
+      assert.equal(runs[1]!.status, 'interrupted');
+      // ... and so is one whose holder's process on this host is gone, while its lease has not lapsed yet
+      const dead = spawnSync(process.execPath, ['-e', '']).pid!;
+      const gone = await pool.acquireLease('late', { id: 'dead', pid: dead, host: hostname() }, 60_000);
+      assert.deepEqual((await pool.listRuns()).map((r) => [r.id, r.status, r.lease]), [['early', 'running', lease], ['late', 'interrupted', gone.lease]]);
+      await pool.releaseLease('late', 'dead');
+      // a run that ended keeps its status, lease or none
+      await pool.setRunStatus('late', 'failed');
+      assert.equal((await pool.listRuns())[1]!.status, 'failed');
       // every scorer, not only the first: the spec's in order, then one a re-grade recorded in the manifest
       await pool.updateManifest('late', (m) => ({ ...m, scorers: [{ name: 'math', options: {} }, { name: 'judge?model=x:y', options: {} }] }));
       assert.deepEqual((await pool.listRuns())[1]!.scorers, ['math', 'gsm8k', 'judge?model=x:y']);

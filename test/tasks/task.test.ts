@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { InputError } from '../../src/core/errors.ts';
 import { defineTask, loadTasks, resolveTask } from '../../src/tasks/index.ts';
-import { chainOfThought } from '../../src/solvers/builtin.ts';
+import { chainOfThought, generate } from '../../src/solvers/builtin.ts';
+import type { Generate, TaskState } from '../../src/solvers/types.ts';
 
 const samples = Array.from({ length: 10 }, (_, i) => ({ id: `q${i}`, input: `What is ${i} + ${i}?`, target: String(2 * i), metadata: { solution: `${i} + ${i} = ${2 * i}. The answer is ${2 * i}.` } }));
 
@@ -79,14 +80,14 @@ test('message-list prompts fill question, choices and metadata placeholders', as
 test('YAML tasks: valid files load; every error names the file, line and key', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'assay-yaml-'));
   const ok = join(dir, 'ok.yaml');
-  writeFileSync(ok, 'name: arith\nversion: 3\ndataset: arithmetic?count=5\ntemplate: math-boxed\nsolver: [chain_of_thought]\nscorers: [math]\nepochs: 2\nconfig:\n  temperature: 0.5\n  stop: ["\\n\\nQ:"]\n');
+  writeFileSync(ok, 'name: arith\nversion: 3\ndataset: arithmetic?count=5\ntemplate: math-boxed\nsolver: [chain_of_thought, generate]\nscorers: [math]\nepochs: 2\nconfig:\n  temperature: 0.5\n  stop: ["\\n\\nQ:"]\n');
   const [t] = await loadTasks(ok);
   assert.equal(t!.name, 'arith');
   assert.equal(t!.version, '3');
   const r = await resolveTask(t!);
   assert.equal(r.dataset.samples.length, 5);
   assert.deepEqual(r.config.stop, ['\n\nQ:']);
-  assert.deepEqual(r.solverSpec, [{ name: 'chain_of_thought', options: {} }]);
+  assert.deepEqual(r.solverSpec, [{ name: 'chain_of_thought', options: {} }, { name: 'generate', options: {} }]);
 
   const cases: [string, RegExp][] = [
     ['name: a\ndataset: gsm8k\nepochs: 0\n', /bad\.yaml:3 field "epochs"/],
@@ -109,4 +110,44 @@ test('YAML tasks: valid files load; every error names the file, line and key', a
 test('unknown solvers and scorers are refused with the registered names', async () => {
   await assert.rejects(resolveTask(defineTask({ name: 'x', dataset: { name: 'd', samples }, solver: 'tree_of_thought' })), /unknown solver "tree_of_thought"; registered solvers: .*chain_of_thought/);
   await assert.rejects(resolveTask(defineTask({ name: 'x', dataset: { name: 'd', samples }, scorers: ['bleu'] })), /unknown scorer "bleu"; known scorers: .*math/);
+});
+
+test('errors found when a YAML task is resolved name the file and the line of the field', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'assay-yaml-resolve-'));
+  const data = join(dir, 'd.jsonl');
+  writeFileSync(data, Array.from({ length: 6 }, (_, i) => JSON.stringify({ id: `s${i}`, question: `q${i}`, answer: String(i), context: `c${i}` })).join('\n') + '\n');
+  const cases: [string, RegExp][] = [
+    [`name: a\ndataset: jsonl:${data}\nscorers:\n  - math\n  - mathh\n`, /bad\.yaml:5 field "scorers\.1": unknown scorer "mathh"; known scorers: /],
+    [`name: a\ndataset: jsonl:${data}\nsolver: [chain_of_thoughtt]\n`, /bad\.yaml:3 field "solver": unknown solver "chain_of_thoughtt"/],
+    [`name: t10\ndataset: jsonl:${data}\nfewShot:\n  k: 50\n`, /bad\.yaml:4 field "fewShot\.k": fewShot\.k = 50 but the split has 6 samples$/],
+    [`name: a\ndataset: jsonl:${data}\ntemplate: "Q: {nosuchfield}"\n`, /bad\.yaml:3 field "template": placeholder \{nosuchfield\} is not a field of the dataset \(fields: question, context\)$/],
+    [`name: a\ndataset: jsonl:${data}\ntemplate: "Q: {question} context: {ctx}"\n`, /bad\.yaml:3 field "template": placeholder \{ctx\} is not a field of the dataset/],
+    [`name: a\ndataset: jsonl:${data}\nsolver: [{ name: system_message, options: { text: hi } }, chain_of_thought]\n`, /bad\.yaml:3 field "solver": the solver chain \[system_message, chain_of_thought\] never calls the model/],
+    [`name: a\ndataset: jsonl:${data}\nmessages:\n  - role: user\n    content: "{question} {nope}"\n`, /bad\.yaml:\d+ field "messages\.0": placeholder \{nope\} is not a field/],
+  ];
+  for (const [text, re] of cases) {
+    writeFileSync(join(dir, 'bad.yaml'), text);
+    const [t] = await loadTasks(join(dir, 'bad.yaml'));
+    await assert.rejects(resolveTask(t!), (e: unknown) => {
+      assert.ok(e instanceof InputError, String(e));
+      assert.match((e as Error).message, re);
+      return true;
+    });
+  }
+  // a placeholder that is a field of every sample is filled (every occurrence), not sent literally
+  writeFileSync(join(dir, 'ok.yaml'), `name: a\ndataset: jsonl:${data}\ntemplate: "Q: {question} context: {context} / {context}"\n`);
+  const [ok] = await loadTasks(join(dir, 'ok.yaml'));
+  const r = await resolveTask(ok!);
+  assert.deepEqual(r.render(r.dataset.samples[0]!), [{ role: 'user', content: 'Q: q0 context: c0 / c0' }]);
+  assert.equal(r.template.name, 'custom');
+});
+
+test('a solver chain that can never produce a model output is refused; a custom loop function is allowed', async () => {
+  await assert.rejects(resolveTask(defineTask({ name: 'x', dataset: { name: 'd', samples }, solver: [chainOfThought()] })), /field "x\.solver": the solver chain \[.*\] never calls the model .*generate/);
+  await assert.rejects(resolveTask(defineTask({ name: 'x', dataset: { name: 'd', samples }, solver: [{ name: 'system_message', options: { text: 'hi' } }] })), /never calls the model/);
+  const ok = await resolveTask(defineTask({ name: 'x', dataset: { name: 'd', samples }, solver: [chainOfThought(), generate()] }));
+  assert.equal(ok.solverSpec.length, 2);
+  const loop = async (state: TaskState, gen: Generate) => gen(state);
+  const custom = await resolveTask(defineTask({ name: 'x', dataset: { name: 'd', samples }, solver: [chainOfThought(), loop] }));
+  assert.equal(custom.solverSpec.length, 2);
 });

@@ -6,7 +6,7 @@
 import { Option, type Command } from 'commander';
 import { compareRuns } from '../../analyses/compare.ts';
 import { formatComparison } from '../../report/text.ts';
-import { int, num, openPool, printJson } from '../common.ts';
+import { int, MAX_REPLICATES, num, numIn, openPool, printJson } from '../common.ts';
 
 export function register(program: Command): void {
   program
@@ -15,14 +15,14 @@ export function register(program: Command): void {
     .option('--scorer <name>', "which stored scorer (default: the first run's first)")
     .option('--baseline <run>', 'compare each run with this one instead of all pairs')
     .addOption(new Option('--adjust <method>', 'multiple-comparison adjustment').choices(['holm', 'bh']).default('holm'))
-    .option('--alpha <a>', 'significance level', num('--alpha'), 0.05)
-    .option('--replicates <n>', 'bootstrap replicates', int('--replicates', 100), 2000)
-    .option('--permutations <n>', 'Monte Carlo sign flips (exact enumeration for ≤ 20 non-zero differences)', int('--permutations', 100), 10000)
+    .option('--alpha <a>', 'significance level', numIn('--alpha', 0, 1, { lo: true, hi: true }), 0.05)
+    .option('--replicates <n>', 'bootstrap replicates', int('--replicates', 100, MAX_REPLICATES), 2000)
+    .option('--permutations <n>', 'Monte Carlo sign flips (exact enumeration for ≤ 20 non-zero differences)', int('--permutations', 100, MAX_REPLICATES), 10000)
     .option('--seed <n>', 'seed of bootstrap and permutations (recorded in the output)', int('--seed', 0), 0)
     .option('--pool <file>', 'pool file')
     .option('--json', 'one JSON document on stdout')
     .action(async (runs: string[], o) => {
-      const pool = await openPool(o.pool);
+      const pool = await openPool(o.pool, { readonly: true });
       try {
         const r = await compareRuns(pool, runs, { scorer: o.scorer, baseline: o.baseline, adjustment: o.adjust, alpha: o.alpha, replicates: o.replicates, permutations: o.permutations, seed: o.seed });
         if (o.json) printJson(r);

@@ -11,7 +11,7 @@ export function register(program: Command): void {
     .option('--pool <file>', 'pool file')
     .option('--json', 'one JSON document on stdout')
     .action(async (a: string, b: string, o) => {
-      const pool = await openPool(o.pool);
+      const pool = await openPool(o.pool, { readonly: true });
       try {
         const d = await diffRuns(pool, a, b);
         if (o.json) printJson(d);

@@ -8,8 +8,9 @@ import { evalSetTable } from '../../analyses/eval-set.ts';
 import { evaluate } from '../../runner/evaluate.ts';
 import { terminalProgress } from '../../runner/progress.ts';
 import { taskNames } from '../../tasks/index.ts';
-import { cacheNotes, collect, generationConfigOf, generationFlags, int, openPool, printJson, waitingNote, withSignals } from '../common.ts';
-import { pct, table } from '../../report/text.ts';
+import { cacheNotes, ciFootnote, collect, generationConfigOf, generationFlags, int, MAX_CONCURRENCY, MAX_COUNT, MAX_EPOCHS, MAX_REPLICATES, openPool, printJson, waitingNote, withSignals } from '../common.ts';
+import { fmtMetricInterval, fmtMetricValue, pct, table } from '../../report/text.ts';
+import { isPercentMetric } from '../../analyses/metric.ts';
 
 export function register(program: Command): void {
   const cmd = program
@@ -17,15 +18,15 @@ export function register(program: Command): void {
     .description(`evaluate tasks × models as one resumable eval set; tasks: ${taskNames().join(', ')}, or task files (.yaml, .ts)`)
     .requiredOption('--model <address>', 'model address (repeatable)', collect);
   generationFlags(cmd)
-    .option('--epochs <k>', 'epochs for every task (default: each task\'s own)', int('--epochs', 1))
-    .option('--limit <n>', 'only the first n samples of every task', int('--limit', 1))
+    .option('--epochs <k>', `epochs for every task (default: each task's own) (at most ${MAX_EPOCHS})`, int('--epochs', 1, MAX_EPOCHS))
+    .option('--limit <n>', 'only the first n samples of every task', int('--limit', 1, MAX_COUNT))
     .option('--scorer <spec>', 'scorer replacing every task\'s (repeatable)', collect)
-    .option('--concurrency <n>', 'maximum requests in flight per endpoint, shared by all tasks', int('--concurrency', 1), 64)
-    .option('--timeout <ms>', 'per-request timeout in ms', int('--timeout', 1), 120_000)
-    .option('--max-retries <n>', 'retries per call after the first try', int('--max-retries', 0), 6)
+    .option('--concurrency <n>', `maximum requests in flight per endpoint, shared by all tasks (at most ${MAX_CONCURRENCY})`, int('--concurrency', 1, MAX_CONCURRENCY), 64)
+    .option('--timeout <ms>', 'per-request timeout in ms', int('--timeout', 1, 86_400_000), 120_000)
+    .option('--max-retries <n>', 'retries per call after the first try', int('--max-retries', 0, 100), 6)
     .option('--no-cache', "ask the server for every attempt a run does not have yet, never copying another run's stored response; attempts already stored are kept (use --new-run to ask again)")
     .option('--new-run', 'start separate, labelled runs that ask the server for every attempt again instead of resuming (e.g. the server changed); they reuse no stored response')
-    .option('--replicates <n>', 'bootstrap replicates of the table and ranking', int('--replicates', 100), 2000)
+    .option('--replicates <n>', 'bootstrap replicates of the table and ranking', int('--replicates', 100, MAX_REPLICATES), 2000)
     .option('--name <name>', 'a name for the eval set')
     .option('--pool <url>', 'pool (default $ASSAY_POOL or ./.assay/pool.sqlite)')
     .option('--json', 'one JSON document on stdout')
@@ -44,9 +45,13 @@ export function register(program: Command): void {
         else {
           process.stderr.write(`eval set ${result.eval_set_id}: ${result.status}\n`);
           process.stdout.write(
-            table(['task', 'model', 'run', 'scorer', 'accuracy', '95% CI', 'samples', 'failed', 'truncated'],
-              summary.rows.map((r) => [r.task, r.model, r.run_id.slice(0, 8), r.scorer, pct(r.statistics.accuracy), `[${pct(r.statistics.ci95_bootstrap.lo)}, ${pct(r.statistics.ci95_bootstrap.hi)}]`, r.statistics.samples, r.statistics.failed, r.statistics.truncated])) + '\n',
+            // Accuracies as percentages; a numeric scorer's mean (bits per byte…) as a number in its unit, never as a %.
+            table(['task', 'model', 'run', 'scorer', summary.rows.every((r) => isPercentMetric(r.statistics.metric)) ? 'accuracy' : 'score', '95% CI', 'samples', 'failed', 'truncated'],
+              summary.rows.map((r) => [r.task, r.model, r.run_id.slice(0, 8), r.scorer, fmtMetricValue(r.statistics.metric, r.statistics.accuracy), fmtMetricInterval(r.statistics.metric, r.statistics.ci95), r.statistics.samples, r.statistics.failed, r.statistics.truncated])) + '\n',
           );
+          // The headline interval of each row (as `assay stats`), its method named: never a bare "95% CI".
+          if (summary.rows.length) process.stdout.write(ciFootnote(summary.rows.map((r) => r.statistics.ci95.method)) + '\n');
+          if (summary.ranking_note) process.stdout.write(`\n${summary.ranking_note}\n`);
           if (summary.ranking) {
             process.stdout.write(`\nranking across ${summary.tasks.length} task(s) (macro-average accuracy; ${summary.ranking.replicates} bootstrap replicates, seed ${summary.ranking.seed})\n`);
             process.stdout.write(table(['model', 'mean', '95% CI', 'rank interval'],

@@ -12,7 +12,7 @@ import { CHARS_PER_PAIR, DIRECTIONS, MAX_NEEDLE_CHARS, NEEDLE_TASKS, PLACEMENTS,
 import { contextLimitOfRun } from '../../analyses/context-limit.ts';
 import { DEFAULT_LIMIT_THRESHOLD, type ContextLimitResult, type TokenScale } from '../../stats/context-limit.ts';
 import { TOKENIZER_FAMILIES, countTokens, parseFamilies } from '../../tokenizers/index.ts';
-import { int, num, openPool, printJson } from '../common.ts';
+import { int, MAX_COUNT, MAX_REPLICATES, num, numIn, openPool, printJson } from '../common.ts';
 import { pct, table } from '../../report/text.ts';
 
 /**
@@ -86,7 +86,7 @@ export function register(program: Command): void {
     .option('--depths <list>', 'needle depths in percent, e.g. 0,25,50,75,100', numbers('--depths'))
     .option('--directions <list>', `thread directions: ${DIRECTIONS.join(', ')}`, list('direction', DIRECTIONS))
     .addOption(new Option('--placement <p>', 'needle placement of single/multiple/conditional').choices([...PLACEMENTS]))
-    .option('--repeats <n>', 'samples per grid cell', int('--repeats', 1))
+    .option('--repeats <n>', 'samples per grid cell', int('--repeats', 1, MAX_COUNT))
     .option('--k <n>', 'needles of multiple/conditional', int('--k', 1))
     .option('--thread-length <n>', 'hops per thread', int('--thread-length', 1))
     .option('--threads <n>', 'threads of multi-threading', int('--threads', 1))
@@ -135,15 +135,15 @@ export function register(program: Command): void {
     .command('needle-limit <run>')
     .description('effective context limit of a needle-threading run: longest length with accuracy ≥ threshold, bootstrap CI, accuracy by length, depth × length heatmap')
     .option('--scorer <name>', 'which stored scorer (default: the run\'s first)')
-    .option('--threshold <x>', `accuracy threshold in [0,1] (default ${DEFAULT_LIMIT_THRESHOLD})`, num('--threshold'))
+    .option('--threshold <x>', `accuracy threshold in [0,1] (default ${DEFAULT_LIMIT_THRESHOLD})`, numIn('--threshold', 0, 1))
     .addOption(new Option('--rule <r>', 'prefix: accuracy stays ≥ threshold at every shorter length; any: longest passing length').choices(['prefix', 'any']).default('prefix'))
-    .option('--replicates <n>', 'bootstrap replicates', int('--replicates', 100), 2000)
+    .option('--replicates <n>', 'bootstrap replicates', int('--replicates', 100, MAX_REPLICATES), 2000)
     .option('--seed <n>', 'bootstrap seed', int('--seed', 0), 0)
     .addOption(new Option('--tokenizer <family>', 'state the limit in tokens of this tokenizer family; auto: the prompt_tokens the server recorded, else the tokenizer of the model\'s family (guessed from its name); none: characters only').choices(['auto', 'none', ...TOKENIZER_FAMILIES]).default('auto'))
     .option('--pool <file>', 'pool file')
     .option('--json', 'one JSON document on stdout')
     .action(async (runRef: string, o) => {
-      const pool = await openPool(o.pool);
+      const pool = await openPool(o.pool, { readonly: true });
       try {
         const r = await contextLimitOfRun(pool, runRef, { scorer: o.scorer, threshold: o.threshold, rule: o.rule, replicates: o.replicates, seed: o.seed, tokenizer: o.tokenizer });
         if (o.json) return printJson(r);

@@ -13,7 +13,7 @@ import { calibrationOfRun, type ConfidenceSource } from '../../analyses/calibrat
 import { InputError } from '../../core/errors.ts';
 import { table } from '../../report/text.ts';
 import type { CalibrationReport, ReliabilityBin } from '../../stats/calibration.ts';
-import { int, num, openPool, printJson } from '../common.ts';
+import { int, MAX_REPLICATES, num, numIn, openPool, printJson } from '../common.ts';
 
 const pct = (x: number | null | undefined, d = 1) => (x == null || Number.isNaN(x) ? 'n/a' : `${(100 * x).toFixed(d)}`);
 
@@ -47,15 +47,15 @@ export function register(program: Command): void {
     .option('--confidence-from <src>', 'auto | judge | response', 'auto')
     .option('--bin-size <n>', 'items per equal-mass bin', int('--bin-size', 1), 100)
     .option('--ece-bins <n>', 'equal-width ECE bins', int('--ece-bins', 1), 10)
-    .option('--missing-confidence <pct>', 'confidence (0–100) assumed when none was stated (default: exclude; the HLE reference uses 100)', num('--missing-confidence'))
-    .option('--replicates <n>', 'bootstrap replicates', int('--replicates', 0), 1000)
+    .option('--missing-confidence <pct>', 'confidence (0–100) assumed when none was stated (default: exclude; the HLE reference uses 100)', numIn('--missing-confidence', 0, 100))
+    .option('--replicates <n>', 'bootstrap replicates', int('--replicates', 0, MAX_REPLICATES), 1000)
     .option('--seed <n>', 'bootstrap seed', int('--seed', 0), 0)
     .option('--pool <file>', 'pool file')
     .option('--json', 'one JSON document on stdout')
     .action(async (runRef: string, o) => {
       if (!['auto', 'judge', 'response'].includes(o.confidenceFrom)) throw new InputError(`--confidence-from must be auto, judge or response, got "${o.confidenceFrom}"`);
       if (o.missingConfidence !== undefined && !(o.missingConfidence >= 0 && o.missingConfidence <= 100)) throw new InputError('--missing-confidence must be in [0, 100]');
-      const pool = await openPool(o.pool);
+      const pool = await openPool(o.pool, { readonly: true });
       try {
         const r = await calibrationOfRun(pool, runRef, {
           scorer: o.scorer, confidenceFrom: o.confidenceFrom as ConfidenceSource, binSize: o.binSize, eceBins: o.eceBins, replicates: o.replicates, seed: o.seed,

@@ -6,7 +6,7 @@ import { InputError } from '../../core/errors.ts';
 import { IMPORTERS } from '../../importers/index.ts';
 import { formatLmEvalCheck } from '../../report/loglikelihood.ts';
 import type { LmEvalReproduction } from '../../importers/lm-eval-loglikelihood.ts';
-import { int, openPool, printJson } from '../common.ts';
+import { int, MAX_COUNT, openPool, printJson } from '../common.ts';
 
 export function register(program: Command): void {
   program
@@ -19,7 +19,7 @@ export function register(program: Command): void {
     .option('--results <file>', 'lm-eval-loglikelihood: the results_*.json to check against (default: the one beside the samples file)')
     .option('--scorer <name>', 'inspect: which scorer (default: each sample\'s first)')
     .option('--key <which>', 'mmlu-pro: file (the correct column, default) or canonical (regrade pred against items.jsonl)')
-    .option('--limit <n>', 'only the first n rows', int('--limit', 1))
+    .option('--limit <n>', 'only the first n rows', int('--limit', 1, MAX_COUNT))
     .option('--replace', 'import again a file already imported (replaces that source)')
     .option('--allow-unterminated', 'CSV formats: accept a last line without a final newline (refused by default: it may be a truncated file)')
     .option('--pool <file>', 'pool file (default $ASSAY_POOL or ./.assay/pool.sqlite)')

@@ -6,7 +6,13 @@ import type { Command } from 'commander';
 import { planEvaluation, type Plan } from '../../analyses/plan.ts';
 import { InputError } from '../../core/errors.ts';
 import { table } from '../../report/text.ts';
-import { collect, int, num, openPool, printJson } from '../common.ts';
+import { collect, int, MAX_COUNT, MAX_EPOCHS, num, numIn, openPool, printJson } from '../common.ts';
+
+/**
+ * Smallest difference (`--delta`) and CI half-width (`--half-width`) planned, in score units (0.1 points): below it
+ * the samples needed run to billions (δ = 10⁻⁹ asked for ~10¹⁸), which no benchmark has.
+ */
+export const MIN_PLAN_DELTA = 0.001;
 
 export function register(program: Command): void {
   program
@@ -14,33 +20,35 @@ export function register(program: Command): void {
     .description('samples × epochs to detect a difference δ at power 1−β, or the CI half-width of a design; from a pilot run or assumed rates')
     .option('--delta <d>', 'difference to detect, in score units (0.03 = 3 points)', num('--delta'))
     .option('--half-width <h>', 'target 95% CI half-width of one run, in score units', num('--half-width'))
-    .option('--power <p>', 'power 1 − β', num('--power'), 0.8)
-    .option('--alpha <a>', 'two-sided significance level', num('--alpha'), 0.05)
+    .option('--power <p>', 'power 1 − β', numIn('--power', 0, 1, { lo: true, hi: true }), 0.8)
+    .option('--alpha <a>', 'two-sided significance level', numIn('--alpha', 0, 1, { lo: true, hi: true }), 0.05)
     .option('--pilot <run>', 'estimate variance components from this run')
     .option('--pilot-b <run>', 'second pilot run on the same samples: measure the paired variance ω² directly')
     .option('--scorer <name>', 'scorer of the pilot run(s)')
-    .option('--p <rate>', 'assumed accuracy of model A (without a pilot)', num('--p'))
-    .option('--icc <rho>', 'assumed intra-class correlation σ²_b/(σ²_b+σ²_w) (without a pilot)', num('--icc'), 0.5)
-    .option('--correlation <r>', "assumed correlation of the two models' per-sample accuracies", num('--correlation'), 0.5)
-    .option('--samples <n>', 'a fixed benchmark size: report epochs needed and what each k gives', int('--samples', 2))
+    .option('--p <rate>', 'assumed accuracy of model A (without a pilot)', numIn('--p', 0, 1))
+    .option('--icc <rho>', 'assumed intra-class correlation σ²_b/(σ²_b+σ²_w) (without a pilot)', numIn('--icc', 0, 1), 0.5)
+    .option('--correlation <r>', "assumed correlation of the two models' per-sample accuracies", numIn('--correlation', 0, 1), 0.5)
+    .option('--samples <n>', 'a fixed benchmark size: report epochs needed and what each k gives', int('--samples', 2, MAX_COUNT))
     .option('--epochs <k>', 'epoch counts to tabulate (repeatable)', collect)
     .option('--pool <file>', 'pool file')
     .option('--json', 'one JSON document on stdout')
     .action(async (o) => {
       if (o.delta == null && o.halfWidth == null) throw new InputError('give --delta (difference to detect) or --half-width (CI half-width)');
       if (o.delta != null && o.halfWidth != null) throw new InputError('give either --delta or --half-width, not both (they are different plans)');
-      if (o.delta != null && !(o.delta > 0 && o.delta < 1)) throw new InputError('--delta must be in (0, 1)');
-      if (o.halfWidth != null && !(o.halfWidth > 0 && o.halfWidth < 1)) throw new InputError('--half-width must be in (0, 1)');
+      if (o.delta != null && !(o.delta > 0 && o.delta < 1)) throw new InputError('--delta must be in (0, 1)', { field: '--delta' });
+      if (o.halfWidth != null && !(o.halfWidth > 0 && o.halfWidth < 1)) throw new InputError('--half-width must be in (0, 1)', { field: '--half-width' });
+      if (o.delta != null && o.delta < MIN_PLAN_DELTA) throw new InputError(`${o.delta} is below the smallest planned difference, ${MIN_PLAN_DELTA} (0.1 points); smaller differences need up to billions of samples — plan a larger δ`, { field: '--delta' });
+      if (o.halfWidth != null && o.halfWidth < MIN_PLAN_DELTA) throw new InputError(`${o.halfWidth} is below the smallest planned half-width, ${MIN_PLAN_DELTA} (0.1 points); narrower intervals need up to billions of samples — plan a wider interval`, { field: '--half-width' });
       if (!(o.power > 0 && o.power < 1) || !(o.alpha > 0 && o.alpha < 1)) throw new InputError('--power and --alpha must be in (0, 1)');
       if (o.pilot && o.p != null) throw new InputError('give either --pilot (measured variance) or --p (assumed accuracy), not both');
       if (o.pilotB && !o.pilot) throw new InputError('--pilot-b needs --pilot');
       if (!o.pilot && o.p == null) throw new InputError('give --pilot <run> or an assumed accuracy --p');
       const ks = (o.epochs as string[] | undefined)?.map((k) => {
         const n = Number(k);
-        if (!Number.isInteger(n) || n < 1) throw new InputError('--epochs must be positive integers');
+        if (!Number.isInteger(n) || n < 1 || n > MAX_EPOCHS) throw new InputError(`--epochs must be integers from 1 to ${MAX_EPOCHS}, got "${k}"`, { field: '--epochs' });
         return n;
       });
-      const pool = o.pilot ? await openPool(o.pool) : null;
+      const pool = o.pilot ? await openPool(o.pool, { readonly: true }) : null;
       let plan: Plan;
       try {
         plan = await planEvaluation(pool, {

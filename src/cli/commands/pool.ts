@@ -10,13 +10,19 @@ import { parseFilters, querySamples } from '../../query/search.ts';
 import { endpointEmbedder, fileEmbeddings } from '../../query/embeddings.ts';
 import { table } from '../../report/text.ts';
 import { fmtP } from '../../analyses/compare.ts';
-import { collect, int, openPool, printJson } from '../common.ts';
+import { collect, int, MAX_COUNT, MAX_REPLICATES, openPool, printJson } from '../common.ts';
 
-const list = (name: string) => (v: string) => {
-  const xs = v.split(',').map((s) => Number(s.trim()));
+/** A comma-separated list of numbers, each in [lo, hi] (`integer`: whole numbers only). */
+const list = (name: string, lo = -Infinity, hi = Infinity, integer = false, hiOpen = false) => (v: string) => {
+  const xs = v.split(',').map((s) => (s.trim() === '' ? NaN : Number(s.trim())));
   if (xs.some((x) => !Number.isFinite(x))) throw new InputError(`${name} must be a comma-separated list of numbers`, { field: name });
+  const bad = xs.find((x) => x < lo || (hiOpen ? x >= hi : x > hi) || (integer && !Number.isInteger(x)));
+  if (bad !== undefined) throw new InputError(`${name}: ${bad} is not ${integer ? 'an integer' : 'a number'} in [${lo}, ${hi}${hiOpen ? ')' : ']'}`, { field: name });
   return xs;
 };
+/** Ceilings of the synthetic validation data (models × samples are held in memory). */
+const MAX_SYNTHETIC_MODELS = 1000;
+const MAX_SYNTHETIC_SAMPLES = 100_000;
 
 export function register(program: Command): void {
   const pool = program.command('pool').description('the pool of sample-level measurements: list, query, validate, subset');
@@ -27,7 +33,7 @@ export function register(program: Command): void {
     .option('--pool <file>', 'pool file')
     .option('--json', 'one JSON document on stdout')
     .action(async (o) => {
-      const store = await openPool(o.pool);
+      const store = await openPool(o.pool, { readonly: true });
       try {
         const sources = await store.sources();
         const summary = await store.summary();
@@ -44,7 +50,7 @@ export function register(program: Command): void {
     .command('query [text]')
     .description('select samples by BM25 text search and metadata filters; the selection is saved under a hash for `assay rank --query <hash>`')
     .option('--filter <key=value>', 'category, dataset, tag or key (prefix with *) (repeatable)', collect)
-    .option('--limit <n>', 'at most n samples', int('--limit', 1))
+    .option('--limit <n>', 'at most n samples', int('--limit', 1, MAX_COUNT))
     .option('--show <n>', 'hits to print', int('--show', 0), 10)
     .option('--embeddings <file>', 'optional sample vectors (JSONL {key, vector}); needs --embeddings-url and --embeddings-model for the query')
     .option('--embeddings-url <url>', 'OpenAI-compatible base URL for embedding the query')
@@ -76,10 +82,10 @@ export function register(program: Command): void {
     .description('missing-data curves (ONEBench): Kendall τ vs fraction of measurements removed, for Plackett–Luce (samples as players; listwise orderings as `assay rank`), mean score and Elo')
     .option('--source <id>', 'a binary source of the pool (its samples measured on every model); default: synthetic data with known truth (reference = the true abilities)')
     .addOption(new Option('--reference <which>', 'with --source: τ against the full-data mean-score ranking (favours the mean by construction), against a held-out half of the samples (no method sees it), or both').choices(['full', 'held-out', 'both']).default('both'))
-    .option('--models <n>', 'synthetic: models', int('--models', 2), 50)
-    .option('--samples <n>', 'synthetic: samples', int('--samples', 2), 2000)
-    .option('--fractions <list>', 'fractions removed', list('--fractions'), [0, 0.5, 0.8, 0.9, 0.95, 0.99])
-    .option('--reps <n>', 'repetitions per fraction', int('--reps', 1), 3)
+    .option('--models <n>', 'synthetic: models', int('--models', 2, MAX_SYNTHETIC_MODELS), 50)
+    .option('--samples <n>', 'synthetic: samples', int('--samples', 2, MAX_SYNTHETIC_SAMPLES), 2000)
+    .option('--fractions <list>', 'fractions removed', list('--fractions', 0, 1, false, true), [0, 0.5, 0.8, 0.9, 0.95, 0.99])
+    .option('--reps <n>', 'repetitions per fraction', int('--reps', 1, MAX_REPLICATES), 3)
     .option('--seed <n>', 'seed', int('--seed', 0), 0)
     .option('--pool <file>', 'pool file')
     .option('--json', 'one JSON document on stdout')
@@ -120,9 +126,9 @@ export function register(program: Command): void {
     .command('subset')
     .description('cheaper evaluation: choose b samples that preserve the ranking; τ vs the full ranking for held-out models')
     .requiredOption('--source <id>', 'a binary source of the pool')
-    .option('--budgets <list>', 'budgets b', list('--budgets'), [50, 100, 200, 500, 1000])
+    .option('--budgets <list>', 'budgets b', list('--budgets', 1, MAX_COUNT, true), [50, 100, 200, 500, 1000])
     .option('--strategy <s>', `${SUBSET_STRATEGIES.join(', ')} (repeatable; default ${DEFAULT_SUBSET_STRATEGIES.join(', ')}; random always runs, as the baseline)`, collect)
-    .option('--reps <n>', 'repetitions', int('--reps', 1), 5)
+    .option('--reps <n>', 'repetitions', int('--reps', 1, MAX_REPLICATES), 5)
     .option('--seed <n>', 'seed', int('--seed', 0), 0)
     .option('--pool <file>', 'pool file')
     .option('--json', 'one JSON document on stdout')
@@ -132,6 +138,10 @@ export function register(program: Command): void {
       let r;
       try {
         r = await subsetValidation(store, o.source, { budgets: o.budgets, strategies: o.strategy as SubsetStrategy[] | undefined, reps: o.reps, seed: o.seed });
+      } catch (err) {
+        // A budget larger than the source's samples is known only once the source is read: bad input, not a crash.
+        if (err instanceof RangeError && /^budget must be between/.test(err.message)) throw new InputError(err.message, { field: '--budgets' });
+        throw err;
       } finally {
         await store.close();
       }

@@ -8,7 +8,7 @@ import { FEW_SAMPLES } from '../../aggregate/rank.ts';
 import { InputError } from '../../core/errors.ts';
 import { POOL_KINDS, type PoolKind } from '../../store/types.ts';
 import { parseFilters } from '../../query/search.ts';
-import { collect, int, num, openPool, printJson } from '../common.ts';
+import { collect, int, MAX_REPLICATES, num, numIn, openPool, printJson } from '../common.ts';
 import { table } from '../../report/text.ts';
 
 /** Fewest bootstrap replicates `assay rank` accepts: below it the 2.5% and 97.5% percentiles are not estimable. */
@@ -47,12 +47,12 @@ export function formatRanking(r: PoolRanking): string {
   lines.push('');
   lines.push(table(
     ['rank', 'model', 'score', `${Math.round(r.bootstrap.level * 100)}% CI`, 'rank interval', 'samples', 'mean', 'elo'],
-    r.models.map((m) => [m.rank, m.model, f(m.score), Number.isFinite(m.ci[0]) ? `[${f(m.ci[0])}, ${f(m.ci[1])}]` : 'n/a (never compared)', `${m.rank_interval[0]}–${m.rank_interval[1]}`, m.samples, m.mean_score.toFixed(4), m.elo == null ? '' : m.elo.toFixed(0)]),
+    r.models.map((m) => [m.rank, m.model, f(m.score), Number.isFinite(m.ci[0]) ? `[${f(m.ci[0])}, ${f(m.ci[1])}]` : 'n/a (never compared)', `${m.rank_interval[0]}–${m.rank_interval[1]}`, m.samples, Number.isFinite(m.mean_score) ? m.mean_score.toFixed(4) : r.scales?.length ? 'per scale' : 'n/a', m.elo == null ? '' : m.elo.toFixed(0)]),
   ));
   lines.push('');
   lines.push(`score = centred log-strength θ (natural log; exp(θa − θb) = odds that a is chosen over b). CI and rank interval: percentile bootstrap over samples, ${r.bootstrap.replicates} replicates, seed ${r.bootstrap.seed}${r.bootstrap.failed_refits ? `, ${r.bootstrap.failed_refits} refits not converged` : ''}.`);
   const tau = r.tau_pl_mean;
-  lines.push(`Kendall τ(PL, mean score) = ${Number.isNaN(tau) ? 'n/a (a constant column)' : tau.toFixed(3)}; fit ${r.fit.iterations} iterations + ${r.fit.newton_steps} Newton steps (${r.fit.converged ? 'converged' : 'NOT converged'}), ${r.fit.ms.toFixed(0)} ms; bootstrap ${(r.fit.bootstrap_ms / 1000).toFixed(1)} s.`);
+  lines.push(`Kendall τ(PL, mean score) = ${Number.isNaN(tau) ? (r.scales?.length ? 'n/a (several scales: no one mean score)' : 'n/a (a constant column)') : tau.toFixed(3)}; fit ${r.fit.iterations} iterations + ${r.fit.newton_steps} Newton steps (${r.fit.converged ? 'converged' : 'NOT converged'}), ${r.fit.ms.toFixed(0)} ms; bootstrap ${(r.fit.bootstrap_ms / 1000).toFixed(1)} s.`);
   const d = r.diagnostics;
   lines.push(`diagnostics: ${d.orderings} orderings (${d.dropped_single_model} with one model, ${d.dropped_all_tied} all tied: no information), ${d.events} choice events; comparison graph ${d.components.length === 1 ? 'connected' : `has ${d.components.length} components: ${d.components.map((c) => `{${c.join(', ')}}`).join(' ')} — scores across components rest on the prior only`}.`);
   const note = sparseNote(d);
@@ -62,7 +62,16 @@ export function formatRanking(r: PoolRanking): string {
   for (const src of r.sources) slicesBySource.set(src, r.slices.filter((x) => x.startsWith(`${src}:`)).length);
   const multi = [...slicesBySource].filter(([, k]) => k > 1);
   if (multi.length) lines.push(`note: ${multi.map(([src, k]) => `${k} slices of ${src}`).join(', ')} are ranked together (orderings stay within a slice, but the slices add up); pass --slice to rank one slice.`);
-  if (r.kinds.length > 1) lines.push(`note: the "mean" column averages raw values of different kinds (${r.kinds.join(', ')}); compare it only within one kind.`);
+  if (r.scales?.length) {
+    // Measurements on different scales (0/1 verdicts, 1–10 judge scores…) are never averaged together: each model's mean per scale.
+    lines.push(`the measurements are on ${r.scales.length} scales, so no mean is taken across them (the Plackett–Luce scores above compare orderings within each sample); each model's mean per scale, with its 95% CI:`);
+    for (const sc of r.scales) {
+      const pctScale = sc.kind !== 'numeric' && sc.kind !== 'ordinal';
+      const v = (x: number) => (!Number.isFinite(x) ? 'n/a' : pctScale ? `${(100 * x).toFixed(1)}%` : x.toFixed(4));
+      lines.push(`  ${sc.scale}${sc.kind === 'numeric' || sc.kind === 'ordinal' ? '' : ` (${sc.sources.join(', ')})`}; CI: ${sc.models[0]?.ci95.method ?? ''}`);
+      lines.push(table(['model', 'mean', '95% CI', 'samples'], sc.models.map((x) => [x.model, v(x.mean), `[${v(x.ci95.lo)}, ${v(x.ci95.hi)}]`, x.samples])).replace(/^/gm, '    '));
+    }
+  }
   lines.push(`intransitive 3-cycles of the pairwise majority: ${d.cycles.count} of ${d.cycles.triples} triples${d.cycles.examples.length ? ', e.g. ' + d.cycles.examples.slice(0, 3).map((c) => `${c.models.join(' > ')} > ${c.models[0]} (margin ${c.margin.toFixed(3)})`).join('; ') : ''}.`);
   return lines.join('\n');
 }
@@ -80,8 +89,8 @@ export function register(program: Command): void {
     .addOption(new Option('--ties <convention>', 'tie convention: full (listwise, Breslow) or half (pairwise, ties ½)').choices(['full', 'half']).default('full'))
     .addOption(new Option('--method <alg>', 'PL algorithm before the Newton polish').choices(['mm', 'lsr']).default('mm'))
     .addOption(new Option('--battle-weights <how>', 'repeated battle verdicts: counts (as weights) or dedupe').choices(['counts', 'dedupe']).default('counts'))
-    .option('--prior <lambda>', 'prior strength: virtual games per model against the anchor', num('--prior'), 1)
-    .option('--replicates <n>', `bootstrap replicates over samples (at least ${MIN_REPLICATES}: a ranking is never printed without rank intervals)`, int('--replicates', MIN_REPLICATES), 1000)
+    .option('--prior <lambda>', 'prior strength: virtual games per model against the anchor', numIn('--prior', 0, 1e6, { lo: true }), 1)
+    .option('--replicates <n>', `bootstrap replicates over samples (at least ${MIN_REPLICATES}: a ranking is never printed without rank intervals)`, int('--replicates', MIN_REPLICATES, MAX_REPLICATES), 1000)
     .option('--seed <n>', 'bootstrap seed (recorded)', int('--seed', 0), 0)
     .option('--no-runs', 'leave out the pool\'s own runs')
     .option('--pool <file>', 'pool file (default $ASSAY_POOL or ./.assay/pool.sqlite)')
@@ -90,7 +99,8 @@ export function register(program: Command): void {
       const kinds = o.kind as string[] | undefined;
       for (const k of kinds ?? []) if (!(POOL_KINDS as readonly string[]).includes(k)) throw new InputError(`unknown kind "${k}"`, { field: '--kind' });
       if (!(o.prior > 0)) throw new InputError('--prior must be > 0', { field: '--prior' });
-      const store = await openPool(o.pool);
+      // Read-only, unless a new query's selection is saved (rankFromPool saves it, so that its hash can be reused).
+      const store = await openPool(o.pool, { readonly: o.query === undefined && !(o.filter as string[] | undefined)?.length });
       try {
         const r = await rankFromPool(store, {
           query: o.query, filters: parseFilters(o.filter), sources: o.source, slices: o.slice, kinds: kinds as PoolKind[] | undefined, models: o.model,

@@ -3,7 +3,7 @@ import { Option, type Command } from 'commander';
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { buildReport } from '../../report/html.ts';
-import { collect, int, openPool } from '../common.ts';
+import { collect, int, MAX_REPLICATES, openPool, outputError } from '../common.ts';
 
 export function register(program: Command): void {
   program
@@ -13,21 +13,25 @@ export function register(program: Command): void {
     .option('--scorer <name>', "which stored scorer (default: the first run's first)")
     .option('--title <text>', 'report title')
     .addOption(new Option('--adjust <method>', 'multiple-comparison adjustment').choices(['holm', 'bh']).default('holm'))
-    .option('--replicates <n>', 'bootstrap replicates', int('--replicates', 100), 2000)
+    .option('--replicates <n>', 'bootstrap replicates', int('--replicates', 100, MAX_REPLICATES), 2000)
     .option('--seed <n>', 'bootstrap seed (default: each run manifest\'s)', int('--seed', 0))
     .option('--rank', 'add a Plackett–Luce ranking of the measurement pool (see `assay rank`)')
     .option('--rank-source <id>', 'with --rank: only this source (repeatable)', collect)
     .option('--rank-slice <name>', 'with --rank: only this slice (repeatable)', collect)
     .option('--pool <file>', 'pool file')
     .action(async (runs: string[], o) => {
-      const pool = await openPool(o.pool);
+      const pool = await openPool(o.pool, { readonly: true });
       try {
         const html = await buildReport(pool, runs, {
           scorer: o.scorer, title: o.title, adjustment: o.adjust, replicates: o.replicates, seed: o.seed,
           rank: o.rank ? { sources: o.rankSource, slices: o.rankSlice, replicates: 1000, seed: o.seed ?? 0 } : undefined,
         });
         const out = resolve(o.output);
-        writeFileSync(out, html);
+        try {
+          writeFileSync(out, html);
+        } catch (err) {
+          throw outputError(err, out, '--output');
+        }
         process.stderr.write(`wrote ${out} (${(html.length / 1024).toFixed(0)} KiB)\n`);
       } finally {
         await pool.close();

@@ -15,7 +15,7 @@ import { evaluateStream } from '../../runner/stream.ts';
 import { InputError } from '../../core/errors.ts';
 import { mergeGguf } from '../../merge/merge.ts';
 import type { MergeSpec } from '../../merge/methods.ts';
-import { generationConfigOf, generationFlags, int, num, openPool, printJson, waitingNote, withSignals } from '../common.ts';
+import { generationConfigOf, generationFlags, int, MAX_CONCURRENCY, MAX_COUNT, MAX_EPOCHS, MAX_REPLICATES, num, openPool, outputError, printJson, waitingNote, withSignals } from '../common.ts';
 
 export function register(program: Command): void {
   registerStream(program);
@@ -27,12 +27,12 @@ function registerStream(program: Command): void {
     .command('stream <file>')
     .description('evaluate a checkpoint stream (YAML: checkpoints in order, adaptation tasks with the checkpoint that introduces them, held-out zero-shot tasks): matrix + continual metrics with CIs');
   generationFlags(cmd)
-    .option('--epochs <k>', 'epochs for every task (default: the stream\'s, else each task\'s own)', int('--epochs', 1))
-    .option('--limit <n>', 'only the first n samples of every task (default: the stream\'s)', int('--limit', 1))
-    .option('--concurrency <n>', 'maximum requests in flight per endpoint', int('--concurrency', 1), 64)
-    .option('--timeout <ms>', 'per-request timeout in ms', int('--timeout', 1), 120_000)
-    .option('--max-retries <n>', 'retries per call after the first try', int('--max-retries', 0), 6)
-    .option('--replicates <n>', 'bootstrap replicates (default: the stream\'s, else 2000)', int('--replicates', 2))
+    .option('--epochs <k>', `epochs for every task (default: the stream's, else each task's own) (at most ${MAX_EPOCHS})`, int('--epochs', 1, MAX_EPOCHS))
+    .option('--limit <n>', 'only the first n samples of every task (default: the stream\'s)', int('--limit', 1, MAX_COUNT))
+    .option('--concurrency <n>', `maximum requests in flight per endpoint (at most ${MAX_CONCURRENCY})`, int('--concurrency', 1, MAX_CONCURRENCY), 64)
+    .option('--timeout <ms>', 'per-request timeout in ms', int('--timeout', 1, 86_400_000), 120_000)
+    .option('--max-retries <n>', 'retries per call after the first try', int('--max-retries', 0, 100), 6)
+    .option('--replicates <n>', 'bootstrap replicates (default: the stream\'s, else 2000)', int('--replicates', 2, MAX_REPLICATES))
     .option('--bootstrap-seed <n>', 'seed of the bootstrap (default: the stream\'s, else 0)', int('--bootstrap-seed', 0))
     .option('--pool <url>', 'pool (default $ASSAY_POOL or ./.assay/pool.sqlite)')
     .option('--json', 'one JSON document on stdout')
@@ -90,7 +90,13 @@ function registerMerge(program: Command): void {
         : null) as MergeSpec | null;
       if (!spec) throw new InputError(`unknown merge method "${m}" (average, ema, task_arithmetic, ties, dare)`, { field: 'method' });
       const clean = Object.fromEntries(Object.entries(spec).filter(([, v]) => v !== undefined)) as MergeSpec;
-      const r = mergeGguf({ parents, base: o.base, spec: clean, out: o.out, onTensor: o.json ? undefined : (d, n) => { if (d === n || d % 50 === 0) process.stderr.write(`merged ${d}/${n} tensors\n`); } });
+      let r: ReturnType<typeof mergeGguf>;
+      try {
+        r = mergeGguf({ parents, base: o.base, spec: clean, out: o.out, onTensor: o.json ? undefined : (d, n) => { if (d === n || d % 50 === 0) process.stderr.write(`merged ${d}/${n} tensors\n`); } });
+      } catch (err) {
+        // Parents are read (and their errors reported) before the output is opened: a file-system error here is -o's.
+        throw outputError(err, o.out, '--out');
+      }
       if (o.json) printJson(r);
       else process.stdout.write(`${r.path}: ${r.tensors} tensors, ${(r.bytes / 1e6).toFixed(1)} MB written, ${(r.bytes_read / 1e6).toFixed(1)} MB read in ${r.seconds.toFixed(2)} s (${(r.bytes_read / 1e6 / r.seconds).toFixed(1)} MB/s); ${r.spec.method} of ${r.parents.length} parent(s)${r.base ? ` over base ${r.base}` : ''}\n`);
     });

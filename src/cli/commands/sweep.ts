@@ -8,14 +8,19 @@ import { InputError } from '../../core/errors.ts';
 import { formatSweep } from '../../report/text.ts';
 import { sweep } from '../../runner/sweep.ts';
 import type { GridAxis } from '../../stats/sweep.ts';
-import { cacheNotes, collect, int, openPool, printJson, waitingNote, withSignals } from '../common.ts';
+import { cacheNotes, collect, int, MAX_CONCURRENCY, MAX_COUNT, MAX_EPOCHS, MAX_REPLICATES, openPool, printJson, waitingNote, withSignals } from '../common.ts';
 
-/** A comma-separated list of numbers. */
-const numList = (name: string) => (v: string) => {
+/** Most levels of one sweep factor (or seeds): each level × seed is a whole run. */
+export const MAX_SWEEP_LEVELS = 1000;
+
+/** A comma-separated list of numbers (`integer`: whole numbers ≥ `min`), at most MAX_SWEEP_LEVELS of them. */
+const numList = (name: string, integer?: { min: number }) => (v: string) => {
   const parts = v.split(',').map((s) => s.trim());
   // Number('') is 0: an empty entry ("0.5,," or ",") must not become a silent level 0.
   const xs = parts.map((s) => (s === '' ? NaN : Number(s)));
-  if (!xs.length || xs.some((x) => !Number.isFinite(x))) throw new InputError(`${name} takes comma-separated numbers, got "${v}"`);
+  if (!xs.length || xs.some((x) => !Number.isFinite(x))) throw new InputError(`${name} takes comma-separated numbers, got "${v}"`, { field: name });
+  if (integer && xs.some((x) => !Number.isSafeInteger(x) || x < integer.min)) throw new InputError(`${name} takes comma-separated integers ≥ ${integer.min}, got "${v}"`, { field: name });
+  if (xs.length > MAX_SWEEP_LEVELS) throw new InputError(`${name}: ${xs.length} values; at most ${MAX_SWEEP_LEVELS} (each is a run)`, { field: name });
   return xs;
 };
 
@@ -27,21 +32,21 @@ export function register(program: Command): void {
     .requiredOption('--model <address>', 'model address, as for `assay run`')
     .option('--temperature <list>', 'temperatures, comma-separated', numList('--temperature'))
     .option('--top-p <list>', 'top_p values, comma-separated', numList('--top-p'))
-    .option('--max-tokens <list>', 'max_tokens values, comma-separated', numList('--max-tokens'))
+    .option('--max-tokens <list>', 'max_tokens values, comma-separated', numList('--max-tokens', { min: 1 }))
     .option('--template <name>', 'prompt template (repeatable: one level each)', collect)
     .option('--system <text>', 'system prompt (repeatable: one level each)', collect)
-    .option('--seeds <list>', 'generation seeds (the noise factor)', numList('--seeds'), [0, 1, 2])
-    .option('--epochs <k>', 'epochs per run', int('--epochs', 1), 1)
+    .option('--seeds <list>', 'generation seeds (the noise factor)', numList('--seeds', { min: 0 }), [0, 1, 2])
+    .option('--epochs <k>', `epochs per run (at most ${MAX_EPOCHS})`, int('--epochs', 1, MAX_EPOCHS), 1)
     .option('--scorer <name>', "scorer (default: the dataset's)")
-    .option('--limit <n>', 'only the first n samples', int('--limit', 1))
+    .option('--limit <n>', 'only the first n samples', int('--limit', 1, MAX_COUNT))
     .option('--id-field <name>', 'generic files: id column')
     .option('--input-field <name>', 'generic files: question column')
     .option('--target-field <name>', 'generic files: answer column')
-    .option('--concurrency <n>', 'requests in flight per run', int('--concurrency', 1), 32)
-    .option('--timeout <ms>', 'per-request timeout in ms', int('--timeout', 1))
-    .option('--max-retries <n>', 'retries per request', int('--max-retries', 0))
+    .option('--concurrency <n>', `requests in flight per run (at most ${MAX_CONCURRENCY})`, int('--concurrency', 1, MAX_CONCURRENCY), 32)
+    .option('--timeout <ms>', 'per-request timeout in ms', int('--timeout', 1, 86_400_000))
+    .option('--max-retries <n>', 'retries per request', int('--max-retries', 0, 100))
     .option('--no-cache', "ask the server for every attempt a run does not have yet, never copying another run's stored response; attempts already stored are kept")
-    .option('--replicates <n>', 'bootstrap replicates', int('--replicates', 100), 1000)
+    .option('--replicates <n>', 'bootstrap replicates', int('--replicates', 100, MAX_REPLICATES), 1000)
     .option('--bootstrap-seed <n>', 'seed of the analysis', int('--bootstrap-seed', 0), 0)
     .option('--pool <file>', 'pool file')
     .option('--json', 'one JSON document on stdout')

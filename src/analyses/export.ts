@@ -1,5 +1,5 @@
 /**
- * `assay export`: stream every attempt of a run with one scorer's measurement as JSONL or CSV
+ * Export of a run (the library side of `assay export`): stream every attempt of a run with one scorer's measurement as JSONL or CSV
  * (sample id, epoch, response, extracted answer, score, finish reason, tokens, latency, error; in JSONL also the
  * whole conversation of a multi-turn solver, `transcript`).
  */
@@ -9,10 +9,22 @@ import type { Pool } from '../store/types.ts';
 
 const COLUMNS = ['sample_id', 'epoch', 'status', 'response', 'extracted', 'score', 'measurement_status', 'explanation', 'finish_reason', 'prompt_tokens', 'completion_tokens', 'latency_ms', 'tries', 'cached', 'model_id', 'error'] as const;
 
-/** Write the export to `out`, honouring back-pressure. `scorer` may be undefined (score columns left empty). */
+/** The CSV columns of an export, in order (JSONL rows have the same keys, plus `transcript` for multi-turn solvers). */
+export const EXPORT_COLUMNS = COLUMNS;
+
+/**
+ * Write every attempt of run `runId` with scorer `scorer`'s measurement to `out` as JSONL (one object per line) or
+ * CSV (header `EXPORT_COLUMNS`), honouring back-pressure; returns the number of attempts written. `scorer` may be
+ * undefined (score columns left empty). `out` is not ended: the caller closes it.
+ */
 export async function exportRun(pool: Pool, runId: string, scorer: string | undefined, format: 'jsonl' | 'csv', out: Writable): Promise<number> {
   let n = 0;
-  const write = (s: string) => (out.write(s) ? Promise.resolve() : new Promise<void>((r) => out.once('drain', () => r())));
+  // A stream that fails while full (a disk that fills up) rejects instead of waiting for a 'drain' that never comes.
+  const write = (s: string) => (out.write(s) ? Promise.resolve() : new Promise<void>((r, j) => {
+    const onError = (e: Error) => j(e);
+    out.once('error', onError);
+    out.once('drain', () => (out.off('error', onError), r()));
+  }));
   if (format === 'csv') await write(stringify([COLUMNS as unknown as string[]]));
   for await (const a of pool.iterateAttempts(runId, scorer)) {
     const row = {
