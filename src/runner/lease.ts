@@ -10,6 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { LeaseHolder, Pool, RunLease } from '../store/types.ts';
+import { holderIsGone } from '../store/lease-holder.ts';
 
 /** Default lease ttl: a holder that has not renewed for this long is taken for dead. */
 export const LEASE_TTL_MS = 30_000;
@@ -35,16 +36,7 @@ export interface HeldLease {
   release(): Promise<void>;
 }
 
-/** Whether the process of a lease holder is known to be gone: same host, and no process with its pid. */
-export function holderIsGone(l: RunLease, host = hostname()): boolean {
-  if (l.pid == null || l.host !== host || l.pid === process.pid) return false;
-  try {
-    process.kill(l.pid, 0);
-    return false;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'ESRCH';
-  }
-}
+export { holderIsGone } from '../store/lease-holder.ts';
 
 /**
  * Take the run's lease, waiting while another live process holds it. Returns the held lease (heartbeat running), or

@@ -16,7 +16,7 @@
  * minus random" covers both which items the pool held and which the random subset drew. Random-subset figures are
  * also given as the 2.5–97.5% range over `draws` random subsets of the real pool.
  */
-import { kendallTau } from '../aggregate/baselines.ts';
+import { kendallTau } from './kendall.ts';
 import { createRng, type Rng } from '../core/rng.ts';
 import { quantileSorted } from './quantile.ts';
 

@@ -4,7 +4,7 @@
  * in-memory pools (and a PostgreSQL one later) give the same answers to the one conformance suite.
  */
 import { InputError } from '../core/errors.ts';
-import { holderIsGone } from '../runner/lease.ts';
+import { holderIsGone } from './lease-holder.ts';
 import { EXCLUDED_STATUSES, WRONG_STATUSES } from '../core/outcome.ts';
 import { messageText, type Message, type RunRecord, type Sample } from '../core/schemas.ts';
 import type { EvalSetRecord, LeaseHolder, ModelRecord, PoolMeasurement, PoolSample, RunLease, RunSummary, TaskRecord } from './types.ts';

@@ -12,7 +12,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import * as C from '../../src/stats/coverage.ts';
+import * as C from '../../src/analyses/coverage.ts';
 
 const TOL = 3;
 const se = (r0: number, reps: number) => Math.sqrt((r0 * (1 - r0)) / reps);

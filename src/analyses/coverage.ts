@@ -17,15 +17,15 @@
 import { createRng, type Rng } from '../core/rng.ts';
 import { rankModels } from '../aggregate/rank.ts';
 import { choicesFromMatrix, dropMask, type BinaryMatrix } from '../aggregate/validate.ts';
-import { passAtK } from './accuracy.ts';
-import { clusteredBootstrapMeans, jointClusteredBootstrap, packClusters, percentileInterval } from './bootstrap.ts';
-import { calibrationReport } from './calibration.ts';
-import { binomialPmf, logChoose, normalQuantile } from './distributions.ts';
-import { clusteredScoreInterval, countTableOf, wilsonInterval } from './intervals.ts';
-import { clusteredMcNemar, differenceInterval, epochLattice, mcnemar, pairedT, signFlipTest, wilcoxonSignedRank } from './paired.ts';
-import { powerOfDesign, type DesignComponents } from './power.ts';
-import { rankAcrossTasks, rankRuns } from './rank.ts';
-import { betaDraw, binomialDraw, normalDraw, simulateBenchmark } from './simulate.ts';
+import { passAtK } from '../stats/accuracy.ts';
+import { clusteredBootstrapMeans, jointClusteredBootstrap, packClusters, percentileInterval } from '../stats/bootstrap.ts';
+import { calibrationReport } from '../stats/calibration.ts';
+import { binomialPmf, logChoose, normalQuantile } from '../stats/distributions.ts';
+import { clusteredScoreInterval, countTableOf, wilsonInterval } from '../stats/intervals.ts';
+import { clusteredMcNemar, differenceInterval, epochLattice, mcnemar, pairedT, signFlipTest, wilcoxonSignedRank } from '../stats/paired.ts';
+import { powerOfDesign, type DesignComponents } from '../stats/power.ts';
+import { rankAcrossTasks, rankRuns } from '../stats/rank.ts';
+import { betaDraw, binomialDraw, normalDraw, simulateBenchmark } from '../stats/simulate.ts';
 
 /** A rate over `reps` repetitions with its Monte-Carlo standard error sqrt(r(1−r)/reps). */
 export interface Rate {
