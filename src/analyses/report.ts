@@ -6,7 +6,7 @@
  * Plackett–Luce ranking.
  */
 import { countOutcomes, type OutcomeCounts } from '../core/outcome.ts';
-import type { RunRecord } from '../core/schemas.ts';
+import type { MetricInfo, RunRecord } from '../core/schemas.ts';
 import { effectiveContextLimit, limitInTokens, type ContextLimitResult, type TokenScale } from '../stats/context-limit.ts';
 import { analyzeTruncation, type TruncationAnalysis } from '../stats/truncation.ts';
 import { decomposeVariance, type VarianceDecomposition } from '../stats/variance.ts';
@@ -24,6 +24,8 @@ export interface RunAnalysis {
   model: string;
   dataset: string;
   scorer: string;
+  /** The scale and direction of the scorer's values (src/analyses/metric.ts): numeric metrics are shown in their unit. */
+  metric: MetricInfo;
   status: string;
   epochs: number;
   /** Null when the run has no counted attempt (every attempt failed or had a grader error): nothing to estimate. */
@@ -49,7 +51,7 @@ export function analyzeRun(d: RunData, label: string, o: AnalysisOptions = {}): 
   const truncation = analyzeTruncation(lengths.records, lengths.unit, { seed, replicates: Math.min(1000, o.replicates ?? 1000) });
   const outcomes = countOutcomes(d.samples.flatMap((s) => s.epochs));
   return {
-    id: d.run.id, label, model: d.run.spec.model, dataset: d.run.spec.dataset.ref, scorer: d.scorer, status: d.run.status, epochs: d.run.spec.epochs,
+    id: d.run.id, label, model: d.run.spec.model, dataset: d.run.spec.dataset.ref, scorer: d.scorer, metric: d.metric, status: d.run.status, epochs: d.run.spec.epochs,
     variance, truncation, failed: outcomes.failed, attempts: outcomes.attempts, outcomes,
   };
 }

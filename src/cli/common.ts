@@ -34,10 +34,8 @@ export const numIn = (name: string, lo: number, hi: number, open: { lo?: boolean
   return n;
 };
 
-/** Ceiling of `--concurrency` (requests in flight): more only exhausts memory and sockets. */
-export const MAX_CONCURRENCY = 4096;
-/** Ceiling of `--epochs` (attempts per sample). */
-export const MAX_EPOCHS = 100_000;
+/** Ceilings of `--concurrency` and `--epochs`: the library's (src/core/limits.ts), so flags and library agree. */
+export { MAX_CONCURRENCY, MAX_EPOCHS } from '../core/limits.ts';
 /** Ceiling of `--replicates`, `--permutations`, `--draws` (bootstrap and Monte Carlo draws). */
 export const MAX_REPLICATES = 1_000_000;
 /** Ceiling of sample counts (`--limit`, `--samples`, `--repeats`, `--models`…). */

@@ -13,10 +13,12 @@
 import { fmtP } from '../analyses/compare.ts';
 import { shortDataset } from '../analyses/outcomes.ts';
 import { reportData, type ReportData, type ReportDataOptions } from '../analyses/report.ts';
+import type { Metric } from '../core/schemas.ts';
 import { toolkitInfo } from '../core/toolkit.ts';
 import type { ContextLimitResult } from '../stats/context-limit.ts';
 import type { Pool } from '../store/types.ts';
 import { esc, factorPlot, forestPlot, lengthHistogram, lineChart } from './svg.ts';
+import { describeNumeric, fmtMetricInterval, fmtMetricValue, fmtNumber } from './text.ts';
 
 /** A number with `d` decimals, or `n/a` when it is not finite (e.g. a seed variance from a one-epoch run). */
 const fx = (x: number, d: number): string => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
@@ -24,6 +26,14 @@ const fx = (x: number, d: number): string => (Number.isFinite(x) ? x.toFixed(d) 
 const pct = (x: number | null | undefined) => (x == null || Number.isNaN(x) ? 'n/a' : `${(100 * x).toFixed(1)}%`);
 const pts = (x: number, d = 1) => `${x >= 0 ? '+' : ''}${(100 * x).toFixed(d)}`;
 const ci = (c: { lo: number; hi: number }) => `[${pct(c.lo)}, ${pct(c.hi)}]`;
+
+type NumericMetric = Extract<Metric, { kind: 'numeric' }>;
+/** The metric when it is numeric (values shown in its unit), else null (values shown as percentages). */
+const numericOf = (m: Metric | undefined): NumericMetric | null => (m?.kind === 'numeric' ? m : null);
+/** A signed difference in a numeric metric's unit (without the unit), e.g. `-1.2345`. */
+const signed = (x: number) => (Number.isFinite(x) ? `${x >= 0 ? '+' : ''}${fmtNumber(x, '')}` : 'n/a');
+/** Plot options for values of a numeric metric: labels in its unit, plain tick numbers, the unit and direction on the axis. */
+const numericPlot = (m: NumericMetric) => ({ fmt: (v: number) => fmtMetricValue(m, v), tickFmt: (v: number) => String(v), axisLabel: `score (95% CI), ${describeNumeric(m)}` });
 
 /**
  * A table. Columns listed in `num` hold figures (right-aligned, never broken across lines); columns in `wide` hold
@@ -73,32 +83,55 @@ export function renderReport(r: ReportData, o: { title?: string; now?: Date } = 
 
   // Runs
   body.push(`<h2 id="runs">Runs</h2>`);
-  body.push(tableHtml('runs', ['run', 'label', 'dataset', 'samples', 'epochs', 'accuracy (avg@k)', '95% CI (clustered bootstrap)', 'Wald 95%', 'std over epochs (seed noise, not a CI)', 'truncated', 'failed'],
+  const anyNumeric = analyses.some((a) => numericOf(a.metric));
+  body.push(tableHtml('runs', ['run', 'label', 'dataset', 'samples', 'epochs', anyNumeric ? 'score (avg@k)' : 'accuracy (avg@k)', '95% CI (clustered bootstrap)', 'Wald 95%', 'std over epochs (seed noise, not a CI)', 'truncated', 'failed'],
     analyses.map((a) => {
       const v = a.variance;
       if (!v) return [a.id.slice(0, 12), a.label, shortDataset(a.dataset), 0, a.epochs, 'n/a', '—', '—', '—', `${a.truncation.truncated}`, `${a.failed} of ${a.attempts}`];
-      return [a.id.slice(0, 12), a.label, shortDataset(a.dataset), v.samples, a.epochs, pct(v.mean), ci(v.ci95_bootstrap),
-        ci({ lo: v.mean - 1.959964 * v.se_mean, hi: v.mean + 1.959964 * v.se_mean }),
-        v.std_over_epochs == null ? '—' : `${(100 * v.std_over_epochs).toFixed(2)} pts`, `${a.truncation.truncated} (${pct(a.truncation.truncated_share)})`, a.failed];
+      const m = numericOf(a.metric);
+      return [a.id.slice(0, 12), a.label, shortDataset(a.dataset), v.samples, a.epochs, fmtMetricValue(a.metric, v.mean), fmtMetricInterval(a.metric, v.ci95_bootstrap),
+        fmtMetricInterval(a.metric, { lo: v.mean - 1.959964 * v.se_mean, hi: v.mean + 1.959964 * v.se_mean }),
+        v.std_over_epochs == null ? '—' : m ? fmtNumber(v.std_over_epochs, m.unit) : `${(100 * v.std_over_epochs).toFixed(2)} pts`, `${a.truncation.truncated} (${pct(a.truncation.truncated_share)})`, a.failed];
     }), { num: [0, 3, 4, 5, 6, 7, 8, 9, 10] }));
   body.push(`<p class="note">Wald 95% here is mean ± 1.96·SE with SE from the variance components (questions + seed). Failed attempts (model call errors after retries) are excluded from accuracy, never scored 0.</p>`);
+  const numericRuns = analyses.filter((a) => numericOf(a.metric));
+  if (numericRuns.length) body.push(`<p class="note">Scores on a numeric metric are means in its unit, not percentages: ${numericRuns.map((a) => `${esc(a.label)}: ${esc(a.scorer)} (${esc(describeNumeric(numericOf(a.metric)!))})`).join('; ')}.</p>`);
   const timeouts = analyses.reduce((n, a) => n + a.outcomes.timeouts, 0), graderErrors = analyses.reduce((n, a) => n + a.outcomes.grader_errors, 0);
   if (timeouts || graderErrors) body.push(`<p class="note">${timeouts ? `${timeouts} response(s) the grader could not judge within its time budget count as wrong` : ''}${timeouts && graderErrors ? '; ' : ''}${graderErrors ? `${graderErrors} attempt(s) with a grader error are excluded, like failed calls` : ''} (${analyses.filter((a) => a.outcomes.timeouts || a.outcomes.grader_errors).map((a) => `${esc(a.label)}: ${a.outcomes.timeouts} timeout(s), ${a.outcomes.grader_errors} grader error(s)`).join('; ')}).</p>`);
   for (const a of ungraded) body.push(`<p class="warn">${esc(a.label)} (${esc(a.id.slice(0, 12))}) has no graded attempt: ${a.failed} of its ${a.attempts} attempt(s) failed${a.attempts > a.failed ? ', the rest went ungraded' : ''}. It has no score and is left out of the plots, comparisons and rankings; run it again to retry the failed attempts.</p>`);
-  const forestRows = analyses.filter((a) => a.variance).map((a) => ({ label: a.label, mean: a.variance!.mean, lo: a.variance!.ci95_bootstrap.lo, hi: a.variance!.ci95_bootstrap.hi }));
-  if (forestRows.length) body.push(forestPlot(forestRows, 'CI forest plot: accuracy with 95% clustered-bootstrap CI'));
+  // One forest plot per scale: percentages share an axis; each numeric metric (unit and direction) gets its own.
+  const scales = new Map<string, { metric: NumericMetric | null; rows: { label: string; mean: number; lo: number; hi: number }[] }>();
+  for (const a of analyses) {
+    if (!a.variance) continue;
+    const m = numericOf(a.metric);
+    const key = m ? `numeric|${m.unit}|${m.higher_is_better}` : 'percent';
+    if (!scales.has(key)) scales.set(key, { metric: m, rows: [] });
+    scales.get(key)!.rows.push({ label: a.label, mean: a.variance.mean, lo: a.variance.ci95_bootstrap.lo, hi: a.variance.ci95_bootstrap.hi });
+  }
+  for (const { metric: m, rows } of scales.values()) {
+    body.push(m ? forestPlot(rows, `CI forest plot: mean ${m.unit || 'score'} with 95% clustered-bootstrap CI`, numericPlot(m)) : forestPlot(rows, 'CI forest plot: accuracy with 95% clustered-bootstrap CI'));
+  }
 
   // Comparison
   if (comparison) {
     body.push(`<h2 id="compare">Paired comparison</h2>`);
-    body.push(`<p class="note">On the ${comparison.shared_samples} samples all ${ungraded.length ? 'graded ' : ''}runs share (matched by content hash). Difference = A − B in points; CI from the paired cluster bootstrap; p from the sign-flip permutation test, adjusted with ${comparison.adjustment === 'holm' ? 'Holm' : 'Benjamini–Hochberg'} over ${comparison.pairs.length} comparison(s). Paired t and Wilcoxon signed-rank on per-sample means and McNemar (binary scores, epoch-matched) are shown beside it. The verdict names the higher-scoring run first.</p>`);
-    body.push(tableHtml('pairs', ['A', 'B', 'difference (pts)', '95% CI', 'sign-flip p', 'adjusted p', 'paired t p', 'Wilcoxon p', 'McNemar mid-p', `MDE (80% power, α ${comparison.alpha})`, 'verdict'],
-      comparison.pairs.map((p) => [p.a_label, p.b_label, pts(p.difference), `[${pts(p.ci95_bootstrap.lo)}, ${pts(p.ci95_bootstrap.hi)}]`, fmtP(p.sign_flip.p), fmtP(p.p_adjusted), fmtP(p.paired_t.p), fmtP(p.wilcoxon.p),
-        p.mcnemar ? fmtP(p.mcnemar.first_epoch.p_mid) : '—', Number.isFinite(p.mde) ? `±${(100 * p.mde).toFixed(1)} pts` : 'n/a', p.verdict]), { num: [2, 3, 4, 5, 6, 7, 8, 9], wide: [10] }));
+    const cm = numericOf(comparison.metric);
+    if (cm) {
+      const u = cm.unit ? ` ${cm.unit}` : '';
+      body.push(`<p class="note">On the ${comparison.shared_samples} samples all ${ungraded.length ? 'graded ' : ''}runs share (matched by content hash), scored by ${esc(comparison.scorer)} (${esc(describeNumeric(cm))}). Difference = A − B in${esc(u || ' the metric\'s unit')}; CI from the paired cluster bootstrap; p from the sign-flip permutation test, adjusted with ${comparison.adjustment === 'holm' ? 'Holm' : 'Benjamini–Hochberg'} over ${comparison.pairs.length} comparison(s). Paired t and Wilcoxon signed-rank on per-sample means are shown beside it. ${cm.higher_is_better == null ? 'The metric\'s direction is unknown, so no run is called better.' : `The better run is the one with the ${cm.higher_is_better ? 'higher' : 'lower'} mean, as the verdict says.`}</p>`);
+      body.push(tableHtml('pairs', ['A', 'B', `difference (${cm.unit || 'A − B'})`, '95% CI', 'sign-flip p', 'adjusted p', 'paired t p', 'Wilcoxon p', `MDE (80% power, α ${comparison.alpha})`, 'better', 'verdict'],
+        comparison.pairs.map((p) => [p.a_label, p.b_label, signed(p.difference), `[${signed(p.ci95_bootstrap.lo)}, ${signed(p.ci95_bootstrap.hi)}]${u}`, fmtP(p.sign_flip.p), fmtP(p.p_adjusted), fmtP(p.paired_t.p), fmtP(p.wilcoxon.p),
+          Number.isFinite(p.mde) ? `±${fmtNumber(p.mde, cm.unit)}` : 'n/a', p.better ?? '—', p.verdict]), { num: [2, 3, 4, 5, 6, 7, 8], wide: [10] }));
+    } else {
+      body.push(`<p class="note">On the ${comparison.shared_samples} samples all ${ungraded.length ? 'graded ' : ''}runs share (matched by content hash). Difference = A − B in points; CI from the paired cluster bootstrap; p from the sign-flip permutation test, adjusted with ${comparison.adjustment === 'holm' ? 'Holm' : 'Benjamini–Hochberg'} over ${comparison.pairs.length} comparison(s). Paired t and Wilcoxon signed-rank on per-sample means and McNemar (binary scores, epoch-matched) are shown beside it. The verdict names the higher-scoring run first.</p>`);
+      body.push(tableHtml('pairs', ['A', 'B', 'difference (pts)', '95% CI', 'sign-flip p', 'adjusted p', 'paired t p', 'Wilcoxon p', 'McNemar mid-p', `MDE (80% power, α ${comparison.alpha})`, 'verdict'],
+        comparison.pairs.map((p) => [p.a_label, p.b_label, pts(p.difference), `[${pts(p.ci95_bootstrap.lo)}, ${pts(p.ci95_bootstrap.hi)}]`, fmtP(p.sign_flip.p), fmtP(p.p_adjusted), fmtP(p.paired_t.p), fmtP(p.wilcoxon.p),
+          p.mcnemar ? fmtP(p.mcnemar.first_epoch.p_mid) : '—', Number.isFinite(p.mde) ? `±${(100 * p.mde).toFixed(1)} pts` : 'n/a', p.verdict]), { num: [2, 3, 4, 5, 6, 7, 8, 9], wide: [10] }));
+    }
     if (comparison.ranking) {
       const r = comparison.ranking;
       body.push(`<h3>Ranking with rank intervals</h3><p class="note">95% rank intervals from ${r.replicates} joint bootstrap replicates (seed ${r.seed}); runs in one group are not significantly different from the group's best run.</p>`);
-      body.push(tableHtml('ranking', ['group', 'rank interval', 'label', 'mean', '95% CI', 'tied with'], r.runs.map((x) => [x.group, x.rank_interval.lo === x.rank_interval.hi ? String(x.rank_interval.lo) : `${x.rank_interval.lo}–${x.rank_interval.hi}`, x.label, pct(x.mean), ci(x.ci95), x.tied_with.join(', ') || '—']), { num: [0, 1, 3, 4] }));
+      body.push(tableHtml('ranking', ['group', 'rank interval', 'label', 'mean', '95% CI', 'tied with'], r.runs.map((x) => [x.group, x.rank_interval.lo === x.rank_interval.hi ? String(x.rank_interval.lo) : `${x.rank_interval.lo}–${x.rank_interval.hi}`, x.label, fmtMetricValue(r.metric, x.mean), fmtMetricInterval(r.metric, x.ci95), x.tied_with.join(', ') || '—']), { num: [0, 1, 3, 4] }));
     }
   }
 
@@ -112,26 +145,49 @@ export function renderReport(r: ReportData, o: { title?: string; now?: Date } = 
       body.push(`<p class="warn">No graded attempt (${a.failed} of ${a.attempts} failed): no variance, truncation or length analysis.</p></div>`);
       continue;
     }
-    body.push(tableHtml('variance', ['quantity', 'value'], [
-      ['within-sample (seed) variance σ²_w', fx(v.within_variance, 4)],
-      ['between-sample (question) variance σ²_b', fx(v.between_variance, 4)],
-      ['intra-class correlation', Number.isFinite(v.icc) ? v.icc.toFixed(3) : 'n/a (no variance)'],
-      [`SE of the mean at k = ${v.epochs_mean.toFixed(1)}`, `${fx(100 * v.se_mean, 2)} pts`],
-      ['  of which question sampling', `${fx(100 * Math.sqrt(v.var_mean_questions), 2)} pts`],
-      ['  of which seed noise', `${fx(100 * Math.sqrt(v.var_mean_seed), 2)} pts (${fx(100 * v.seed_share, 0)}% of the variance)`],
-    ]));
-    body.push(tableHtml('curve', ['k (epochs)', 'SE total (model), pts', 'SE seed, pts', 'SE questions (floor), pts', 'SE observed, pts'], v.curve.map((c) => [c.k, (100 * c.se_total).toFixed(2), (100 * Math.sqrt(c.var_seed)).toFixed(2), (100 * Math.sqrt(c.var_questions)).toFixed(2), c.se_observed == null ? '—' : (100 * c.se_observed).toFixed(2)]), { num: [0, 1, 2, 3, 4] }));
-    const ks = v.curve.map((c) => c.k);
-    body.push(lineChart(ks, [
-      { name: 'total (model)', values: v.curve.map((c) => 100 * c.se_total), color: '#1f5fa8' },
-      { name: 'observed', values: v.curve.map((c) => (c.se_observed == null ? null : 100 * c.se_observed)), color: '#111' },
-      { name: 'seed part', values: v.curve.map((c) => 100 * Math.sqrt(c.var_seed)), color: '#c0392b', dashed: true },
-      { name: 'question floor', values: v.curve.map((c) => 100 * Math.sqrt(c.var_questions)), color: '#2e8b57', dashed: true },
-    ], { title: `variance vs k: SE of avg@k (pts) for ${a.label}`, xLabel: 'epochs k (log scale)', yLabel: 'SE of the mean (pts)' }));
+    const m = numericOf(a.metric);
+    if (m) {
+      // a numeric metric: standard errors in its unit, not points
+      const u = m.unit || 'score units', n = (x: number) => fmtNumber(x, m.unit);
+      body.push(tableHtml('variance', ['quantity', 'value'], [
+        ['within-sample (seed) variance σ²_w', fx(v.within_variance, 4)],
+        ['between-sample (question) variance σ²_b', fx(v.between_variance, 4)],
+        ['intra-class correlation', Number.isFinite(v.icc) ? v.icc.toFixed(3) : 'n/a (no variance)'],
+        [`SE of the mean at k = ${v.epochs_mean.toFixed(1)}`, n(v.se_mean)],
+        ['  of which question sampling', n(Math.sqrt(v.var_mean_questions))],
+        ['  of which seed noise', `${n(Math.sqrt(v.var_mean_seed))} (${fx(100 * v.seed_share, 0)}% of the variance)`],
+      ]));
+      body.push(tableHtml('curve', ['k (epochs)', `SE total (model), ${u}`, `SE seed, ${u}`, `SE questions (floor), ${u}`, `SE observed, ${u}`], v.curve.map((c) => [c.k, fmtNumber(c.se_total, ''), fmtNumber(Math.sqrt(c.var_seed), ''), fmtNumber(Math.sqrt(c.var_questions), ''), c.se_observed == null ? '—' : fmtNumber(c.se_observed, '')]), { num: [0, 1, 2, 3, 4] }));
+      body.push(lineChart(v.curve.map((c) => c.k), [
+        { name: 'total (model)', values: v.curve.map((c) => c.se_total), color: '#1f5fa8' },
+        { name: 'observed', values: v.curve.map((c) => c.se_observed), color: '#111' },
+        { name: 'seed part', values: v.curve.map((c) => Math.sqrt(c.var_seed)), color: '#c0392b', dashed: true },
+        { name: 'question floor', values: v.curve.map((c) => Math.sqrt(c.var_questions)), color: '#2e8b57', dashed: true },
+      ], { title: `variance vs k: SE of avg@k (${u}) for ${a.label}`, xLabel: 'epochs k (log scale)', yLabel: `SE of the mean (${u})`, yFmt: (x) => String(x) }));
+    } else {
+      body.push(tableHtml('variance', ['quantity', 'value'], [
+        ['within-sample (seed) variance σ²_w', fx(v.within_variance, 4)],
+        ['between-sample (question) variance σ²_b', fx(v.between_variance, 4)],
+        ['intra-class correlation', Number.isFinite(v.icc) ? v.icc.toFixed(3) : 'n/a (no variance)'],
+        [`SE of the mean at k = ${v.epochs_mean.toFixed(1)}`, `${fx(100 * v.se_mean, 2)} pts`],
+        ['  of which question sampling', `${fx(100 * Math.sqrt(v.var_mean_questions), 2)} pts`],
+        ['  of which seed noise', `${fx(100 * Math.sqrt(v.var_mean_seed), 2)} pts (${fx(100 * v.seed_share, 0)}% of the variance)`],
+      ]));
+      body.push(tableHtml('curve', ['k (epochs)', 'SE total (model), pts', 'SE seed, pts', 'SE questions (floor), pts', 'SE observed, pts'], v.curve.map((c) => [c.k, (100 * c.se_total).toFixed(2), (100 * Math.sqrt(c.var_seed)).toFixed(2), (100 * Math.sqrt(c.var_questions)).toFixed(2), c.se_observed == null ? '—' : (100 * c.se_observed).toFixed(2)]), { num: [0, 1, 2, 3, 4] }));
+      const ks = v.curve.map((c) => c.k);
+      body.push(lineChart(ks, [
+        { name: 'total (model)', values: v.curve.map((c) => 100 * c.se_total), color: '#1f5fa8' },
+        { name: 'observed', values: v.curve.map((c) => (c.se_observed == null ? null : 100 * c.se_observed)), color: '#111' },
+        { name: 'seed part', values: v.curve.map((c) => 100 * Math.sqrt(c.var_seed)), color: '#c0392b', dashed: true },
+        { name: 'question floor', values: v.curve.map((c) => 100 * Math.sqrt(c.var_questions)), color: '#2e8b57', dashed: true },
+      ], { title: `variance vs k: SE of avg@k (pts) for ${a.label}`, xLabel: 'epochs k (log scale)', yLabel: 'SE of the mean (pts)' }));
+    }
     const t = a.truncation;
-    body.push(`<h3>Truncation and response length</h3><p>${t.truncated} of ${t.attempts} attempts hit the token limit (${pct(t.truncated_share)}). Accuracy with them ${pct(t.accuracy_all)}, without them ${pct(t.accuracy_without_truncated ?? t.accuracy_all)}${t.accuracy_of_truncated != null ? `; truncated attempts alone ${pct(t.accuracy_of_truncated)}` : ''}.</p>`);
-    body.push(tableHtml('lengths', [`length (${t.unit})`, 'attempts', 'truncated', 'accuracy', '95% CI'], t.bins.map((b) => [`${b.lo}–${b.hi}`, b.attempts, b.truncated, pct(b.accuracy), ci(b.ci95)]), { num: [0, 1, 2, 3, 4] }));
-    body.push(lengthHistogram(t.histogram, { title: `response length by correctness for ${a.label}`, unit: t.unit }));
+    const val = (x: number | null | undefined) => fmtMetricValue(a.metric, x);
+    body.push(`<h3>Truncation and response length</h3><p>${t.truncated} of ${t.attempts} attempts hit the token limit (${pct(t.truncated_share)}). ${m ? 'Mean' : 'Accuracy'} with them ${val(t.accuracy_all)}, without them ${val(t.accuracy_without_truncated ?? t.accuracy_all)}${t.accuracy_of_truncated != null ? `; truncated attempts alone ${val(t.accuracy_of_truncated)}` : ''}.</p>`);
+    body.push(tableHtml('lengths', [`length (${t.unit})`, 'attempts', 'truncated', m ? 'mean' : 'accuracy', '95% CI'], t.bins.map((b) => [`${b.lo}–${b.hi}`, b.attempts, b.truncated, val(b.accuracy), fmtMetricInterval(a.metric, b.ci95)]), { num: [0, 1, 2, 3, 4] }));
+    if (m) body.push(`<p class="note">No histogram by correctness: ${esc(a.scorer)} scores are not right or wrong.</p>`);
+    else body.push(lengthHistogram(t.histogram, { title: `response length by correctness for ${a.label}`, unit: t.unit }));
     body.push(`</div>`);
   }
 
@@ -140,10 +196,12 @@ export function renderReport(r: ReportData, o: { title?: string; now?: Date } = 
     body.push(`<h2 id="sweep">Sensitivity: score vs settings</h2>`);
     for (const s of sweeps) {
       const an = s.analysis;
+      const sm = analyses.find((a) => a.id === s.run_ids[0])?.metric;
+      const snum = numericOf(sm);
       body.push(`<h3>${esc(s.model)} on ${esc(s.dataset)} (${an.runs} runs, ${an.samples} shared samples)</h3>`);
       body.push(`<p class="note">Seed noise of one run's score: ${esc(an.seed_noise)}. Each factor's best and worst levels are compared by a sign-flip permutation test paired by sample, adjusted over factors (${esc(an.factors[0]?.test.adjustment === 'bh' ? 'Benjamini–Hochberg' : 'Holm')}); "not significant at this size" is what that test says, not a claim that the factor has no effect.</p>`);
-      body.push(tableHtml('sweep', ['factor', 'levels', 'range (pts)', 'range / seed sd', 'p', 'adjusted p', 'verdict'], an.factors.map((f) => [f.factor, f.levels.map((l) => `${l.level}: ${pct(l.mean)} ${ci(l.ci95)}`).join('; '), (100 * f.range).toFixed(1), f.ratio_to_seed_sd == null ? 'n/a (no seed noise measured)' : f.ratio_to_seed_sd.toFixed(1), fmtP(f.p), fmtP(f.p_adjusted), f.verdict]), { num: [2, 4, 5], wide: [6] }));
-      for (const f of an.factors) body.push(factorPlot(f.levels.map((l) => ({ level: l.level, mean: l.mean, lo: l.ci95.lo, hi: l.ci95.hi, runs: l.run_means })), { title: `score vs ${f.factor}`, factor: f.factor }));
+      body.push(tableHtml('sweep', ['factor', 'levels', snum ? `range (${snum.unit || 'score units'})` : 'range (pts)', 'range / seed sd', 'p', 'adjusted p', 'verdict'], an.factors.map((f) => [f.factor, f.levels.map((l) => `${l.level}: ${fmtMetricValue(sm, l.mean)} ${fmtMetricInterval(sm, l.ci95)}`).join('; '), snum ? fmtNumber(f.range, '') : (100 * f.range).toFixed(1), f.ratio_to_seed_sd == null ? 'n/a (no seed noise measured)' : f.ratio_to_seed_sd.toFixed(1), fmtP(f.p), fmtP(f.p_adjusted), f.verdict]), { num: [2, 4, 5], wide: [6] }));
+      for (const f of an.factors) body.push(factorPlot(f.levels.map((l) => ({ level: l.level, mean: l.mean, lo: l.ci95.lo, hi: l.ci95.hi, runs: l.run_means })), { title: `score vs ${f.factor}`, factor: f.factor, ...(snum ? numericPlot(snum) : {}) }));
     }
   }
 

@@ -65,34 +65,45 @@ function svgOpen(fr: Frame, cls: string, title: string): string {
 
 /**
  * Forest plot: one row per item with its point estimate and 95% CI on a shared horizontal axis (proportions 0..1
- * shown as %). Marks: `mark point` (one per row), `mark ci` (one per row).
+ * shown as %; with `o.fmt`, values of a numeric metric, formatted by it, on an axis not bounded to [0, 1], its ticks
+ * formatted by `o.tickFmt`).
+ * Marks: `mark point` (one per row), `mark ci` (one per row).
  */
-export function forestPlot(rows: { label: string; mean: number; lo: number; hi: number }[], title = 'accuracy with 95% CI'): string {
+export function forestPlot(rows: { label: string; mean: number; lo: number; hi: number }[], title = 'accuracy with 95% CI', o: { fmt?: (v: number) => string; tickFmt?: (v: number) => string; axisLabel?: string } = {}): string {
+  const fmt = o.fmt ?? pctStr, bounded = !o.fmt;
   const labelW = Math.min(320, 20 + 6.5 * Math.max(8, ...rows.map((r) => r.label.length)));
   const fr: Frame = { width: labelW + 420, height: 40 + 26 * rows.length + 30, left: labelW, right: 20, top: 20, bottom: 36 };
   const vals = rows.flatMap((r) => [r.lo, r.hi, r.mean]).filter(Number.isFinite);
   let lo = Math.min(...vals), hi = Math.max(...vals);
-  const pad = Math.max(0.01, (hi - lo) * 0.1);
-  lo = Math.max(0, lo - pad);
-  hi = Math.min(1, hi + pad);
-  if (!(hi > lo)) [lo, hi] = [0, 1];
+  if (bounded) {
+    const pad = Math.max(0.01, (hi - lo) * 0.1);
+    lo = Math.max(0, lo - pad);
+    hi = Math.min(1, hi + pad);
+    if (!(hi > lo)) [lo, hi] = [0, 1];
+  } else {
+    const pad = Math.max(1e-6, (hi - lo) * 0.1, Math.abs(hi) * 0.01);
+    lo -= pad;
+    hi += pad;
+    if (!(hi > lo)) [lo, hi] = [0, 1];
+  }
   const x = (v: number) => fr.left + ((v - lo) / (hi - lo)) * (fr.width - fr.left - fr.right);
-  const parts = [svgOpen(fr, 'forest', title), axisX(fr, niceTicks(lo, hi), x, 'score (95% CI)', pctStr)];
+  const parts = [svgOpen(fr, 'forest', title), axisX(fr, niceTicks(lo, hi), x, o.axisLabel ?? 'score (95% CI)', o.tickFmt ?? fmt)];
   rows.forEach((r, i) => {
     const y = fr.top + 13 + 26 * i;
     parts.push(`<text x="${fr.left - 8}" y="${y + 4}" text-anchor="end">${esc(shortLabel(r.label, 48))}<title>${esc(r.label)}</title></text>`);
-    parts.push(`<line class="mark ci" x1="${f1(x(r.lo))}" x2="${f1(x(r.hi))}" y1="${y}" y2="${y}" stroke="#1f5fa8" stroke-width="2"><title>${esc(`${r.label}: 95% CI ${pctStr(r.lo)} – ${pctStr(r.hi)}`)}</title></line>`);
-    parts.push(`<rect class="mark point" x="${f1(x(r.mean) - 4)}" y="${y - 4}" width="8" height="8" fill="#1f5fa8"><title>${esc(`${r.label}: ${pctStr(r.mean)}`)}</title></rect>`);
+    parts.push(`<line class="mark ci" x1="${f1(x(r.lo))}" x2="${f1(x(r.hi))}" y1="${y}" y2="${y}" stroke="#1f5fa8" stroke-width="2"><title>${esc(`${r.label}: 95% CI ${fmt(r.lo)} – ${fmt(r.hi)}`)}</title></line>`);
+    parts.push(`<rect class="mark point" x="${f1(x(r.mean) - 4)}" y="${y - 4}" width="8" height="8" fill="#1f5fa8"><title>${esc(`${r.label}: ${fmt(r.mean)}`)}</title></rect>`);
   });
   parts.push('</svg>');
   return parts.join('');
 }
 
 /**
- * Line chart with a log₂ x axis (k = epochs) and a linear y axis (SE in points): one polyline per series, a circle
- * per point (`mark point`), dashed for model-only series. Series values may be null (gap).
+ * Line chart with a log₂ x axis (k = epochs) and a linear y axis (SE in points, or in a numeric metric's unit; ticks
+ * formatted by `o.yFmt`): one polyline per series, a circle per point (`mark point`), dashed for model-only series.
+ * Series values may be null (gap).
  */
-export function lineChart(xs: number[], series: { name: string; values: (number | null)[]; color: string; dashed?: boolean }[], o: { title: string; xLabel: string; yLabel: string }): string {
+export function lineChart(xs: number[], series: { name: string; values: (number | null)[]; color: string; dashed?: boolean }[], o: { title: string; xLabel: string; yLabel: string; yFmt?: (v: number) => string }): string {
   const fr: Frame = { width: 560, height: 300, left: 56, right: 150, top: 16, bottom: 40 };
   const vals = series.flatMap((s) => s.values).filter((v): v is number => v != null && Number.isFinite(v));
   const hi = Math.max(1e-9, ...vals) * 1.08;
@@ -100,7 +111,7 @@ export function lineChart(xs: number[], series: { name: string; values: (number 
   const x0 = Math.min(...lx), x1 = Math.max(...lx, x0 + 1);
   const x = (v: number) => fr.left + ((Math.log2(v) - x0) / (x1 - x0)) * (fr.width - fr.left - fr.right);
   const y = (v: number) => fr.height - fr.bottom - (v / hi) * (fr.height - fr.top - fr.bottom);
-  const parts = [svgOpen(fr, 'line', o.title), axisX(fr, xs, x, o.xLabel, (v) => String(v)), axisY(fr, niceTicks(0, hi), y, o.yLabel, (v) => String(+v.toFixed(2)))];
+  const parts = [svgOpen(fr, 'line', o.title), axisX(fr, xs, x, o.xLabel, (v) => String(v)), axisY(fr, niceTicks(0, hi), y, o.yLabel, o.yFmt ?? ((v) => String(+v.toFixed(2))))];
   series.forEach((s, si) => {
     const pts = s.values.map((v, i) => (v == null || !Number.isFinite(v) ? null : [x(xs[i]!), y(v)] as const));
     const d = pts.map((p, i) => (p ? `${i && pts[i - 1] ? 'L' : 'M'}${f1(p[0])},${f1(p[1])}` : '')).join('');
@@ -117,26 +128,34 @@ export function lineChart(xs: number[], series: { name: string; values: (number 
 
 /**
  * Score vs one sweep factor: per level, the pooled score with its 95% CI (`mark level` + `mark ci`), and each run's
- * score as a small hollow circle (`mark run`). Levels are categorical, in the given order.
+ * score as a small hollow circle (`mark run`). Levels are categorical, in the given order. Scores are proportions shown
+ * as %, or with `o.fmt` values of a numeric metric on an axis not bounded to [0, 1] (as in `forestPlot`).
  */
-export function factorPlot(levels: { level: string; mean: number; lo: number; hi: number; runs: number[] }[], o: { title: string; factor: string }): string {
+export function factorPlot(levels: { level: string; mean: number; lo: number; hi: number; runs: number[] }[], o: { title: string; factor: string; fmt?: (v: number) => string; tickFmt?: (v: number) => string; axisLabel?: string }): string {
+  const fmt = o.fmt ?? pctStr;
   const fr: Frame = { width: Math.max(320, 110 + 90 * levels.length), height: 280, left: 60, right: 20, top: 16, bottom: 44 };
   const vals = levels.flatMap((l) => [l.lo, l.hi, ...l.runs]).filter(Number.isFinite);
   let lo = Math.min(...vals), hi = Math.max(...vals);
-  const pad = Math.max(0.01, (hi - lo) * 0.15);
-  lo = Math.max(0, lo - pad);
-  hi = Math.min(1, hi + pad);
+  if (!o.fmt) {
+    const pad = Math.max(0.01, (hi - lo) * 0.15);
+    lo = Math.max(0, lo - pad);
+    hi = Math.min(1, hi + pad);
+  } else {
+    const pad = Math.max(1e-6, (hi - lo) * 0.15, Math.abs(hi) * 0.01);
+    lo -= pad;
+    hi += pad;
+  }
   if (!(hi > lo)) [lo, hi] = [0, 1];
   const step = (fr.width - fr.left - fr.right) / levels.length;
   const cx = (i: number) => fr.left + step * (i + 0.5);
   const y = (v: number) => fr.height - fr.bottom - ((v - lo) / (hi - lo)) * (fr.height - fr.top - fr.bottom);
-  const parts = [svgOpen(fr, 'factor', o.title), axisY(fr, niceTicks(lo, hi), y, 'score', pctStr)];
+  const parts = [svgOpen(fr, 'factor', o.title), axisY(fr, niceTicks(lo, hi), y, o.axisLabel ?? 'score', o.tickFmt ?? fmt)];
   parts.push(`<line class="axis" x1="${fr.left}" x2="${fr.width - fr.right}" y1="${fr.height - fr.bottom}" y2="${fr.height - fr.bottom}" stroke="#444"/>`);
   levels.forEach((l, i) => {
     parts.push(`<text x="${f1(cx(i))}" y="${fr.height - fr.bottom + 16}" text-anchor="middle">${esc(shortLabel(l.level, 14))}<title>${esc(l.level)}</title></text>`);
-    parts.push(`<line class="mark ci" x1="${f1(cx(i))}" x2="${f1(cx(i))}" y1="${f1(y(l.lo))}" y2="${f1(y(l.hi))}" stroke="#1f5fa8" stroke-width="2"><title>${esc(`${o.factor}=${l.level}: 95% CI ${pctStr(l.lo)} – ${pctStr(l.hi)}`)}</title></line>`);
-    parts.push(`<rect class="mark level" x="${f1(cx(i) - 5)}" y="${f1(y(l.mean) - 5)}" width="10" height="10" fill="#1f5fa8"><title>${esc(`${o.factor}=${l.level}: ${pctStr(l.mean)}`)}</title></rect>`);
-    l.runs.forEach((r, j) => parts.push(`<circle class="mark run" cx="${f1(cx(i) + 14 + 4 * (j % 4))}" cy="${f1(y(r))}" r="3" fill="none" stroke="#c0392b"><title>${esc(`run at ${o.factor}=${l.level}: ${pctStr(r)}`)}</title></circle>`));
+    parts.push(`<line class="mark ci" x1="${f1(cx(i))}" x2="${f1(cx(i))}" y1="${f1(y(l.lo))}" y2="${f1(y(l.hi))}" stroke="#1f5fa8" stroke-width="2"><title>${esc(`${o.factor}=${l.level}: 95% CI ${fmt(l.lo)} – ${fmt(l.hi)}`)}</title></line>`);
+    parts.push(`<rect class="mark level" x="${f1(cx(i) - 5)}" y="${f1(y(l.mean) - 5)}" width="10" height="10" fill="#1f5fa8"><title>${esc(`${o.factor}=${l.level}: ${fmt(l.mean)}`)}</title></rect>`);
+    l.runs.forEach((r, j) => parts.push(`<circle class="mark run" cx="${f1(cx(i) + 14 + 4 * (j % 4))}" cy="${f1(y(r))}" r="3" fill="none" stroke="#c0392b"><title>${esc(`run at ${o.factor}=${l.level}: ${fmt(r)}`)}</title></circle>`));
   });
   parts.push(`<text class="axis-label" x="${(fr.left + fr.width - fr.right) / 2}" y="${fr.height - 4}" text-anchor="middle">${esc(o.factor)}</text>`);
   parts.push('</svg>');

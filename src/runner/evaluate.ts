@@ -6,6 +6,7 @@
  */
 import { hashJson, shortId } from '../core/hash.ts';
 import { InputError } from '../core/errors.ts';
+import { checkCount, MAX_CONCURRENCY, MAX_EPOCHS } from '../core/limits.ts';
 import type { GenerationConfig } from '../core/schemas.ts';
 import { createProvider } from '../providers/registry.ts';
 import { ensureCapabilities } from '../providers/scoring.ts';
@@ -83,9 +84,12 @@ export interface EvalResult {
  * @param tasks tasks (from `defineTask`), names of known tasks, or task files (YAML or modules)
  * @param models model addresses (`openai-compatible:http://…#m`, `replay:file`, `reference:oracle`, …)
  * @returns the eval set id and each cell's run result; the runs are in the pool
- * @throws InputError for unknown tasks or models, bad task definitions or datasets (before any model call)
+ * @throws InputError for unknown tasks or models, bad task definitions or datasets, `epochs` or `concurrency` not an
+ *   integer from 1 to MAX_EPOCHS / MAX_CONCURRENCY (src/core/limits.ts) — all before any model call
  */
 export async function evaluate(tasks: Task | string | (Task | string)[], models: string | string[], options: EvaluateOptions): Promise<EvalResult> {
+  checkCount('epochs', options.epochs, MAX_EPOCHS);
+  checkCount('concurrency', options.concurrency, MAX_CONCURRENCY);
   const taskList: Task[] = [];
   for (const t of Array.isArray(tasks) ? tasks : [tasks]) taskList.push(...(isTask(t) ? [t] : await loadTasks(t)));
   const modelList = Array.isArray(models) ? models : [models];

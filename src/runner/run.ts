@@ -11,6 +11,8 @@
 import { setMaxListeners } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import type { GenerationConfig, Message, PlannedSample, RunDataset, RunRecord, RunSpec, Sample } from '../core/schemas.ts';
+import { InputError } from '../core/errors.ts';
+import { checkCount, countProblem, MAX_CONCURRENCY, MAX_EPOCHS } from '../core/limits.ts';
 import { renderMessages, type PromptTemplate } from '../core/templates.ts';
 import { identityMismatch } from '../providers/identity.ts';
 import { createProvider } from '../providers/registry.ts';
@@ -133,12 +135,16 @@ export function buildRunSpec(o: Pick<RunOptions, 'dataset' | 'template' | 'model
 }
 
 /**
- * Execute (or resume) a run. Errors: InputError for a bad model address; provider failures become recorded
+ * Execute (or resume) a run. Errors: InputError for a bad model address, or `epochs` / `concurrency` not an integer
+ * from 1 to MAX_EPOCHS / MAX_CONCURRENCY (src/core/limits.ts), before anything is stored; provider failures become recorded
  * `error` attempts, never exceptions. Returns when every planned attempt is stored, the signal aborted, or the run
  * stopped on its own (`abort_reason`: a dead endpoint, or a server that reports a different model or fingerprint
  * than the stored run — then nothing of the new server's answers is stored).
  */
 export async function executeRun(o: RunOptions): Promise<RunResult> {
+  const epochsProblem = countProblem('epochs', o.epochs, MAX_EPOCHS);
+  if (epochsProblem) throw new InputError(epochsProblem, { field: 'epochs' });
+  checkCount('concurrency', o.concurrency, MAX_CONCURRENCY);
   const t0 = performance.now();
   const requested = o.concurrency ?? 64;
   const timeoutMs = o.timeoutMs ?? 120_000;

@@ -26,6 +26,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { InputError } from '../core/errors.ts';
+import { MAX_EPOCHS } from '../core/limits.ts';
 import { hashJson, shortId } from '../core/hash.ts';
 import { GenerationConfigSchema } from '../core/schemas.ts';
 import type { StreamTaskRole } from '../stats/continual.ts';
@@ -44,7 +45,7 @@ export const StreamSpecSchema = z
     checkpoints: z.array(CheckpointSchema).min(1),
     adaptation: z.array(z.object({ task: TaskRefSchema, at: z.union([z.string().min(1), z.number().int().min(1)]) }).strict()).default([]),
     zero_shot: z.array(TaskRefSchema).default([]),
-    epochs: z.number().int().min(1).optional(),
+    epochs: z.number().int().min(1).max(MAX_EPOCHS, `epochs must be at most ${MAX_EPOCHS.toLocaleString('en-US')}`).optional(),
     limit: z.number().int().min(1).optional(),
     config: GenerationConfigSchema.partial().optional(),
     bootstrap: z.object({ seed: z.number().int().optional(), replicates: z.number().int().min(1).optional() }).strict().optional(),

@@ -20,7 +20,6 @@
 import { z } from 'zod';
 import { sha256 } from '../core/hash.ts';
 import { messageText, type Message, type Sample } from '../core/schemas.ts';
-import { createProvider } from '../providers/registry.ts';
 import { ProviderError, type Provider } from '../providers/types.ts';
 import type { Scorer, Verdict } from './types.ts';
 import { cutResponse, extractChoice, extractConfidence } from './extract.ts';
@@ -229,7 +228,9 @@ export class JudgeScorer implements Scorer {
 
   private getProvider(): Promise<Provider> {
     if (!this.provider) {
-      const p = createProvider(this.opts.model, { concurrency: 16, env: this.env });
+      // The provider registry (and its HTTP client) loads on the judge's first call: a grading worker that never
+      // judges stays small.
+      const p = import('../providers/registry.ts').then(({ createProvider }) => createProvider(this.opts.model, { concurrency: 16, env: this.env }));
       p.catch(() => {
         if (this.provider === p) this.provider = null;
       });

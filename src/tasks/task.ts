@@ -10,6 +10,7 @@
  */
 import { z } from 'zod';
 import { InputError } from '../core/errors.ts';
+import { countProblem, MAX_EPOCHS } from '../core/limits.ts';
 import { hashJson } from '../core/hash.ts';
 import { GenerationConfigSchema, MessageSchema, type GenerationConfig, type Message, type Sample } from '../core/schemas.ts';
 import type { Scorer } from '../scorers/types.ts';
@@ -128,7 +129,7 @@ export const TaskSpecSchema = z.strictObject({
     ])
     .optional(),
   scorers: z.array(z.string().min(1)).min(1).optional(),
-  epochs: z.number().int().positive().optional(),
+  epochs: z.number().int().positive().max(MAX_EPOCHS, `epochs must be at most ${MAX_EPOCHS.toLocaleString('en-US')}`).optional(),
   config: GenerationConfigSchema.partial().strict().optional(),
   metrics: z.array(z.enum(METRICS)).optional(),
 });
@@ -149,14 +150,14 @@ function solverSpecOf(s: SolverInput): SolverSpec | string {
  * @returns a frozen `Task`; `task.hash` covers name, version, dataset (ref, or the hash of inline samples), prompt,
  *   few-shot settings, solver specs (an inline function by its source hash), scorer specs, epochs, config, metrics.
  * @throws InputError naming the field for: a missing name or dataset, `template` with `messages`, a bad few-shot
- *   setting, epochs < 1, an unknown metric, a generation config out of range.
+ *   setting, epochs not an integer from 1 to MAX_EPOCHS, an unknown metric, a generation config out of range.
  */
 export function defineTask(def: TaskDefinition): Task {
   if (!def || typeof def !== 'object') throw new InputError('defineTask needs an object');
   if (typeof def.name !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(def.name)) throw new InputError(`task name must be letters, digits, ".", "_" and "-" (got ${JSON.stringify(def.name)})`, { field: 'name' });
   if (def.dataset === undefined) throw new InputError(`task "${def.name}" has no dataset`, { field: 'dataset' });
   if (def.template !== undefined && def.messages !== undefined) throw new InputError(`task "${def.name}": give either template or messages, not both`, { field: 'messages' });
-  if (def.epochs !== undefined && (!Number.isInteger(def.epochs) || def.epochs < 1)) throw new InputError(`task "${def.name}": epochs must be an integer ≥ 1`, { field: 'epochs' });
+  if (def.epochs !== undefined && countProblem('epochs', def.epochs, MAX_EPOCHS)) throw new InputError(`task "${def.name}": ${countProblem('epochs', def.epochs, MAX_EPOCHS)}`, { field: 'epochs' });
   if (def.fewShot && (!Number.isInteger(def.fewShot.k) || def.fewShot.k < 1)) throw new InputError(`task "${def.name}": fewShot.k must be an integer ≥ 1`, { field: 'fewShot.k' });
   if (def.fewShot?.output && !/^(target|metadata\.[\w.-]+)$/.test(def.fewShot.output)) throw new InputError(`task "${def.name}": fewShot.output must be "target" or "metadata.<key>"`, { field: 'fewShot.output' });
   if (def.fewShot?.format !== undefined && def.fewShot.format !== 'question' && def.fewShot.format !== 'template') throw new InputError(`task "${def.name}": fewShot.format must be "question" or "template"`, { field: 'fewShot.format' });
