@@ -16,6 +16,7 @@
  */
 import type { Rng } from '../core/rng.ts';
 import type { BinaryMatrix } from './matrix.ts';
+import { choleskySolve } from '../stats/cholesky.ts';
 
 const sigma = (x: number) => 1 / (1 + Math.exp(-x));
 const log1pexp = (x: number) => (x > 30 ? x : x < -30 ? Math.exp(x) : Math.log1p(Math.exp(x)));
@@ -216,34 +217,6 @@ function schurStep(A: Float64Array, r: Float64Array, gT: Float64Array, gB: Float
   return dT;
 }
 
-/** Solve A x = b for symmetric positive-definite A (n×n, overwritten by its Cholesky factor). Null if not PD. */
-function choleskySolve(A: Float64Array, b: Float64Array, n: number): Float64Array | null {
-  for (let j = 0; j < n; j++) {
-    let d = A[j * n + j]!;
-    for (let k = 0; k < j; k++) d -= A[j * n + k]! * A[j * n + k]!;
-    if (!(d > 0)) return null;
-    const L = Math.sqrt(d);
-    A[j * n + j] = L;
-    for (let i = j + 1; i < n; i++) {
-      let s = A[i * n + j]!;
-      for (let k = 0; k < j; k++) s -= A[i * n + k]! * A[j * n + k]!;
-      A[i * n + j] = s / L;
-    }
-  }
-  const y = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    let s = b[i]!;
-    for (let k = 0; k < i; k++) s -= A[i * n + k]! * y[k]!;
-    y[i] = s / A[i * n + i]!;
-  }
-  const x = new Float64Array(n);
-  for (let i = n - 1; i >= 0; i--) {
-    let s = y[i]!;
-    for (let k = i + 1; k < n; k++) s -= A[k * n + i]! * x[k]!;
-    x[i] = s / A[i * n + i]!;
-  }
-  return x;
-}
 
 /** A fitted two-parameter logistic model: P(m right on s) = σ(α_s θ_m − β_s). */
 export interface TwoPL {

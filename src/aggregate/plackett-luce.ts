@@ -24,6 +24,7 @@
  * - then a Newton polish on θ (gradient and Hessian of ℓ above; Hessian −Σ_R M_R (diag p_R − p_R p_Rᵀ) − diag(λ p_i(1−p_i))
  *   with p_R the choice probabilities in R), with step halving, to a gradient below `tol`.
  */
+import { choleskySolve } from '../stats/cholesky.ts';
 export interface PLFitOptions {
   method?: 'mm' | 'lsr';
   /** Prior strength λ in virtual games per model (default 1). */
@@ -320,31 +321,3 @@ function newton(theta: Float64Array, setPtr: Int32Array, setIdx: Int32Array, win
   return { steps: 60, converged: false };
 }
 
-/** Solve A x = b for symmetric positive-definite A (n×n, overwritten). Returns null if not positive definite. */
-function choleskySolve(A: Float64Array, b: Float64Array, n: number): Float64Array | null {
-  for (let j = 0; j < n; j++) {
-    let d = A[j * n + j]!;
-    for (let k = 0; k < j; k++) d -= A[j * n + k]! * A[j * n + k]!;
-    if (!(d > 0)) return null;
-    const L = Math.sqrt(d);
-    A[j * n + j] = L;
-    for (let i = j + 1; i < n; i++) {
-      let s = A[i * n + j]!;
-      for (let k = 0; k < j; k++) s -= A[i * n + k]! * A[j * n + k]!;
-      A[i * n + j] = s / L;
-    }
-  }
-  const y = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    let s = b[i]!;
-    for (let k = 0; k < i; k++) s -= A[i * n + k]! * y[k]!;
-    y[i] = s / A[i * n + i]!;
-  }
-  const x = new Float64Array(n);
-  for (let i = n - 1; i >= 0; i--) {
-    let s = y[i]!;
-    for (let k = i + 1; k < n; k++) s -= A[k * n + i]! * x[k]!;
-    x[i] = s / A[i * n + i]!;
-  }
-  return x;
-}
