@@ -76,19 +76,7 @@ const pts = (x: number) => `${(100 * x).toFixed(1)} pts`;
  */
 export function verdictOf(c: PairedComparison, aLabel: string, bLabel: string, pAdj: number, alpha: number, adj: { method: 'holm' | 'bh'; comparisons: number } = { method: 'holm', comparisons: 1 }, metric?: Metric): string {
   if (metric?.kind === 'numeric') return numericVerdict(c, aLabel, bLabel, pAdj, alpha, adj, metric);
-  const size = `${c.samples} samples × ${c.epochs_a.toFixed(c.epochs_a % 1 ? 1 : 0)}/${c.epochs_b.toFixed(c.epochs_b % 1 ? 1 : 0)} epochs`;
-  const mdeText = Number.isFinite(c.mde)
-    ? `the minimum detectable effect at 80% power is ±${pts(c.mde)}`
-    : c.samples < 2
-      ? 'with fewer than 2 shared samples no minimum detectable effect can be estimated'
-      : 'the per-sample differences do not vary, so no minimum detectable effect can be estimated from these runs';
-  const sf = c.sign_flip;
-  const pIs = (x: number) => (fmtP(x).startsWith('<') ? `p ${fmtP(x)}` : `p = ${fmtP(x)}`);
-  const pText = adj.comparisons > 1
-    ? `${pIs(sf.p)}, ${adj.method === 'holm' ? 'Holm' : 'Benjamini–Hochberg'}-adjusted over ${adj.comparisons} comparisons ${pIs(pAdj)}`
-    : pIs(pAdj);
-  const test = `sign-flip permutation test paired by sample (${sf.method}${sf.method === 'monte carlo' ? `, ${sf.permutations} sign flips` : ''}): ${pText}`;
-  const ciExcludes0 = c.ci95.lo > 0 || c.ci95.hi < 0;
+  const { size, mdeText, test, ciExcludes0 } = verdictParts(c, pAdj, adj, pts);
   if (pAdj <= alpha && ciExcludes0) {
     const aHigher = c.difference > 0;
     const [hi, lo] = aHigher ? [aLabel, bLabel] : [bLabel, aLabel];
@@ -114,19 +102,7 @@ export function unitsOf(x: number, m: Extract<Metric, { kind: 'numeric' }>): str
  */
 function numericVerdict(c: PairedComparison, aLabel: string, bLabel: string, pAdj: number, alpha: number, adj: { method: 'holm' | 'bh'; comparisons: number }, m: Extract<Metric, { kind: 'numeric' }>): string {
   const u = (x: number) => unitsOf(x, m);
-  const size = `${c.samples} samples × ${c.epochs_a.toFixed(c.epochs_a % 1 ? 1 : 0)}/${c.epochs_b.toFixed(c.epochs_b % 1 ? 1 : 0)} epochs`;
-  const mdeText = Number.isFinite(c.mde)
-    ? `the minimum detectable effect at 80% power is ±${u(c.mde)}`
-    : c.samples < 2
-      ? 'with fewer than 2 shared samples no minimum detectable effect can be estimated'
-      : 'the per-sample differences do not vary, so no minimum detectable effect can be estimated from these runs';
-  const sf = c.sign_flip;
-  const pIs = (x: number) => (fmtP(x).startsWith('<') ? `p ${fmtP(x)}` : `p = ${fmtP(x)}`);
-  const pText = adj.comparisons > 1
-    ? `${pIs(sf.p)}, ${adj.method === 'holm' ? 'Holm' : 'Benjamini–Hochberg'}-adjusted over ${adj.comparisons} comparisons ${pIs(pAdj)}`
-    : pIs(pAdj);
-  const test = `sign-flip permutation test paired by sample (${sf.method}${sf.method === 'monte carlo' ? `, ${sf.permutations} sign flips` : ''}): ${pText}`;
-  const ciExcludes0 = c.ci95.lo > 0 || c.ci95.hi < 0;
+  const { size, mdeText, test, ciExcludes0 } = verdictParts(c, pAdj, adj, u);
   if (pAdj <= alpha && ciExcludes0) {
     const aHigher = c.difference > 0;
     const [hi, lo] = aHigher ? [aLabel, bLabel] : [bLabel, aLabel];
@@ -141,6 +117,27 @@ function numericVerdict(c: PairedComparison, aLabel: string, bLabel: string, pAd
   }
   const why = pAdj <= alpha ? ` ≤ α = ${alpha}, but the 95% CI includes 0, so no difference is called` : ` > α = ${alpha}`;
   return `No detectable difference at this size (${size}): the difference A − B is ${u(c.difference)} (95% CI ${u(c.ci95.lo)} to ${u(c.ci95.hi)}; ${test}${why}); ${mdeText}.`;
+}
+
+/**
+ * What every comparison verdict states, whatever the metric: the design's size, the minimum detectable effect (or why
+ * none can be estimated), the sign-flip test with its raw and adjusted p, and whether the 95% CI excludes 0.
+ * `fmt` formats a difference in the metric's unit.
+ */
+function verdictParts(c: PairedComparison, pAdj: number, adj: { method: 'holm' | 'bh'; comparisons: number }, fmt: (x: number) => string): { size: string; mdeText: string; test: string; ciExcludes0: boolean } {
+  const size = `${c.samples} samples × ${c.epochs_a.toFixed(c.epochs_a % 1 ? 1 : 0)}/${c.epochs_b.toFixed(c.epochs_b % 1 ? 1 : 0)} epochs`;
+  const mdeText = Number.isFinite(c.mde)
+    ? `the minimum detectable effect at 80% power is ±${fmt(c.mde)}`
+    : c.samples < 2
+      ? 'with fewer than 2 shared samples no minimum detectable effect can be estimated'
+      : 'the per-sample differences do not vary, so no minimum detectable effect can be estimated from these runs';
+  const sf = c.sign_flip;
+  const pIs = (x: number) => (fmtP(x).startsWith('<') ? `p ${fmtP(x)}` : `p = ${fmtP(x)}`);
+  const pText = adj.comparisons > 1
+    ? `${pIs(sf.p)}, ${adj.method === 'holm' ? 'Holm' : 'Benjamini–Hochberg'}-adjusted over ${adj.comparisons} comparisons ${pIs(pAdj)}`
+    : pIs(pAdj);
+  const test = `sign-flip permutation test paired by sample (${sf.method}${sf.method === 'monte carlo' ? `, ${sf.permutations} sign flips` : ''}): ${pText}`;
+  return { size, mdeText, test, ciExcludes0: c.ci95.lo > 0 || c.ci95.hi < 0 };
 }
 
 /** A p-value for display: 3 significant digits, `< 1e-4` below that. */
