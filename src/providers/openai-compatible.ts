@@ -17,7 +17,7 @@
  * and lm-eval asks for them: the prompt's own tokens come back with their log-probabilities. Whether an endpoint
  * does this is probed once per run (`probeScoring`), never assumed.
  */
-import { Agent, request } from 'undici';
+import { Agent, request, type Dispatcher } from 'undici';
 import { z } from 'zod';
 import { messageText, type FinishReason, type Message } from '../core/schemas.ts';
 import { InputError } from '../core/errors.ts';
@@ -259,7 +259,7 @@ class OpenAICompatibleProvider implements Provider {
   async generate(req: GenerateRequest): Promise<GenerateResponse> {
     const c = sendableConfig(this, req.config);
     if (c.chat_template === false && this.capabilities.settings.chat_template === 'sent') return this.complete(req);
-    const body = JSON.stringify({
+    const payload = {
       model: this.model,
       messages: chatMessages(req.messages),
       temperature: c.temperature,
@@ -269,46 +269,18 @@ class OpenAICompatibleProvider implements Provider {
       seed: c.seed === undefined ? undefined : c.seed + req.epoch,
       stop: c.stop,
       ...(this.stream ? { stream: true, stream_options: { include_usage: true } } : {}),
-    });
-    let res;
-    try {
-      res = await request(this.url, { method: 'POST', body, headers: this.headers, dispatcher: this.agent, signal: req.signal });
-    } catch (err) {
-      if (req.signal.aborted) throw err;
-      throw new ProviderError(`connection failed: ${(err as Error).message}`, { retryable: true });
-    }
-    const status = res.statusCode;
-    if (status !== 200) {
-      const text = await res.body.text().catch(() => '');
-      const retryAfterMs = parseRetryAfter(res.headers);
-      const retryable = status === 429 || status === 408 || status === 409 || status >= 500;
-      throw new ProviderError(`HTTP ${status}: ${text.slice(0, 300)}`, { retryable, retryAfterMs, rateLimited: status === 429, status });
-    }
-    const server = serverHeaders(res.headers);
+    };
+    const { res, server } = await this.send(this.url, payload, req.signal);
     if (this.stream) return this.readStream(res.body, server);
-    let raw: unknown;
-    let text: string;
-    try {
-      text = await res.body.text();
-    } catch (err) {
-      if (req.signal.aborted) throw err;
-      throw new ProviderError(`response body interrupted: ${(err as Error).message}`, { retryable: true });
-    }
-    try {
-      raw = JSON.parse(text);
-    } catch {
-      throw new ProviderError(`malformed JSON from server: ${text.slice(0, 200)}`, { retryable: true });
-    }
-    const parsed = ChatResponseSchema.safeParse(raw);
-    if (!parsed.success) throw new ProviderError(`unexpected response shape: ${parsed.error.issues[0]?.message ?? ''} ${text.slice(0, 200)}`, { retryable: true });
-    const choice = parsed.data.choices[0]!;
+    const { data } = await this.readJson(res, ChatResponseSchema, req.signal);
+    const choice = data.choices[0]!;
     return {
       text: choice.message?.content ?? '',
       finish_reason: mapFinishReason(choice.finish_reason),
-      model_id: parsed.data.model ?? null,
-      prompt_tokens: parsed.data.usage?.prompt_tokens ?? null,
-      completion_tokens: parsed.data.usage?.completion_tokens ?? null,
-      system_fingerprint: parsed.data.system_fingerprint ?? null,
+      model_id: data.model ?? null,
+      prompt_tokens: data.usage?.prompt_tokens ?? null,
+      completion_tokens: data.usage?.completion_tokens ?? null,
+      system_fingerprint: data.system_fingerprint ?? null,
       server,
     };
   }
@@ -318,6 +290,12 @@ class OpenAICompatibleProvider implements Provider {
    * others not); malformed or unexpected bodies are retryable ProviderErrors.
    */
   private async post<T>(url: string, payload: unknown, schema: Validator<T>, signal: AbortSignal): Promise<{ data: T; server: Record<string, string> }> {
+    const { res, server } = await this.send(url, payload, signal);
+    return { data: (await this.readJson(res, schema, signal)).data, server };
+  }
+
+  /** POST a JSON body; a failed connection or a non-200 status becomes a ProviderError (429/408/409/5xx retryable). */
+  private async send(url: string, payload: unknown, signal: AbortSignal): Promise<{ res: Dispatcher.ResponseData; server: Record<string, string> }> {
     let res;
     try {
       res = await request(url, { method: 'POST', body: JSON.stringify(payload), headers: this.headers, dispatcher: this.agent, signal });
@@ -331,7 +309,11 @@ class OpenAICompatibleProvider implements Provider {
       const retryable = status === 429 || status === 408 || status === 409 || status >= 500;
       throw new ProviderError(`HTTP ${status}: ${text.slice(0, 300)}`, { retryable, retryAfterMs: parseRetryAfter(res.headers), rateLimited: status === 429, status });
     }
-    const server = serverHeaders(res.headers);
+    return { res, server: serverHeaders(res.headers) };
+  }
+
+  /** Read a response body as JSON of shape `schema`; an interrupted, malformed or unexpected body is a retryable ProviderError. */
+  private async readJson<T>(res: Dispatcher.ResponseData, schema: Validator<T>, signal: AbortSignal): Promise<{ data: T }> {
     let text: string;
     try {
       text = await res.body.text();
@@ -347,8 +329,9 @@ class OpenAICompatibleProvider implements Provider {
     }
     const parsed = schema.safeParse(raw);
     if (!parsed.success) throw new ProviderError(`unexpected response shape: ${parsed.error.issues[0]?.message ?? ''} ${text.slice(0, 200)}`, { retryable: true });
-    return { data: parsed.data, server };
+    return { data: parsed.data };
   }
+
 
   /** A plain-text completion (`chat_template: false`): the conversation as `rawPrompt` to `/v1/completions`. */
   private async complete(req: GenerateRequest): Promise<GenerateResponse> {
