@@ -54,7 +54,8 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 }
 
 /**
- * Call `provider.generate` until it answers, a non-retryable error occurs, or `policy.maxRetries` retries are spent.
+ * Call `provider.generate` until it answers, a non-retryable error occurs, or `policy.maxRetries` retries are spent
+ * (`retrying` with every error that is not a ProviderError retried too: a dropped connection surfaces as one).
  * Never throws for provider failures: they come back as `{ ok: false, error }`. `stop` aborts the call in flight
  * (then `aborted` is true and nothing should be recorded).
  */
@@ -65,45 +66,8 @@ export async function callWithRetry(
   limiter: AdaptiveLimiter,
   stop: AbortSignal,
 ): Promise<CallOutcome> {
-  let tries = 0;
-  let lastError = '';
-  while (!stop.aborted) {
-    tries++;
-    const ac = takeController();
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      ac.abort();
-    }, policy.timeoutMs);
-    const relay = () => ac.abort();
-    stop.addEventListener('abort', relay, { once: true });
-    const start = performance.now();
-    let retryable = true;
-    let waitMs: number | undefined;
-    try {
-      const response = await provider.generate({ messages: req.messages, config: req.config, sample: req.sample, epoch: req.epoch, signal: ac.signal });
-      limiter.onSuccess();
-      return { ok: true, response, tries, latencyMs: performance.now() - start };
-    } catch (err) {
-      if (stop.aborted) break;
-      if (timedOut) lastError = `timeout after ${policy.timeoutMs} ms`;
-      else if (err instanceof ProviderError) {
-        lastError = err.message;
-        retryable = err.opts.retryable;
-        if (err.opts.rateLimited) {
-          limiter.onRateLimit(err.opts.retryAfterMs);
-          waitMs = err.opts.retryAfterMs ?? 1000;
-        } else waitMs = err.opts.retryAfterMs;
-      } else lastError = `${(err as Error).name}: ${(err as Error).message}`;
-    } finally {
-      clearTimeout(timer);
-      stop.removeEventListener('abort', relay);
-      giveBack(ac);
-    }
-    if (!retryable || tries > policy.maxRetries) return { ok: false, error: lastError || 'unknown error', tries, aborted: false };
-    await sleep(waitMs ?? backoffMs(tries - 1, policy.backoffBaseMs), stop);
-  }
-  return { ok: false, error: lastError || 'stopped', tries, aborted: true };
+  const out = await retrying((signal) => provider.generate({ messages: req.messages, config: req.config, sample: req.sample, epoch: req.epoch, signal }), policy, limiter, stop, true);
+  return out.ok ? { ok: true, response: out.value, tries: out.tries, latencyMs: out.latencyMs } : out;
 }
 
 /** The outcome of a retried call of any kind: its value, or the last error after every retry. */
@@ -113,17 +77,15 @@ export type RetriedOutcome<T> = { ok: true; value: T; tries: number; latencyMs: 
  * `callWithRetry`'s failure policy for any provider call (log-likelihood scoring): `invoke` is called with a signal
  * that aborts on the per-request timeout or on `stop`, until it resolves, throws a non-retryable ProviderError, or
  * the retries are spent; HTTP 429 lowers the adaptive concurrency. An error that is not a ProviderError (a bug, a
- * runtime failure of an in-process model) is not retried: the same input would fail the same way. Never throws for
- * provider failures. (The
- * generation path keeps its own copy of this loop in `callWithRetry`: it is the hot path, and a closure per call
- * there is measurable.)
+ * runtime failure of an in-process model) is retried only with `retryOtherErrors` (generation over HTTP); otherwise
+ * the same input would fail the same way. Never throws for provider failures.
  */
-export async function retrying<T>(invoke: (signal: AbortSignal) => Promise<T>, policy: RetryPolicy, limiter: AdaptiveLimiter, stop: AbortSignal): Promise<RetriedOutcome<T>> {
+export async function retrying<T>(invoke: (signal: AbortSignal) => Promise<T>, policy: RetryPolicy, limiter: AdaptiveLimiter, stop: AbortSignal, retryOtherErrors = false): Promise<RetriedOutcome<T>> {
   let tries = 0;
   let lastError = '';
   while (!stop.aborted) {
     tries++;
-    const ac = new AbortController();
+    const ac = takeController();
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
@@ -150,11 +112,12 @@ export async function retrying<T>(invoke: (signal: AbortSignal) => Promise<T>, p
         } else waitMs = err.opts.retryAfterMs;
       } else {
         lastError = `${(err as Error).name}: ${(err as Error).message}`;
-        retryable = false;
+        retryable = retryOtherErrors;
       }
     } finally {
       clearTimeout(timer);
       stop.removeEventListener('abort', relay);
+      giveBack(ac);
     }
     if (!retryable || tries > policy.maxRetries) return { ok: false, error: lastError || 'unknown error', tries, aborted: false };
     await sleep(waitMs ?? backoffMs(tries - 1, policy.backoffBaseMs), stop);
