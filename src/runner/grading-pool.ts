@@ -32,13 +32,17 @@ const WORKER_HEAP_MB = 512;
  */
 const WORKER_YOUNG_MB = 6;
 
-interface Job {
+/** One verdict as the worker receives it (src/runner/grading-worker.ts). */
+export interface GradingJob {
   id: number;
   label: string;
   /** The module that registers the scorer in the worker (user scorers), imported there before grading. */
   module?: string;
   sample: Sample;
   response: string;
+}
+
+interface Job extends GradingJob {
   /**
    * Epoch ms after which a verdict waiting on its asynchronous part is a timeout (set when the worker says the part
    * started; the synchronous part is watched through `busy`), and that limit in ms.

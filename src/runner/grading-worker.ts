@@ -9,17 +9,11 @@
  * after it, so the pool can tell a stuck verdict (and terminate this thread) from a slow asynchronous one.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import type { Sample } from '../core/schemas.ts';
+import type { GradingJob } from './grading-pool.ts';
 import { createScorer } from '../scorers/registry.ts';
 import type { Scorer, Verdict } from '../scorers/types.ts';
 
-interface Job {
-  id: number;
-  label: string;
-  module?: string;
-  sample: Sample;
-  response: string;
-}
+type Job = GradingJob;
 
 const busy = new Float64Array(workerData.busy as SharedArrayBuffer);
 const scorers = new Map<string, Scorer>();
