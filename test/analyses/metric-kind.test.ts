@@ -7,7 +7,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { hash32, startFakeOpenAIServer, type FakeOpenAIServer } from '../../testkit/fake-openai-server.ts';
+import { startFakeOpenAIServer, type FakeOpenAIServer } from '../../testkit/fake-openai-server.ts';
+import { sumModel, sumQuestions } from '../../testkit/sums-loglikelihood.ts';
 import type { Sample } from '../../src/core/schemas.ts';
 import { compareRuns } from '../../src/analyses/compare.ts';
 import { evalSetTable } from '../../src/analyses/eval-set.ts';
@@ -24,18 +25,8 @@ import { fmtMetricInterval, fmtMetricValue, formatComparison, formatStatistics }
 
 // 30 sums as 4-option questions; each model gives the gold option a log-probability that varies by question (so the
 // per-sample bits per byte vary), the "small" model about 3 nats less than the "big" one: big has the lower bpb.
-const QUESTIONS: Sample[] = Array.from({ length: 30 }, (_, i) => {
-  const a = 10 + i, b = 7 + ((i * 13) % 50);
-  const gold = a + b;
-  return { id: `sum-${i}`, input: `What is ${a} + ${b}?`, target: String(gold), choices: [gold, gold + 1, gold - 3, gold + 10].map(String), metadata: {} };
-});
-const model = (base: number) => (prefix: string, token: string): number => {
-  const m = /What is (\d+) \+ (\d+)\?\nAnswer:$/.exec(prefix);
-  if (!m) return -1;
-  const gold = Number(m[1]) + Number(m[2]);
-  const noise = (hash32(`${m[1]}+${m[2]}:${base}`) / 4294967296) * 2;
-  return token === ` ${gold}` ? -(base + noise) : -(base + 1 + noise);
-};
+const QUESTIONS: Sample[] = sumQuestions(30);
+const model = sumModel;
 
 describe('metric kinds: bits per byte through stats, compare, the eval table', () => {
   let big: FakeOpenAIServer, small: FakeOpenAIServer, pool: Pool;

@@ -6,7 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { hash32, startFakeOpenAIServer, type FakeOpenAIServer } from '../../testkit/fake-openai-server.ts';
+import { startFakeOpenAIServer, type FakeOpenAIServer } from '../../testkit/fake-openai-server.ts';
+import { sumModel, sumQuestions } from '../../testkit/sums-loglikelihood.ts';
 import type { Sample } from '../../src/core/schemas.ts';
 import { reportData, type ReportData } from '../../src/analyses/report.ts';
 import { renderReport } from '../../src/report/html.ts';
@@ -15,19 +16,8 @@ import { openPool } from '../../src/store/open.ts';
 import type { Pool } from '../../src/store/types.ts';
 import { defineTask } from '../../src/tasks/task.ts';
 
-const QUESTIONS: Sample[] = Array.from({ length: 20 }, (_, i) => {
-  const a = 10 + i, b = 7 + ((i * 13) % 50);
-  const gold = a + b;
-  return { id: `sum-${i}`, input: `What is ${a} + ${b}?`, target: String(gold), choices: [gold, gold + 1, gold - 3, gold + 10].map(String), metadata: {} };
-});
-// The "small" model gives the gold option about 3 nats less than the "big" one: big has the lower bits per byte.
-const model = (base: number) => (prefix: string, token: string): number => {
-  const m = /What is (\d+) \+ (\d+)\?\nAnswer:$/.exec(prefix);
-  if (!m) return -1;
-  const gold = Number(m[1]) + Number(m[2]);
-  const noise = (hash32(`${m[1]}+${m[2]}:${base}`) / 4294967296) * 2;
-  return token === ` ${gold}` ? -(base + noise) : -(base + 1 + noise);
-};
+const QUESTIONS: Sample[] = sumQuestions(20);
+const model = sumModel;
 
 /** The inner HTML of the first element `<tag class="cls" …>…</tag>`. */
 function section(html: string, tag: string, cls: string): string {
