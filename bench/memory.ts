@@ -48,7 +48,8 @@ async function main(): Promise<void> {
       const pool = join(dir, `e${epochs}.sqlite`);
       const args = ['run', '--dataset', `gsm8k:${GSM8K}`, '--model', `openai-compatible:${server.url}#fake-model`, '--epochs', String(epochs), '--seed', '0', '--temperature', '0.6', '--pool', pool, '--json', '--concurrency', '64'];
       const t0 = process.hrtime.bigint();
-      const r = spawnSync('/usr/bin/time', ['-f', 'MAXRSS_KB=%M', process.execPath, join(root, 'dist/cli/main.js'), ...args], { cwd: root, encoding: 'utf8', maxBuffer: 1 << 28 });
+      // The CLI as users start it (`npx assay` runs bin/assay.js through its shebang, with its V8 flags).
+      const r = spawnSync('/usr/bin/time', ['-f', 'MAXRSS_KB=%M', join(root, 'bin/assay.js'), ...args], { cwd: root, encoding: 'utf8', maxBuffer: 1 << 28 });
       const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
       if (r.status !== 0) throw new Error(`assay run failed (${r.status}): ${r.stderr.slice(-2000)}`);
       const peak = Number(/MAXRSS_KB=(\d+)/.exec(r.stderr)?.[1] ?? NaN) / 1024;

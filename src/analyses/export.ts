@@ -3,7 +3,6 @@
  * (sample id, epoch, response, extracted answer, score, finish reason, tokens, latency, error; in JSONL also the
  * whole conversation of a multi-turn solver, `transcript`).
  */
-import { stringify } from 'csv-stringify/sync';
 import type { Writable } from 'node:stream';
 import type { Pool } from '../store/types.ts';
 
@@ -25,6 +24,7 @@ export async function exportRun(pool: Pool, runId: string, scorer: string | unde
     out.once('error', onError);
     out.once('drain', () => (out.off('error', onError), r()));
   }));
+  const { stringify } = await import('csv-stringify/sync'); // loaded here: `assay run` imports this module but never writes CSV
   if (format === 'csv') await write(stringify([COLUMNS as unknown as string[]]));
   for await (const a of pool.iterateAttempts(runId, scorer)) {
     const row = {

@@ -5,6 +5,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { GenerationConfigSchema, type GenerationConfig } from '../core/schemas.ts';
 import { InputError } from '../core/errors.ts';
+import { thousands } from '../core/limits.ts';
 import { createScorer } from '../scorers/registry.ts';
 import type { Scorer } from '../scorers/types.ts';
 import { describeHolder } from '../runner/lease.ts';
@@ -19,8 +20,8 @@ export const num = (name: string) => (v: string) => {
 /** Commander parser for an integer option in [min, max] (max: a documented ceiling, e.g. MAX_CONCURRENCY). */
 export const int = (name: string, min = 0, max = Number.MAX_SAFE_INTEGER) => (v: string) => {
   const n = Number(v);
-  if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be an integer ≥ ${min}${max < Number.MAX_SAFE_INTEGER ? ` and ≤ ${max.toLocaleString('en-US')}` : ''}`);
-  if (n > max) throw new InvalidArgumentError(`${name} must be at most ${max.toLocaleString('en-US')}, got ${v}`);
+  if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be an integer ≥ ${min}${max < Number.MAX_SAFE_INTEGER ? ` and ≤ ${thousands(max)}` : ''}`);
+  if (n > max) throw new InvalidArgumentError(`${name} must be at most ${thousands(max)}, got ${v}`);
   return n;
 };
 /**

@@ -9,7 +9,6 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
-import { request } from 'undici';
 import { InputError, RunError } from '../core/errors.ts';
 import { hashFile } from './lines.ts';
 
@@ -57,6 +56,7 @@ export async function ensureCached(opts: { name: string; url: string; sha256: st
   try {
     let res;
     try {
+      const { request } = await import('undici'); // loaded on a download only: a run over a cached file never needs it
       res = await request(opts.url, { method: 'GET', headersTimeout: 30_000, bodyTimeout: 60_000 });
     } catch (err) {
       throw new RunError(`could not download dataset "${opts.name}" from ${opts.url}: ${(err as Error).message}; pass a local file path instead`);

@@ -4,7 +4,6 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { parse } from 'csv-parse';
 import { InputError } from '../core/errors.ts';
 import { SampleSchema, type Sample } from '../core/schemas.ts';
 import { checkReadableFile, hashFile, parseJsonObject, scanLines } from './lines.ts';
@@ -121,6 +120,7 @@ export async function readGenericJsonl(file: string, fields: FieldMap, opts: Rea
  */
 export async function readGenericCsv(file: string, fields: FieldMap, opts: ReadOptions = {}): Promise<FileSamples> {
   await checkReadableFile(file);
+  const { parse } = await import('csv-parse'); // loaded here (before the file streams): a run over JSONL never needs it
   const col = new Collector(file, opts.limit, fields.id ?? 'id', fields.target ?? 'answer');
   const hash = createHash('sha256');
   const source = createReadStream(file, { highWaterMark: 1 << 20 });

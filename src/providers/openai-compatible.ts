@@ -1,8 +1,9 @@
 /**
  * OpenAI-compatible chat completions provider: OpenAI itself, vLLM, SGLang, llama.cpp server, Ollama.
  * Addresses: `openai-compatible:<base-url>#<model>` and `openai:<model>` (base https://api.openai.com/v1,
- * key from OPENAI_API_KEY). This is the hot path, so the transport is undici `request` with one keep-alive
- * Agent sized to the concurrency (DESIGN.md §4: ≈3,300 req/s on loopback), and responses are validated with zod.
+ * key from OPENAI_API_KEY). This is the hot path, so the transport (./http.ts, Node's http client) keeps one
+ * keep-alive Agent sized to the concurrency (DESIGN.md §4: ≈3,300 req/s on loopback), and responses are validated
+ * with zod.
  * Streaming (SSE) is used when `stream=1` is given in the address query (`…/v1?stream=1#model`) or `stream: true`.
  *
  * Settings (see `openAISettings`): `openai:` sends temperature, top_p, max_tokens, seed and stop, never top_k
@@ -17,11 +18,11 @@
  * and lm-eval asks for them: the prompt's own tokens come back with their log-probabilities. Whether an endpoint
  * does this is probed once per run (`probeScoring`), never assumed.
  */
-import { Agent, request, type Dispatcher } from 'undici';
 import { z } from 'zod';
 import { messageText, type FinishReason, type Message } from '../core/schemas.ts';
 import { InputError } from '../core/errors.ts';
 import { rawPrompt } from '../core/raw-prompt.ts';
+import { HttpClient, readText, type HttpResponse } from './http.ts';
 import { serverHeaders } from './identity.ts';
 import { splitContinuation } from './scoring.ts';
 import { sendableConfig } from './settings.ts';
@@ -237,7 +238,7 @@ class OpenAICompatibleProvider implements Provider {
   readonly model: string;
   readonly address: string;
   readonly capabilities: ProviderCapabilities;
-  private readonly agent: Agent;
+  private readonly http: HttpClient;
   private readonly url: string;
   private readonly completionsUrl: string;
   private readonly headers: Record<string, string>;
@@ -252,7 +253,7 @@ class OpenAICompatibleProvider implements Provider {
     this.stream = opts.stream ?? false;
     this.url = `${opts.baseUrl}/chat/completions`;
     this.completionsUrl = `${opts.baseUrl}/completions`;
-    this.agent = new Agent({ connections: Math.max(1, opts.concurrency), pipelining: 1, keepAliveTimeout: 30_000 });
+    this.http = new HttpClient(opts.concurrency);
     this.headers = { 'content-type': 'application/json', ...(opts.apiKey ? { authorization: `Bearer ${opts.apiKey}` } : {}) };
   }
 
@@ -271,7 +272,10 @@ class OpenAICompatibleProvider implements Provider {
       ...(this.stream ? { stream: true, stream_options: { include_usage: true } } : {}),
     };
     const { res, server } = await this.send(this.url, payload, req.signal);
-    if (this.stream) return this.readStream(res.body, server);
+    if (this.stream) {
+      res.body.setEncoding('utf8'); // a character split across two chunks is decoded whole
+      return this.readStream(res.body, server);
+    }
     const { data } = await this.readJson(res, ChatResponseSchema, req.signal);
     const choice = data.choices[0]!;
     return {
@@ -295,17 +299,17 @@ class OpenAICompatibleProvider implements Provider {
   }
 
   /** POST a JSON body; a failed connection or a non-200 status becomes a ProviderError (429/408/409/5xx retryable). */
-  private async send(url: string, payload: unknown, signal: AbortSignal): Promise<{ res: Dispatcher.ResponseData; server: Record<string, string> }> {
+  private async send(url: string, payload: unknown, signal: AbortSignal): Promise<{ res: HttpResponse; server: Record<string, string> }> {
     let res;
     try {
-      res = await request(url, { method: 'POST', body: JSON.stringify(payload), headers: this.headers, dispatcher: this.agent, signal });
+      res = await this.http.post(url, JSON.stringify(payload), this.headers, signal);
     } catch (err) {
       if (signal.aborted) throw err;
       throw new ProviderError(`connection failed: ${(err as Error).message}`, { retryable: true });
     }
-    const status = res.statusCode;
+    const status = res.status;
     if (status !== 200) {
-      const text = await res.body.text().catch(() => '');
+      const text = await readText(res.body).catch(() => '');
       const retryable = status === 429 || status === 408 || status === 409 || status >= 500;
       throw new ProviderError(`HTTP ${status}: ${text.slice(0, 300)}`, { retryable, retryAfterMs: parseRetryAfter(res.headers), rateLimited: status === 429, status });
     }
@@ -313,10 +317,10 @@ class OpenAICompatibleProvider implements Provider {
   }
 
   /** Read a response body as JSON of shape `schema`; an interrupted, malformed or unexpected body is a retryable ProviderError. */
-  private async readJson<T>(res: Dispatcher.ResponseData, schema: Validator<T>, signal: AbortSignal): Promise<{ data: T }> {
+  private async readJson<T>(res: HttpResponse, schema: Validator<T>, signal: AbortSignal): Promise<{ data: T }> {
     let text: string;
     try {
-      text = await res.body.text();
+      text = await readText(res.body);
     } catch (err) {
       if (signal.aborted) throw err;
       throw new ProviderError(`response body interrupted: ${(err as Error).message}`, { retryable: true });
@@ -519,7 +523,7 @@ class OpenAICompatibleProvider implements Provider {
   }
 
   async close(): Promise<void> {
-    await this.agent.close();
+    this.http.close();
   }
 }
 

@@ -3,7 +3,7 @@
  * (jstat ships no TypeScript types). Exact discrete tails (binomial) are computed here directly so they can be
  * checked by hand.
  */
-import jStatDefault from 'jstat';
+import { lazyPackage } from '../core/lazy.ts';
 
 interface JStatLike {
   normal: { cdf(x: number, mean: number, sd: number): number; inv(p: number, mean: number, sd: number): number };
@@ -12,22 +12,23 @@ interface JStatLike {
   betaln(a: number, b: number): number;
   gammaln(x: number): number;
 }
-const J = jStatDefault as unknown as JStatLike;
+/** jstat, loaded on the first distribution call (see core/lazy.ts). */
+const jstat = lazyPackage<JStatLike>('jstat');
 
 /** Standard normal CDF Φ(x). */
 export function normalCdf(x: number): number {
-  return J.normal.cdf(x, 0, 1);
+  return jstat().normal.cdf(x, 0, 1);
 }
 
 /** Standard normal quantile Φ⁻¹(p), p in (0, 1). Errors: RangeError outside (0, 1). */
 export function normalQuantile(p: number): number {
   if (!(p > 0 && p < 1)) throw new RangeError(`normal quantile needs 0 < p < 1, got ${p}`);
-  return J.normal.inv(p, 0, 1);
+  return jstat().normal.inv(p, 0, 1);
 }
 
 /** Student t CDF with `df` degrees of freedom (df > 0). */
 export function studentTCdf(x: number, df: number): number {
-  return J.studentt.cdf(x, df);
+  return jstat().studentt.cdf(x, df);
 }
 
 /** Two-sided p-value of a t statistic: 2·(1 − F_t(|t|; df)). */
@@ -38,17 +39,17 @@ export function studentTTwoSided(t: number, df: number): number {
 
 /** Student t quantile. */
 export function studentTQuantile(p: number, df: number): number {
-  return J.studentt.inv(p, df);
+  return jstat().studentt.inv(p, df);
 }
 
 /** Chi-square CDF with `df` degrees of freedom. */
 export function chiSquareCdf(x: number, df: number): number {
-  return J.chisquare.cdf(x, df);
+  return jstat().chisquare.cdf(x, df);
 }
 
 /** log C(n, k) through log-gamma. */
 export function logChoose(n: number, k: number): number {
-  return J.gammaln(n + 1) - J.gammaln(k + 1) - J.gammaln(n - k + 1);
+  return jstat().gammaln(n + 1) - jstat().gammaln(k + 1) - jstat().gammaln(n - k + 1);
 }
 
 /** Binomial probability mass P(X = k) for X ~ Bin(n, p). */

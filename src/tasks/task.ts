@@ -10,7 +10,7 @@
  */
 import { z } from 'zod';
 import { InputError } from '../core/errors.ts';
-import { countProblem, MAX_EPOCHS } from '../core/limits.ts';
+import { countProblem, MAX_EPOCHS, thousands } from '../core/limits.ts';
 import { hashJson } from '../core/hash.ts';
 import { GenerationConfigSchema, MessageSchema, type GenerationConfig, type Message, type Sample } from '../core/schemas.ts';
 import type { Scorer } from '../scorers/types.ts';
@@ -129,7 +129,7 @@ export const TaskSpecSchema = z.strictObject({
     ])
     .optional(),
   scorers: z.array(z.string().min(1)).min(1).optional(),
-  epochs: z.number().int().positive().max(MAX_EPOCHS, `epochs must be at most ${MAX_EPOCHS.toLocaleString('en-US')}`).optional(),
+  epochs: z.number().int().positive().max(MAX_EPOCHS, `epochs must be at most ${thousands(MAX_EPOCHS)}`).optional(),
   config: GenerationConfigSchema.partial().strict().optional(),
   metrics: z.array(z.enum(METRICS)).optional(),
 });

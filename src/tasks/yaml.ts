@@ -17,9 +17,13 @@
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { isMap, isSeq, LineCounter, parseAllDocuments, type Document } from 'yaml';
+import type { Document, LineCounter } from 'yaml';
+import { lazyPackage } from '../core/lazy.ts';
 import { InputError } from '../core/errors.ts';
 import { defineTask, TaskSpecSchema, type Task, type TaskDefinition } from './task.ts';
+
+/** The yaml package, loaded when the first task file is read (see core/lazy.ts). */
+const yaml = lazyPackage<typeof import('yaml')>('yaml');
 
 /**
  * Read the tasks of a YAML file (one task per document; `---` separates several).
@@ -33,6 +37,7 @@ export function loadYamlTasks(file: string): Task[] {
   } catch (err) {
     throw new InputError(`cannot read the task file: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { file: path });
   }
+  const { LineCounter, parseAllDocuments, isMap } = yaml();
   const lines = new LineCounter();
   const docs = parseAllDocuments(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   if (!Array.isArray(docs)) throw new InputError('the task file holds no YAML document', { file: path });
@@ -68,6 +73,7 @@ export function loadYamlTasks(file: string): Task[] {
 
 /** The 1-based line of the node at `keyPath` (or of its nearest existing ancestor). */
 function lineOf(doc: Document, keyPath: string[], lines: LineCounter): number {
+  const { isMap, isSeq } = yaml();
   for (let n = keyPath.length; n >= 0; n--) {
     const p = keyPath.slice(0, n).map((k) => (/^\d+$/.test(k) ? Number(k) : k));
     const node = n === 0 ? doc.contents : doc.getIn(p, true);

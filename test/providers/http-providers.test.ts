@@ -103,3 +103,36 @@ test('anthropic: the SDK provider against a local Messages-API server (system pr
     await server.close();
   }
 });
+
+test('openai-compatible: a character split across two network chunks is decoded whole (SSE and JSON bodies)', async () => {
+  const { createServer } = await import('node:http');
+  // "é" is 0xC3 0xA9 in UTF-8: the server sends its two bytes in separate writes, with a pause between them.
+  const text = 'caf\u00e9 = 42';
+  const server = createServer((req, res) => {
+    let received = '';
+    req.setEncoding('utf8');
+    req.on('data', (c: string) => (received += c));
+    req.on('end', () => {
+      const streamBody = Buffer.from(`data: ${JSON.stringify({ model: 'm', choices: [{ delta: { content: text }, finish_reason: 'stop' }] })}\n\ndata: [DONE]\n\n`);
+      const jsonBody = Buffer.from(JSON.stringify({ model: 'm', choices: [{ message: { role: 'assistant', content: text }, finish_reason: 'stop' }] }));
+      const streaming = JSON.parse(received).stream === true;
+      const body = streaming ? streamBody : jsonBody;
+      const cut = body.indexOf(0xc3) + 1;
+      res.writeHead(200, { 'content-type': streaming ? 'text/event-stream' : 'application/json' });
+      res.write(body.subarray(0, cut));
+      setTimeout(() => res.end(body.subarray(cut)), 30);
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const { port } = server.address() as { port: number };
+  try {
+    for (const stream of [false, true]) {
+      const p = createOpenAICompatibleProvider(`openai-compatible:http://127.0.0.1:${port}/v1${stream ? '?stream=1' : ''}#m`, { concurrency: 1, env: {} });
+      const r = await p.generate(req());
+      assert.equal(r.text, text, stream ? 'SSE' : 'JSON');
+      await p.close();
+    }
+  } finally {
+    server.close();
+  }
+});
