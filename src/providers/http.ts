@@ -22,6 +22,7 @@ export interface HttpResponse {
 /** Keep-alive POST client for one provider. `close()` ends its connections. */
 export class HttpClient {
   private readonly agents: { http?: http.Agent; https?: https.Agent } = {};
+  private readonly targets = new Map<string, { mod: typeof http | typeof https; options: http.RequestOptions }>();
 
   /** @param maxSockets connections open at once per host (≥ 1); further requests wait for a free one. */
   constructor(private readonly maxSockets: number) {}
@@ -39,15 +40,29 @@ export class HttpClient {
    * rejects with its AbortError (also while the body is read).
    */
   post(url: string, body: string, headers: Record<string, string>, signal?: AbortSignal): Promise<HttpResponse> {
-    const target = new URL(url);
-    const mod = target.protocol === 'https:' ? https : http;
+    const t = this.target(url);
     return new Promise((resolve, reject) => {
-      const req = mod.request(target, { method: 'POST', agent: this.agentFor(target), headers: { ...headers, 'content-length': Buffer.byteLength(body) }, signal }, (res) => {
+      const req = t.mod.request({ ...t.options, headers: { ...headers, 'content-length': Buffer.byteLength(body) }, signal }, (res) => {
         resolve({ status: res.statusCode ?? 0, headers: res.headers, body: res });
       });
       req.on('error', reject);
       req.end(body);
     });
+  }
+
+  /** Request options of `url`, parsed once per URL (a provider posts to one or two URLs, thousands of times). */
+  private target(url: string): { mod: typeof http | typeof https; options: http.RequestOptions } {
+    let t = this.targets.get(url);
+    if (!t) {
+      const u = new URL(url);
+      const agent = this.agentFor(u);
+      t = {
+        mod: u.protocol === 'https:' ? https : http,
+        options: { method: 'POST', protocol: u.protocol, hostname: u.hostname.replace(/^\[|\]$/g, ''), port: u.port || undefined, path: `${u.pathname}${u.search}`, agent, auth: u.username ? `${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}` : undefined },
+      };
+      this.targets.set(url, t);
+    }
+    return t;
   }
 
   /** Close every connection of this client (call it when no request is in flight: those would fail). */
@@ -61,10 +76,17 @@ export class HttpClient {
  * Read a whole response body as UTF-8 text (decoded across chunk boundaries). Errors: rejects if the connection
  * drops or the request's signal aborts before the body ends.
  */
-export async function readText(body: IncomingMessage): Promise<string> {
-  body.setEncoding('utf8');
-  let text = '';
-  for await (const chunk of body) text += chunk as string;
-  if (!body.complete) throw new Error('the connection closed before the response body ended');
-  return text;
+export function readText(body: IncomingMessage): Promise<string> {
+  // Events rather than `for await`: an async iterator per response allocates several objects per chunk, and this
+  // runs once per attempt.
+  return new Promise((resolve, reject) => {
+    let text = '';
+    body.setEncoding('utf8');
+    body.on('data', (chunk: string) => (text += chunk));
+    body.on('error', reject);
+    body.on('end', () => (body.complete ? resolve(text) : reject(new Error('the connection closed before the response body ended'))));
+    body.on('close', () => {
+      if (!body.complete) reject(new Error('the connection closed before the response body ended'));
+    });
+  });
 }
