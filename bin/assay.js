@@ -3,7 +3,8 @@
 // of 8 MB per semi-space instead of up to 16 (a run allocates many short-lived objects per attempt, and the larger young
 // generation only holds more garbage), and an old generation that grows by 50% over its live size between full
 // collections instead of up to 4×. Smaller values save more memory and cost throughput (4 MB and 25%: about 15 MB
-// less at 21k attempts, about 25% more CPU). `node bin/assay.js` runs without them (the same results, a larger footprint). Runs the compiled dist/ when it is up to date with src/ (built by `npm ci` /
+// less at 21k attempts, about 25% more CPU). `node bin/assay.js` runs without them (the same results, a larger footprint).
+// Runs the compiled dist/ when it is up to date with src/ (built by `npm ci` /
 // `npm run build`), otherwise the TypeScript source through tsx's loader, so an edited checkout never runs stale code.
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
