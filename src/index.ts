@@ -94,12 +94,27 @@ export { learnabilityOfRuns, perplexityOfRun, storedLoglikelihoods, type Learnab
 export { importLmEvalLoglikelihoods, reproduceLmEvalAccuracy, type LmEvalReproduction } from './importers/lm-eval-loglikelihood.ts';
 
 // Evaluation over time: checkpoint streams, continual metrics, temporal merging of GGUF checkpoints
-export { evaluateStream, readStreamFile, resolveStream, StreamSpecSchema, type ResolvedStream, type StreamDefinition, type StreamOptions, type StreamRecordSpec, type StreamResult } from './runner/stream.ts';
+export {
+  evaluateStream, readStreamFile, resolveStream, streamColumnId, StreamSpecSchema, type AdaptationEntry, type ResolvedStream, type StreamDefinition, type StreamEntry, type StreamOptions,
+  type StreamOrderInput, type StreamRecordSpec, type StreamResult, type StreamTaskInput,
+} from './runner/stream.ts';
 export { streamTable, type StreamColumn, type StreamTable } from './analyses/stream.ts';
 export { continualMetrics, continualReport, type ContinualMetrics, type ContinualOptions, type ContinualReport, type Estimate, type StreamTaskRole } from './stats/continual.ts';
 export { mergeGguf, type MergeOptions, type MergeResult } from './merge/merge.ts';
 export { emaWeights, mergeTensor, MergeSpecSchema, type MergeSpec } from './merge/methods.ts';
 export { readGgufHeader, type GgufHeader, type GgufTensorInfo } from './merge/gguf.ts';
+
+// Zero-shot classification and retrieval of embedding models (an OpenAI-compatible /embeddings endpoint), recorded as
+// ordinary runs; stream orders and stratified subsets
+export { createEmbedder, EmbeddingError, type EmbedInput, type Embedder, type EmbedderOptions, type EmbedderStats } from './zeroshot/embedder.ts';
+export {
+  defineZeroShotTask, isZeroShotTask, readZeroShotFile, stratifiedZeroShot, TEMPLATE_SETS, zeroShotColumns, zeroShotSubset,
+  type ZeroShotColumn, type ZeroShotDefinition, type ZeroShotItem, type ZeroShotItemInput, type ZeroShotTask,
+} from './zeroshot/task.ts';
+export { evaluateZeroShot, zeroShotFigures, type ZeroShotColumnResult, type ZeroShotOptions, type ZeroShotResult } from './zeroshot/evaluate.ts';
+export { classify, classPrototypes, clusteredFigure, hitsAt, l2Normalize, proportionFigure, retrieve, type ClassificationOutcome, type RetrievalOutcome, type ZeroShotFigure } from './stats/zeroshot.ts';
+export { introductionRows, STREAM_ORDERS, streamOrder, type OrderItem, type StreamOrder, type StreamOrderMethod, type StreamOrderSpec } from './generators/stream-order.ts';
+export { fieldOf, stratifiedSamples, stratifiedSubset, type StratifiedSpec, type StratifiedSubset, type Stratum } from './datasets/stratified.ts';
 
 // Running analyses that make runs, and the report
 export { sweep, type SweepOptions, type SweepResult } from './runner/sweep.ts';
@@ -138,8 +153,31 @@ export {
 export { TOKENIZER_FAMILIES, charsPerToken, countTokens, familyOfModel, loadTokenizer, parseFamilies, type CharsPerTokenRow, type TokenCounter, type TokenizerFamily } from './tokenizers/index.ts';
 
 /**
+ * Charts (`assay gen charts`): a deterministic SVG chart renderer rendered to PNG with resvg and a bundled font
+ * (`renderSvg`, `svgToPng`), and a GRAB-style generator of chart-analysis questions with analytic ground truth
+ * (`generateCharts`, `makeChartItem`, `writeChartDataset`); grade with the `grab` scorer.
+ */
+export {
+  CHARTS_GENERATOR_VERSION, CHART_TASKS, chartSpecs, generateCharts, grabDistribution, makeChartItem, releaseRenderMemory, renderChartItem, renderSvg, svgToPng, writeChartDataset,
+  type ChartItem, type ChartItemSpec, type ChartSample, type ChartSpec, type ChartTask, type ChartWriteResult,
+} from './generators/charts/index.ts';
+
+/**
  * Capability queries over the pool (`assay pool query`): BM25 text search with metadata filters (`parseFilters` reads
  * `key=value` specs), optionally re-ranked by embeddings; the selection (`Pool.saveSelection`) feeds `rankFromPool`.
  */
 export { parseFilters, querySamples, type EmbeddingProvider, type QueryHit, type QueryOptions, type QueryResult } from './query/search.ts';
 export { endpointEmbedder, fileEmbeddings } from './query/embeddings.ts';
+
+/**
+ * The game arena (`assay arena`, GAMEBoT-style): eight game engines with rule-based subproblems, the prompt protocol
+ * and tolerant move parsing, reference players, matches as a custom-loop solver (`gameMatchSolver`, every move stored
+ * in the pool), Bradley–Terry ratings with bootstrap intervals over matches (`rateMatches`), and `runArena`.
+ */
+export {
+  GAMES, gameNames, getGame, ticTacToe, connect4, othello, checkers, negotiation, holdem, surround, pong, bestHand, evaluateFive, proposalValues,
+  randomPlayer, greedyPlayer, alphaBetaPlayer, referencePlayer, buildPrompt, parseMoveReply, gradeReply, parsePolicy, playMatch, formatMatch, gameMatchSolver,
+  matchSamples, rateMatches, runArena, arenaTask, referenceRoundRobin, formatArena,
+  type Game, type GameResult, type Seat, type ParsedMove, type Subproblem, type Player, type IllegalMovePolicy, type PromptForm, type SubproblemResult,
+  type MatchRecord, type MoveRecord, type MatchOutcome, type PlayerRating, type Ratings, type ArenaOptions, type ArenaReport, type ArenaPlayerGame,
+} from './games/index.ts';

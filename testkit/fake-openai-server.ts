@@ -13,6 +13,7 @@
  * sustains well over 10,000 requests per second on loopback with keep-alive and is never the bottleneck.
  */
 import http from 'node:http';
+import type { FakeEmbeddings } from './fake-embeddings.ts';
 import type { AddressInfo, Socket } from 'node:net';
 
 // ---------------------------------------------------------------------------------------------------------
@@ -167,6 +168,8 @@ export interface FakeServerOptions {
   noCompletions?: boolean;
   /** Answer echo requests without `logprobs` (a server that ignores `echo`/`logprobs`; default false). */
   noPromptLogprobs?: boolean;
+  /** Serve `POST /v1/embeddings` with this deterministic route (`fakeEmbeddings()` in fake-embeddings.ts); default: 404. */
+  embeddings?: FakeEmbeddings;
 }
 
 /** Length in Unicode code points (Python's `len`): UTF-16 units minus one per surrogate pair. */
@@ -923,6 +926,17 @@ export async function startFakeOpenAIServer(opts: FakeServerOptions = {}): Promi
           raw += c;
         });
         req.on('end', () => handleCompletions(req, res, raw));
+        req.on('error', () => res.destroy());
+        return;
+      }
+      if (req.method === 'POST' && opts.embeddings && (url === '/v1/embeddings' || url.startsWith('/v1/embeddings?'))) {
+        const route = opts.embeddings;
+        let raw = '';
+        req.setEncoding('utf8');
+        req.on('data', (c: string) => {
+          raw += c;
+        });
+        req.on('end', () => route.handle(raw, res));
         req.on('error', () => res.destroy());
         return;
       }

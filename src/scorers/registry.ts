@@ -12,6 +12,7 @@
  * | `choice`| none                                                                                             |
  * | `needle`| `credit` `'exact'` \| `'partial'`, `ordered` false, `ignoreCase` false (needle threading, src/scorers/needle.ts) |
  * | `judge` | `model` (required: a model address), `temperature` 0, `max_tokens` 4096, `max_retries` 3, `timeout_ms` 120000, `multiple_choice` `'letter'` \| `'judge'`, `prompt` `'hle-v1'`, `prompt_sha256` (derived) |
+ * | `grab`  | none (GRAB's exact match at the stated precision; charts, src/scorers/grab.ts)                  |
  * | `acc`, `greedy_match`, `loglikelihood`, `bits_per_byte`, `nll_per_token` | none (log-likelihood attempts, src/scorers/loglikelihood.ts) |
  * | `acc_norm` | `length` `'chars'` (lm-eval's) \| `'bytes'` |
  *
@@ -31,6 +32,7 @@ import { ChoiceScorer, ExactScorer } from './simple.ts';
 import { NEEDLE_DEFAULTS, NeedleScorer } from './needle.ts';
 import { JUDGE_DEFAULTS, JudgeScorer, judgePromptSha256 } from './judge.ts';
 import { LoglikelihoodScorer } from './loglikelihood.ts';
+import { GrabScorer } from './grab.ts';
 
 const relTol = z.number().positive().max(0.1);
 
@@ -91,6 +93,7 @@ const SPECS: Record<string, Spec> = {
     defaults: () => ({ ...JUDGE_DEFAULTS, prompt_sha256: judgePromptSha256(JUDGE_DEFAULTS.prompt) }),
     make: (o) => new JudgeScorer(o as ConstructorParameters<typeof JudgeScorer>[0]),
   },
+  grab: { schema: z.strictObject({}), defaults: () => ({}), make: () => new GrabScorer() },
   acc: { schema: z.strictObject({}), defaults: () => ({}), make: () => new LoglikelihoodScorer('acc') },
   acc_norm: {
     schema: z.strictObject({ length: z.enum(['chars', 'bytes']).optional() }),
@@ -108,7 +111,7 @@ const SPECS: Record<string, Spec> = {
  * from their label in another thread: the runner grades them in a worker (src/runner/grading-pool.ts) so that a
  * verdict that hangs cannot block the process. Captured before any user registration: a replaced built-in is not one.
  */
-const OFF_THREAD_SPECS = new Set<Spec>(['math', 'gsm8k', 'exact', 'choice', 'needle'].map((n) => SPECS[n]!));
+const OFF_THREAD_SPECS = new Set<Spec>(['math', 'gsm8k', 'exact', 'choice', 'needle', 'grab'].map((n) => SPECS[n]!));
 const offThread = new WeakMap<Scorer, { label: string; module?: string }>();
 
 /**

@@ -4,6 +4,7 @@
  * `assay needle-limit <run>`: effective context limit (with bootstrap CI) in characters and in tokens (recorded
  * prompt_tokens, else a tokenizer by model family or `--tokenizer`), accuracy by length and the depth × length
  * heatmap of a needle run in the pool.
+ * `assay gen charts`: write seeded GRAB-style chart questions (PNG images + JSONL; src/generators/charts).
  */
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { resolve } from 'node:path';
@@ -14,6 +15,7 @@ import { DEFAULT_LIMIT_THRESHOLD, type ContextLimitResult, type TokenScale } fro
 import { TOKENIZER_FAMILIES, countTokens, parseFamilies } from '../../tokenizers/index.ts';
 import { int, MAX_COUNT, MAX_REPLICATES, num, numIn, openPool, printJson } from '../common.ts';
 import { pct, table } from '../../report/text.ts';
+import { CHART_TASKS, type ChartTask } from '../../generators/charts/types.ts';
 
 /**
  * Parse `1k,2k,1.5M,32000` into characters. Decimals are scaled exactly (`1.001k` = 1001, not 1000.9999…).
@@ -129,6 +131,31 @@ export function register(program: Command): void {
       if (o.json) return printJson(summary);
       process.stdout.write(`${result.samples} samples, ${(result.context_chars / 1e6).toFixed(2)} M haystack chars, sha256 ${result.sha256}${o.output ? ` → ${summary.output}` : ' (nothing written: pass -o file.jsonl)'} in ${seconds.toFixed(1)} s\n`);
       if (o.output) process.stdout.write(`next: assay run --dataset ${o.output} --model <address> --scorer needle --scorer 'needle?credit=partial'   then: assay needle-limit <run>\n`);
+    });
+
+  gen
+    .command('charts')
+    .description("GRAB-style chart questions (Roberts et al. 2024): seeded charts rendered to PNG with analytic ground truth; writes <out>/images/*.png and <out>/charts.jsonl (default: GRAB's task × category × complexity mix)")
+    .requiredOption('--out <dir>', 'folder to write (created if missing)')
+    .option('--n <n>', 'number of questions (2170 = GRAB\'s counts exactly)', int('--n', 1, MAX_COUNT), 2170)
+    .option('--seed <n>', 'dataset seed (recorded in every sample)', int('--seed', 0), 0)
+    .option('--tasks <list>', `comma-separated: ${CHART_TASKS.join(', ')}`, list('task', CHART_TASKS))
+    .option('--json', 'one JSON document on stdout')
+    .action(async (o) => {
+      // loaded here, not at the top: the renderer's native addon is not needed by `gen needle`
+      const { CHARTS_GENERATOR_VERSION, writeChartDataset } = await import('../../generators/charts/index.ts');
+      const out = resolve(o.out);
+      const t0 = performance.now();
+      const r = await writeChartDataset(out, o.n, o.seed, {
+        ...(o.tasks ? { tasks: o.tasks as ChartTask[] } : {}),
+        onSample: (_s, done) => {
+          if (!o.json && (done % 50 === 0 || done === o.n)) process.stderr.write(`  ${done}/${o.n}${done === o.n ? '\n' : '\r'}`);
+        },
+      });
+      const seconds = (performance.now() - t0) / 1000;
+      const summary = { generator: 'charts', generator_version: CHARTS_GENERATOR_VERSION, seed: o.seed, tasks: o.tasks ?? [...CHART_TASKS], ...r, seconds };
+      if (o.json) return printJson(summary);
+      process.stdout.write(`${r.samples} charts, ${(r.png_bytes / 1e6).toFixed(1)} MB of PNG, sha256 ${r.sha256} → ${r.jsonl} in ${seconds.toFixed(1)} s\n`);
     });
 
   program

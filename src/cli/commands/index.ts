@@ -27,6 +27,8 @@ export const COMMAND_MODULES: readonly CommandModule[] = [
   { names: ['rank'], load: () => import('./rank.ts') },
   { names: ['perplexity', 'learnability'], load: () => import('./loglikelihood.ts') },
   { names: ['stream', 'merge'], load: () => import('./stream.ts') },
+  { names: ['arena'], load: () => import('./arena.ts') },
+  { names: ['zeroshot'], load: () => import('./zeroshot.ts') },
 ];
 
 /**

@@ -11,11 +11,34 @@ import type { Command } from 'commander';
 import { streamTable } from '../../analyses/stream.ts';
 import { formatStream } from '../../report/stream.ts';
 import { terminalProgress } from '../../runner/progress.ts';
-import { evaluateStream } from '../../runner/stream.ts';
+import { evaluateStream, readStreamFile, resolveStream, type StreamOrderInput } from '../../runner/stream.ts';
+import { formatStreamPlan } from '../../report/stream-plan.ts';
+import { STREAM_ORDERS } from '../../generators/stream-order.ts';
+import type { StratifiedSpec } from '../../datasets/stratified.ts';
 import { InputError } from '../../core/errors.ts';
 import { mergeGguf } from '../../merge/merge.ts';
 import type { MergeSpec } from '../../merge/methods.ts';
-import { generationConfigOf, generationFlags, int, MAX_CONCURRENCY, MAX_COUNT, MAX_EPOCHS, MAX_REPLICATES, num, openPool, outputError, printJson, waitingNote, withSignals } from '../common.ts';
+import { InvalidArgumentError } from 'commander';
+import { generationConfigOf, generationFlags, int, MAX_CONCURRENCY, MAX_COUNT, MAX_EPOCHS, MAX_REPLICATES, num, numIn, openPool, outputError, printJson, waitingNote, withSignals } from '../common.ts';
+
+const oneOf = (flag: string, values: readonly string[]) => (v: string) => {
+  if (!values.includes(v)) throw new InvalidArgumentError(`${flag} is one of ${values.join(', ')}`);
+  return v;
+};
+
+/** The stream's order and subset from the flags (undefined when no flag gives one: the stream file's apply). */
+function orderAndSubset(o: Record<string, unknown>): { order?: StreamOrderInput; subset?: StratifiedSpec } {
+  const orderFlags = o.orderSeed !== undefined || o.orderDirection !== undefined || o.orderStart !== undefined || o.orderEmbedWith !== undefined;
+  if (orderFlags && o.order === undefined) throw new InputError('--order-seed, --order-direction, --order-start and --order-embed-with go with --order', { field: 'order' });
+  if (o.subset !== undefined && o.subsetFraction !== undefined) throw new InputError('give --subset or --subset-fraction, not both', { field: 'subset' });
+  const subsetFlags = o.stratify !== undefined || o.subsetSeed !== undefined;
+  if (subsetFlags && o.subset === undefined && o.subsetFraction === undefined) throw new InputError('--stratify and --subset-seed go with --subset or --subset-fraction', { field: 'subset' });
+  const clean = <T extends object>(x: T) => Object.fromEntries(Object.entries(x).filter(([, v]) => v !== undefined)) as T;
+  return {
+    order: o.order === undefined ? undefined : clean({ by: o.order, seed: o.orderSeed, direction: o.orderDirection, start: o.orderStart, embed_with: o.orderEmbedWith } as StreamOrderInput),
+    subset: o.subset === undefined && o.subsetFraction === undefined ? undefined : clean({ size: o.subset, fraction: o.subsetFraction, by: o.stratify, seed: o.subsetSeed } as StratifiedSpec),
+  };
+}
 
 export function register(program: Command): void {
   registerStream(program);
@@ -34,14 +57,35 @@ function registerStream(program: Command): void {
     .option('--max-retries <n>', 'retries per call after the first try', int('--max-retries', 0, 100), 6)
     .option('--replicates <n>', 'bootstrap replicates (default: the stream\'s, else 2000)', int('--replicates', 2, MAX_REPLICATES))
     .option('--bootstrap-seed <n>', 'seed of the bootstrap (default: the stream\'s, else 0)', int('--bootstrap-seed', 0))
+    .option('--order <by>', `put the adaptation tasks in this order and introduce them over the checkpoints: ${STREAM_ORDERS.join(', ')} (replaces the stream's order; its tasks then have no "at")`, oneOf('--order', STREAM_ORDERS))
+    .option('--order-seed <n>', 'seed of the order (random orders and ties; recorded)', int('--order-seed', 0))
+    .option('--order-direction <d>', 'difficulty: ascending (easy first, default) or descending; frequency: descending (frequent first, default) or ascending', oneOf('--order-direction', ['ascending', 'descending']))
+    .option('--order-start <task>', 'similarity: the first task (default: drawn with the seed)')
+    .option('--order-embed-with <address>', 'similarity: embed each adaptation task\'s description (or name) with this embeddings endpoint')
+    .option('--subset <n>', 'evaluate every task on a stratified subset of n samples (the same at every checkpoint; proportional allocation, recorded)', int('--subset', 1))
+    .option('--subset-fraction <f>', 'the subset as a share of each task\'s samples, in (0, 1]', numIn('--subset-fraction', 0, 1, { lo: true }))
+    .option('--stratify <field>', 'the field whose values are the strata of the subset (subject, difficulty, label, …)')
+    .option('--subset-seed <n>', 'seed of the subset draw (default 0; the flags replace the stream file\'s subset)', int('--subset-seed', 0))
+    .option('--batch-size <n>', 'zero-shot embedding tasks: inputs per embeddings request', int('--batch-size', 1, 65_536))
+    .option('--image-request <shape>', 'zero-shot embedding tasks: how images are sent, input (infinity) or messages (vLLM)', oneOf('--image-request', ['input', 'messages']))
+    .option('--plan', 'print the resolved stream (which task each checkpoint introduces, the order and its seed, the subsets drawn) and stop: no model call')
     .option('--pool <url>', 'pool (default $ASSAY_POOL or ./.assay/pool.sqlite)')
     .option('--json', 'one JSON document on stdout')
     .action(async (file: string, o) => {
+      const { order, subset } = orderAndSubset(o);
+      if (o.plan) {
+        const read = readStreamFile(file);
+        const resolved = await resolveStream({ ...read.definition, ...(order ? { order } : {}), ...(subset ? { subset } : {}) }, read.baseDir);
+        if (o.json) printJson({ ...resolved, tasks: resolved.tasks.map((t) => ({ task: t.zeroshot ? t.zeroshot.name : t.task.name, version: t.task.version, role: t.role })) });
+        else process.stdout.write(formatStreamPlan(resolved) + '\n');
+        return;
+      }
       const pool = await openPool(o.pool, { create: true });
       try {
         const result = await withSignals((signal) =>
           evaluateStream(file, {
             pool, epochs: o.epochs, limit: o.limit, config: generationConfigOf(o), concurrency: o.concurrency, timeoutMs: o.timeout, maxRetries: o.maxRetries, signal,
+            order, subset, embeddings: { batchSize: o.batchSize, imageRequest: o.imageRequest },
             progress: o.json ? undefined : (label) => terminalProgress(label), warn: (m) => process.stderr.write(`assay: warning: ${m}\n`), lease: { onWait: waitingNote },
             onCheckpoint: (row, name, model) => process.stderr.write(`checkpoint ${row} ${name}: ${model}\n`),
           }),

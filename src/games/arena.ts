@@ -1,0 +1,208 @@
+/**
+ * The arena: models play the built-in games against fixed reference players, every match an ordinary attempt of an
+ * ordinary run (one task per game, `evaluate`), so a second call resumes and every move stays in the pool. The
+ * reference players also play a round robin among themselves (pure functions of their seeds, replayed, not stored),
+ * which anchors the ratings. Reported: Bradley–Terry ratings with bootstrap CIs and rank intervals (`ratings.ts`),
+ * per-subproblem scores (GAMEBoT, Lin et al. 2025, §4.2: F1 for sets, accuracy otherwise), outcome scores, and the
+ * illegal-move and format-error rates of each model, per game.
+ */
+import { InputError } from '../core/errors.ts';
+import type { GenerationConfig } from '../core/schemas.ts';
+import type { Provider } from '../providers/types.ts';
+import { evaluate } from '../runner/evaluate.ts';
+import type { Pool } from '../store/types.ts';
+import { defineTask, type Task } from '../tasks/task.ts';
+import { gameLegalScorer, gameMatchSolver, gameOutcomeScorer, gameSubproblemScorer, matchSamples, playMatch, type MatchRecord } from './match.ts';
+import { referencePlayer } from './players.ts';
+import { DEFAULT_POLICY, type IllegalMovePolicy, type PromptForm } from './protocol.ts';
+import { rateMatches, type MatchOutcome, type Ratings } from './ratings.ts';
+import { getGame } from './registry.ts';
+import type { Seat } from './types.ts';
+
+export interface ArenaOptions {
+  /** Game names (see `gameNames()`). */
+  games: string[];
+  /** Model addresses; may be empty for a reference-only tournament. */
+  models: string[];
+  /** Reference opponents (default `random`, `greedy`). */
+  opponents?: string[];
+  /** Matches per model × opponent × game (default 4; seats alternate, so an even number balances them). */
+  matches?: number;
+  /** Matches per pair of reference players per game in their round robin (default = `matches`; 0: none). */
+  referenceMatches?: number;
+  form?: PromptForm;
+  policy?: IllegalMovePolicy;
+  /** Turn cap in plies (default: each game's). */
+  maxPlies?: number;
+  /** First match seed (default 0). */
+  seed?: number;
+  pool: Pool;
+  config?: Partial<GenerationConfig>;
+  concurrency?: number;
+  providers?: Record<string, Provider>;
+  /** Ratings bootstrap: replicates (default 1000), seed (0), resample `parametric` (default) or `matches` (see ratings.ts). */
+  bootstrap?: { replicates?: number; seed?: number; resample?: 'parametric' | 'matches' };
+  signal?: AbortSignal;
+  timeoutMs?: number;
+  maxRetries?: number;
+  backoffBaseMs?: number;
+}
+
+/** Per player and game: how its moves went. */
+export interface ArenaPlayerGame {
+  player: string;
+  game: string;
+  matches: number;
+  mean_outcome: number;
+  model_moves: number;
+  /** Share of moves whose first reply was a well-formed but illegal move / had no readable move. */
+  illegal_rate: number;
+  format_error_rate: number;
+  substitutions: number;
+  forfeits: number;
+  /** Subproblem id → answers, mean score (F1 or accuracy), exact share. */
+  subproblems: Record<string, { n: number; mean_score: number; exact: number }>;
+}
+
+export interface ArenaReport {
+  ratings: Ratings;
+  /** Ratings per game. */
+  by_game: Record<string, Ratings | null>;
+  players: ArenaPlayerGame[];
+  runs: { game: string; model: string; run_id: string; status: string }[];
+  matches: number;
+  form: PromptForm;
+  policy: IllegalMovePolicy;
+}
+
+/** The task that plays `game` matches against `opponents` (one sample per match). */
+export function arenaTask(game: string, opponents: readonly string[], matches: number, opts: { seed?: number; form?: PromptForm; policy?: IllegalMovePolicy; maxPlies?: number; config?: Partial<GenerationConfig> } = {}): Task {
+  const samples = matchSamples(game, opponents, matches, opts);
+  return defineTask({
+    name: `arena-${game}`,
+    version: 1,
+    description: `${getGame(game).title} matches against reference players`,
+    dataset: { name: `arena-${game}`, samples },
+    template: '{question}',
+    solver: gameMatchSolver(),
+    scorers: [gameOutcomeScorer, gameLegalScorer, gameSubproblemScorer],
+    config: opts.config,
+  });
+}
+
+function outcomeOf(m: MatchRecord): MatchOutcome {
+  const w = m.result.winner;
+  return { a: m.players[0], b: m.players[1], score: w == null ? 0.5 : w === 0 ? 1 : 0 };
+}
+
+/**
+ * Round robin among reference players on one game: every ordered pair plays `matches` matches with seeds `seed`,
+ * `seed+1`, … (both seat orders are played, so colours balance). Pure: the same arguments give the same records.
+ */
+export async function referenceRoundRobin(game: string, players: readonly string[], matches: number, opts: { seed?: number; maxPlies?: number } = {}): Promise<MatchRecord[]> {
+  const g = getGame(game);
+  const out: MatchRecord[] = [];
+  for (let i = 0; i < players.length; i++) for (let j = 0; j < players.length; j++) {
+    if (i === j) continue;
+    const a = referencePlayer(players[i]!), b = referencePlayer(players[j]!);
+    for (let k = 0; k < matches; k++) {
+      out.push(await playMatch(g, [{ kind: 'reference', name: a.name, player: a }, { kind: 'reference', name: b.name, player: b }], { seed: (opts.seed ?? 0) + k, form: 'plain', policy: DEFAULT_POLICY, maxPlies: opts.maxPlies }));
+    }
+  }
+  return out;
+}
+
+function summarise(player: string, game: string, records: { m: MatchRecord; seat: Seat }[]): ArenaPlayerGame {
+  let moves = 0, illegal = 0, format = 0, subs = 0, forfeits = 0, outcome = 0;
+  const sp: Record<string, { n: number; sum: number; exact: number }> = {};
+  for (const { m, seat } of records) {
+    outcome += m.adjusted[seat];
+    subs += m.substitutions[seat];
+    if (m.forfeit === seat) forfeits++;
+    for (const mv of m.moves) {
+      if (mv.seat !== seat || !mv.tries) continue;
+      moves++;
+      if (mv.tries[0]!.kind === 'illegal') illegal++;
+      if (mv.tries[0]!.kind === 'format') format++;
+      for (const r of mv.subproblems ?? []) {
+        const e = (sp[r.id] ??= { n: 0, sum: 0, exact: 0 });
+        e.n++; e.sum += r.score; e.exact += r.correct ? 1 : 0;
+      }
+    }
+  }
+  return {
+    player, game, matches: records.length, mean_outcome: records.length ? outcome / records.length : NaN, model_moves: moves,
+    illegal_rate: moves ? illegal / moves : NaN, format_error_rate: moves ? format / moves : NaN, substitutions: subs, forfeits,
+    subproblems: Object.fromEntries(Object.entries(sp).map(([k, v]) => [k, { n: v.n, mean_score: v.sum / v.n, exact: v.exact / v.n }])),
+  };
+}
+
+/**
+ * Run the arena (see the module comment) and rate every player.
+ * @returns ratings overall and per game, per-player/game move statistics, the runs made
+ * @throws InputError for an unknown game or opponent, fewer than 1 match, or nothing to rate; model-call failures are
+ *   failed attempts of the runs (their matches are left out of the ratings), as for any run
+ */
+export async function runArena(opts: ArenaOptions): Promise<ArenaReport> {
+  const opponents = opts.opponents ?? ['random', 'greedy'];
+  const matches = opts.matches ?? 4;
+  if (!Number.isInteger(matches) || matches < 1) throw new InputError('matches must be a positive integer', { field: 'matches' });
+  if (!opts.games.length) throw new InputError('the arena needs at least one game', { field: 'game' });
+  for (const g of opts.games) getGame(g);
+  for (const o of opponents) referencePlayer(o);
+  const form = opts.form ?? 'plain';
+  const policy = opts.policy ?? DEFAULT_POLICY;
+  const records: { game: string; model: string | null; m: MatchRecord }[] = [];
+  const runs: ArenaReport['runs'] = [];
+  if (opts.models.length) {
+    const tasks = opts.games.map((g) => arenaTask(g, opponents, matches, { seed: opts.seed, form, policy, maxPlies: opts.maxPlies, config: opts.config }));
+    const res = await evaluate(tasks, opts.models, {
+      pool: opts.pool, concurrency: opts.concurrency, providers: opts.providers, signal: opts.signal, timeoutMs: opts.timeoutMs, maxRetries: opts.maxRetries, backoffBaseMs: opts.backoffBaseMs,
+    });
+    for (const c of res.cells) {
+      const game = c.task.replace(/^arena-/, '');
+      runs.push({ game, model: c.model, run_id: c.run_id, status: c.result.status });
+      for await (const a of opts.pool.iterateAttempts(c.run_id)) {
+        const m = (a.meta?.solver as { match?: MatchRecord } | undefined)?.match;
+        if (a.status !== 'ok' || !m) continue;
+        const named: MatchRecord = { ...m, players: m.players.map((p) => (p === 'model' ? c.model : p)) as [string, string] };
+        records.push({ game, model: c.model, m: named });
+      }
+    }
+  }
+  const refMatches = opts.referenceMatches ?? matches;
+  if (refMatches > 0 && opponents.length > 1) for (const g of opts.games) for (const m of await referenceRoundRobin(g, opponents, refMatches, { seed: opts.seed, maxPlies: opts.maxPlies })) records.push({ game: g, model: null, m });
+  if (!records.length) throw new InputError('no matches finished: nothing to rate');
+  const boot = { replicates: opts.bootstrap?.replicates ?? 1000, seed: opts.bootstrap?.seed ?? 0, resample: opts.bootstrap?.resample ?? 'parametric' };
+  const ratings = rateMatches(records.map((r) => outcomeOf(r.m)), boot);
+  const by_game: Record<string, Ratings | null> = {};
+  for (const g of opts.games) {
+    const rs = records.filter((r) => r.game === g);
+    by_game[g] = rs.length ? rateMatches(rs.map((r) => outcomeOf(r.m)), boot) : null;
+  }
+  const players: ArenaPlayerGame[] = [];
+  for (const g of opts.games) for (const model of opts.models) {
+    const mine = records.filter((r) => r.game === g && r.model === model).map((r) => ({ m: r.m, seat: (r.m.players[0] === model ? 0 : 1) as Seat }));
+    if (mine.length) players.push(summarise(model, g, mine));
+  }
+  return { ratings, by_game, players, runs, matches, form, policy };
+}
+
+/** The arena report as text: ratings with intervals, then each model's move statistics per game. */
+export function formatArena(r: ArenaReport): string {
+  const f = (x: number) => (Number.isFinite(x) ? (x >= 0 ? '+' : '') + x.toFixed(2) : 'n/a');
+  const pctf = (x: number) => (Number.isFinite(x) ? `${(100 * x).toFixed(1)}%` : 'n/a');
+  const lines = [`Arena ratings (${r.ratings.method}; ${r.ratings.bootstrap.replicates} replicates, seed ${r.ratings.bootstrap.seed}); prompt form ${r.form}; illegal moves: retry ${r.policy.retries}× then ${r.policy.then}${r.policy.then === 'random' ? ` (penalty ${r.policy.penalty})` : ''}`];
+  lines.push('rank  player                          θ       95% CI            rank int.  W-D-L');
+  for (const p of r.ratings.players) lines.push(`${String(p.rank).padEnd(5)} ${p.player.slice(0, 30).padEnd(31)} ${f(p.theta).padStart(6)}  [${f(p.ci[0])}, ${f(p.ci[1])}]`.padEnd(64) + ` ${p.rank_interval[0]}–${p.rank_interval[1]}`.padEnd(11) + ` ${p.wins}-${p.draws}-${p.losses}`);
+  for (const [game, gr] of Object.entries(r.by_game)) {
+    if (!gr) continue;
+    lines.push('', `${game}: ${gr.players.map((p) => `${p.rank}. ${p.player} ${f(p.theta)} [${f(p.ci[0])}, ${f(p.ci[1])}] (ranks ${p.rank_interval[0]}–${p.rank_interval[1]}, ${p.wins}-${p.draws}-${p.losses})`).join('; ')}`);
+  }
+  for (const p of r.players) {
+    lines.push('');
+    lines.push(`${p.player} on ${p.game}: ${p.matches} matches, mean outcome ${f(p.mean_outcome)}, ${p.model_moves} moves, illegal ${pctf(p.illegal_rate)}, format errors ${pctf(p.format_error_rate)}, random substitutions ${p.substitutions}, forfeits ${p.forfeits}`);
+    for (const [id, s] of Object.entries(p.subproblems)) lines.push(`  ${id}: mean score ${s.mean_score.toFixed(3)} (F1 for lists, accuracy otherwise), exact ${pctf(s.exact)}, n = ${s.n}`);
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,16 @@
+/** The game arena: engines, subproblems, protocol, reference players, matches, ratings (see each file). */
+export * from './types.ts';
+export { ticTacToe, tttWinningCells, threatSubproblems, type TicTacToeState } from './tictactoe.ts';
+export { connect4, c4WinningColumns, type Connect4State } from './connect4.ts';
+export { othello, othelloCorners, othelloWedges, othelloFlips, othelloPlacements, othelloSquare, type OthelloState } from './othello.ts';
+export { checkers, checkersMoves, checkersKingMoves, checkersFreeCaptureMoves, checkersFromRows, capturedBy, CHECKERS_DRAW_PLIES, type CheckersState } from './checkers.ts';
+export { negotiation, proposalValues, type NegotiationState } from './negotiation.ts';
+export { holdem, bestHand, evaluateFive, canonCard, cardRank, HAND_CATEGORIES, type HandCategory, type HandValue, type HoldemState } from './holdem.ts';
+export { surround, floodFill, surroundSafeMoves, surroundRoomiestMoves, type SurroundState } from './surround.ts';
+export { pong, pongCrossingRow, type PongState } from './pong.ts';
+export { GAMES, gameNames, getGame } from './registry.ts';
+export { randomPlayer, greedyPlayer, alphaBetaPlayer, referencePlayer, type Player } from './players.ts';
+export { buildPrompt, parseMoveReply, gradeReply, gradeSubproblem, setF1, parsePolicy, DEFAULT_POLICY, type IllegalMovePolicy, type PromptForm, type SubproblemResult } from './protocol.ts';
+export { playMatch, formatMatch, gameMatchSolver, matchSamples, gameOutcomeScorer, gameLegalScorer, gameSubproblemScorer, type Agent, type MatchConfig, type MatchRecord, type MoveRecord, type ModelAgent } from './match.ts';
+export { rateMatches, fitBradleyTerry, type MatchOutcome, type PlayerRating, type Ratings } from './ratings.ts';
+export { runArena, arenaTask, referenceRoundRobin, formatArena, type ArenaOptions, type ArenaReport, type ArenaPlayerGame } from './arena.ts';

@@ -1,0 +1,273 @@
+/**
+ * Zero-shot classification and retrieval end to end against the fake OpenAI-compatible server's deterministic
+ * `/v1/embeddings` (testkit/fake-embeddings.ts — no real embedding model runs here): every class prompt embeds to its
+ * class's axis and every fake image carries its own embedding, so each rank, and so top-1/top-5 accuracy and
+ * recall@k, is known by hand. Checked: the figures and their intervals, the runs in the pool (read by `assay stats`'s
+ * own analysis), resume without a request, batching, the in-memory cache, both image request shapes, and bad input
+ * or bad answers failing with an error that names the field, with nothing stored.
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { fakeEmbeddings, fakeImage, type FakeEmbedInput } from '../../testkit/fake-embeddings.ts';
+import { startFakeOpenAIServer, type FakeOpenAIServer } from '../../testkit/fake-openai-server.ts';
+import { runStatistics } from '../../src/analyses/statistics.ts';
+import { InputError } from '../../src/core/errors.ts';
+import { wilsonInterval } from '../../src/stats/intervals.ts';
+import { openPool } from '../../src/store/open.ts';
+import { createEmbedder, EmbeddingError } from '../../src/zeroshot/embedder.ts';
+import { evaluateZeroShot } from '../../src/zeroshot/evaluate.ts';
+import { defineZeroShotTask, readZeroShotFile, zeroShotSubset } from '../../src/zeroshot/task.ts';
+
+const BIN = fileURLToPath(new URL('../../bin/assay.js', import.meta.url));
+const CLASSES = ['cat', 'dog', 'bird', 'fish', 'frog', 'horse'];
+const axis = (c: number, d = 6) => Array.from({ length: d }, (_, i) => (i === c ? 1 : 0));
+/** Captions and queries of the retrieval tasks: text → embedding. */
+const TEXTS: Record<string, number[]> = {
+  'c0a': [1, 0, 0, 0], 'c0b': [0.2, 1, 0, 0], 'c1a': [0, 1, 0, 0], 'c1b': [0, 1, 0, 0],
+  'c2a': [0, 0, 0.3, 1], 'c2b': [0.5, 0.6, 0.1, 0.7], 'c3a': [0, 0, 0, 1], 'c3b': [0, 0, 0.5, 1],
+};
+/** The deterministic model: a class prompt → its class's axis; a caption → its table entry; an image → its bytes. */
+function embed(x: FakeEmbedInput): number[] {
+  if (x.kind === 'image') return JSON.parse(x.bytes.toString('utf8')) as number[];
+  if (TEXTS[x.text]) return TEXTS[x.text]!;
+  if (x.text.startsWith('doc:')) return JSON.parse(x.text.slice(4)) as number[];
+  const c = CLASSES.findIndex((name) => new RegExp(`\\b${name}\\b`).test(x.text));
+  if (c < 0) throw new Error(`fake model: no class in "${x.text}"`);
+  return axis(c);
+}
+/** Ten images with their labels: ranks of the true class by hand in the comments. */
+const IMAGES: [number[], number][] = [
+  [axis(0), 0], [axis(1), 1], [axis(2), 2], [axis(3), 3], [axis(4), 4], [axis(5), 5], // rank 1 each
+  [[1, 2, 0, 0, 0, 0], 0], // dog ahead of cat: rank 2
+  [[0.5, 0.6, 0.4, 0.7, 0.8, 0.9], 2], // bird last of six: rank 6
+  [[0.9, 0, 0, 0.5, 1, 0.8], 3], // frog, cat, horse ahead of fish: rank 4
+  [[0, 0, 0, 0, 1, 1], 5], // horse ties frog: counted against: rank 2
+];
+// top-1: 6/10 right; top-5: 9/10 (only the bird at rank 6 misses).
+
+const route = fakeEmbeddings({ embed });
+let server: FakeOpenAIServer;
+let model = '';
+const dir = mkdtempSync(join(tmpdir(), 'assay-zeroshot-'));
+before(async () => {
+  server = await startFakeOpenAIServer({ embeddings: route, modelId: 'fake-clip' });
+  model = `openai-compatible:${server.url}#fake-clip`;
+});
+after(async () => {
+  await server.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const pets = () => defineZeroShotTask({
+  type: 'classification', name: 'pets', classes: CLASSES, templates: 'clip-7',
+  items: IMAGES.map(([v, y], i) => ({ id: `img${i}`, image: fakeImage(v), label: CLASSES[y]!, subject: i < 5 ? 'a' : 'b' })),
+});
+const captions = () => defineZeroShotTask({
+  type: 'retrieval', name: 'captions',
+  items: [0, 1, 2, 3].map((i) => ({ id: `im${i}`, image: fakeImage(axis(i, 4)), texts: [`c${i}a`, `c${i}b`] })),
+});
+
+describe('zero-shot classification and retrieval', () => {
+  it('classification: top-1 = 6/10 and top-5 = 9/10 with Wilson intervals; batched requests; runs in the pool', async () => {
+    route.stats.requests = 0;
+    route.stats.byShape = { input: 0, image_input: 0, messages: 0 };
+    const pool = await openPool('memory:');
+    try {
+      const r = await evaluateZeroShot(pets(), model, { pool, batchSize: 4 });
+      assert.equal(r.resumed, false);
+      assert.equal(r.columns.length, 1);
+      const col = r.columns[0]!;
+      assert.equal(col.name, 'pets');
+      assert.equal(col.figures.top1!.value, 0.6);
+      assert.equal(col.figures.top5!.value, 0.9);
+      assert.deepEqual(col.figures.top1!.ci95, wilsonInterval(0.6, 10));
+      assert.deepEqual(col.figures.top5!.ci95, wilsonInterval(0.9, 10));
+      assert.equal(col.figures.top1!.n, 10);
+      // 6 classes × 7 templates = 42 prompts in batches of 4 (11 requests), 10 images in batches of 4 (3 requests).
+      assert.deepEqual(route.stats.byShape, { input: 11, image_input: 3, messages: 0 });
+      assert.equal(r.embeddings.requests, 14);
+      assert.equal(r.embeddings.sent, 52);
+      assert.equal(r.embeddings.dims, 6);
+      assert.deepEqual(r.embeddings.reported_model_ids, ['fake-clip']);
+      // An ordinary run: `assay stats`'s analysis reads it.
+      const stats = await runStatistics(pool, col.run_id, { scorer: 'top1' });
+      assert.equal(stats.statistics.accuracy, 0.6);
+      const run = (await pool.getRun(col.run_id))!;
+      assert.equal(run.status, 'complete');
+      assert.deepEqual(run.spec.scorers.map((s) => s.name), ['top1', 'top5']);
+      assert.deepEqual(run.manifest.scorers.map((s) => s.metric), [{ kind: 'binary' }, { kind: 'binary' }]);
+      assert.deepEqual(run.manifest.provider.reported_model_ids, ['fake-clip']);
+      const attempts = [];
+      for await (const a of pool.iterateAttempts(col.run_id, 'top5')) attempts.push(a);
+      assert.deepEqual(attempts.map((a) => (a.meta as { rank: number }).rank), [1, 1, 1, 1, 1, 1, 2, 6, 4, 2]);
+      assert.equal(attempts[8]!.response, 'frog');
+      assert.ok(attempts.every((a) => !String(a.response).startsWith('data:')));
+      // Again on the same pool: resumed, not one request.
+      const again = await evaluateZeroShot(pets(), model, { pool, batchSize: 4 });
+      assert.equal(again.resumed, true);
+      assert.equal(again.embeddings.requests, 0);
+      assert.equal(again.columns[0]!.run_id, col.run_id);
+      assert.deepEqual(again.columns[0]!.figures, col.figures);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('the in-memory cache: a subset evaluated with the same embedder sends nothing; the subset is its own run', async () => {
+    const embedder = createEmbedder(model, { batchSize: 64 });
+    try {
+      const full = await evaluateZeroShot(pets(), model, { embedder });
+      assert.equal(full.embeddings.sent, 52);
+      const sub = zeroShotSubset(pets(), ['img6', 'img7', 'img8'], { by: 'hand' });
+      const r = await evaluateZeroShot(sub, model, { embedder });
+      assert.equal(r.embeddings.requests, 0);
+      assert.equal(r.embeddings.cached, 42 + 3);
+      assert.equal(r.columns[0]!.figures.top1!.value, 0);
+      assert.equal(r.columns[0]!.figures.top5!.value, 2 / 3);
+      assert.notEqual(r.columns[0]!.run_id, full.columns[0]!.run_id);
+      // 0 of 3 right: an interval of positive width all the same.
+      assert.equal(r.columns[0]!.figures.top1!.ci95.lo, 0);
+      assert.ok(r.columns[0]!.figures.top1!.ci95.hi > 0.4);
+    } finally {
+      await embedder.close();
+    }
+  });
+
+  it('vLLM\'s chat-style image request: one image per request, as an image_url part; a different run', async () => {
+    route.stats.byShape = { input: 0, image_input: 0, messages: 0 };
+    route.received.length = 0;
+    const r = await evaluateZeroShot(pets(), model, { imageRequest: 'messages' });
+    assert.equal(route.stats.byShape.messages, 10);
+    assert.equal(r.columns[0]!.figures.top1!.value, 0.6);
+    const body = route.received.find((b) => 'messages' in b) as { messages: { role: string; content: { type: string; image_url: { url: string } }[] }[]; encoding_format: string };
+    assert.equal(body.messages[0]!.role, 'user');
+    assert.equal(body.messages[0]!.content[0]!.type, 'image_url');
+    assert.match(body.messages[0]!.content[0]!.image_url.url, /^data:image\/png;base64,/);
+    assert.equal(body.encoding_format, 'float');
+  });
+
+  it('retrieval: image↔text recall@1/5/10 by hand, text→image clustered by image', async () => {
+    const pool = await openPool('memory:');
+    try {
+      const r = await evaluateZeroShot(captions(), model, { pool });
+      assert.deepEqual(r.columns.map((c) => c.name), ['captions.text-to-image', 'captions.image-to-text']);
+      const [t2i, i2t] = r.columns;
+      // Text ranks per image: [1,2], [1,1], [2,4], [1,1] → recall@1 per image ½, 1, 0, 1 → 0.625.
+      assert.equal(t2i!.figures['recall@1']!.value, 0.625);
+      assert.equal(t2i!.figures['recall@5']!.value, 1);
+      assert.equal(t2i!.figures['recall@10']!.value, 1);
+      assert.match(t2i!.figures['recall@1']!.method, /clustered score interval, clusters = 4 items/);
+      assert.equal(t2i!.figures['recall@5']!.ci95.hi, 1);
+      assert.ok(t2i!.figures['recall@5']!.ci95.lo < 1);
+      // Best own-caption rank per image: 1, 1, 2, 1 → recall@1 = 3/4.
+      assert.equal(i2t!.figures['recall@1']!.value, 0.75);
+      assert.deepEqual(i2t!.figures['recall@1']!.ci95, wilsonInterval(0.75, 4));
+      assert.equal(i2t!.figures['recall@5']!.value, 1);
+      const st = await runStatistics(pool, t2i!.run_id, { scorer: 'recall@1' });
+      assert.equal(st.statistics.accuracy, 0.625);
+      const run = (await pool.getRun(t2i!.run_id))!;
+      assert.deepEqual(run.manifest.scorers[0]!.metric, { kind: 'proportion' });
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('text retrieval (document↔query) from a task file, and `assay zeroshot` on the command line', async () => {
+    writeFileSync(join(dir, 'docs.jsonl'), [
+      { id: 'd0', text: 'doc:[1,0,0,0]', texts: ['c0a'] },
+      { id: 'd1', text: 'doc:[0,1,0,0]', texts: ['c1a', 'c0b'] },
+      { id: 'd2', text: 'doc:[0,0,0,1]', texts: ['c3a'] },
+    ].map((o) => JSON.stringify(o)).join('\n') + '\n');
+    writeFileSync(join(dir, 'docs.yaml'), 'kind: zeroshot-retrieval\nname: docs\ndata: docs.jsonl\n');
+    const task = readZeroShotFile(join(dir, 'docs.yaml'));
+    assert.equal(task.modality, 'text');
+    const r = await evaluateZeroShot(task, model);
+    assert.deepEqual(r.columns.map((c) => c.name), ['docs.query-to-document', 'docs.document-to-query']);
+    // All four queries find their document first (c0b = [.2, 1, 0, 0] is nearest d1): recall@1 = 1 both ways.
+    assert.equal(r.columns[0]!.figures['recall@1']!.value, 1);
+    assert.equal(r.columns[1]!.figures['recall@1']!.value, 1);
+
+    // The command line: image files whose bytes are their embeddings, a classification task file, JSON out.
+    IMAGES.forEach(([v], i) => writeFileSync(join(dir, `img${i}.png`), JSON.stringify(v)));
+    writeFileSync(join(dir, 'pets.jsonl'), IMAGES.map(([, y], i) => JSON.stringify({ id: `img${i}`, image: `img${i}.png`, label: CLASSES[y] })).join('\n') + '\n');
+    writeFileSync(join(dir, 'pets.yaml'), `kind: zeroshot-classification\nname: pets\nclasses: [${CLASSES.join(', ')}]\ntemplates: clip-7\ndata: pets.jsonl\n`);
+    const run = (args: string[]) => new Promise<{ code: number; out: string; err: string }>((res) => {
+      execFile(process.execPath, [BIN, 'zeroshot', join(dir, 'pets.yaml'), '--model', model, '--pool', join(dir, 'pool.sqlite'), ...args], { cwd: dir, encoding: 'utf8' }, (e, out, err) => res({ code: e ? ((e as { code?: number }).code ?? 1) : 0, out, err }));
+    });
+    const text = await run([]);
+    assert.equal(text.code, 0, text.err);
+    assert.match(text.out, /pets × .*fake-clip/);
+    assert.match(text.out, /top1\s+60\.0% \[\d+\.\d%, \d+\.\d%\]/);
+    assert.match(text.out, /top5\s+90\.0%/);
+    assert.match(text.out, /Wilson score interval on 10 items/);
+    const json = await run(['--json']);
+    assert.equal(json.code, 0, json.err);
+    const doc = JSON.parse(json.out) as { resumed: boolean; columns: { figures: { top1: { value: number } } }[] };
+    assert.equal(doc.resumed, true);
+    assert.equal(doc.columns[0]!.figures.top1.value, 0.6);
+    const bad = await run(['--batch-size', '0']);
+    assert.equal(bad.code, 2);
+    assert.match(bad.err, /--batch-size/);
+  });
+
+  it('bad input: an empty class list, a label that is no class, an item with no input — errors name the field', () => {
+    const base = { type: 'classification' as const, name: 't', templates: 'clip-1', items: [{ id: 'a', text: 'x', label: 'cat' }] };
+    assert.throws(() => defineZeroShotTask({ ...base, classes: [] }), (e: unknown) => e instanceof InputError && e.where.field === 'classes' && /class list is empty/.test(e.message));
+    assert.throws(() => defineZeroShotTask({ ...base, classes: ['cat', 'dog'], items: [{ id: 'a', text: 'x', label: 'cow' }] }), (e: unknown) => e instanceof InputError && e.where.field === 'items.0.label');
+    assert.throws(() => defineZeroShotTask({ ...base, classes: ['cat', 'dog'], items: [{ id: 'a', label: 'cat' }] }), (e: unknown) => e instanceof InputError && e.where.field === 'items.0.image');
+    assert.throws(() => defineZeroShotTask({ ...base, classes: ['cat', 'dog'], templates: ['a photo'] }), (e: unknown) => e instanceof InputError && e.where.field === 'templates.0');
+    assert.throws(() => defineZeroShotTask({ type: 'retrieval', name: 'r', items: [{ id: 'a', text: 'x' }] }), (e: unknown) => e instanceof InputError && e.where.field === 'items.0.texts');
+    writeFileSync(join(dir, 'bad.jsonl'), '{"id":"a","text":"x","label":"cat"}\n{"id":"b","text":"y","label":"cow"}\n');
+    writeFileSync(join(dir, 'bad.yaml'), 'kind: zeroshot-classification\nname: bad\nclasses: [cat, dog]\ndata: bad.jsonl\n');
+    assert.throws(() => readZeroShotFile(join(dir, 'bad.yaml')), (e: unknown) => e instanceof InputError && e.where.line === 2 && e.where.field === 'label' && /bad\.jsonl:2/.test(e.message));
+    assert.throws(() => createEmbedder('anthropic:claude'), (e: unknown) => e instanceof InputError && e.where.field === 'model');
+  });
+
+  it('bad answers: mismatched dimensions, a miscount, not JSON, HTTP 500 after retries, HTTP 400 at once — nothing stored', async () => {
+    const pool = await openPool('memory:');
+    const fails = async (kind: 'wrongDims' | 'wrongCount' | 'notJson' | 'serverError' | 'badRequest', check: (e: EmbeddingError) => void) => {
+      route.setFaults([{ kind, always: true }]);
+      const n0 = route.stats.requests;
+      try {
+        await assert.rejects(evaluateZeroShot(pets(), model, { pool, maxRetries: 2, backoffBaseMs: 1 }), (e: unknown) => {
+          assert.ok(e instanceof EmbeddingError, String(e));
+          check(e);
+          return true;
+        });
+      } finally {
+        route.setFaults([]);
+      }
+      return route.stats.requests - n0;
+    };
+    try {
+      await fails('wrongDims', (e) => {
+        assert.match(e.field, /^data\[\d+\]\.embedding$/);
+        assert.match(e.message, /has 7 dimensions, but earlier embeddings of this model have 6|has 7 dimensions/);
+      });
+      await fails('wrongCount', (e) => {
+        assert.equal(e.field, 'data');
+        assert.match(e.message, /embeddings for \d+ inputs/);
+      });
+      await fails('notJson', (e) => assert.equal(e.field, 'body'));
+      const tries = await fails('serverError', (e) => {
+        assert.equal(e.field, 'embeddings');
+        assert.equal(e.status, 500);
+        assert.match(e.message, /HTTP 500 after 3 tries: fake embeddings: internal error/);
+      });
+      assert.ok(tries >= 3, String(tries));
+      const once = await fails('badRequest', (e) => {
+        assert.equal(e.status, 400);
+        assert.match(e.message, /HTTP 400: fake embeddings: this model does not take images/);
+      });
+      assert.ok(once <= 4, `a 400 is not retried (${once} requests: one per batch in flight)`);
+      assert.deepEqual(await pool.listRuns(), []);
+    } finally {
+      await pool.close();
+    }
+  });
+});
