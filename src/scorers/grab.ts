@@ -69,12 +69,31 @@ function precisionOf(sample: Sample): Precision {
   return /^-?\d+\.\d$/.test(sample.target.trim()) ? '1dp' : 'int';
 }
 
-/** The last `y = …` equation written in the text (to the end of its line), or null. */
-function lastEquation(s: string): string | null {
-  const re = /y\s*=\s*([^\n]*)/gi;
-  let last: string | null = null;
-  for (let m = re.exec(s); m; m = re.exec(s)) last = m[0];
-  return last ? last.replace(/[$`*]+\s*$/, '').replace(/\\\)|\\\]/g, '').trim() : null;
+/**
+ * The equation a response gives: from its final answer (`\\boxed{y = …}`, "the answer is y = …") when that holds one,
+ * else the last `y = …` written in the text (to the end of its line); then without what wraps it — closing braces or
+ * brackets left from `\\boxed{…}`/`\\(…\\)`/`$…$`, Markdown emphasis or code ticks, a final full stop. Null if none.
+ */
+function answerEquation(text: string, response: string): string | null {
+  const fromAnswer = extractAnswer(response)?.text ?? null;
+  let eq: string | null = null;
+  // the last `y = …` of the final answer if it holds one, else of the whole text, to the end of its line
+  const source = fromAnswer && /y\s*=/i.test(fromAnswer) ? fromAnswer : text;
+  const re = /\by\s*=/gi;
+  let at = -1;
+  for (let m = re.exec(source); m; m = re.exec(source)) at = m.index;
+  if (at >= 0) eq = source.slice(at).split('\n')[0]!;
+  if (eq === null) return fromAnswer;
+  let prev = '';
+  while (prev !== eq) {
+    prev = eq;
+    eq = eq.trim().replace(/\\[)\]]$/, '').replace(/[.;,]$/, '').replace(/[$`*_]+$/, '');
+    // a closing brace or bracket that nothing in the equation opened (what is left of \boxed{ or [ around it)
+    const opens = (eq.match(/[{(\[]/g) ?? []).length;
+    const closes = (eq.match(/[})\]]/g) ?? []).length;
+    if (closes > opens && /[})\]]$/.test(eq)) eq = eq.slice(0, -1);
+  }
+  return eq.trim();
 }
 
 /** `grab`: GRAB's exact match at the stated precision (see the module comment). */
@@ -90,7 +109,7 @@ export class GrabScorer implements Scorer {
       const text = cutResponse(response ?? '');
       // equations
       if (/^y\s*=/.test(gold)) {
-        const eq = lastEquation(text) ?? (extractAnswer(response ?? '')?.text ?? null);
+        const eq = answerEquation(text, response ?? '');
         if (!eq) return { value: 0, extracted: null, explanation: 'no equation y = … found', status: 'no_answer' };
         const gs = parseSine(gold);
         if (gs) {

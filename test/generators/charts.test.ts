@@ -123,6 +123,29 @@ test('grab scorer: pairs as unordered pairs, equations by coefficients', () => {
   assert.equal(parsePolynomial('y = hello'), null);
 });
 
+test('grab scorer: an equation is read from its final answer, whatever wraps it', () => {
+  const g = createScorer('grab');
+  const v = (r: string) => (g.score(sample('y = 6x + 1', 'equation'), r) as { value: number | null; extracted: string | null });
+  // every wrapper a model writes around its final equation, with the same equation inside
+  for (const r of [
+    'Working it out step by step.\nThe answer is \\boxed{y = 6x + 1}.',
+    'Final answer: $y = 6x + 1$.',
+    'So the line is \\(y = 6x + 1\\).',
+    '**y = 6x + 1**',
+    'The equation is `y = 6x + 1`;',
+    'From the points, y = 2x + 1 is wrong; the line is y = 6x + 1.',
+    '\\[ \\boxed{y = 6x + 1} \\]',
+  ]) {
+    const verdict = v(r);
+    assert.equal(verdict.value, 1, `${r} → ${verdict.extracted}`);
+    assert.equal(verdict.extracted, 'y = 6x + 1', r);
+  }
+  // a boxed final answer wins over an equation written later in the reasoning
+  assert.equal(v('\\boxed{y = 6x + 1}\nCheck: y = 6x + 2 would miss the point (0, 1).').value, 1);
+  assert.equal(v('The answer is \\boxed{y = 6x + 2}.').value, 0);
+  assert.equal(v('\\boxed{y = 6(x + 1)}').value, 0);
+});
+
 test('grab scorer: every generated target grades itself as right', () => {
   const g = createScorer('grab');
   for (const { sample: s } of generateCharts(60, 9)) {
