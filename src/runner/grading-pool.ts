@@ -117,6 +117,11 @@ export class GradingPool {
     });
   }
 
+  /** Worker threads running now. */
+  get workers(): number {
+    return this.slots.length;
+  }
+
   /** Terminate every worker; verdicts in flight resolve as grader errors. */
   async close(): Promise<void> {
     const slots = this.slots;
@@ -125,6 +130,19 @@ export class GradingPool {
     for (const s of slots) for (const j of s.jobs.values()) j.resolve(errorVerdict('grading pool closed'));
     this.stopWatchdog();
     await Promise.all(slots.map((s) => ((s.dead = true), s.worker.terminate())));
+  }
+
+  /**
+   * Terminate the workers that hold no verdict; the next `grade` starts new ones (about 0.1 s). A finished run calls
+   * this (src/runner/run.ts) so that the analyses after it do not carry the idle workers' memory (about 20 MB each at
+   * the end of bench/memory.ts's runs). Verdicts in flight or queued are untouched.
+   */
+  async releaseIdle(): Promise<void> {
+    if (this.queue.length || this.flushing) return;
+    const idle = this.slots.filter((s) => s.jobs.size === 0);
+    this.slots = this.slots.filter((s) => s.jobs.size > 0);
+    if (!this.slots.length) this.stopWatchdog();
+    await Promise.all(idle.map((s) => ((s.dead = true), s.worker.terminate())));
   }
 
   private flush(): void {
@@ -251,4 +269,9 @@ export function sharedGradingPool(): GradingPool {
     shared = new GradingPool(Number.isFinite(env) && env > 0 ? { hardLimitMs: env } : {});
   }
   return shared;
+}
+
+/** {@link GradingPool.releaseIdle} on the process-wide pool, if it was ever started. */
+export async function releaseIdleGradingWorkers(): Promise<void> {
+  await shared?.releaseIdle();
 }

@@ -25,6 +25,7 @@ import { isDefaultSolver } from '../solvers/registry.ts';
 import { solverNeeds, type Solver, type SolverSpec } from '../solvers/types.ts';
 import type { Pool, RunLease } from '../store/types.ts';
 import { runAttempt, type AttemptContext } from './attempt.ts';
+import { releaseIdleGradingWorkers } from './grading-pool.ts';
 import { takeRunLease, type HeldLease } from './lease.ts';
 import { buildManifest } from './manifest.ts';
 import { cacheKeyOf, pendingWork, planIter, runIdOf } from './plan.ts';
@@ -301,6 +302,7 @@ export async function executeRun(o: RunOptions): Promise<RunResult> {
       } catch (err) {
         unstored ??= err;
       }
+      await releaseIdleGradingWorkers();
     }
     if (unstored) {
       // Marked failed when that small write still succeeds; otherwise the run stays `running` without a holder once

@@ -73,3 +73,24 @@ test('a verdict that eats memory, throws, or never settles becomes a recorded ou
   assert.equal(never[0]!.status, 'grader_timeout');
   assert.equal((await gradeAll([s], sample('2'), '2', undefined, { pool }))[0]!.value, 1);
 });
+
+test('releaseIdle ends the workers that hold no verdict, leaves one that is grading, and grading starts them again', async () => {
+  const p = new GradingPool({ workers: 1, hardLimitMs: 2_000 });
+  try {
+    const math = createScorer('math');
+    assert.deepEqual(await gradeAll([math], sample('42'), 'The answer is 42.', undefined, { pool: p }), await gradeAll([math], sample('42'), 'The answer is 42.', undefined, { pool: false }));
+    assert.equal(p.workers, 1);
+    await p.releaseIdle();
+    assert.equal(p.workers, 0, 'an idle worker is ended');
+    // a verdict in flight keeps its worker: the hanging scorer holds it until the hard limit
+    const hanging = gradeAll([createScorer('hang-test')], sample('1'), 'HANG', undefined, { pool: p });
+    await new Promise((r) => setTimeout(r, 300));
+    await p.releaseIdle();
+    assert.equal(p.workers, 1, 'a worker holding a verdict is not ended');
+    assert.equal((await hanging)[0]!.status, 'grader_timeout');
+    const again = await gradeAll([math], sample('7'), '\\boxed{7}', undefined, { pool: p });
+    assert.equal(again[0]!.value, 1, 'grading after a release starts a worker again');
+  } finally {
+    await p.close();
+  }
+});
