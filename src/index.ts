@@ -16,7 +16,9 @@
 export type {
   Attempt, ContentPart, FinishReason, GenerationConfig, Manifest, Measurement, MeasurementKind, Message, PlannedSample, RunDataset, RunRecord, RunSpec, Sample,
 } from './core/schemas.ts';
-export { GenerationConfigSchema, MessageSchema, SampleSchema, messageText } from './core/schemas.ts';
+export { GenerationConfigSchema, MessageSchema, SampleSchema, imagePart, messageImages, messageText } from './core/schemas.ts';
+export type { ImagePart } from './core/schemas.ts';
+export { IMAGE_MIME_TYPES, loadImage, type ImageBlob, type ImageMimeType, type ImageResolver } from './core/images.ts';
 export { InputError, RunError } from './core/errors.ts';
 export { createRng, type Rng } from './core/rng.ts';
 export { getTemplate, templateNames, type PromptTemplate } from './core/templates.ts';
@@ -55,7 +57,42 @@ export { regrade } from './runner/rescore.ts';
 
 // The pool
 export { openPool } from './store/open.ts';
-export type { EvalSetRecord, ModelRecord, Pool, PoolMeasurement, PoolSample, RunSummary, TaskRecord } from './store/types.ts';
+export type { ChainLink, ChainSignature, EvalSetRecord, ModelRecord, Pool, PoolMeasurement, PoolSample, RunSummary, TaskRecord } from './store/types.ts';
+
+/**
+ * Evidence you can trust: every attempt and measurement hashed into its run's chain as it is written (`openPool`
+ * chains every pool; `withEvidenceChain` for a pool of your own), the chain head signed with Ed25519 (`initSigningKey`,
+ * `signRun`; `executeRun`'s `signingKey`), verified in the pool or from an exported evidence file without it.
+ */
+export { withEvidenceChain } from './store/chained.ts';
+export { attemptRecord, canonicalJson, measurementRecord, nextChain, recordHash, runRecord, CHAIN_START, type ChainRecord } from './store/chain-records.ts';
+export { defaultKeyPath, findSigningKey, initSigningKey, keyIdOf, loadPublicKey, loadSigningKey, type SigningKey } from './evidence/keys.ts';
+export { headMessage, signatureValid, signRun } from './evidence/sign.ts';
+export { verifyEvidence, type EvidenceInput, type EvidenceProblem, type EvidenceReport } from './evidence/verify.ts';
+export { exportEvidence, verifyEvidenceFile, verifyRun, type VerifyOptions } from './evidence/bundle.ts';
+
+/**
+ * Capability thresholds (`assay assess`): a YAML file of capabilities → task, metric, alert and critical levels,
+ * minimum samples, judged on the confidence bounds of the pool's runs, with each run's elicitation.
+ */
+export { CapabilitySchema, ThresholdsSchema, loadThresholds, parseThresholds, type Capability, type Thresholds } from './evidence/thresholds.ts';
+export { assessCapabilities, judge, type Assessment, type CapabilityAssessment, type CapabilityVerdict, type Elicitation, type MoreSamples, type Verdict as CapabilityVerdictKind } from './evidence/assess.ts';
+
+/**
+ * Private held-out sets: items encrypted at rest in the pool (AES-256-GCM; the key from `$ASSAY_PRIVATE_KEY` or a key
+ * file, never in the pool), an endpoint allow-list checked before the first request, per-item canaries, exposures.
+ */
+export { decrypt, defaultPrivateKeyPath, encrypt, initPrivateKey, loadPrivateKey, mac, seal, unseal, type PrivateKey } from './private/crypto.ts';
+export { addPrivateSet, allowEndpoints, exposuresOf, newCanary, normalizeEndpoint, openPrivateSet, privacyPolicy, privateTask, type OpenPrivateSet } from './private/sets.ts';
+export type { PrivacyPolicy } from './runner/run.ts';
+export type { PrivateExposure, PrivateItem, PrivateSetRecord } from './store/types.ts';
+
+/**
+ * Contamination probes (`assay probe`): canary completion, masked-option guessing, verbatim continuation, each an
+ * ordinary run with its interval; and the safety case of an assessment (`assay assess --case`), signed.
+ */
+export { PROBE_KINDS, probeSamples, probeScorer, runProbe, type ProbeKind, type ProbeResult as ContaminationProbeResult } from './contamination/probes.ts';
+export { buildSafetyCase, renderSafetyCaseHtml, signSafetyCase, verifySafetyCase, type SafetyCase } from './evidence/safety-case.ts';
 
 // The one outcome rule: failed calls and grader errors excluded (counted), grader timeouts wrong, truncation flagged
 export { countOutcomes, outcomeOf, scoredValue, type Outcome, type OutcomeCounts } from './core/outcome.ts';
@@ -111,7 +148,7 @@ export {
   defineZeroShotTask, isZeroShotTask, readZeroShotFile, stratifiedZeroShot, TEMPLATE_SETS, zeroShotColumns, zeroShotSubset,
   type ZeroShotColumn, type ZeroShotDefinition, type ZeroShotItem, type ZeroShotItemInput, type ZeroShotTask,
 } from './zeroshot/task.ts';
-export { evaluateZeroShot, zeroShotFigures, type ZeroShotColumnResult, type ZeroShotOptions, type ZeroShotResult } from './zeroshot/evaluate.ts';
+export { evaluateZeroShot, zeroShotFigures, type ZeroShotColumnResult, type ZeroShotOptions, type ZeroShotResult } from './runner/zeroshot.ts';
 export { classify, classPrototypes, clusteredFigure, hitsAt, l2Normalize, proportionFigure, retrieve, type ClassificationOutcome, type RetrievalOutcome, type ZeroShotFigure } from './stats/zeroshot.ts';
 export { introductionRows, STREAM_ORDERS, streamOrder, type OrderItem, type StreamOrder, type StreamOrderMethod, type StreamOrderSpec } from './generators/stream-order.ts';
 export { fieldOf, stratifiedSamples, stratifiedSubset, type StratifiedSpec, type StratifiedSubset, type Stratum } from './datasets/stratified.ts';
@@ -147,12 +184,6 @@ export {
 } from './generators/needle/index.ts';
 
 /**
- * Tokenizers (`assay tokens`): token counts of text in each model family's tokenizer (`countTokens`), characters per
- * token (`charsPerToken`), the family of a model name (`familyOfModel`).
- */
-export { TOKENIZER_FAMILIES, charsPerToken, countTokens, familyOfModel, loadTokenizer, parseFamilies, type CharsPerTokenRow, type TokenCounter, type TokenizerFamily } from './tokenizers/index.ts';
-
-/**
  * Charts (`assay gen charts`): a deterministic SVG chart renderer rendered to PNG with resvg and a bundled font
  * (`renderSvg`, `svgToPng`), and a GRAB-style generator of chart-analysis questions with analytic ground truth
  * (`generateCharts`, `makeChartItem`, `writeChartDataset`); grade with the `grab` scorer.
@@ -161,6 +192,12 @@ export {
   CHARTS_GENERATOR_VERSION, CHART_TASKS, chartSpecs, generateCharts, grabDistribution, makeChartItem, releaseRenderMemory, renderChartItem, renderSvg, svgToPng, writeChartDataset,
   type ChartItem, type ChartItemSpec, type ChartSample, type ChartSpec, type ChartTask, type ChartWriteResult,
 } from './generators/charts/index.ts';
+
+/**
+ * Tokenizers (`assay tokens`): token counts of text in each model family's tokenizer (`countTokens`), characters per
+ * token (`charsPerToken`), the family of a model name (`familyOfModel`).
+ */
+export { TOKENIZER_FAMILIES, charsPerToken, countTokens, familyOfModel, loadTokenizer, parseFamilies, type CharsPerTokenRow, type TokenCounter, type TokenizerFamily } from './tokenizers/index.ts';
 
 /**
  * Capability queries over the pool (`assay pool query`): BM25 text search with metadata filters (`parseFilters` reads

@@ -13,8 +13,9 @@
  * sustains well over 10,000 requests per second on loopback with keep-alive and is never the bottleneck.
  */
 import http from 'node:http';
-import type { FakeEmbeddings } from './fake-embeddings.ts';
 import type { AddressInfo, Socket } from 'node:net';
+import type { FakeEmbeddings } from './fake-embeddings.ts';
+import { decodeFakeDataUri, describeFakeImages, type FakeImage } from './fake-images.ts';
 
 // ---------------------------------------------------------------------------------------------------------
 // Types
@@ -23,7 +24,7 @@ import type { AddressInfo, Socket } from 'node:net';
 /** One chat message as sent by a client (content may be a string or an array of OpenAI content parts). */
 export interface FakeChatMessage {
   role: string;
-  content?: string | Array<{ type?: string; text?: string }> | null;
+  content?: string | Array<{ type?: string; text?: string; image_url?: { url?: string } }> | null;
 }
 
 /** The parsed body of `POST /v1/chat/completions` (fields the server reads; others are kept as sent). */
@@ -138,6 +139,11 @@ export interface FakeServerOptions {
    */
   answer?: (question: string, req: FakeChatRequest) => FakeAnswer;
   /**
+   * Answer a chat request that carries images (`image_url` parts with data URIs, decoded and hashed by the server)
+   * with one line per image, `image <mime> <sha256>`, so a test sees what arrived. Default false.
+   */
+  answerImageHashes?: boolean;
+  /**
    * Probability in [0, 1] that the default answerer gives the gold answer (default 1). Decided by a hash of
    * (question, request `seed`, request `temperature`, `seed` option), so identical requests get identical answers.
    */
@@ -218,6 +224,8 @@ export interface FakeServerStats {
   inFlight: number;
   /** High-water mark of `inFlight`. */
   maxConcurrency: number;
+  /** Images decoded from chat requests (`image_url` parts with base64 data URIs). */
+  images: number;
 }
 
 /** Handle returned by {@link startFakeOpenAIServer}. */
@@ -238,6 +246,8 @@ export interface FakeOpenAIServer {
   setIdentity(id: Pick<FakeServerOptions, 'modelId' | 'systemFingerprint' | 'headers'>): void;
   /** Chat request bodies received, in arrival order (only with `recordRequests: true`; otherwise stays empty). */
   received: FakeChatRequest[];
+  /** The images of each chat request that had any, decoded (only with `recordRequests: true`). */
+  receivedImages: FakeImage[][];
   /** Zero all counters (except `inFlight`). */
   resetStats(): void;
   /** Stop listening, destroy every socket (including hung `timeout` ones) and cancel pending delays. */
@@ -310,6 +320,16 @@ function messageText(m: FakeChatMessage | undefined): string {
     return s;
   }
   return '';
+}
+
+/** The images of a chat request's messages (`image_url` parts), decoded. Errors: Error for a part that is not a base64 data URI. */
+function chatImages(messages: FakeChatMessage[]): FakeImage[] {
+  const out: FakeImage[] = [];
+  for (const m of messages) {
+    if (!m || !Array.isArray(m.content)) continue;
+    for (const p of m.content) if (p && p.type === 'image_url') out.push(decodeFakeDataUri(String(p.image_url?.url ?? '')));
+  }
+  return out;
 }
 
 /** The question of a request: the content of the last user message ('' when there is none). */
@@ -419,6 +439,7 @@ export async function startFakeOpenAIServer(opts: FakeServerOptions = {}): Promi
   let fingerprint: string | null | undefined = opts.systemFingerprint;
   let extraHeaders: Record<string, string> = { ...(opts.headers ?? {}) };
   const received: FakeChatRequest[] = [];
+  const receivedImages: FakeImage[][] = [];
   // The `"system_fingerprint":…,` member of completion objects ('' when the field is left out).
   const fingerprintMember = (): string => (fingerprint === undefined ? '' : `"system_fingerprint":${JSON.stringify(fingerprint)},`);
   const accuracy = opts.accuracy ?? 1;
@@ -496,6 +517,7 @@ export async function startFakeOpenAIServer(opts: FakeServerOptions = {}): Promi
     unknownQuestion: 0,
     inFlight: 0,
     maxConcurrency: 0,
+    images: 0,
   };
 
   // Faults.
@@ -589,6 +611,19 @@ export async function startFakeOpenAIServer(opts: FakeServerOptions = {}): Promi
       return;
     }
     if (opts.recordRequests) received.push(body);
+    // Images: every image_url part is decoded as a real server would; one that is not a valid data URI is a 400.
+    let images: FakeImage[] = [];
+    try {
+      images = chatImages(body.messages);
+    } catch (err) {
+      stats.byOutcome.badRequest++;
+      sendJson(res, 400, errorBody(`Invalid image: ${(err as Error).message}`, 'invalid_request_error', null));
+      return;
+    }
+    if (images.length) {
+      stats.images += images.length;
+      if (opts.recordRequests) receivedImages.push(images);
+    }
     const question = lastUserText(body.messages);
     const fault = chooseFault(raw, question);
     if (fault === 'timeout') {
@@ -769,7 +804,11 @@ export async function startFakeOpenAIServer(opts: FakeServerOptions = {}): Promi
     let content: string;
     let finishReason = 'stop';
     let words: number;
-    if (opts.answer) {
+    const images = opts.answerImageHashes ? chatImages(body.messages) : [];
+    if (images.length) {
+      content = describeFakeImages(images);
+      words = countWords(content);
+    } else if (opts.answer) {
       const a = opts.answer(question, body);
       content = a.content;
       finishReason = a.finish_reason ?? 'stop';
@@ -978,6 +1017,7 @@ export async function startFakeOpenAIServer(opts: FakeServerOptions = {}): Promi
     stats,
     setFaults,
     received,
+    receivedImages,
     setIdentity(id): void {
       if ('modelId' in id && id.modelId !== undefined) {
         modelId = id.modelId;
@@ -996,6 +1036,7 @@ export async function startFakeOpenAIServer(opts: FakeServerOptions = {}): Promi
       stats.scoredPrompts = 0;
       stats.truncated = 0;
       stats.unknownQuestion = 0;
+      stats.images = 0;
       stats.maxConcurrency = stats.inFlight;
     },
     close(): Promise<void> {

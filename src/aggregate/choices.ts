@@ -53,7 +53,8 @@ export interface ChoiceData {
 class Grow<A extends Int32Array | Float64Array> {
   n = 0;
   constructor(
-    private a: A,
+    /** The storage (entries [0, n) are in use; replaced when it grows). */
+    public a: A,
     private readonly make: (length: number) => A,
   ) {}
   push(v: number) {
@@ -284,7 +285,147 @@ function runningMean(mean: number, v: number, k: number): number {
   return k === 1 ? v : mean * ((k - 1) / k) + v / k;
 }
 
-const LISTWISE = new Set(['binary', 'numeric', 'ordinal']);
+const KIND_ID: Record<string, number> = { binary: 0, numeric: 1, ordinal: 2 };
+
+/**
+ * Measurements (any kinds, any order) → choice data, one measurement at a time, holding only compact typed arrays
+ * (16 bytes per listwise measurement, 32 per pairwise one) and 36 bytes per (slice, sample, kind, direction, tie tolerance)
+ * group: a pool streamed from the store is never held as objects. `build()` gives exactly what
+ * `choicesFromMeasurements` gives for the same measurements in the same order (same model, cluster, set and event
+ * order), which is defined there. Errors: none (values are taken as given; the importers check them).
+ */
+export class ChoiceAccumulator {
+  private readonly b: ChoiceBuilder;
+  private readonly dedupe: boolean;
+  private sliceIndex = new Map<string, number>();
+  private lastSliceName: string | null = null;
+  private lastSlice = 0;
+  private head = growI32();
+  private gC = growI32();
+  private gSlice = growI32();
+  private gKind = growI32();
+  private gDir = growI32();
+  private gTol = growF64();
+  private gNext = growI32();
+  private eG = growI32();
+  private eM = growI32();
+  private eV = growF64();
+  private pC = growI32();
+  private pA = growI32();
+  private pB = growI32();
+  private pV = growF64();
+  private pW = growF64();
+  /** Measurements added. */
+  count = 0;
+
+  constructor(opts: { ties?: TieConvention; pairwiseMatrix?: boolean; battleWeights?: 'counts' | 'dedupe' } = {}) {
+    this.b = new ChoiceBuilder(opts.ties ?? 'full', { pairwiseMatrix: opts.pairwiseMatrix });
+    this.dedupe = opts.battleWeights === 'dedupe';
+  }
+
+  /** Add one measurement (only its slice, sample_key, model, opponent, kind, value, direction, tie_tolerance and weight are read). */
+  add(m: Pick<PoolMeasurement, 'slice' | 'sample_key' | 'model' | 'opponent' | 'kind' | 'value' | 'direction' | 'tie_tolerance' | 'weight'>): void {
+    this.count++;
+    const c = this.b.cluster(m.sample_key);
+    const a = this.b.model(m.model);
+    const kind = KIND_ID[m.kind];
+    if (kind !== undefined) {
+      const tol = kind === 1 ? m.tie_tolerance : 0;
+      let sl = this.lastSliceName === m.slice ? this.lastSlice : this.sliceIndex.get(m.slice);
+      if (sl === undefined) this.sliceIndex.set(m.slice, (sl = this.sliceIndex.size));
+      this.lastSliceName = m.slice;
+      this.lastSlice = sl;
+      // The groups of cluster c form a chain (head per cluster, next per group), searched by (slice, kind, direction,
+      // tolerance): usually one group per cluster, so no key string per measurement.
+      while (this.head.n <= c) this.head.push(-1);
+      const heads = this.head.a;
+      let g = heads[c]!;
+      const gS = this.gSlice.a, gK = this.gKind.a, gD = this.gDir.a, gT = this.gTol.a, gN = this.gNext.a;
+      while (g >= 0 && !(gS[g] === sl && gK[g] === kind && gD[g] === m.direction && (gT[g] === tol || (gT[g] !== gT[g] && tol !== tol)))) g = gN[g]!;
+      if (g < 0) {
+        g = this.gC.n;
+        this.gC.push(c);
+        this.gSlice.push(sl);
+        this.gKind.push(kind);
+        this.gDir.push(m.direction);
+        this.gTol.push(tol);
+        this.gNext.push(-1);
+        // append at the chain's end (keeps groups in order of first arrival; the order does not matter for lookup)
+        if (heads[c]! < 0) heads[c] = g;
+        else {
+          let t = heads[c]!;
+          const next = this.gNext.a;
+          while (next[t]! >= 0) t = next[t]!;
+          next[t] = g;
+        }
+      }
+      this.eG.push(g);
+      this.eM.push(a);
+      this.eV.push(m.value);
+    } else {
+      this.pC.push(c);
+      this.pA.push(a);
+      this.pB.push(this.b.model(m.opponent));
+      this.pV.push(m.value);
+      this.pW.push(this.dedupe ? 1 : m.weight);
+    }
+  }
+
+  /** Finish (once): orderings formed in cluster order, listwise groups of a cluster before its pairs. */
+  build(): ChoiceData {
+    const nC = this.b.clusters.length;
+    const nG = this.gC.n, nE = this.eG.n, nP = this.pC.n;
+    // entries of each group in arrival order (stable counting sort by group)
+    const gPtr = new Int32Array(nG + 1);
+    const eG = this.eG.view();
+    for (let e = 0; e < nE; e++) gPtr[eG[e]! + 1]!++;
+    for (let g = 0; g < nG; g++) gPtr[g + 1]! += gPtr[g]!;
+    const ent = new Int32Array(nE);
+    {
+      const pos = gPtr.slice(0, nG);
+      for (let e = 0; e < nE; e++) ent[pos[eG[e]!]!++] = e;
+    }
+    const byCluster = (cs: Int32Array, n: number): { ptr: Int32Array; idx: Int32Array } => {
+      const ptr = new Int32Array(nC + 1);
+      for (let k = 0; k < n; k++) ptr[cs[k]! + 1]!++;
+      for (let c = 0; c < nC; c++) ptr[c + 1]! += ptr[c]!;
+      const idx = new Int32Array(n);
+      const pos = ptr.slice(0, nC);
+      for (let k = 0; k < n; k++) idx[pos[cs[k]!]!++] = k;
+      return { ptr, idx };
+    };
+    const G = byCluster(this.gC.view(), nG), P = byCluster(this.pC.view(), nP);
+    const eM = this.eM.view(), eV = this.eV.view(), gDir = this.gDir.view(), gTol = this.gTol.view();
+    const pA = this.pA.view(), pB = this.pB.view(), pV = this.pV.view(), pW = this.pW.view();
+    const slot = new Int32Array(this.b.models.length).fill(-1);
+    const ms: number[] = [], vs: number[] = [], ns: number[] = [];
+    for (let c = 0; c < nC; c++) {
+      for (let q = G.ptr[c]!; q < G.ptr[c + 1]!; q++) {
+        const g = G.idx[q]!;
+        ms.length = 0;
+        vs.length = 0;
+        ns.length = 0;
+        for (let p = gPtr[g]!; p < gPtr[g + 1]!; p++) {
+          const e = ent[p]!, mi = eM[e]!;
+          const k = slot[mi]!;
+          if (k < 0) {
+            slot[mi] = ms.length;
+            ms.push(mi);
+            vs.push(eV[e]!);
+            ns.push(1);
+          } else vs[k] = runningMean(vs[k]!, eV[e]!, ++ns[k]!);
+        }
+        for (const mi of ms) slot[mi] = -1;
+        this.b.addListwise(c, ms.slice(), vs.slice(), gDir[g]! < 0 ? -1 : 1, gTol[g]!);
+      }
+      for (let q = P.ptr[c]!; q < P.ptr[c + 1]!; q++) {
+        const k = P.idx[q]!;
+        this.b.addPair(c, pA[k]!, pB[k]!, pV[k]!, pW[k]!);
+      }
+    }
+    return this.b.build();
+  }
+}
 
 /**
  * Measurements (any kinds, any order) → choice data. Listwise orderings are formed per (slice, sample, kind,
@@ -292,49 +433,19 @@ const LISTWISE = new Set(['binary', 'numeric', 'ordinal']);
  * benchmark (lm-eval and Inspect logs hold one model each; a generic CSV per model; the pool's own runs) compare
  * their models on it. Keeping sources apart would leave every one-model file in orderings of one model, which carry
  * no information. Repeats of one model in a listwise ordering (several repeats, or the same model in two sources)
- * are averaged; clusters are samples (`sample_key`), so a bootstrap over samples keeps every measurement of a
- * sample together.
+ * are averaged (running mean in arrival order); clusters are samples (`sample_key`, numbered in order of first
+ * arrival), so a bootstrap over samples keeps every measurement of a sample together. Orderings are added cluster by
+ * cluster; within a cluster, listwise groups in order of first arrival, then pairwise measurements in arrival order.
  * `pairwiseMatrix` (default true) also accumulates the "i above j" matrix used by the cycle diagnostic
- * (memory n² doubles). `battleWeights: 'dedupe'` sets every pairwise weight to 1.
+ * (memory n² doubles). `battleWeights: 'dedupe'` sets every pairwise weight to 1. Streaming form: `ChoiceAccumulator`.
  */
 export function choicesFromMeasurements(
   measurements: Iterable<PoolMeasurement>,
   opts: { ties?: TieConvention; pairwiseMatrix?: boolean; battleWeights?: 'counts' | 'dedupe' } = {},
 ): ChoiceData {
-  const b = new ChoiceBuilder(opts.ties ?? 'full', { pairwiseMatrix: opts.pairwiseMatrix });
-  type Group = { c: number; dir: 1 | -1; tol: number; byModel: Map<number, { s: number; n: number }> };
-  type Pair = { c: number; a: number; b: number; v: number; w: number };
-  const groups = new Map<string, Group>();
-  const pairs: Pair[] = [];
-  for (const m of measurements) {
-    const c = b.cluster(m.sample_key);
-    const a = b.model(m.model);
-    if (LISTWISE.has(m.kind)) {
-      const tol = m.kind === 'numeric' ? m.tie_tolerance : 0;
-      const key = JSON.stringify([m.slice, m.sample_key, m.kind, m.direction, tol]);
-      let g = groups.get(key);
-      if (!g) groups.set(key, (g = { c, dir: m.direction, tol, byModel: new Map() }));
-      const r = g.byModel.get(a);
-      if (r) r.s = runningMean(r.s, m.value, ++r.n);
-      else g.byModel.set(a, { s: m.value, n: 1 });
-    } else {
-      pairs.push({ c, a, b: b.model(m.opponent), v: m.value, w: opts.battleWeights === 'dedupe' ? 1 : m.weight });
-    }
-  }
-  const items: (Group | Pair)[] = [...groups.values(), ...pairs];
-  groups.clear();
-  items.sort((x, y) => x.c - y.c);
-  for (const it of items) {
-    if ('byModel' in it) {
-      const ms: number[] = [], vs: number[] = [];
-      for (const [mi, r] of it.byModel) {
-        ms.push(mi);
-        vs.push(r.s);
-      }
-      b.addListwise(it.c, ms, vs, it.dir, it.tol);
-    } else b.addPair(it.c, it.a, it.b, it.v, it.w);
-  }
-  return b.build();
+  const acc = new ChoiceAccumulator(opts);
+  for (const m of measurements) acc.add(m);
+  return acc.build();
 }
 
 /**

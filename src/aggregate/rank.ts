@@ -6,7 +6,8 @@
 import { createRng } from '../core/rng.ts';
 import { eloRatings, quantileSorted, ranksOf } from './baselines.ts';
 import { sufficientStats, type ChoiceData } from './choices.ts';
-import { fitPlackettLuce, type PLFitOptions } from './plackett-luce.ts';
+import { fitPlackettLuce, type PLFit } from './plackett-luce.ts';
+import { defaultBootstrapThreads, plBootstrap, plBootstrapThreads, type PLBootstrapProblem, type PLBootstrapResult } from './pl-bootstrap.ts';
 import { maxTRankIntervals } from '../stats/rank.ts';
 
 export interface RankOptions {
@@ -80,47 +81,74 @@ export interface RankingResult {
 }
 
 /**
- * Fit PL on all of `d`, then `replicates` bootstrap refits over clusters (warm-started Newton from the full fit;
- * MM restart if Newton fails). Scores are centred per replicate before taking percentiles.
+ * Fit PL on all of `d`, then `replicates` bootstrap refits over clusters (./pl-bootstrap.ts: the multinomial
+ * resample of clusters drawn from `seed`, each replicate's MAP refitted from the full fit by the chord method, with
+ * the Newton and MM refits as fallbacks). Scores are centred per replicate before taking percentiles.
+ * Runs on this thread; `rankModelsAsync` gives the same result on several threads.
  * Errors: RangeError when `d` has no models.
  */
 export function rankModels(d: ChoiceData, opts: RankOptions = {}): RankingResult {
+  const prep = prepareRanking(d, opts);
+  const boot = prep.B ? plBootstrap(prep.problem, prep.seed, prep.B) : null;
+  return finishRanking(d, opts, prep, boot);
+}
+
+/**
+ * `rankModels` with the bootstrap refits spread over `threads` worker threads (default: the machine's cores, at
+ * most 8; one thread when the work is small). Same result as `rankModels` for the same options, whatever `threads`.
+ * Errors: RangeError when `d` has no models; a worker's error.
+ */
+export async function rankModelsAsync(d: ChoiceData, opts: RankOptions & { threads?: number } = {}): Promise<RankingResult> {
+  const prep = prepareRanking(d, opts);
+  // Starting a worker costs tens of milliseconds (more under tsx): only worth it for a second of work or more.
+  const work = prep.B * (d.evWinner.length + d.clusters.length);
+  const threads = opts.threads ?? (work >= 2e7 ? defaultBootstrapThreads() : 1);
+  const boot = prep.B ? await plBootstrapThreads(prep.problem, prep.seed, prep.B, threads) : null;
+  return finishRanking(d, opts, prep, boot);
+}
+
+interface Prepared {
+  B: number;
+  seed: number;
+  prior: number;
+  method: 'mm' | 'lsr';
+  fit: PLFit;
+  score: Float64Array;
+  problem: PLBootstrapProblem;
+  t0: number;
+  t1: number;
+}
+
+function prepareRanking(d: ChoiceData, opts: RankOptions): Prepared {
   const n = d.models.length;
   if (n === 0) throw new RangeError('nothing to rank: no models in the selection');
   const prior = opts.prior ?? 1;
   const B = opts.replicates ?? 1000;
   const seed = opts.seed ?? 0;
-  const level = opts.level ?? 0.95;
-  const fitOpts: PLFitOptions = { method: opts.method ?? 'mm', prior };
+  const method = opts.method ?? 'mm';
   const t0 = performance.now();
   const full = sufficientStats(d, null);
   for (const w of full.wins) if (!Number.isFinite(w)) throw new RangeError('measurement weights sum to a non-finite number; weights must be finite multiplicities');
-  const fit = fitPlackettLuce(d.setPtr, d.setIdx, full.wins, full.setMult, fitOpts);
+  const fit = fitPlackettLuce(d.setPtr, d.setIdx, full.wins, full.setMult, { method, prior });
   const t1 = performance.now();
   if (fit.theta.some((t) => !Number.isFinite(t))) throw new RangeError('the Plackett–Luce fit produced non-finite strengths (are some weights extreme?)');
-  const score = centred(fit.theta);
+  const problem: PLBootstrapProblem = {
+    n, clusterPtr: d.clusterPtr, evWinner: d.evWinner, evSet: d.evSet, evWeight: d.evWeight, setPtr: d.setPtr, setIdx: d.setIdx,
+    theta: fit.theta, prior, method,
+  };
+  return { B, seed, prior, method, fit, score: centred(fit.theta), problem, t0, t1 };
+}
+
+function finishRanking(d: ChoiceData, opts: RankOptions, prep: Prepared, boot: PLBootstrapResult | null): RankingResult {
+  const n = d.models.length;
+  const { B, seed, prior, fit, score, t0, t1 } = prep;
+  const level = opts.level ?? 0.95;
   const rank = ranksOf(score);
   const comp = componentIndex(d);
   const groups: number[][] = [];
   for (let i = 0; i < n; i++) (groups[comp[i]!] ??= []).push(i);
-
   const nC = d.clusters.length;
-  const bootScores: Float64Array[] = Array.from({ length: n }, () => new Float64Array(B));
-  const rng = createRng(seed);
-  const counts = new Int32Array(nC);
-  let failed = 0;
-  for (let b = 0; b < B; b++) {
-    counts.fill(0);
-    for (let k = 0; k < nC; k++) counts[rng.index(nC)]!++;
-    const st = sufficientStats(d, counts);
-    let f = fitPlackettLuce(d.setPtr, d.setIdx, st.wins, st.setMult, { prior, init: fit.theta, newtonOnly: true });
-    if (!f.converged) {
-      f = fitPlackettLuce(d.setPtr, d.setIdx, st.wins, st.setMult, fitOpts);
-      if (!f.converged) failed++;
-    }
-    const sc = centred(f.theta);
-    for (let i = 0; i < n; i++) bootScores[i]![b] = sc[i]!;
-  }
+  const bootScores: Float64Array[] = boot ? boot.scores : Array.from({ length: n }, () => new Float64Array(0));
   const simultaneous = B ? maxTRankIntervals(score, bootScores, { level, groups }) : null;
   const kept = opts.keepReplicates ? bootScores.map((x) => Float64Array.from(x)) : undefined;
   const t2 = performance.now();
@@ -142,8 +170,8 @@ export function rankModels(d: ChoiceData, opts: RankOptions = {}): RankingResult
   });
   models.sort((x, y) => x.rank - y.rank || x.model.localeCompare(y.model));
   return {
-    method: 'plackett-luce', algorithm: fitOpts.method!, ties: d.ties, prior,
-    bootstrap: { replicates: B, seed, level, unit: 'sample', clusters: nC, failed_refits: failed },
+    method: 'plackett-luce', algorithm: prep.method, ties: d.ties, prior,
+    bootstrap: { replicates: B, seed, level, unit: 'sample', clusters: nC, failed_refits: boot?.failed ?? 0 },
     fit: { iterations: fit.iterations, newton_steps: fit.newtonSteps, converged: fit.converged, ms: t1 - t0, bootstrap_ms: t2 - t1 },
     models, diagnostics: diagnose(d),
     ...(kept ? { bootstrap_scores: kept } : {}),

@@ -15,6 +15,8 @@ export const EXPORT_COLUMNS = COLUMNS;
  * Write every attempt of run `runId` with scorer `scorer`'s measurement to `out` as JSONL (one object per line) or
  * CSV (header `EXPORT_COLUMNS`), honouring back-pressure; returns the number of attempts written. `scorer` may be
  * undefined (score columns left empty). `out` is not ended: the caller closes it.
+ * (The run's evidence file — its hash chain, signatures and records, for `assay verify` without the pool — is
+ * `exportEvidence` in src/evidence/bundle.ts.)
  */
 export async function exportRun(pool: Pool, runId: string, scorer: string | undefined, format: 'jsonl' | 'csv', out: Writable): Promise<number> {
   let n = 0;

@@ -9,8 +9,8 @@ import type { PoolKind, PoolMeasurement } from '../core/pool-measurement.ts';
 import type { Pool } from '../store/types.ts';
 import { querySamples } from '../query/search.ts';
 import { kendallTau } from '../aggregate/baselines.ts';
-import { choicesFromMeasurements, type TieConvention } from '../aggregate/choices.ts';
-import { rankModels, type RankingResult, type RankOptions } from '../aggregate/rank.ts';
+import { ChoiceAccumulator, type TieConvention } from '../aggregate/choices.ts';
+import { rankModelsAsync, type RankingResult, type RankOptions } from '../aggregate/rank.ts';
 import { headlineInterval } from '../stats/accuracy.ts';
 
 export interface PoolRankOptions extends RankOptions {
@@ -67,7 +67,7 @@ export function scaleOf(m: Pick<PoolMeasurement, 'kind' | 'source' | 'direction'
 }
 
 /** Per-model means of each scale with their intervals (headline interval over samples, src/stats/accuracy.ts). */
-function meansByScale(ms: PoolMeasurement[]): ScaleMeans[] {
+async function meansByScale(ms: AsyncIterable<PoolMeasurement>): Promise<ScaleMeans[]> {
   const scales = new Map<string, { kind: PoolKind; sources: Set<string>; byModel: Map<string, { samples: Map<string, number[]>; n: number }> }>();
   const add = (scale: string, kind: PoolKind, source: string, model: string, key: string, v: number) => {
     let sc = scales.get(scale);
@@ -80,7 +80,7 @@ function meansByScale(ms: PoolMeasurement[]): ScaleMeans[] {
     if (arr) arr.push(v);
     else bm.samples.set(key, [v]);
   };
-  for (const m of ms) {
+  for await (const m of ms) {
     const scale = scaleOf(m);
     const key = `${m.slice}\u0000${m.sample_key}`;
     if (m.kind === 'battle') {
@@ -124,23 +124,31 @@ export async function rankFromPool(store: Pool, opts: PoolRankOptions = {}): Pro
       selection = { hash: q.selection.hash, query: q.selection.query, samples: sampleKeys.length };
     }
   }
-  const ms: PoolMeasurement[] = [];
-  const sources = new Set<string>(), slices = new Set<string>(), kinds = new Set<PoolKind>();
-  for await (const m of store.iteratePoolMeasurements({ sampleKeys, sources: opts.sources, slices: opts.slices, kinds: opts.kinds, models: opts.models, runs: opts.runs })) {
-    ms.push(m);
-    sources.add(m.source);
-    slices.add(`${m.source}:${m.slice}`);
+  // Streamed: each measurement goes into compact typed arrays (ChoiceAccumulator); no measurement object is kept.
+  const filter = { sampleKeys, sources: opts.sources, slices: opts.slices, kinds: opts.kinds, models: opts.models, runs: opts.runs };
+  const acc = new ChoiceAccumulator({ ties: opts.ties, battleWeights: opts.battleWeights });
+  const sources = new Set<string>(), slices = new Set<string>(), kinds = new Set<PoolKind>(), scaleNames = new Set<string>();
+  let lastSource: string | null = null, lastSlice: string | null = null;
+  for await (const m of store.iteratePoolMeasurements(filter)) {
+    acc.add(m);
+    if (m.source !== lastSource || m.slice !== lastSlice) {
+      // rows come grouped by source and slice: one set insertion per group, not per row
+      lastSource = m.source;
+      lastSlice = m.slice;
+      sources.add(m.source);
+      slices.add(`${m.source}:${m.slice}`);
+    }
     kinds.add(m.kind);
+    if (kinds.size > 1 || m.kind === 'numeric' || m.kind === 'ordinal') scaleNames.add(scaleOf(m));
   }
-  if (!ms.length) throw new InputError('no measurements match the selection (see `assay pool list`)');
+  const n = acc.count;
+  if (!n) throw new InputError('no measurements match the selection (see `assay pool list`)');
   // Means are only taken within one scale; with several, each model's mean is given per scale (never 0/1 verdicts
-  // averaged with 1–10 scores).
-  const scaleNames = new Set(ms.map(scaleOf));
-  const scales = scaleNames.size > 1 ? meansByScale(ms) : [];
-  const d = choicesFromMeasurements(ms, { ties: opts.ties, battleWeights: opts.battleWeights });
-  const n = ms.length;
-  ms.length = 0;
-  const r0 = rankModels(d, opts);
+  // averaged with 1–10 scores), from a second pass over the same selection.
+  if (kinds.size > 1) for (const k of kinds) if (k !== 'numeric' && k !== 'ordinal') scaleNames.add(k);
+  const scales = scaleNames.size > 1 ? await meansByScale(store.iteratePoolMeasurements(filter)) : [];
+  const d = acc.build();
+  const r0 = await rankModelsAsync(d, opts);
   const r = scales.length ? { ...r0, models: r0.models.map((m) => ({ ...m, mean_score: NaN })) } : r0;
   const tau = scales.length ? NaN : kendallTau(r.models.map((m) => m.score), r.models.map((m) => m.mean_score));
   return { ...r, selection, measurements: n, sources: [...sources], slices: [...slices], kinds: [...kinds], tau_pl_mean: tau, scales };

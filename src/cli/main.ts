@@ -13,6 +13,8 @@ import { scorerNames } from '../scorers/registry.ts';
 import { rescoreRun } from '../runner/rescore.ts';
 import { runStatistics, statisticsOfRun } from '../analyses/statistics.ts';
 import { exportRun } from '../analyses/export.ts';
+import { findSigningKey } from '../evidence/keys.ts';
+import { signRun } from '../evidence/sign.ts';
 import { formatStatistics, pct, table } from '../report/text.ts';
 import { registerCommands } from './commands/index.ts';
 
@@ -53,7 +55,7 @@ program
   .description('evaluate a model on a dataset or a task; running the same command again resumes (completes only what is missing)')
   .option('--dataset <ref>', 'gsm8k | math500 | aime24 | aime25 | amc23 [:path], hle:<path>, jsonl:<path>, csv:<path>, a .jsonl/.csv path, or a registered dataset (with --task: replaces the task\'s)')
   .option('--task <ref>', `a task: ${taskNames().join(', ')}, or a task file (.yaml, .yml, .ts, .js, .mjs)`)
-  .requiredOption('--model <address>', 'openai-compatible:<base-url>#<model> | openai:<model> | anthropic:<model> | llama-cpp:<file.gguf>[?context_size=N&threads=N] | replay:<file>[#system] | reference:<name>')
+  .requiredOption('--model <address>', 'openai-compatible:<base-url>#<model> | openai:<model> | anthropic:<model> | google:<model> | llama-cpp:<file.gguf>[?context_size=N&threads=N] | replay:<file>[#system] | reference:<name>')
   .option('--epochs <k>', `independent attempts per sample (default: the task's, else 1) (at most ${MAX_EPOCHS})`, int('--epochs', 1, MAX_EPOCHS))
   .option('--template <name>', `prompt template: ${templateNames().join(', ')}, or text:<... {question} ...> (default: the dataset's)`)
   .option('--scorer <name>', `scorer (repeatable): ${scorerNames().join(', ')} (default: the dataset's)`, collect)
@@ -61,6 +63,8 @@ program
   .option('--id-field <name>', 'generic files: id column')
   .option('--input-field <name>', 'generic files: question column')
   .option('--target-field <name>', 'generic files: answer column')
+  .option('--image-field <name>', 'generic files: image column (a path relative to the file, or a data URI), sent as an image part with the question, e.g. `image` for `assay gen charts` output')
+  .option('--text-only', 'send questions that have an image (HLE, --image-field) as their text alone, as before images were sent: a separate run, labelled text-only in its manifest')
   .option('--concurrency <n>', `maximum requests in flight (lowered automatically on 429; at most ${MAX_CONCURRENCY})`, int('--concurrency', 1, MAX_CONCURRENCY), 64)
   .option('--timeout <ms>', 'per-request timeout in ms', int('--timeout', 1, 86_400_000), 120_000)
   .option('--max-retries <n>', 'retries per attempt after the first try', int('--max-retries', 0, 100), 6)
@@ -72,22 +76,41 @@ program
 generationFlags(program.commands.find((c) => c.name() === 'run')!).action(async (o) => {
   if (!o.task && !o.dataset) throw new InputError('give --dataset <ref> or --task <task>', { field: 'dataset' });
   if (o.task && o.template) throw new InputError('--template applies to --dataset runs; a task defines its own prompt', { field: 'template' });
-  const fields = { id: o.idField, input: o.inputField, target: o.targetField };
-  const tasks = o.task ? await loadTasks(o.task) : [datasetTask(o.dataset, { template: o.template, scorers: o.scorer, fields })];
+  const fields = { id: o.idField, input: o.inputField, target: o.targetField, ...(o.imageField ? { image: o.imageField } : {}) };
+  // A private held-out set (`private:<name>`): decrypted in memory from the pool with the private-set key; the run
+  // keeps to its policy (allowed endpoints, nothing of its text stored).
+  let privateRun: { pool: Pool; open: import('../private/sets.ts').OpenPrivateSet } | null = null;
+  if (o.dataset?.startsWith('private:')) {
+    if (o.task) throw new InputError('a private set is run as a dataset (--dataset private:<name>), not with --task', { field: 'task' });
+    const { openPrivateSet } = await import('../private/sets.ts');
+    const { loadPrivateKey } = await import('../private/crypto.ts');
+    const p = await openPool(o.pool);
+    try {
+      privateRun = { pool: p, open: await openPrivateSet(p, loadPrivateKey(), o.dataset.slice('private:'.length)) };
+    } catch (err) {
+      await p.close();
+      throw err;
+    }
+  }
+  const tasks = privateRun
+    ? [(await import('../private/sets.ts')).privateTask(privateRun.open, { template: o.template, scorers: o.scorer })]
+    : o.task ? await loadTasks(o.task) : [datasetTask(o.dataset, { template: o.template, scorers: o.scorer, fields })];
   if (tasks.length !== 1) throw new InputError(`${o.task} defines ${tasks.length} tasks; run them with \`assay eval ${o.task} --model …\``, { field: 'task' });
   const config = generationConfigOf(o);
   // Resolve the model before the pool is opened: a bad address or replay file leaves no pool file behind.
   const provider = await createProvider(o.model, { concurrency: o.concurrency });
-  let pool = null as Pool | null;
+  let pool = privateRun?.pool ?? (null as Pool | null);
   try {
     const task = tasks[0]!;
     // The pool is opened only once the task (dataset, scorers, solver) is known to be good: bad input leaves no pool file.
     const evaluated = await withSignals((signal) =>
       evaluate([task], [o.model], {
-        pool: async () => (pool = await openPool(o.pool, { create: true })), epochs: o.epochs, config, limit: o.limit, scorers: o.task ? o.scorer : undefined, dataset: o.task ? o.dataset : undefined, fields,
+        pool: async () => (pool ??= await openPool(o.pool, { create: true })), epochs: o.epochs, config, limit: o.limit, scorers: o.task ? o.scorer : undefined, dataset: o.task ? o.dataset : undefined, fields,
         concurrency: o.concurrency, timeoutMs: o.timeout, maxRetries: o.maxRetries, cache: o.cache, bootstrapSeed: o.bootstrapSeed,
         newRun: o.newRun ? `new-run:${new Date().toISOString()}` : undefined, signal, providers: { [o.model]: provider },
+        ...(o.textOnly ? { textOnly: true } : {}),
         progress: () => terminalProgress(`run ${o.model}`), warn: (m) => process.stderr.write(`assay: warning: ${m}\n`), lease: { onWait: waitingNote },
+        signingKey: findSigningKey() ?? undefined, privacy: privateRun?.open.policy,
       }),
     );
     const result = evaluated.cells[0]!.result;
@@ -176,6 +199,9 @@ program
       } finally {
         for (const s of scorers) await s.close?.();
       }
+      // The new measurements extend the run's evidence chain: signed again when a signing key is there.
+      const key = findSigningKey();
+      if (key) await signRun(pool, r.run_id, key);
       const { run_id: runId, graded, statistics: stats, disagreements: pairs } = r;
       if (o.json) return printJson({ run_id: runId, graded, statistics: stats, disagreement: pairs[0] ?? null, disagreements: pairs });
       for (const s of stats) process.stdout.write(formatStatistics(runId, s.scorer, s.statistics, 're-graded') + '\n\n');
@@ -198,7 +224,7 @@ program
 program
   .command('export <run>')
   .description('every attempt with its measurement: sample id, epoch, response, extracted answer, score, finish reason, tokens, latency, error')
-  .addOption(new Option('--format <fmt>', 'output format').choices(['jsonl', 'csv']).default('jsonl'))
+  .addOption(new Option('--format <fmt>', 'output format (evidence: the run\'s chain, signatures and every record, for `assay verify` without the pool)').choices(['jsonl', 'csv', 'evidence']).default('jsonl'))
   .option('--scorer <name>', 'which scorer\'s measurement (default: the run\'s first)')
   .option('-o, --output <file>', 'write to a file instead of stdout')
   .option('--pool <file>', 'pool file')
@@ -209,13 +235,16 @@ program
       const scorer = o.scorer ?? (await pool.getRun(runId))!.spec.scorers[0]?.name;
       const stored = await pool.scorersOf(runId);
       if (o.scorer && !stored.includes(o.scorer)) throw new InputError(`run ${runId} has no measurements for scorer "${o.scorer}"; it has: ${stored.join(', ') || 'none'}`, { field: 'scorer' });
-      if (!o.output) return void (await exportRun(pool, runId, scorer, o.format, process.stdout));
+      // The evidence file is the evidence layer's (src/evidence/bundle.ts); the rows are the analyses' export.
+      const write = async (out: NodeJS.WritableStream & import('node:stream').Writable) =>
+        o.format === 'evidence' ? void (await (await import('../evidence/bundle.ts')).exportEvidence(pool, runId, out)) : void (await exportRun(pool, runId, scorer, o.format, out));
+      if (!o.output) return void (await write(process.stdout));
       // A bad -o (missing directory, a directory, no permission) is bad input naming the path, not a crash.
       const out = await openOutputStream(o.output, '--output');
       let failed: unknown = null;
       out.on('error', (e) => (failed ??= e));
       try {
-        await exportRun(pool, runId, scorer, o.format, out);
+        await write(out);
       } catch (err) {
         failed ??= err;
       } finally {

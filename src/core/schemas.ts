@@ -6,12 +6,26 @@
  * attempt at a sample, an *attempt* is one model call, a *measurement* is a scorer's verdict on an attempt.
  */
 import { z } from 'zod';
+import { IMAGE_MIME_TYPES, type DatasetImages, type ImageBlob } from './images.ts';
 
 /**
- * One typed part of a message's content. Text today; further kinds (images) are added here as new members of the
- * union, so every stage that reads content parts learns of them from the type checker.
+ * An image in a message, named by the sha256 (lower-case hex) of its bytes and typed by them (PNG, JPEG, WebP). The
+ * bytes are never in the message: the pool stores each image once (`Pool.putImage`) and providers get the bytes
+ * of a hash when they build a request (`GenerateRequest.images`). Read images with `loadImage` (core/images.ts) and
+ * make parts with `imagePart`.
  */
-export const ContentPartSchema = z.discriminatedUnion('type', [z.object({ type: z.literal('text'), text: z.string() })]);
+export const ImagePartSchema = z.object({
+  type: z.literal('image'),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/, 'sha256: 64 lower-case hex digits'),
+  mime_type: z.enum(IMAGE_MIME_TYPES),
+});
+export type ImagePart = z.infer<typeof ImagePartSchema>;
+
+/**
+ * One typed part of a message's content: text, or an image (by hash). Further kinds are added here as new members
+ * of the union, so every stage that reads content parts learns of them from the type checker.
+ */
+export const ContentPartSchema = z.discriminatedUnion('type', [z.object({ type: z.literal('text'), text: z.string() }), ImagePartSchema]);
 export type ContentPart = z.infer<typeof ContentPartSchema>;
 
 /** One chat message. `content` is plain text or a list of typed content parts. */
@@ -21,10 +35,27 @@ export const MessageSchema = z.object({
 });
 export type Message = z.infer<typeof MessageSchema>;
 
-/** The text of a message: its string content, or its text parts joined by blank lines. */
+/** The text of a message: its string content, or its text parts joined by blank lines (image parts are left out). */
 export function messageText(m: Pick<Message, 'content'>): string {
   if (typeof m.content === 'string') return m.content;
-  return m.content.filter((p) => p.type === 'text').map((p) => p.text).join('\n\n');
+  return m.content.filter((p): p is Extract<ContentPart, { type: 'text' }> => p.type === 'text').map((p) => p.text).join('\n\n');
+}
+
+/** The image part naming `blob` (its hash and type; the bytes stay with the blob). */
+export function imagePart(blob: Pick<ImageBlob, 'sha256' | 'mime_type'>): ImagePart {
+  return { type: 'image', sha256: blob.sha256, mime_type: blob.mime_type };
+}
+
+/** The image parts of a message, in order (none for string content). */
+export function messageImages(m: Pick<Message, 'content'>): ImagePart[] {
+  if (typeof m.content === 'string') return [];
+  return m.content.filter((p): p is ImagePart => p.type === 'image');
+}
+
+/** True when any message has an image part. Cheap for text: string contents are skipped at once. */
+export function hasImageParts(messages: readonly Pick<Message, 'content'>[]): boolean {
+  for (const m of messages) if (typeof m.content !== 'string' && m.content.some((p) => p.type === 'image')) return true;
+  return false;
 }
 
 /**
@@ -177,6 +208,11 @@ export const RunSpecSchema = z.object({
   solver: z.array(z.object({ name: z.string(), options: z.record(z.string(), z.unknown()).default({}) })).optional(),
   /** A label that separates this run from an otherwise identical one (`--new-run`), e.g. after a server changed. */
   label: z.string().optional(),
+  /**
+   * The images the run's samples send (absent for a text run, so text runs keep their ids): how many distinct ones
+   * and the sha256 of their sorted hashes (one per line), so the run id covers every image's bytes.
+   */
+  images: z.object({ count: z.number().int().positive(), sha256: z.string() }).optional(),
 });
 export type RunSpec = z.infer<typeof RunSpecSchema>;
 
@@ -214,6 +250,29 @@ export const ManifestSchema = z.object({
   created_at: z.string(),
   /** What scorers learned while grading (e.g. a judge's reported model ids), by scorer name; filled after grading. */
   scorer_reports: z.record(z.string(), z.record(z.string(), z.unknown())).optional(),
+  /**
+   * Keys that signed the run's evidence chain (src/evidence/): Ed25519, `key_id` the first 16 hex digits of the
+   * sha256 of the raw public key, `public_key` SPKI DER in base64. Absent when the run was never signed.
+   */
+  signing_keys: z.array(z.object({ algorithm: z.literal('ed25519'), key_id: z.string(), public_key: z.string() })).optional(),
+  /**
+   * What the run did with images (absent for a dataset without any):
+   * - `multimodal`: `count` distinct images sent (`bytes` in all, `sha256` as in the run spec), each stored once in
+   *   the pool's image store; `provider` says whether the provider sent them (`sent`) or answers without them
+   *   (`ignored`: a replayed or synthetic model);
+   * - `text-only`: the dataset was read with `--text-only`: `dropped` samples had an image that was not sent (they
+   *   were answered from their text alone, as before images were supported).
+   */
+  images: z
+    .object({
+      mode: z.enum(['multimodal', 'text-only']),
+      count: z.number().int().nonnegative(),
+      bytes: z.number().int().nonnegative().optional(),
+      sha256: z.string().optional(),
+      provider: z.enum(['sent', 'ignored']).optional(),
+      dropped: z.number().int().nonnegative().optional(),
+    })
+    .optional(),
 });
 export type Manifest = z.infer<typeof ManifestSchema>;
 
@@ -248,4 +307,8 @@ export interface RunDataset {
   path: string | null;
   hash: string;
   samples: Sample[];
+  /** The bytes of the images its samples' image parts name, by sha256 (absent or empty for a text dataset). */
+  images?: DatasetImages;
+  /** Set when the dataset was read with `textOnly`: how many samples had an image that is not sent. */
+  textOnly?: { dropped: number };
 }

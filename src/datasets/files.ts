@@ -7,7 +7,7 @@ import { createReadStream } from 'node:fs';
 import { InputError } from '../core/errors.ts';
 import { SampleSchema, type Sample } from '../core/schemas.ts';
 import { checkReadableFile, hashFile, parseJsonObject, scanLines } from './lines.ts';
-import { resolveFields, rowToSample, type FieldMap, type ResolvedFields } from './rows.ts';
+import { resolveFields, rowToSample, type FieldMap, type ImageContext, type ResolvedFields } from './rows.ts';
 
 /** Samples read from a file plus the sha256 of all its bytes (also when `limit` stopped parsing early). */
 export interface FileSamples {
@@ -21,6 +21,8 @@ export type RowMapper = (row: Record<string, unknown>, line: number, index: numb
 interface ReadOptions {
   limit?: number;
   maxLineBytes?: number;
+  /** Where the rows' images go (generic files with an image column: `fields.image`). */
+  images?: ImageContext;
 }
 
 /**
@@ -105,7 +107,7 @@ export async function readGenericJsonl(file: string, fields: FieldMap, opts: Rea
     file,
     (row, line) => {
       resolved ??= resolveFields(row, fields, file, line);
-      return rowToSample(row, resolved, file, line);
+      return rowToSample(row, resolved, file, line, {}, opts.images);
     },
     { ...opts, idField: fields.id ?? 'id', targetField: fields.target ?? 'answer' },
   );
@@ -140,7 +142,7 @@ export async function readGenericCsv(file: string, fields: FieldMap, opts: ReadO
     for await (const item of parser as AsyncIterable<{ record: Record<string, string>; info: { lines: number } }>) {
       const line = item.info.lines;
       resolved ??= resolveFields(item.record, fields, file, 1);
-      if (col.add(rowToSample(item.record, resolved, file, line), line)) {
+      if (col.add(rowToSample(item.record, resolved, file, line, {}, opts.images), line)) {
         stoppedEarly = true;
         break;
       }

@@ -9,16 +9,22 @@
  *
  * Each sample's input is two messages: a system message with the HLE response format (Explanation / Answer /
  * Confidence, the exact-answer or the multiple-choice variant by `answer_type`) and the question as the user
- * message. `metadata.image` holds the image reference and `metadata.has_image` says whether there is one; the
- * image itself is not sent yet (text-only providers), so questions with images are answered from the text alone.
+ * message. A question with an image (`metadata.has_image`) is sent with it, as HLE's own evaluation sends it: the user
+ * message is the question's text part, then the image part (the image is read from its data URI, or from a path
+ * relative to the export; a URL is refused: download it). Its bytes go to the dataset's `images` (and, in a run, once
+ * to the pool's image store); `metadata.image` names it `sha256:<hex>` instead of repeating the data URI.
+ * With `textOnly` (`--text-only`), questions with images are answered from their text alone, exactly as before
+ * images were sent (`metadata.image` keeps the reference as given), and the run is labelled text-only; the two
+ * kinds of run have different run ids (a multimodal run's spec covers its images), so their results never mix.
  * Default scorer: `judge` (give its model: `--scorer 'judge?model=…'`); multiple-choice questions are graded by
  * their letter without a judge.
  */
-import { extname, resolve } from 'node:path';
+import { dirname, extname, resolve } from 'node:path';
 import { InputError } from '../core/errors.ts';
-import type { Sample } from '../core/schemas.ts';
+import { imagePart, type Message, type Sample } from '../core/schemas.ts';
 import { readJsonl } from './files.ts';
 import { checkReadableFile, describe, hashFile } from './lines.ts';
+import { readImageEntry, type ImageContext } from './rows.ts';
 import type { DatasetOptions, LoadedDataset } from './types.ts';
 
 /** The response format asked of the model for exact-answer questions (HLE's Explanation / Answer / Confidence). */
@@ -48,9 +54,12 @@ function str(row: Record<string, unknown>, key: string, file: string, line: numb
 /**
  * Map one HLE row to a Sample.
  * @param line 1-based JSONL line, or 1-based row number for Parquet
- * @throws InputError (file, line, field) for a missing/empty id, question or answer, or an unknown answer_type
+ * @param images where the row's image goes (see the module comment); without it, or with `images.textOnly`, the
+ *   question is text only
+ * @throws InputError (file, line, field) for a missing/empty id, question or answer, an unknown answer_type, or (when
+ *   images are read) an image that is a URL, a missing file, a corrupt data URI or of an unknown type
  */
-export function hleRowToSample(row: Record<string, unknown>, file: string, line: number): Sample {
+export function hleRowToSample(row: Record<string, unknown>, file: string, line: number, images?: ImageContext): Sample {
   const id = str(row, 'id', file, line, { nonEmpty: true }).trim();
   const question = str(row, 'question', file, line, { nonEmpty: true });
   const answer = str(row, 'answer', file, line, { nonEmpty: true });
@@ -73,12 +82,20 @@ export function hleRowToSample(row: Record<string, unknown>, file: string, line:
   metadata.image = image || null;
   metadata.has_image = image.trim() !== '';
   const system = answerType === 'multipleChoice' ? HLE_CHOICE_FORMAT : HLE_EXACT_FORMAT;
+  let user: Message = { role: 'user', content: question };
+  if (metadata.has_image && images) {
+    if (images.textOnly) images.dropped++;
+    else {
+      const entry = readImageEntry(image, images.baseDir, { file, line, field: 'image' });
+      if (!images.images.has(entry.sha256)) images.images.set(entry.sha256, entry);
+      user = { role: 'user', content: [{ type: 'text', text: question }, imagePart(entry)] };
+      if (/^data:/i.test(image.trim())) metadata.image = `sha256:${entry.sha256}`;
+      metadata.image_sha256 = entry.sha256;
+    }
+  }
   return {
     id,
-    input: [
-      { role: 'system', content: system },
-      { role: 'user', content: question },
-    ],
+    input: [{ role: 'system', content: system }, user],
     target: answer,
     metadata,
   };
@@ -98,7 +115,7 @@ async function readParquetRows(file: string): Promise<Record<string, unknown>[]>
 /**
  * Load HLE from `hle:<path>` (`.parquet` → Parquet via hyparquet; anything else → JSONL).
  * @returns a LoadedDataset named `hle`, default scorer `judge`, default template `plain` (the input already
- *   holds the system and user messages)
+ *   holds the system and user messages), with the images of its image questions (unless `opts.textOnly`)
  * @throws InputError without a path, for a missing/unreadable file, bad rows (file, line/row, field), duplicate
  *   ids, an empty file
  */
@@ -112,6 +129,7 @@ export async function loadHleDataset(ref: string, opts: DatasetOptions = {}): Pr
   if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) throw new InputError(`limit must be a positive integer, got ${limit}`);
   let samples: Sample[];
   let hash: string;
+  const images: ImageContext = { images: new Map(), baseDir: dirname(path), textOnly: !!opts.textOnly, dropped: 0 };
   if (extname(path).toLowerCase() === '.parquet') {
     await checkReadableFile(path);
     hash = (await hashFile(path)).sha256;
@@ -119,7 +137,7 @@ export async function loadHleDataset(ref: string, opts: DatasetOptions = {}): Pr
     samples = [];
     const seen = new Map<string, number>();
     for (let i = 0; i < rows.length; i++) {
-      const s = hleRowToSample(rows[i]!, path, i + 1);
+      const s = hleRowToSample(rows[i]!, path, i + 1, images);
       const first = seen.get(s.id);
       if (first !== undefined) throw new InputError(`duplicate id "${s.id}" (first seen on row ${first})`, { file: path, line: i + 1, field: 'id' });
       seen.set(s.id, i + 1);
@@ -128,9 +146,13 @@ export async function loadHleDataset(ref: string, opts: DatasetOptions = {}): Pr
     }
     if (samples.length === 0) throw new InputError('no samples (the file is empty)', { file: path });
   } else {
-    const res = await readJsonl(path, (row, line) => hleRowToSample(row, path, line), { limit, maxLineBytes: opts.maxLineBytes, idField: 'id' });
+    const res = await readJsonl(path, (row, line) => hleRowToSample(row, path, line, images), { limit, maxLineBytes: opts.maxLineBytes, idField: 'id' });
     samples = res.samples;
     hash = res.hash;
   }
-  return { name: 'hle', ref, path, hash, samples, defaultScorer: 'judge', defaultTemplate: 'plain' };
+  return {
+    name: 'hle', ref, path, hash, samples, defaultScorer: 'judge', defaultTemplate: 'plain',
+    ...(images.images.size ? { images: images.images } : {}),
+    ...(images.textOnly ? { textOnly: { dropped: images.dropped } } : {}),
+  };
 }

@@ -20,13 +20,13 @@
  * target of a named benchmark; a file in which every target is empty holds no targets (documents for
  * `loglikelihood_rolling`, prompts for a judge) and is read as it is.
  */
-import { basename, extname, resolve } from 'node:path';
+import { basename, dirname, extname, resolve } from 'node:path';
 import { InputError } from '../core/errors.ts';
 import type { Sample } from '../core/schemas.ts';
 import { datasetCacheDir, ensureCached } from './download.ts';
 import { readGenericCsv, readGenericJsonl, readJsonl, type FileSamples } from './files.ts';
 import { allNamedDatasets, getNamedDataset } from './named.ts';
-import type { FieldMap } from './rows.ts';
+import type { FieldMap, ImageContext } from './rows.ts';
 import { loadHleDataset } from './hle.ts';
 import { loadRegisteredDataset } from './registry.ts';
 
@@ -82,8 +82,10 @@ export async function loadDataset(ref: string, opts: DatasetOptions = {}): Promi
   if (parsed.kind === 'generic') {
     const path = resolve(parsed.path);
     const fields = opts.fields ?? {};
+    const imageCtx: ImageContext | undefined = fields.image ? { images: new Map(), baseDir: dirname(path), textOnly: !!opts.textOnly, dropped: 0 } : undefined;
+    const fileOpts = { ...readOpts, images: imageCtx };
     const res: FileSamples =
-      parsed.format === 'csv' ? await readGenericCsv(path, fields, readOpts) : await readGenericJsonl(path, fields, readOpts);
+      parsed.format === 'csv' ? await readGenericCsv(path, fields, fileOpts) : await readGenericJsonl(path, fields, fileOpts);
     const hasChoices = res.samples.some((s) => s.choices !== undefined);
     return {
       name: basename(path, extname(path)),
@@ -95,6 +97,8 @@ export async function loadDataset(ref: string, opts: DatasetOptions = {}): Promi
       // compare the whole response with the gold and score almost every real model response 0.
       defaultScorer: hasChoices ? 'choice' : 'math',
       defaultTemplate: 'plain',
+      ...(imageCtx && imageCtx.images.size ? { images: imageCtx.images } : {}),
+      ...(opts.textOnly ? { textOnly: { dropped: imageCtx?.dropped ?? 0 } } : {}),
     };
   }
 

@@ -33,7 +33,7 @@ function mapColumns(cols: { id: string; input: string; target: string }, file: s
   return (row, line) => {
     const copy: Record<string, unknown> = { ...row };
     for (const k of dropIfEqualToInput) if (copy[k] === row[cols.input]) delete copy[k];
-    const sample = rowToSample(copy, { ...cols, choices: null }, file, line);
+    const sample = rowToSample(copy, { ...cols, choices: null, image: null }, file, line);
     // a graded benchmark: every row needs its answer (an empty one would score the model a silent 0)
     if (sample.target.trim() === '') throw new InputError('empty', { file, line, field: cols.target });
     return sample;

@@ -1,6 +1,7 @@
 /**
  * The shapes every dataset loader shares: what `loadDataset` accepts and returns.
  */
+import type { DatasetImages } from '../core/images.ts';
 import type { Sample } from '../core/schemas.ts';
 import type { FieldMap } from './rows.ts';
 
@@ -16,6 +17,11 @@ export interface DatasetOptions {
   source?: { url: string; sha256: string };
   /** Longest accepted line in bytes (JSONL) or record in characters (CSV). Default 16 MiB. */
   maxLineBytes?: number;
+  /**
+   * Read no images: questions that have one (an HLE image question, a row's `fields.image`) are given as their text
+   * alone, as before images were sent (`--text-only`). The run records it (`manifest.images.mode: text-only`).
+   */
+  textOnly?: boolean;
 }
 
 /** A loaded dataset. */
@@ -33,5 +39,9 @@ export interface LoadedDataset {
   defaultScorer: string;
   /** `plain` | `math-boxed`. */
   defaultTemplate: string;
+  /** The images the samples' image parts name, by sha256 (absent for a text dataset). */
+  images?: DatasetImages;
+  /** Present when read with `textOnly`: how many samples had an image that is not sent. */
+  textOnly?: { dropped: number };
 }
 

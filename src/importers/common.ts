@@ -1,13 +1,13 @@
 /**
- * Shared machinery of the importers: streaming line and CSV (csv-parse) readers that know file and line numbers, the file's
+ * Shared machinery of the importers: streaming line and CSV (./csv.ts) readers that know file and line numbers, the file's
  * sha256 (streamed), and `runImport`, which wraps one import in one transaction: either every row is in the pool
  * or none (a bad row aborts the import with an InputError naming file, line and field).
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, statSync } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { parse } from 'csv-parse';
 import { InputError } from '../core/errors.ts';
+import { CsvSyntaxError, csvBatches } from './csv.ts';
 import type { ImportTransaction, Pool, SourceRecord } from '../store/types.ts';
 
 /** sha256 hex of a file, streamed. Errors: InputError when the file cannot be read. */
@@ -52,6 +52,30 @@ export async function* readLines(file: string): AsyncGenerator<{ line: number; t
   if (rest.trim() !== '') yield { line: line + 1, text: rest.endsWith('\r') ? rest.slice(0, -1) : rest, unterminated: true };
 }
 
+/**
+ * `readLines` in batches (about 1 MiB of text each), for importers that read millions of lines: no promise is
+ * awaited per line. Same lines, numbers, flags and skipping as `readLines`.
+ */
+export async function* readLineBatches(file: string): AsyncGenerator<{ line: number; text: string; unterminated: boolean }[]> {
+  checkReadable(file);
+  let rest = '';
+  let line = 0;
+  for await (const chunk of createReadStream(file, { encoding: 'utf8', highWaterMark: 1 << 20 })) {
+    const parts = (rest + (chunk as string)).split('\n');
+    rest = parts.pop()!;
+    const out: { line: number; text: string; unterminated: boolean }[] = [];
+    for (const p of parts) {
+      line++;
+      let text = p.endsWith('\r') ? p.slice(0, -1) : p;
+      if (line === 1 && text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+      if (text.trim() !== '') out.push({ line, text, unterminated: false });
+    }
+    if (out.length) yield out;
+  }
+  if (line === 0 && rest.charCodeAt(0) === 0xfeff) rest = rest.slice(1);
+  if (rest.trim() !== '') yield [{ line: line + 1, text: rest.endsWith('\r') ? rest.slice(0, -1) : rest, unterminated: true }];
+}
+
 /** Parse one JSONL line; errors name file and line, and say "truncated?" for an unterminated last line. */
 export function parseJsonLine(file: string, l: { line: number; text: string; unterminated: boolean }): Record<string, unknown> {
   let v: unknown;
@@ -78,50 +102,70 @@ async function endsWithNewline(file: string): Promise<boolean> {
   }
 }
 
+/** A batch of CSV data records (after the header): `records[k]` ends on line `lines[k]`; `last` marks the file's last batch. */
+export interface CsvRecords {
+  header: string[];
+  records: string[][];
+  lines: number[];
+  last: boolean;
+}
+
 /**
- * Stream CSV records as objects keyed by the header, with their 1-based line numbers, parsed by csv-parse
- * (RFC 4180 quoting, quoted fields may span lines, a UTF-8 BOM is ignored), never loading the whole file.
+ * Stream CSV data records in batches with their 1-based line numbers, parsed by ./csv.ts (RFC 4180 quoting, quoted
+ * fields may span lines, a UTF-8 BOM is ignored), never loading the whole file. `header` is the trimmed header.
  * Errors: InputError for a missing required column (line 1), a column named twice, a record with the wrong number
- * of fields (its line), an unterminated quote, a header-only file, and a last record without a final newline (a
- * cut inside its last field would parse as a different value, e.g. a score 10 cut to 1) unless `allowUnterminated`.
+ * of fields (its line), malformed quoting (its line), a header-only file, and a last record without a final
+ * newline (a cut inside its last field would parse as a different value, e.g. a score 10 cut to 1) unless
+ * `allowUnterminated`. The last record is handed out only once that check has passed.
  */
-export async function* readCsv(
-  file: string,
-  required: string[],
-  opts: { allowUnterminated?: boolean } = {},
-): AsyncGenerator<{ line: number; row: Record<string, string>; last: boolean }> {
+export async function* readCsvRecords(file: string, required: string[], opts: { allowUnterminated?: boolean } = {}): AsyncGenerator<CsvRecords> {
   checkReadable(file);
   const terminated = await endsWithNewline(file);
   const truncHint = terminated ? '' : ' — the last line has no newline: is the file truncated?';
-  const parser = createReadStream(file).pipe(parse({ bom: true, info: true, skip_empty_lines: true, relax_column_count: true }));
   let header: string[] | null = null;
-  let pending: { line: number; row: Record<string, string> } | null = null;
+  let pending: { record: string[]; line: number } | null = null;
   let rows = 0;
   try {
-    for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
-      const line = info.lines;
+    for await (const batch of csvBatches(file)) {
+      let k = 0;
       if (!header) {
-        header = record.map((h) => h.trim());
-        const dupCol = header.find((h, k) => h !== '' && header!.indexOf(h) !== k);
+        header = batch.records[0]!.map((h) => h.trim());
+        const dupCol = header.find((h, j) => h !== '' && header!.indexOf(h) !== j);
         if (dupCol !== undefined) throw new InputError(`column "${dupCol}" appears twice in the header`, { file, line: 1, field: dupCol });
         const missing = required.filter((c) => !header!.includes(c));
         if (missing.length) throw new InputError(`missing column${missing.length > 1 ? 's' : ''} ${missing.map((m) => `"${m}"`).join(', ')}; the header has ${header.map((c) => `"${c}"`).join(', ')}`, { file, line: 1, field: missing[0] });
-        continue;
+        k = 1;
       }
-      if (record.length !== header.length) throw new InputError(`expected ${header.length} fields (${header.join(',')}), got ${record.length}${truncHint}`, { file, line });
-      const row: Record<string, string> = {};
-      for (let k = 0; k < header.length; k++) row[header[k]!] = record[k]!;
-      if (pending) yield { ...pending, last: false };
-      pending = { line, row };
-      rows++;
+      const width = header.length;
+      const records: string[][] = [], lines: number[] = [];
+      if (pending && k < batch.records.length) {
+        records.push(pending.record);
+        lines.push(pending.line);
+        pending = null;
+      }
+      for (; k < batch.records.length; k++) {
+        const record = batch.records[k]!, line = batch.lines[k]!;
+        if (record.length !== width) {
+          // hand out the records before it first: a caller that stops early (`limit`) never reaches the bad one
+          if (records.length) yield { header, records, lines, last: false };
+          throw new InputError(`expected ${width} fields (${header.join(',')}), got ${record.length}${truncHint}`, { file, line });
+        }
+        rows++;
+        if (k === batch.records.length - 1) pending = { record, line };
+        else {
+          records.push(record);
+          lines.push(line);
+        }
+      }
+      if (records.length) yield { header, records, lines, last: false };
     }
   } catch (err) {
     if (err instanceof InputError) throw err;
-    const e = err as Error & { lines?: number; code?: string };
-    const what = e.code === 'CSV_QUOTE_NOT_CLOSED' ? 'unterminated quoted field (is the file truncated?)' : `malformed CSV: ${e.message}`;
-    throw new InputError(what, { file, line: e.lines });
-  } finally {
-    parser.destroy();
+    if (err instanceof CsvSyntaxError) {
+      const what = err.code === 'CSV_QUOTE_NOT_CLOSED' ? 'unterminated quoted field (is the file truncated?)' : `malformed CSV: ${err.message}`;
+      throw new InputError(what, { file, line: err.lines });
+    }
+    throw err;
   }
   if (!header) throw new InputError('empty file (no header)', { file });
   if (!rows) throw new InputError(terminated ? 'no data rows (header only)' : 'the file is only a header line without a newline: is it truncated?', { file, line: 1 });
@@ -133,7 +177,26 @@ export async function* readCsv(
       { file, line: pending!.line },
     );
   }
-  if (pending) yield { ...pending, last: true };
+  if (pending) yield { header, records: [pending.record], lines: [pending.line], last: true };
+}
+
+/**
+ * Stream CSV records as objects keyed by the header, with their 1-based line numbers (`readCsvRecords`, one record
+ * at a time). Errors: those of `readCsvRecords`.
+ */
+export async function* readCsv(
+  file: string,
+  required: string[],
+  opts: { allowUnterminated?: boolean } = {},
+): AsyncGenerator<{ line: number; row: Record<string, string>; last: boolean }> {
+  for await (const b of readCsvRecords(file, required, opts)) {
+    for (let k = 0; k < b.records.length; k++) {
+      const rec = b.records[k]!;
+      const row: Record<string, string> = {};
+      for (let j = 0; j < b.header.length; j++) row[b.header[j]!] = rec[j]!;
+      yield { line: b.lines[k]!, row, last: b.last && k === b.records.length - 1 };
+    }
+  }
 }
 
 /** Options every importer accepts. */
@@ -170,8 +233,16 @@ export async function runImport(
     const rec = await tx.commit(counts);
     return { ...rec, seconds: (performance.now() - t0) / 1000 };
   } catch (err) {
+    // A store that finds repeated measurements only at commit is asked for one before this error: a repeat on an
+    // earlier line is what an immediate check would have reported.
+    let e = err;
+    if (err instanceof InputError && tx.firstDuplicate) {
+      const dup = await tx.firstDuplicate().catch(() => null);
+      const at = (x: InputError) => x.where.line ?? Infinity;
+      if (dup instanceof InputError && at(dup) < at(err)) e = dup;
+    }
     await tx.rollback();
-    throw err;
+    throw e;
   }
 }
 

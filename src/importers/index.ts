@@ -4,13 +4,13 @@
 import type { Pool } from '../store/types.ts';
 import type { ImportOptions, ImportResult } from './common.ts';
 import { importArenaHard, importMmluPro, importWildBench } from './pool-data.ts';
-import { importGenericCsv, importLmEval } from './tools.ts';
+import { importGenericCsv, importGenericJsonl, importLmEval } from './tools.ts';
 import { importInspect } from './inspect.ts';
 import { importLmEvalLoglikelihoods } from './lm-eval-loglikelihood.ts';
 
 export type { ImportOptions, ImportResult } from './common.ts';
 export { importArenaHard, importMmluPro, importWildBench } from './pool-data.ts';
-export { importGenericCsv, importLmEval } from './tools.ts';
+export { importGenericCsv, importGenericJsonl, importLmEval } from './tools.ts';
 export { importInspect } from './inspect.ts';
 export { importLmEvalLoglikelihoods, reproduceLmEvalAccuracy, type LmEvalReproduction } from './lm-eval-loglikelihood.ts';
 
@@ -37,4 +37,5 @@ export const IMPORTERS: Record<string, { describe: string; run: (store: Pool, fi
   },
   inspect: { describe: 'Inspect eval log: .eval (zip, Inspect\'s default) or --log-format json (--scorer)', run: (s, f, o) => importInspect(s, f, o) },
   csv: { describe: 'generic CSV: model,sample_id,value,kind[,dataset,opponent,direction,tie_tolerance,weight,slice,repeat,category,tags,text]', run: (s, f, o) => importGenericCsv(s, f, o) },
+  jsonl: { describe: 'generic JSON Lines: one object per line with the generic CSV\'s fields as keys', run: (s, f, o) => importGenericJsonl(s, f, o) },
 };

@@ -21,6 +21,7 @@ import { basename } from 'node:path';
 import type { Readable } from 'node:stream';
 import yauzl from 'yauzl';
 import { InputError } from '../core/errors.ts';
+import { duplicateMeasurement } from '../store/shared.ts';
 import type { ImportTransaction, Pool, PoolKind } from '../store/types.ts';
 import { checkReadable, runImport, stringField, type ImportOptions, type ImportResult } from './common.ts';
 
@@ -57,6 +58,8 @@ function evalOf(file: string, ev: unknown, field: string): InspectEval {
 class InspectSamples {
   measurements = 0;
   private seen = new Set<string>();
+  /** (scorer, sample, epoch) already added: the log has no lines, so a repeat is named by its entry here, at once. */
+  private given = new Set<string>();
 
   constructor(
     private readonly file: string,
@@ -93,8 +96,12 @@ class InspectSamples {
       await this.tx.addSample({ key, dataset: this.ev.dataset, sample_id: id, category: typeof cat === 'string' ? cat : null, tags: [], text, content_hash: null, metadata: { target: s.target ?? null, ...md } });
     }
     const epoch = typeof s.epoch === 'number' ? s.epoch : 1;
+    const m = { slice: scorer, sample_key: key, model: this.ev.model, opponent: '', rep: Math.max(0, epoch - 1), kind, value, direction: 1 as const, tie_tolerance: 0, weight: 1, line: null };
+    const given = JSON.stringify([m.slice, m.sample_key, m.rep]);
+    if (this.given.has(given)) throw new InputError(`${duplicateMeasurement(file, m, null).detail} (epoch ${epoch})`, { file, field: where });
+    this.given.add(given);
     try {
-      await this.tx.addMeasurement({ slice: scorer, sample_key: key, model: this.ev.model, opponent: '', rep: Math.max(0, epoch - 1), kind, value, direction: 1, tie_tolerance: 0, weight: 1, line: null });
+      await this.tx.addMeasurement(m);
     } catch (err) {
       // the log has no lines: name the sample entry instead
       if (err instanceof InputError) throw new InputError(`${err.message.replace(/^.*?: (?=duplicate)/, '')} (epoch ${epoch})`, { file, field: where });

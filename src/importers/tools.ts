@@ -4,8 +4,8 @@
  */
 import { basename, dirname } from 'node:path';
 import { InputError } from '../core/errors.ts';
-import { POOL_KINDS, type Pool, type PoolKind } from '../store/types.ts';
-import { numberField, parseJsonLine, readCsv, readLines, runImport, stringField, type ImportOptions, type ImportResult } from './common.ts';
+import { POOL_KINDS, type ImportTransaction, type Pool, type PoolKind } from '../store/types.ts';
+import { numberField, parseJsonLine, readCsvRecords, readLineBatches, readLines, runImport, stringField, type ImportOptions, type ImportResult } from './common.ts';
 
 /** Largest `weight` the generic CSV accepts: a count of identical verdicts; beyond it sums overflow the fit. */
 export const MAX_WEIGHT = 1e6;
@@ -91,39 +91,92 @@ export async function importGenericCsv(store: Pool, file: string, opts: ImportOp
   return runImport(store, { format: 'csv', file, options: {}, replace: opts.replace }, async (tx) => {
     let n = 0;
     const seen = new Set<string>();
-    for await (const { line, row } of readCsv(file, ['model', 'sample_id', 'value', 'kind'], opts)) {
-      if (opts.limit !== undefined && n >= opts.limit) break;
-      const model = stringField(file, line, 'model', row.model);
-      const sid = stringField(file, line, 'sample_id', row.sample_id);
-      const kind = (row.kind ?? '').trim() as PoolKind;
-      if (!POOL_KINDS.includes(kind)) throw new InputError(`unknown kind ${JSON.stringify(row.kind)}; expected one of ${POOL_KINDS.join(', ')}`, { file, line, field: 'kind' });
-      const value = numberField(file, line, 'value', row.value);
-      const opponent = (row.opponent ?? '').trim();
-      if ((kind === 'preference' || kind === 'battle') && !opponent) throw new InputError(`a ${kind} needs an opponent`, { file, line, field: 'opponent' });
-      if ((kind === 'preference' || kind === 'battle') && opponent === model) throw new InputError('opponent is the model itself', { file, line, field: 'opponent' });
-      if (kind === 'binary' && (value < 0 || value > 1)) throw new InputError(`binary value must be in [0, 1], got ${value}`, { file, line, field: 'value' });
-      if (kind === 'preference' && (value < 0 || value > 1)) throw new InputError(`preference value must be in [0, 1], got ${value}`, { file, line, field: 'value' });
-      if (kind === 'battle' && value !== 0 && value !== 0.5 && value !== 1) throw new InputError(`battle value must be 1, 0 or 0.5, got ${value}`, { file, line, field: 'value' });
-      if (kind === 'ordinal' && !Number.isInteger(value)) throw new InputError(`ordinal value must be an integer, got ${value}`, { file, line, field: 'value' });
-      const dirRaw = (row.direction ?? '').trim().toLowerCase();
-      const direction = dirRaw === '' || dirRaw === 'higher' || dirRaw === '1' || dirRaw === '+1' ? 1 : dirRaw === 'lower' || dirRaw === '-1' ? -1 : 0;
-      if (direction === 0) throw new InputError(`direction must be higher/lower (or 1/-1), got ${JSON.stringify(row.direction)}`, { file, line, field: 'direction' });
-      const tol = row.tie_tolerance ? numberField(file, line, 'tie_tolerance', row.tie_tolerance) : 0;
-      if (tol < 0) throw new InputError('tie_tolerance must be ≥ 0', { file, line, field: 'tie_tolerance' });
-      const weight = row.weight ? numberField(file, line, 'weight', row.weight) : 1;
-      if (weight < 0 || weight > MAX_WEIGHT) throw new InputError(`weight must be between 0 and ${MAX_WEIGHT} (a multiplicity of identical verdicts), got ${weight}`, { file, line, field: 'weight' });
-      const rep = row.repeat ? numberField(file, line, 'repeat', row.repeat) : 0;
-      if (!Number.isInteger(rep) || rep < 0) throw new InputError('repeat must be an integer ≥ 0', { file, line, field: 'repeat' });
-      const dataset = (row.dataset ?? '').trim() || defaultDataset;
-      const key = `${dataset}/${sid}`;
-      if (!seen.has(key)) {
-        seen.add(key);
-        const tags = (row.tags ?? '').split(';').map((t) => t.trim()).filter(Boolean);
-        await tx.addSample({ key, dataset, sample_id: sid, category: (row.category ?? '').trim() || null, tags, text: row.text ? row.text : null, content_hash: null, metadata: {} });
+    let cols: number[] | null = null;
+    for await (const b of readCsvRecords(file, ['model', 'sample_id', 'value', 'kind'], opts)) {
+      cols ??= GENERIC_FIELDS.map((f) => b.header.indexOf(f));
+      for (let k = 0; k < b.records.length; k++) {
+        if (opts.limit !== undefined && n >= opts.limit) return { measurements: n, samples: seen.size };
+        const rec = b.records[k]!;
+        const row: GenericRow = {};
+        for (let j = 0; j < GENERIC_FIELDS.length; j++) if (cols[j]! >= 0) row[GENERIC_FIELDS[j]!] = rec[cols[j]!];
+        await addGenericRow(tx, file, b.lines[k]!, row, defaultDataset, seen);
+        n++;
       }
-      await tx.addMeasurement({ slice: (row.slice ?? '').trim(), sample_key: key, model, opponent, rep, kind, value, direction, tie_tolerance: tol, weight, line });
-      n++;
     }
     return { measurements: n, samples: seen.size };
   });
+}
+
+/**
+ * The generic format as JSON Lines: one object per line with the generic CSV's fields as keys (`model`, `sample_id`,
+ * `value`, `kind` required; the optional ones as in `importGenericCsv`). Values may be JSON strings, numbers or
+ * booleans (taken as their text, so the checks are the CSV's); a missing key or null is an empty field; `tags` may
+ * also be an array of strings. The dataset defaults to the file name without extension.
+ * Errors: invalid JSON (its line; "truncated?" for an unterminated last line), a value of another type (its line and
+ * key), and every error of `importGenericCsv`.
+ */
+export async function importGenericJsonl(store: Pool, file: string, opts: ImportOptions = {}): Promise<ImportResult> {
+  const defaultDataset = basename(file).replace(/\.[^.]+$/, '');
+  return runImport(store, { format: 'jsonl', file, options: {}, replace: opts.replace }, async (tx) => {
+    let n = 0;
+    const seen = new Set<string>();
+    for await (const batch of readLineBatches(file)) {
+      for (const l of batch) {
+        if (opts.limit !== undefined && n >= opts.limit) return { measurements: n, samples: seen.size };
+        const o = parseJsonLine(file, l);
+        const row: GenericRow = {};
+        for (const f of GENERIC_FIELDS) {
+          const v = o[f];
+          if (v === undefined || v === null) continue;
+          if (typeof v === 'string') row[f] = v;
+          else if (typeof v === 'number' || typeof v === 'boolean') row[f] = String(typeof v === 'boolean' ? Number(v) : v);
+          else if (f === 'tags' && Array.isArray(v) && v.every((t) => typeof t === 'string')) row[f] = v.join(';');
+          else throw new InputError(`expected a string or a number, got ${JSON.stringify(v).slice(0, 80)}`, { file, line: l.line, field: f });
+        }
+        await addGenericRow(tx, file, l.line, row, defaultDataset, seen);
+        n++;
+      }
+    }
+    return { measurements: n, samples: seen.size };
+  });
+}
+
+/** The generic format's fields (CSV columns; JSONL keys). */
+const GENERIC_FIELDS = ['model', 'sample_id', 'value', 'kind', 'dataset', 'opponent', 'direction', 'tie_tolerance', 'weight', 'slice', 'repeat', 'category', 'tags', 'text'] as const;
+type GenericRow = Partial<Record<(typeof GENERIC_FIELDS)[number], string>>;
+
+/**
+ * Check one generic row (CSV fields as text) and add its sample (first time its key is seen, tracked in `seen`)
+ * and its measurement. Errors: InputError naming file, line and field (see `importGenericCsv`).
+ */
+async function addGenericRow(tx: ImportTransaction, file: string, line: number, row: GenericRow, defaultDataset: string, seen: Set<string>): Promise<void> {
+  const model = stringField(file, line, 'model', row.model);
+  const sid = stringField(file, line, 'sample_id', row.sample_id);
+  const kind = (row.kind ?? '').trim() as PoolKind;
+  if (!POOL_KINDS.includes(kind)) throw new InputError(`unknown kind ${JSON.stringify(row.kind)}; expected one of ${POOL_KINDS.join(', ')}`, { file, line, field: 'kind' });
+  const value = numberField(file, line, 'value', row.value);
+  const opponent = (row.opponent ?? '').trim();
+  if ((kind === 'preference' || kind === 'battle') && !opponent) throw new InputError(`a ${kind} needs an opponent`, { file, line, field: 'opponent' });
+  if ((kind === 'preference' || kind === 'battle') && opponent === model) throw new InputError('opponent is the model itself', { file, line, field: 'opponent' });
+  if (kind === 'binary' && (value < 0 || value > 1)) throw new InputError(`binary value must be in [0, 1], got ${value}`, { file, line, field: 'value' });
+  if (kind === 'preference' && (value < 0 || value > 1)) throw new InputError(`preference value must be in [0, 1], got ${value}`, { file, line, field: 'value' });
+  if (kind === 'battle' && value !== 0 && value !== 0.5 && value !== 1) throw new InputError(`battle value must be 1, 0 or 0.5, got ${value}`, { file, line, field: 'value' });
+  if (kind === 'ordinal' && !Number.isInteger(value)) throw new InputError(`ordinal value must be an integer, got ${value}`, { file, line, field: 'value' });
+  const dirRaw = (row.direction ?? '').trim().toLowerCase();
+  const direction = dirRaw === '' || dirRaw === 'higher' || dirRaw === '1' || dirRaw === '+1' ? 1 : dirRaw === 'lower' || dirRaw === '-1' ? -1 : 0;
+  if (direction === 0) throw new InputError(`direction must be higher/lower (or 1/-1), got ${JSON.stringify(row.direction)}`, { file, line, field: 'direction' });
+  const tol = row.tie_tolerance ? numberField(file, line, 'tie_tolerance', row.tie_tolerance) : 0;
+  if (tol < 0) throw new InputError('tie_tolerance must be ≥ 0', { file, line, field: 'tie_tolerance' });
+  const weight = row.weight ? numberField(file, line, 'weight', row.weight) : 1;
+  if (weight < 0 || weight > MAX_WEIGHT) throw new InputError(`weight must be between 0 and ${MAX_WEIGHT} (a multiplicity of identical verdicts), got ${weight}`, { file, line, field: 'weight' });
+  const rep = row.repeat ? numberField(file, line, 'repeat', row.repeat) : 0;
+  if (!Number.isInteger(rep) || rep < 0) throw new InputError('repeat must be an integer ≥ 0', { file, line, field: 'repeat' });
+  const dataset = (row.dataset ?? '').trim() || defaultDataset;
+  const key = `${dataset}/${sid}`;
+  if (!seen.has(key)) {
+    seen.add(key);
+    const tags = (row.tags ?? '').split(';').map((t) => t.trim()).filter(Boolean);
+    await tx.addSample({ key, dataset, sample_id: sid, category: (row.category ?? '').trim() || null, tags, text: row.text ? row.text : null, content_hash: null, metadata: {} });
+  }
+  await tx.addMeasurement({ slice: (row.slice ?? '').trim(), sample_key: key, model, opponent, rep, kind, value, direction, tie_tolerance: tol, weight, line });
 }

@@ -7,7 +7,8 @@
  * are sent; `seed` never is (the Messages API has none). Current Claude models reject temperature and top_p in one
  * request, so when both are given only temperature is sent. Some newer models reject any non-default sampling
  * setting; the API says so with an HTTP 400, which fails the call with that message. Message content given as a
- * list of text parts is sent as its text. The response's model id and identity headers are kept; Anthropic reports
+ * list of text parts is sent as its text; a turn with image parts is sent as content blocks, each image as a base64
+ * `image` source block (Claude 3 and later; older models are refused up front, see providers/images.ts). The response's model id and identity headers are kept; Anthropic reports
  * no system fingerprint.
  */
 import type Anthropic from '@anthropic-ai/sdk';
@@ -15,7 +16,8 @@ import type Anthropic from '@anthropic-ai/sdk';
 /** The SDK, loaded on the first call (it is large: loading it only for `anthropic:` runs keeps every other process small). */
 let sdk: Promise<typeof import('@anthropic-ai/sdk')> | null = null;
 const loadSdk = () => (sdk ??= import('@anthropic-ai/sdk'));
-import { messageText } from '../core/schemas.ts';
+import { hasImageParts, messageText, type Message } from '../core/schemas.ts';
+import { anthropicImageSupport, mapParts } from './images.ts';
 import { InputError } from '../core/errors.ts';
 import { serverHeaders } from './identity.ts';
 import { mapFinishReason } from './openai-compatible.ts';
@@ -48,16 +50,34 @@ export const ANTHROPIC_CAPABILITIES: ProviderCapabilities = {
   ],
 };
 
+/** One Anthropic content block as sent: text, or a base64 image source. */
+type AnthropicBlock = { type: 'text'; text: string } | { type: 'image'; source: { type: 'base64'; media_type: 'image/png' | 'image/jpeg' | 'image/webp'; data: string } };
+
+/**
+ * User and assistant turns with image parts in the Messages API's format: a turn with an image is a list of content
+ * blocks in order (`{type: 'text'}` and `{type: 'image', source: {type: 'base64', media_type, data}}`); other turns are
+ * sent as their text. Errors: ProviderError (not retryable) when an image cannot be read.
+ */
+export async function anthropicMessages(turns: readonly Message[], req: Pick<GenerateRequest, 'images'>): Promise<{ role: 'user' | 'assistant'; content: string | AnthropicBlock[] }[]> {
+  const mapped = await mapParts<AnthropicBlock>(turns, req, 'anthropic', {
+    text: (text) => ({ type: 'text', text }),
+    image: (blob) => ({ type: 'image', source: { type: 'base64', media_type: blob.mime_type, data: blob.bytes.toString('base64') } }),
+  });
+  return mapped.map((m, i) => ({ role: m.role as 'user' | 'assistant', content: hasImageParts([turns[i]!]) ? m.parts : messageText(turns[i]!) }));
+}
+
 class AnthropicProvider implements Provider {
   readonly kind = 'anthropic';
-  readonly capabilities = ANTHROPIC_CAPABILITIES;
+  readonly capabilities: ProviderCapabilities;
   private client: Promise<Anthropic> | null = null;
   constructor(
     readonly address: string,
     readonly model: string,
     readonly baseUrl: string | null,
     private readonly apiKey: string,
-  ) {}
+  ) {
+    this.capabilities = { ...ANTHROPIC_CAPABILITIES, ...anthropicImageSupport(model) };
+  }
 
   private sdkClient(): Promise<Anthropic> {
     return (this.client ??= loadSdk().then(({ default: A }) => new A({ apiKey: this.apiKey, maxRetries: 0, ...(this.baseUrl ? { baseURL: this.baseUrl } : {}) })));
@@ -65,7 +85,8 @@ class AnthropicProvider implements Provider {
 
   async generate(req: GenerateRequest): Promise<GenerateResponse> {
     const system = req.messages.filter((m) => m.role === 'system').map((m) => messageText(m)).join('\n\n');
-    const messages = req.messages.filter((m) => m.role !== 'system').map((m) => ({ role: m.role as 'user' | 'assistant', content: messageText(m) }));
+    const turns = req.messages.filter((m) => m.role !== 'system');
+    const messages = hasImageParts(turns) ? await anthropicMessages(turns, req) : turns.map((m) => ({ role: m.role as 'user' | 'assistant', content: messageText(m) }));
     const c = sendableConfig(this, req.config);
     const { default: A } = await loadSdk();
     const client = await this.sdkClient();

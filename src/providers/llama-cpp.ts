@@ -40,7 +40,7 @@ import { basename, resolve } from 'node:path';
 import { existsSync, statSync } from 'node:fs';
 import { InputError } from '../core/errors.ts';
 import { rawPrompt } from '../core/raw-prompt.ts';
-import type { Message } from '../core/schemas.ts';
+import { messageText, type Message } from '../core/schemas.ts';
 import { rollingWindows, splitContinuation } from './scoring.ts';
 import {
   ProviderError, type GenerateRequest, type GenerateResponse, type LoglikelihoodRequest, type LoglikelihoodResult, type Provider, type ProviderCapabilities,
@@ -209,6 +209,8 @@ class LlamaCppProvider implements Provider {
       settings: { temperature: 'sent', top_p: 'sent', top_k: 'sent', max_tokens: 'sent', seed: 'sent', stop: 'sent', system_prompt: 'sent', chat_template: 'sent' },
       loglikelihood: 'native',
       maxConcurrency: context.totalSequences,
+      images: 'unsupported',
+      imagesReason: 'llama-cpp: runs text models only (no vision projector is loaded)',
     };
   }
 
@@ -436,7 +438,7 @@ class LlamaCppProvider implements Provider {
 /** Assay messages as node-llama-cpp chat history (system, user, model turns). */
 function history(messages: readonly Message[]): ChatHistoryItem[] {
   return messages.map((m) => {
-    const text = typeof m.content === 'string' ? m.content : m.content.map((p) => p.text).join('\n\n');
+    const text = messageText(m);
     if (m.role === 'system') return { type: 'system', text };
     if (m.role === 'user') return { type: 'user', text };
     return { type: 'model', response: [text] };

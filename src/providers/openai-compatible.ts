@@ -9,7 +9,8 @@
  * Settings (see `openAISettings`): `openai:` sends temperature, top_p, max_tokens, seed and stop, never top_k
  * (OpenAI's chat completions have no such parameter); `openai-compatible:` also sends top_k, which vLLM, SGLang
  * and llama.cpp's server accept. Messages whose content is a list of parts are sent with their text
- * (`messageText`), so every server sees the same prompt text Assay records.
+ * (`messageText`), so every server sees the same prompt text Assay records; a message with image parts is sent as
+ * OpenAI content parts, each image as an `image_url` with a base64 data URI (`chatMessagesWithImages`).
  * Each response also yields the server's `system_fingerprint` (JSON body or SSE chunks) and identity headers.
  *
  * Base models: on `openai-compatible:` endpoints, `chat_template: false` sends the conversation as one plain text
@@ -19,7 +20,9 @@
  * does this is probed once per run (`probeScoring`), never assumed.
  */
 import { z } from 'zod';
-import { messageText, type FinishReason, type Message } from '../core/schemas.ts';
+import { dataUriOf } from '../core/images.ts';
+import { hasImageParts, messageText, type FinishReason, type Message } from '../core/schemas.ts';
+import { mapParts, openAIImageSupport } from './images.ts';
 import { InputError } from '../core/errors.ts';
 import { rawPrompt } from '../core/raw-prompt.ts';
 import { HttpClient, readText, type HttpResponse } from './http.ts';
@@ -200,6 +203,23 @@ export function chatMessages(messages: readonly Message[]): { role: Message['rol
   return messages.map((m) => ({ role: m.role, content: typeof m.content === 'string' ? m.content : messageText(m) }));
 }
 
+/** One OpenAI chat content part: text, or an image as a data URI (`image_url.url`). */
+export type OpenAIContentPart = { type: 'text'; text: string } | { type: 'image_url'; image_url: { url: string } };
+
+/**
+ * Messages with image parts in OpenAI's chat format: a message with an image is sent as a list of content parts in
+ * order (`{type: 'text', text}` and `{type: 'image_url', image_url: {url: 'data:<mime>;base64,…'}}`); messages
+ * without one are sent as their text, as `chatMessages` sends them.
+ * @throws ProviderError (not retryable) when an image cannot be read or sits in a system message
+ */
+export async function chatMessagesWithImages(messages: readonly Message[], req: Pick<GenerateRequest, 'images'>, who: string): Promise<{ role: Message['role']; content: string | OpenAIContentPart[] }[]> {
+  const mapped = await mapParts<OpenAIContentPart>(messages, req, who, {
+    text: (text) => ({ type: 'text', text }),
+    image: (blob) => ({ type: 'image_url', image_url: { url: dataUriOf(blob) } }),
+  });
+  return mapped.map((m, i) => ({ role: m.role, content: hasImageParts([messages[i]!]) ? m.parts : messageText(messages[i]!) }));
+}
+
 export interface OpenAICompatibleOptions extends ProviderOptions {
   baseUrl: string;
   model: string;
@@ -246,7 +266,7 @@ class OpenAICompatibleProvider implements Provider {
 
   constructor(opts: OpenAICompatibleOptions) {
     this.kind = opts.kind ?? 'openai-compatible';
-    this.capabilities = openAISettings(this.kind);
+    this.capabilities = { ...openAISettings(this.kind), ...openAIImageSupport(this.kind, opts.model) };
     this.address = opts.address;
     this.baseUrl = opts.baseUrl;
     this.model = opts.model;
@@ -262,7 +282,7 @@ class OpenAICompatibleProvider implements Provider {
     if (c.chat_template === false && this.capabilities.settings.chat_template === 'sent') return this.complete(req);
     const payload = {
       model: this.model,
-      messages: chatMessages(req.messages),
+      messages: hasImageParts(req.messages) ? await chatMessagesWithImages(req.messages, req, this.kind) : chatMessages(req.messages),
       temperature: c.temperature,
       top_p: c.top_p,
       top_k: c.top_k,
@@ -339,6 +359,7 @@ class OpenAICompatibleProvider implements Provider {
 
   /** A plain-text completion (`chat_template: false`): the conversation as `rawPrompt` to `/v1/completions`. */
   private async complete(req: GenerateRequest): Promise<GenerateResponse> {
+    if (hasImageParts(req.messages)) throw new ProviderError('a plain-text completion (chat_template: false) cannot carry images: use the chat template', { retryable: false });
     const c = sendableConfig(this, req.config);
     const { data, server } = await this.post(
       this.completionsUrl,

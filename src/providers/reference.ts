@@ -46,6 +46,8 @@ export const REFERENCE_CAPABILITIES: ProviderCapabilities = {
     system_prompt: SYNTHETIC,
     chat_template: SYNTHETIC,
   },
+  images: 'ignored',
+  imagesReason: 'reference models are synthetic: their answers never depend on an image',
 };
 
 class ReferenceProvider implements Provider {

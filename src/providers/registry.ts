@@ -19,6 +19,8 @@ const FACTORIES: Record<string, Factory> = {
   anthropic: createAnthropicProvider,
   replay: (address) => createReplayProvider(address),
   reference: createReferenceProvider,
+  // Loaded on first use (its SDK too, at its first call): only `google:` runs pay for them.
+  google: async (address, opts) => (await import('./google.ts')).createGoogleProvider(address, opts),
   // Loaded on first use: node-llama-cpp and its native binary cost seconds to start, and only local models need them.
   'llama-cpp': async (address, opts) => (await import('./llama-cpp.ts')).createLlamaCppProvider(address, opts),
 };

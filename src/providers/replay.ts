@@ -32,6 +32,8 @@ export const REPLAY_CAPABILITIES: ProviderCapabilities = {
   reasons: Object.fromEntries(
     GENERATION_SETTINGS.map((s) => [s, `a recorded response cannot honour ${s}: replay serves what the model wrote when it was recorded, under the settings of that time`]),
   ),
+  images: 'ignored',
+  imagesReason: 'replay serves recorded responses: whether the recorded model saw the images is up to the recording',
 };
 
 /** The four systems recorded in GSM8K's `example_model_solutions.jsonl`. */

@@ -2,6 +2,7 @@
  * The provider interface: one per model backend (DESIGN.md §3). A provider knows nothing of scoring.
  * Providers are looked up by address prefix in `registry.ts`, e.g. `openai-compatible:http://127.0.0.1:8000/v1#m`.
  */
+import type { ImageResolver } from '../core/images.ts';
 import type { FinishReason, GenerationConfig, Message, Sample } from '../core/schemas.ts';
 
 /** What a provider is asked to do: one generation for one (sample, epoch). */
@@ -13,6 +14,11 @@ export interface GenerateRequest {
   epoch: number;
   /** Aborts the call (per-request timeout or Ctrl-C). */
   signal: AbortSignal;
+  /**
+   * The bytes of the images the messages' image parts name (by sha256). Given by the runner whenever the run has
+   * images; a provider that meets an image part without it fails the call (not retryable).
+   */
+  images?: ImageResolver;
 }
 
 /** A provider's answer. `finish_reason: 'length'` marks a truncated generation. */
@@ -92,6 +98,15 @@ export interface ProviderCapabilities {
   loglikelihoodReason?: string;
   /** Most calls the provider can serve at once (an in-process model with n sequences); the runner caps its concurrency. */
   maxConcurrency?: number;
+  /**
+   * Image content parts (as for the settings above): `sent` — the provider sends them in its API's format and the
+   * model takes them; `unsupported` — the API or this model takes no images (`imagesReason` says why), so a run
+   * whose messages have image parts is refused before its first request; `ignored` — the provider's answers cannot
+   * depend on them (a replayed or synthetic model): allowed, warned about and recorded. Absent: `unsupported`.
+   */
+  images?: SettingSupport;
+  /** Why images are not sent (shown when a run with images is refused or warned about). */
+  imagesReason?: string;
 }
 
 /**

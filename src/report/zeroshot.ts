@@ -2,7 +2,7 @@
  * Plain-text rendering of a zero-shot evaluation (`assay zeroshot`): per column of the task, each figure with its 95%
  * interval and the method that made it, the run id, and the embedding traffic.
  */
-import type { ZeroShotResult } from '../zeroshot/evaluate.ts';
+import type { ZeroShotResult } from '../runner/zeroshot.ts';
 import { pct, table } from './text.ts';
 
 /** The text block of one task × model: a table of figures per column, then the methods and the traffic. */

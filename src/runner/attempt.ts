@@ -3,6 +3,7 @@
  * pool stores. Concerns kept apart: the response cache (`cache.ts`), retries and timeouts (`retry.ts`), grading
  * (`grade.ts`); writing and scheduling belong to the run (`run.ts`).
  */
+import type { ImageResolver } from '../core/images.ts';
 import type { Attempt, GenerationConfig, Measurement, PlannedSample } from '../core/schemas.ts';
 import type { GenerateResponse, Provider } from '../providers/types.ts';
 import type { Scorer } from '../scorers/types.ts';
@@ -30,6 +31,8 @@ export interface AttemptContext {
    * false rejects the response (a server that is not the stored run's): the attempt is dropped, not recorded.
    */
   onResponse: (r: GenerateResponse) => boolean;
+  /** The bytes of the images the messages name (runs with images only). */
+  images?: ImageResolver;
 }
 
 /** A call that failed after every retry: ends the solver; the attempt is recorded as failed. */
@@ -77,7 +80,7 @@ export async function runAttempt(ctx: AttemptContext, p: PlannedSample, epoch: n
     state = newState(p, epoch, p.messages.map((m) => ({ ...m })));
     const generateOnce = async (st: TaskState, override?: Partial<GenerationConfig>): Promise<TaskState> => {
       const config = override ? { ...ctx.config, ...override } : ctx.config;
-      const out = await callWithRetry(ctx.provider, { messages: st.messages, config, sample: st.sample, epoch }, ctx.policy, ctx.limiter, ctx.stop);
+      const out = await callWithRetry(ctx.provider, { messages: st.messages, config, sample: st.sample, epoch, images: ctx.images }, ctx.policy, ctx.limiter, ctx.stop);
       tries += out.tries;
       if (!out.ok) throw new CallFailed(out.error, out.tries, out.aborted);
       const r = out.response;

@@ -9,6 +9,7 @@ import { InputError } from '../core/errors.ts';
 import { checkCount, MAX_CONCURRENCY, MAX_EPOCHS } from '../core/limits.ts';
 import type { GenerationConfig } from '../core/schemas.ts';
 import { createProvider } from '../providers/registry.ts';
+import { checkImageSupport } from '../providers/images.ts';
 import { ensureCapabilities } from '../providers/scoring.ts';
 import type { Provider } from '../providers/types.ts';
 import { solverNeeds } from '../solvers/types.ts';
@@ -17,6 +18,7 @@ import { loadTasks } from '../tasks/index.ts';
 import { resolveTask, type ResolvedTask } from '../tasks/resolve.ts';
 import { defineTask, isTask, type Task } from '../tasks/task.ts';
 import type { Progress } from './progress.ts';
+import { sampleImages } from './images.ts';
 import { buildRunSpec, executeRun, type RunOptions, type RunResult } from './run.ts';
 import { runIdOf } from './plan.ts';
 import { AdaptiveLimiter, ConcurrencyGate } from './scheduler.ts';
@@ -35,8 +37,13 @@ export interface EvaluateOptions {
   scorers?: string[];
   /** A dataset ref replacing the task's (e.g. `aime25:path`); only with a single task. */
   dataset?: string;
-  /** Generic files: column names. */
-  fields?: { id?: string; input?: string; target?: string };
+  /** Generic files: column names (`image`: a column of image paths or data URIs, sent as image parts). */
+  fields?: { id?: string; input?: string; target?: string; image?: string };
+  /**
+   * Read datasets without their images (`--text-only`): questions with an image are sent as their text alone, as
+   * before images were supported; the runs are labelled text-only in their manifests (`manifest.images.mode`).
+   */
+  textOnly?: boolean;
   /** Maximum requests in flight per endpoint, shared by all tasks on it (default 64). */
   concurrency?: number;
   timeoutMs?: number;
@@ -60,6 +67,10 @@ export interface EvaluateOptions {
   lease?: RunOptions['lease'];
   /** Providers to use instead of resolving addresses (tests, custom clients), by model address. Not closed. */
   providers?: Record<string, Provider>;
+  /** Sign each run's evidence chain with this key when the run stops (see `RunOptions.signingKey`). */
+  signingKey?: RunOptions['signingKey'];
+  /** The tasks' dataset is a private held-out set: its policy (see `RunOptions.privacy`). */
+  privacy?: RunOptions['privacy'];
   /** Dataset download options (cache folder, a test's download source). */
   datasetOptions?: { cacheDir?: string; source?: { url: string; sha256: string } };
 }
@@ -85,7 +96,8 @@ export interface EvalResult {
  * @param models model addresses (`openai-compatible:http://…#m`, `replay:file`, `reference:oracle`, …)
  * @returns the eval set id and each cell's run result; the runs are in the pool
  * @throws InputError for unknown tasks or models, bad task definitions or datasets, `epochs` or `concurrency` not an
- *   integer from 1 to MAX_EPOCHS / MAX_CONCURRENCY (src/core/limits.ts) — all before any model call
+ *   integer from 1 to MAX_EPOCHS / MAX_CONCURRENCY (src/core/limits.ts), a task with images and a model that cannot
+ *   take them — all before any model call (and, for images, before the pool is opened)
  */
 export async function evaluate(tasks: Task | string | (Task | string)[], models: string | string[], options: EvaluateOptions): Promise<EvalResult> {
   checkCount('epochs', options.epochs, MAX_EPOCHS);
@@ -108,11 +120,10 @@ export async function evaluate(tasks: Task | string | (Task | string)[], models:
         config: options.config,
         limit: options.limit,
         scorers: options.scorers,
-        datasetOptions: { ...(options.datasetOptions ?? {}), fields: options.fields },
+        datasetOptions: { ...(options.datasetOptions ?? {}), fields: options.fields, ...(options.textOnly ? { textOnly: true } : {}) },
       }),
     );
   }
-  const pool = typeof options.pool === 'function' ? await options.pool() : options.pool;
   const providers = new Map<string, Provider>();
   const owned: Provider[] = [];
   try {
@@ -123,6 +134,13 @@ export async function evaluate(tasks: Task | string | (Task | string)[], models:
       if (!given) owned.push(p);
       providers.set(m, p);
     }
+    // Tasks with images need providers that send them: every task × model checked before the pool is opened, so a
+    // text-only model fails the whole evaluation up front with the reason, never sample by sample.
+    for (const r of resolved) {
+      const use = sampleImages(r.limit ? r.dataset.samples.slice(0, r.limit) : r.dataset.samples);
+      if (use.images) for (const m of modelList) checkImageSupport(providers.get(m)!, use, r.dataset.name);
+    }
+    const pool = typeof options.pool === 'function' ? await options.pool() : options.pool;
     // Tasks that score log-likelihoods need providers that return them: checked (probed once per provider) before
     // anything is stored or run, so a base-model task on a chat-only endpoint fails up front with the reason.
     for (const r of resolved) {
@@ -167,6 +185,7 @@ export async function evaluate(tasks: Task | string | (Task | string)[], models:
           concurrency: options.concurrency ?? 64, gate: gateOf(provider), timeoutMs: options.timeoutMs, maxRetries: options.maxRetries,
           backoffBaseMs: options.backoffBaseMs, cache: options.cache, bootstrapSeed: options.bootstrapSeed, signal: options.signal,
           provider, progress: options.progress?.(`${c.r.task.name} × ${c.model}`), warn: options.warn, lease: options.lease,
+          signingKey: options.signingKey, privacy: options.privacy,
         });
         if (result.run_id !== c.run_id) throw new Error(`internal: run id ${result.run_id} differs from the planned ${c.run_id}`);
         const fingerprints = (await pool.getRun(c.run_id))?.manifest.provider.system_fingerprints ?? [];

@@ -66,7 +66,7 @@ export async function callWithRetry(
   limiter: AdaptiveLimiter,
   stop: AbortSignal,
 ): Promise<CallOutcome> {
-  const out = await retrying((signal) => provider.generate({ messages: req.messages, config: req.config, sample: req.sample, epoch: req.epoch, signal }), policy, limiter, stop, true);
+  const out = await retrying((signal) => provider.generate({ messages: req.messages, config: req.config, sample: req.sample, epoch: req.epoch, signal, ...(req.images ? { images: req.images } : {}) }), policy, limiter, stop, true);
   return out.ok ? { ok: true, response: out.value, tries: out.tries, latencyMs: out.latencyMs } : out;
 }
 

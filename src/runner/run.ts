@@ -10,7 +10,7 @@
  */
 import { setMaxListeners } from 'node:events';
 import { performance } from 'node:perf_hooks';
-import type { GenerationConfig, Message, PlannedSample, RunDataset, RunRecord, RunSpec, Sample } from '../core/schemas.ts';
+import type { Attempt, GenerationConfig, Measurement, Message, PlannedSample, RunDataset, RunRecord, RunSpec, Sample } from '../core/schemas.ts';
 import { InputError } from '../core/errors.ts';
 import { checkCount, countProblem, MAX_CONCURRENCY, MAX_EPOCHS } from '../core/limits.ts';
 import { renderMessages, type PromptTemplate } from '../core/templates.ts';
@@ -23,9 +23,13 @@ import { metricOfScorer, type Scorer } from '../scorers/types.ts';
 import { generate } from '../solvers/builtin.ts';
 import { isDefaultSolver } from '../solvers/registry.ts';
 import { solverNeeds, type Solver, type SolverSpec } from '../solvers/types.ts';
-import type { Pool, RunLease } from '../store/types.ts';
+import type { Pool, PrivateExposure, RunLease } from '../store/types.ts';
+import type { SigningKey } from '../evidence/keys.ts';
+import { signRun } from '../evidence/sign.ts';
+import { checkImageSupport } from '../providers/images.ts';
 import { runAttempt, type AttemptContext } from './attempt.ts';
 import { releaseIdleGradingWorkers } from './grading-pool.ts';
+import { imagesSpecOf, poolImageResolver, sampleImages, storeRunImages } from './images.ts';
 import { takeRunLease, type HeldLease } from './lease.ts';
 import { buildManifest } from './manifest.ts';
 import { cacheKeyOf, pendingWork, planIter, runIdOf } from './plan.ts';
@@ -91,6 +95,31 @@ export interface RunOptions {
    * another process holds the run and this one waits for it.
    */
   lease?: { ttlMs?: number; pollMs?: number; onWait?: (holder: RunLease) => void };
+  /**
+   * Sign the run's evidence chain (src/evidence/) with this Ed25519 key when the run stops (complete, failed or
+   * interrupted): its public key is recorded in the manifest (`signing_keys`). Default: the chain is kept unsigned.
+   */
+  signingKey?: SigningKey;
+  /**
+   * The dataset is a private held-out set (src/private/): its items go only to allowed endpoints (checked before the
+   * first request, the capability probe included), the pool keeps no item text (planned samples, responses, extracted
+   * answers and explanations are redacted or sealed by the policy), and every request is recorded as an exposure.
+   */
+  privacy?: PrivacyPolicy;
+}
+
+/** What a run over a private held-out set keeps to (implemented by src/private/sets.ts `privacyPolicy`). */
+export interface PrivacyPolicy {
+  /** The private set's name. */
+  set: string;
+  /** Whether its items may be sent to `endpoint` (a provider's base URL, or its address when it has none). */
+  allows(endpoint: string): boolean;
+  /** Endpoints allowed, for the error message. */
+  allow: string[];
+  /** What the pool stores of a planned sample (no item text; hashes keyed). */
+  redactPlanned(p: PlannedSample): PlannedSample;
+  /** What the pool stores of an attempt and its measurements (the model's text sealed, transcripts dropped). */
+  redactResult(attempt: Attempt, measurements: Measurement[]): { attempt: Attempt; measurements: Measurement[] };
 }
 
 export interface RunResult {
@@ -132,12 +161,20 @@ export function buildRunSpec(o: Pick<RunOptions, 'dataset' | 'template' | 'model
     ...(o.task ? { task: o.task } : {}),
     ...(isDefaultSolver(o.solverSpec) ? {} : { solver: o.solverSpec }),
     ...(o.label ? { label: o.label } : {}),
+    ...imagesField(o.limit ? o.dataset.samples.slice(0, o.limit) : o.dataset.samples),
   };
 }
 
+/** The run spec's `images` field (left out of a text run's spec: see `imagesSpecOf`). */
+function imagesField(samples: Sample[]): Pick<RunSpec, 'images'> {
+  const images = imagesSpecOf(samples);
+  return images ? { images } : {};
+}
+
 /**
- * Execute (or resume) a run. Errors: InputError for a bad model address, or `epochs` / `concurrency` not an integer
- * from 1 to MAX_EPOCHS / MAX_CONCURRENCY (src/core/limits.ts), before anything is stored; provider failures become recorded
+ * Execute (or resume) a run. Errors: InputError for a bad model address, `epochs` / `concurrency` not an integer
+ * from 1 to MAX_EPOCHS / MAX_CONCURRENCY (src/core/limits.ts), or samples with image parts on a provider that cannot
+ * send them (providers/images.ts), before anything is stored or asked; provider failures become recorded
  * `error` attempts, never exceptions. Returns when every planned attempt is stored, the signal aborted, or the run
  * stopped on its own (`abort_reason`: a dead endpoint, or a server that reports a different model or fingerprint
  * than the stored run — then nothing of the new server's answers is stored).
@@ -159,21 +196,42 @@ export async function executeRun(o: RunOptions): Promise<RunResult> {
   const concurrency = Math.max(1, Math.min(requested, provider.capabilities.maxConcurrency ?? requested));
   const solverSalt = spec.solver ? spec.solver : undefined;
   let held: HeldLease | null = null;
+  const exposures: PrivateExposure[] = [];
+  const flushExposures = async () => {
+    if (exposures.length) await o.pool.recordExposures(exposures.splice(0));
+  };
   try {
+    // A private set's items go to allowed endpoints only: checked before anything is asked of the provider.
+    const endpoint = provider.baseUrl ?? provider.address;
+    if (o.privacy && !o.privacy.allows(endpoint)) {
+      throw new InputError(`private set "${o.privacy.set}" may be sent only to ${o.privacy.allow.join(', ') || 'no endpoint'}, not to ${endpoint}: nothing was sent (add it with \`assay private allow ${o.privacy.set} <endpoint>\`)`, { field: 'model' });
+    }
+    // Image parts need a provider that sends them: refused here, before anything is stored or asked (the probe too).
+    const imageUse = sampleImages(samples);
+    const ignoresImages = checkImageSupport(provider, imageUse, o.dataset.name);
+    if (ignoresImages) o.warn?.(ignoresImages);
     // A solver that scores log-likelihoods needs a provider that returns them: checked (probed once) before anything runs.
     await ensureCapabilities(provider, solverNeeds(o.solver), o.signal);
     const unsent = unsentSettings(provider, o.config);
     for (const u of unsent) o.warn?.(`${provider.kind} does not send ${u.setting}=${JSON.stringify(u.value)}: ${u.reason} (recorded as not sent)`);
     const now = new Date().toISOString();
     const manifest = buildManifest(spec, provider, { bootstrapSeed: o.bootstrapSeed ?? 0, referenceSeed: null, concurrency, timeoutMs, maxRetries, unsent });
+    if (o.signingKey) manifest.signing_keys = [{ algorithm: 'ed25519', key_id: o.signingKey.keyId, public_key: o.signingKey.publicKeyBase64 }];
     // Each scorer's scale and direction, which every analysis reads (binary/proportion as %, numeric in its unit).
     manifest.scorers = manifest.scorers.map((e) => {
       const sc = o.scorers.find((x) => x.name === e.name);
       return sc ? { ...e, metric: metricOfScorer(sc) } : e;
     });
+    // Each image once in the pool, before the plan that names them; attempts and transcripts name them by hash.
+    if (imageUse.images) {
+      const bytes = await storeRunImages(o.pool, o.dataset, imageUse);
+      manifest.images = { mode: 'multimodal', count: imageUse.images, bytes, sha256: spec.images!.sha256, provider: ignoresImages ? 'ignored' : 'sent' };
+    } else if (o.dataset.textOnly) manifest.images = { mode: 'text-only', count: 0, dropped: o.dataset.textOnly.dropped };
     const render = o.render ?? ((s: Sample) => renderMessages(o.template as PromptTemplate, s, o.config));
     // The plan streams into the pool and back out in pages: memory stays flat however large the dataset.
-    await o.pool.ensureRun({ id: runId, spec, manifest, status: 'running', created_at: now, updated_at: now }, planIter(samples, render));
+    const privacy = o.privacy;
+    const plan = privacy ? (function* () { for (const p of planIter(samples, render)) yield privacy.redactPlanned(p); })() : planIter(samples, render);
+    await o.pool.ensureRun({ id: runId, spec, manifest, status: 'running', created_at: now, updated_at: now }, plan);
     // One owner at a time: wait while another process runs this run, before reading what is left to do.
     held = await takeRunLease(o.pool, runId, { ...o.lease, signal: o.signal });
     if (!held) {
@@ -184,10 +242,23 @@ export async function executeRun(o: RunOptions): Promise<RunResult> {
       };
     }
     await o.pool.setRunStatus(runId, 'running');
-    const stored = (await o.pool.getRun(runId))!.manifest.provider;
+    const storedManifest = (await o.pool.getRun(runId))!.manifest;
+    // A text-only run made before runs were labelled (same spec, same id) gets the label now.
+    if (manifest.images && !storedManifest.images) await o.pool.updateManifest(runId, (m) => ({ ...m, images: manifest.images }));
+    const stored = storedManifest.provider;
     const completed = await o.pool.completedKeys(runId);
     const total = (await o.pool.plannedCount(runId)) * o.epochs;
-    const work = pendingWork(o.pool.iteratePlanned(runId), o.epochs, completed);
+    // A private run's plan is stored redacted: its items come back from memory (the decrypted set), by sample id.
+    const byId = privacy ? new Map(samples.map((s) => [s.id, s])) : null;
+    const planned = byId
+      ? (async function* () {
+          for await (const p of o.pool.iteratePlanned(runId)) {
+            const sample = byId.get(p.sample.id);
+            if (sample) yield { ...p, sample, messages: render(sample) };
+          }
+        })()
+      : o.pool.iteratePlanned(runId);
+    const work = pendingWork(planned, o.epochs, completed);
 
     const gate = o.gate ?? new ConcurrencyGate(new AdaptiveLimiter(concurrency));
     const stop = new AbortController();
@@ -225,12 +296,14 @@ export async function executeRun(o: RunOptions): Promise<RunResult> {
       return true;
     };
 
-    const useCache = (o.cache ?? !o.label) && provider.capabilities.remote;
+    // A private run never reuses a stored response (another run's are sealed, or of other items).
+    const useCache = (o.cache ?? !o.label) && provider.capabilities.remote && !privacy;
     const ctx: AttemptContext = {
       runId, provider, config: o.config, solver: o.solver ?? generate(), scorers: o.scorers,
       policy: { timeoutMs, maxRetries, backoffBaseMs: o.backoffBaseMs ?? 250 }, limiter: gate.limiter, stop: stop.signal,
       cacheLookup: useCache ? (k) => o.pool.cacheLookup(k) : () => Promise.resolve(null),
       onResponse,
+      ...(imageUse.images ? { images: poolImageResolver(o.pool) } : {}),
     };
 
     let executed = 0;
@@ -249,7 +322,12 @@ export async function executeRun(o: RunOptions): Promise<RunResult> {
       const done = await runAttempt(ctx, p, epoch, cacheKey);
       if (!done) return;
       try {
-        await o.pool.write(done.attempt, done.measurements);
+        if (privacy) {
+          if (!done.attempt.cached) exposures.push({ set: privacy.set, item_id: done.attempt.sample_id, endpoint, run_id: runId, epoch, at: new Date().toISOString() });
+          const r = privacy.redactResult(done.attempt, done.measurements);
+          await o.pool.write(r.attempt, r.measurements);
+          if (exposures.length >= 256) await flushExposures();
+        } else await o.pool.write(done.attempt, done.measurements);
       } catch (err) {
         // The pool cannot store what the run makes (a full disk, a pool open read-only): stop asking the model.
         unstored ??= err;
@@ -299,6 +377,7 @@ export async function executeRun(o: RunOptions): Promise<RunResult> {
       o.signal?.removeEventListener('abort', onAbort);
       try {
         await o.pool.flush();
+        await flushExposures();
       } catch (err) {
         unstored ??= err;
       }
@@ -324,6 +403,8 @@ export async function executeRun(o: RunOptions): Promise<RunResult> {
     // retried by running the same command again) or the run stopped on its own; interrupted = stopped by the user.
     const status: RunRecord['status'] = abortReason ? 'failed' : stop.signal.aborted ? 'interrupted' : counts.ok === total ? 'complete' : 'failed';
     await o.pool.setRunStatus(runId, status);
+    // The head of everything stored, signed: later writes (a resume, re-grading) extend the chain and sign again.
+    if (o.signingKey) await signRun(o.pool, runId, o.signingKey);
     return {
       run_id: runId, status, planned: total, resumed: completed.size, executed, cached: cachedCount, cache: useCache, counts,
       reported_model_ids: (await o.pool.getRun(runId))?.manifest.provider.reported_model_ids ?? [], min_concurrency: gate.limiter.minReached,

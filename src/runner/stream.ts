@@ -48,7 +48,7 @@ import { introductionRows, STREAM_ORDERS, streamOrder, type OrderItem, type Stre
 import { loadTasks } from '../tasks/index.ts';
 import { defineTask, isTask, type Task } from '../tasks/task.ts';
 import { createEmbedder, type Embedder } from '../zeroshot/embedder.ts';
-import { evaluateZeroShot } from '../zeroshot/evaluate.ts';
+import { evaluateZeroShot } from './zeroshot.ts';
 import { isZeroShotFile, isZeroShotTask, readZeroShotFile, stratifiedZeroShot, zeroShotColumns, type ZeroShotColumn, type ZeroShotTask } from '../zeroshot/task.ts';
 import { evaluate, type EvalCell, type EvaluateOptions } from './evaluate.ts';
 import type { RunResult } from './run.ts';

@@ -45,13 +45,19 @@ export function fewShot(examples: { input: string; output: string }[]): Solver {
 /** The zero-shot chain-of-thought instruction of Kojima et al. (2022), "Large Language Models are Zero-Shot Reasoners". */
 export const DEFAULT_COT = "Let's think step by step.";
 
-/** Append a chain-of-thought instruction to the last user message (default: Kojima et al. 2022's sentence). */
+/**
+ * Append a chain-of-thought instruction to the last user message (default: Kojima et al. 2022's sentence): to its
+ * text, or, when the message has images, as a text part after them.
+ */
 export function chainOfThought(instruction: string = DEFAULT_COT): Solver {
   return prepares(async (state) => {
     const i = lastUserIndex(state.messages);
     if (i < 0) throw new InputError('chainOfThought: the conversation has no user message');
     const m = state.messages[i]!;
-    state.messages[i] = { role: 'user', content: `${messageText(m)}\n\n${instruction}` };
+    // A message with images keeps them: the instruction is appended as one more text part.
+    state.messages[i] = typeof m.content === 'string' || !m.content.some((p) => p.type === 'image')
+      ? { role: 'user', content: `${messageText(m)}\n\n${instruction}` }
+      : { role: 'user', content: [...m.content, { type: 'text', text: instruction }] };
     return state;
   });
 }

@@ -4,10 +4,20 @@
  * not positive definite (a non-positive pivot).
  */
 export function choleskySolve(A: Float64Array, b: Float64Array, n: number): Float64Array | null {
+  if (!choleskyFactor(A, n)) return null;
+  return choleskySubstitute(A, b, n, new Float64Array(n));
+}
+
+/**
+ * Cholesky factorisation in place (Golub & Van Loan 2013, §4.2, Alg. 4.2.1, column form): the lower triangle of
+ * A (n×n, row-major, symmetric positive definite) becomes L with A = L Lᵀ (the upper triangle is left as it was).
+ * Returns false when a pivot is not positive (A not positive definite; A is then partly overwritten).
+ */
+export function choleskyFactor(A: Float64Array, n: number): boolean {
   for (let j = 0; j < n; j++) {
     let d = A[j * n + j]!;
     for (let k = 0; k < j; k++) d -= A[j * n + k]! * A[j * n + k]!;
-    if (!(d > 0)) return null;
+    if (!(d > 0)) return false;
     const L = Math.sqrt(d);
     A[j * n + j] = L;
     for (let i = j + 1; i < n; i++) {
@@ -16,17 +26,24 @@ export function choleskySolve(A: Float64Array, b: Float64Array, n: number): Floa
       A[i * n + j] = s / L;
     }
   }
-  const y = new Float64Array(n);
+  return true;
+}
+
+/**
+ * Solve L Lᵀ x = b given the factor from `choleskyFactor` (forward then back substitution, O(n²)); writes x into
+ * `out` (length n, may not alias `b`) and returns it.
+ */
+export function choleskySubstitute(L: Float64Array, b: Float64Array, n: number, out: Float64Array): Float64Array {
+  const x = out;
   for (let i = 0; i < n; i++) {
     let s = b[i]!;
-    for (let k = 0; k < i; k++) s -= A[i * n + k]! * y[k]!;
-    y[i] = s / A[i * n + i]!;
+    for (let k = 0; k < i; k++) s -= L[i * n + k]! * x[k]!;
+    x[i] = s / L[i * n + i]!;
   }
-  const x = new Float64Array(n);
   for (let i = n - 1; i >= 0; i--) {
-    let s = y[i]!;
-    for (let k = i + 1; k < n; k++) s -= A[k * n + i]! * x[k]!;
-    x[i] = s / A[i * n + i]!;
+    let s = x[i]!;
+    for (let k = i + 1; k < n; k++) s -= L[k * n + i]! * x[k]!;
+    x[i] = s / L[i * n + i]!;
   }
   return x;
 }

@@ -4,16 +4,17 @@
  * reference a new implementation can be read against. Values are stored and handed out as JSON copies, as a database
  * would: a caller that changes an object it wrote or read changes nothing in the pool.
  */
+import type { ImageBlob } from '../core/images.ts';
 import type { Attempt, Measurement, PlannedSample, RunRecord, Sample } from '../core/schemas.ts';
 import { hashJson } from '../core/hash.ts';
 import { scoredValue } from '../core/outcome.ts';
 import {
-  alreadyImported, ambiguousEvalSet, ambiguousSelection, checkTask, compareBinary, duplicateMeasurement, isSelectionPrefix,
+  checkedImage, alreadyImported, ambiguousEvalSet, ambiguousSelection, checkTask, compareBinary, duplicateMeasurement, isSelectionPrefix,
   mergeEvalSetRuns, mergeModel, mergeSample, patchEvalSet, poolSampleOfRun, runIdError, runSummaryOf, sourceIdOf, unknownEvalSet, unknownRun,
-  checkTtl, leaseOf, mayTakeLease,
+  checkTtl, leaseOf, mayTakeLease, privateSetExists,
 } from './shared.ts';
 import type {
-  AttemptWithMeasurement, CachedResponse, EvalSetRecord, ImportTransaction, LeaseHolder, MeasurementFilter, ModelRecord, Pool, PoolMeasurement, PoolSample,
+  AttemptWithMeasurement, CachedResponse, ChainLink, ChainSignature, EvalSetRecord, PrivateExposure, PrivateItem, PrivateSetRecord, ImportTransaction, LeaseHolder, MeasurementFilter, ModelRecord, Pool, PoolMeasurement, PoolSample,
   RunLease, RunMeasurement, RunSummary, Selection, SourceRecord, TaskRecord,
 } from './types.ts';
 
@@ -28,6 +29,9 @@ interface MemoryRun {
   attempts: Map<string, Attempt & { created_at: string }>;
   measurements: Map<string, Measurement>;
   lease: RunLease | null;
+  /** Evidence-chain links by seq order of arrival, and signatures. */
+  chain: ChainLink[];
+  signatures: ChainSignature[];
 }
 
 const attemptKey = (sampleId: string, epoch: number) => `${sampleId}\u0000${epoch}`;
@@ -66,6 +70,10 @@ class MemoryPool implements Pool {
   private tasks = new Map<string, TaskRecord>();
   private models = new Map<string, ModelRecord>();
   private evalSets = new Map<string, EvalSetRecord>();
+  private privateSets = new Map<string, { set: PrivateSetRecord; items: PrivateItem[] }>();
+  private exposures: PrivateExposure[] = [];
+  /** Images by sha256 (bytes copied in and out, as a database column would). */
+  private images = new Map<string, ImageBlob>();
 
   private live(): void {
     if (this.closed) throw new Error('the pool is closed');
@@ -101,7 +109,7 @@ class MemoryPool implements Pool {
     if (this.runs.has(run.id)) return;
     list.sort((a, b) => a.index - b.index);
     for (const [h, s] of newSamples) this.samples.set(h, s);
-    this.runs.set(run.id, { record: copy(run), planned: list, byId, attempts: new Map(), measurements: new Map(), lease: null });
+    this.runs.set(run.id, { record: copy(run), planned: list, byId, attempts: new Map(), measurements: new Map(), lease: null, chain: [], signatures: [] });
   }
 
   async getRun(id: string): Promise<RunRecord | null> {
@@ -200,8 +208,9 @@ class MemoryPool implements Pool {
     return null;
   }
 
-  async write(attempt: Attempt, measurements: Measurement[]): Promise<void> {
+  async write(attempt: Attempt, measurements: Measurement[], chain?: ChainLink[]): Promise<void> {
     this.live();
+    if (chain) this.putChain(chain);
     const r = this.runs.get(attempt.run_id);
     if (r) {
       // Same columns as the SQLite pool's attempts table (a missing run's rows are kept nowhere, as no row there
@@ -223,9 +232,84 @@ class MemoryPool implements Pool {
     this.putMeasurements(measurements);
   }
 
-  async writeMeasurements(measurements: Measurement[]): Promise<void> {
+  async writeMeasurements(measurements: Measurement[], chain?: ChainLink[]): Promise<void> {
     this.live();
+    if (chain) this.putChain(chain);
     this.putMeasurements(measurements);
+  }
+
+  // --- evidence chain ---------------------------------------------------------------------------------------------
+
+  private putChain(links: ChainLink[]): void {
+    for (const l of links) {
+      const r = this.runs.get(l.run_id);
+      if (!r) continue;
+      // (run, seq) is a key, as in the SQLite table: a link given again replaces the stored one.
+      const link = copy(l);
+      let at = r.chain.length - 1;
+      while (at >= 0 && r.chain[at]!.seq > l.seq) at--;
+      if (at >= 0 && r.chain[at]!.seq === l.seq) r.chain[at] = link;
+      else r.chain.splice(at + 1, 0, link);
+    }
+  }
+
+  async appendChain(links: ChainLink[]): Promise<void> {
+    this.live();
+    this.putChain(links);
+  }
+
+  async *iterateChain(runId: string): AsyncIterableIterator<ChainLink> {
+    this.live();
+    const links = this.runs.get(runId)?.chain ?? [];
+    for (let i = 0; i < links.length; i++) yield copy(links[i]!);
+  }
+
+  async chainHead(runId: string): Promise<ChainLink | null> {
+    this.live();
+    const links = this.runs.get(runId)?.chain ?? [];
+    return links.length ? copy(links[links.length - 1]!) : null;
+  }
+
+  async putChainSignature(sig: ChainSignature): Promise<void> {
+    this.live();
+    const r = this.run(sig.run_id);
+    r.signatures = r.signatures.filter((x) => !(x.seq === sig.seq && x.key_id === sig.key_id));
+    r.signatures.push(copy(sig));
+    r.signatures.sort((a, b) => a.seq - b.seq || compareBinary(a.key_id, b.key_id));
+  }
+
+  async chainSignatures(runId: string): Promise<ChainSignature[]> {
+    this.live();
+    return (this.runs.get(runId)?.signatures ?? []).map(copy);
+  }
+
+  // --- private held-out sets ----------------------------------------------------------------------------------------
+
+  async putPrivateSet(set: PrivateSetRecord, items: PrivateItem[], opts: { replace?: boolean } = {}): Promise<void> {
+    this.live();
+    if (this.privateSets.has(set.name) && !opts.replace) throw privateSetExists(set.name);
+    this.privateSets.set(set.name, { set: copy(set), items: copy(items).sort((a, b) => a.idx - b.idx) });
+  }
+
+  async getPrivateSet(name: string): Promise<{ set: PrivateSetRecord; items: PrivateItem[] } | null> {
+    this.live();
+    const p = this.privateSets.get(name);
+    return p ? copy(p) : null;
+  }
+
+  async listPrivateSets(): Promise<PrivateSetRecord[]> {
+    this.live();
+    return [...this.privateSets.values()].map((p) => copy(p.set)).sort((a, b) => compareBinary(a.name, b.name));
+  }
+
+  async recordExposures(rows: PrivateExposure[]): Promise<void> {
+    this.live();
+    for (const r of rows) this.exposures.push(copy(r));
+  }
+
+  async *iterateExposures(set: string): AsyncIterableIterator<PrivateExposure> {
+    this.live();
+    for (let i = 0; i < this.exposures.length; i++) if (this.exposures[i]!.set === set) yield copy(this.exposures[i]!);
   }
 
   private putMeasurements(ms: Measurement[]): void {
@@ -302,6 +386,34 @@ class MemoryPool implements Pool {
       else if (a.status === 'error') error++;
     }
     return { attempts: r?.attempts.size ?? 0, ok, error, measurements: r?.measurements.size ?? 0 };
+  }
+
+  // --- images -----------------------------------------------------------------------------------------------------
+
+  async putImage(image: ImageBlob): Promise<boolean> {
+    this.live();
+    const img = checkedImage(image);
+    if (this.images.has(img.sha256)) return false;
+    this.images.set(img.sha256, { sha256: img.sha256, mime_type: img.mime_type, bytes: Buffer.from(img.bytes) });
+    return true;
+  }
+
+  async hasImage(sha256: string): Promise<boolean> {
+    this.live();
+    return this.images.has(sha256);
+  }
+
+  async getImage(sha256: string): Promise<ImageBlob | null> {
+    this.live();
+    const img = this.images.get(sha256);
+    return img ? { sha256: img.sha256, mime_type: img.mime_type, bytes: Buffer.from(img.bytes) } : null;
+  }
+
+  async imageStats(): Promise<{ images: number; bytes: number }> {
+    this.live();
+    let bytes = 0;
+    for (const img of this.images.values()) bytes += img.bytes.length;
+    return { images: this.images.size, bytes };
   }
 
   // --- imported measurements --------------------------------------------------------------------------------------

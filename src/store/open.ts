@@ -12,6 +12,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { InputError } from '../core/errors.ts';
+import { withEvidenceChain } from './chained.ts';
 import { openMemoryPool } from './memory.ts';
 import { openSqlitePool } from './sqlite.ts';
 import type { Pool } from './types.ts';
@@ -38,10 +39,15 @@ export interface OpenPoolOptions {
 /**
  * Open the pool at `url` (default: `defaultPoolPath()`). A SQLite file written by an older Assay is migrated in place.
  * Nothing is written to an existing file that is not an Assay pool (another program's SQLite database).
+ * Every attempt and measurement written through the pool is hashed into its run's evidence chain (store/chained.ts).
  * Errors (all InputError): a missing file without `create` (or with `readonly`), a directory, a file that is not a
  * pool or is of a newer schema, a PostgreSQL url (not yet available), an unknown scheme.
  */
 export async function openPool(url?: string, opts: OpenPoolOptions = {}): Promise<Pool> {
+  return withEvidenceChain(await openUnchained(url, opts));
+}
+
+async function openUnchained(url: string | undefined, opts: OpenPoolOptions): Promise<Pool> {
   const u = url ?? defaultPoolPath();
   if (u === 'memory:') return openMemoryPool();
   if (/^postgres(ql)?:\/\//i.test(u)) {

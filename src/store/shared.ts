@@ -4,6 +4,7 @@
  * in-memory pools (and a PostgreSQL one later) give the same answers to the one conformance suite.
  */
 import { InputError } from '../core/errors.ts';
+import { imageFromBytes, type ImageBlob } from '../core/images.ts';
 import { holderIsGone } from './lease-holder.ts';
 import { EXCLUDED_STATUSES, WRONG_STATUSES } from '../core/outcome.ts';
 import { messageText, type Message, type RunRecord, type Sample } from '../core/schemas.ts';
@@ -40,6 +41,11 @@ export function unknownEvalSet(id: string): InputError {
 
 export function ambiguousEvalSet(prefix: string): InputError {
   return new InputError(`eval set id prefix "${prefix}" is ambiguous; give more characters`);
+}
+
+/** The InputError of `putPrivateSet` for a name already taken. */
+export function privateSetExists(name: string): InputError {
+  return new InputError(`a private set named "${name}" already exists; pass --replace to replace it`);
 }
 
 /** Id of an import source: the format and the first 12 hex digits of the file's sha256. */
@@ -202,4 +208,16 @@ export function compareBinary(a: string, b: string): number {
 /** Deep copy of a JSON-like value (what a store hands out must not alias what it keeps). */
 export function clone<T>(v: T): T {
   return v === null || typeof v !== 'object' ? v : structuredClone(v);
+}
+
+/**
+ * An image as a pool may store it: the bytes re-read (type from their signature, sha256 recomputed) and checked
+ * against what the caller says. Errors: InputError for bytes that are not PNG/JPEG/WebP, or that do not hash to
+ * `image.sha256` or are not of type `image.mime_type`.
+ */
+export function checkedImage(image: ImageBlob): ImageBlob {
+  const checked = imageFromBytes(image.bytes, { field: 'image' });
+  if (checked.sha256 !== image.sha256) throw new InputError(`image bytes hash to ${checked.sha256}, not ${image.sha256}: an image is stored under the sha256 of its bytes`, { field: 'image' });
+  if (checked.mime_type !== image.mime_type) throw new InputError(`image ${image.sha256} is ${checked.mime_type}, not ${image.mime_type}`, { field: 'image' });
+  return checked;
 }

@@ -13,7 +13,7 @@ import { accessSync, constants, existsSync, mkdirSync, readFileSync, statSync } 
 import { dirname } from 'node:path';
 import { InputError } from '../core/errors.ts';
 
-export const SCHEMA_VERSION = 4;
+export const SCHEMA_VERSION = 7;
 
 /**
  * How long a statement waits for another connection's lock before failing with SQLITE_BUSY, in ms. Set first on
@@ -78,6 +78,30 @@ const MIGRATIONS = [
   `CREATE TABLE IF NOT EXISTS run_leases (
      run_id TEXT PRIMARY KEY, owner TEXT NOT NULL, pid INTEGER, host TEXT, acquired_at TEXT NOT NULL,
      heartbeat_at TEXT NOT NULL, expires_at TEXT NOT NULL) WITHOUT ROWID;`,
+  // 5: evidence chains — each run's records hashed in write order, and signatures of the chain head (src/evidence/).
+  `CREATE TABLE IF NOT EXISTS chain_links (
+     run_id TEXT NOT NULL, seq INTEGER NOT NULL, kind TEXT NOT NULL, sample_id TEXT, epoch INTEGER, scorer TEXT, status TEXT,
+     record_hash TEXT NOT NULL, chain TEXT NOT NULL,
+     PRIMARY KEY (run_id, seq)) WITHOUT ROWID;
+   CREATE TABLE IF NOT EXISTS chain_signatures (
+     run_id TEXT NOT NULL, seq INTEGER NOT NULL, head TEXT NOT NULL, key_id TEXT NOT NULL, public_key TEXT NOT NULL,
+     signature TEXT NOT NULL, signed_at TEXT NOT NULL,
+     PRIMARY KEY (run_id, seq, key_id)) WITHOUT ROWID;`,
+  // 6: images — each image's bytes once, by the sha256 of the bytes (messages name them by hash). A rowid table: its
+  // rows are large, which WITHOUT ROWID tables handle badly.
+  `CREATE TABLE IF NOT EXISTS images (
+     sha256 TEXT PRIMARY KEY, mime_type TEXT NOT NULL, size INTEGER NOT NULL, bytes BLOB NOT NULL, created_at TEXT NOT NULL);`,
+  // 7: private held-out sets — items encrypted (the key is never here), and which endpoint saw which item when
+  // (src/private/).
+  `CREATE TABLE IF NOT EXISTS private_sets (
+     name TEXT PRIMARY KEY, allow TEXT NOT NULL, key_id TEXT NOT NULL, content_mac TEXT NOT NULL, items INTEGER NOT NULL,
+     created_at TEXT NOT NULL, source TEXT NOT NULL);
+   CREATE TABLE IF NOT EXISTS private_items (
+     set_name TEXT NOT NULL, idx INTEGER NOT NULL, id TEXT NOT NULL, canary TEXT NOT NULL, iv TEXT NOT NULL, tag TEXT NOT NULL,
+     ciphertext TEXT NOT NULL, PRIMARY KEY (set_name, idx)) WITHOUT ROWID;
+   CREATE TABLE IF NOT EXISTS private_exposures (
+     set_name TEXT NOT NULL, item_id TEXT NOT NULL, endpoint TEXT NOT NULL, run_id TEXT NOT NULL, epoch INTEGER NOT NULL, at TEXT NOT NULL);
+   CREATE INDEX IF NOT EXISTS private_exposures_set ON private_exposures (set_name);`,
 ];
 
 /** The pool's mark in the SQLite header (`PRAGMA application_id`): "ASSY". Written when a pool is created or migrated. */

@@ -6,6 +6,7 @@
 import type Database from 'better-sqlite3';
 import type { Connection } from './sqlite-connection.ts';
 import { PAGE, RUN_OUTCOME_SQL, alreadyImported, ambiguousSelection, duplicateMeasurement, isSelectionPrefix, poolSampleOfRun, sourceIdOf } from './shared.ts';
+import type { InputError } from '../core/errors.ts';
 import type { ImportTransaction, MeasurementFilter, PoolKind, PoolMeasurement, PoolSample, Selection, SourceRecord } from './types.ts';
 
 /** What the import code needs of the pool: its connection and a way to make queued writes visible. */
@@ -27,6 +28,18 @@ const MERGE_SAMPLE = `category = COALESCE(excluded.category, category), text = C
   tags = CASE WHEN excluded.tags = '[]' THEN tags ELSE excluded.tags END,
   metadata = CASE WHEN excluded.metadata = '{}' THEN metadata ELSE excluded.metadata END`;
 
+/** Measurements per multi-row INSERT while staging (11 parameters each, well under SQLite's limit of 32,766). */
+const STAGE_BATCH = 256;
+const MEAS_COLS = 11;
+
+/**
+ * One import: samples are staged in a TEMP table keyed by sample (merged as they come); measurements are appended
+ * to a TEMP heap table in batches (no index: appending costs the same at any size), and on commit copied into
+ * `pool_measurements` in its key order by one INSERT … SELECT … ORDER BY (SQLite's external merge sort, in memory
+ * bounded by its cache, spilling to temporary files). A measurement given twice is found by the primary key during
+ * that copy; the error names the first repeated measurement in arrival order and the line of its first arrival, as
+ * an immediate check would (`firstDuplicate` gives it before the end, for an import that stops early).
+ */
 export function beginSqliteImport(
   ctx: ImportContext,
   info: { format: string; file: string; sha256: string; options?: Record<string, unknown>; replace?: boolean },
@@ -43,15 +56,35 @@ export function beginSqliteImport(
              text TEXT, content_hash TEXT, metadata TEXT NOT NULL) WITHOUT ROWID;
            CREATE TEMP TABLE "${M}" (slice TEXT NOT NULL, sample_key TEXT NOT NULL, model TEXT NOT NULL, opponent TEXT NOT NULL,
              rep INTEGER NOT NULL, kind TEXT NOT NULL, value REAL NOT NULL, direction INTEGER NOT NULL, tie_tolerance REAL NOT NULL,
-             weight REAL NOT NULL, line INTEGER, PRIMARY KEY (slice, model, opponent, sample_key, rep)) WITHOUT ROWID;`);
+             weight REAL NOT NULL, line INTEGER);`);
   const insSample = db.prepare(
     `INSERT INTO temp."${S}" (key, dataset, sample_id, category, tags, text, content_hash, metadata) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
      ON CONFLICT(key) DO UPDATE SET ${MERGE_SAMPLE}`,
   );
-  const insMeas = db.prepare(
-    `INSERT INTO temp."${M}" (slice, sample_key, model, opponent, rep, kind, value, direction, tie_tolerance, weight, line) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-  );
-  const firstLine = db.prepare(`SELECT line FROM temp."${M}" WHERE slice = ? AND sample_key = ? AND model = ? AND opponent = ? AND rep = ?`);
+  const insCols = `INSERT INTO temp."${M}" (slice, sample_key, model, opponent, rep, kind, value, direction, tie_tolerance, weight, line) VALUES `;
+  const row = '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
+  const insMany = db.prepare(insCols + Array(STAGE_BATCH).fill(row).join(', '));
+  const insOne = db.prepare(insCols + row);
+  const pending: unknown[] = [];
+  const flush = () => {
+    if (!pending.length) return;
+    c.stage();
+    if (pending.length === STAGE_BATCH * MEAS_COLS) insMany.run(pending);
+    else for (let k = 0; k < pending.length; k += MEAS_COLS) insOne.run(pending.slice(k, k + MEAS_COLS));
+    pending.length = 0;
+  };
+  /** The first measurement (in arrival order) whose key arrived before, as the error an immediate check gives. */
+  const firstDuplicate = (): InputError | null => {
+    flush();
+    c.settle();
+    const r = db.prepare(
+      `SELECT slice, sample_key, model, opponent, rep, kind, value, direction, tie_tolerance, weight, line, first FROM (
+         SELECT *, rowid AS r, ROW_NUMBER() OVER w AS k, FIRST_VALUE(line) OVER w AS first FROM temp."${M}"
+         WINDOW w AS (PARTITION BY slice, model, opponent, sample_key, rep ORDER BY rowid))
+       WHERE k = 2 ORDER BY r LIMIT 1`,
+    ).get() as (Omit<PoolMeasurement, 'source'> & { first: number | null }) | undefined;
+    return r ? duplicateMeasurement(info.file, r, r.first) : null;
+  };
   let open = true;
   const finish = () => {
     if (!open) throw new Error('import transaction already finished');
@@ -66,20 +99,17 @@ export function beginSqliteImport(
     },
     async addMeasurement(m) {
       if (!open) throw new Error('import transaction already finished');
-      c.stage();
-      try {
-        insMeas.run(m.slice, m.sample_key, m.model, m.opponent, m.rep, m.kind, m.value, m.direction, m.tie_tolerance, m.weight, m.line ?? null);
-      } catch (err) {
-        if ((err as { code?: string }).code?.startsWith('SQLITE_CONSTRAINT')) {
-          const first = firstLine.get(m.slice, m.sample_key, m.model, m.opponent, m.rep) as { line: number | null } | undefined;
-          throw duplicateMeasurement(info.file, m, first?.line);
-        }
-        throw err;
-      }
+      pending.push(m.slice, m.sample_key, m.model, m.opponent, m.rep, m.kind, m.value, m.direction, m.tie_tolerance, m.weight, m.line ?? null);
+      if (pending.length === STAGE_BATCH * MEAS_COLS) flush();
+    },
+    async firstDuplicate() {
+      return open ? firstDuplicate() : null;
     },
     async commit(counts) {
       finish();
+      let duplicate = false;
       try {
+        flush();
         c.settle();
         const rec: SourceRecord = {
           id, format: info.format, file: info.file, file_sha256: info.sha256, imported_at: new Date().toISOString(),
@@ -95,12 +125,22 @@ export function beginSqliteImport(
           db.exec(`INSERT INTO pool_samples (key, dataset, sample_id, category, tags, text, content_hash, metadata)
                      SELECT key, dataset, sample_id, category, tags, text, content_hash, metadata FROM temp."${S}" WHERE true
                      ON CONFLICT(key) DO UPDATE SET ${MERGE_SAMPLE}`);
-          db.prepare(`INSERT INTO pool_measurements (source, slice, sample_key, model, opponent, rep, kind, value, direction, tie_tolerance, weight, line)
-                        SELECT ?, slice, sample_key, model, opponent, rep, kind, value, direction, tie_tolerance, weight, line FROM temp."${M}"`).run(id);
+          try {
+            db.prepare(`INSERT INTO pool_measurements (source, slice, sample_key, model, opponent, rep, kind, value, direction, tie_tolerance, weight, line)
+                          SELECT ?, slice, sample_key, model, opponent, rep, kind, value, direction, tie_tolerance, weight, line FROM temp."${M}"
+                          ORDER BY slice, model, opponent, sample_key, rep`).run(id);
+          } catch (err) {
+            // The source's rows were deleted above (or never existed): a key clash is a measurement given twice.
+            if ((err as { code?: string }).code?.startsWith('SQLITE_CONSTRAINT')) duplicate = true;
+            throw err;
+          }
           db.prepare(`INSERT INTO pool_sources (id, format, file, file_sha256, imported_at, measurements, samples, options) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
             .run(rec.id, rec.format, rec.file, rec.file_sha256, rec.imported_at, rec.measurements, rec.samples, JSON.stringify(rec.options));
         }).immediate();
         return rec;
+      } catch (err) {
+        if (duplicate) throw firstDuplicate() ?? err;
+        throw err;
       } finally {
         c.dropTemp(S, M);
       }
@@ -108,6 +148,7 @@ export function beginSqliteImport(
     async rollback() {
       if (!open) return;
       open = false;
+      pending.length = 0;
       c.dropTemp(S, M);
     },
   };
@@ -181,7 +222,9 @@ export async function* sqlitePoolMeasurements(ctx: ImportContext, filter: Measur
       const p: unknown[] = [];
       const add = (col: string, vals: string[] | undefined) => {
         if (!vals) return;
-        w.push(vals.length ? `${col} IN (${vals.map(() => '?').join(',')})` : '0');
+        // `+col`: the filters must not use the primary key, or SQLite takes `source = ?` over the keyset range below
+        // and every page scans the source from its start again (quadratic in its size).
+        w.push(vals.length ? `+${col} IN (${vals.map(() => '?').join(',')})` : '0');
         p.push(...vals);
       };
       add('m.source', filter.sources);
@@ -191,10 +234,10 @@ export async function* sqlitePoolMeasurements(ctx: ImportContext, filter: Measur
         // A pairwise measurement belongs to the selection only when both sides do (Arena-Hard's `model` is always the
         // baseline, so filtering on `model` alone would keep every battle of the baseline and none of the others').
         const ph = filter.models.map(() => '?').join(',');
-        w.push(filter.models.length ? `m.model IN (${ph}) AND (m.opponent = '' OR m.opponent IN (${ph}))` : '0');
+        w.push(filter.models.length ? `+m.model IN (${ph}) AND (+m.opponent = '' OR +m.opponent IN (${ph}))` : '0');
         p.push(...filter.models, ...filter.models);
       }
-      if (sel) w.push(`m.sample_key IN (SELECT key FROM temp."${sel}")`);
+      if (sel) w.push(`+m.sample_key IN (SELECT key FROM temp."${sel}")`);
       const cols = `m.source, m.slice, m.model, m.opponent, m.sample_key, m.rep, m.kind, m.value, m.direction, m.tie_tolerance, m.weight, m.line`;
       const where = (extra: string[]) => (extra.length ? 'WHERE ' + extra.join(' AND ') : '');
       const order = `ORDER BY ${KEY_COLS.join(', ')} LIMIT ${PAGE}`;

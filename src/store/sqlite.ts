@@ -9,6 +9,7 @@
  */
 import type Database from 'better-sqlite3';
 import { resolve } from 'node:path';
+import type { ImageBlob } from '../core/images.ts';
 import type { Attempt, Measurement, PlannedSample, RunRecord } from '../core/schemas.ts';
 import { InputError, RunError } from '../core/errors.ts';
 import { hashJson } from '../core/hash.ts';
@@ -18,10 +19,10 @@ import {
   type ImportContext,
 } from './sqlite-imports.ts';
 import {
-  PAGE, ambiguousEvalSet, checkTask, checkTtl, leaseOf, mayTakeLease, mergeEvalSetRuns, mergeModel, patchEvalSet, runIdError, runSummaryOf, unknownEvalSet, unknownRun,
+  checkedImage, PAGE, ambiguousEvalSet, privateSetExists, checkTask, checkTtl, leaseOf, mayTakeLease, mergeEvalSetRuns, mergeModel, patchEvalSet, runIdError, runSummaryOf, unknownEvalSet, unknownRun,
 } from './shared.ts';
 import type {
-  AttemptWithMeasurement, CachedResponse, EvalSetRecord, ImportTransaction, LeaseHolder, MeasurementFilter, ModelRecord, Pool, PoolMeasurement, PoolSample,
+  AttemptWithMeasurement, CachedResponse, ChainLink, ChainSignature, EvalSetRecord, PrivateExposure, PrivateItem, PrivateSetRecord, ImportTransaction, LeaseHolder, MeasurementFilter, ModelRecord, Pool, PoolMeasurement, PoolSample,
   RunLease, RunMeasurement, RunSummary, Selection, SourceRecord, TaskRecord,
 } from './types.ts';
 
@@ -143,6 +144,11 @@ type MeasurementParams = [run_id: string, sample_id: string, epoch: number, scor
 
 const measurementParams = (m: Measurement): MeasurementParams => [m.run_id, m.sample_id, m.epoch, m.scorer, m.kind, m.value, m.extracted, m.explanation, m.status];
 
+/** The parameters of one chain_links row, in the column order of `insertLink`. */
+type LinkParams = [run_id: string, seq: number, kind: string, sample_id: string | null, epoch: number | null, scorer: string | null, status: string | null, record_hash: string, chain: string];
+const linkParams = (l: ChainLink): LinkParams => [l.run_id, l.seq, l.kind, l.sample_id, l.epoch, l.scorer, l.status, l.record_hash, l.chain];
+const linkOfParams = (p: LinkParams): ChainLink => ({ run_id: p[0], seq: p[1], kind: p[2] as ChainLink['kind'], sample_id: p[3], epoch: p[4], scorer: p[5], status: p[6], record_hash: p[7], chain: p[8] });
+
 class SqlitePool implements Pool {
   private readonly c: Connection;
   private readonly db: Database.Database;
@@ -152,6 +158,8 @@ class SqlitePool implements Pool {
    */
   private attemptQueue: AttemptParams[] = [];
   private measurementQueue: MeasurementParams[] = [];
+  /** Queued evidence-chain links, committed in the same transaction as the rows queued with them. */
+  private linkQueue: LinkParams[] = [];
   /** Queued ok attempts by cache key: a cache lookup sees writes not yet flushed. */
   private queuedByCacheKey = new Map<string, AttemptParams>();
   /** Why the last batch could not be stored (its rows were put back in the queue), until reported. */
@@ -161,7 +169,7 @@ class SqlitePool implements Pool {
   private readonly batchSize: number;
   private readonly flushIntervalMs: number;
   private readonly stmt;
-  private readonly writeBatch: (a: AttemptParams[], m: MeasurementParams[]) => void;
+  private readonly writeBatch: (a: AttemptParams[], m: MeasurementParams[], l: LinkParams[]) => void;
   private readonly importCtx: ImportContext;
 
   constructor(
@@ -197,6 +205,11 @@ class SqlitePool implements Pool {
          SELECT ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM attempts WHERE run_id = ? AND sample_id = ? AND epoch = ? AND status = 'ok')`,
       ),
       getLease: db.prepare(`SELECT * FROM run_leases WHERE run_id = ?`),
+      // Links of a run that is not in the pool are dropped, as its rows would never be read back.
+      insertLink: db.prepare(
+        `INSERT OR REPLACE INTO chain_links (run_id, seq, kind, sample_id, epoch, scorer, status, record_hash, chain)
+         SELECT ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM runs WHERE id = ?)`,
+      ),
       putLease: db.prepare(`INSERT OR REPLACE INTO run_leases (run_id, owner, pid, host, acquired_at, heartbeat_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)`),
       cacheLookup: db.prepare(
         `SELECT response, finish_reason, prompt_tokens, completion_tokens, model_id, meta, transcript FROM attempts
@@ -212,7 +225,9 @@ class SqlitePool implements Pool {
       ),
     };
     // BEGIN IMMEDIATE (see flushSync): the write lock is taken, waiting up to the busy timeout, before anything is read.
-    this.writeBatch = db.transaction((attempts: AttemptParams[], measurements: MeasurementParams[]) => {
+    this.writeBatch = db.transaction((attempts: AttemptParams[], measurements: MeasurementParams[], links: LinkParams[]) => {
+      const insL = this.stmt.insertLink;
+      for (const l of links) insL.run(...l, l[0]);
       const ins = this.stmt.insertAttempt;
       for (const a of attempts) ins.run(a);
       const insM = this.stmt.insertMeasurement;
@@ -396,7 +411,8 @@ class SqlitePool implements Pool {
     return { ...row, meta: row.meta ? JSON.parse(row.meta) : null, transcript: row.transcript ? JSON.parse(row.transcript) : null };
   }
 
-  write(a: Attempt, measurements: Measurement[]): Promise<void> {
+  write(a: Attempt, measurements: Measurement[], chain?: ChainLink[]): Promise<void> {
+    if (chain) for (const l of chain) this.linkQueue.push(linkParams(l));
     const row: AttemptParams = [
       a.run_id, a.sample_id, a.epoch, a.status, a.response, a.finish_reason, a.prompt_tokens, a.completion_tokens, a.latency_ms, a.tries, a.error,
       a.model_id, a.cache_key, a.cached ? 1 : 0, a.meta ? JSON.stringify(a.meta) : null, a.transcript ? JSON.stringify(a.transcript) : null, new Date().toISOString(),
@@ -407,15 +423,104 @@ class SqlitePool implements Pool {
     return this.schedule();
   }
 
-  writeMeasurements(measurements: Measurement[]): Promise<void> {
+  writeMeasurements(measurements: Measurement[], chain?: ChainLink[]): Promise<void> {
+    if (chain) for (const l of chain) this.linkQueue.push(linkParams(l));
     for (const m of measurements) this.measurementQueue.push(measurementParams(m));
     return this.schedule();
+  }
+
+  // --- evidence chain ---------------------------------------------------------------------------------------------
+
+  appendChain(links: ChainLink[]): Promise<void> {
+    for (const l of links) this.linkQueue.push(linkParams(l));
+    return this.schedule();
+  }
+
+  async *iterateChain(runId: string): AsyncIterableIterator<ChainLink> {
+    this.flushSync();
+    const stmt = this.db.prepare(`SELECT run_id, seq, kind, sample_id, epoch, scorer, status, record_hash, chain FROM chain_links WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?`).raw(true);
+    let last = -Infinity;
+    for (;;) {
+      this.c.settle();
+      const rows = stmt.all(runId, last, PAGE) as LinkParams[];
+      for (const r of rows) yield linkOfParams(r);
+      if (rows.length < PAGE) return;
+      last = rows[rows.length - 1]![1];
+    }
+  }
+
+  async chainHead(runId: string): Promise<ChainLink | null> {
+    this.flushSync();
+    const row = this.db.prepare(`SELECT run_id, seq, kind, sample_id, epoch, scorer, status, record_hash, chain FROM chain_links WHERE run_id = ? ORDER BY seq DESC LIMIT 1`).raw(true).get(runId) as LinkParams | undefined;
+    return row ? linkOfParams(row) : null;
+  }
+
+  async putChainSignature(sig: ChainSignature): Promise<void> {
+    this.flushSync();
+    if (!this.stmt.getRun.get(sig.run_id)) throw unknownRun(sig.run_id);
+    this.db.prepare(`INSERT OR REPLACE INTO chain_signatures (run_id, seq, head, key_id, public_key, signature, signed_at) VALUES (?, ?, ?, ?, ?, ?, ?)`)
+      .run(sig.run_id, sig.seq, sig.head, sig.key_id, sig.public_key, sig.signature, sig.signed_at);
+  }
+
+  // --- private held-out sets ----------------------------------------------------------------------------------------
+
+  async putPrivateSet(set: PrivateSetRecord, items: PrivateItem[], opts: { replace?: boolean } = {}): Promise<void> {
+    this.flushSync();
+    this.db.transaction(() => {
+      if (this.db.prepare(`SELECT 1 FROM private_sets WHERE name = ?`).get(set.name)) {
+        if (!opts.replace) throw privateSetExists(set.name);
+        this.db.prepare(`DELETE FROM private_items WHERE set_name = ?`).run(set.name);
+        this.db.prepare(`DELETE FROM private_sets WHERE name = ?`).run(set.name);
+      }
+      this.db.prepare(`INSERT INTO private_sets (name, allow, key_id, content_mac, items, created_at, source) VALUES (?, ?, ?, ?, ?, ?, ?)`)
+        .run(set.name, JSON.stringify(set.allow), set.key_id, set.content_mac, set.items, set.created_at, set.source);
+      const ins = this.db.prepare(`INSERT INTO private_items (set_name, idx, id, canary, iv, tag, ciphertext) VALUES (?, ?, ?, ?, ?, ?, ?)`);
+      for (const it of items) ins.run(set.name, it.idx, it.id, it.canary, it.iv, it.tag, it.ciphertext);
+    }).immediate();
+  }
+
+  async getPrivateSet(name: string): Promise<{ set: PrivateSetRecord; items: PrivateItem[] } | null> {
+    this.c.settle();
+    const row = this.db.prepare(`SELECT * FROM private_sets WHERE name = ?`).get(name) as (Omit<PrivateSetRecord, 'allow'> & { allow: string }) | undefined;
+    if (!row) return null;
+    const items = this.db.prepare(`SELECT set_name AS "set", idx, id, canary, iv, tag, ciphertext FROM private_items WHERE set_name = ? ORDER BY idx`).all(name) as PrivateItem[];
+    return { set: { ...row, allow: JSON.parse(row.allow) }, items };
+  }
+
+  async listPrivateSets(): Promise<PrivateSetRecord[]> {
+    this.c.settle();
+    return (this.db.prepare(`SELECT * FROM private_sets ORDER BY name`).all() as (Omit<PrivateSetRecord, 'allow'> & { allow: string })[]).map((r) => ({ ...r, allow: JSON.parse(r.allow) }));
+  }
+
+  async recordExposures(rows: PrivateExposure[]): Promise<void> {
+    this.flushSync();
+    const ins = this.db.prepare(`INSERT INTO private_exposures (set_name, item_id, endpoint, run_id, epoch, at) VALUES (?, ?, ?, ?, ?, ?)`);
+    this.db.transaction(() => {
+      for (const r of rows) ins.run(r.set, r.item_id, r.endpoint, r.run_id, r.epoch, r.at);
+    }).immediate();
+  }
+
+  async *iterateExposures(set: string): AsyncIterableIterator<PrivateExposure> {
+    const stmt = this.db.prepare(`SELECT rowid AS k, set_name AS "set", item_id, endpoint, run_id, epoch, at FROM private_exposures WHERE set_name = ? AND rowid > ? ORDER BY rowid LIMIT ?`);
+    let last = 0;
+    for (;;) {
+      this.c.settle();
+      const rows = stmt.all(set, last, PAGE) as (PrivateExposure & { k: number })[];
+      for (const { k: _k, ...r } of rows) yield r;
+      if (rows.length < PAGE) return;
+      last = rows[rows.length - 1]!.k;
+    }
+  }
+
+  async chainSignatures(runId: string): Promise<ChainSignature[]> {
+    this.c.settle();
+    return this.db.prepare(`SELECT run_id, seq, head, key_id, public_key, signature, signed_at FROM chain_signatures WHERE run_id = ? ORDER BY seq, key_id`).all(runId) as ChainSignature[];
   }
 
   private schedule(): Promise<void> {
     try {
       if (this.closed) throw new Error('the pool is closed');
-      if (this.writeError || this.attemptQueue.length + this.measurementQueue.length >= this.batchSize) this.flushSync();
+      if (this.writeError || this.attemptQueue.length + this.measurementQueue.length + this.linkQueue.length >= this.batchSize) this.flushSync();
       else if (!this.timer) {
         this.timer = setTimeout(() => {
           this.timer = null;
@@ -440,19 +545,22 @@ class SqlitePool implements Pool {
       this.timer = null;
     }
     this.c.settle();
-    if (this.attemptQueue.length || this.measurementQueue.length) {
+    if (this.attemptQueue.length || this.measurementQueue.length || this.linkQueue.length) {
       const a = this.attemptQueue;
       const m = this.measurementQueue;
+      const l = this.linkQueue;
       this.attemptQueue = [];
       this.measurementQueue = [];
+      this.linkQueue = [];
       try {
-        this.writeBatch(a, m);
+        this.writeBatch(a, m, l);
         this.queuedByCacheKey.clear();
         this.writeError = null;
       } catch (err) {
         // Put the rows back (before anything queued since) so that a later flush can store them.
         this.attemptQueue = a.concat(this.attemptQueue);
         this.measurementQueue = m.concat(this.measurementQueue);
+        this.linkQueue = l.concat(this.linkQueue);
         this.writeError = err as Error;
       }
     }
@@ -549,6 +657,32 @@ class SqlitePool implements Pool {
       .get(runId) as { n: number; ok: number | null; err: number | null };
     const m = this.db.prepare(`SELECT COUNT(*) FROM measurements WHERE run_id = ?`).pluck().get(runId) as number;
     return { attempts: a.n, ok: a.ok ?? 0, error: a.err ?? 0, measurements: m };
+  }
+
+  // --- images -----------------------------------------------------------------------------------------------------
+
+  async putImage(image: ImageBlob): Promise<boolean> {
+    const img = checkedImage(image);
+    this.c.settle();
+    return this.db.prepare(`INSERT OR IGNORE INTO images (sha256, mime_type, size, bytes, created_at) VALUES (?, ?, ?, ?, ?)`)
+      .run(img.sha256, img.mime_type, img.bytes.length, img.bytes, new Date().toISOString()).changes > 0;
+  }
+
+  async hasImage(sha256: string): Promise<boolean> {
+    this.c.settle();
+    return this.db.prepare(`SELECT 1 FROM images WHERE sha256 = ?`).get(sha256) !== undefined;
+  }
+
+  async getImage(sha256: string): Promise<ImageBlob | null> {
+    this.c.settle();
+    const r = this.db.prepare(`SELECT sha256, mime_type, bytes FROM images WHERE sha256 = ?`).get(sha256) as { sha256: string; mime_type: ImageBlob['mime_type']; bytes: Buffer } | undefined;
+    return r ? { sha256: r.sha256, mime_type: r.mime_type, bytes: r.bytes } : null;
+  }
+
+  async imageStats(): Promise<{ images: number; bytes: number }> {
+    this.c.settle();
+    const r = this.db.prepare(`SELECT COUNT(*) AS images, COALESCE(SUM(size), 0) AS bytes FROM images`).get() as { images: number; bytes: number };
+    return { images: r.images, bytes: r.bytes };
   }
 
   // --- imported measurements --------------------------------------------------------------------------------------

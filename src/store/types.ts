@@ -13,8 +13,11 @@
  * - A run has one lease holder at a time (`acquireLease`): the runner of a run holds it while it runs.
  * - `write` may queue; `flush` makes everything queued durable; every read sees what was written before it.
  * - Iterators page through the store: a run is never loaded whole, and writing while iterating is safe.
+ * - Images are stored once, by the sha256 of their bytes: messages, planned prompts and transcripts name them by
+ *   hash (image content parts), never inline them, however many runs, epochs and attempts use them.
  * - `close` flushes; `[Symbol.asyncDispose]` closes, so `await using pool = await openPool(url)` works.
  */
+import type { ImageBlob } from '../core/images.ts';
 import type { Attempt, Measurement, PlannedSample, RunRecord } from '../core/schemas.ts';
 import type { PoolKind, PoolMeasurement } from '../core/pool-measurement.ts';
 
@@ -148,9 +151,15 @@ export interface ImportTransaction {
   addSample(s: PoolSample): Promise<void>;
   /**
    * Insert a measurement. Errors: InputError naming `file:line` when the same (source, slice, sample, model,
-   * opponent, rep) was already given (with the line of the first one).
+   * opponent, rep) was already given (with the line of the first one) — here, or, in a store that stages rows
+   * unindexed (SQLite), from `commit`, naming the same measurement (the first repeat in arrival order).
    */
   addMeasurement(m: Omit<PoolMeasurement, 'source'>): Promise<void>;
+  /**
+   * Stores that find repeats at commit: the error `commit` would give for the measurements added so far, or null.
+   * Lets an import that stops at a bad row report an earlier repeat first, as an immediate check would.
+   */
+  firstDuplicate?(): Promise<Error | null>;
   commit(info: { measurements: number; samples: number }): Promise<SourceRecord>;
   rollback(): Promise<void>;
 }
@@ -194,6 +203,87 @@ export interface EvalSetRecord {
   status: 'running' | 'complete' | 'interrupted' | 'failed';
   created_at: string;
   updated_at: string;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Evidence chain (tamper-evident results: src/evidence/)
+// ---------------------------------------------------------------------------------------------------------------
+
+/**
+ * One link of a run's hash chain: one record (the run's spec, an attempt or a measurement) as it was written, in
+ * write order. `seq` counts from 0 (the run itself) without gaps; `record_hash` is the sha256 (hex) of the record's
+ * canonical JSON (src/store/chain-records.ts); `chain` = sha256(previous link's `chain` + "\n" + `record_hash`), the
+ * previous of link 0 being 64 zeros. The key fields name the record: null where they do not apply.
+ */
+export interface ChainLink {
+  run_id: string;
+  seq: number;
+  kind: 'run' | 'attempt' | 'measurement';
+  sample_id: string | null;
+  epoch: number | null;
+  scorer: string | null;
+  /** The record's status (an attempt's ok/error, a measurement's status): what the pool's replacement rules read. */
+  status: string | null;
+  record_hash: string;
+  chain: string;
+}
+
+/** An Ed25519 signature of a run's chain head (link `seq` with chain hash `head`), by the key `key_id`. */
+export interface ChainSignature {
+  run_id: string;
+  seq: number;
+  head: string;
+  /** First 16 hex digits of the sha256 of the raw 32-byte public key. */
+  key_id: string;
+  /** The public key, SPKI DER in base64. */
+  public_key: string;
+  /** The signature (64 bytes) in base64. */
+  signature: string;
+  signed_at: string;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Private held-out sets (src/private/): items stored encrypted, the key never in the pool
+// ---------------------------------------------------------------------------------------------------------------
+
+/** A private set: its items are kept only as AES-256-GCM ciphertext (`PrivateItem`); nothing here is item text. */
+export interface PrivateSetRecord {
+  name: string;
+  /** Endpoints (base URLs, or model addresses of providers without one) its items may be sent to. */
+  allow: string[];
+  /** Id of the key that encrypts it (first 16 hex digits of sha256 of the key's HMAC identity, src/private/crypto.ts). */
+  key_id: string;
+  /** sha256 of the canonical plaintext samples (to recognise the same set), keyed: an HMAC, never a plain hash. */
+  content_mac: string;
+  items: number;
+  created_at: string;
+  /** Where it came from (the dataset ref as given) and free-form facts. */
+  source: string;
+}
+
+/** One encrypted item: `ciphertext` of the sample's canonical JSON, its 12-byte `iv` and 16-byte GCM `tag` (base64). */
+export interface PrivateItem {
+  set: string;
+  /** Position in the set. */
+  idx: number;
+  /** The sample id (ids are not item text: they name items in logs, scores and exposures). */
+  id: string;
+  /** The item's canary string (clear: it is what a contamination probe looks for). */
+  canary: string;
+  iv: string;
+  tag: string;
+  ciphertext: string;
+}
+
+/** A record that an endpoint was sent an item (one per attempt that asked it). */
+export interface PrivateExposure {
+  set: string;
+  item_id: string;
+  endpoint: string;
+  run_id: string;
+  epoch: number;
+  /** ISO 8601 time the attempt was stored. */
+  at: string;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -251,10 +341,12 @@ export interface Pool extends AsyncDisposable {
    * Called once per attempt by the runner: implementations keep it cheap. When a queued batch cannot be stored, its
    * rows stay queued and the next `write`, `flush` or `close` tries again and rejects with the cause if it fails.
    * The run must have been created with `ensureRun` (rows of an unknown run may be dropped).
+   * `chain`: evidence-chain links of these rows, stored in the same transaction as the rows (never one without the
+   * other); the links are kept as given, whatever the replacement rules do with the rows.
    */
-  write(attempt: Attempt, measurements: Measurement[]): Promise<void>;
+  write(attempt: Attempt, measurements: Measurement[], chain?: ChainLink[]): Promise<void>;
   /** Store measurements only (re-scoring); replaces on (run, sample, epoch, scorer); an `attempt_error` measurement is dropped when the attempt stored for it is ok. */
-  writeMeasurements(measurements: Measurement[]): Promise<void>;
+  writeMeasurements(measurements: Measurement[], chain?: ChainLink[]): Promise<void>;
   /** Make everything written so far durable. */
   flush(): Promise<void>;
   /** Number of planned samples of a run (without loading them). */
@@ -271,6 +363,20 @@ export interface Pool extends AsyncDisposable {
   /** Names of scorers with measurements in the run, sorted. */
   scorersOf(runId: string): Promise<string[]>;
   counts(runId: string): Promise<{ attempts: number; ok: number; error: number; measurements: number }>;
+
+  // --- images -------------------------------------------------------------------------------------------------
+  /**
+   * Store an image under the sha256 of its bytes, once: storing it again (another run, epoch or process) changes
+   * nothing. Returns true when it was not stored before. The pool checks what it stores: the bytes must hash to
+   * `sha256` and be of type `mime_type` (PNG, JPEG or WebP). Errors: InputError otherwise.
+   */
+  putImage(image: ImageBlob): Promise<boolean>;
+  /** Whether an image with this sha256 is stored (without reading its bytes). */
+  hasImage(sha256: string): Promise<boolean>;
+  /** The image stored under `sha256`, or null. */
+  getImage(sha256: string): Promise<ImageBlob | null>;
+  /** How many images the pool stores and their bytes in all. */
+  imageStats(): Promise<{ images: number; bytes: number }>;
 
   // --- imported measurements ------------------------------------------------------------------------------------
   /**
@@ -319,6 +425,33 @@ export interface Pool extends AsyncDisposable {
   getEvalSet(idOrPrefix: string): Promise<EvalSetRecord | null>;
   /** Oldest first (by `created_at`, then id). */
   listEvalSets(): Promise<EvalSetRecord[]>;
+
+  // --- evidence chain (src/evidence/; written by the chaining layer of store/chained.ts) ---------------------------
+  /** Store links that come with no row (a run's link 0), queued like rows. Links of an unknown run may be dropped. */
+  appendChain(links: ChainLink[]): Promise<void>;
+  /** The run's links in `seq` order (paged; written and queued ones alike). */
+  iterateChain(runId: string): AsyncIterableIterator<ChainLink>;
+  /** The run's link with the largest `seq` (queued ones included), or null when it has none. */
+  chainHead(runId: string): Promise<ChainLink | null>;
+  /** Store a signature of the chain head (replaces one of the same run, seq and key). */
+  putChainSignature(sig: ChainSignature): Promise<void>;
+  /** The run's signatures by `seq`, then `key_id`. */
+  chainSignatures(runId: string): Promise<ChainSignature[]>;
+
+  // --- private held-out sets (src/private/) -------------------------------------------------------------------------
+  /**
+   * Store a private set and its encrypted items, all or nothing; `replace` replaces a set of the same name (its
+   * exposures are kept). Errors: InputError when the name exists and not `replace`.
+   */
+  putPrivateSet(set: PrivateSetRecord, items: PrivateItem[], opts?: { replace?: boolean }): Promise<void>;
+  /** A private set with its items (by idx), or null. */
+  getPrivateSet(name: string): Promise<{ set: PrivateSetRecord; items: PrivateItem[] } | null>;
+  /** Every private set, by name. */
+  listPrivateSets(): Promise<PrivateSetRecord[]>;
+  /** Append exposures (durable when the promise resolves). */
+  recordExposures(rows: PrivateExposure[]): Promise<void>;
+  /** A set's exposures in the order recorded. */
+  iterateExposures(set: string): AsyncIterableIterator<PrivateExposure>;
 
   /** Flush and release the store. Idempotent. */
   close(): Promise<void>;

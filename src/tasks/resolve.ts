@@ -6,7 +6,8 @@
 import { InputError } from '../core/errors.ts';
 import { hashJson } from '../core/hash.ts';
 import { createRng } from '../core/rng.ts';
-import { GenerationConfigSchema, messageText, type GenerationConfig, type Message, type RunDataset, type Sample } from '../core/schemas.ts';
+import { imageFromBytes, loadImage, memoryImageEntry, type DatasetImages, type ImageBlob } from '../core/images.ts';
+import { GenerationConfigSchema, messageImages, messageText, type GenerationConfig, type Message, type RunDataset, type Sample } from '../core/schemas.ts';
 import { checkTemplateFields, fillTemplate, getTemplate, isTemplateName, renderMessages } from '../core/templates.ts';
 import { loadDataset, type LoadedDataset } from '../datasets/index.ts';
 import { createScorer } from '../scorers/registry.ts';
@@ -86,13 +87,14 @@ async function resolveTaskAt(task: Task, over: TaskOverrides): Promise<ResolvedT
   // Tasks from a file name the field as written there (the file and line say which task), a plain dataset run names
   // the setting (`--template`'s "template"); others name the task too.
   const where = (field: string) => ({ field: task.source || task.implicit ? field : `${task.name}.${field}` });
-  let loaded: Pick<LoadedDataset, 'name' | 'ref' | 'path' | 'hash' | 'samples' | 'defaultScorer' | 'defaultTemplate'>;
+  let loaded: Pick<LoadedDataset, 'name' | 'ref' | 'path' | 'hash' | 'samples' | 'defaultScorer' | 'defaultTemplate' | 'images' | 'textOnly'>;
   if (typeof def.dataset === 'string') {
     loaded = await loadDataset(def.dataset, { ...(over.datasetOptions ?? {}), fields: def.fields ?? over.datasetOptions?.fields });
   } else {
     const samples = def.dataset.samples;
     if (!Array.isArray(samples) || samples.length === 0) throw new InputError(`task "${task.name}": inline dataset "${def.dataset.name}" has no samples`, where('dataset'));
-    loaded = { name: def.dataset.name, ref: `inline:${def.dataset.name}`, path: null, hash: hashJson(samples), samples, defaultScorer: 'math', defaultTemplate: 'plain' };
+    const images = inlineImages(def.dataset.images, task.name);
+    loaded = { name: def.dataset.name, ref: `inline:${def.dataset.name}`, path: null, hash: hashJson(samples), samples, defaultScorer: 'math', defaultTemplate: 'plain', ...(images ? { images } : {}) };
   }
 
   // Few-shot examples: drawn once with the recorded seed (Fisher–Yates prefix), in drawn order.
@@ -140,7 +142,14 @@ async function resolveTaskAt(task: Task, over: TaskOverrides): Promise<ResolvedT
     renderOne = (s) => {
       const out: Message[] = [];
       if (config.system_prompt && msgs[0]?.role !== 'system') out.push({ role: 'system', content: config.system_prompt });
-      for (const m of msgs) out.push({ role: m.role, content: fillPlaceholders(messageText(m), s, task.name) });
+      // The question's images go with the message that holds `{question}` (the first user message when none does).
+      const images = typeof s.input === 'string' ? [] : messageImages(s.input[s.input.length - 1]!);
+      let at = images.length ? msgs.findIndex((m) => /\{question\}/.test(messageText(m))) : -1;
+      if (images.length && at < 0) at = msgs.findIndex((m) => m.role === 'user');
+      msgs.forEach((m, i) => {
+        const text = fillPlaceholders(messageText(m), s, task.name);
+        out.push({ role: m.role, content: i === at ? [{ type: 'text', text }, ...images] : text });
+      });
       return out;
     };
     msgs.forEach((m, i) => checkTemplateFields(messageText(m), samples, where(`messages.${i}`).field));
@@ -208,7 +217,10 @@ async function resolveTaskAt(task: Task, over: TaskOverrides): Promise<ResolvedT
   const limit = over.limit ?? def.limit ?? null;
   return {
     task,
-    dataset: { ref: loaded.ref, name: loaded.name, path: loaded.path, hash: loaded.hash, samples },
+    dataset: {
+      ref: loaded.ref, name: loaded.name, path: loaded.path, hash: loaded.hash, samples,
+      ...(loaded.images ? { images: loaded.images } : {}), ...(loaded.textOnly ? { textOnly: loaded.textOnly } : {}),
+    },
     limit,
     template,
     render,
@@ -219,6 +231,21 @@ async function resolveTaskAt(task: Task, over: TaskOverrides): Promise<ResolvedT
     config,
     fewShotIds,
   };
+}
+
+/**
+ * The images of an inline dataset (`dataset: { name, samples, images }`): each a file path, a data URI or bytes, read
+ * and checked now. Errors: InputError naming the task and the image's index.
+ */
+function inlineImages(given: (string | Uint8Array | ImageBlob)[] | undefined, taskName: string): DatasetImages | undefined {
+  if (!given?.length) return undefined;
+  const out: DatasetImages = new Map();
+  given.forEach((g, i) => {
+    const where = { field: `${taskName}.dataset.images.${i}` };
+    const blob = typeof g === 'string' || g instanceof Uint8Array ? loadImage(g, { where }) : imageFromBytes(g.bytes, where, g.mime_type);
+    out.set(blob.sha256, memoryImageEntry(blob));
+  });
+  return out;
 }
 
 function stripUndefined<T extends Record<string, unknown>>(o: T): Partial<T> {

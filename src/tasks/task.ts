@@ -13,6 +13,7 @@ import { InputError } from '../core/errors.ts';
 import { countProblem, MAX_EPOCHS, thousands } from '../core/limits.ts';
 import { hashJson } from '../core/hash.ts';
 import { GenerationConfigSchema, MessageSchema, type GenerationConfig, type Message, type Sample } from '../core/schemas.ts';
+import type { ImageBlob } from '../core/images.ts';
 import type { Scorer } from '../scorers/types.ts';
 import type { Solver, SolverSpec } from '../solvers/types.ts';
 
@@ -20,8 +21,12 @@ import type { Solver, SolverSpec } from '../solvers/types.ts';
 export type SolverInput = string | SolverSpec | Solver;
 /** A scorer given by registry spec (`"math?percent=scaled"`) or as an object (TypeScript tasks only). */
 export type ScorerInput = string | Scorer;
-/** A dataset given by ref (`"gsm8k"`, `"gsm8k:path"`, `"data.jsonl"`, a registered name) or inline samples. */
-export type DatasetInput = string | { name: string; samples: Sample[] };
+/**
+ * A dataset given by ref (`"gsm8k"`, `"gsm8k:path"`, `"data.jsonl"`, a registered name) or inline samples. Inline
+ * samples with image parts (`imagePart(loadImage(…))`) give those images' bytes in `images`: file paths, data URIs,
+ * bytes, or blobs from `loadImage`.
+ */
+export type DatasetInput = string | { name: string; samples: Sample[]; images?: (string | Uint8Array | ImageBlob)[] };
 
 /** Settings for few-shot examples (lm-evaluation-harness's `num_fewshot` / `fewshot_split`). */
 export interface FewShotConfig {
@@ -51,8 +56,8 @@ export interface TaskDefinition {
   version?: string | number;
   description?: string;
   dataset: DatasetInput;
-  /** Generic files: column names (see `loadDataset`). */
-  fields?: { id?: string; input?: string; target?: string };
+  /** Generic files: column names (see `loadDataset`); `image`: a column of image paths or data URIs, sent with the question. */
+  fields?: { id?: string; input?: string; target?: string; image?: string };
   /** Only the first `limit` samples. */
   limit?: number;
   /**
@@ -108,7 +113,7 @@ export const TaskSpecSchema = z.strictObject({
   version: z.union([z.string().min(1), z.number()]).optional(),
   description: z.string().optional(),
   dataset: z.string().min(1),
-  fields: z.strictObject({ id: z.string().optional(), input: z.string().optional(), target: z.string().optional() }).optional(),
+  fields: z.strictObject({ id: z.string().optional(), input: z.string().optional(), target: z.string().optional(), image: z.string().optional() }).optional(),
   limit: z.number().int().positive().optional(),
   template: z.string().min(1).optional(),
   messages: z.array(MessageSchema).min(1).optional(),

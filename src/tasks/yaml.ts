@@ -72,7 +72,7 @@ export function loadYamlTasks(file: string): Task[] {
 }
 
 /** The 1-based line of the node at `keyPath` (or of its nearest existing ancestor). */
-function lineOf(doc: Document, keyPath: string[], lines: LineCounter): number {
+export function lineOf(doc: Document, keyPath: string[], lines: LineCounter): number {
   const { isMap, isSeq } = yaml();
   for (let n = keyPath.length; n >= 0; n--) {
     const p = keyPath.slice(0, n).map((k) => (/^\d+$/.test(k) ? Number(k) : k));

@@ -52,8 +52,9 @@ test('every provider declares every generation setting: what it sends, what its 
     assert.equal(sendsSetting(ps.openai!, 'top_k'), false);
     assert.equal(sendsSetting(ps['openai-compatible']!, 'top_k'), true);
     assert.equal(sendsSetting(ps.anthropic!, 'seed'), false);
-    assert.deepEqual(ps.anthropic!.capabilities, ANTHROPIC_CAPABILITIES);
-    assert.deepEqual(ps.openai!.capabilities, openAISettings('openai'));
+    // The settings are the declared ones; what a model does with images is declared beside them (providers/images.ts).
+    assert.deepEqual(ps.anthropic!.capabilities, { ...ANTHROPIC_CAPABILITIES, images: 'sent' });
+    assert.deepEqual(ps.openai!.capabilities, { ...openAISettings('openai'), images: 'sent' });
   } finally {
     for (const p of Object.values(ps)) await p.close();
     rmSync(dir, { recursive: true, force: true });

@@ -11,13 +11,14 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
 import { describe, it } from 'node:test';
 import { InputError } from '../../src/core/errors.ts';
 import { hashJson, sha256 } from '../../src/core/hash.ts';
 import type { Attempt, Measurement, Message, PlannedSample, RunRecord, Sample } from '../../src/core/schemas.ts';
 import { PAGE } from '../../src/store/shared.ts';
-import type { EvalSetRecord, Pool, PoolMeasurement, PoolSample } from '../../src/store/types.ts';
+import type { ChainLink, ChainSignature, EvalSetRecord, Pool, PoolMeasurement, PoolSample, PrivateExposure, PrivateItem, PrivateSetRecord } from '../../src/store/types.ts';
 
 export interface PoolSuiteOptions {
   /** Open another handle on the store behind `url` (persistent stores only). */
@@ -70,6 +71,17 @@ export function attemptOf(runId: string, sampleId: string, epoch: number, o: Par
 
 export function measurementOf(runId: string, sampleId: string, epoch: number, scorer: string, value: number | null, status: Measurement['status'] = value == null ? 'attempt_error' : 'ok'): Measurement {
   return { run_id: runId, sample_id: sampleId, epoch, scorer, kind: 'binary', value, extracted: value == null ? null : String(value), explanation: null, status };
+}
+
+/** A small image of the given type: its signature and `seed`-dependent bytes (the pool reads the type from the signature). */
+export function imageOf(kind: 'png' | 'jpeg' | 'webp', seed: number): { sha256: string; mime_type: 'image/png' | 'image/jpeg' | 'image/webp'; bytes: Buffer } {
+  const body = Buffer.from(Array.from({ length: 64 + seed }, (_, i) => (i * 31 + seed * 7) & 0xff));
+  const head =
+    kind === 'png' ? Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])
+    : kind === 'jpeg' ? Buffer.from([0xff, 0xd8, 0xff, 0xe0])
+    : Buffer.concat([Buffer.from('RIFF'), Buffer.from([0, 0, 0, 0]), Buffer.from('WEBPVP8 ')]);
+  const bytes = Buffer.concat([head, body]);
+  return { sha256: createHash('sha256').update(bytes).digest('hex'), mime_type: `image/${kind}` as 'image/png', bytes };
 }
 
 async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
@@ -554,10 +566,15 @@ export function testPool(name: string, makePool: () => Promise<Pool>, opts: Pool
       const tx = await pool.beginImport(csvImport);
       await tx.addMeasurement(pm({ model: 'm1', sample_key: 'd/q1', opponent: 'm2', kind: 'battle', slice: 'v1', rep: 2, line: 4 }));
       await tx.addMeasurement(pm({ model: 'm1', sample_key: 'd/q1', opponent: 'm2', kind: 'battle', slice: 'v1', rep: 3, line: 5 })); // another repeat: fine
-      await assert.rejects(
-        tx.addMeasurement(pm({ model: 'm1', sample_key: 'd/q1', opponent: 'm2', kind: 'battle', slice: 'v1', rep: 2, value: 0, line: 9 })),
-        (e: unknown) => e instanceof InputError && e.message === 'results.csv:9: duplicate measurement: model "m1" vs "m2" on sample "d/q1" (slice v1) repeat 2 was already given at line 4',
-      );
+      // At once, or (a store that stages rows unindexed) from `firstDuplicate` and `commit`: the same error.
+      const expected = (e: unknown) => e instanceof InputError && e.message === 'results.csv:9: duplicate measurement: model "m1" vs "m2" on sample "d/q1" (slice v1) repeat 2 was already given at line 4';
+      const repeat = pm({ model: 'm1', sample_key: 'd/q1', opponent: 'm2', kind: 'battle', slice: 'v1', rep: 2, value: 0, line: 9 });
+      if (tx.firstDuplicate) {
+        await tx.addMeasurement(repeat);
+        await tx.addMeasurement(pm({ model: 'm1', sample_key: 'd/q1', opponent: 'm2', kind: 'battle', slice: 'v1', rep: 2, value: 1, line: 12 })); // a later repeat of the same
+        assert.ok(expected(await tx.firstDuplicate()));
+        await assert.rejects(tx.commit({ measurements: 4, samples: 0 }), expected);
+      } else await assert.rejects(tx.addMeasurement(repeat), expected);
       await tx.rollback();
       await tx.rollback(); // idempotent
       assert.deepEqual(await pool.sources(), []);
@@ -797,6 +814,47 @@ export function testPool(name: string, makePool: () => Promise<Pool>, opts: Pool
       await assert.rejects(pool.updateEvalSet('nope', { status: 'complete' }), InputError);
     }));
 
+    // --- images -------------------------------------------------------------------------------------------------------
+    it('images are stored once by the sha256 of their bytes, read back intact, and checked on the way in', withPool(async (pool) => {
+      const png = imageOf('png', 1), jpeg = imageOf('jpeg', 2), webp = imageOf('webp', 3);
+      assert.deepEqual(await pool.imageStats(), { images: 0, bytes: 0 });
+      assert.equal(await pool.hasImage(png.sha256), false);
+      assert.equal(await pool.getImage(png.sha256), null);
+      assert.equal(await pool.putImage(png), true);
+      // Again (another run, epoch or process): nothing new is stored.
+      assert.equal(await pool.putImage(png), false);
+      assert.equal(await pool.putImage({ ...png, bytes: Buffer.from(png.bytes) }), false);
+      assert.equal(await pool.putImage(jpeg), true);
+      assert.equal(await pool.putImage(webp), true);
+      assert.deepEqual(await pool.imageStats(), { images: 3, bytes: png.bytes.length + jpeg.bytes.length + webp.bytes.length });
+      assert.equal(await pool.hasImage(jpeg.sha256), true);
+      for (const img of [png, jpeg, webp]) {
+        const got = (await pool.getImage(img.sha256))!;
+        assert.equal(got.sha256, img.sha256);
+        assert.equal(got.mime_type, img.mime_type);
+        assert.ok(Buffer.from(got.bytes).equals(img.bytes), 'bytes intact');
+        got.bytes[0] = 0; // a caller changing what it read changes nothing in the pool
+      }
+      assert.ok(Buffer.from((await pool.getImage(png.sha256))!.bytes).equals(png.bytes));
+      // Content-addressed: the hash must be of the bytes, the type that of the bytes, and the bytes an image.
+      await assert.rejects(pool.putImage({ ...png, sha256: jpeg.sha256 }), (e: unknown) => e instanceof InputError && /hash to/.test(e.message));
+      await assert.rejects(pool.putImage({ ...png, mime_type: 'image/jpeg' }), (e: unknown) => e instanceof InputError && /is image\/png, not image\/jpeg/.test(e.message));
+      const text = Buffer.from('not an image');
+      await assert.rejects(pool.putImage({ sha256: sha256(text.toString()), mime_type: 'image/png', bytes: text }), (e: unknown) => e instanceof InputError && /unknown image type/.test(e.message));
+      assert.equal((await pool.imageStats()).images, 3);
+      if (opts.reopen) {
+        await pool.flush();
+        const other = await opts.reopen(pool.url);
+        try {
+          assert.ok(Buffer.from((await other.getImage(webp.sha256))!.bytes).equals(webp.bytes), 'durable, seen by a second handle');
+          assert.equal(await other.putImage(webp), false);
+          assert.equal((await other.imageStats()).images, 3);
+        } finally {
+          await other.close();
+        }
+      }
+    }));
+
     // --- lifecycle ----------------------------------------------------------------------------------------------------
     it('close flushes, is idempotent, and ends the pool; await using closes it', async () => {
       const pool = await makePool();
@@ -814,5 +872,99 @@ export function testPool(name: string, makePool: () => Promise<Pool>, opts: Pool
       await assert.rejects(disposed.getRun('run-a'));
       assert.match(disposed.url, /^[a-z]+:/);
     });
+
+    // --- evidence chain (the chaining layer itself is tested in test/evidence/) -------------------------------------
+    // `openPool` chains what is written through it (store/chained.ts): the links it adds itself come first, so these
+    // tests number theirs from the head they find.
+    const baseOf = async (pool: Pool, runId: string) => ((await pool.chainHead(runId))?.seq ?? -1) + 1;
+    const linkOf = (runId: string, seq: number, o: Partial<ChainLink> = {}): ChainLink => ({
+      run_id: runId, seq, kind: seq === 0 ? 'run' : 'attempt', sample_id: seq === 0 ? null : `s${seq}`, epoch: seq === 0 ? null : 0, scorer: null,
+      status: seq === 0 ? null : 'ok', record_hash: sha256(`r${seq}`), chain: sha256(`c${seq}`), ...o,
+    });
+
+    it('evidence chain: links stored with rows and alone, read back in seq order; the head sees queued links', withPool(async (pool) => {
+      await pool.ensureRun(runOf('run-a'), plan([sampleOf(0), sampleOf(1)]));
+      const b = await baseOf(pool, 'run-a');
+      await pool.appendChain([linkOf('run-a', b)]);
+      await pool.write(attemptOf('run-a', 's0', 0), [measurementOf('run-a', 's0', 0, 'exact', 1)], [linkOf('run-a', b + 1), linkOf('run-a', b + 2, { kind: 'measurement', scorer: 'exact' })]);
+      await pool.writeMeasurements([measurementOf('run-a', 's0', 0, 'other', 0)], [linkOf('run-a', b + 3, { kind: 'measurement', scorer: 'other' })]);
+      assert.deepEqual(await pool.chainHead('run-a'), linkOf('run-a', b + 3, { kind: 'measurement', scorer: 'other' }));
+      await pool.flush();
+      const links = (await collect(pool.iterateChain('run-a'))).slice(b);
+      assert.deepEqual(links.map((l) => l.seq), [b, b + 1, b + 2, b + 3]);
+      assert.deepEqual(links[2], linkOf('run-a', b + 2, { kind: 'measurement', scorer: 'exact' }));
+      // A failed attempt over an ok one is dropped, its link is kept (the verifier replays the same rule).
+      await pool.write(attemptOf('run-a', 's0', 0, { status: 'error' }), [], [linkOf('run-a', b + 4, { status: 'error' })]);
+      assert.equal((await pool.chainHead('run-a'))!.seq, b + 4);
+      assert.equal((await collect(pool.iterateAttempts('run-a')))[0]!.status, 'ok');
+      // Links of a run that is not in the pool are dropped, as its rows are.
+      await pool.appendChain([linkOf('nope', 0)]);
+      assert.equal(await pool.chainHead('nope'), null);
+      assert.deepEqual(await collect(pool.iterateChain('nope')), []);
+    }));
+
+    it('evidence chain: more links than a page come back whole and in order', withPool(async (pool) => {
+      await pool.ensureRun(runOf('run-a'), plan([sampleOf(0)]));
+      const b = await baseOf(pool, 'run-a');
+      const n = PAGE + 5;
+      for (let i = b; i < n; i += 100) await pool.appendChain(Array.from({ length: Math.min(100, n - i) }, (_, k) => linkOf('run-a', i + k)));
+      const links = await collect(pool.iterateChain('run-a'));
+      assert.equal(links.length, n);
+      assert.ok(links.every((l, i) => l.seq === i));
+    }));
+
+    it('evidence chain: signatures stored by seq and key, replaced on both; unknown run refused', withPool(async (pool) => {
+      await pool.ensureRun(runOf('run-a'), plan([sampleOf(0)]));
+      const sig = (seq: number, key_id: string, signature = 'sig'): ChainSignature => ({ run_id: 'run-a', seq, head: sha256(`c${seq}`), key_id, public_key: 'pk', signature, signed_at: '2025-01-01T00:00:00.000Z' });
+      await pool.putChainSignature(sig(5, 'k2'));
+      await pool.putChainSignature(sig(2, 'k1'));
+      await pool.putChainSignature(sig(5, 'k1'));
+      await pool.putChainSignature(sig(5, 'k1', 'again'));
+      assert.deepEqual(await pool.chainSignatures('run-a'), [sig(2, 'k1'), sig(5, 'k1', 'again'), sig(5, 'k2')]);
+      assert.deepEqual(await pool.chainSignatures('nope'), []);
+      await assert.rejects(pool.putChainSignature({ ...sig(1, 'k1'), run_id: 'nope' }), InputError);
+    }));
+
+    // --- private held-out sets ---------------------------------------------------------------------------------------
+    const privateSet = (name: string, allow: string[] = ['http://127.0.0.1:1/v1']): PrivateSetRecord => ({
+      name, allow, key_id: 'k'.repeat(16), content_mac: 'm'.repeat(64), items: 2, created_at: '2025-01-01T00:00:00.000Z', source: 'file.jsonl',
+    });
+    const items = (set: string): PrivateItem[] => [1, 0].map((idx) => ({ set, idx, id: `i${idx}`, canary: `ASSAY-CANARY-${idx}`, iv: 'aXY=', tag: 'dGFn', ciphertext: `Y3Q${idx}` }));
+
+    it('private sets: stored whole, read back by idx, listed by name; a taken name refused unless replaced', withPool(async (pool) => {
+      await pool.putPrivateSet(privateSet('b'), items('b'));
+      await pool.putPrivateSet(privateSet('a'), items('a'));
+      assert.deepEqual(await pool.getPrivateSet('b'), { set: privateSet('b'), items: items('b').reverse() });
+      assert.equal(await pool.getPrivateSet('nope'), null);
+      assert.deepEqual((await pool.listPrivateSets()).map((s) => s.name), ['a', 'b']);
+      await assert.rejects(pool.putPrivateSet(privateSet('a'), []), InputError);
+      await pool.putPrivateSet(privateSet('a', ['x']), items('a').slice(0, 1), { replace: true });
+      const a = (await pool.getPrivateSet('a'))!;
+      assert.deepEqual(a.set.allow, ['x']);
+      assert.equal(a.items.length, 1);
+    }));
+
+    it('private sets: exposures appended and read back per set in order', withPool(async (pool) => {
+      const e = (set: string, i: number): PrivateExposure => ({ set, item_id: `i${i}`, endpoint: 'http://h/v1', run_id: 'r', epoch: i % 2, at: `2025-01-01T00:00:0${i}.000Z` });
+      await pool.recordExposures([e('a', 1), e('b', 2)]);
+      await pool.recordExposures([e('a', 3)]);
+      assert.deepEqual(await collect(pool.iterateExposures('a')), [e('a', 1), e('a', 3)]);
+      assert.deepEqual(await collect(pool.iterateExposures('nope')), []);
+    }));
+
+    if (opts.reopen) {
+      it('evidence chain: durable after close', withPool(async (pool) => {
+        await pool.ensureRun(runOf('run-a'), plan([sampleOf(0)]));
+        const b = await baseOf(pool, 'run-a');
+        await pool.write(attemptOf('run-a', 's0', 0), [], [linkOf('run-a', b), linkOf('run-a', b + 1)]);
+        await pool.close();
+        const again = await opts.reopen!(pool.url);
+        try {
+          assert.deepEqual((await collect(again.iterateChain('run-a'))).map((l) => l.seq).slice(b), [b, b + 1]);
+        } finally {
+          await again.close();
+        }
+      }));
+    }
   });
 }

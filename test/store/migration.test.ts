@@ -1,10 +1,11 @@
 /**
  * A pool written by the release before the one pool interface (schema version 2; test/fixtures/pool-v2.sql says how
- * it was made) opens with today's `openPool`, is migrated in place to the current version (4), and keeps every run, planned sample,
+ * it was made) opens with today's `openPool`, is migrated in place to the current version (6), and keeps every run, planned sample,
  * attempt, measurement, imported measurement, sample, source and selection, each readable through the interface.
  */
 import assert from 'node:assert/strict';
 import Database from 'better-sqlite3';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -116,12 +117,23 @@ test('a schema-2 pool from the previous release migrates in place to the current
     // ... and so do run leases (version 4).
     assert.equal((await pool.acquireLease(run!.id, { id: 'me' }, 10_000)).acquired, true);
     assert.equal((await pool.listRuns()).find((r) => r.id === run!.id)!.lease?.owner, 'me');
+    // ... and evidence chains (version 5): a run made before chaining is chained from its first write on (the
+    // transcript written above: link 0 is the run, link 1 that attempt).
+    const links = await collect(pool.iterateChain(run!.id));
+    assert.deepEqual(links.map((l) => [l.seq, l.kind]), [[0, 'run'], [1, 'attempt']]);
+    // ... and the image store (version 6): an image is stored once and read back intact.
+    const png = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.from('pixels')]);
+    const image = { sha256: createHash('sha256').update(png).digest('hex'), mime_type: 'image/png' as const, bytes: png };
+    assert.equal(await pool.putImage(image), true);
+    assert.equal(await pool.putImage(image), false);
+    assert.ok(Buffer.from((await pool.getImage(image.sha256))!.bytes).equals(png));
+    assert.deepEqual(await pool.imageStats(), { images: 1, bytes: png.length });
   } finally {
     await pool.close();
   }
   const db = new Database(file, { readonly: true });
   assert.equal(db.pragma('user_version', { simple: true }), SCHEMA_VERSION);
-  assert.equal(SCHEMA_VERSION, 4);
+  assert.equal(SCHEMA_VERSION, 7);
   db.close();
   // Opening again changes nothing.
   const again = await openPool(file);

@@ -20,7 +20,7 @@ import { InputError } from '../../src/core/errors.ts';
 import { wilsonInterval } from '../../src/stats/intervals.ts';
 import { openPool } from '../../src/store/open.ts';
 import { createEmbedder, EmbeddingError } from '../../src/zeroshot/embedder.ts';
-import { evaluateZeroShot } from '../../src/zeroshot/evaluate.ts';
+import { evaluateZeroShot } from '../../src/runner/zeroshot.ts';
 import { defineZeroShotTask, readZeroShotFile, zeroShotSubset } from '../../src/zeroshot/task.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/assay.js', import.meta.url));

@@ -3,6 +3,7 @@
  * one concurrency limit per endpoint shared across tasks — then one table task × model with CIs and a ranking of
  * the models with rank intervals. Running the same command again resumes the whole set.
  */
+import { findSigningKey } from '../../evidence/keys.ts';
 import type { Command } from 'commander';
 import { evalSetTable } from '../../analyses/eval-set.ts';
 import { evaluate } from '../../runner/evaluate.ts';
@@ -27,6 +28,7 @@ export function register(program: Command): void {
     .option('--no-cache', "ask the server for every attempt a run does not have yet, never copying another run's stored response; attempts already stored are kept (use --new-run to ask again)")
     .option('--new-run', 'start separate, labelled runs that ask the server for every attempt again instead of resuming (e.g. the server changed); they reuse no stored response')
     .option('--replicates <n>', 'bootstrap replicates of the table and ranking', int('--replicates', 100, MAX_REPLICATES), 2000)
+    .option('--text-only', 'send questions that have an image (HLE) as their text alone, as a separate run labelled text-only')
     .option('--name <name>', 'a name for the eval set')
     .option('--pool <url>', 'pool (default $ASSAY_POOL or ./.assay/pool.sqlite)')
     .option('--json', 'one JSON document on stdout')
@@ -37,7 +39,9 @@ export function register(program: Command): void {
           evaluate(tasks, o.model, {
             pool, epochs: o.epochs, limit: o.limit, scorers: o.scorer, config: generationConfigOf(o), concurrency: o.concurrency, timeoutMs: o.timeout,
             maxRetries: o.maxRetries, cache: o.cache, newRun: o.newRun ? `new-run:${new Date().toISOString()}` : undefined, name: o.name, signal,
+            ...(o.textOnly ? { textOnly: true } : {}),
             progress: (label) => terminalProgress(label), warn: (m) => process.stderr.write(`assay: warning: ${m}\n`), lease: { onWait: waitingNote },
+            signingKey: findSigningKey() ?? undefined,
           }),
         );
         const summary = await evalSetTable(pool, result.eval_set_id, { replicates: o.replicates });

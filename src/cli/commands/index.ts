@@ -29,6 +29,10 @@ export const COMMAND_MODULES: readonly CommandModule[] = [
   { names: ['stream', 'merge'], load: () => import('./stream.ts') },
   { names: ['arena'], load: () => import('./arena.ts') },
   { names: ['zeroshot'], load: () => import('./zeroshot.ts') },
+  { names: ['keys', 'verify'], load: () => import('./evidence.ts') },
+  { names: ['assess'], load: () => import('./assess.ts') },
+  { names: ['private'], load: () => import('./private.ts') },
+  { names: ['probe'], load: () => import('./probe.ts') },
 ];
 
 /**

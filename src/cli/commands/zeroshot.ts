@@ -8,7 +8,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { InputError } from '../../core/errors.ts';
 import { formatZeroShot } from '../../report/zeroshot.ts';
 import { createEmbedder } from '../../zeroshot/embedder.ts';
-import { evaluateZeroShot, type ZeroShotResult } from '../../zeroshot/evaluate.ts';
+import { evaluateZeroShot, type ZeroShotResult } from '../../runner/zeroshot.ts';
 import { readZeroShotFile, stratifiedZeroShot } from '../../zeroshot/task.ts';
 import { collect, int, MAX_CONCURRENCY, numIn, openPool, printJson, waitingNote, withSignals } from '../common.ts';
 

@@ -13,13 +13,13 @@ import { InputError, RunError } from '../core/errors.ts';
 import { hashJson, sha256 } from '../core/hash.ts';
 import { GenerationConfigSchema, type Attempt, type Manifest, type Measurement, type RunRecord, type RunSpec, type Sample } from '../core/schemas.ts';
 import { toolkitInfo } from '../core/toolkit.ts';
-import { takeRunLease } from '../runner/lease.ts';
-import { planIter, runIdOf } from '../runner/plan.ts';
+import { takeRunLease } from './lease.ts';
+import { planIter, runIdOf } from './plan.ts';
 import { classify, classPrototypes, clusteredFigure, hitsAt, proportionFigure, retrieve, type ZeroShotFigure } from '../stats/zeroshot.ts';
 import { openPool } from '../store/open.ts';
 import type { Pool, RunLease } from '../store/types.ts';
-import { createEmbedder, type EmbedInput, type Embedder, type EmbedderOptions } from './embedder.ts';
-import { readZeroShotFile, zeroShotColumns, isZeroShotTask, type ZeroShotColumn, type ZeroShotTask } from './task.ts';
+import { createEmbedder, type EmbedInput, type Embedder, type EmbedderOptions } from '../zeroshot/embedder.ts';
+import { readZeroShotFile, zeroShotColumns, isZeroShotTask, type ZeroShotColumn, type ZeroShotTask } from '../zeroshot/task.ts';
 
 /** Options of {@link evaluateZeroShot}. */
 export interface ZeroShotOptions extends EmbedderOptions {
