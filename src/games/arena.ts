@@ -12,6 +12,7 @@ import type { Provider } from '../providers/types.ts';
 import { evaluate } from '../runner/evaluate.ts';
 import type { Pool } from '../store/types.ts';
 import { defineTask, type Task } from '../tasks/task.ts';
+import { hashJson } from '../core/hash.ts';
 import { gameLegalScorer, gameMatchSolver, gameOutcomeScorer, gameSubproblemScorer, matchSamples, playMatch, type MatchRecord } from './match.ts';
 import { referencePlayer } from './players.ts';
 import { DEFAULT_POLICY, type IllegalMovePolicy, type PromptForm } from './protocol.ts';
@@ -78,9 +79,13 @@ export interface ArenaReport {
 /** The task that plays `game` matches against `opponents` (one sample per match). */
 export function arenaTask(game: string, opponents: readonly string[], matches: number, opts: { seed?: number; form?: PromptForm; policy?: IllegalMovePolicy; maxPlies?: number; config?: Partial<GenerationConfig> } = {}): Task {
   const samples = matchSamples(game, opponents, matches, opts);
+  // The version names the settings (opponents, matches, seed, form, policy, plies, config): another tournament of the
+  // same game is another task version, never a clash with the definition recorded for this one; the same settings
+  // give the same version, so running them again resumes.
+  const settings = hashJson({ opponents, matches, seed: opts.seed ?? 0, form: opts.form ?? null, policy: opts.policy ?? null, maxPlies: opts.maxPlies ?? null, config: opts.config ?? null });
   return defineTask({
     name: `arena-${game}`,
-    version: 1,
+    version: `1-${settings.slice(0, 8)}`,
     description: `${getGame(game).title} matches against reference players`,
     dataset: { name: `arena-${game}`, samples },
     template: '{question}',

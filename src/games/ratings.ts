@@ -76,11 +76,22 @@ export function fitBradleyTerry(outcomes: readonly MatchOutcome[], players: read
   return theta;
 }
 
-function ranksOf(theta: Float64Array): number[] {
-  const order = [...theta.keys()].sort((a, b) => theta[b]! - theta[a]!);
-  const r = new Array<number>(theta.length);
-  order.forEach((i, k) => (r[i] = k + 1));
-  return r;
+/**
+ * Ranks with ties (competition ranking, 1 = best): player i's best rank is 1 + the players strictly stronger, its
+ * worst rank the players at least as strong (itself included). Strengths within 1e-9 are tied, so equal players
+ * share a range of ranks instead of being ordered by their index.
+ */
+function ranksOf(theta: Float64Array): { best: number[]; worst: number[] } {
+  const n = theta.length;
+  const best = new Array<number>(n).fill(1);
+  const worst = new Array<number>(n).fill(0);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < n; j++) {
+      if (theta[j]! > theta[i]! + 1e-9) best[i]!++;
+      if (theta[j]! >= theta[i]! - 1e-9) worst[i]!++;
+    }
+  }
+  return { best, worst };
 }
 
 function pct(sorted: number[], q: number): number {
@@ -106,7 +117,8 @@ export function rateMatches(outcomes: readonly MatchOutcome[], opts: { replicate
   const rank = ranksOf(theta);
   const rng = createRng(seed);
   const thetas: number[][] = players.map(() => []);
-  const ranks: number[][] = players.map(() => []);
+  const bestRanks: number[][] = players.map(() => []);
+  const worstRanks: number[][] = players.map(() => []);
   const sample = new Array<MatchOutcome>(outcomes.length);
   // Parametric: per match, P(draw) = the pair's draw share, P(a wins) = σ(θa − θb) − P(draw)/2.
   const index = new Map(players.map((p, i) => [p, i]));
@@ -115,7 +127,9 @@ export function rateMatches(outcomes: readonly MatchOutcome[], opts: { replicate
   for (const o of outcomes) { const e = drawShare.get(pairKey(o)) ?? [0, 0]; e[0] += o.score === 0.5 ? 1 : 0; e[1]++; drawShare.set(pairKey(o), e); }
   const model = outcomes.map((o) => {
     const [d, n] = drawShare.get(pairKey(o))!;
-    const delta = d / n;
+    // the pair's draw share shrunk toward ½ by one virtual half-draw (Jeffreys-style), so that a pair seen only
+    // drawing is not replayed as drawing with certainty (which gave zero-width intervals)
+    const delta = (d + 0.5) / (n + 1);
     const e = 1 / (1 + Math.exp(theta[index.get(o.b)!]! - theta[index.get(o.a)!]!));
     const win = Math.min(1 - delta, Math.max(0, e - delta / 2));
     return { delta, win };
@@ -128,11 +142,11 @@ export function rateMatches(outcomes: readonly MatchOutcome[], opts: { replicate
     }
     const t = fitBradleyTerry(sample, players, 500, 1e-8);
     const r = ranksOf(t);
-    players.forEach((_, i) => { thetas[i]!.push(t[i]!); ranks[i]!.push(r[i]!); });
+    players.forEach((_, i) => { thetas[i]!.push(t[i]!); bestRanks[i]!.push(r.best[i]!); worstRanks[i]!.push(r.worst[i]!); });
   }
   const a = (1 - level) / 2;
   const out: PlayerRating[] = players.map((p, i) => {
-    const ts = thetas[i]!.sort((x, y) => x - y), rs = ranks[i]!.sort((x, y) => x - y);
+    const ts = thetas[i]!.sort((x, y) => x - y), rb = bestRanks[i]!.sort((x, y) => x - y), rw = worstRanks[i]!.sort((x, y) => x - y);
     let wins = 0, draws = 0, losses = 0;
     for (const o of outcomes) {
       const s = o.a === p ? o.score : o.b === p ? 1 - o.score : null;
@@ -140,11 +154,11 @@ export function rateMatches(outcomes: readonly MatchOutcome[], opts: { replicate
       if (s === 1) wins++; else if (s === 0) losses++; else draws++;
     }
     return {
-      player: p, theta: theta[i]!, elo: (theta[i]! * 400) / Math.LN10, ci: [pct(ts, a), pct(ts, 1 - a)], rank: rank[i]!,
-      rank_interval: [Math.round(pct(rs, a)), Math.round(pct(rs, 1 - a))], matches: wins + draws + losses, wins, draws, losses,
+      player: p, theta: theta[i]!, elo: (theta[i]! * 400) / Math.LN10, ci: [pct(ts, a), pct(ts, 1 - a)], rank: rank.best[i]!,
+      rank_interval: [Math.floor(pct(rb, a)), Math.ceil(pct(rw, 1 - a))], matches: wins + draws + losses, wins, draws, losses,
     };
   });
-  out.sort((x, y) => x.rank - y.rank);
+  out.sort((x, y) => x.rank - y.rank || y.theta - x.theta || (x.player < y.player ? -1 : 1));
   return {
     players: out,
     method: `Bradley–Terry (MM, Hunter 2004; draws = half wins; one virtual draw vs θ=0 per player), percentile ${resample === 'parametric' ? 'parametric bootstrap (matches replayed from the fit)' : 'bootstrap over matches'}; rank intervals marginal`,

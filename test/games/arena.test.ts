@@ -179,3 +179,23 @@ test('assay arena: the command prints the ratings and the rates', async () => {
   assert.equal(r.players[0].matches, 4);
   assert.equal(r.ratings.players.length, 3);
 });
+
+test('another tournament of the same game in the same pool (more matches, other opponents) is another task version; the same one resumes', async () => {
+  await using pool = await openPool('memory:');
+  const model = `openai-compatible:${mixed.url}#mixed`;
+  const play = (matches: number, opponents: string[]) =>
+    runArena({ games: ['tictactoe'], models: [model], opponents, matches, form: 'plain', policy: { retries: 1, then: 'random', penalty: 0.1 }, pool, concurrency: 4, maxRetries: 0, bootstrap: { replicates: 200, seed: 3 } });
+  const first = await play(1, ['random']);
+  const more = await play(2, ['random']);
+  const other = await play(1, ['greedy']);
+  assert.equal(first.runs[0]!.status, 'complete');
+  assert.equal(more.runs[0]!.status, 'complete');
+  assert.equal(other.runs[0]!.status, 'complete');
+  assert.equal(new Set([first, more, other].map((r) => r.runs[0]!.run_id)).size, 3, 'three tournaments, three runs');
+  const tasks = (await pool.listTasks()).filter((t) => t.name === 'arena-tictactoe');
+  assert.equal(tasks.length, 3, 'one task version per tournament');
+  const before = mixed.stats.chat;
+  const again = await play(2, ['random']);
+  assert.equal(again.runs[0]!.run_id, more.runs[0]!.run_id);
+  assert.equal(mixed.stats.chat, before, 'the same tournament again asks the model nothing');
+});

@@ -98,3 +98,14 @@ test('a perfect record still gets an interval of non-zero width (parametric boot
   const xm = m.players.find((q) => q.player === 'x')!;
   assert.equal(xm.ci[1] - xm.ci[0], 0, 'resampling identical results cannot show their uncertainty');
 });
+
+test('ratings: players who only drew share every rank and get intervals of non-zero width', () => {
+  const outcomes = [];
+  for (const [a, b] of [['p', 'q'], ['p', 'r'], ['q', 'r']] as const) for (let k = 0; k < 4; k++) outcomes.push({ a, b, score: 0.5 });
+  const r = rateMatches(outcomes, { seed: 1 });
+  for (const p of r.players) {
+    assert.equal(p.rank, 1, `${p.player}: tied players share rank 1`);
+    assert.deepEqual(p.rank_interval, [1, 3], `${p.player}: a tie can be any of the three ranks`);
+    assert.ok(p.ci[0] < 0 && p.ci[1] > 0, `${p.player}: CI [${p.ci}] must have width around θ = 0`);
+  }
+});
