@@ -142,7 +142,11 @@ export class GrabScorer implements Scorer {
       const g = num(gold);
       if (!Number.isFinite(g)) return { value: null, extracted: null, explanation: `gold is not a number: ${gold.slice(0, 80)}`, status: 'grader_error' };
       const ex = extractAnswer(response ?? '');
-      const raw = ex ? lastNumber(ex.text) ?? lastNumber(text) : lastNumber(text);
+      // A response cut off inside its final \boxed{ (or <think>) gave no answer: an earlier, abandoned one is not credited.
+      if (!ex && /^cut off/.test(noAnswerReason(response ?? ''))) return { value: 0, extracted: null, explanation: noAnswerReason(response ?? ''), status: 'no_answer' };
+      // LaTeX's thousands separator `{,}` (9{,}500) is a comma; `num` then reads 9,500 as 9500
+      const latexCommas = (t: string) => t.replace(/\{,\}/g, ',');
+      const raw = ex ? lastNumber(latexCommas(ex.text)) ?? lastNumber(latexCommas(text)) : lastNumber(latexCommas(text));
       if (raw === null) return { value: 0, extracted: null, explanation: noAnswerReason(response ?? ''), status: 'no_answer' };
       const p = num(raw);
       if (!Number.isFinite(p)) return { value: 0, extracted: raw, explanation: `not a number: ${raw}`, status: 'ok' };

@@ -153,3 +153,16 @@ test('grab scorer: every generated target grades itself as right', () => {
     assert.equal(verdict.value, 1, `${s.id} ${s.target}: ${verdict.explanation}`);
   }
 });
+
+test('grab scorer: an abandoned boxed answer is not credited; LaTeX thousands separators are read whole (shared cases of the same kinds)', () => {
+  const g = createScorer('grab');
+  const v = (target: string, r: string) => g.score(sample(target, 'int'), r) as { value: number | null; status: string; extracted: string | null };
+  const cut = v('12', 'So the area is \\boxed{12}. Hmm, that is wrong; redoing it, the answer is \\boxed{');
+  assert.equal(cut.status, 'no_answer');
+  assert.equal(cut.value, 0);
+  assert.equal(v('1', '\\boxed{1').status, 'no_answer');
+  assert.equal(v('-3', 'The answer is \\boxed{-3.').status, 'no_answer');
+  assert.equal(v('9500', 'The total is \\boxed{\\$9{,}500}').value, 1);
+  assert.equal(v('9500', 'The total is \\boxed{\\$9{,}500}').extracted, '9,500');
+  assert.equal(v('12', 'The answer is \\boxed{12}.').value, 1);
+});
