@@ -286,12 +286,19 @@ export function isZeroShotFile(file: string): boolean {
  */
 export function readZeroShotFile(file: string): ZeroShotTask {
   const path = resolve(file);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new InputError(`cannot read the task file: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { file: path });
+  }
   let doc: unknown;
   try {
-    doc = parseYaml(readFileSync(path, 'utf8'));
+    doc = parseYaml(text);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new InputError(code ? `cannot read the task file: ${code}` : `YAML: ${(err as Error).message.split('\n')[0]}`, { file: path });
+    // a YAML syntax error: its message and the line it is on (yaml's YAMLParseError carries linePos)
+    const line = (err as { linePos?: { line: number }[] }).linePos?.[0]?.line;
+    throw new InputError(`YAML: ${(err as Error).message.split('\n')[0]}`, { file: path, ...(line ? { line } : {}) });
   }
   if (!doc || typeof doc !== 'object') throw new InputError('a zero-shot task file holds a mapping', { file: path });
   const { kind, data, items, ...rest } = doc as Record<string, unknown>;

@@ -271,3 +271,15 @@ describe('zero-shot classification and retrieval', () => {
     }
   });
 });
+
+it('a zero-shot task file with a YAML syntax error names the file and line, not a read error; a missing file is a read error', async () => {
+  const { readZeroShotFile } = await import('../../src/zeroshot/task.ts');
+  const dir = mkdtempSync(join(tmpdir(), 'assay-zs-yaml-'));
+  const bad = join(dir, 'bad.yaml');
+  writeFileSync(bad, 'kind: zeroshot-classification\nname: pets\n  classes: [cat, dog]\n');
+  assert.throws(() => readZeroShotFile(bad), (e: Error) => e.message.startsWith(`${bad}:2: YAML: `) && !/cannot read/.test(e.message));
+  const unclosed = join(dir, 'unclosed.yaml');
+  writeFileSync(unclosed, 'kind: zeroshot-classification\nname: pets\nclasses: [cat, dog\n');
+  assert.throws(() => readZeroShotFile(unclosed), (e: Error) => /^.*unclosed\.yaml:\d+: YAML: /.test(e.message));
+  assert.throws(() => readZeroShotFile(join(dir, 'missing.yaml')), /cannot read the task file: ENOENT/);
+});
