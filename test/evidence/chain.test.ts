@@ -292,3 +292,27 @@ test('a second process that waited for the run extends the chain from where the 
     await b.close();
   }
 });
+
+test('the fast canonical form of attempts and measurements is the general one, key for key (so old chains still verify)', async () => {
+  const { attemptRecord, measurementRecord, canonicalJson, recordHash } = await import('../../src/store/chain-records.ts');
+  const { sha256 } = await import('../../src/core/hash.ts');
+  const attempts = [
+    { run_id: 'r', sample_id: 's\uD800x', epoch: 0, status: 'ok', response: 'caf\u00e9 -0 "q"', finish_reason: 'stop', prompt_tokens: 12, completion_tokens: -0, latency_ms: 1.5, tries: 1, error: null, model_id: 'm', cache_key: 'k', cached: false, meta: { z: 1, a: [{ y: -0, b: 'x' }] }, transcript: [{ role: 'user', content: 'hi' }] },
+    { run_id: 'r', sample_id: 's2', epoch: 3, status: 'error', response: null, finish_reason: null, prompt_tokens: null, completion_tokens: null, latency_ms: 0, tries: 3, error: 'HTTP 500', model_id: null, cache_key: 'k2', cached: true },
+  ];
+  for (const a of attempts) {
+    const rec = attemptRecord(a as never);
+    assert.equal(recordHash(rec), sha256(canonicalJson(rec)));
+  }
+  const ms = [
+    { run_id: 'r', sample_id: 's', epoch: 0, scorer: 'math', kind: 'binary', value: 1, extracted: '42', explanation: 'equal', status: 'ok' },
+    { run_id: 'r', sample_id: 's', epoch: 0, scorer: 'm', kind: 'numeric', value: -0, extracted: null, explanation: '\uDC00', status: 'grader_error' },
+  ];
+  for (const m of ms) {
+    const rec = measurementRecord(m as never);
+    assert.equal(recordHash(rec), sha256(canonicalJson(rec)));
+  }
+  // a record with an extra key takes the general form
+  const extra = { ...measurementRecord(ms[0] as never), note: 'x' };
+  assert.equal(recordHash(extra as never), sha256(canonicalJson(extra)));
+});
