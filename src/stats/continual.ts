@@ -15,6 +15,7 @@
  */
 import { createRng } from '../core/rng.ts';
 import { percentileInterval } from './bootstrap.ts';
+import { effectiveWilsonInterval } from './intervals.ts';
 
 /** A task's role in a stream: adaptation (introduced at checkpoint `introduced` ≥ 1) or held-out zero-shot. */
 export type StreamTaskRole = { role: 'adaptation'; introduced: number } | { role: 'zero-shot' };
@@ -185,11 +186,16 @@ export function continualReport(scores: number[][][], roles: StreamTaskRole[], o
   };
   const series = (key: 'accumulation' | 'zero_shot' | 'retention' | 'geometric_mean' | 'forgetting') => point[key].map((v, c) => est(`${key}:${c}`, v));
   return {
-    matrix: R.map((row, c) => row.map((v, j) => est(`R:${c}:${j}`, v))),
+    // A cell is one task's accuracy at one checkpoint: the Wilson interval on its samples (effective n, as `assay stats`
+    // labels it), which keeps its width at 0% and 100% where a percentile bootstrap collapses to a point.
+    matrix: R.map((row, c) => row.map((v, j) => {
+      const w = effectiveWilsonInterval(scores[j]![c]!, scores[j]![c]!.length);
+      return { value: v, ci95: { lo: w.lo, hi: w.hi } };
+    })),
     accumulation: series('accumulation'), zero_shot: series('zero_shot'), retention: series('retention'),
     geometric_mean: series('geometric_mean'), forgetting: series('forgetting'),
     acc: est('acc', point.acc), bwt: est('bwt', point.bwt), fwt: est('fwt', point.fwt),
     samples, replicates, seed,
-    method: `paired cluster bootstrap over samples (same draw at every checkpoint), ${replicates} replicates, seed ${seed}, 2.5–97.5% percentiles`,
+    method: `cells: Wilson interval on the samples; metrics: paired cluster bootstrap over samples (same draw at every checkpoint), ${replicates} replicates, seed ${seed}, 2.5–97.5% percentiles`,
   };
 }

@@ -87,3 +87,16 @@ describe('paired bootstrap intervals', () => {
     assert.ok(r.matrix[1]![0]!.ci95!.lo < r.matrix[1]![0]!.ci95!.hi);
   });
 });
+
+it('a stream cell at 100% or 0% keeps an interval of non-zero width (Wilson on its samples)', () => {
+  const ones = Array.from({ length: 30 }, () => 1);
+  const zeros = Array.from({ length: 30 }, () => 0);
+  const r = continualReport([[ones, zeros]], ['adaptation'], { replicates: 200, seed: 1 });
+  const top = r.matrix[0]![0]!, bottom = r.matrix[1]![0]!;
+  assert.equal(top.value, 1);
+  assert.equal(top.ci95!.hi, 1);
+  assert.ok(Math.abs(top.ci95!.lo - 0.8865) < 0.001, `Wilson lower bound for 30/30 is 0.8865, got ${top.ci95!.lo}`);
+  assert.equal(bottom.value, 0);
+  assert.equal(bottom.ci95!.lo, 0);
+  assert.ok(Math.abs(bottom.ci95!.hi - 0.1135) < 0.001, `Wilson upper bound for 0/30 is 0.1135, got ${bottom.ci95!.hi}`);
+});
