@@ -91,7 +91,7 @@ describe('paired bootstrap intervals', () => {
 it('a stream cell at 100% or 0% keeps an interval of non-zero width (Wilson on its samples)', () => {
   const ones = Array.from({ length: 30 }, () => 1);
   const zeros = Array.from({ length: 30 }, () => 0);
-  const r = continualReport([[ones, zeros]], [{ role: 'adaptation', introduced: 0 }], { replicates: 200, seed: 1 });
+  const r = continualReport([[ones, zeros]], [{ role: 'adaptation', introduced: 1 }], { replicates: 200, seed: 1 });
   const top = r.matrix[0]![0]!, bottom = r.matrix[1]![0]!;
   assert.equal(top.value, 1);
   assert.equal(top.ci95!.hi, 1);
