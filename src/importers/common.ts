@@ -35,21 +35,7 @@ export function checkReadable(file: string): void {
  * skipped; a UTF-8 byte-order mark at the start of the file and a CR before each LF are removed.
  */
 export async function* readLines(file: string): AsyncGenerator<{ line: number; text: string; unterminated: boolean }> {
-  checkReadable(file);
-  let rest = '';
-  let line = 0;
-  for await (const chunk of createReadStream(file, { encoding: 'utf8', highWaterMark: 1 << 20 })) {
-    const parts = (rest + (chunk as string)).split('\n');
-    rest = parts.pop()!;
-    for (const p of parts) {
-      line++;
-      let text = p.endsWith('\r') ? p.slice(0, -1) : p;
-      if (line === 1 && text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-      if (text.trim() !== '') yield { line, text, unterminated: false };
-    }
-  }
-  if (line === 0 && rest.charCodeAt(0) === 0xfeff) rest = rest.slice(1);
-  if (rest.trim() !== '') yield { line: line + 1, text: rest.endsWith('\r') ? rest.slice(0, -1) : rest, unterminated: true };
+  for await (const batch of readLineBatches(file)) yield* batch;
 }
 
 /**

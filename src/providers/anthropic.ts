@@ -22,7 +22,7 @@ import { InputError } from '../core/errors.ts';
 import { serverHeaders } from './identity.ts';
 import { mapFinishReason } from './openai-compatible.ts';
 import { sendableConfig } from './settings.ts';
-import { ProviderError, type GenerateRequest, type GenerateResponse, type Provider, type ProviderCapabilities, type ProviderOptions } from './types.ts';
+import { isRetryableStatus, ProviderError, type GenerateRequest, type GenerateResponse, type Provider, type ProviderCapabilities, type ProviderOptions } from './types.ts';
 
 /** What `anthropic:` sends of a generation config (see the module comment). */
 export const ANTHROPIC_CAPABILITIES: ProviderCapabilities = {
@@ -120,7 +120,7 @@ class AnthropicProvider implements Provider {
         const status = err.status ?? 0;
         const ra = err.headers?.get?.('retry-after');
         const retryAfterMs = ra && Number.isFinite(Number(ra)) ? Number(ra) * 1000 : undefined;
-        throw new ProviderError(`Anthropic ${status}: ${err.message}`, { retryable: status === 0 || status === 429 || status >= 500, rateLimited: status === 429, retryAfterMs, status });
+        throw new ProviderError(`Anthropic ${status}: ${err.message}`, { retryable: isRetryableStatus(status), rateLimited: status === 429, retryAfterMs, status });
       }
       throw new ProviderError(`Anthropic call failed: ${(err as Error).message}`, { retryable: true });
     }

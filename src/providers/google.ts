@@ -20,7 +20,7 @@ import type { FinishReason } from '../core/schemas.ts';
 import { mapParts } from './images.ts';
 import { serverHeaders } from './identity.ts';
 import { sendableConfig } from './settings.ts';
-import { ProviderError, type GenerateRequest, type GenerateResponse, type Provider, type ProviderCapabilities, type ProviderOptions } from './types.ts';
+import { isRetryableStatus, ProviderError, type GenerateRequest, type GenerateResponse, type Provider, type ProviderCapabilities, type ProviderOptions } from './types.ts';
 
 /** The SDK, loaded on the first call (only `google:` runs need it). */
 let sdk: Promise<typeof import('@google/genai')> | null = null;
@@ -122,7 +122,7 @@ class GoogleProvider implements Provider {
       if (req.signal.aborted) throw err;
       if (err instanceof ApiError) {
         const status = err.status ?? 0;
-        throw new ProviderError(`Gemini ${status}: ${err.message.slice(0, 300)}`, { retryable: status === 0 || status === 429 || status === 408 || status >= 500, rateLimited: status === 429, status });
+        throw new ProviderError(`Gemini ${status}: ${err.message.slice(0, 300)}`, { retryable: isRetryableStatus(status), rateLimited: status === 429, status });
       }
       throw new ProviderError(`Gemini call failed: ${(err as Error).message}`, { retryable: true });
     }

@@ -30,7 +30,7 @@ import { serverHeaders } from './identity.ts';
 import { splitContinuation } from './scoring.ts';
 import { sendableConfig } from './settings.ts';
 import {
-  ProviderError, type GenerateRequest, type GenerateResponse, type LoglikelihoodRequest, type LoglikelihoodResult, type ProbeResult, type Provider,
+  isRetryableStatus, ProviderError, type GenerateRequest, type GenerateResponse, type LoglikelihoodRequest, type LoglikelihoodResult, type ProbeResult, type Provider,
   type ProviderCapabilities, type ProviderOptions, type RollingLoglikelihoodResult, type ScoringRequest, type ScoringResponse,
 } from './types.ts';
 
@@ -330,7 +330,7 @@ class OpenAICompatibleProvider implements Provider {
     const status = res.status;
     if (status !== 200) {
       const text = await readText(res.body).catch(() => '');
-      const retryable = status === 429 || status === 408 || status === 409 || status >= 500;
+      const retryable = isRetryableStatus(status);
       throw new ProviderError(`HTTP ${status}: ${text.slice(0, 300)}`, { retryable, retryAfterMs: parseRetryAfter(res.headers), rateLimited: status === 429, status });
     }
     return { res, server: serverHeaders(res.headers) };

@@ -47,6 +47,15 @@ export interface GenerateResponse {
  * A failed call. `retryable` tells the runner whether to try again; `retryAfterMs` carries a server's
  * Retry-After; `rateLimited` (HTTP 429) makes the adaptive scheduler lower its concurrency.
  */
+/**
+ * Whether an HTTP status from a model endpoint is worth retrying: no response at all (0), request timeout (408),
+ * conflict (409), rate limited (429) or a server error (≥ 500); every other status is the request's own fault. One
+ * rule for every provider.
+ */
+export function isRetryableStatus(status: number): boolean {
+  return status === 0 || status === 408 || status === 409 || status === 429 || status >= 500;
+}
+
 export class ProviderError extends Error {
   constructor(
     message: string,

@@ -136,3 +136,8 @@ test('openai-compatible: a character split across two network chunks is decoded 
     server.close();
   }
 });
+
+test('one rule for retryable HTTP statuses, shared by every provider', async () => {
+  const { isRetryableStatus } = await import('../../src/providers/types.ts');
+  assert.deepEqual([0, 400, 401, 403, 404, 408, 409, 422, 429, 500, 503, 529].filter(isRetryableStatus), [0, 408, 409, 429, 500, 503, 529]);
+});

@@ -36,6 +36,16 @@ export interface RenderedPng {
   sha256: string;
 }
 
+/** The SVG rendered by resvg at its own size on white, with the bundled font only. */
+function rasterise(svg: string) {
+  return new Resvg(svg, {
+    font: { loadSystemFonts: false, fontFiles: [chartFontPath()], defaultFontFamily: FONT_FAMILY, sansSerifFamily: FONT_FAMILY },
+    fitTo: { mode: 'original' },
+    background: '#ffffff',
+    logLevel: 'off',
+  }).render();
+}
+
 /**
  * Rasterise an SVG document at its own size (1 SVG unit = 1 pixel) on a white background.
  * @param svg SVG text (as renderSvg produces)
@@ -43,13 +53,7 @@ export interface RenderedPng {
  * @throws Error from resvg for malformed SVG
  */
 export function svgToPng(svg: string): RenderedPng {
-  const r = new Resvg(svg, {
-    font: { loadSystemFonts: false, fontFiles: [chartFontPath()], defaultFontFamily: FONT_FAMILY, sansSerifFamily: FONT_FAMILY },
-    fitTo: { mode: 'original' },
-    background: '#ffffff',
-    logLevel: 'off',
-  });
-  const img = r.render();
+  const img = rasterise(svg);
   const png = img.asPng();
   return { png, width: img.width, height: img.height, sha256: createHash('sha256').update(png).digest('hex') };
 }
@@ -59,13 +63,7 @@ export function svgToPng(svg: string): RenderedPng {
  * @returns width, height and a Buffer of width·height·4 bytes, rows top to bottom
  */
 export function svgToPixels(svg: string): { width: number; height: number; pixels: Buffer } {
-  const r = new Resvg(svg, {
-    font: { loadSystemFonts: false, fontFiles: [chartFontPath()], defaultFontFamily: FONT_FAMILY, sansSerifFamily: FONT_FAMILY },
-    fitTo: { mode: 'original' },
-    background: '#ffffff',
-    logLevel: 'off',
-  });
-  const img = r.render();
+  const img = rasterise(svg);
   return { width: img.width, height: img.height, pixels: Buffer.from(img.pixels) };
 }
 
