@@ -13,7 +13,7 @@ import { accessSync, constants, existsSync, mkdirSync, readFileSync, statSync } 
 import { dirname } from 'node:path';
 import { InputError } from '../core/errors.ts';
 
-export const SCHEMA_VERSION = 7;
+export const SCHEMA_VERSION = 9;
 
 /**
  * How long a statement waits for another connection's lock before failing with SQLITE_BUSY, in ms. Set first on
@@ -102,6 +102,22 @@ const MIGRATIONS = [
    CREATE TABLE IF NOT EXISTS private_exposures (
      set_name TEXT NOT NULL, item_id TEXT NOT NULL, endpoint TEXT NOT NULL, run_id TEXT NOT NULL, epoch INTEGER NOT NULL, at TEXT NOT NULL);
    CREATE INDEX IF NOT EXISTS private_exposures_set ON private_exposures (set_name);`,
+  // 8: a run's samples in plan order, so that keyset pages of its plan, attempts and measurements are read from an
+  // index instead of sorting the whole run for every page (a 200k-attempt run: 1 ms a page instead of 150 ms).
+  `CREATE INDEX IF NOT EXISTS run_samples_order ON run_samples (run_id, idx);`,
+  // 9: evidence chains stored a segment at a time — the links one write batch commits for a run, as one row (a JSON
+  // array of links, compact form in sqlite.ts SegmentLink) instead of a row per link: a run writes about two links per
+  // attempt, and a row per link (200 bytes) cost the runner about a twentieth of its time. A rowid table: a link written
+  // again (same run and seq) is read from the segment written last (the greatest rowid). Old links become one-link
+  // segments in full form ([seq, kind, sample_id, epoch, scorer, status, record_hash, chain]).
+  `CREATE TABLE chain_segments (
+     run_id TEXT NOT NULL, first_seq INTEGER NOT NULL, last_seq INTEGER NOT NULL, links TEXT NOT NULL);
+   CREATE INDEX chain_segments_first ON chain_segments (run_id, first_seq);
+   CREATE INDEX chain_segments_last ON chain_segments (run_id, last_seq);
+   INSERT INTO chain_segments (run_id, first_seq, last_seq, links)
+     SELECT run_id, seq, seq, json_array(json_array(seq, kind, sample_id, epoch, scorer, status, record_hash, chain))
+     FROM chain_links ORDER BY run_id, seq;
+   DROP TABLE chain_links;`,
 ];
 
 /** The pool's mark in the SQLite header (`PRAGMA application_id`): "ASSY". Written when a pool is created or migrated. */

@@ -13,6 +13,7 @@ import type { ImageBlob } from '../core/images.ts';
 import type { Attempt, Measurement, PlannedSample, RunRecord } from '../core/schemas.ts';
 import { InputError, RunError } from '../core/errors.ts';
 import { hashJson } from '../core/hash.ts';
+import { nextChain } from './chain-records.ts';
 import { Connection, openSqliteDatabase } from './sqlite-connection.ts';
 import {
   beginSqliteImport, sqliteDeleteSource, sqliteGetSelection, sqlitePoolMeasurements, sqlitePoolSamples, sqliteSaveSelection, sqliteSources, sqliteSummary,
@@ -144,10 +145,65 @@ type MeasurementParams = [run_id: string, sample_id: string, epoch: number, scor
 
 const measurementParams = (m: Measurement): MeasurementParams => [m.run_id, m.sample_id, m.epoch, m.scorer, m.kind, m.value, m.extracted, m.explanation, m.status];
 
-/** The parameters of one chain_links row, in the column order of `insertLink`. */
-type LinkParams = [run_id: string, seq: number, kind: string, sample_id: string | null, epoch: number | null, scorer: string | null, status: string | null, record_hash: string, chain: string];
-const linkParams = (l: ChainLink): LinkParams => [l.run_id, l.seq, l.kind, l.sample_id, l.epoch, l.scorer, l.status, l.record_hash, l.chain];
-const linkOfParams = (p: LinkParams): ChainLink => ({ run_id: p[0], seq: p[1], kind: p[2] as ChainLink['kind'], sample_id: p[3], epoch: p[4], scorer: p[5], status: p[6], record_hash: p[7], chain: p[8] });
+/**
+ * One link as a segment stores it (migration 9): `[seq, kind, sample_id, epoch, scorer, status, record_hash, chain?]`,
+ * written compactly: `kind` as its first letter (r, a, m), a hex sha256 `record_hash` in base64 (44 characters
+ * instead of 64), and `chain` left out when it is the chain rule's value after the link before it in the segment
+ * (`nextChain(previous.chain, record_hash)`, chain-records.ts), as it always is for links the chaining layer makes;
+ * the first link of a segment always carries it. A link's stored form is thus about 80 bytes instead of 200.
+ */
+type SegmentLink = [seq: number, kind: string, sample_id: string | null, epoch: number | null, scorer: string | null, status: string | null, record_hash: string, chain?: string];
+const KIND_LETTER: Record<string, string> = { run: 'r', attempt: 'a', measurement: 'm' };
+const KIND_OF_LETTER: Record<string, ChainLink['kind']> = { r: 'run', a: 'attempt', m: 'measurement' };
+const HEX_SHA256 = /^[0-9a-f]{64}$/;
+/** A hex sha256 as base64 (44 characters, ending in "="); anything else as it is (a hex digest never has "="). */
+const packHash = (h: string): string => (HEX_SHA256.test(h) ? Buffer.from(h, 'hex').toString('base64') : h);
+const unpackHash = (h: string): string => (h.length === 44 && h.endsWith('=') ? Buffer.from(h, 'base64').toString('hex') : h);
+
+/**
+ * The links of one stored segment, in order, with every chain value restored (`links`: the JSON column). Links of
+ * pools migrated from schema 7 keep their full kind names and hex hashes, which are read as they are.
+ */
+function linksOfSegment(runId: string, links: string): ChainLink[] {
+  const out: ChainLink[] = [];
+  let prev = '';
+  for (const p of JSON.parse(links) as SegmentLink[]) {
+    const record_hash = unpackHash(p[6]);
+    const chain = p[7] ?? nextChain(prev, record_hash);
+    out.push({ run_id: runId, seq: p[0], kind: KIND_OF_LETTER[p[1]] ?? (p[1] as ChainLink['kind']), sample_id: p[2], epoch: p[3], scorer: p[4], status: p[5], record_hash, chain });
+    prev = chain;
+  }
+  return out;
+}
+
+/**
+ * The segments that queued links make: per run, each stretch of consecutive seqs in queue order becomes one row
+ * (run_id, first_seq, last_seq, JSON of its links). Shapes: `links` in write order; returns rows in write order.
+ * Cost: one sha256 per link (to know whether its chain value can be left out).
+ */
+function segmentsOf(links: ChainLink[]): [run_id: string, first_seq: number, last_seq: number, links: string][] {
+  const out: [string, number, number, string][] = [];
+  let stretch: SegmentLink[] = [];
+  let last: ChainLink | null = null;
+  let first = 0;
+  const close = () => {
+    if (stretch.length) out.push([last!.run_id, first, last!.seq, JSON.stringify(stretch)]);
+    stretch = [];
+  };
+  for (const l of links) {
+    const continues = last !== null && l.run_id === last.run_id && l.seq === last.seq + 1;
+    if (!continues) {
+      close();
+      first = l.seq;
+    }
+    const link: SegmentLink = [l.seq, KIND_LETTER[l.kind] ?? l.kind, l.sample_id, l.epoch, l.scorer, l.status, packHash(l.record_hash)];
+    if (!continues || l.chain !== nextChain(last!.chain, l.record_hash)) link.push(l.chain);
+    stretch.push(link);
+    last = l;
+  }
+  close();
+  return out;
+}
 
 class SqlitePool implements Pool {
   private readonly c: Connection;
@@ -159,7 +215,7 @@ class SqlitePool implements Pool {
   private attemptQueue: AttemptParams[] = [];
   private measurementQueue: MeasurementParams[] = [];
   /** Queued evidence-chain links, committed in the same transaction as the rows queued with them. */
-  private linkQueue: LinkParams[] = [];
+  private linkQueue: ChainLink[] = [];
   /** Queued ok attempts by cache key: a cache lookup sees writes not yet flushed. */
   private queuedByCacheKey = new Map<string, AttemptParams>();
   /** Why the last batch could not be stored (its rows were put back in the queue), until reported. */
@@ -169,7 +225,7 @@ class SqlitePool implements Pool {
   private readonly batchSize: number;
   private readonly flushIntervalMs: number;
   private readonly stmt;
-  private readonly writeBatch: (a: AttemptParams[], m: MeasurementParams[], l: LinkParams[]) => void;
+  private readonly writeBatch: (a: AttemptParams[], m: MeasurementParams[], l: ChainLink[]) => void;
   private readonly importCtx: ImportContext;
 
   constructor(
@@ -206,9 +262,8 @@ class SqlitePool implements Pool {
       ),
       getLease: db.prepare(`SELECT * FROM run_leases WHERE run_id = ?`),
       // Links of a run that is not in the pool are dropped, as its rows would never be read back.
-      insertLink: db.prepare(
-        `INSERT OR REPLACE INTO chain_links (run_id, seq, kind, sample_id, epoch, scorer, status, record_hash, chain)
-         SELECT ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM runs WHERE id = ?)`,
+      insertSegment: db.prepare(
+        `INSERT INTO chain_segments (run_id, first_seq, last_seq, links) SELECT ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM runs WHERE id = ?)`,
       ),
       putLease: db.prepare(`INSERT OR REPLACE INTO run_leases (run_id, owner, pid, host, acquired_at, heartbeat_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)`),
       cacheLookup: db.prepare(
@@ -225,9 +280,9 @@ class SqlitePool implements Pool {
       ),
     };
     // BEGIN IMMEDIATE (see flushSync): the write lock is taken, waiting up to the busy timeout, before anything is read.
-    this.writeBatch = db.transaction((attempts: AttemptParams[], measurements: MeasurementParams[], links: LinkParams[]) => {
-      const insL = this.stmt.insertLink;
-      for (const l of links) insL.run(...l, l[0]);
+    this.writeBatch = db.transaction((attempts: AttemptParams[], measurements: MeasurementParams[], links: ChainLink[]) => {
+      const insS = this.stmt.insertSegment;
+      for (const seg of segmentsOf(links)) insS.run(...seg, seg[0]);
       const ins = this.stmt.insertAttempt;
       for (const a of attempts) ins.run(a);
       const insM = this.stmt.insertMeasurement;
@@ -412,7 +467,7 @@ class SqlitePool implements Pool {
   }
 
   write(a: Attempt, measurements: Measurement[], chain?: ChainLink[]): Promise<void> {
-    if (chain) for (const l of chain) this.linkQueue.push(linkParams(l));
+    if (chain) for (const l of chain) this.linkQueue.push(l);
     const row: AttemptParams = [
       a.run_id, a.sample_id, a.epoch, a.status, a.response, a.finish_reason, a.prompt_tokens, a.completion_tokens, a.latency_ms, a.tries, a.error,
       a.model_id, a.cache_key, a.cached ? 1 : 0, a.meta ? JSON.stringify(a.meta) : null, a.transcript ? JSON.stringify(a.transcript) : null, new Date().toISOString(),
@@ -424,7 +479,7 @@ class SqlitePool implements Pool {
   }
 
   writeMeasurements(measurements: Measurement[], chain?: ChainLink[]): Promise<void> {
-    if (chain) for (const l of chain) this.linkQueue.push(linkParams(l));
+    if (chain) for (const l of chain) this.linkQueue.push(l);
     for (const m of measurements) this.measurementQueue.push(measurementParams(m));
     return this.schedule();
   }
@@ -432,27 +487,52 @@ class SqlitePool implements Pool {
   // --- evidence chain ---------------------------------------------------------------------------------------------
 
   appendChain(links: ChainLink[]): Promise<void> {
-    for (const l of links) this.linkQueue.push(linkParams(l));
+    for (const l of links) this.linkQueue.push(l);
     return this.schedule();
   }
 
   async *iterateChain(runId: string): AsyncIterableIterator<ChainLink> {
     this.flushSync();
-    const stmt = this.db.prepare(`SELECT run_id, seq, kind, sample_id, epoch, scorer, status, record_hash, chain FROM chain_links WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?`).raw(true);
-    let last = -Infinity;
+    // Segments in order of first seq, then of writing; a link written again (a seq in two segments) is the one of
+    // the segment written last. Links below the next segment's first seq are final, so they are yielded as soon as
+    // that segment is read: only the links of overlapping segments are held at once.
+    const stmt = this.db.prepare(
+      `SELECT rowid, first_seq, links FROM chain_segments WHERE run_id = ? AND (first_seq > ? OR (first_seq = ? AND rowid > ?))
+       ORDER BY first_seq, rowid LIMIT ?`,
+    ).raw(true);
+    const held = new Map<number, { link: ChainLink; rowid: number }>();
+    const release = function* (below: number): Generator<ChainLink> {
+      if (!held.size) return;
+      const seqs = [...held.keys()].filter((s) => s < below).sort((a, b) => a - b);
+      for (const s of seqs) {
+        yield held.get(s)!.link;
+        held.delete(s);
+      }
+    };
+    let lastFirst = -Infinity;
+    let lastRowid = -Infinity;
     for (;;) {
       this.c.settle();
-      const rows = stmt.all(runId, last, PAGE) as LinkParams[];
-      for (const r of rows) yield linkOfParams(r);
-      if (rows.length < PAGE) return;
-      last = rows[rows.length - 1]![1];
+      const rows = stmt.all(runId, lastFirst, lastFirst, lastRowid, PAGE) as [number, number, string][];
+      for (const [rowid, first, json] of rows) {
+        yield* release(first);
+        for (const l of linksOfSegment(runId, json)) {
+          const h = held.get(l.seq);
+          if (!h || h.rowid < rowid) held.set(l.seq, { link: l, rowid });
+        }
+        lastFirst = first;
+        lastRowid = rowid;
+      }
+      if (rows.length < PAGE) break;
     }
+    yield* release(Infinity);
   }
 
   async chainHead(runId: string): Promise<ChainLink | null> {
     this.flushSync();
-    const row = this.db.prepare(`SELECT run_id, seq, kind, sample_id, epoch, scorer, status, record_hash, chain FROM chain_links WHERE run_id = ? ORDER BY seq DESC LIMIT 1`).raw(true).get(runId) as LinkParams | undefined;
-    return row ? linkOfParams(row) : null;
+    // The greatest seq, from the segment written last among those that hold it.
+    const row = this.db.prepare(`SELECT links FROM chain_segments WHERE run_id = ? ORDER BY last_seq DESC, rowid DESC LIMIT 1`).raw(true).get(runId) as [string] | undefined;
+    return row ? linksOfSegment(runId, row[0]).at(-1)! : null;
   }
 
   async putChainSignature(sig: ChainSignature): Promise<void> {

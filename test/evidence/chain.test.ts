@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import Database from 'better-sqlite3';
 import { openPool } from '../../src/store/open.ts';
-import type { Pool } from '../../src/store/types.ts';
+import type { ChainLink, Pool } from '../../src/store/types.ts';
+import { collect } from '../helpers/collect.ts';
 import { initSigningKey, loadPublicKey, type SigningKey } from '../../src/evidence/keys.ts';
 import { signRun } from '../../src/evidence/sign.ts';
 import { exportEvidence, verifyEvidenceFile, verifyRun } from '../../src/evidence/bundle.ts';
@@ -54,6 +55,19 @@ async function withPool<T>(file: string, f: (p: Pool) => Promise<T>): Promise<T>
 function edit(file: string, sql: string): void {
   const db = new Database(file);
   db.exec(sql);
+  db.close();
+}
+
+/**
+ * Edit the stored links of `runId` directly in the file, as someone with the file could: `f` gets them (as the pool
+ * reads them) in seq order and returns what is to be stored, written back one segment per link in full form.
+ */
+async function editLinks(file: string, runId: string, f: (links: ChainLink[]) => ChainLink[]): Promise<void> {
+  const links = await withPool(file, (p) => collect(p.iterateChain(runId)));
+  const db = new Database(file);
+  db.prepare(`DELETE FROM chain_segments WHERE run_id = ?`).run(runId);
+  const ins = db.prepare(`INSERT INTO chain_segments (run_id, first_seq, last_seq, links) VALUES (?, ?, ?, ?)`);
+  for (const l of f(links)) ins.run(runId, l.seq, l.seq, JSON.stringify([[l.seq, l.kind, l.sample_id, l.epoch, l.scorer, l.status, l.record_hash, l.chain]]));
   db.close();
 }
 
@@ -112,14 +126,14 @@ test('two attempts swapped: verify names the first and the one it was swapped wi
 test('links of the chain swapped, or one deleted, in the pool: verify names them', async () => {
   const { file, runId } = await signedRun();
   // Links 3 and 4: the attempt of s0, epoch 1 and its measurement (0 = the run, 1 = attempt s0/0, 2 = its measurement).
-  edit(file, `UPDATE chain_links SET seq = -1 WHERE seq = 3; UPDATE chain_links SET seq = 3 WHERE seq = 4; UPDATE chain_links SET seq = 4 WHERE seq = -1;`);
+  await editLinks(file, runId, (links) => links.map((l) => (l.seq === 3 ? { ...l, seq: 4 } : l.seq === 4 ? { ...l, seq: 3 } : l)));
   const r = await withPool(file, (p) => verifyRun(p, runId));
   assert.equal(r.first!.problem, 'reordered');
   assert.equal(r.first!.seq, 3);
   assert.deepEqual([r.first!.record, r.first!.sample_id, r.first!.epoch], ['measurement', 's0', 1]);
 
   const b = await signedRun();
-  edit(b.file, `DELETE FROM chain_links WHERE seq = 5`);
+  await editLinks(b.file, b.runId, (links) => links.filter((l) => l.seq !== 5));
   const r2 = await withPool(b.file, (p) => verifyRun(p, b.runId));
   assert.deepEqual([r2.first!.problem, r2.first!.seq, r2.first!.record, r2.first!.sample_id, r2.first!.epoch], ['removed', 5, 'attempt', 's1', 0]);
 });
@@ -132,16 +146,16 @@ test('a chain rewritten after signing (row and links recomputed) fails on its si
   for await (const l of pool.iterateChain(runId)) links.push(l);
   await pool.close();
   const { attemptRecord, recordHash } = await import('../../src/store/chain-records.ts');
-  const db = new Database(file);
-  db.prepare(`UPDATE attempts SET response = 'forged' WHERE sample_id = 's0' AND epoch = 0`).run();
+  edit(file, `UPDATE attempts SET response = 'forged' WHERE sample_id = 's0' AND epoch = 0`);
   const forged = recordHash(attemptRecord({ ...attemptOf(runId, 's0', 0), response: 'forged' }));
   let prev = CHAIN_START;
+  const rewritten = new Map<number, [string, string]>();
   for (const l of links) {
     const h = l.seq === 1 ? forged : l.record_hash;
     prev = nextChain(prev, h);
-    db.prepare(`UPDATE chain_links SET record_hash = ?, chain = ? WHERE run_id = ? AND seq = ?`).run(h, prev, runId, l.seq);
+    rewritten.set(l.seq, [h, prev]);
   }
-  db.close();
+  await editLinks(file, runId, (stored) => stored.map((l) => ({ ...l, record_hash: rewritten.get(l.seq)![0], chain: rewritten.get(l.seq)![1] })));
   const r = await withPool(file, (p) => verifyRun(p, runId));
   assert.equal(r.status, 'broken');
   assert.equal(r.first!.problem, 'signature');

@@ -903,6 +903,24 @@ export function testPool(name: string, makePool: () => Promise<Pool>, opts: Pool
       assert.deepEqual(await collect(pool.iterateChain('nope')), []);
     }));
 
+    it('evidence chain: a link given again (same run and seq) replaces the stored one, in any batch shape', withPool(async (pool) => {
+      await pool.ensureRun(runOf('run-a'), plan([sampleOf(0)]));
+      const b = await baseOf(pool, 'run-a');
+      await pool.appendChain([0, 1, 2, 3, 4, 5].map((i) => linkOf('run-a', b + i)));
+      // Two writers at once (a forked chain): the second rewrites seqs 2–3, then 5 alone, then 1 with 6 in one call.
+      const forked = (seq: number) => linkOf('run-a', seq, { record_hash: sha256(`forked r${seq}`), chain: sha256(`forked c${seq}`) });
+      await pool.appendChain([forked(b + 2), forked(b + 3)]);
+      await pool.appendChain([forked(b + 5)]);
+      await pool.appendChain([forked(b + 1), linkOf('run-a', b + 6)]);
+      const want = [linkOf('run-a', b), forked(b + 1), forked(b + 2), forked(b + 3), linkOf('run-a', b + 4), forked(b + 5), linkOf('run-a', b + 6)];
+      assert.deepEqual((await collect(pool.iterateChain('run-a'))).slice(b), want);
+      assert.deepEqual(await pool.chainHead('run-a'), linkOf('run-a', b + 6));
+      await pool.appendChain([forked(b + 6)]);
+      await pool.flush();
+      assert.deepEqual(await pool.chainHead('run-a'), forked(b + 6));
+      assert.deepEqual((await collect(pool.iterateChain('run-a'))).slice(b), [...want.slice(0, 6), forked(b + 6)]);
+    }));
+
     it('evidence chain: more links than a page come back whole and in order', withPool(async (pool) => {
       await pool.ensureRun(runOf('run-a'), plan([sampleOf(0)]));
       const b = await baseOf(pool, 'run-a');

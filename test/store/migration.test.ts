@@ -133,7 +133,7 @@ test('a schema-2 pool from the previous release migrates in place to the current
   }
   const db = new Database(file, { readonly: true });
   assert.equal(db.pragma('user_version', { simple: true }), SCHEMA_VERSION);
-  assert.equal(SCHEMA_VERSION, 7);
+  assert.equal(SCHEMA_VERSION, 9);
   db.close();
   // Opening again changes nothing.
   const again = await openPool(file);
@@ -155,4 +155,46 @@ test('the migrated schema is the schema of a new pool', async () => {
     return { out, indexes };
   };
   assert.deepEqual(schemaOf(migrated), schemaOf(fresh));
+});
+
+test('a schema-7 pool (a chain link per row) migrates to chain segments: the same links, and the run still verifies', async () => {
+  const { verifyRun } = await import('../../src/evidence/bundle.ts');
+  const { attemptOf, measurementOf, plan, runOf, sampleOf } = await import('./conformance.ts');
+  const file = join(dir, 'v7-chain.sqlite');
+  const pool = await openPool(file, { create: true });
+  await pool.ensureRun(runOf('run-c'), plan([sampleOf(0), sampleOf(1)]));
+  for (let s = 0; s < 2; s++) for (let e = 0; e < 2; e++) await pool.write(attemptOf('run-c', `s${s}`, e), [measurementOf('run-c', `s${s}`, e, 'exact', s)]);
+  // A failed attempt replaced by an ok one: its link stays in the chain, written again after the first.
+  await pool.write({ ...attemptOf('run-c', 's0', 2), status: 'error', response: null, error: 'timeout' }, []);
+  await pool.write(attemptOf('run-c', 's0', 2), [measurementOf('run-c', 's0', 2, 'exact', 1)]);
+  const links: unknown[] = [];
+  for await (const l of pool.iterateChain('run-c')) links.push(l);
+  await pool.close();
+  assert.equal(links.length, 1 + 4 * 2 + 1 + 2);
+  // The same pool as schema 7 stored it: one row per link in chain_links.
+  const db = new Database(file);
+  db.exec(`CREATE TABLE chain_links (
+     run_id TEXT NOT NULL, seq INTEGER NOT NULL, kind TEXT NOT NULL, sample_id TEXT, epoch INTEGER, scorer TEXT, status TEXT,
+     record_hash TEXT NOT NULL, chain TEXT NOT NULL, PRIMARY KEY (run_id, seq)) WITHOUT ROWID`);
+  const ins = db.prepare(`INSERT INTO chain_links VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+  for (const l of links as { run_id: string; seq: number; kind: string; sample_id: string | null; epoch: number | null; scorer: string | null; status: string | null; record_hash: string; chain: string }[]) {
+    ins.run(l.run_id, l.seq, l.kind, l.sample_id, l.epoch, l.scorer, l.status, l.record_hash, l.chain);
+  }
+  db.exec(`DROP TABLE chain_segments; PRAGMA user_version = 7;`);
+  db.close();
+  const migrated = await openPool(file);
+  try {
+    const again: unknown[] = [];
+    for await (const l of migrated.iterateChain('run-c')) again.push(l);
+    assert.deepEqual(again, links);
+    assert.equal((await migrated.chainHead('run-c'))!.seq, links.length - 1);
+    const r = await verifyRun(migrated, 'run-c');
+    assert.equal(r.status, 'unsigned', JSON.stringify(r.first));
+  } finally {
+    await migrated.close();
+  }
+  const check = new Database(file, { readonly: true });
+  assert.equal(check.pragma('user_version', { simple: true }), SCHEMA_VERSION);
+  assert.equal((check.prepare(`SELECT count(*) AS n FROM sqlite_master WHERE name = 'chain_links'`).get() as { n: number }).n, 0);
+  check.close();
 });

@@ -42,13 +42,13 @@ test('the batching writer commits a batch when it is full, and queued rows after
   await pool.close();
 });
 
-test('a fresh pool file is in WAL mode at the current schema version (7: private held-out sets), with a busy timeout of a minute', async () => {
+test('a fresh pool file is in WAL mode at the current schema version (9: evidence chains stored a segment at a time), with a busy timeout of a minute', async () => {
   const file = join(dir, 'fresh.sqlite');
   await (await openPool(file, { create: true })).close();
   const db = new Database(file, { readonly: true });
   assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
   assert.equal(db.pragma('user_version', { simple: true }), SCHEMA_VERSION);
-  assert.equal(SCHEMA_VERSION, 7);
+  assert.equal(SCHEMA_VERSION, 9);
   db.close();
   const { openSqliteDatabase } = await import('../../src/store/sqlite-connection.ts');
   const conn = openSqliteDatabase(file);
