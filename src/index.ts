@@ -207,14 +207,15 @@ export { parseFilters, querySamples, type EmbeddingProvider, type QueryHit, type
 export { endpointEmbedder, fileEmbeddings } from './query/embeddings.ts';
 
 /**
- * The game arena (`assay arena`, GAMEBoT-style): eight game engines with rule-based subproblems, the prompt protocol
+ * The game arena (`assay arena`, GAMEBoT-style): eight game engines and chess with rule-based subproblems, the prompt protocol
  * and tolerant move parsing, reference players, matches as a custom-loop solver (`gameMatchSolver`, every move stored
  * in the pool), Bradley–Terry ratings with bootstrap intervals over matches (`rateMatches`), and `runArena`.
  */
 export {
-  GAMES, gameNames, getGame, ticTacToe, connect4, othello, checkers, negotiation, holdem, surround, pong, bestHand, evaluateFive, proposalValues,
+  GAMES, gameNames, getGame, ticTacToe, connect4, othello, checkers, negotiation, holdem, surround, pong, chess, chessFromFen, bestHand, evaluateFive, proposalValues,
   randomPlayer, greedyPlayer, alphaBetaPlayer, referencePlayer, buildPrompt, parseMoveReply, gradeReply, parsePolicy, playMatch, formatMatch, gameMatchSolver,
-  matchSamples, rateMatches, runArena, arenaTask, referenceRoundRobin, formatArena,
+  matchSamples, rateMatches, runArena, arenaTask, arenaPairTask, referenceRoundRobin, formatArena,
   type Game, type GameResult, type Seat, type ParsedMove, type Subproblem, type Player, type IllegalMovePolicy, type PromptForm, type SubproblemResult,
-  type MatchRecord, type MoveRecord, type MatchOutcome, type PlayerRating, type Ratings, type ArenaOptions, type ArenaReport, type ArenaPlayerGame,
+  type MatchRecord, type MoveRecord, type MatchOutcome, type PlayerRating, type Ratings, type ArenaOptions, type ArenaReport, type ArenaPlayerGame, type ChessState,
 } from './games/index.ts';
+export { renderArenaReport, matchHtml } from './report/arena.ts';

@@ -1,19 +1,25 @@
 /**
- * The arena: models play the built-in games against fixed reference players, every match an ordinary attempt of an
- * ordinary run (one task per game, `evaluate`), so a second call resumes and every move stays in the pool. The
- * reference players also play a round robin among themselves (pure functions of their seeds, replayed, not stored),
- * which anchors the ratings. Reported: Bradley–Terry ratings with bootstrap CIs and rank intervals (`ratings.ts`),
+ * The arena: models play the built-in games against fixed reference players and, with two or more models, a round
+ * robin among themselves; every match is an ordinary attempt of an ordinary run (`evaluate`), so a second call
+ * resumes and every move stays in the pool. Against reference players: one task per game, run on every model.
+ * Model against model: each unordered pair {A, B} (A listed first) is one task per game run on A, whose solver asks
+ * B for B's moves through B's own provider (same generation config, retries and timeout); seats alternate over the
+ * pair's matches, so colours balance when the count is even. The reference players also play a round robin among
+ * themselves (pure functions of their seeds, replayed, not stored), which anchors the ratings. Reported: Bradley–Terry ratings with bootstrap CIs and rank intervals (`ratings.ts`),
  * per-subproblem scores (GAMEBoT, Lin et al. 2025, §4.2: F1 for sets, accuracy otherwise), outcome scores, and the
  * illegal-move and format-error rates of each model, per game.
  */
 import { InputError } from '../core/errors.ts';
-import type { GenerationConfig } from '../core/schemas.ts';
+import { GenerationConfigSchema, type GenerationConfig } from '../core/schemas.ts';
+import { createProvider } from '../providers/registry.ts';
 import type { Provider } from '../providers/types.ts';
-import { evaluate } from '../runner/evaluate.ts';
+import { evaluate, type EvalResult } from '../runner/evaluate.ts';
+import { callWithRetry } from '../runner/retry.ts';
+import { AdaptiveLimiter } from '../runner/scheduler.ts';
 import type { Pool } from '../store/types.ts';
 import { defineTask, type Task } from '../tasks/task.ts';
 import { hashJson } from '../core/hash.ts';
-import { gameLegalScorer, gameMatchSolver, gameOutcomeScorer, gameSubproblemScorer, matchSamples, playMatch, type MatchRecord } from './match.ts';
+import { gameLegalScorer, gameMatchSolver, gameOutcomeScorer, gameSubproblemScorer, matchSamples, playMatch, type MatchRecord, type ModelResponder } from './match.ts';
 import { referencePlayer } from './players.ts';
 import { DEFAULT_POLICY, type IllegalMovePolicy, type PromptForm } from './protocol.ts';
 import { rateMatches, type MatchOutcome, type Ratings } from './ratings.ts';
@@ -31,6 +37,10 @@ export interface ArenaOptions {
   matches?: number;
   /** Matches per pair of reference players per game in their round robin (default = `matches`; 0: none). */
   referenceMatches?: number;
+  /** Matches per pair of models per game in their round robin (default = `matches`; 0: none; needs ≥ 2 models). */
+  modelMatches?: number;
+  /** Return every match record in `ArenaReport.matches` (for the move-by-move HTML report; default false). */
+  keepMatches?: boolean;
   form?: PromptForm;
   policy?: IllegalMovePolicy;
   /** Turn cap in plies (default: each game's). */
@@ -65,15 +75,25 @@ export interface ArenaPlayerGame {
   subproblems: Record<string, { n: number; mean_score: number; exact: number }>;
 }
 
+/** One match of the tournament: its game, the run that stored it (null: the reference round robin, replayed), its record with real player names. */
+export interface ArenaMatch {
+  game: string;
+  run_id: string | null;
+  m: MatchRecord;
+}
+
 export interface ArenaReport {
   ratings: Ratings;
   /** Ratings per game. */
   by_game: Record<string, Ratings | null>;
   players: ArenaPlayerGame[];
-  runs: { game: string; model: string; run_id: string; status: string }[];
+  /** Runs made; `opponent` names the other model of a model-vs-model run (absent: against reference players). */
+  runs: { game: string; model: string; run_id: string; status: string; opponent?: string }[];
   matches: number;
   form: PromptForm;
   policy: IllegalMovePolicy;
+  /** Every match (model matches first, in run order), with `keepMatches` only. */
+  match_records?: ArenaMatch[];
 }
 
 /** The task that plays `game` matches against `opponents` (one sample per match). */
@@ -93,6 +113,42 @@ export function arenaTask(game: string, opponents: readonly string[], matches: n
     scorers: [gameOutcomeScorer, gameLegalScorer, gameSubproblemScorer],
     config: opts.config,
   });
+}
+
+/**
+ * The task that plays `game` matches of the run's model against the model at `opponent` (one sample per match, the
+ * run's model taking seat 0 in even matches), the opponent answered by `respond`. Another opponent or other settings
+ * are another task version; the same ones resume.
+ */
+export function arenaPairTask(game: string, opponent: string, matches: number, respond: ModelResponder, opts: { seed?: number; form?: PromptForm; policy?: IllegalMovePolicy; maxPlies?: number; config?: Partial<GenerationConfig> } = {}): Task {
+  const samples = matchSamples(game, [opponent], matches, { ...opts, opponentKind: 'model' });
+  const settings = hashJson({ opponent, matches, seed: opts.seed ?? 0, form: opts.form ?? null, policy: opts.policy ?? null, maxPlies: opts.maxPlies ?? null, config: opts.config ?? null });
+  return defineTask({
+    name: `arena-${game}-vs-model`,
+    version: `1-${settings.slice(0, 8)}`,
+    description: `${getGame(game).title} matches against another model`,
+    dataset: { name: `arena-${game}-vs-model`, samples },
+    template: '{question}',
+    solver: gameMatchSolver({ models: { [opponent]: respond } }),
+    scorers: [gameOutcomeScorer, gameLegalScorer, gameSubproblemScorer],
+    config: opts.config,
+  });
+}
+
+/**
+ * A model as an opponent inside another model's match: one call per turn through its provider with the runner's
+ * failure policy (`callWithRetry`: timeout, retries with backoff, 429 handling). Errors: Error after the retries.
+ */
+function responderOf(provider: Provider, o: Pick<ArenaOptions, 'config' | 'concurrency' | 'timeoutMs' | 'maxRetries' | 'backoffBaseMs' | 'signal'>): ModelResponder {
+  const config = GenerationConfigSchema.parse(Object.fromEntries(Object.entries(o.config ?? {}).filter(([, v]) => v !== undefined)));
+  const limiter = new AdaptiveLimiter(Math.max(1, Math.min(o.concurrency ?? 64, provider.capabilities.maxConcurrency ?? Infinity)));
+  const policy = { timeoutMs: o.timeoutMs ?? 120_000, maxRetries: o.maxRetries ?? 6, backoffBaseMs: o.backoffBaseMs ?? 250 };
+  const stop = o.signal ?? new AbortController().signal;
+  return async (conversation, { sample, epoch }) => {
+    const out = await callWithRetry(provider, { messages: conversation, config, sample, epoch }, policy, limiter, stop);
+    if (!out.ok) throw new Error(`opponent model ${provider.address}: ${out.error}`);
+    return out.response.text;
+  };
 }
 
 function outcomeOf(m: MatchRecord): MatchOutcome {
@@ -149,34 +205,59 @@ function summarise(player: string, game: string, records: { m: MatchRecord; seat
  *   failed attempts of the runs (their matches are left out of the ratings), as for any run
  */
 export async function runArena(opts: ArenaOptions): Promise<ArenaReport> {
-  const opponents = opts.opponents ?? ['random', 'greedy'];
+  const opponents = (opts.opponents ?? ['random', 'greedy']).map((o) => referencePlayer(o).name);
   const matches = opts.matches ?? 4;
   if (!Number.isInteger(matches) || matches < 1) throw new InputError('matches must be a positive integer', { field: 'matches' });
   if (!opts.games.length) throw new InputError('the arena needs at least one game', { field: 'game' });
   for (const g of opts.games) getGame(g);
+  if (new Set(opts.games).size !== opts.games.length) throw new InputError(`a game is listed twice (${opts.games.join(', ')})`, { field: 'game' });
   for (const o of opponents) referencePlayer(o);
+  if (new Set(opponents).size !== opponents.length) throw new InputError(`a reference opponent is listed twice (${opponents.join(', ')})`, { field: 'opponent' });
+  if (new Set(opts.models).size !== opts.models.length) throw new InputError('a model is listed twice: each model plays once in the arena', { field: 'model' });
+  const modelMatches = opts.modelMatches ?? matches;
+  if (!Number.isInteger(modelMatches) || modelMatches < 0) throw new InputError('model matches must be a non-negative integer', { field: 'model-matches' });
   const form = opts.form ?? 'plain';
   const policy = opts.policy ?? DEFAULT_POLICY;
-  const records: { game: string; model: string | null; m: MatchRecord }[] = [];
+  const records: { game: string; model: string | null; run_id: string | null; m: MatchRecord }[] = [];
   const runs: ArenaReport['runs'] = [];
-  if (opts.models.length) {
-    const tasks = opts.games.map((g) => arenaTask(g, opponents, matches, { seed: opts.seed, form, policy, maxPlies: opts.maxPlies, config: opts.config }));
-    const res = await evaluate(tasks, opts.models, {
-      pool: opts.pool, concurrency: opts.concurrency, providers: opts.providers, signal: opts.signal, timeoutMs: opts.timeoutMs, maxRetries: opts.maxRetries, backoffBaseMs: opts.backoffBaseMs,
-    });
+  const runOpts = { pool: opts.pool, concurrency: opts.concurrency, providers: opts.providers, signal: opts.signal, timeoutMs: opts.timeoutMs, maxRetries: opts.maxRetries, backoffBaseMs: opts.backoffBaseMs };
+  const collect = async (res: EvalResult, opponent?: string) => {
     for (const c of res.cells) {
-      const game = c.task.replace(/^arena-/, '');
-      runs.push({ game, model: c.model, run_id: c.run_id, status: c.result.status });
+      const game = c.task.replace(/^arena-/, '').replace(/-vs-model$/, '');
+      runs.push({ game, model: c.model, run_id: c.run_id, status: c.result.status, ...(opponent ? { opponent } : {}) });
       for await (const a of opts.pool.iterateAttempts(c.run_id)) {
         const m = (a.meta?.solver as { match?: MatchRecord } | undefined)?.match;
         if (a.status !== 'ok' || !m) continue;
         const named: MatchRecord = { ...m, players: m.players.map((p) => (p === 'model' ? c.model : p)) as [string, string] };
-        records.push({ game, model: c.model, m: named });
+        records.push({ game, model: c.model, run_id: c.run_id, m: named });
       }
+    }
+  };
+  if (opts.models.length) {
+    const tasks = opts.games.map((g) => arenaTask(g, opponents, matches, { seed: opts.seed, form, policy, maxPlies: opts.maxPlies, config: opts.config }));
+    await collect(await evaluate(tasks, opts.models, runOpts));
+  }
+  if (opts.models.length >= 2 && modelMatches > 0) {
+    // The opponents' providers: given ones are used as they are, the others made here and closed at the end.
+    const owned: Provider[] = [];
+    try {
+      const responders = new Map<string, ModelResponder>();
+      for (const m of opts.models.slice(1)) {
+        let p = opts.providers?.[m];
+        if (!p) owned.push((p = await createProvider(m, { concurrency: opts.concurrency ?? 64 })));
+        responders.set(m, responderOf(p, opts));
+      }
+      for (let i = 0; i < opts.models.length; i++) for (let j = i + 1; j < opts.models.length; j++) {
+        const host = opts.models[i]!, opponent = opts.models[j]!;
+        const tasks = opts.games.map((g) => arenaPairTask(g, opponent, modelMatches, responders.get(opponent)!, { seed: opts.seed, form, policy, maxPlies: opts.maxPlies, config: opts.config }));
+        await collect(await evaluate(tasks, [host], runOpts), opponent);
+      }
+    } finally {
+      for (const p of owned) await p.close();
     }
   }
   const refMatches = opts.referenceMatches ?? matches;
-  if (refMatches > 0 && opponents.length > 1) for (const g of opts.games) for (const m of await referenceRoundRobin(g, opponents, refMatches, { seed: opts.seed, maxPlies: opts.maxPlies })) records.push({ game: g, model: null, m });
+  if (refMatches > 0 && opponents.length > 1) for (const g of opts.games) for (const m of await referenceRoundRobin(g, opponents, refMatches, { seed: opts.seed, maxPlies: opts.maxPlies })) records.push({ game: g, model: null, run_id: null, m });
   if (!records.length) throw new InputError('no matches finished: nothing to rate');
   const boot = { replicates: opts.bootstrap?.replicates ?? 1000, seed: opts.bootstrap?.seed ?? 0, resample: opts.bootstrap?.resample ?? 'parametric' };
   const ratings = rateMatches(records.map((r) => outcomeOf(r.m)), boot);
@@ -187,10 +268,10 @@ export async function runArena(opts: ArenaOptions): Promise<ArenaReport> {
   }
   const players: ArenaPlayerGame[] = [];
   for (const g of opts.games) for (const model of opts.models) {
-    const mine = records.filter((r) => r.game === g && r.model === model).map((r) => ({ m: r.m, seat: (r.m.players[0] === model ? 0 : 1) as Seat }));
+    const mine = records.filter((r) => r.game === g && r.model != null && r.m.players.includes(model)).map((r) => ({ m: r.m, seat: (r.m.players[0] === model ? 0 : 1) as Seat }));
     if (mine.length) players.push(summarise(model, g, mine));
   }
-  return { ratings, by_game, players, runs, matches, form, policy };
+  return { ratings, by_game, players, runs, matches, form, policy, ...(opts.keepMatches ? { match_records: records.map((r) => ({ game: r.game, run_id: r.run_id, m: r.m })) } : {}) };
 }
 
 /** The arena report as text: ratings with intervals, then each model's move statistics per game. */

@@ -50,6 +50,48 @@ export function canonCard(token: string): string {
 }
 
 /**
+ * Category index (0 high card … 9 royal flush) and comparable score of five cards given as ranks sorted high to low
+ * (2..14) and whether they are all of one suit; the ranking of `evaluateFive`. Allocation-light (the inner loop of
+ * `bestHand`).
+ */
+function valueOfSorted(r: readonly number[], flush: boolean): { cat: number; score: number } {
+  // Groups (rank, size) ordered by size then rank: the tie-break order. Ranks arrive sorted, so equal ranks are adjacent.
+  const gr: number[] = [], gs: number[] = [];
+  for (let i = 0; i < 5;) {
+    let j = i + 1;
+    while (j < 5 && r[j] === r[i]) j++;
+    gr.push(r[i]!); gs.push(j - i);
+    i = j;
+  }
+  // Stable insertion sort of the groups by size (descending); ranks within a size stay descending.
+  for (let i = 1; i < gr.length; i++) {
+    const a = gr[i]!, b = gs[i]!;
+    let j = i - 1;
+    while (j >= 0 && gs[j]! < b) { gr[j + 1] = gr[j]!; gs[j + 1] = gs[j]!; j--; }
+    gr[j + 1] = a; gs[j + 1] = b;
+  }
+  const distinct = gr.length === 5;
+  let straightHigh = 0;
+  if (distinct && r[0]! - r[4]! === 4) straightHigh = r[0]!;
+  else if (distinct && r[0] === 14 && r[1] === 5 && r[4] === 2) straightHigh = 5;
+  const top = gs[0]!, second = gs[1] ?? 0;
+  let cat: number;
+  let tie: readonly number[];
+  if (straightHigh && flush) { cat = straightHigh === 14 ? 9 : 8; tie = [straightHigh]; }
+  else if (top === 4) { cat = 7; tie = gr; }
+  else if (top === 3 && second === 2) { cat = 6; tie = gr; }
+  else if (flush) { cat = 5; tie = r; }
+  else if (straightHigh) { cat = 4; tie = [straightHigh]; }
+  else if (top === 3) { cat = 3; tie = gr; }
+  else if (top === 2 && second === 2) { cat = 2; tie = gr; }
+  else if (top === 2) { cat = 1; tie = gr; }
+  else { cat = 0; tie = r; }
+  let score = Math.min(cat, 8);
+  for (let k = 0; k < 5; k++) score = score * 15 + (tie[k] ?? 0);
+  return { cat, score };
+}
+
+/**
  * Value of exactly five cards: category and tie-breaks by the standard ranking (Robert's Rules of Poker, "Poker
  * Hand Rankings"): A-2-3-4-5 (the wheel) is the lowest straight, ranked by its five; A-K-Q-J-T of one suit is a
  * royal flush. Errors: Error for a malformed card or not five cards.
@@ -58,44 +100,34 @@ export function evaluateFive(cards: readonly string[]): HandValue {
   if (cards.length !== 5) throw new Error('evaluateFive needs five cards');
   const ranks = cards.map(cardRank).sort((a, b) => b - a);
   const suit = cards[0]![1]!.toLowerCase();
-  const flush = cards.every((c) => c[1]!.toLowerCase() === suit);
-  const count = new Array<number>(15).fill(0);
-  for (const r of ranks) count[r]!++;
-  // Groups (rank, size) ordered by size then rank: the tie-break order.
-  const groups: [number, number][] = [];
-  for (let r = 14; r >= 2; r--) if (count[r]) groups.push([r, count[r]!]);
-  groups.sort((a, b) => b[1] - a[1] || b[0] - a[0]);
-  const distinct = groups.length === 5;
-  let straightHigh = 0;
-  if (distinct && ranks[0]! - ranks[4]! === 4) straightHigh = ranks[0]!;
-  else if (distinct && ranks[0] === 14 && ranks[1] === 5 && ranks[4] === 2) straightHigh = 5;
-  const shape = groups.map((g) => g[1]).join('');
-  let cat: number;
-  let tie: number[];
-  if (straightHigh && flush) { cat = straightHigh === 14 ? 9 : 8; tie = [straightHigh]; }
-  else if (shape === '41') { cat = 7; tie = groups.map((g) => g[0]); }
-  else if (shape === '32') { cat = 6; tie = groups.map((g) => g[0]); }
-  else if (flush) { cat = 5; tie = ranks; }
-  else if (straightHigh) { cat = 4; tie = [straightHigh]; }
-  else if (shape === '311') { cat = 3; tie = groups.map((g) => g[0]); }
-  else if (shape === '221') { cat = 2; tie = groups.map((g) => g[0]); }
-  else if (shape === '2111') { cat = 1; tie = groups.map((g) => g[0]); }
-  else { cat = 0; tie = ranks; }
-  let score = Math.min(cat, 8);
-  for (let k = 0; k < 5; k++) score = score * 15 + (tie[k] ?? 0);
+  const { cat, score } = valueOfSorted(ranks, cards.every((c) => c[1]!.toLowerCase() === suit));
   return { category: HAND_CATEGORIES[cat]!, score, cards: cards.map(canonCard) };
 }
 
-/** The best five-card hand from 5–7 cards (every 5-subset tried). Errors: Error for fewer than five cards. */
+/**
+ * The best five-card hand from 5–7 cards (every 5-subset tried; when several subsets tie, e.g. a kicker from a
+ * pair, the first in order of rank, then position, is returned). Errors: Error for a malformed card or fewer than five
+ * cards.
+ */
 export function bestHand(cards: readonly string[]): HandValue {
   if (cards.length < 5) throw new Error('bestHand needs at least five cards');
-  let best: HandValue | null = null;
   const n = cards.length;
+  const rank = cards.map(cardRank);
+  const suit = cards.map((c) => c[1]!.toLowerCase());
+  // Indices sorted by rank (high first), so each subset taken in this order is already sorted.
+  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => rank[b]! - rank[a]! || a - b);
+  const r = [0, 0, 0, 0, 0];
+  let bestScore = -1;
+  let best: number[] = [];
   for (let a = 0; a < n; a++) for (let b = a + 1; b < n; b++) for (let c = b + 1; c < n; c++) for (let d = c + 1; d < n; d++) for (let e = d + 1; e < n; e++) {
-    const v = evaluateFive([cards[a]!, cards[b]!, cards[c]!, cards[d]!, cards[e]!]);
-    if (!best || v.score > best.score) best = v;
+    const idx = [order[a]!, order[b]!, order[c]!, order[d]!, order[e]!];
+    for (let k = 0; k < 5; k++) r[k] = rank[idx[k]!]!;
+    const s0 = suit[idx[0]!];
+    const flush = suit[idx[1]!] === s0 && suit[idx[2]!] === s0 && suit[idx[3]!] === s0 && suit[idx[4]!] === s0;
+    const v = valueOfSorted(r, flush).score;
+    if (v > bestScore) { bestScore = v; best = idx; }
   }
-  return best!;
+  return evaluateFive(best.sort((x, y) => x - y).map((i) => cards[i]!));
 }
 
 export interface HoldemState {

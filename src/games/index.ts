@@ -8,9 +8,10 @@ export { negotiation, proposalValues, type NegotiationState } from './negotiatio
 export { holdem, bestHand, evaluateFive, canonCard, cardRank, HAND_CATEGORIES, type HandCategory, type HandValue, type HoldemState } from './holdem.ts';
 export { surround, floodFill, surroundSafeMoves, surroundRoomiestMoves, type SurroundState } from './surround.ts';
 export { pong, pongCrossingRow, type PongState } from './pong.ts';
+export { chess, chessFromFen, chessMoves, chessMateInOne, chessChecks, chessFreeCaptures, chessMaterial, CHESS_START_FEN, PIECE_VALUES, type ChessMove, type ChessState } from './chess.ts';
 export { GAMES, gameNames, getGame } from './registry.ts';
-export { randomPlayer, greedyPlayer, alphaBetaPlayer, referencePlayer, type Player } from './players.ts';
-export { buildPrompt, parseMoveReply, gradeReply, gradeSubproblem, setF1, parsePolicy, DEFAULT_POLICY, type IllegalMovePolicy, type PromptForm, type SubproblemResult } from './protocol.ts';
-export { playMatch, formatMatch, gameMatchSolver, matchSamples, gameOutcomeScorer, gameLegalScorer, gameSubproblemScorer, type Agent, type MatchConfig, type MatchRecord, type MoveRecord, type ModelAgent } from './match.ts';
+export { randomPlayer, greedyPlayer, alphaBetaPlayer, referencePlayer, MAX_ALPHABETA_DEPTH, REFERENCE_PLAYERS, type Player } from './players.ts';
+export { buildPrompt, parseMoveReply, gradeReply, gradeSubproblem, setF1, parsePolicy, POLICY_GRAMMAR, DEFAULT_POLICY, type IllegalMovePolicy, type PromptForm, type SubproblemResult } from './protocol.ts';
+export { playMatch, formatMatch, gameMatchSolver, matchSamples, gameOutcomeScorer, gameLegalScorer, gameSubproblemScorer, type Agent, type MatchConfig, type MatchRecord, type MoveRecord, type ModelAgent, type ModelResponder } from './match.ts';
 export { rateMatches, fitBradleyTerry, type MatchOutcome, type PlayerRating, type Ratings } from './ratings.ts';
-export { runArena, arenaTask, referenceRoundRobin, formatArena, type ArenaOptions, type ArenaReport, type ArenaPlayerGame } from './arena.ts';
+export { runArena, arenaTask, arenaPairTask, referenceRoundRobin, formatArena, type ArenaMatch, type ArenaOptions, type ArenaReport, type ArenaPlayerGame } from './arena.ts';

@@ -5,6 +5,8 @@
  * prompt and reply, and its stored solver metadata the match record (each move's state, prompt, raw replies, parsed
  * move, its kind — legal, illegal, format error — and the subproblem answers with their verdicts).
  */
+import { InputError } from '../core/errors.ts';
+import { hashJson } from '../core/hash.ts';
 import type { Message, Sample } from '../core/schemas.ts';
 import type { Scorer } from '../scorers/types.ts';
 import type { Generate, Solver, TaskState } from '../solvers/types.ts';
@@ -20,6 +22,13 @@ export interface ModelAgent {
   respond(conversation: Message[]): Promise<string>;
 }
 export type Agent = ModelAgent | { kind: 'reference'; name: string; player: Player };
+
+/**
+ * A model opponent as a match solver sees it: answers one conversation of a match (`sample`, `epoch` are the match's
+ * own, for providers that match on them). Errors: whatever the model call throws after its retries (the match then
+ * fails as an attempt and is played again when the run resumes).
+ */
+export type ModelResponder = (conversation: Message[], ctx: { sample: Sample; epoch: number }) => Promise<string>;
 
 /** How one match is played (all recorded with it). */
 export interface MatchConfig {
@@ -138,7 +147,10 @@ export interface MatchSampleMeta {
   seed: number;
   /** The model's seat. */
   seat: Seat;
+  /** A reference player's name, or (with `opponent_kind: 'model'`) another model's address. */
   opponent: string;
+  /** `model` for model-vs-model matches (absent: a reference player). */
+  opponent_kind?: 'reference' | 'model';
   form: PromptForm;
   policy: IllegalMovePolicy;
   max_plies?: number;
@@ -146,26 +158,32 @@ export interface MatchSampleMeta {
 
 /**
  * Match samples for one game against each opponent: `matches` seeds per opponent (seeds `seed`, `seed+1`, …), the
- * model's seat alternating 0, 1, 0, … so colours are balanced when `matches` is even.
+ * model's seat alternating 0, 1, 0, … so colours are balanced when `matches` is even. Opponents are reference
+ * players (default) or, with `opponentKind: 'model'`, other models' addresses (sample ids then carry a hash of the
+ * address, not the address). Errors: InputError for an unknown game or reference player.
  */
-export function matchSamples(game: string, opponents: readonly string[], matches: number, opts: { seed?: number; form?: PromptForm; policy?: IllegalMovePolicy; maxPlies?: number } = {}): Sample[] {
+export function matchSamples(game: string, opponents: readonly string[], matches: number, opts: { seed?: number; form?: PromptForm; policy?: IllegalMovePolicy; maxPlies?: number; opponentKind?: 'reference' | 'model' } = {}): Sample[] {
   getGame(game);
-  for (const o of opponents) referencePlayer(o);
+  const kind = opts.opponentKind ?? 'reference';
+  if (kind === 'reference') for (const o of opponents) referencePlayer(o);
   const out: Sample[] = [];
   for (const opponent of opponents) for (let i = 0; i < matches; i++) {
-    const meta: MatchSampleMeta = { game, seed: (opts.seed ?? 0) + i, seat: (i % 2) as Seat, opponent, form: opts.form ?? 'plain', policy: opts.policy ?? DEFAULT_POLICY, ...(opts.maxPlies ? { max_plies: opts.maxPlies } : {}) };
-    out.push({ id: `${game}-${opponent}-${meta.seed}-seat${meta.seat}`, input: `A ${game} match against ${opponent}, seed ${meta.seed}; you play seat ${meta.seat}.`, target: '', metadata: { ...meta } });
+    const meta: MatchSampleMeta = { game, seed: (opts.seed ?? 0) + i, seat: (i % 2) as Seat, opponent, ...(kind === 'model' ? { opponent_kind: 'model' as const } : {}), form: opts.form ?? 'plain', policy: opts.policy ?? DEFAULT_POLICY, ...(opts.maxPlies ? { max_plies: opts.maxPlies } : {}) };
+    const tag = kind === 'model' ? `model-${hashJson(opponent).slice(0, 12)}` : opponent;
+    out.push({ id: `${game}-${tag}-${meta.seed}-seat${meta.seat}`, input: `A ${game} match against ${opponent}, seed ${meta.seed}; you play seat ${meta.seat}.`, target: '', metadata: { ...meta } });
   }
   return out;
 }
 
 /**
  * The custom-loop solver that plays the match its sample describes (`MatchSampleMeta` in `sample.metadata`): the model
- * is one seat, the reference opponent the other. Each move is asked in a fresh conversation (the state prompt is
- * complete), re-prompts continue it; every turn is appended to `state.messages` (the stored transcript) and the match
- * record goes to `state.metadata.match`. Errors: InputError for an unknown game or opponent in the sample.
+ * is one seat, the opponent the other: a reference player, or another model answered through `opts.models[address]`
+ * (model-vs-model matches). Each move is asked in a fresh conversation (the state prompt is complete), re-prompts
+ * continue it; every turn of the run's model is appended to `state.messages` (the stored transcript), and the match
+ * record — with the opponent model's prompts and replies too — goes to `state.metadata.match`. Errors: InputError for
+ * an unknown game or opponent in the sample; a failed call of either model fails the attempt.
  */
-export function gameMatchSolver(): Solver {
+export function gameMatchSolver(opts: { models?: Readonly<Record<string, ModelResponder>> } = {}): Solver {
   return async (state: TaskState, generate: Generate) => {
     const meta = state.sample.metadata as unknown as MatchSampleMeta;
     const game = getGame(meta.game);
@@ -185,8 +203,16 @@ export function gameMatchSolver(): Solver {
         return text;
       },
     };
-    const opp = referencePlayer(meta.opponent);
-    const agents: [Agent, Agent] = meta.seat === 0 ? [model, { kind: 'reference', name: opp.name, player: opp }] : [{ kind: 'reference', name: opp.name, player: opp }, model];
+    let opponent: Agent;
+    if (meta.opponent_kind === 'model') {
+      const respond = opts.models?.[meta.opponent];
+      if (!respond) throw new InputError(`no model answers for the opponent "${meta.opponent}" of match ${state.sample.id}`, { field: 'opponent' });
+      opponent = { kind: 'model', name: meta.opponent, respond: (conversation) => respond(conversation, { sample: state.sample, epoch: state.epoch }) };
+    } else {
+      const opp = referencePlayer(meta.opponent);
+      opponent = { kind: 'reference', name: opp.name, player: opp };
+    }
+    const agents: [Agent, Agent] = meta.seat === 0 ? [model, opponent] : [opponent, model];
     const rec = await playMatch(game, agents, { seed: meta.seed, form: meta.form, policy: meta.policy, maxPlies: meta.max_plies });
     state.metadata.match = rec;
     if (!state.output) state.output = { text: '', finish_reason: 'stop', model_id: null, prompt_tokens: null, completion_tokens: null };
@@ -224,7 +250,7 @@ export const gameLegalScorer: Scorer = {
   options: {},
   score(_sample, _response, state) {
     const m = matchOf(state);
-    const mine = m ? m.moves.filter((x) => x.tries) : [];
+    const mine = m ? m.moves.filter((x) => x.tries && x.seat === modelSeat(m)) : [];
     if (!mine.length) return { value: null, extracted: null, explanation: 'no model move', status: 'no_answer' };
     const ok = mine.filter((x) => x.tries![0]!.kind === 'move').length;
     return { value: ok / mine.length, extracted: `${ok}/${mine.length}`, explanation: 'first replies that were legal moves', status: 'ok' };
@@ -239,7 +265,7 @@ export const gameSubproblemScorer: Scorer = {
   options: {},
   score(_sample, _response, state) {
     const m = matchOf(state);
-    const all = m ? m.moves.flatMap((x) => x.subproblems ?? []) : [];
+    const all = m ? m.moves.filter((x) => x.seat === modelSeat(m)).flatMap((x) => x.subproblems ?? []) : [];
     if (!all.length) return { value: null, extracted: null, explanation: 'no subproblems asked', status: 'no_answer' };
     const mean = all.reduce((a, r) => a + r.score, 0) / all.length;
     return { value: mean, extracted: `${all.filter((r) => r.correct).length}/${all.length} exact`, explanation: 'mean subproblem score', status: 'ok' };

@@ -76,9 +76,15 @@ export const greedyPlayer: Player = {
   },
 };
 
-/** Depth-`depth` alpha–beta search (`depth` ≥ 1). Errors: InputError for a depth outside 1..8. */
+/** Deepest alpha–beta search a reference player may use. */
+export const MAX_ALPHABETA_DEPTH = 8;
+
+/** Reference player names, as error messages list them. */
+export const REFERENCE_PLAYERS = `random, greedy, alphabeta:<d> (d = 1..${MAX_ALPHABETA_DEPTH}; alphabeta alone is depth 3)`;
+
+/** Depth-`depth` alpha–beta search (`depth` ≥ 1). Errors: InputError (field `opponent`) for a depth outside 1..8. */
 export function alphaBetaPlayer(depth: number): Player {
-  if (!Number.isInteger(depth) || depth < 1 || depth > 8) throw new InputError(`alpha–beta depth must be an integer from 1 to 8 (got ${depth})`);
+  if (!Number.isInteger(depth) || depth < 1 || depth > MAX_ALPHABETA_DEPTH) throw new InputError(`alpha–beta depth must be an integer from 1 to ${MAX_ALPHABETA_DEPTH} (got ${depth})`, { field: 'opponent' });
   return {
     name: `alphabeta:${depth}`,
     choose(game, s, rand) {
@@ -89,14 +95,19 @@ export function alphaBetaPlayer(depth: number): Player {
 }
 
 /**
- * A reference player by name: `random`, `greedy`, `alphabeta:<d>` (d = 1..8; `alphabeta` alone is depth 3).
- * Errors: InputError for an unknown name.
+ * A reference player by name: `random`, `greedy`, `alphabeta:<d>` (d = 1..8; `alphabeta` alone is depth 3); case and
+ * surrounding spaces are ignored. Errors: InputError (field `opponent`) for an unknown name or a depth that is not an
+ * integer from 1 to 8, listing the known names.
  */
 export function referencePlayer(name: string): Player {
-  if (name === 'random') return randomPlayer;
-  if (name === 'greedy') return greedyPlayer;
-  const m = /^alphabeta(?::(\d+))?$/.exec(name);
-  if (m) return alphaBetaPlayer(m[1] ? Number(m[1]) : 3);
-  throw new InputError(`unknown reference player "${name}"; known: random, greedy, alphabeta:<depth>`);
+  const t = name.trim().toLowerCase();
+  if (t === 'random') return randomPlayer;
+  if (t === 'greedy') return greedyPlayer;
+  const m = /^alpha-?beta(?:\s*[:=]\s*(.*))?$/.exec(t);
+  if (m) {
+    if (m[1] == null) return alphaBetaPlayer(3);
+    if (!/^\d+$/.test(m[1]) || Number(m[1]) < 1 || Number(m[1]) > MAX_ALPHABETA_DEPTH) throw new InputError(`reference player "${name}": the alpha–beta depth "${m[1]}" is not an integer from 1 to ${MAX_ALPHABETA_DEPTH}; known players: ${REFERENCE_PLAYERS}`, { field: 'opponent' });
+    return alphaBetaPlayer(Number(m[1]));
+  }
+  throw new InputError(`unknown reference player "${name}"; known: ${REFERENCE_PLAYERS}`, { field: 'opponent' });
 }
-

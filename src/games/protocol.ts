@@ -31,21 +31,42 @@ export interface IllegalMovePolicy {
 
 export const DEFAULT_POLICY: IllegalMovePolicy = { retries: 2, then: 'random', penalty: 0.1 };
 
+/** The policy grammar, as error messages state it. */
+export const POLICY_GRAMMAR = 'reprompt:<k> (or retry:<k>; k = 0..10 re-prompts), then forfeit or random, and with random optionally penalty:<p> (p in [0, 2] outcome points per random move), comma-separated; e.g. reprompt:3,forfeit or retry:2,random,penalty:0.1';
+
 /**
- * Parse a policy written `retry:<k>,<forfeit|random>[,penalty:<p>]` (e.g. `retry:2,random,penalty:0.1`).
- * Errors: InputError naming the part that is wrong.
+ * Parse a policy written `reprompt:<k>,<forfeit|random>[,penalty:<p>]` (`retry:<k>` is the same as `reprompt:<k>`;
+ * parts left out keep `DEFAULT_POLICY`'s values: e.g. `forfeit` alone is 2 re-prompts then a forfeit).
+ * Errors: InputError (field `illegal`) naming the part that is wrong and the grammar: an unknown part, a count or
+ * penalty out of range, a part given twice, both forfeit and random, a penalty with forfeit, an empty policy.
  */
 export function parsePolicy(text: string): IllegalMovePolicy {
+  const fail = (why: string) => new InputError(`illegal-move policy "${text}": ${why}; write ${POLICY_GRAMMAR}`, { field: 'illegal' });
+  const parts = text.split(',').map((x) => x.trim().toLowerCase()).filter(Boolean);
+  if (!parts.length) throw fail('it is empty');
   const p = { ...DEFAULT_POLICY };
-  for (const part of text.split(',').map((x) => x.trim()).filter(Boolean)) {
+  const seen = new Set<string>();
+  const once = (key: string) => {
+    if (seen.has(key)) throw fail(`${key === 'then' ? 'forfeit/random' : key} is given twice`);
+    seen.add(key);
+  };
+  for (const part of parts) {
     let m: RegExpExecArray | null;
-    if ((m = /^retry:(\d+)$/.exec(part))) p.retries = Number(m[1]);
-    else if (part === 'forfeit' || part === 'random') p.then = part;
-    else if ((m = /^penalty:(\d*\.?\d+)$/.exec(part))) p.penalty = Number(m[1]);
-    else throw new InputError(`illegal-move policy: cannot read "${part}" (write retry:<k>,forfeit|random[,penalty:<p>])`, { field: 'illegal' });
+    if ((m = /^(?:retry|reprompt|retries|reprompts)\s*[:=]\s*(.*)$/.exec(part))) {
+      once('reprompt');
+      if (!/^\d+$/.test(m[1]!) || Number(m[1]) > 10) throw fail(`the re-prompt count "${m[1]}" is not an integer from 0 to 10`);
+      p.retries = Number(m[1]);
+    } else if (part === 'forfeit' || part === 'random') {
+      once('then');
+      p.then = part;
+    } else if ((m = /^penalty\s*[:=]\s*(.*)$/.exec(part))) {
+      once('penalty');
+      const v = Number(m[1]);
+      if (!/^\d*\.?\d+$/.test(m[1]!) || !(v >= 0 && v <= 2)) throw fail(`the penalty "${m[1]}" is not a number in [0, 2]`);
+      p.penalty = v;
+    } else throw fail(`cannot read "${part}"`);
   }
-  if (p.retries > 10) throw new InputError('illegal-move policy: at most 10 re-prompts', { field: 'illegal' });
-  if (p.penalty < 0 || p.penalty > 2) throw new InputError('illegal-move policy: penalty must lie in [0, 2]', { field: 'illegal' });
+  if (p.then === 'forfeit' && seen.has('penalty')) throw fail('a penalty applies to random moves only, not with forfeit');
   return p;
 }
 

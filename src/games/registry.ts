@@ -1,6 +1,7 @@
 /** The arena's games by name. */
 import { InputError } from '../core/errors.ts';
 import { checkers } from './checkers.ts';
+import { chess } from './chess.ts';
 import { connect4 } from './connect4.ts';
 import { holdem } from './holdem.ts';
 import { negotiation } from './negotiation.ts';
@@ -10,9 +11,9 @@ import { surround } from './surround.ts';
 import { ticTacToe } from './tictactoe.ts';
 import type { Game } from './types.ts';
 
-/** Every built-in game, keyed by name (GAMEBoT's eight games; chess is not included). */
+/** Every built-in game, keyed by name (GAMEBoT's eight games, then chess through chess.js). */
 export const GAMES: Readonly<Record<string, Game<any>>> = Object.freeze({
-  tictactoe: ticTacToe, connect4, othello, checkers, negotiation, holdem, surround, pong,
+  tictactoe: ticTacToe, connect4, othello, checkers, negotiation, holdem, surround, pong, chess,
 });
 
 /** Names of the built-in games. */

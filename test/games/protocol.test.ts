@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { buildPrompt, checkers, checkersFromRows, connect4, gradeReply, holdem, negotiation, othello, parseMoveReply, parsePolicy, pong, surround, ticTacToe } from '../../src/games/index.ts';
+import { alphaBetaPlayer, buildPrompt, checkers, checkersFromRows, connect4, gradeReply, holdem, negotiation, othello, parseMoveReply, parsePolicy, pong, referencePlayer, surround, ticTacToe } from '../../src/games/index.ts';
 import { oth, ttt } from './positions.ts';
 
 test('tic-tac-toe moves: case, spaces, brackets, emphasis; illegal vs format', () => {
@@ -80,6 +80,43 @@ test('prompts: coordinates, legal moves, the answer format; chain of thought add
 test('illegal-move policies parse, and bad ones are refused', () => {
   assert.deepEqual(parsePolicy('retry:3,forfeit'), { retries: 3, then: 'forfeit', penalty: 0.1 });
   assert.deepEqual(parsePolicy('retry:0,random,penalty:0.25'), { retries: 0, then: 'random', penalty: 0.25 });
-  assert.throws(() => parsePolicy('retry:x'), /cannot read "retry:x"/);
-  assert.throws(() => parsePolicy('retry:11'), /at most 10/);
+  assert.throws(() => parsePolicy('retry:x'), /re-prompt count "x" is not an integer from 0 to 10/);
+  assert.throws(() => parsePolicy('retry:11'), /re-prompt count "11" is not an integer from 0 to 10/);
+});
+
+test('illegal-move policy grammar: reprompt and retry alike; every bad policy names its fault and the grammar', () => {
+  assert.deepEqual(parsePolicy('reprompt:3,forfeit'), { retries: 3, then: 'forfeit', penalty: 0.1 });
+  assert.deepEqual(parsePolicy(' Reprompt:0 , RANDOM , penalty:2 '), { retries: 0, then: 'random', penalty: 2 });
+  assert.deepEqual(parsePolicy('random'), { retries: 2, then: 'random', penalty: 0.1 });
+  const bad: [string, RegExp][] = [
+    ['reprompt:3,forfit', /cannot read "forfit"/],
+    ['reprompt:-1,random', /re-prompt count "-1" is not an integer from 0 to 10/],
+    ['reprompt:2.5', /re-prompt count "2.5"/],
+    ['reprompt:1,reprompt:2', /reprompt is given twice/],
+    ['forfeit,random', /forfeit\/random is given twice/],
+    ['random,penalty:3', /penalty "3" is not a number in \[0, 2\]/],
+    ['random,penalty:abc', /penalty "abc"/],
+    ['reprompt:1,forfeit,penalty:0.5', /a penalty applies to random moves only/],
+    ['', /it is empty/],
+    [' , ', /it is empty/],
+  ];
+  for (const [text, why] of bad) {
+    assert.throws(() => parsePolicy(text), (err: Error) => {
+      assert.equal(err.name, 'InputError', text);
+      assert.match(err.message, why, text);
+      assert.match(err.message, /^field "illegal": /, text);
+      assert.match(err.message, /write reprompt:<k> \(or retry:<k>; k = 0\.\.10 re-prompts\), then forfeit or random/, text);
+      return true;
+    });
+  }
+});
+
+test('reference players by name: case and spaces ignored; unknown names and bad depths refused with the known names', () => {
+  assert.equal(referencePlayer(' Greedy ').name, 'greedy');
+  assert.equal(referencePlayer('alphabeta').name, 'alphabeta:3');
+  assert.equal(referencePlayer('AlphaBeta:5').name, 'alphabeta:5');
+  for (const [name, why] of [['minimax', /unknown reference player "minimax"; known: random, greedy, alphabeta:<d> \(d = 1\.\.8/], ['alphabeta:0', /depth "0" is not an integer from 1 to 8/], ['alphabeta:9', /depth "9" is not an integer from 1 to 8/], ['alphabeta:x', /depth "x"/], ['', /unknown reference player ""/]] as const) {
+    assert.throws(() => referencePlayer(name), (err: Error) => err.name === 'InputError' && why.test(err.message) && /^field "opponent": /.test(err.message), name);
+  }
+  assert.throws(() => alphaBetaPlayer(9), /from 1 to 8 \(got 9\)/);
 });
