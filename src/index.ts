@@ -102,6 +102,9 @@ export { computeRunStatistics, passAtK, type RunStatistics, type SampleScores } 
 export { corpusPerplexity, type CorpusPerplexity, type RollingItem } from './stats/perplexity.ts';
 export { rankByLearnability, selectByLearnability, type LearnabilityItem, type LearnabilitySelection, type ModelScores } from './stats/learnability.ts';
 export { choiceVerdicts, goldIndex } from './scorers/loglikelihood.ts';
+/** Scorers of the image path: VQA accuracy (`vqa`), and caption scores against several references (`bleu`, `cider_d`; corpus BLEU and CIDEr-D of a whole corpus). */
+export { humanAnswers, vqaAccuracy, vqaNormalize } from './scorers/vqa.ts';
+export { bleuStats, captionTokens, ciderD, corpusBleu, referenceCaptions, sentenceBleu, type BleuScore, type CaptionTokenizer } from './scorers/caption.ts';
 export { comparePaired, mcnemar, pairedT, signFlipTest, wilcoxonSignedRank } from './stats/paired.ts';
 export { holm, benjaminiHochberg } from './stats/multiplicity.ts';
 export { rankRuns, rankAcrossTasks } from './stats/rank.ts';

@@ -35,6 +35,25 @@ export interface GridCoordinates {
   task: string;
 }
 
+/**
+ * Chart-question coordinates of a sample (GRAB's task and complexity): a sample of the chart generator
+ * (`metadata.generator: "charts"`) or of the GRAB file (`metadata.source: "grab"`) with a GRAB task and an integer
+ * complexity (functions or series − 1, or transform steps).
+ */
+export interface ChartCoordinates {
+  task: string;
+  complexity: number;
+}
+
+const CHART_TASK_NAMES = new Set(['properties', 'function', 'series', 'transform']);
+
+/** The chart coordinates of a sample's metadata, or null when it is not a chart question. */
+export function chartCoordinatesOf(md: Readonly<Record<string, unknown>>): ChartCoordinates | null {
+  if (md.generator !== 'charts' && md.source !== 'grab') return null;
+  if (typeof md.task !== 'string' || !CHART_TASK_NAMES.has(md.task) || !Number.isInteger(md.complexity)) return null;
+  return { task: md.task, complexity: md.complexity as number };
+}
+
 /** One sample's outcomes in a run. */
 export interface RunSampleScores {
   sample_id: string;
@@ -46,6 +65,8 @@ export interface RunSampleScores {
   epochs: RunOutcome[];
   /** Grid coordinates when the sample is a needle-threading sample, else null. */
   grid: GridCoordinates | null;
+  /** Chart coordinates when the sample is a chart question (charts generator, GRAB), else absent or null. */
+  chart?: ChartCoordinates | null;
 }
 
 /** A run's outcomes for one scorer, read once. */
@@ -192,7 +213,8 @@ export async function readRunOutcomes(pool: Pool, runOrRef: RunRecord | string, 
   for await (const p of pool.iteratePlanned(run.id)) {
     const md = p.sample.metadata;
     const grid = typeof md.chars === 'number' && typeof md.task === 'string' ? { length: md.chars, depth: typeof md.depth === 'number' ? md.depth : null, task: md.task } : null;
-    const s: RunSampleScores = { sample_id: p.sample.id, key: p.content_hash, values: [], epochs: [], grid };
+    const chart = chartCoordinatesOf(md);
+    const s: RunSampleScores = { sample_id: p.sample.id, key: p.content_hash, values: [], epochs: [], grid, ...(chart ? { chart } : {}) };
     bySample.set(s.sample_id, s);
     order.push(s);
     if (opts.tokens && grid && !prompts.has(grid.length)) prompts.set(grid.length, p.messages.map((m) => messageText(m)).join('\n'));

@@ -2,7 +2,7 @@
  * Everything the report shows (`assay report`, src/report/html.ts), read from the pool with each run read ONCE:
  * one pass over its planned samples and one over its attempts (outcomes under the one rule, response lengths),
  * into per-sample arrays from which every section is derived — run statistics (variance decomposition), truncation,
- * paired comparisons with a ranking, sweeps, needle-threading context limits — plus, on request, the pool's
+ * paired comparisons with a ranking, sweeps, needle-threading context limits, chart difficulty curves — plus, on request, the pool's
  * Plackett–Luce ranking.
  */
 import { countOutcomes, type OutcomeCounts } from '../core/outcome.ts';
@@ -12,6 +12,7 @@ import { analyzeTruncation, type TruncationAnalysis } from '../stats/truncation.
 import { decomposeVariance, type VarianceDecomposition } from '../stats/variance.ts';
 import type { Pool } from '../store/types.ts';
 import { compareRunData, type AnalysisOptions, type ComparisonReport } from './compare.ts';
+import { difficultyCurves, type DifficultyTask } from './difficulty.ts';
 import { gridScoresOf, tokenScaleOfRun } from './context-limit.ts';
 import { alignRuns, clustersOf, loadRuns, runLabels, type RunData } from './outcomes.ts';
 import { rankFromPool, type PoolRanking, type PoolRankOptions } from './pool-ranking.ts';
@@ -77,6 +78,8 @@ export interface ReportData {
   comparison: ComparisonReport | null;
   sweeps: SweepGroup[];
   needle: NeedleLimit[];
+  /** Accuracy by complexity per GRAB task and run, for runs with chart questions (src/analyses/difficulty.ts). */
+  difficulty: DifficultyTask[];
   /** The pool's Plackett–Luce ranking, when asked for. */
   pool_ranking: PoolRanking | null;
 }
@@ -122,6 +125,7 @@ export async function reportData(pool: Pool, refs: string[], o: ReportDataOption
     comparison,
     sweeps: sweepGroups(data, o),
     needle,
+    difficulty: difficultyCurves(data.map((d, i) => ({ data: d, label: labels[i]! }))),
     pool_ranking: poolRanking,
   };
 }

@@ -5,7 +5,8 @@
  * Sections: runs (score, 95% CI, Wald, std over epochs, truncation, failures) with a CI forest plot; paired
  * comparisons and a ranking with rank intervals (when ≥ 2 runs share samples); per run, the variance decomposition
  * and a variance-vs-k plot, truncation by length with a histogram by correctness; sweeps (runs of one model whose
- * settings differ) with score-vs-factor plots; and each run's manifest.
+ * settings differ) with score-vs-factor plots; for chart runs (GRAB-style), accuracy against complexity per task with
+ * 95% intervals; and each run's manifest.
  *
  * The figures come from `reportData` (src/analyses/report.ts), which reads each run once; `renderReport` only
  * formats them.
@@ -17,7 +18,7 @@ import type { Metric } from '../core/schemas.ts';
 import { toolkitInfo } from '../core/toolkit.ts';
 import type { ContextLimitResult } from '../stats/context-limit.ts';
 import type { Pool } from '../store/types.ts';
-import { esc, factorPlot, forestPlot, lengthHistogram, lineChart } from './svg.ts';
+import { difficultyPlot, esc, factorPlot, forestPlot, lengthHistogram, lineChart } from './svg.ts';
 import { describeNumeric, fmtMetricInterval, fmtMetricValue, fmtNumber } from './text.ts';
 
 /** A number with `d` decimals, or `n/a` when it is not finite (e.g. a seed variance from a one-epoch run). */
@@ -210,6 +211,17 @@ export function renderReport(r: ReportData, o: { title?: string; now?: Date } = 
     body.push(`<h2 id="context">Long context: effective context limit</h2>`);
     body.push(`<p class="note">Needle-threading runs. The effective limit is the longest context length (characters) at which accuracy stays at or above the threshold at that length and every shorter one; its interval is a bootstrap over samples. Lengths are in characters: token counts differ between tokenizers (see <code>assay tokens</code>).</p>`);
     for (const x of r.needle) body.push(needleSection(x.label, x.limit, x.token_scale ? `Tokens: ${x.token_scale.description}.` : x.token_note));
+  }
+
+  // Charts: accuracy against complexity
+  if (r.difficulty?.length) {
+    body.push(`<h2 id="difficulty">Charts: accuracy vs complexity</h2>`);
+    body.push(`<p class="note">Chart questions (GRAB-style) by the number of functions or data series plotted, or of transformation steps applied, per run. Intervals: 95% Wilson score on the samples of each point (one epoch), or the clustered score interval when samples were repeated. A curve that falls with complexity is GRAB's finding; points with few samples have wide intervals.</p>`);
+    for (const t of r.difficulty) {
+      body.push(`<h3>${esc(t.task)}</h3>`);
+      body.push(difficultyPlot(t.curves.map((c) => ({ name: c.label, points: c.points.map((p) => ({ x: p.x, mean: p.accuracy, lo: p.ci95.lo, hi: p.ci95.hi, n: p.samples })) })), { title: `accuracy vs ${t.x_label}: ${t.task} questions`, xLabel: t.x_label }));
+      body.push(tableHtml('difficulty', ['run', t.x_label, 'samples', 'attempts', 'accuracy', '95% CI'], t.curves.flatMap((c) => c.points.map((p) => [c.label, p.x, p.samples, p.attempts, pct(p.accuracy), ci(p.ci95)])), { num: [1, 2, 3, 4, 5] }));
+    }
   }
 
   // Pool ranking

@@ -1,5 +1,6 @@
 /**
  * Small, dependency-free SVG plots for the HTML report: CI forest plot, variance (SE) vs k, score vs sweep factor,
+ * accuracy vs difficulty (chart difficulty curves),
  * and a length histogram by correctness. Every data mark carries a class (`mark …`) and a `<title>` with its
  * numbers, so the report is readable without hovering tools and testable by counting marks.
  */
@@ -185,6 +186,39 @@ export function lengthHistogram(h: { edges: number[]; correct: number[]; incorre
   parts.push(`<rect x="${fr.width - fr.right + 12}" y="${fr.top + 6}" width="12" height="12" fill="#2e8b57"/><text x="${fr.width - fr.right + 28}" y="${fr.top + 16}">correct</text>`);
   parts.push(`<rect x="${fr.width - fr.right + 12}" y="${fr.top + 26}" width="12" height="12" fill="#c0392b"/><text x="${fr.width - fr.right + 28}" y="${fr.top + 36}">incorrect</text>`);
   parts.push(`<text class="axis-label" x="${(fr.left + fr.width - fr.right) / 2}" y="${fr.height - 4}" text-anchor="middle">${esc(`response length (${o.unit})`)}</text>`);
+  parts.push('</svg>');
+  return parts.join('');
+}
+
+const PALETTE = ['#1f5fa8', '#c0392b', '#2e8b57', '#8e44ad', '#d35400', '#16a085', '#7f8c8d', '#b7950b'];
+
+/**
+ * Accuracy against an integer difficulty (chart difficulty curves: functions, series or transformation steps): one
+ * polyline per series on a linear x axis with a tick per x value and a y axis of 0–100%; per point a dot
+ * (`mark point`, with `data-x`, `data-accuracy`, `data-lo`, `data-hi` as proportions) and its 95% interval as a
+ * vertical bar (`mark ci`), series nudged apart horizontally so that their bars do not hide each other.
+ */
+export function difficultyPlot(series: { name: string; points: { x: number; mean: number; lo: number; hi: number; n: number }[] }[], o: { title: string; xLabel: string }): string {
+  const fr: Frame = { width: 640, height: 300, left: 56, right: 190, top: 16, bottom: 40 };
+  const xs = [...new Set(series.flatMap((s) => s.points.map((p) => p.x)))].sort((a, b) => a - b);
+  const x0 = (xs[0] ?? 0) - 0.5, x1 = (xs[xs.length - 1] ?? 0) + 0.5;
+  const x = (v: number) => fr.left + ((v - x0) / (x1 - x0)) * (fr.width - fr.left - fr.right);
+  const y = (v: number) => fr.height - fr.bottom - v * (fr.height - fr.top - fr.bottom);
+  const step = Math.min(8, (fr.width - fr.left - fr.right) / Math.max(1, xs.length) / (series.length + 1));
+  const parts = [svgOpen(fr, 'difficulty', o.title), axisX(fr, xs, x, o.xLabel, (v) => String(v)), axisY(fr, [0, 0.25, 0.5, 0.75, 1], y, 'accuracy (95% CI)', (v) => `${Math.round(100 * v)}%`)];
+  series.forEach((s, si) => {
+    const color = PALETTE[si % PALETTE.length]!;
+    const dx = (si - (series.length - 1) / 2) * step;
+    const pts = [...s.points].sort((a, b) => a.x - b.x);
+    parts.push(`<path class="series" d="${pts.map((p, i) => `${i ? 'L' : 'M'}${f1(x(p.x) + dx)},${f1(y(p.mean))}`).join('')}" fill="none" stroke="${color}" stroke-width="2"/>`);
+    for (const p of pts) {
+      const label = `${s.name}, ${o.xLabel} ${p.x}: ${pctStr(p.mean)} (95% CI ${pctStr(p.lo)} – ${pctStr(p.hi)}, ${p.n} samples)`;
+      parts.push(`<line class="mark ci" x1="${f1(x(p.x) + dx)}" x2="${f1(x(p.x) + dx)}" y1="${f1(y(p.lo))}" y2="${f1(y(p.hi))}" stroke="${color}" stroke-width="1.5" opacity="0.7"><title>${esc(label)}</title></line>`);
+      parts.push(`<circle class="mark point" data-series="${esc(s.name)}" data-x="${p.x}" data-accuracy="${p.mean.toFixed(4)}" data-lo="${p.lo.toFixed(4)}" data-hi="${p.hi.toFixed(4)}" cx="${f1(x(p.x) + dx)}" cy="${f1(y(p.mean))}" r="3.5" fill="${color}"><title>${esc(label)}</title></circle>`);
+    }
+    const ly = fr.top + 14 + 18 * si;
+    parts.push(`<line x1="${fr.width - fr.right + 10}" x2="${fr.width - fr.right + 30}" y1="${ly}" y2="${ly}" stroke="${color}" stroke-width="2"/><text x="${fr.width - fr.right + 34}" y="${ly + 4}">${esc(shortLabel(s.name, 26))}<title>${esc(s.name)}</title></text>`);
+  });
   parts.push('</svg>');
   return parts.join('');
 }

@@ -24,6 +24,7 @@ export async function regrade(pool: Pool, runId: string, scorer: Scorer, opts: {
   const stops = run.spec.config.stop;
   const planned = new Map<string, PlannedSample>();
   for await (const p of pool.iteratePlanned(runId)) planned.set(p.sample.id, p);
+  scorer.prepare?.([...planned.values()].map((p) => p.sample)); // corpus statistics from the run's samples (CIDEr-D)
   const window = Math.max(1, opts.concurrency ?? 16);
   let graded = 0, failed = 0;
   let batch: Measurement[] = [];

@@ -4,57 +4,53 @@
  * number normalised to that precision before comparing:
  * - numbers: the extracted number rounded half away from zero to the stated precision (`metadata.precision`:
  *   `int`, `1dp`, `nearest10`; without it, inferred from the target: one decimal → `1dp`, else `int`) equals the
- *   target so rounded (`3.4` is right for `3`; `-1.04` for `-1.0`);
+ *   target so rounded (`3.4` is right for `3`; `-1.04` for `-1.0`). Both values are first rounded to 9 significant
+ *   digits, so a computed value that floating point left just under a half (`12.4999999999`, `0.35` stored as
+ *   0.34999…) rounds as the decimal it stands for ({@link roundAtPrecision});
  * - pairs `[x1, x2]`: both numbers, each so rounded, as an unordered pair;
  * - equations: coefficients compared term by term (`y = 0x^3 - 2x^2 + 5x + 2` equals `y = -2x^2 + 5x + 2`);
  *   a sinusoid `y = A sin(Bx + C) + D` also equals `y = −A sin(−Bx − C) + D`, the same function.
+ * How answers are read from a response (LaTeX fractions, units with exponents, the last pair, prose after an
+ * equation, the many ways of writing a sinusoid): grab-read.ts.
  * The explanation reports the near miss: the relative error |pred − gold| / max(|gold|, 1e-9) of numbers.
  */
 import type { Sample } from '../core/schemas.ts';
 import type { Scorer, Verdict } from './types.ts';
-import { cutResponse, extractAnswer, lastNumber, noAnswerReason } from './extract.ts';
+import { extractAnswer, noAnswerReason } from './extract.ts';
+import { numberValue, parsePolynomial, parseSine, readEquation, readNumber, readPair } from './grab-read.ts';
 import { safely } from './math.ts';
+
+export { parsePolynomial, parseSine } from './grab-read.ts';
 
 type Precision = 'int' | '1dp' | 'nearest10';
 
-/** Round half away from zero to a precision; returns the rounded value as a canonical string (no negative zero). */
-export function roundAtPrecision(v: number, p: Precision): string {
-  const unit = p === '1dp' ? 0.1 : p === 'nearest10' ? 10 : 1;
-  const k = Math.sign(v) * Math.round(Math.abs(v) / unit + 1e-9);
-  const s = p === '1dp' ? (k / 10).toFixed(1) : String(k * (p === 'nearest10' ? 10 : 1));
-  return s === '-0' || s === '-0.0' ? s.slice(1) : s;
-}
-
-const num = (s: string): number => Number(s.replace(/[\u2212\uFE63\uFF0D]/g, '-').replace(/,(?=\d{3}\b)/g, ''));
+/** Decimal places of a precision: `1dp` 1, `int` 0, `nearest10` −1. */
+const PLACES: Record<Precision, number> = { '1dp': 1, int: 0, nearest10: -1 };
 
 /**
- * Polynomial coefficients by degree from `y = 3x^2 - x + 1` (or without `y =`; `*`, `·`, spaces and a typographic
- * minus allowed; a missing coefficient is 1, a missing term 0). Null when the text is not such a polynomial.
+ * Round half away from zero at a precision, in decimal: `v` is first rounded to 9 significant digits (its
+ * `toExponential(8)` digits), which absorbs the floating-point error of a computed value (12.4999999999 → 12.5,
+ * 0.35 stored as 0.34999999999999998 → 0.35), then those digits are rounded at the precision's decimal place
+ * exactly (no binary division). Returns the rounded value as a canonical string (`-1.0`, `12`, `120`; no negative
+ * zero; exact integers for any magnitude). Non-finite values give `String(v)`.
  */
-export function parsePolynomial(text: string): Map<number, number> | null {
-  let t = text.replace(/[\u2212\uFE63\uFF0D]/g, '-').replace(/\s+/g, '').replace(/[*·×]/g, '').replace(/\$/g, '');
-  t = t.replace(/^y=/i, '').replace(/\.$/, '');
-  if (t === '' || !/^[-+]?[0-9.x^+\-{}]+$/i.test(t)) return null;
-  const out = new Map<number, number>();
-  const terms = t.replace(/(?<=[^e^{])-/g, '+-').split('+').filter((x) => x !== '');
-  for (const term of terms) {
-    const m = /^([-+]?(?:\d+(?:\.\d+)?|\.\d+)?)(x(?:\^\{?(\d+)\}?)?)?$/i.exec(term);
-    if (!m || (m[1] === '' && !m[2])) return null;
-    const c = m[1] === '' || m[1] === '+' ? 1 : m[1] === '-' ? -1 : Number(m[1]);
-    const d = m[2] ? (m[3] ? Number(m[3]) : 1) : 0;
-    if (!Number.isFinite(c)) return null;
-    out.set(d, (out.get(d) ?? 0) + c);
+export function roundAtPrecision(v: number, p: Precision): string {
+  if (!Number.isFinite(v)) return String(v);
+  const places = PLACES[p];
+  const [mant, exp] = Math.abs(v).toExponential(8).split('e') as [string, string];
+  const digits = mant.replace('.', ''); // 9 significant digits: |v| ≈ 0.d₁d₂…d₉ × 10^(e+1)
+  const keep = Number(exp) + 1 + places; // digits left of the rounding place
+  let units: bigint;
+  if (keep < 0) units = 0n;
+  else if (keep === 0) units = digits[0]! >= '5' ? 1n : 0n;
+  else if (keep >= digits.length) units = BigInt(digits) * 10n ** BigInt(keep - digits.length);
+  else units = BigInt(digits.slice(0, keep)) + (digits[keep]! >= '5' ? 1n : 0n);
+  const sign = v < 0 && units !== 0n ? '-' : '';
+  if (places === 1) {
+    const s = units.toString().padStart(2, '0');
+    return `${sign}${s.slice(0, -1)}.${s.slice(-1)}`;
   }
-  return out;
-}
-
-/** (A, B, C, D) from `y = A sin(Bx + C) + D` (A and B may be omitted for 1, C and D for 0). Null otherwise. */
-export function parseSine(text: string): [number, number, number, number] | null {
-  const t = text.replace(/[\u2212\uFE63\uFF0D]/g, '-').replace(/\s+/g, '').replace(/[*·×]/g, '').replace(/\$/g, '').replace(/^y=/i, '').replace(/\.$/, '');
-  const m = /^([-+]?\d*(?:\.\d+)?)sin\(([-+]?\d*(?:\.\d+)?)x([-+]\d+(?:\.\d+)?)?\)([-+]\d+(?:\.\d+)?)?$/i.exec(t);
-  if (!m) return null;
-  const coef = (s: string) => (s === '' || s === '+' ? 1 : s === '-' ? -1 : Number(s));
-  return [coef(m[1]!), coef(m[2]!), m[3] ? Number(m[3]) : 0, m[4] ? Number(m[4]) : 0];
+  return `${sign}${places === -1 && units !== 0n ? `${units}0` : units}`;
 }
 
 function samePoly(a: Map<number, number>, b: Map<number, number>): boolean {
@@ -69,33 +65,6 @@ function precisionOf(sample: Sample): Precision {
   return /^-?\d+\.\d$/.test(sample.target.trim()) ? '1dp' : 'int';
 }
 
-/**
- * The equation a response gives: from its final answer (`\\boxed{y = …}`, "the answer is y = …") when that holds one,
- * else the last `y = …` written in the text (to the end of its line); then without what wraps it — closing braces or
- * brackets left from `\\boxed{…}`/`\\(…\\)`/`$…$`, Markdown emphasis or code ticks, a final full stop. Null if none.
- */
-function answerEquation(text: string, response: string): string | null {
-  const fromAnswer = extractAnswer(response)?.text ?? null;
-  let eq: string | null = null;
-  // the last `y = …` of the final answer if it holds one, else of the whole text, to the end of its line
-  const source = fromAnswer && /y\s*=/i.test(fromAnswer) ? fromAnswer : text;
-  const re = /\by\s*=/gi;
-  let at = -1;
-  for (let m = re.exec(source); m; m = re.exec(source)) at = m.index;
-  if (at >= 0) eq = source.slice(at).split('\n')[0]!;
-  if (eq === null) return fromAnswer;
-  let prev = '';
-  while (prev !== eq) {
-    prev = eq;
-    eq = eq.trim().replace(/\\[)\]]$/, '').replace(/[.;,]$/, '').replace(/[$`*_]+$/, '');
-    // a closing brace or bracket that nothing in the equation opened (what is left of \boxed{ or [ around it)
-    const opens = (eq.match(/[{(\[]/g) ?? []).length;
-    const closes = (eq.match(/[})\]]/g) ?? []).length;
-    if (closes > opens && /[})\]]$/.test(eq)) eq = eq.slice(0, -1);
-  }
-  return eq.trim();
-}
-
 /** `grab`: GRAB's exact match at the stated precision (see the module comment). */
 export class GrabScorer implements Scorer {
   readonly name = 'grab';
@@ -106,10 +75,10 @@ export class GrabScorer implements Scorer {
   score(sample: Sample, response: string): Verdict {
     return safely(() => {
       const gold = sample.target.trim();
-      const text = cutResponse(response ?? '');
+      const resp = response ?? '';
       // equations
       if (/^y\s*=/.test(gold)) {
-        const eq = answerEquation(text, response ?? '');
+        const eq = readEquation(resp);
         if (!eq) return { value: 0, extracted: null, explanation: 'no equation y = … found', status: 'no_answer' };
         const gs = parseSine(gold);
         if (gs) {
@@ -127,32 +96,29 @@ export class GrabScorer implements Scorer {
         return { value: ok ? 1 : 0, extracted: eq, explanation: ok ? 'same coefficients' : 'coefficients differ', status: 'ok' };
       }
       const prec = precisionOf(sample);
+      // A response cut off inside its final \boxed{ (or <think>) gave no answer: an earlier, abandoned one is not credited.
+      const cutOff = () => !extractAnswer(resp) && /^cut off/.test(noAnswerReason(resp));
       // pairs
       const gPair = /^\[\s*(-?[\d.]+)\s*,\s*(-?[\d.]+)\s*\]$/.exec(gold);
       if (gPair) {
-        const all = [...text.matchAll(/\[\s*([-\u2212]?\d+(?:\.\d+)?)\s*,\s*([-\u2212]?\d+(?:\.\d+)?)\s*\]/g)];
-        const last = all[all.length - 1];
-        if (!last) return { value: 0, extracted: null, explanation: 'no pair [x1, x2] found', status: 'no_answer' };
-        const p = [num(last[1]!), num(last[2]!)].map((v) => roundAtPrecision(v, prec)).sort();
-        const g = [num(gPair[1]!), num(gPair[2]!)].map((v) => roundAtPrecision(v, prec)).sort();
+        const got = cutOff() ? null : readPair(resp);
+        if (!got) return { value: 0, extracted: null, explanation: cutOff() ? noAnswerReason(resp) : 'no pair [x1, x2] found', status: 'no_answer' };
+        const p = got.values.map((v) => roundAtPrecision(v, prec)).sort();
+        const g = [Number(gPair[1]), Number(gPair[2])].map((v) => roundAtPrecision(v, prec)).sort();
         const ok = p[0] === g[0] && p[1] === g[1];
-        return { value: ok ? 1 : 0, extracted: last[0], explanation: ok ? `same pair at precision ${prec}` : `pair [${p.join(', ')}] ≠ [${g.join(', ')}] at precision ${prec}`, status: 'ok' };
+        return { value: ok ? 1 : 0, extracted: got.raw, explanation: ok ? `same pair at precision ${prec}` : `pair [${p.join(', ')}] ≠ [${g.join(', ')}] at precision ${prec}`, status: 'ok' };
       }
       // numbers
-      const g = num(gold);
+      const g = numberValue(gold);
       if (!Number.isFinite(g)) return { value: null, extracted: null, explanation: `gold is not a number: ${gold.slice(0, 80)}`, status: 'grader_error' };
-      const ex = extractAnswer(response ?? '');
-      // A response cut off inside its final \boxed{ (or <think>) gave no answer: an earlier, abandoned one is not credited.
-      if (!ex && /^cut off/.test(noAnswerReason(response ?? ''))) return { value: 0, extracted: null, explanation: noAnswerReason(response ?? ''), status: 'no_answer' };
-      // LaTeX's thousands separator `{,}` (9{,}500) is a comma; `num` then reads 9,500 as 9500
-      const latexCommas = (t: string) => t.replace(/\{,\}/g, ',');
-      const raw = ex ? lastNumber(latexCommas(ex.text)) ?? lastNumber(latexCommas(text)) : lastNumber(latexCommas(text));
-      if (raw === null) return { value: 0, extracted: null, explanation: noAnswerReason(response ?? ''), status: 'no_answer' };
-      const p = num(raw);
-      if (!Number.isFinite(p)) return { value: 0, extracted: raw, explanation: `not a number: ${raw}`, status: 'ok' };
+      if (cutOff()) return { value: 0, extracted: null, explanation: noAnswerReason(resp), status: 'no_answer' };
+      const got = readNumber(resp);
+      if (got === null) return { value: 0, extracted: null, explanation: noAnswerReason(resp), status: 'no_answer' };
+      const p = got.value;
+      if (!Number.isFinite(p)) return { value: 0, extracted: got.raw, explanation: `not a number: ${got.raw}`, status: 'ok' };
       const ok = roundAtPrecision(p, prec) === roundAtPrecision(g, prec);
       const rel = Math.abs(p - g) / Math.max(Math.abs(g), 1e-9);
-      return { value: ok ? 1 : 0, extracted: raw, explanation: `${ok ? 'equal' : 'differs'} at precision ${prec} (${roundAtPrecision(p, prec)} vs ${roundAtPrecision(g, prec)}); relative error ${rel.toPrecision(3)}`, status: 'ok' };
+      return { value: ok ? 1 : 0, extracted: got.raw, explanation: `${ok ? 'equal' : 'differs'} at precision ${prec} (${roundAtPrecision(p, prec)} vs ${roundAtPrecision(g, prec)}); relative error ${rel.toPrecision(3)}`, status: 'ok' };
     }) as Verdict;
   }
 }

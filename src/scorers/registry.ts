@@ -13,6 +13,9 @@
  * | `needle`| `credit` `'exact'` \| `'partial'`, `ordered` false, `ignoreCase` false (needle threading, src/scorers/needle.ts) |
  * | `judge` | `model` (required: a model address), `temperature` 0, `max_tokens` 4096, `max_retries` 3, `timeout_ms` 120000, `multiple_choice` `'letter'` \| `'judge'`, `prompt` `'hle-v1'`, `prompt_sha256` (derived) |
  * | `grab`  | none (GRAB's exact match at the stated precision; charts, src/scorers/grab.ts)                  |
+ * | `vqa`   | `answers` `'official'` \| `'normalize'`, `extract` `'response'` \| `'final'` (VQA accuracy, src/scorers/vqa.ts) |
+ * | `bleu`  | `tokenize` `'coco'` \| `'13a'` \| `'none'`, `smoothing` `'exp'` \| `'floor'` \| `'add-k'` \| `'none'`, `smooth_value` (sentence BLEU-4, src/scorers/caption.ts) |
+ * | `cider_d` | `tokenize` `'coco'` \| `'13a'` \| `'none'`, `sigma` 6 (CIDEr-D with the dataset's document frequencies, src/scorers/caption.ts) |
  * | `acc`, `greedy_match`, `loglikelihood`, `bits_per_byte`, `nll_per_token` | none (log-likelihood attempts, src/scorers/loglikelihood.ts) |
  * | `acc_norm` | `length` `'chars'` (lm-eval's) \| `'bytes'` |
  *
@@ -33,6 +36,8 @@ import { NEEDLE_DEFAULTS, NeedleScorer } from './needle.ts';
 import { JUDGE_DEFAULTS, JudgeScorer, judgePromptSha256 } from './judge.ts';
 import { LoglikelihoodScorer } from './loglikelihood.ts';
 import { GrabScorer } from './grab.ts';
+import { VQA_DEFAULTS, VqaScorer } from './vqa.ts';
+import { BLEU_DEFAULTS, BleuScorer, CAPTION_TOKENIZERS, CIDER_DEFAULTS, CiderDScorer } from './caption.ts';
 
 const relTol = z.number().positive().max(0.1);
 
@@ -94,6 +99,21 @@ const SPECS: Record<string, Spec> = {
     make: (o) => new JudgeScorer(o as ConstructorParameters<typeof JudgeScorer>[0]),
   },
   grab: { schema: z.strictObject({}), defaults: () => ({}), make: () => new GrabScorer() },
+  vqa: {
+    schema: z.strictObject({ answers: z.enum(['official', 'normalize']).optional(), extract: z.enum(['response', 'final']).optional() }),
+    defaults: () => ({ ...VQA_DEFAULTS }),
+    make: (o) => new VqaScorer(o),
+  },
+  bleu: {
+    schema: z.strictObject({ tokenize: z.enum(CAPTION_TOKENIZERS).optional(), smoothing: z.enum(['exp', 'floor', 'add-k', 'none']).optional(), smooth_value: z.number().positive().max(100).optional() }),
+    defaults: () => ({ ...BLEU_DEFAULTS }),
+    make: (o) => new BleuScorer(o),
+  },
+  cider_d: {
+    schema: z.strictObject({ tokenize: z.enum(CAPTION_TOKENIZERS).optional(), sigma: z.number().positive().max(1000).optional() }),
+    defaults: () => ({ ...CIDER_DEFAULTS }),
+    make: (o) => new CiderDScorer(o),
+  },
   acc: { schema: z.strictObject({}), defaults: () => ({}), make: () => new LoglikelihoodScorer('acc') },
   acc_norm: {
     schema: z.strictObject({ length: z.enum(['chars', 'bytes']).optional() }),
@@ -111,7 +131,7 @@ const SPECS: Record<string, Spec> = {
  * from their label in another thread: the runner grades them in a worker (src/runner/grading-pool.ts) so that a
  * verdict that hangs cannot block the process. Captured before any user registration: a replaced built-in is not one.
  */
-const OFF_THREAD_SPECS = new Set<Spec>(['math', 'gsm8k', 'exact', 'choice', 'needle', 'grab'].map((n) => SPECS[n]!));
+const OFF_THREAD_SPECS = new Set<Spec>(['math', 'gsm8k', 'exact', 'choice', 'needle', 'grab', 'vqa', 'bleu'].map((n) => SPECS[n]!));
 const offThread = new WeakMap<Scorer, { label: string; module?: string }>();
 
 /**
@@ -178,6 +198,7 @@ function relabel(s: Scorer, label: string): Scorer {
     ...(s.metric ? { metric: s.metric } : {}),
     options: s.options,
     score: (sample, response, state) => s.score(sample, response, state),
+    ...(s.prepare ? { prepare: (samples: Parameters<NonNullable<Scorer['prepare']>>[0]) => s.prepare!(samples) } : {}),
     ...(s.close ? { close: () => s.close!() } : {}),
     ...(s.report ? { report: () => s.report!() } : {}),
   };

@@ -43,6 +43,13 @@ export interface Scorer {
    * state (every turn of the conversation, metadata), for scorers that grade more than the final text.
    */
   score(sample: Sample, response: string, state?: ScoredState): Verdict | Promise<Verdict>;
+  /**
+   * Corpus statistics a scorer needs from the evaluated samples before it grades any of them (CIDEr-D's document
+   * frequencies over the references). Optional; called with the samples a run evaluates by the task resolver
+   * (src/tasks/resolve.ts) and by re-scoring (src/runner/rescore.ts), before the first `score`; a later call replaces
+   * what an earlier one gave.
+   */
+  prepare?(samples: readonly Sample[]): void;
   /** Release resources (a judge's HTTP connections). Optional; idempotent; the scorer may be used again after. */
   close?(): Promise<void>;
   /**

@@ -215,6 +215,8 @@ async function resolveTaskAt(task: Task, over: TaskOverrides): Promise<ResolvedT
 
   const epochs = over.epochs ?? def.epochs ?? 1;
   const limit = over.limit ?? def.limit ?? null;
+  // corpus statistics a scorer takes from the evaluated samples (CIDEr-D's document frequencies)
+  for (const s of scorers) s.prepare?.(limit ? samples.slice(0, limit) : samples);
   return {
     task,
     dataset: {

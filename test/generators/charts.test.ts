@@ -59,13 +59,14 @@ test('writeChartDataset: PNGs and a JSONL the generic loader reads; `assay gen c
   assert.equal(readdirSync(join(dir, 'images')).length, 10);
   const text = readFileSync(r.jsonl);
   assert.equal(sha(text), r.sha256);
-  const ds = await loadDataset(r.jsonl);
+  const ds = await loadDataset(r.jsonl, { fields: { image: 'image' } });
   assert.equal(ds.samples.length, 10);
+  assert.equal(ds.images!.size, 10);
   for (const s of ds.samples) {
     const png = readFileSync(join(dir, s.metadata.image as string));
     assert.equal(sha(png), s.metadata.image_sha256);
     assert.equal(s.metadata.generator, 'charts');
-    assert.equal(typeof s.input, 'string');
+    assert.ok(ds.images!.get(s.metadata.image_sha256 as string)!.load().equals(png));
   }
 
   const out = join(dir, 'cli');

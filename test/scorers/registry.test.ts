@@ -6,7 +6,7 @@ import { createScorer, scorerNames } from '../../src/scorers/registry.ts';
 test('registry: names, unknown name and bad options throw clear errors', () => {
   for (const n of ['choice', 'exact', 'gsm8k', 'judge', 'math']) assert.ok(scorerNames().includes(n), n);
   assert.deepEqual(scorerNames(), [...scorerNames()].sort());
-  assert.throws(() => createScorer('nope'), /unknown scorer "nope"; known scorers: acc, acc_norm, bits_per_byte, choice, exact, grab, greedy_match, gsm8k, judge, loglikelihood, math/);
+  assert.throws(() => createScorer('nope'), /unknown scorer "nope"; known scorers: acc, acc_norm, bits_per_byte, bleu, choice, cider_d, exact, grab, greedy_match, gsm8k, judge, loglikelihood, math/);
   assert.throws(() => createScorer('math', { percent: 'maybe' }), /invalid options for scorer "math": percent/);
   assert.throws(() => createScorer('math', { relTol: -1 }), /relTol/);
   assert.throws(() => createScorer('exact', { bogus: 1 }), /invalid options/);

@@ -109,7 +109,7 @@ test('YAML tasks: valid files load; every error names the file, line and key', a
 
 test('unknown solvers and scorers are refused with the registered names', async () => {
   await assert.rejects(resolveTask(defineTask({ name: 'x', dataset: { name: 'd', samples }, solver: 'tree_of_thought' })), /unknown solver "tree_of_thought"; registered solvers: .*chain_of_thought/);
-  await assert.rejects(resolveTask(defineTask({ name: 'x', dataset: { name: 'd', samples }, scorers: ['bleu'] })), /unknown scorer "bleu"; known scorers: .*math/);
+  await assert.rejects(resolveTask(defineTask({ name: 'x', dataset: { name: 'd', samples }, scorers: ['no-such-scorer'] })), /unknown scorer "no-such-scorer"; known scorers: .*math/);
 });
 
 test('errors found when a YAML task is resolved name the file and the line of the field', async () => {

@@ -136,7 +136,7 @@ export function register(program: Command): void {
   gen
     .command('charts')
     .description("GRAB-style chart questions (Roberts et al. 2024): seeded charts rendered to PNG with analytic ground truth; writes <out>/images/*.png and <out>/charts.jsonl (default: GRAB's task × category × complexity mix)")
-    .requiredOption('--out <dir>', 'folder to write (created if missing)')
+    .requiredOption('--out <dir>', 'folder to write (created if missing); files an earlier `gen charts` wrote there and this one does not are removed (listed in its assay-charts-files.json), other files are left alone')
     .option('--n <n>', 'number of questions (2170 = GRAB\'s counts exactly)', int('--n', 1, MAX_COUNT), 2170)
     .option('--seed <n>', 'dataset seed (recorded in every sample)', int('--seed', 0), 0)
     .option('--tasks <list>', `comma-separated: ${CHART_TASKS.join(', ')}`, list('task', CHART_TASKS))
@@ -155,7 +155,8 @@ export function register(program: Command): void {
       const seconds = (performance.now() - t0) / 1000;
       const summary = { generator: 'charts', generator_version: CHARTS_GENERATOR_VERSION, seed: o.seed, tasks: o.tasks ?? [...CHART_TASKS], ...r, seconds };
       if (o.json) return printJson(summary);
-      process.stdout.write(`${r.samples} charts, ${(r.png_bytes / 1e6).toFixed(1)} MB of PNG, sha256 ${r.sha256} → ${r.jsonl} in ${seconds.toFixed(1)} s\n`);
+      process.stdout.write(`${r.samples} charts, ${(r.png_bytes / 1e6).toFixed(1)} MB of PNG, sha256 ${r.sha256} → ${r.jsonl} in ${seconds.toFixed(1)} s${r.removed ? ` (${r.removed} file(s) of an earlier generation removed)` : ''}\n`);
+      if (r.untracked) process.stderr.write(`note: ${out}/images holds ${r.untracked} file(s) this generator did not write; they were left as they are\n`);
     });
 
   program

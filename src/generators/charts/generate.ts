@@ -663,6 +663,11 @@ export function chartSpecs(n: number, seed: number, opts: { tasks?: readonly Cha
   return shuffle(specs);
 }
 
+/** The id of the index-th sample of the dataset of a seed (`charts-<seed>-<index>`); its image is `images/<id>.png`. */
+export function chartSampleId(seed: number, index: number): string {
+  return `charts-${seed}-${index}`;
+}
+
 /**
  * Generate n rendered chart samples from a seed, lazily. Ids are `charts-<seed>-<index>`. Each render holds ~2 MB
  * of native memory until a garbage collection V8 does not know it needs: a consumer of more than a few hundred
@@ -674,6 +679,6 @@ export function* generateCharts(n: number, seed: number, opts: { tasks?: readonl
   for (let i = 0; i < specs.length; i++) {
     const spec = specs[i]!;
     const item = makeChartItem(spec, itemSeed(seed, i, spec));
-    yield renderChartItem(item, `charts-${seed}-${i}`, seed, i);
+    yield renderChartItem(item, chartSampleId(seed, i), seed, i);
   }
 }

@@ -2,13 +2,21 @@
  * Write a generated chart dataset to a folder: `images/<id>.png` for every sample and one JSONL file
  * (`charts.jsonl` by default) of generic rows `{id, question, answer, ...metadata}` that `assay run --dataset`
  * reads; `metadata.image` is the PNG's path relative to the folder, `metadata.image_sha256` its hash.
+ *
+ * A folder written before keeps only this generation: the generator lists every file it writes in a manifest,
+ * `assay-charts-files.json` in the folder, and removes the files an earlier generation listed there that this one
+ * does not write (a run of 10 charts after one of 2,170 leaves 10 PNGs, not 2,170). It never removes a file it did
+ * not list — a user's own files in the folder stay, whatever their names — and it reads from a manifest only names
+ * it could have written (`images/<name>.png`, `<name>.jsonl`, no folder, no `..`). The manifest lists the union of
+ * the old and the new files while the generation runs, so a generation killed half way still leaves every file it
+ * wrote listed for the next one.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../../core/errors.ts';
 import type { Sample } from '../../core/schemas.ts';
-import { generateCharts } from './generate.ts';
+import { CHARTS_GENERATOR_VERSION, chartSampleId, generateCharts } from './generate.ts';
 import { releaseRenderMemory } from './png.ts';
 import type { ChartTask } from './types.ts';
 
@@ -26,6 +34,36 @@ export interface ChartWriteResult {
   samples: number;
   jsonl_bytes: number;
   png_bytes: number;
+  /** Files of an earlier generation in the folder (listed in its manifest) that this one removed. */
+  removed: number;
+  /** Files under `images/` that no generation listed (a user's own): left alone, counted here. */
+  untracked: number;
+}
+
+/** The manifest of the files a generation wrote, in the dataset folder. */
+export const CHARTS_MANIFEST = 'assay-charts-files.json';
+
+/** A name the generator could have written: `images/<name>.png` or `<name>.jsonl`, no folder, no `..`. */
+const OWN_FILE_RE = /^(?:images\/)?[A-Za-z0-9][A-Za-z0-9._-]*$/;
+const ownFile = (f: unknown): f is string => typeof f === 'string' && OWN_FILE_RE.test(f) && !f.includes('..') && (f.startsWith('images/') ? f.endsWith('.png') : f.endsWith('.jsonl'));
+
+/** The files the manifest in `dir` lists (only names the generator could have written), or none. */
+function listedFiles(dir: string): string[] {
+  const path = join(dir, CHARTS_MANIFEST);
+  if (!existsSync(path)) return [];
+  try {
+    const m = JSON.parse(readFileSync(path, 'utf8')) as { files?: unknown };
+    return Array.isArray(m.files) ? m.files.filter(ownFile) : [];
+  } catch {
+    return []; // an unreadable manifest lists nothing: nothing is removed on its word
+  }
+}
+
+function writeManifest(dir: string, files: readonly string[], info: Record<string, unknown>): void {
+  const path = join(dir, CHARTS_MANIFEST);
+  const tmp = `${path}.${process.pid}.partial`;
+  writeFileSync(tmp, JSON.stringify({ generator: 'charts', version: CHARTS_GENERATOR_VERSION, ...info, files: [...files].sort() }, null, 1) + '\n');
+  renameSync(tmp, path);
 }
 
 /**
@@ -34,8 +72,10 @@ export interface ChartWriteResult {
  * @param opts.tasks keep only these tasks; opts.file the JSONL name (default `charts.jsonl`);
  *   opts.onSample called after each sample is written (progress)
  * Memory stays flat (about 150 MB) at any n: the native memory of finished renders is released every 32 charts
- * (see releaseRenderMemory).
- * @throws InputError when the folder cannot be written
+ * (see releaseRenderMemory). Files an earlier generation listed in the folder's manifest and this one does not write
+ * are removed (`removed`); other files are never touched (`untracked` counts those under `images/`); see the module
+ * comment.
+ * @throws InputError when the folder cannot be written, or for a dataset file name that is not a plain `<name>.jsonl`
  */
 export async function writeChartDataset(
   dir: string,
@@ -49,7 +89,13 @@ export async function writeChartDataset(
   } catch (e) {
     throw new InputError(`cannot write ${dir}: ${(e as Error).message}`, { field: 'out' });
   }
-  const path = join(dir, opts.file ?? 'charts.jsonl');
+  const file = opts.file ?? 'charts.jsonl';
+  if (!ownFile(file) || file.startsWith('images/')) throw new InputError(`the dataset file name "${file}" must be a plain <name>.jsonl`, { field: 'file' });
+  const path = join(dir, file);
+  // the files this generation writes, known up front; listed with the old ones before anything is written
+  const old = listedFiles(dir);
+  const planned = [file, ...Array.from({ length: n }, (_, i) => `images/${chartSampleId(seed, i)}.png`)];
+  writeManifest(dir, [...new Set([...old, ...planned])], { seed, n, complete: false });
   const tmp = `${path}.${process.pid}.${Date.now()}.partial`;
   const h = createHash('sha256');
   const lines: string[] = [];
@@ -73,5 +119,16 @@ export async function writeChartDataset(
   } finally {
     if (!ok) rmSync(tmp, { force: true });
   }
-  return { jsonl: path, sha256: h.digest('hex'), samples: done, jsonl_bytes: jsonlBytes, png_bytes: pngBytes };
+  const sha256 = h.digest('hex');
+  // what an earlier generation wrote and this one did not: removed; then the manifest lists this generation alone
+  const keep = new Set(planned);
+  let removed = 0;
+  for (const f of old) {
+    if (keep.has(f) || !existsSync(join(dir, f))) continue;
+    rmSync(join(dir, f), { force: true });
+    removed++;
+  }
+  writeManifest(dir, planned, { seed, n, complete: true, sha256 });
+  const untracked = readdirSync(images).filter((f) => !keep.has(`images/${f}`)).length;
+  return { jsonl: path, sha256, samples: done, jsonl_bytes: jsonlBytes, png_bytes: pngBytes, removed, untracked };
 }
