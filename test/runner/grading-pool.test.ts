@@ -54,7 +54,7 @@ test('a verdict that hangs is stopped at the hard limit (grader_timeout) while t
   assert.equal(hung[0]!.status, 'grader_timeout');
   assert.match(hung[0]!.explanation ?? '', /hard limit of 600 ms/);
   assert.deepEqual([ok1[0]!.value, ok2[0]!.value], [1, 0], 'the verdicts queued behind the stuck one are graded by a fresh worker');
-  assert.ok(ms < 5000, `${ms.toFixed(0)} ms`);
+  assert.ok(ms < 30_000, `${ms.toFixed(0)} ms: a hang guard (the stuck grade must not hold the others)`);
   assert.ok(ticks >= Math.floor(ms / 20) * 0.5, `the main thread kept running (${ticks} ticks in ${ms.toFixed(0)} ms)`);
   // and the pool is fine afterwards
   assert.equal((await gradeAll([s], sample('3'), '3', undefined, { pool }))[0]!.value, 1);

@@ -12,7 +12,7 @@ import { createScorer } from '../../src/scorers/registry.ts';
 import { isLabel, parseStructure, proportional } from '../../src/scorers/compare.ts';
 import { evaluate, parseExpr } from '../../src/scorers/expression.ts';
 import { normalizeAnswer, timeOfDay, unescapeJsonLatex } from '../../src/scorers/normalize.ts';
-import { readJsonl, timed } from './helpers.ts';
+import { HANG_MS, readJsonl, timed } from './helpers.ts';
 
 type Row = [gold: string, response: string, correct: boolean];
 
@@ -24,7 +24,7 @@ async function check(kind: string, rows: Row[]): Promise<void> {
   for (const [gold, response, correct] of rows) {
     const { v, ms } = await timed(math, gold, response);
     if ((v.value === 1) !== correct || v.status !== 'ok') bad.push(`${kind}: gold ${JSON.stringify(gold)} vs ${JSON.stringify(response)} → ${JSON.stringify(v)}`);
-    if (ms >= 2000) bad.push(`${kind}: gold ${JSON.stringify(gold)} vs ${JSON.stringify(response)} took ${ms.toFixed(0)} ms`);
+    if (ms >= HANG_MS) bad.push(`${kind}: gold ${JSON.stringify(gold)} vs ${JSON.stringify(response)} took ${ms.toFixed(0)} ms`);
   }
   assert.deepEqual(bad, []);
 }

@@ -13,7 +13,7 @@ import {
   boxedAnswer, endsInsideBox, extractAnswer, extractChoice, extractGold, lastBoxed, lastNumber, leadingNumberWord, mixedNumber, scanBoxes,
 } from '../../src/scorers/extract.ts';
 import { compareLiteralFactorials, factorialProblem, structuralProblem } from '../../src/scorers/guard.ts';
-import { timed } from './helpers.ts';
+import { HANG_MS, timed } from './helpers.ts';
 
 type Row = [kind: string, gold: string, response: string, correct: boolean];
 
@@ -24,7 +24,7 @@ async function check(specs: string[], rows: Row[]): Promise<void> {
     const scorer = createScorer(spec);
     for (const [kind, gold, response, correct] of rows) {
       const { v, ms } = await timed(scorer, gold, response);
-      if ((v.value === 1) !== correct || ms >= 2000) {
+      if ((v.value === 1) !== correct || ms >= HANG_MS) {
         failures.push(`${spec} ${kind}: gold ${JSON.stringify(gold)} vs ${JSON.stringify(response.slice(0, 160))} → ${JSON.stringify(v).slice(0, 240)} (${ms.toFixed(0)} ms)`);
       }
     }
@@ -190,7 +190,7 @@ test('cut-off answers: a response cut off inside its final box or its thinking i
   assert.equal(extractAnswer('\\boxed{3} then \\boxed{4'), null);
 });
 
-test('time: 700 KB repetition floods are graded by math, choice and gsm8k within the 2 s bound; huge factorials are refused', async () => {
+test('time: 700 KB repetition floods are graded by math, choice and gsm8k without a runaway; huge factorials are refused', async () => {
   const size = 700_000;
   const flood = (unit: string, end = '') => unit.repeat(Math.round(size / unit.length)) + end;
   const shapes: Array<[string, string]> = [
@@ -210,7 +210,7 @@ test('time: 700 KB repetition floods are graded by math, choice and gsm8k within
     const scorer = createScorer(spec);
     for (const [name, response] of shapes) {
       const { v, ms } = await timed(scorer, spec === 'choice' ? 'B' : '9', response);
-      if (ms >= 2000) failures.push(`${spec} ${name}: ${ms.toFixed(0)} ms`);
+      if (ms >= HANG_MS) failures.push(`${spec} ${name}: ${ms.toFixed(0)} ms`);
       if (!['ok', 'no_answer'].includes(v.status)) failures.push(`${spec} ${name}: ${JSON.stringify(v).slice(0, 200)}`);
     }
   }
@@ -231,7 +231,7 @@ test('time: 700 KB repetition floods are graded by math, choice and gsm8k within
     ['720', '\\boxed{(3!)!}', 1],
   ] as const) {
     const { v, ms } = await timed(math, gold, response);
-    assert.ok(ms < 2000, `${gold} vs ${response}: ${ms} ms`);
+    assert.ok(ms < HANG_MS, `${gold} vs ${response}: ${ms} ms`);
     assert.notEqual(v.status, 'grader_timeout', `${gold} vs ${response}`);
     assert.equal(v.value, value, `${gold} vs ${response}: ${JSON.stringify(v)}`);
   }

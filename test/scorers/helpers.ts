@@ -18,6 +18,13 @@ export function sample(target: string, extra: Partial<Sample> = {}): Sample {
   return { id: 's', input: 'q', target, metadata: {}, ...extra };
 }
 
+/**
+ * A hang guard, not a timing figure (timings are never test assertions; grading speed is measured in bench/grading.ts):
+ * a grade that takes this long is a runaway — catastrophic backtracking, an unbounded expansion, quadratic work on a
+ * huge response — whatever the machine's load.
+ */
+export const HANG_MS = 30_000;
+
 /** Score and measure wall time (ms). */
 export async function timed(scorer: Scorer, target: string, response: string): Promise<{ v: Verdict; ms: number }> {
   const t = performance.now();

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { createScorer } from '../../src/scorers/registry.ts';
 import { SymbolicPool } from '../../src/scorers/symbolic.ts';
 import { structuralProblem } from '../../src/scorers/guard.ts';
-import { timed } from './helpers.ts';
+import { HANG_MS, timed } from './helpers.ts';
 
 const HOSTILE: Array<[string, string, string]> = [
   ['tower', '3', '\\boxed{10^{(5^{5^{5^{5^{5}}}}\\cdot\\log_{10}5)-4}}'],
@@ -30,11 +30,11 @@ const HOSTILE: Array<[string, string, string]> = [
 ];
 
 for (const name of ['math', 'gsm8k', 'choice', 'exact']) {
-  test(`hostile inputs (${name}): verdict in < 2.5 s, no throw`, async () => {
+  test(`hostile inputs (${name}): a verdict, no throw, no hang`, async () => {
     const scorer = createScorer(name);
     for (const [label, gold, response] of HOSTILE) {
       const { v, ms } = await timed(scorer, gold, response);
-      assert.ok(ms < 2500, `${label}: ${ms} ms`);
+      assert.ok(ms < HANG_MS, `${label}: ${ms} ms`);
       assert.ok(['ok', 'no_answer', 'grader_timeout', 'grader_error'].includes(v.status), label);
       if (label === '5 MB response') {
         // the answer at the end survives the 1 MB cut
@@ -82,6 +82,6 @@ test('timeoutMs budget gives grader_timeout (value null) when the worker cannot 
   const scorer = createScorer('math', { timeoutMs: 60 });
   // a fresh pool is not used here (shared pool), so force a cold, slow path with an unusual expression
   const { v, ms } = await timed(scorer, '|x|', '\\boxed{|x|+\\arcsec(2)-\\arcsec(2)}');
-  assert.ok(ms < 500);
+  assert.ok(ms < HANG_MS, `${ms} ms: the budget did not stop the grade`);
   assert.ok(v.status === 'grader_timeout' ? v.value === null : v.status === 'ok', JSON.stringify(v));
 });

@@ -1,29 +1,30 @@
 /**
  * Every line of the shared grading cases (shared/cases/answer_grading.jsonl and answer_grading_more.jsonl): the
- * expected verdict, each within 2 s; a line with `"scorer": "choice"` goes through the multiple-choice scorer, every
+ * expected verdict, none hanging; a line with `"scorer": "choice"` goes through the multiple-choice scorer, every
  * other line through `math`. Then 2–3 variants of our own for each kind of fault.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createScorer } from '../../src/scorers/registry.ts';
-import { readJsonl, timed } from './helpers.ts';
+import { HANG_MS, readJsonl, timed } from './helpers.ts';
+
 
 interface Case { id: string; gold: string; response: string; expected_correct: boolean; why: string; scorer?: string }
 
 const math = createScorer('math');
 const choice = createScorer('choice');
 
-test('shared answer-grading cases: expected verdict, each within 2 s', async () => {
+test('shared answer-grading cases: expected verdict, none hanging', async () => {
   const cases = readJsonl<Case>('cases/answer_grading.jsonl');
   assert.ok(cases.length >= 26);
   for (const c of cases) {
     const { v, ms } = await timed(math, c.gold, c.response);
     assert.equal(v.value === 1, c.expected_correct, `${c.id} (${c.why}): ${JSON.stringify(v)}`);
-    assert.ok(ms < 2000, `${c.id} took ${ms} ms`);
+    assert.ok(ms < HANG_MS, `${c.id} took ${ms} ms`);
   }
 });
 
-test('shared answer-grading cases (second set): expected verdict, each within 2 s', async () => {
+test('shared answer-grading cases (second set): expected verdict, none hanging', async () => {
   const cases = readJsonl<Case>('cases/answer_grading_more.jsonl');
   assert.ok(cases.length >= 13);
   const failures: string[] = [];
@@ -31,7 +32,7 @@ test('shared answer-grading cases (second set): expected verdict, each within 2 
     const scorer = c.scorer === 'choice' ? choice : math;
     const { v, ms } = await timed(scorer, c.gold, c.response);
     if ((v.value === 1) !== c.expected_correct) failures.push(`${c.id} (${c.why}): ${JSON.stringify(v).slice(0, 300)}`);
-    if (ms >= 2000) failures.push(`${c.id} took ${ms.toFixed(0)} ms`);
+    if (ms >= HANG_MS) failures.push(`${c.id} took ${ms.toFixed(0)} ms`);
     assert.ok(['ok', 'no_answer', 'grader_timeout', 'grader_error'].includes(v.status), `${c.id}: ${v.status}`);
   }
   assert.deepEqual(failures, []);
@@ -149,7 +150,7 @@ test('variants of each kind of fault', async () => {
   const failures: string[] = [];
   for (const [kind, gold, response, expected] of VARIANTS) {
     const { v, ms } = await timed(math, gold, response);
-    if ((v.value === 1) !== expected || ms >= 2000) failures.push(`${kind}: ${JSON.stringify(gold)} vs ${JSON.stringify(response)} → ${JSON.stringify(v)} (${ms.toFixed(0)} ms)`);
+    if ((v.value === 1) !== expected || ms >= HANG_MS) failures.push(`${kind}: ${JSON.stringify(gold)} vs ${JSON.stringify(response)} → ${JSON.stringify(v)} (${ms.toFixed(0)} ms)`);
   }
   assert.deepEqual(failures, []);
 });
