@@ -215,7 +215,7 @@ export { endpointEmbedder, fileEmbeddings } from './query/embeddings.ts';
  * in the pool), Bradley–Terry ratings with bootstrap intervals over matches (`rateMatches`), and `runArena`.
  */
 export {
-  GAMES, gameNames, getGame, ticTacToe, connect4, othello, checkers, negotiation, holdem, surround, pong, chess, chessFromFen, bestHand, evaluateFive, proposalValues,
+  GAMES, gameNames, getGame, ticTacToe, connect4, othello, checkers, negotiation, holdem, surround, pong, chess, chessFromFen, bestHand, bestHands, evaluateFive, proposalValues,
   randomPlayer, greedyPlayer, alphaBetaPlayer, referencePlayer, buildPrompt, parseMoveReply, gradeReply, parsePolicy, playMatch, formatMatch, gameMatchSolver,
   matchSamples, rateMatches, runArena, arenaTask, arenaPairTask, referenceRoundRobin, formatArena,
   type Game, type GameResult, type Seat, type ParsedMove, type Subproblem, type Player, type IllegalMovePolicy, type PromptForm, type SubproblemResult,

@@ -6,8 +6,9 @@
  * B for B's moves through B's own provider (same generation config, retries and timeout); seats alternate over the
  * pair's matches, so colours balance when the count is even. The reference players also play a round robin among
  * themselves (pure functions of their seeds, replayed, not stored), which anchors the ratings. Reported: Bradley–Terry ratings with bootstrap CIs and rank intervals (`ratings.ts`),
- * per-subproblem scores (GAMEBoT, Lin et al. 2025, §4.2: F1 for sets, accuracy otherwise), outcome scores, and the
- * illegal-move and format-error rates of each model, per game.
+ * per-subproblem scores (GAMEBoT, Lin et al. 2025, §4.2: F1 for sets, accuracy otherwise), outcome scores, the
+ * illegal-move and format-error rates of each model, per game, and each model's own calls and prompt/completion tokens
+ * (in a model-vs-model run the opponent's are counted for the opponent, not the run's model).
  */
 import { InputError } from '../core/errors.ts';
 import { GenerationConfigSchema, type GenerationConfig } from '../core/schemas.ts';
@@ -19,7 +20,7 @@ import { AdaptiveLimiter } from '../runner/scheduler.ts';
 import type { Pool } from '../store/types.ts';
 import { defineTask, type Task } from '../tasks/task.ts';
 import { hashJson } from '../core/hash.ts';
-import { gameLegalScorer, gameMatchSolver, gameOutcomeScorer, gameSubproblemScorer, matchSamples, playMatch, type MatchRecord, type ModelResponder } from './match.ts';
+import { gameLegalScorer, gameMatchSolver, gameOutcomeScorer, gameSubproblemScorer, matchSamples, playMatch, type MatchRecord, type ModelResponder, type SeatUsage } from './match.ts';
 import { referencePlayer } from './players.ts';
 import { DEFAULT_POLICY, type IllegalMovePolicy, type PromptForm } from './protocol.ts';
 import { rateMatches, type MatchOutcome, type Ratings } from './ratings.ts';
@@ -73,6 +74,13 @@ export interface ArenaPlayerGame {
   forfeits: number;
   /** Subproblem id → answers, mean score (F1 or accuracy), exact share. */
   subproblems: Record<string, { n: number; mean_score: number; exact: number }>;
+  /**
+   * This model's own calls in these matches (re-prompts included) and their tokens as its server reported them
+   * (sums; null when no call reported a count), whether it hosted the run or was the opponent model in another's.
+   */
+  model_calls: number;
+  prompt_tokens: number | null;
+  completion_tokens: number | null;
 }
 
 /** One match of the tournament: its game, the run that stored it (null: the reference round robin, replayed), its record with real player names. */
@@ -147,7 +155,7 @@ function responderOf(provider: Provider, o: Pick<ArenaOptions, 'config' | 'concu
   return async (conversation, { sample, epoch }) => {
     const out = await callWithRetry(provider, { messages: conversation, config, sample, epoch }, policy, limiter, stop);
     if (!out.ok) throw new Error(`opponent model ${provider.address}: ${out.error}`);
-    return out.response.text;
+    return { text: out.response.text, prompt_tokens: out.response.prompt_tokens, completion_tokens: out.response.completion_tokens };
   };
 }
 
@@ -173,10 +181,27 @@ export async function referenceRoundRobin(game: string, players: readonly string
   return out;
 }
 
+/** A seat's model calls and tokens in a match: the record's `usage`, or (older records) counted from its tries. */
+function seatUsage(m: MatchRecord, seat: Seat): SeatUsage {
+  if (m.usage) return m.usage[seat];
+  const out: SeatUsage = { calls: 0, prompt_tokens: null, completion_tokens: null };
+  for (const mv of m.moves) if (mv.seat === seat) for (const t of mv.tries ?? []) {
+    out.calls++;
+    if (t.prompt_tokens != null) out.prompt_tokens = (out.prompt_tokens ?? 0) + t.prompt_tokens;
+    if (t.completion_tokens != null) out.completion_tokens = (out.completion_tokens ?? 0) + t.completion_tokens;
+  }
+  return out;
+}
+
 function summarise(player: string, game: string, records: { m: MatchRecord; seat: Seat }[]): ArenaPlayerGame {
   let moves = 0, illegal = 0, format = 0, subs = 0, forfeits = 0, outcome = 0;
+  const tokens: SeatUsage = { calls: 0, prompt_tokens: null, completion_tokens: null };
   const sp: Record<string, { n: number; sum: number; exact: number }> = {};
   for (const { m, seat } of records) {
+    const u = seatUsage(m, seat);
+    tokens.calls += u.calls;
+    if (u.prompt_tokens != null) tokens.prompt_tokens = (tokens.prompt_tokens ?? 0) + u.prompt_tokens;
+    if (u.completion_tokens != null) tokens.completion_tokens = (tokens.completion_tokens ?? 0) + u.completion_tokens;
     outcome += m.adjusted[seat];
     subs += m.substitutions[seat];
     if (m.forfeit === seat) forfeits++;
@@ -195,6 +220,7 @@ function summarise(player: string, game: string, records: { m: MatchRecord; seat
     player, game, matches: records.length, mean_outcome: records.length ? outcome / records.length : NaN, model_moves: moves,
     illegal_rate: moves ? illegal / moves : NaN, format_error_rate: moves ? format / moves : NaN, substitutions: subs, forfeits,
     subproblems: Object.fromEntries(Object.entries(sp).map(([k, v]) => [k, { n: v.n, mean_score: v.sum / v.n, exact: v.exact / v.n }])),
+    model_calls: tokens.calls, prompt_tokens: tokens.prompt_tokens, completion_tokens: tokens.completion_tokens,
   };
 }
 
@@ -288,6 +314,7 @@ export function formatArena(r: ArenaReport): string {
   for (const p of r.players) {
     lines.push('');
     lines.push(`${p.player} on ${p.game}: ${p.matches} matches, mean outcome ${f(p.mean_outcome)}, ${p.model_moves} moves, illegal ${pctf(p.illegal_rate)}, format errors ${pctf(p.format_error_rate)}, random substitutions ${p.substitutions}, forfeits ${p.forfeits}`);
+    lines.push(`  own model calls ${p.model_calls}: ${p.prompt_tokens ?? 'n/a'} prompt + ${p.completion_tokens ?? 'n/a'} completion tokens (as its server reported them)`);
     for (const [id, s] of Object.entries(p.subproblems)) lines.push(`  ${id}: mean score ${s.mean_score.toFixed(3)} (F1 for lists, accuracy otherwise), exact ${pctf(s.exact)}, n = ${s.n}`);
   }
   return lines.join('\n');

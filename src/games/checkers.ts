@@ -14,7 +14,7 @@
  * capture and your best capture in reply (a two-ply exchange counted in pieces), you lose material: so a two-for-one
  * shot (you give one piece and take two back) is not a free capture.
  */
-import { drawResult, other, parseFromList, type Game, type GameResult, type Seat } from './types.ts';
+import { drawResult, moveCanon, other, parseFromList, type Game, type GameResult, type Seat } from './types.ts';
 
 /** 0 empty, 1 Black man, 2 Black king, 3 White man, 4 White king; `board[row * 8 + col]`, row 0 = row 1. */
 export interface CheckersState {
@@ -195,9 +195,10 @@ export const checkers: Game<CheckersState> = {
     return parseFromList(t, legal, /^([a-h][1-8]){2,}$|^[a-z]\d+([-x][a-z]\d+)+$/, 'a move such as c3-d4 or c3xe5');
   },
   subproblems(s) {
+    const canon = moveCanon(checkers, s);
     return [
-      { id: 'king_moves', kind: 'set', question: 'Which of your legal moves make a king (a man ending its move on the far row)? (list all, or "none")', truth: checkersKingMoves(s) },
-      { id: 'free_capture_moves', kind: 'set', question: 'Which of your legal moves hand the opponent a free capture: after it the opponent can capture and you lose material even after your best recapture (a two-for-one shot, where you then capture more than you lost, is not one)? (list all, or "none")', truth: checkersFreeCaptureMoves(s) },
+      { id: 'king_moves', kind: 'set', canon, question: 'Which of your legal moves make a king (a man ending its move on the far row)? (list all, or "none")', truth: checkersKingMoves(s) },
+      { id: 'free_capture_moves', kind: 'set', canon, question: 'Which of your legal moves hand the opponent a free capture: after it the opponent can capture and you lose material even after your best recapture (a two-for-one shot, where you then capture more than you lost, is not one)? (list all, or "none")', truth: checkersFreeCaptureMoves(s) },
     ];
   },
   heuristic(s, seat) {

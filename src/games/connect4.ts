@@ -4,7 +4,7 @@
  * diagonal) wins; a full board is a draw. Subproblems (GAMEBoT, Lin et al. 2025, §3.2, Connect4): own and opponent's
  * immediate winning columns and forced blocks.
  */
-import { columnLetters, drawResult, other, parseFromList, renderGrid, winFor, type Game, type GameResult, type Seat } from './types.ts';
+import { columnLetters, drawResult, moveCanon, other, parseFromList, renderGrid, winFor, type Game, type GameResult, type Seat } from './types.ts';
 import { threatSubproblems } from './tictactoe.ts';
 
 export const C4_ROWS = 6;
@@ -97,7 +97,7 @@ export const connect4: Game<Connect4State> = {
     return parseFromList(t, this.legalMoves(s), /^[a-z]$/, 'a column letter');
   },
   subproblems(s, seat) {
-    return threatSubproblems(c4WinningColumns(s, seat), c4WinningColumns(s, other(seat)), 'columns');
+    return threatSubproblems(c4WinningColumns(s, seat), c4WinningColumns(s, other(seat)), 'columns', moveCanon(connect4, s));
   },
   heuristic(s, seat) {
     // Open windows of four, weighted by the square of the discs in them; centre column bonus.

@@ -9,7 +9,8 @@
  * Outcome: score = chips won / 200 (the starting stack), in [−1, 1].
  *
  * Subproblems (GAMEBoT, Lin et al. 2025, §3.2, Texas Hold'em): the best five-card hand from your two cards and the
- * board (its category and its five cards), and the amount to call.
+ * board (its category and its five cards: when several sets of five make an equal hand, any of them is correct), and
+ * the amount to call.
  */
 import { mulberry32, normalizeToken, other, type Game, type GameResult, type ParsedMove, type Seat } from './types.ts';
 
@@ -105,11 +106,11 @@ export function evaluateFive(cards: readonly string[]): HandValue {
 }
 
 /**
- * The best five-card hand from 5–7 cards (every 5-subset tried; when several subsets tie, e.g. a kicker from a
- * pair, the first in order of rank, then position, is returned). Errors: Error for a malformed card or fewer than five
- * cards.
+ * The five-card subsets of 5–7 cards with the highest value, as index lists (each ascending), in the order the
+ * subsets are enumerated (by rank, high first, then position): the first is `bestHand`'s. `all` false stops at the
+ * first best subset's value (still scanning every subset, keeping one). Allocation-light.
  */
-export function bestHand(cards: readonly string[]): HandValue {
+function bestSubsets(cards: readonly string[], all: boolean): number[][] {
   if (cards.length < 5) throw new Error('bestHand needs at least five cards');
   const n = cards.length;
   const rank = cards.map(cardRank);
@@ -118,16 +119,36 @@ export function bestHand(cards: readonly string[]): HandValue {
   const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => rank[b]! - rank[a]! || a - b);
   const r = [0, 0, 0, 0, 0];
   let bestScore = -1;
-  let best: number[] = [];
+  let best: number[][] = [];
   for (let a = 0; a < n; a++) for (let b = a + 1; b < n; b++) for (let c = b + 1; c < n; c++) for (let d = c + 1; d < n; d++) for (let e = d + 1; e < n; e++) {
     const idx = [order[a]!, order[b]!, order[c]!, order[d]!, order[e]!];
     for (let k = 0; k < 5; k++) r[k] = rank[idx[k]!]!;
     const s0 = suit[idx[0]!];
     const flush = suit[idx[1]!] === s0 && suit[idx[2]!] === s0 && suit[idx[3]!] === s0 && suit[idx[4]!] === s0;
     const v = valueOfSorted(r, flush).score;
-    if (v > bestScore) { bestScore = v; best = idx; }
+    if (v > bestScore) { bestScore = v; best = [idx]; }
+    else if (all && v === bestScore) best.push(idx);
   }
-  return evaluateFive(best.sort((x, y) => x - y).map((i) => cards[i]!));
+  return best.map((idx) => idx.sort((x, y) => x - y));
+}
+
+/**
+ * The best five-card hand from 5–7 cards (every 5-subset tried; when several subsets tie, e.g. a kicker from a
+ * pair, the first in order of rank, then position, is returned; `bestHands` gives them all). Errors: Error for a
+ * malformed card or fewer than five cards.
+ */
+export function bestHand(cards: readonly string[]): HandValue {
+  return evaluateFive(bestSubsets(cards, false)[0]!.map((i) => cards[i]!));
+}
+
+/**
+ * Every five-card set of 5–7 cards that makes the best hand: all subsets of the highest value (equal `score`), e.g.
+ * two pair with either of two queens as the kicker, or a straight with either of two nines (a set appears once;
+ * within a set the cards keep their input order). The first is `bestHand`'s. Errors:
+ * Error for a malformed card or fewer than five cards.
+ */
+export function bestHands(cards: readonly string[]): HandValue[] {
+  return bestSubsets(cards, true).map((idx) => evaluateFive(idx.map((i) => cards[i]!)));
 }
 
 export interface HoldemState {
@@ -295,10 +316,14 @@ export const holdem: Game<HoldemState> = {
   subproblems(s, seat) {
     const out: ReturnType<Game['subproblems']> = [{ id: 'to_call', kind: 'number', question: 'How many chips must you add to call?', truth: bounds(s).toCall, tolerance: 0 }];
     if (s.board.length >= 3) {
-      const best = bestHand([...s.hole[seat], ...s.board]);
-      const synonyms = { pair: 'onepair', highcard: 'highcard', trips: 'threeofakind', set: 'threeofakind', quads: 'fourofakind', fullhouse: 'fullhouse', boat: 'fullhouse', royal: 'royalflush' };
+      const hands = bestHands([...s.hole[seat], ...s.board]);
+      const best = hands[0]!;
+      const synonyms = { pair: 'onepair', highcard: 'highcard', trips: 'threeofakind', set: 'threeofakind', quads: 'fourofakind', fullhouse: 'fullhouse', boat: 'fullhouse', royal: 'royalflush', twopairs: 'twopair' };
       out.push({ id: 'best_hand', kind: 'text', question: `What is the category of your best five-card hand (${HAND_CATEGORIES.join(', ')})? A-2-3-4-5 is a straight; A-K-Q-J-T of one suit is a royal flush.`, truth: best.category, synonyms });
-      out.push({ id: 'best_five', kind: 'set', question: 'Which five cards make that hand (e.g. As, Kd, …)?', truth: best.cards.slice().sort(), canon: canonCard });
+      // Several five-card sets can make hands of equal value (a kicker of either of two equal ranks; the board's
+      // straight with either of two equal cards): each is a correct answer.
+      const fives = hands.map((h) => h.cards.slice().sort());
+      out.push({ id: 'best_five', kind: 'one_of', question: 'Which five cards make that hand (e.g. As, Kd, …)? When several sets of five make an equal hand, name any one of them.', truth: fives, canon: canonCard });
     }
     return out;
   },

@@ -2,12 +2,19 @@
  * Matches: a game played to the end between two agents (a model or a reference player), every move recorded.
  * `playMatch` is the loop; `gameMatchSolver` runs it inside the ordinary task/solver seam (a custom-loop solver,
  * `async (state, generate) => state`), so a model's match is one attempt in the pool: its transcript holds every
- * prompt and reply, and its stored solver metadata the match record (each move's state, prompt, raw replies, parsed
- * move, its kind — legal, illegal, format error — and the subproblem answers with their verdicts).
+ * prompt and reply, and its stored solver metadata the match record (each move's state, prompt, raw replies with
+ * their token counts, parsed move, its kind — legal, illegal, format error — the subproblem answers with their
+ * verdicts, and each seat's model calls and tokens).
+ *
+ * In a model-vs-model match the opponent model's calls are in the host attempt's transcript too, in order, each as
+ * two user turns marked with the opponent's address (`[opponent <address>: prompt]` then `[opponent <address>:
+ * reply]`, the text after a line break), so the transcript's assistant turns stay the run's own model's replies and
+ * its `prompt_tokens` / `completion_tokens` the run's own model's; the opponent's tokens are in the match record
+ * (`MatchRecord.usage`).
  */
 import { InputError } from '../core/errors.ts';
 import { hashJson } from '../core/hash.ts';
-import type { Message, Sample } from '../core/schemas.ts';
+import { messageText, type Message, type Sample } from '../core/schemas.ts';
 import type { Scorer } from '../scorers/types.ts';
 import type { Generate, Solver, TaskState } from '../solvers/types.ts';
 import { referencePlayer, type Player } from './players.ts';
@@ -15,11 +22,18 @@ import { buildPrompt, DEFAULT_POLICY, gradeReply, parseMoveReply, retryPrompt, t
 import { getGame } from './registry.ts';
 import { drawResult, mulberry32, other, winFor, type Game, type GameResult, type Seat } from './types.ts';
 
-/** A model seen as a player: answers a conversation (user/assistant turns) with text. */
+/** A model's reply with the token counts its server reported (null: not reported). */
+export interface ModelReply {
+  text: string;
+  prompt_tokens: number | null;
+  completion_tokens: number | null;
+}
+
+/** A model seen as a player: answers a conversation (user/assistant turns) with text, or text and its token counts. */
 export interface ModelAgent {
   kind: 'model';
   name: string;
-  respond(conversation: Message[]): Promise<string>;
+  respond(conversation: Message[]): Promise<string | ModelReply>;
 }
 export type Agent = ModelAgent | { kind: 'reference'; name: string; player: Player };
 
@@ -28,7 +42,12 @@ export type Agent = ModelAgent | { kind: 'reference'; name: string; player: Play
  * own, for providers that match on them). Errors: whatever the model call throws after its retries (the match then
  * fails as an attempt and is played again when the run resumes).
  */
-export type ModelResponder = (conversation: Message[], ctx: { sample: Sample; epoch: number }) => Promise<string>;
+export type ModelResponder = (conversation: Message[], ctx: { sample: Sample; epoch: number }) => Promise<string | ModelReply>;
+
+/** The marker line that opens an opponent model's turn in the host attempt's transcript (see the module comment). */
+export function opponentMark(address: string, part: 'prompt' | 'reply'): string {
+  return `[opponent ${address}: ${part}]`;
+}
 
 /** How one match is played (all recorded with it). */
 export interface MatchConfig {
@@ -45,6 +64,16 @@ export interface MoveTry {
   kind: 'move' | 'illegal' | 'format';
   move: string | null;
   reason: string | null;
+  /** Tokens of this call as the model's server reported them (null: not reported; absent in older records). */
+  prompt_tokens?: number | null;
+  completion_tokens?: number | null;
+}
+
+/** One seat's model calls in a match and their tokens (sums of the reported counts; null when none was reported). */
+export interface SeatUsage {
+  calls: number;
+  prompt_tokens: number | null;
+  completion_tokens: number | null;
 }
 
 /** One ply. Model moves carry the prompt, every try and the subproblem verdicts of the first reply. */
@@ -79,6 +108,8 @@ export interface MatchRecord {
   substitutions: [number, number];
   /** Outcome scores after penalties, each ≥ −1. */
   adjusted: [number, number];
+  /** Model calls and tokens per seat (a reference player's seat: 0 calls, null tokens). Absent in older records. */
+  usage?: [SeatUsage, SeatUsage];
 }
 
 /**
@@ -92,6 +123,7 @@ export async function playMatch<S>(game: Game<S>, agents: [Agent, Agent], cfg: M
   let s = game.initial(cfg.seed);
   const moves: MoveRecord[] = [];
   const substitutions: [number, number] = [0, 0];
+  const usage: [SeatUsage, SeatUsage] = [{ calls: 0, prompt_tokens: null, completion_tokens: null }, { calls: 0, prompt_tokens: null, completion_tokens: null }];
   let forfeit: Seat | null = null;
   let result: GameResult | null = game.result(s);
   let capped = false;
@@ -112,11 +144,16 @@ export async function playMatch<S>(game: Game<S>, agents: [Agent, Agent], cfg: M
       rec.tries = [];
       const conversation: Message[] = [{ role: 'user', content: text }];
       for (let k = 0; k <= cfg.policy.retries; k++) {
-        const reply = await agent.respond(conversation);
+        const answer = await agent.respond(conversation);
+        const { text: reply, prompt_tokens, completion_tokens } = typeof answer === 'string' ? { text: answer, prompt_tokens: null, completion_tokens: null } : answer;
+        const u = usage[seat];
+        u.calls++;
+        if (prompt_tokens != null) u.prompt_tokens = (u.prompt_tokens ?? 0) + prompt_tokens;
+        if (completion_tokens != null) u.completion_tokens = (u.completion_tokens ?? 0) + completion_tokens;
         conversation.push({ role: 'assistant', content: reply });
         if (k === 0 && subproblems.length) rec.subproblems = gradeReply(subproblems, reply);
         const parsed = parseMoveReply(game, s, reply);
-        rec.tries.push({ reply, kind: parsed.kind, move: parsed.kind === 'format' ? null : parsed.move, reason: parsed.kind === 'move' ? null : parsed.reason });
+        rec.tries.push({ reply, kind: parsed.kind, move: parsed.kind === 'format' ? null : parsed.move, reason: parsed.kind === 'move' ? null : parsed.reason, prompt_tokens, completion_tokens });
         if (parsed.kind === 'move') { rec.move = parsed.move; break; }
         if (k < cfg.policy.retries) conversation.push({ role: 'user', content: retryPrompt(game, s, parsed) });
       }
@@ -138,7 +175,7 @@ export async function playMatch<S>(game: Game<S>, agents: [Agent, Agent], cfg: M
     result = game.result(s);
   }
   const adjusted = result.score.map((x, i) => Math.max(-1, x - cfg.policy.penalty * substitutions[i]!)) as [number, number];
-  return { game: game.name, seed: cfg.seed, players: [agents[0].name, agents[1].name], form: cfg.form, policy: cfg.policy, max_plies: maxPlies, moves, result, capped, forfeit, substitutions, adjusted };
+  return { game: game.name, seed: cfg.seed, players: [agents[0].name, agents[1].name], form: cfg.form, policy: cfg.policy, max_plies: maxPlies, moves, result, capped, forfeit, substitutions, adjusted, usage };
 }
 
 /** What a match sample carries in its metadata (written by `matchSamples`). */
@@ -179,9 +216,10 @@ export function matchSamples(game: string, opponents: readonly string[], matches
  * The custom-loop solver that plays the match its sample describes (`MatchSampleMeta` in `sample.metadata`): the model
  * is one seat, the opponent the other: a reference player, or another model answered through `opts.models[address]`
  * (model-vs-model matches). Each move is asked in a fresh conversation (the state prompt is complete), re-prompts
- * continue it; every turn of the run's model is appended to `state.messages` (the stored transcript), and the match
- * record — with the opponent model's prompts and replies too — goes to `state.metadata.match`. Errors: InputError for
- * an unknown game or opponent in the sample; a failed call of either model fails the attempt.
+ * continue it; every turn of the run's model is appended to `state.messages` (the stored transcript), and so is every
+ * call of an opponent model, marked with its address (`opponentMark`; see the module comment); the match record —
+ * with both models' prompts, replies and token counts — goes to `state.metadata.match`. Errors: InputError for an
+ * unknown game or opponent in the sample; a failed call of either model fails the attempt.
  */
 export function gameMatchSolver(opts: { models?: Readonly<Record<string, ModelResponder>> } = {}): Solver {
   return async (state: TaskState, generate: Generate) => {
@@ -200,14 +238,25 @@ export function gameMatchSolver(opts: { models?: Readonly<Record<string, ModelRe
         else state.messages.push(conversation[n - 1]!);
         const text = out.output?.text ?? '';
         state.messages.push({ role: 'assistant', content: text });
-        return text;
+        return { text, prompt_tokens: out.output?.prompt_tokens ?? null, completion_tokens: out.output?.completion_tokens ?? null };
       },
     };
     let opponent: Agent;
     if (meta.opponent_kind === 'model') {
       const respond = opts.models?.[meta.opponent];
       if (!respond) throw new InputError(`no model answers for the opponent "${meta.opponent}" of match ${state.sample.id}`, { field: 'opponent' });
-      opponent = { kind: 'model', name: meta.opponent, respond: (conversation) => respond(conversation, { sample: state.sample, epoch: state.epoch }) };
+      const address = meta.opponent;
+      opponent = {
+        kind: 'model',
+        name: address,
+        async respond(conversation) {
+          const answer = await respond(conversation, { sample: state.sample, epoch: state.epoch });
+          const text = typeof answer === 'string' ? answer : answer.text;
+          state.messages.push({ role: 'user', content: `${opponentMark(address, 'prompt')}\n${messageText(conversation[conversation.length - 1]!)}` });
+          state.messages.push({ role: 'user', content: `${opponentMark(address, 'reply')}\n${text}` });
+          return answer;
+        },
+      };
     } else {
       const opp = referencePlayer(meta.opponent);
       opponent = { kind: 'reference', name: opp.name, player: opp };

@@ -10,7 +10,7 @@
  * run's length is odd (1, 3, 5: the opponent cannot close an odd gap by parity). Every legal square of such a run
  * counts, so 3- and 5-square gaps are counted, not only single holes.
  */
-import { drawResult, other, parseFromList, type Game, type GameResult, type Seat } from './types.ts';
+import { drawResult, moveCanon, other, parseFromList, type Game, type GameResult, type Seat } from './types.ts';
 
 /** `board[row * 8 + col]`, row 0 = row 1. */
 export interface OthelloState {
@@ -152,9 +152,10 @@ export const othello: Game<OthelloState> = {
     return parseFromList(text, this.legalMoves(s), /^([a-z]\d+|pass)$/, 'a square such as d3 or pass');
   },
   subproblems(s, seat) {
+    const canon = moveCanon(othello, s);
     return [
-      { id: 'corners', kind: 'set', question: 'Which corner squares (a1, h1, a8, h8) can you take with a legal move now? (list, or "none")', truth: othelloCorners(s.board, seat) },
-      { id: 'wedges', kind: 'set', question: 'Which of your legal moves are wedges: a move on an edge square inside a gap of an odd number (1, 3 or 5) of empty edge squares that has an opponent disc at both ends along that edge? (list all, or "none")', truth: othelloWedges(s.board, seat) },
+      { id: 'corners', kind: 'set', canon, question: 'Which corner squares (a1, h1, a8, h8) can you take with a legal move now? (list, or "none")', truth: othelloCorners(s.board, seat) },
+      { id: 'wedges', kind: 'set', canon, question: 'Which of your legal moves are wedges: a move on an edge square inside a gap of an odd number (1, 3 or 5) of empty edge squares that has an opponent disc at both ends along that edge? (list all, or "none")', truth: othelloWedges(s.board, seat) },
     ];
   },
   heuristic(s, seat) {

@@ -107,7 +107,10 @@ export function parseMoveReply<S>(game: Game<S>, s: S, reply: string): ParsedMov
   return { kind: 'format', reason: t ? 'no line of the form MOVE: <move>' : 'empty reply' };
 }
 
-/** One subproblem's verdict. `score`: F1 for sets, 0/1 otherwise; `correct`: exact. */
+/**
+ * One subproblem's verdict. `score`: F1 for sets (for `one_of`, the largest F1 over the correct answers), 0/1
+ * otherwise; `correct`: exact (for `one_of`: equal to one of the correct answers).
+ */
 export interface SubproblemResult {
   id: string;
   kind: Subproblem['kind'];
@@ -138,17 +141,22 @@ export function setF1(answer: readonly string[], truth: readonly string[]): numb
   return (2 * both) / (a.size + t.size);
 }
 
-/** Grade one subproblem answer (null: not answered, score 0). */
+/**
+ * Grade one subproblem answer (null: not answered, score 0). Tokens of `set` and `one_of` answers are compared in
+ * their canonical form (`sp.canon`, then `normalizeToken`), truth tokens too. A `set` answer is scored by F1 against
+ * the truth; a `one_of` answer by the largest F1 against any correct answer (see `Subproblem`).
+ */
 export function gradeSubproblem(sp: Subproblem, answer: string | null): SubproblemResult {
   const base = { id: sp.id, kind: sp.kind, truth: sp.truth, answer };
   if (answer == null) return { ...base, parsed: null, score: 0, correct: false };
-  if (sp.kind === 'set') {
+  if (sp.kind === 'set' || sp.kind === 'one_of') {
     const canon = (x: string) => normalizeToken(sp.canon ? sp.canon(x) : x);
     const list = splitList(answer);
     if (!list) return { ...base, parsed: null, score: 0, correct: false };
     const parsed = [...new Set(list.map(canon))].sort();
-    const truth = sp.truth.map(canon);
-    const score = setF1(parsed, truth);
+    const truths = sp.kind === 'set' ? [sp.truth] : sp.truth;
+    let score = 0;
+    for (const t of truths) score = Math.max(score, setF1(parsed, t.map(canon)));
     return { ...base, parsed, score, correct: score === 1 };
   }
   if (sp.kind === 'number') {

@@ -8,7 +8,7 @@
  * moves that keep the most room: the safe moves whose region reachable from the new head (4-connected flood fill
  * over empty cells, the new head's own cell not counted) is largest.
  */
-import { cellName, other, parseFromList, renderGrid, winFor, type Game, type GameResult, type Seat } from './types.ts';
+import { cellName, moveCanon, other, parseFromList, renderGrid, winFor, type Game, type GameResult, type Seat } from './types.ts';
 
 export const SURROUND_SIZE = 10;
 /** Moves as (column, row) steps; up increases the row number. */
@@ -121,9 +121,10 @@ export const surround: Game<SurroundState> = {
     return parseFromList(one[k] ?? t, this.legalMoves(s), /^[a-z]+$/, 'up, down, left or right');
   },
   subproblems(s, seat) {
+    const canon = moveCanon(surround, s);
     return [
-      { id: 'safe_moves', kind: 'set', question: 'Which directions can you move without crashing immediately (off the grid, into a wall or a head)? (list, or "none")', truth: surroundSafeMoves(s, seat) },
-      { id: 'roomiest_moves', kind: 'set', question: 'Of the safe directions, which lead to the largest region of empty cells reachable from your new position (count by flood fill)? (list the ties, or "none")', truth: surroundRoomiestMoves(s, seat) },
+      { id: 'safe_moves', kind: 'set', canon, question: 'Which directions can you move without crashing immediately (off the grid, into a wall or a head)? (list, or "none")', truth: surroundSafeMoves(s, seat) },
+      { id: 'roomiest_moves', kind: 'set', canon, question: 'Of the safe directions, which lead to the largest region of empty cells reachable from your new position (count by flood fill)? (list the ties, or "none")', truth: surroundRoomiestMoves(s, seat) },
     ];
   },
   heuristic(s, seat) {

@@ -3,7 +3,7 @@
  * first; three in a row wins; a full board is a draw. Subproblems after GAMEBoT (Lin et al. 2025, §3.2, Tic-Tac-Toe):
  * own immediate winning cells, the opponent's, and the forced blocks.
  */
-import { cellName, drawResult, other, parseFromList, renderGrid, winFor, type Game, type GameResult, type Seat, type Subproblem } from './types.ts';
+import { cellName, drawResult, moveCanon, other, parseFromList, renderGrid, winFor, type Game, type GameResult, type Seat, type Subproblem } from './types.ts';
 
 /** A Tic-Tac-Toe state: `board[row * 3 + col]` is 0 (X), 1 (O) or null. */
 export interface TicTacToeState {
@@ -36,13 +36,15 @@ export function tttWinningCells(s: TicTacToeState, seat: Seat): string[] {
 
 /**
  * Immediate-threat subproblems shared by the connection games: own winning moves, the opponent's winning moves,
- * and forced blocks (the opponent's winning moves when the side to move has no win of its own, else none).
+ * and forced blocks (the opponent's winning moves when the side to move has no win of its own, else none). Each is a
+ * "list all" question (several cells may win or need blocking), graded as a set; `canon` reads an answered token as
+ * the move it names (see `moveCanon`).
  */
-export function threatSubproblems(own: string[], opp: string[], what: string): Subproblem[] {
+export function threatSubproblems(own: string[], opp: string[], what: string, canon?: (token: string) => string): Subproblem[] {
   return [
-    { id: 'own_wins', kind: 'set', question: `Which ${what} would win the game for you immediately? (list all, or "none")`, truth: own },
-    { id: 'opponent_wins', kind: 'set', question: `Which ${what} would win the game for your opponent on their next move if you did not occupy it? (list all, or "none")`, truth: opp },
-    { id: 'forced_blocks', kind: 'set', question: `If you cannot win now, which ${what} must you play to stop an immediate opponent win? ("none" when you can win now or nothing must be blocked)`, truth: own.length ? [] : opp },
+    { id: 'own_wins', kind: 'set', canon, question: `Which ${what} would win the game for you immediately? (list all, or "none")`, truth: own },
+    { id: 'opponent_wins', kind: 'set', canon, question: `Which ${what} would win the game for your opponent on their next move if you did not occupy it? (list all, or "none")`, truth: opp },
+    { id: 'forced_blocks', kind: 'set', canon, question: `If you cannot win now, which ${what} would you have to occupy to stop every immediate opponent win? (list all — when the opponent has two winning ${what}, both — or "none" when you can win now or nothing must be blocked)`, truth: own.length ? [] : opp },
   ];
 }
 
@@ -84,7 +86,7 @@ export const ticTacToe: Game<TicTacToeState> = {
     return parseFromList(text, this.legalMoves(s), /^[a-z]\d+$/, 'a cell such as b2');
   },
   subproblems(s, seat) {
-    return threatSubproblems(tttWinningCells(s, seat), tttWinningCells(s, other(seat)), 'cells');
+    return threatSubproblems(tttWinningCells(s, seat), tttWinningCells(s, other(seat)), 'cells', moveCanon(ticTacToe, s));
   },
   heuristic(s, seat) {
     let v = 0;

@@ -28,8 +28,12 @@ export type ParsedMove =
   | { kind: 'format'; reason: string };
 
 /**
- * One subproblem of a position with its rule-based answer.
- * - `set`: a set of canonical tokens (moves, cells, cards); graded by F1 (both empty: 1) and exact match.
+ * One subproblem of a position with its rule-based answer. The truth holds every correct answer:
+ * - `set` ("list all" questions): the whole set of canonical tokens (moves, cells, cards) that answer it; graded by F1
+ *   against that set (both empty: 1) and exact match.
+ * - `one_of` ("name one" questions, several answers equally correct): `truth` lists every correct answer, each a set
+ *   of tokens (a move is a one-token set; a five-card hand five tokens); the answer is graded against the correct
+ *   answer nearest to it: score = the largest F1 over them, exact when it equals one of them.
  * - `number`: graded |answer − truth| ≤ `tolerance` (symmetric: the same margin above and below; default 0).
  * - `text`: a label (e.g. a hand category), graded by equality after `normalizeToken`, with `synonyms`.
  */
@@ -42,6 +46,7 @@ export type Subproblem = {
   canon?: (token: string) => string;
 } & (
   | { kind: 'set'; truth: string[] }
+  | { kind: 'one_of'; truth: string[][] }
   | { kind: 'number'; truth: number; tolerance?: number }
   | { kind: 'text'; truth: string; synonyms?: Record<string, string> }
 );
@@ -109,6 +114,18 @@ export function parseFromList(text: string, legal: readonly string[], syntax: Re
   for (const m of legal) if (normalizeToken(m) === t) return { kind: 'move', move: m };
   if (syntax.test(t)) return { kind: 'illegal', move: t, reason: `${t} is not a legal move here` };
   return { kind: 'format', reason: `"${text.trim().slice(0, 60)}" is not ${describe}` };
+}
+
+/**
+ * The canonical form of a move named in a subproblem answer: the legal move `game.parseMove` reads it as (so every
+ * notation the game accepts for a move — `c3d4` for `c3-d4`, `4` for column `d`, `u` for `up` — names the same
+ * answer token), else the token unchanged. For subproblems whose tokens are legal moves of the side to move.
+ */
+export function moveCanon<S>(game: Pick<Game<S>, 'parseMove'>, s: S): (token: string) => string {
+  return (token) => {
+    const p = game.parseMove(s, token);
+    return p.kind === 'move' ? p.move : token;
+  };
 }
 
 /** Column letters a, b, c, … for `n` columns. */

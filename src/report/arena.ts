@@ -6,25 +6,34 @@
  * marked), a random move substituted under the illegal-move policy, the subproblem answers against the rule-based
  * truth, and the board after the move as a text picture with coordinates; the final board and the result close each
  * match. Every text that comes from a model (replies, answers, the moves it wrote) is escaped.
+ *
+ * `assay report <run>` shows the same move-by-move section for runs of an arena task (`arenaRunMatches` reads their
+ * stored match records from the pool, `arenaMatchesSection` renders them).
  */
 import type { ArenaMatch, ArenaReport } from '../games/arena.ts';
 import type { MatchRecord, MoveRecord } from '../games/match.ts';
+import type { RunRecord } from '../core/schemas.ts';
+import type { Pool } from '../store/types.ts';
 import type { SubproblemResult } from '../games/protocol.ts';
-import { getGame } from '../games/registry.ts';
+import { GAMES, getGame } from '../games/registry.ts';
 import type { Game } from '../games/types.ts';
 import { toolkitInfo } from '../core/toolkit.ts';
 import { esc, forestPlot } from './svg.ts';
+
+/** The styles of the match section (boards, verdicts, collapsible matches and replies), for pages that embed it. */
+export const ARENA_MATCH_CSS = `
+pre.board{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:.82em;line-height:1.2;margin:0;background:#f6f6f6;padding:4px 6px;white-space:pre-wrap;max-width:46em}
+td.nowrap{white-space:nowrap}td.text{min-width:14em}td.board{min-width:22em}
+details.match{border:1px solid #ddd;border-radius:4px;margin:.5em 0;padding:.3em .6em}details.match>summary{cursor:pointer;overflow-wrap:anywhere}
+details.reply pre{font-size:.8em;background:#f6f6f6;padding:6px;max-height:300px;overflow:auto;white-space:pre-wrap;overflow-wrap:anywhere}
+.legal{color:#1d6b2f}.illegal{color:#a3161a;font-weight:600}.format{color:#8a4b00;font-weight:600}.sub{color:#8a4b00}.right{color:#1d6b2f}.wrong{color:#a3161a}`;
 
 const CSS = `
 body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:24px auto;max-width:1100px;color:#1b1b1b;line-height:1.45;padding:0 16px}
 h1{font-size:1.6em;margin-bottom:0}h2{border-bottom:2px solid #1f5fa8;padding-bottom:4px;margin-top:2em}h3{margin-bottom:.3em;overflow-wrap:anywhere}
 .meta,.note{color:#555;font-size:.9em}.table-wrap{max-width:100%;overflow-x:auto}table{border-collapse:collapse;margin:.6em 0 1em;font-size:.88em}
 th,td{border:1px solid #ccc;padding:3px 8px;text-align:left;vertical-align:top;overflow-wrap:anywhere}th{background:#eef3fa}td.num{text-align:right;white-space:nowrap}
-pre.board{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:.82em;line-height:1.2;margin:0;background:#f6f6f6;padding:4px 6px;white-space:pre-wrap;max-width:46em}
-td.nowrap{white-space:nowrap}td.text{min-width:14em}td.board{min-width:22em}
-details.match{border:1px solid #ddd;border-radius:4px;margin:.5em 0;padding:.3em .6em}details.match>summary{cursor:pointer;overflow-wrap:anywhere}
-details.reply pre{font-size:.8em;background:#f6f6f6;padding:6px;max-height:300px;overflow:auto;white-space:pre-wrap;overflow-wrap:anywhere}
-.legal{color:#1d6b2f}.illegal{color:#a3161a;font-weight:600}.format{color:#8a4b00;font-weight:600}.sub{color:#8a4b00}.right{color:#1d6b2f}.wrong{color:#a3161a}
+${ARENA_MATCH_CSS}
 .plot{display:block;margin:.4em 0 1em;max-width:100%;height:auto}`;
 
 const f2 = (x: number) => (Number.isFinite(x) ? (x >= 0 ? '+' : '') + x.toFixed(2) : 'n/a');
@@ -41,14 +50,16 @@ export function boardText(game: Game<unknown>, state: unknown, seat: 0 | 1): str
   return game.render(state, seat).replace(/\nLegal moves:.*$/s, '');
 }
 
+/** A truth as text: a list, `none`, or (several equally correct answers) each answer in brackets joined by `or`. */
 function fmtTruth(t: unknown): string {
+  if (Array.isArray(t) && t.length && t.every(Array.isArray)) return `any of ${t.map((x) => `[${(x as unknown[]).join(', ')}]`).join(' or ')}`;
   return Array.isArray(t) ? (t.length ? t.join(', ') : 'none') : String(t);
 }
 
 function subproblemCell(rs: readonly SubproblemResult[]): string {
   return rs.map((r) => {
     const mark = r.correct ? '<span class="right">✓</span>' : `<span class="wrong">✗</span>`;
-    return `${mark} <b>${esc(r.id)}</b>: answered ${r.answer == null ? '<i>(no answer)</i>' : esc(r.answer)}; truth ${esc(fmtTruth(r.truth))}${r.kind === 'set' ? `; F1 ${r.score.toFixed(2)}` : ''}`;
+    return `${mark} <b>${esc(r.id)}</b>: answered ${r.answer == null ? '<i>(no answer)</i>' : esc(r.answer)}; truth ${esc(fmtTruth(r.truth))}${r.kind === 'set' || r.kind === 'one_of' ? `; F1 ${r.score.toFixed(2)}` : ''}`;
   }).join('<br>');
 }
 
@@ -80,7 +91,7 @@ export function matchHtml(rec: MatchRecord, o: { open?: boolean; runId?: string 
     last = after;
     rows.push([
       String(mv.ply + 1),
-      `${esc(mv.player)} <span class="meta">(seat ${mv.seat})</span>`,
+      `${esc(rec.players[mv.seat] ?? mv.player)} <span class="meta">(seat ${mv.seat})</span>`,
       mv.move ? `<b>${esc(mv.move)}</b>` : '<span class="illegal">no move: forfeit</span>',
       verdictCell(mv),
       mv.subproblems?.length ? subproblemCell(mv.subproblems) : '—',
@@ -126,21 +137,60 @@ export function renderArenaReport(report: ArenaReport, o: { title?: string; now?
   if (report.players.length) {
     body.push('<h2 id="models">Models: moves and subproblems</h2>');
     body.push('<p class="note">Rates are over each model\'s first reply per move: an illegal move is a readable move that is not legal; a format error is a reply with no readable move. Subproblem scores: F1 for lists, accuracy otherwise; exact = the share answered exactly.</p>');
-    body.push(table(['model', 'game', 'matches', 'mean outcome', 'moves', 'illegal', 'format errors', 'substitutions', 'forfeits'],
-      report.players.map((p) => [esc(p.player), esc(p.game), String(p.matches), f2(p.mean_outcome), String(p.model_moves), pct(p.illegal_rate), pct(p.format_error_rate), String(p.substitutions), String(p.forfeits)]), [2, 3, 4, 5, 6, 7, 8]));
+    body.push('<p class="note">Calls and tokens are each model\'s own (re-prompts included; tokens as its server reported them, n/a when it reported none): in a match between two models each is counted for its own side.</p>');
+    const tok = (x: number | null | undefined) => (x == null ? 'n/a' : String(x));
+    body.push(table(['model', 'game', 'matches', 'mean outcome', 'moves', 'illegal', 'format errors', 'substitutions', 'forfeits', 'calls', 'prompt tokens', 'completion tokens'],
+      report.players.map((p) => [esc(p.player), esc(p.game), String(p.matches), f2(p.mean_outcome), String(p.model_moves), pct(p.illegal_rate), pct(p.format_error_rate), String(p.substitutions), String(p.forfeits), tok(p.model_calls), tok(p.prompt_tokens), tok(p.completion_tokens)]), [2, 3, 4, 5, 6, 7, 8, 9, 10, 11]));
     const sp = report.players.flatMap((p) => Object.entries(p.subproblems).map(([id, s]) => [esc(p.player), esc(p.game), esc(id), String(s.n), s.mean_score.toFixed(3), pct(s.exact)]));
     if (sp.length) body.push(table(['model', 'game', 'subproblem', 'answers', 'mean score', 'exact'], sp, [3, 4, 5]));
   }
   const recs: ArenaMatch[] = report.match_records ?? [];
-  if (recs.length) {
-    body.push('<h2 id="matches">Matches move by move</h2>');
-    body.push('<p class="note">Each match opens to its moves: the verdict of every model reply (illegal moves and format errors marked), the subproblem answers against the rule-based truth (✓ exact, ✗ not), the board after each move, and the final board.</p>');
-    for (const game of Object.keys(report.by_game)) {
-      const mine = recs.filter((r) => r.game === game);
-      if (!mine.length) continue;
-      body.push(`<h3>${esc(getGame(game).title)} (${mine.length} match${mine.length === 1 ? '' : 'es'})</h3>`);
-      for (const r of mine) body.push(matchHtml(r.m, { runId: r.run_id }));
+  if (recs.length) body.push(arenaMatchesSection(recs, Object.keys(report.by_game)));
+  return `<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${esc(title)}</title><style>${CSS}</style></head><body>${body.join('\n')}</body></html>\n`;
+}
+
+/**
+ * The "Matches move by move" section: a heading, a note on how to read it, then per game (in `games` order, else in
+ * order of first appearance) each match as `matchHtml` draws it. Empty string without matches. Pure.
+ */
+export function arenaMatchesSection(recs: readonly ArenaMatch[], games?: readonly string[]): string {
+  if (!recs.length) return '';
+  const order = games ?? [...new Set(recs.map((r) => r.game))];
+  const body = ['<h2 id="matches">Matches move by move</h2>'];
+  body.push('<p class="note">Each match opens to its moves: the verdict of every model reply (illegal moves and format errors marked), the subproblem answers against the rule-based truth (✓ exact, ✗ not), the board after each move, and the final board.</p>');
+  for (const game of order) {
+    const mine = recs.filter((r) => r.game === game);
+    if (!mine.length) continue;
+    body.push(`<h3>${esc(getGame(game).title)} (${mine.length} match${mine.length === 1 ? '' : 'es'})</h3>`);
+    for (const r of mine) body.push(matchHtml(r.m, { runId: r.run_id }));
+  }
+  return body.join('\n');
+}
+
+/**
+ * Is this run's task an arena task: `arena-<game>` (against reference players) or `arena-<game>-vs-model`, `<game>` a
+ * built-in game (so an imported `arena-hard` run is not one)?
+ */
+export function isArenaRun(run: Pick<RunRecord, 'spec'>): boolean {
+  const m = /^arena-(.+?)(?:-vs-model)?$/.exec(run.spec.task?.name ?? '');
+  return m != null && Object.hasOwn(GAMES, m[1]!);
+}
+
+/**
+ * The stored match records of the arena runs among `runs` (other runs are skipped), in run order then sample order:
+ * every ok attempt that carries a match record (`meta.solver.match`), the run's model named by its address instead of
+ * `model`. Reads each arena run's attempts once. Errors: those of the pool's reads.
+ */
+export async function arenaRunMatches(pool: Pool, runs: readonly RunRecord[]): Promise<ArenaMatch[]> {
+  const out: ArenaMatch[] = [];
+  for (const run of runs) {
+    if (!isArenaRun(run)) continue;
+    for await (const a of pool.iterateAttempts(run.id)) {
+      const m = (a.meta?.solver as { match?: MatchRecord } | undefined)?.match;
+      if (a.status !== 'ok' || !m || !Array.isArray(m.moves)) continue;
+      const named: MatchRecord = { ...m, players: m.players.map((p) => (p === 'model' ? run.spec.model : p)) as [string, string] };
+      out.push({ game: m.game, run_id: run.id, m: named });
     }
   }
-  return `<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${esc(title)}</title><style>${CSS}</style></head><body>${body.join('\n')}</body></html>\n`;
+  return out;
 }

@@ -6,7 +6,8 @@
  * comparisons and a ranking with rank intervals (when ≥ 2 runs share samples); per run, the variance decomposition
  * and a variance-vs-k plot, truncation by length with a histogram by correctness; sweeps (runs of one model whose
  * settings differ) with score-vs-factor plots; for chart runs (GRAB-style), accuracy against complexity per task with
- * 95% intervals; and each run's manifest.
+ * 95% intervals; for runs of an arena task, every stored match move by move (src/report/arena.ts); and each run's
+ * manifest.
  *
  * The figures come from `reportData` (src/analyses/report.ts), which reads each run once; `renderReport` only
  * formats them.
@@ -18,6 +19,8 @@ import type { Metric } from '../core/schemas.ts';
 import { toolkitInfo } from '../core/toolkit.ts';
 import type { ContextLimitResult } from '../stats/context-limit.ts';
 import type { Pool } from '../store/types.ts';
+import type { ArenaMatch } from '../games/arena.ts';
+import { ARENA_MATCH_CSS, arenaMatchesSection, arenaRunMatches } from './arena.ts';
 import { difficultyPlot, esc, factorPlot, forestPlot, lengthHistogram, lineChart } from './svg.ts';
 import { describeNumeric, fmtMetricInterval, fmtMetricValue, fmtNumber } from './text.ts';
 
@@ -65,16 +68,21 @@ export interface ReportOptions extends ReportDataOptions {
 }
 
 /**
- * Build the report for runs `refs` (ids or unique prefixes) from the pool, each run read once (`reportData`).
- * With `rank` (or a ready `poolRanking`) it adds the pool's Plackett–Luce ranking. Returns the HTML text.
+ * Build the report for runs `refs` (ids or unique prefixes) from the pool, each run read once (`reportData`); the
+ * attempts of arena runs are read once more for their match records (`arenaRunMatches`). With `rank` (or a ready
+ * `poolRanking`) it adds the pool's Plackett–Luce ranking. Returns the HTML text.
  * Errors: InputError for unknown runs or scorers without measurements.
  */
 export async function buildReport(pool: Pool, refs: string[], o: ReportOptions = {}): Promise<string> {
-  return renderReport(await reportData(pool, refs, o), o);
+  const data = await reportData(pool, refs, o);
+  return renderReport(data, { ...o, matches: await arenaRunMatches(pool, data.runs) });
 }
 
-/** Render report data as one self-contained HTML page (no pool access). */
-export function renderReport(r: ReportData, o: { title?: string; now?: Date } = {}): string {
+/**
+ * Render report data as one self-contained HTML page (no pool access). `matches`: the stored matches of the arena
+ * runs among them, shown move by move (`arenaMatchesSection`).
+ */
+export function renderReport(r: ReportData, o: { title?: string; now?: Date; matches?: readonly ArenaMatch[] } = {}): string {
   const { analyses, comparison, sweeps } = r;
   const ungraded = analyses.filter((a) => !a.variance);
   const tk = toolkitInfo();
@@ -233,10 +241,14 @@ export function renderReport(r: ReportData, o: { title?: string; now?: Date } = 
     body.push(tableHtml('pool-ranking', ['model', 'score', '95% CI', 'rank interval', 'samples', 'mean'], pr.models.map((m) => [m.model, f3(m.score), Number.isFinite(m.ci[0]) ? `[${f3(m.ci[0])}, ${f3(m.ci[1])}]` : 'n/a (never compared)', `${m.rank_interval[0]}–${m.rank_interval[1]}`, m.samples, fx(m.mean_score, 4)]), { num: [1, 2, 3, 4, 5] }));
   }
 
+  // Game arena: every stored match move by move
+  const matches = o.matches ?? [];
+  if (matches.length) body.push(arenaMatchesSection(matches));
+
   // Manifests
   body.push(`<h2 id="manifests">Manifests</h2>`);
   for (const run of r.runs) body.push(`<details><summary>${esc(run.id)} — ${esc(run.spec.model)}</summary><pre>${esc(JSON.stringify({ spec: run.spec, manifest: run.manifest }, null, 2))}</pre></details>`);
-  return `<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${esc(o.title ?? 'Assay evaluation report')}</title><style>${CSS}</style></head><body>${body.join('\n')}</body></html>\n`;
+  return `<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${esc(o.title ?? 'Assay evaluation report')}</title><style>${CSS}${matches.length ? ARENA_MATCH_CSS : ''}</style></head><body>${body.join('\n')}</body></html>\n`;
 }
 
 /** One needle-threading run: the limit, accuracy vs length (with CI bounds as dashed lines) and the depth × length heatmap. */

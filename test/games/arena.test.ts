@@ -29,7 +29,8 @@ function intended(prompt: string): 'illegal' | 'format' | 'move' {
   return h < 2 ? 'illegal' : h < 3 ? 'format' : 'move';
 }
 function firstLegal(text: string): string {
-  return /Legal moves[^:]*: ([^,\n]+)/.exec(text)![1]!.trim();
+  // A re-prompt lists the legal moves and goes on with ". Reply with…" on the same line (seen when one move is left).
+  return /Legal moves[^:]*: ([^,\n]+)/.exec(text)![1]!.replace(/\. Reply with.*$/, '').trim();
 }
 
 let mixed: FakeOpenAIServer;

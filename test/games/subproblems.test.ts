@@ -5,9 +5,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
-  bestHand, c4WinningColumns, checkers, checkersFreeCaptureMoves, checkersFromRows, checkersKingMoves, connect4, floodFill, gradeSubproblem, holdem,
+  bestHand, bestHands, c4WinningColumns, chess, chessFromFen, chessMateInOne, checkers, checkersFreeCaptureMoves, checkersFromRows, checkersKingMoves, connect4, floodFill, gradeSubproblem, holdem,
   negotiation, othello, othelloCorners, othelloWedges, pong, pongCrossingRow, proposalValues, surround, surroundRoomiestMoves, surroundSafeMoves,
-  ticTacToe, tttWinningCells, type NegotiationState, type Seat, type SurroundState,
+  evaluateFive, ticTacToe, tttWinningCells, mulberry32, type HoldemState, type NegotiationState, type Seat, type Subproblem, type SurroundState,
 } from '../../src/games/index.ts';
 import { oth, ttt } from './positions.ts';
 
@@ -101,7 +101,7 @@ test("hold'em: best five-card hand on the flop", () => {
   const fixed = { ...s, board: ['3d', '4s', '5h'], hole: [['Ah', '2c'], ['Kd', 'Kc']] as [string[], string[]] };
   const sp = holdem.subproblems(fixed, 0);
   assert.equal(truthOf(sp, 'best_hand'), 'straight');
-  assert.deepEqual(truthOf(sp, 'best_five'), ['2c', '3d', '4s', '5h', 'Ah']);
+  assert.deepEqual(truthOf(sp, 'best_five'), [['2c', '3d', '4s', '5h', 'Ah']], 'one set of five makes the wheel here');
   assert.equal(truthOf(sp, 'to_call'), 0);
   const b = holdem.subproblems(fixed, 1);
   assert.equal(truthOf(b, 'best_hand'), 'one pair');
@@ -224,4 +224,106 @@ test('ground truth agrees with brute force through the engines on positions from
     if (o) for (const w of othelloWedges(o.board, o.turn)) assert.ok(othello.legalMoves(o).includes(w) && /^[a-h][18]$|^[ah][1-8]$/.test(w));
   }
   assert.ok(checked > 100, `${checked} positions checked`);
+});
+
+/** A Hold'em state at the river with these hole cards and board (to call: the big blind's 1 chip). */
+function river(hole: [string, string], board: string[]): HoldemState {
+  const s = holdem.initial(0);
+  return { ...s, hole: [hole, ['2c', '2d']], board, street: 3 };
+}
+const spOf = (sps: Subproblem[], id: string): Subproblem => sps.find((x) => x.id === id)!;
+
+test("hold'em best five: every set of five of equal value is a correct answer, any one accepted, a weaker one rejected", () => {
+  // Two pair aces and kings: the kicker is either queen (two queens for one slot).
+  const q = spOf(holdem.subproblems(river(['Qh', 'Qs'], ['As', 'Ah', 'Kd', 'Kc', '2s']), 0), 'best_five');
+  assert.equal(q.kind, 'one_of');
+  assert.deepEqual(q.truth, [['Ah', 'As', 'Kc', 'Kd', 'Qh'], ['Ah', 'As', 'Kc', 'Kd', 'Qs']]);
+  for (const a of ['As, Ah, Kd, Kc, Qh', 'As, Ah, Kd, Kc, Qs', '[qs, KC, kd, AH, as]']) {
+    const g = gradeSubproblem(q, a);
+    assert.ok(g.correct && g.score === 1, a);
+  }
+  const weaker = gradeSubproblem(q, 'As, Ah, Kd, Kc, 2s');
+  assert.equal(weaker.correct, false, 'the deuce kicker makes a weaker hand');
+  assert.equal(weaker.score, 0.8);
+  assert.equal(gradeSubproblem(q, 'As, Ah, Kd, Kc, Qh, Qs').correct, false, 'six cards are not a hand of five');
+  // Equal kickers of different suits: jacks and nines with a five, the five of hearts or of diamonds.
+  const k = spOf(holdem.subproblems(river(['Jh', 'Jd'], ['9c', '9s', '5h', '5d', '3c']), 0), 'best_five');
+  assert.deepEqual(k.truth, [['5h', '9c', '9s', 'Jd', 'Jh'], ['5d', '9c', '9s', 'Jd', 'Jh']].map((x) => x.sort()));
+  assert.ok(gradeSubproblem(k, 'Jh, Jd, 9c, 9s, 5d').correct);
+  assert.ok(gradeSubproblem(k, 'Jh, Jd, 9c, 9s, 5h').correct);
+  assert.equal(gradeSubproblem(k, 'Jh, Jd, 9c, 9s, 3c').correct, false);
+  // A straight with either nine.
+  const n = spOf(holdem.subproblems(river(['9h', '9d'], ['5c', '6d', '7s', '8h', 'Kc']), 0), 'best_five');
+  assert.equal((n.truth as string[][]).length, 2);
+  assert.ok(gradeSubproblem(n, '5c 6d 7s 8h 9h'.split(' ').join(', ')).correct);
+  assert.ok(gradeSubproblem(n, '5c, 6d, 7s, 8h, 9d').correct);
+  assert.equal(gradeSubproblem(n, '9h, 9d, Kc, 8h, 7s').correct, false, 'a pair of nines is not the best hand');
+  // A board that plays: one set only.
+  assert.deepEqual(spOf(holdem.subproblems(river(['2h', '3d'], ['Ts', 'Js', 'Qs', 'Ks', 'As']), 0), 'best_five').truth, [['As', 'Js', 'Ks', 'Qs', 'Ts']]);
+});
+
+test("hold'em best five against brute force: on 3,000 random seven-card hands the correct sets are exactly the five-card subsets of the best value", () => {
+  const deck: string[] = [];
+  for (const r of '23456789TJQKA') for (const c of 'cdhs') deck.push(r + c);
+  const rand = mulberry32(77);
+  let several = 0;
+  for (let t = 0; t < 3000; t++) {
+    const d = deck.slice();
+    for (let i = d.length - 1; i > 0; i--) { const j = Math.floor(rand() * (i + 1)); [d[i], d[j]] = [d[j]!, d[i]!]; }
+    const seven = d.slice(0, 7);
+    const subsets: string[][] = [];
+    for (let a = 0; a < 7; a++) for (let b = a + 1; b < 7; b++) for (let c = b + 1; c < 7; c++) for (let e = c + 1; e < 7; e++) for (let f = e + 1; f < 7; f++) subsets.push([seven[a]!, seven[b]!, seven[c]!, seven[e]!, seven[f]!]);
+    const scores = subsets.map((x) => evaluateFive(x).score);
+    const top = Math.max(...scores);
+    const want = subsets.filter((_, i) => scores[i] === top).map((x) => x.slice().sort().join(' ')).sort();
+    const got = bestHands(seven).map((h) => h.cards.slice().sort().join(' ')).sort();
+    assert.deepEqual(got, want, seven.join(' '));
+    assert.equal(bestHand(seven).score, top);
+    if (want.length > 1) several++;
+  }
+  assert.ok(several > 40, `${several} hands with more than one correct set of five`);
+});
+
+test('list-all subproblems: the truth is every correct answer; an answer naming them all, in any notation the game reads, is accepted; a partial or wrong one is not', () => {
+  // Tic-tac-toe, O to move: X (a3, a1, c1) threatens a2 (column a) and b1 (row 1); O (b2, c3) has no win. Both
+  // threats are forced blocks, and the question asks for all of them.
+  const fork = ttt(['X.O', '.O.', 'X.X'], 1);
+  const fs = ticTacToe.subproblems(fork, 1);
+  assert.deepEqual(fs.map((x) => x.truth), [[], ['a2', 'b1'], ['a2', 'b1']]);
+  assert.match(spOf(fs, 'forced_blocks').question, /list all/);
+  assert.ok(gradeSubproblem(spOf(fs, 'forced_blocks'), 'B1, (a2)').correct);
+  assert.ok(gradeSubproblem(spOf(fs, 'opponent_wins'), 'a 2 and b1').correct);
+  assert.equal(gradeSubproblem(spOf(fs, 'forced_blocks'), 'b1').correct, false, 'one of two threats named');
+  assert.equal(gradeSubproblem(spOf(fs, 'forced_blocks'), 'c2').score, 0);
+  // Connect Four: a column named by its letter, its number or a cell in it.
+  let c = connect4.initial(0);
+  for (const m of ['a', 'g', 'b', 'g', 'c', 'f']) c = connect4.apply(c, m);
+  // X a1 b1 c1, O g1 g2 f1, X to move: X wins at d.
+  const cs = connect4.subproblems(c, 0);
+  assert.deepEqual(truthOf(cs, 'own_wins'), ['d']);
+  for (const a of ['d', 'D', '4', 'column d', 'd1']) assert.ok(gradeSubproblem(spOf(cs, 'own_wins'), a).correct, a);
+  assert.equal(gradeSubproblem(spOf(cs, 'own_wins'), 'e').correct, false);
+  // Checkers: king-making moves written without their dash, or with spaces.
+  const k = checkersFromRows(['........', '..b.....', '........', '........', '........', 'b.......', '........', '........'], 0);
+  const ks = spOf(checkers.subproblems(k, 0), 'king_moves');
+  for (const a of ['c7-b8, c7-d8', 'c7b8, c7d8', 'C7 - D8, c7 b8', 'c7 to b8 and c7 to d8']) assert.ok(gradeSubproblem(ks, a).correct, a);
+  assert.equal(gradeSubproblem(ks, 'c7b8').score, 2 / 3, 'one of two king moves');
+  assert.equal(gradeSubproblem(ks, 'a3-b4').score, 0);
+  // Surround: directions by their initials or compass names.
+  const s = surroundWith([1, 0], [9, 9], [[0, 1]]);
+  const ss = spOf(surround.subproblems(s, 0), 'roomiest_moves');
+  for (const a of ['up, right', 'U, R', 'north, east']) assert.ok(gradeSubproblem(ss, a).correct, a);
+  assert.equal(gradeSubproblem(ss, 'left').score, 0);
+  // Othello: Black takes h8 by flanking b8..g8 against a8; the corner named with brackets and capitals.
+  const o = othello.subproblems(oth(['........', '........', '........', '........', '........', '........', '........', 'BWWWWWW.'], 0), 0);
+  assert.deepEqual(truthOf(o, 'corners'), ['h8']);
+  assert.ok(gradeSubproblem(spOf(o, 'corners'), '[H8]').correct);
+  assert.equal(gradeSubproblem(spOf(o, 'corners'), 'a1').correct, false);
+  // Chess: two mates in one (back rank), named in SAN and in UCI.
+  const ch = chessFromFen('6k1/5ppp/8/8/8/8/5PPP/R2Q2K1 w - - 0 1');
+  assert.deepEqual(chessMateInOne(ch), ['Qd8#', 'Ra8#']);
+  const mate = spOf(chess.subproblems(ch, 0), 'mate_in_one');
+  for (const a of ['Ra8#, Qd8#', 'a1a8, d1d8', 'Qd8, ra8']) assert.ok(gradeSubproblem(mate, a).correct, a);
+  assert.equal(gradeSubproblem(mate, 'Ra8').score, 2 / 3, 'one of two mates');
+  assert.equal(gradeSubproblem(mate, 'Qd7').score, 0);
 });

@@ -8,7 +8,7 @@ import { collect, int, MAX_REPLICATES, openPool, outputError } from '../common.t
 export function register(program: Command): void {
   program
     .command('report <runs...>')
-    .description('one self-contained HTML report (tables, CI forest plot, variance vs k, score vs sweep factor, length histogram), readable offline')
+    .description('one self-contained HTML report (tables, CI forest plot, variance vs k, score vs sweep factor, length histogram; arena runs: every match move by move), readable offline')
     .requiredOption('-o, --output <file>', 'HTML file to write')
     .option('--scorer <name>', "which stored scorer (default: the first run's first)")
     .option('--title <text>', 'report title')
