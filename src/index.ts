@@ -57,6 +57,8 @@ export { regrade } from './runner/rescore.ts';
 
 // The pool
 export { openPool } from './store/open.ts';
+/** Copy a whole pool between SQLite and PostgreSQL (either way) and check it: rows and a content hash per table. */
+export { copyPool, poolDigest, DIGEST_TABLES, type CopyOptions, type CopyReport, type PoolDigest, type TableDigest } from './store/copy.ts';
 export type { ChainLink, ChainSignature, EvalSetRecord, ModelRecord, Pool, PoolMeasurement, PoolSample, RunSummary, TaskRecord } from './store/types.ts';
 
 /**
@@ -222,3 +224,13 @@ export {
   type MatchRecord, type MoveRecord, type MatchOutcome, type PlayerRating, type Ratings, type ArenaOptions, type ArenaReport, type ArenaPlayerGame, type ChessState,
 } from './games/index.ts';
 export { renderArenaReport, matchHtml } from './report/arena.ts';
+
+/**
+ * The viewer (`assay serve`): `createViewer(pool, { tokens })` builds the hono app — JSON API and server-rendered pages
+ * (runs, statistics with CIs, samples with transcripts, comparisons, rankings, needle heatmaps, calibration, live
+ * progress, streamed CSV/JSON downloads) behind API tokens with roles; `serve(pool, options)` runs it on 127.0.0.1.
+ */
+export {
+  createViewer, serve, FileTokenStore, MemoryTokenStore, FileAuditLog, MemoryAuditLog, NoteStore,
+  type ViewerApp, type ViewerOptions, type RunningViewer, type ServeOptions, type TokenStore, type TokenRecord, type Role, type AuditLog, type AuditEntry,
+} from './serve/index.ts';

@@ -15,7 +15,7 @@
  * CI always has it.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
@@ -56,9 +56,37 @@ async function freePort(): Promise<number> {
   });
 }
 
+/** Stop the cluster in `dir` (fast shutdown, no checkpoint) and remove it. */
+function stopAt(bin: string, dir: string, asRoot: boolean): void {
+  const data = join(dir, 'data');
+  if (existsSync(join(data, 'postmaster.pid'))) {
+    const stop = ['-D', data, '-m', 'immediate', '-w', 'stop'];
+    spawnSync(asRoot ? 'runuser' : join(bin, 'pg_ctl'), asRoot ? ['-u', 'postgres', '--', join(bin, 'pg_ctl'), ...stop] : stop, { stdio: 'ignore' });
+  }
+  rmSync(dir, { recursive: true, force: true });
+}
+
+/** Clusters left by test processes that died without stopping them (SIGKILL): stopped and removed. */
+function sweepOrphans(bin: string, asRoot: boolean): void {
+  for (const name of readdirSync(tmpdir())) {
+    if (!name.startsWith('assay-pg-')) continue;
+    const dir = join(tmpdir(), name);
+    let owner = NaN;
+    try {
+      owner = Number(readFileSync(join(dir, 'owner.pid'), 'utf8'));
+    } catch { continue; } // being made right now, or not ours
+    try {
+      process.kill(owner, 0);
+      continue; // its owner is alive
+    } catch { /* dead owner */ }
+    stopAt(bin, dir, asRoot);
+  }
+}
+
 async function startCluster(): Promise<string> {
   const bin = postgresBinDir();
   if (!bin) throw new Error(postgresUnavailable()!);
+  sweepOrphans(bin, userInfo().uid === 0);
   const dir = mkdtempSync(join(tmpdir(), 'assay-pg-'));
   const data = join(dir, 'data');
   const asRoot = userInfo().uid === 0;
@@ -73,11 +101,16 @@ async function startCluster(): Promise<string> {
   const port = await freePort();
   const opts = `-c listen_addresses=127.0.0.1 -p ${port} -k ${dir} -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200`;
   run('pg_ctl', ['-D', data, '-o', opts, '-l', join(dir, 'server.log'), '-w', '-t', '60', 'start']);
-  process.once('exit', () => {
-    const stop = asRoot ? ['-u', 'postgres', '--', join(bin, 'pg_ctl'), '-D', data, '-m', 'immediate', '-w', 'stop'] : ['-D', data, '-m', 'immediate', '-w', 'stop'];
-    spawnSync(asRoot ? 'runuser' : join(bin, 'pg_ctl'), stop, { stdio: 'ignore' });
-    rmSync(dir, { recursive: true, force: true });
-  });
+  writeFileSync(join(dir, 'owner.pid'), String(process.pid));
+  const stopCluster = () => stopAt(bin, dir, asRoot);
+  process.once('exit', stopCluster);
+  // A test file the runner stops (a timeout, Ctrl-C) ends by a signal, which skips 'exit' handlers: stop it then too.
+  for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
+    process.once(sig, () => {
+      stopCluster();
+      process.kill(process.pid, sig);
+    });
+  }
   return `postgres://${user}@127.0.0.1:${port}/postgres`;
 }
 

@@ -11,10 +11,10 @@ import { scoredValue } from '../core/outcome.ts';
 import {
   checkedImage, alreadyImported, ambiguousEvalSet, ambiguousSelection, checkTask, compareBinary, duplicateMeasurement, isSelectionPrefix,
   mergeEvalSetRuns, mergeModel, mergeSample, patchEvalSet, poolSampleOfRun, runIdError, runSummaryOf, sourceIdOf, unknownEvalSet, unknownRun,
-  checkTtl, leaseOf, mayTakeLease, privateSetExists,
+  checkTtl, leaseOf, mayTakeLease, privateSetExists, checkPageLimit,
 } from './shared.ts';
 import type {
-  AttemptWithMeasurement, CachedResponse, ChainLink, ChainSignature, EvalSetRecord, PrivateExposure, PrivateItem, PrivateSetRecord, ImportTransaction, LeaseHolder, MeasurementFilter, ModelRecord, Pool, PoolMeasurement, PoolSample,
+  AttemptCursor, AttemptPageRow, AttemptWithMeasurement, CachedResponse, ChainLink, ChainSignature, EvalSetRecord, PrivateExposure, PrivateItem, PrivateSetRecord, ImportTransaction, LeaseHolder, MeasurementFilter, ModelRecord, Pool, PoolMeasurement, PoolSample,
   RunLease, RunMeasurement, RunSummary, Selection, SourceRecord, TaskRecord,
 } from './types.ts';
 
@@ -307,8 +307,13 @@ class MemoryPool implements Pool {
     for (const r of rows) this.exposures.push(copy(r));
   }
 
-  async *iterateExposures(set: string): AsyncIterableIterator<PrivateExposure> {
+  async *iterateExposures(set?: string): AsyncIterableIterator<PrivateExposure> {
     this.live();
+    if (set === undefined) {
+      // Every set, by name (a stable sort keeps the order recorded within a set).
+      yield* [...this.exposures].sort((a, b) => compareBinary(a.set, b.set)).map(copy);
+      return;
+    }
     for (let i = 0; i < this.exposures.length; i++) if (this.exposures[i]!.set === set) yield copy(this.exposures[i]!);
   }
 
@@ -370,6 +375,31 @@ class MemoryPool implements Pool {
     }
   }
 
+  async pageAttempts(runId: string, opts: { limit: number; after?: AttemptCursor | null; sampleId?: string }): Promise<AttemptPageRow[]> {
+    checkPageLimit(opts.limit);
+    this.live();
+    const r = this.runs.get(runId);
+    if (!r) return [];
+    const after = opts.after ?? { index: -Infinity, epoch: -Infinity };
+    const scorers = [...new Set([...r.measurements.values()].map((m) => m.scorer))].sort(compareBinary);
+    const out: AttemptPageRow[] = [];
+    for (const k of this.orderedAttemptKeys(r)) {
+      if (k.index < after.index || (k.index === after.index && k.epoch <= after.epoch)) continue;
+      const { created_at: _c, ...a } = copy(r.attempts.get(k.key)!);
+      if (opts.sampleId !== undefined && a.sample_id !== opts.sampleId) continue;
+      const measurements = scorers.map((sc) => r.measurements.get(measurementKey(a.sample_id, a.epoch, sc))).filter((m): m is Measurement => !!m).map(copy);
+      out.push({ ...a, transcript: a.transcript ?? null, index: k.index, measurements });
+      if (out.length >= opts.limit) break;
+    }
+    return out;
+  }
+
+  async getPlanned(runId: string, sampleId: string): Promise<PlannedSample | null> {
+    this.live();
+    const p = this.runs.get(runId)?.byId.get(sampleId);
+    return p ? copy(p) : null;
+  }
+
   async scorersOf(runId: string): Promise<string[]> {
     this.live();
     const out = new Set<string>();
@@ -407,6 +437,14 @@ class MemoryPool implements Pool {
     this.live();
     const img = this.images.get(sha256);
     return img ? { sha256: img.sha256, mime_type: img.mime_type, bytes: Buffer.from(img.bytes) } : null;
+  }
+
+  async *iterateImages(): AsyncIterableIterator<ImageBlob> {
+    this.live();
+    for (const sha of [...this.images.keys()].sort(compareBinary)) {
+      const img = this.images.get(sha);
+      if (img) yield { sha256: img.sha256, mime_type: img.mime_type, bytes: Buffer.from(img.bytes) };
+    }
   }
 
   async imageStats(): Promise<{ images: number; bytes: number }> {
@@ -457,7 +495,7 @@ class MemoryPool implements Pool {
         for (const [k, s] of samples) this.poolSamples.set(k, mergeSample(this.poolSamples.get(k), s));
         for (const m of measurements.values()) this.poolMeasurements.set(poolKey(m), m);
         const rec: SourceRecord = {
-          id, format: info.format, file: info.file, file_sha256: info.sha256, imported_at: new Date().toISOString(),
+          id, format: info.format, file: info.file, file_sha256: info.sha256, imported_at: counts.imported_at ?? new Date().toISOString(),
           measurements: counts.measurements, samples: counts.samples, options: copy(info.options ?? {}),
         };
         this.sourceRecords.set(id, rec);
@@ -604,6 +642,11 @@ class MemoryPool implements Pool {
     this.selections.set(sel.hash, copy(sel));
   }
 
+  async listSelections(): Promise<Selection[]> {
+    this.live();
+    return [...this.selections.values()].sort((a, b) => compareBinary(a.hash, b.hash)).map(copy);
+  }
+
   async getSelection(hashOrPrefix: string): Promise<Selection | null> {
     this.live();
     if (!isSelectionPrefix(hashOrPrefix)) return null;
@@ -634,9 +677,9 @@ class MemoryPool implements Pool {
     return [...this.tasks.values()].sort((a, b) => compareBinary(a.id, b.id)).map(copy);
   }
 
-  async putModel(model: Omit<ModelRecord, 'updated_at'>): Promise<void> {
+  async putModel(model: Omit<ModelRecord, 'updated_at'> & { updated_at?: string }): Promise<void> {
     this.live();
-    this.models.set(model.address, copy(mergeModel(this.models.get(model.address) ?? null, model, new Date().toISOString())));
+    this.models.set(model.address, copy(mergeModel(this.models.get(model.address) ?? null, model, model.updated_at ?? new Date().toISOString())));
   }
 
   async getModel(address: string): Promise<ModelRecord | null> {

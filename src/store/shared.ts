@@ -1,7 +1,7 @@
 /**
  * What every pool implementation shares: the wording of its errors, the merge rules of samples, models and eval sets,
- * the pool-sample view of a run's sample, and the byte order of keys. Keeping them here is what lets the SQLite and
- * in-memory pools (and a PostgreSQL one later) give the same answers to the one conformance suite.
+ * the pool-sample view of a run's sample, and the byte order of keys. Keeping them here is what lets the SQLite,
+ * PostgreSQL and in-memory pools give the same answers to the one conformance suite.
  */
 import { InputError } from '../core/errors.ts';
 import { imageFromBytes, type ImageBlob } from '../core/images.ts';
@@ -12,6 +12,11 @@ import type { EvalSetRecord, LeaseHolder, ModelRecord, PoolMeasurement, PoolSamp
 
 /** Rows per page when an iterator reads the store. */
 export const PAGE = 2000;
+
+/** The check of `Pool.pageAttempts`'s limit. Errors: RangeError unless an integer in 1..PAGE. */
+export function checkPageLimit(limit: number): void {
+  if (!Number.isInteger(limit) || limit < 1 || limit > PAGE) throw new RangeError(`a page holds 1 to ${PAGE} attempts, got a limit of ${limit}`);
+}
 
 /**
  * How a run's measurement enters the pool's binary measurements (`source` = `runs`): the one outcome rule of
@@ -107,7 +112,7 @@ export function poolSampleOfRun(contentHash: string, sample: Pick<Sample, 'id' |
  * `RunSummary.status` (a `running` run no live process holds is `interrupted`).
  */
 export function runSummaryOf(
-  r: Pick<RunRecord, 'id' | 'status' | 'created_at' | 'spec'> & { manifest?: Pick<RunRecord['manifest'], 'scorers'> },
+  r: Pick<RunRecord, 'id' | 'status' | 'created_at' | 'spec'> & { manifest?: Pick<RunRecord['manifest'], 'scorers' | 'images'> },
   n: { samples: number; attempts: number; failed: number },
   lease: RunLease | null = null,
   now = Date.now(),
@@ -122,6 +127,7 @@ export function runSummaryOf(
   return {
     id: r.id, status, created_at: r.created_at, dataset: r.spec.dataset.ref, model: r.spec.model, task: t ? `${t.name}@${t.version}` : null,
     epochs: r.spec.epochs, samples: n.samples, attempts: n.attempts, failed: n.failed, scorers, lease: live,
+    ...(r.manifest?.images?.mode === 'text-only' ? { text_only: true as const } : {}),
   };
 }
 

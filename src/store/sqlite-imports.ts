@@ -112,7 +112,7 @@ export function beginSqliteImport(
         flush();
         c.settle();
         const rec: SourceRecord = {
-          id, format: info.format, file: info.file, file_sha256: info.sha256, imported_at: new Date().toISOString(),
+          id, format: info.format, file: info.file, file_sha256: info.sha256, imported_at: counts.imported_at ?? new Date().toISOString(),
           measurements: counts.measurements, samples: counts.samples, options: info.options ?? {},
         };
         db.transaction(() => {
@@ -325,6 +325,11 @@ export function sqliteSummary(ctx: ImportContext): { source: string; kind: strin
 export function sqliteSaveSelection(db: Database.Database, sel: Selection): void {
   db.prepare(`INSERT OR REPLACE INTO pool_selections (hash, query, filters, lim, created_at, sample_keys) VALUES (?, ?, ?, ?, ?, ?)`)
     .run(sel.hash, sel.query, JSON.stringify(sel.filters), sel.limit, sel.created_at, JSON.stringify(sel.sample_keys));
+}
+
+export function sqliteListSelections(db: Database.Database): Selection[] {
+  return (db.prepare(`SELECT * FROM pool_selections ORDER BY hash`).all() as { hash: string; query: string; filters: string; lim: number | null; created_at: string; sample_keys: string }[])
+    .map((r) => ({ hash: r.hash, query: r.query, filters: JSON.parse(r.filters), limit: r.lim, created_at: r.created_at, sample_keys: JSON.parse(r.sample_keys) }));
 }
 
 export function sqliteGetSelection(db: Database.Database, hashOrPrefix: string): Selection | null {

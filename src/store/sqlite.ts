@@ -16,14 +16,14 @@ import { hashJson } from '../core/hash.ts';
 import { nextChain } from './chain-records.ts';
 import { Connection, openSqliteDatabase } from './sqlite-connection.ts';
 import {
-  beginSqliteImport, sqliteDeleteSource, sqliteGetSelection, sqlitePoolMeasurements, sqlitePoolSamples, sqliteSaveSelection, sqliteSources, sqliteSummary,
+  beginSqliteImport, sqliteDeleteSource, sqliteGetSelection, sqliteListSelections, sqlitePoolMeasurements, sqlitePoolSamples, sqliteSaveSelection, sqliteSources, sqliteSummary,
   type ImportContext,
 } from './sqlite-imports.ts';
 import {
-  checkedImage, PAGE, ambiguousEvalSet, privateSetExists, checkTask, checkTtl, leaseOf, mayTakeLease, mergeEvalSetRuns, mergeModel, patchEvalSet, runIdError, runSummaryOf, unknownEvalSet, unknownRun,
+  checkedImage, checkPageLimit, compareBinary, PAGE, ambiguousEvalSet, privateSetExists, checkTask, checkTtl, leaseOf, mayTakeLease, mergeEvalSetRuns, mergeModel, patchEvalSet, runIdError, runSummaryOf, unknownEvalSet, unknownRun,
 } from './shared.ts';
 import type {
-  AttemptWithMeasurement, CachedResponse, ChainLink, ChainSignature, EvalSetRecord, PrivateExposure, PrivateItem, PrivateSetRecord, ImportTransaction, LeaseHolder, MeasurementFilter, ModelRecord, Pool, PoolMeasurement, PoolSample,
+  AttemptCursor, AttemptPageRow, AttemptWithMeasurement, CachedResponse, ChainLink, ChainSignature, EvalSetRecord, PrivateExposure, PrivateItem, PrivateSetRecord, ImportTransaction, LeaseHolder, MeasurementFilter, ModelRecord, Pool, PoolMeasurement, PoolSample,
   RunLease, RunMeasurement, RunSummary, Selection, SourceRecord, TaskRecord,
 } from './types.ts';
 
@@ -580,7 +580,22 @@ class SqlitePool implements Pool {
     }).immediate();
   }
 
-  async *iterateExposures(set: string): AsyncIterableIterator<PrivateExposure> {
+  async *iterateExposures(set?: string): AsyncIterableIterator<PrivateExposure> {
+    if (set === undefined) {
+      // Every set, by name, then in the order recorded (keyset pages on (set_name, rowid)).
+      const all = this.db.prepare(
+        `SELECT rowid AS k, set_name AS "set", item_id, endpoint, run_id, epoch, at FROM private_exposures WHERE (set_name, rowid) > (?, ?) ORDER BY set_name, rowid LIMIT ?`,
+      );
+      let lastSet = '', lastRow = 0;
+      for (;;) {
+        this.c.settle();
+        const rows = all.all(lastSet, lastRow, PAGE) as (PrivateExposure & { k: number })[];
+        for (const { k: _k, ...r } of rows) yield r;
+        if (rows.length < PAGE) return;
+        lastSet = rows[rows.length - 1]!.set;
+        lastRow = rows[rows.length - 1]!.k;
+      }
+    }
     const stmt = this.db.prepare(`SELECT rowid AS k, set_name AS "set", item_id, endpoint, run_id, epoch, at FROM private_exposures WHERE set_name = ? AND rowid > ? ORDER BY rowid LIMIT ?`);
     let last = 0;
     for (;;) {
@@ -663,7 +678,7 @@ class SqlitePool implements Pool {
   async *iteratePlanned(runId: string): AsyncIterableIterator<PlannedSample> {
     const stmt = this.db.prepare(
       `SELECT rs.idx, rs.prompt_hash, rs.target_hash, rs.content_hash, rs.messages, rs.sample_id AS id, s.input, s.target, s.choices, s.metadata
-       FROM run_samples rs JOIN samples s ON s.sample_hash = rs.sample_hash WHERE rs.run_id = ? AND rs.idx > ? ORDER BY rs.idx LIMIT ?`,
+       FROM run_samples rs INDEXED BY run_samples_order JOIN samples s ON s.sample_hash = rs.sample_hash WHERE rs.run_id = ? AND rs.idx > ? ORDER BY rs.idx LIMIT ?`,
     );
     let last = -Infinity;
     for (;;) {
@@ -677,7 +692,9 @@ class SqlitePool implements Pool {
 
   /**
    * Keyset-paged iteration (pages of `PAGE` rows ordered by sample index, epoch): no statement stays open between
-   * pages, so callers may write (and the batching writer may flush) while iterating.
+   * pages, so callers may write (and the batching writer may flush) while iterating. The queries walk the run's
+   * samples in plan order (index `run_samples_order`, forced by CROSS JOIN) from the page's start, so a page never
+   * sorts the whole run; their last three parameters before the limit are (index, index, epoch) of the last row.
    */
   private async *paged<T extends { idx: number; epoch: number }>(sql: string, params: unknown[]): AsyncIterableIterator<T> {
     this.flushSync();
@@ -696,9 +713,9 @@ class SqlitePool implements Pool {
   async *iterateAttempts(runId: string, scorer?: string): AsyncIterableIterator<AttemptWithMeasurement> {
     const sql = `SELECT a.*, rs.idx AS idx, m.scorer AS m_scorer, m.kind AS m_kind, m.value AS m_value, m.extracted AS m_extracted,
               m.explanation AS m_explanation, m.status AS m_status
-       FROM attempts a JOIN run_samples rs ON rs.run_id = a.run_id AND rs.sample_id = a.sample_id
+       FROM run_samples rs INDEXED BY run_samples_order CROSS JOIN attempts a ON a.run_id = rs.run_id AND a.sample_id = rs.sample_id
        LEFT JOIN measurements m ON m.run_id = a.run_id AND m.sample_id = a.sample_id AND m.epoch = a.epoch AND m.scorer = ?
-       WHERE a.run_id = ? AND (rs.idx > ? OR (rs.idx = ? AND a.epoch > ?)) ORDER BY rs.idx, a.epoch LIMIT ?`;
+       WHERE rs.run_id = ? AND rs.idx >= ? AND (rs.idx > ? OR a.epoch > ?) ORDER BY rs.idx, a.epoch LIMIT ?`;
     for await (const r of this.paged<AttemptRow & { idx: number } & Record<string, unknown>>(sql, [scorer ?? null, runId])) {
       yield {
         run_id: r.run_id, sample_id: r.sample_id, epoch: r.epoch, status: r.status, response: r.response, finish_reason: r.finish_reason,
@@ -715,14 +732,71 @@ class SqlitePool implements Pool {
 
   async *iterateMeasurements(runId: string, scorer: string): AsyncIterableIterator<RunMeasurement> {
     const sql = `SELECT m.run_id, m.sample_id, m.epoch, m.scorer, m.kind, m.value, m.extracted, m.explanation, m.status,
-              rs.idx AS idx, a.finish_reason, a.status AS attempt_status FROM measurements m
+              rs.idx AS idx, a.finish_reason, a.status AS attempt_status
+       FROM run_samples rs INDEXED BY run_samples_order CROSS JOIN measurements m ON m.run_id = rs.run_id AND m.sample_id = rs.sample_id
        JOIN attempts a ON a.run_id = m.run_id AND a.sample_id = m.sample_id AND a.epoch = m.epoch
-       JOIN run_samples rs ON rs.run_id = m.run_id AND rs.sample_id = m.sample_id
-       WHERE m.run_id = ? AND m.scorer = ? AND (rs.idx > ? OR (rs.idx = ? AND m.epoch > ?)) ORDER BY rs.idx, m.epoch LIMIT ?`;
+       WHERE rs.run_id = ? AND m.scorer = ? AND rs.idx >= ? AND (rs.idx > ? OR m.epoch > ?) ORDER BY rs.idx, m.epoch LIMIT ?`;
     for await (const r of this.paged<RunMeasurement & { idx: number }>(sql, [runId, scorer])) {
       const { idx: _idx, ...rest } = r;
       yield rest;
     }
+  }
+
+  /** Statements of the viewer's reads, prepared once (a page is read in about a millisecond; preparing costs a fraction of that). */
+  private readonly viewerStatements = new Map<string, Database.Statement>();
+  private prepared(sql: string): Database.Statement {
+    let st = this.viewerStatements.get(sql);
+    if (!st) this.viewerStatements.set(sql, (st = this.db.prepare(sql)));
+    return st;
+  }
+
+  async pageAttempts(runId: string, opts: { limit: number; after?: AttemptCursor | null; sampleId?: string }): Promise<AttemptPageRow[]> {
+    checkPageLimit(opts.limit);
+    this.flushSync();
+    const after = opts.after ?? { index: -Infinity, epoch: -Infinity };
+    const rows = (opts.sampleId === undefined
+      ? this.prepared(
+        `SELECT a.*, rs.idx AS idx FROM run_samples rs INDEXED BY run_samples_order CROSS JOIN attempts a ON a.run_id = rs.run_id AND a.sample_id = rs.sample_id
+         WHERE rs.run_id = ? AND rs.idx >= ? AND (rs.idx > ? OR a.epoch > ?) ORDER BY rs.idx, a.epoch LIMIT ?`,
+      ).all(runId, after.index, after.index, after.epoch, opts.limit)
+      : this.prepared(
+        `SELECT a.*, rs.idx AS idx FROM run_samples rs CROSS JOIN attempts a ON a.run_id = rs.run_id AND a.sample_id = rs.sample_id
+         WHERE rs.run_id = ? AND rs.sample_id = ? AND rs.idx >= ? AND (rs.idx > ? OR a.epoch > ?) ORDER BY a.epoch LIMIT ?`,
+      ).all(runId, opts.sampleId, after.index, after.index, after.epoch, opts.limit)) as (AttemptRow & { idx: number })[];
+    if (!rows.length) return [];
+    // Their measurements: those of the page's samples (the plan-order range it spans), matched to the attempts by
+    // (sample, epoch).
+    const byKey = new Map<string, Measurement[]>();
+    const ms = (opts.sampleId === undefined
+      ? this.prepared(
+        `SELECT m.* FROM run_samples rs INDEXED BY run_samples_order CROSS JOIN measurements m ON m.run_id = rs.run_id AND m.sample_id = rs.sample_id
+         WHERE rs.run_id = ? AND rs.idx >= ? AND rs.idx <= ?`,
+      ).all(runId, rows[0]!.idx, rows[rows.length - 1]!.idx)
+      : this.prepared(`SELECT * FROM measurements WHERE run_id = ? AND sample_id = ?`).all(runId, opts.sampleId)) as Measurement[];
+    for (const m of ms) {
+      const k = `${m.sample_id}\u0000${m.epoch}`;
+      const list = byKey.get(k);
+      if (list) list.push(m);
+      else byKey.set(k, [m]);
+    }
+    return rows.map((r) => ({
+      run_id: r.run_id, sample_id: r.sample_id, epoch: r.epoch, status: r.status, response: r.response, finish_reason: r.finish_reason,
+      prompt_tokens: r.prompt_tokens, completion_tokens: r.completion_tokens, latency_ms: r.latency_ms, tries: r.tries, error: r.error,
+      model_id: r.model_id, cache_key: r.cache_key, cached: r.cached === 1, meta: r.meta ? JSON.parse(r.meta) : null,
+      transcript: r.transcript ? JSON.parse(r.transcript) : null, index: r.idx,
+      measurements: (byKey.get(`${r.sample_id}\u0000${r.epoch}`) ?? []).map((m) => ({
+        run_id: m.run_id, sample_id: m.sample_id, epoch: m.epoch, scorer: m.scorer, kind: m.kind, value: m.value, extracted: m.extracted, explanation: m.explanation, status: m.status,
+      })).sort((x, y) => compareBinary(x.scorer, y.scorer)),
+    }));
+  }
+
+  async getPlanned(runId: string, sampleId: string): Promise<PlannedSample | null> {
+    this.c.settle();
+    const row = this.prepared(
+      `SELECT rs.idx, rs.prompt_hash, rs.target_hash, rs.content_hash, rs.messages, rs.sample_id AS id, s.input, s.target, s.choices, s.metadata
+       FROM run_samples rs JOIN samples s ON s.sample_hash = rs.sample_hash WHERE rs.run_id = ? AND rs.sample_id = ?`,
+    ).get(runId, sampleId) as PlannedRow | undefined;
+    return row ? plannedOfRow(row) : null;
   }
 
   async scorersOf(runId: string): Promise<string[]> {
@@ -757,6 +831,19 @@ class SqlitePool implements Pool {
     this.c.settle();
     const r = this.db.prepare(`SELECT sha256, mime_type, bytes FROM images WHERE sha256 = ?`).get(sha256) as { sha256: string; mime_type: ImageBlob['mime_type']; bytes: Buffer } | undefined;
     return r ? { sha256: r.sha256, mime_type: r.mime_type, bytes: r.bytes } : null;
+  }
+
+  async *iterateImages(): AsyncIterableIterator<ImageBlob> {
+    // Pages of a few images: their bytes may be large.
+    const page = 64;
+    const stmt = this.db.prepare(`SELECT sha256, mime_type, bytes FROM images WHERE sha256 > ? ORDER BY sha256 LIMIT ?`);
+    for (let last = ''; ;) {
+      this.c.settle();
+      const rows = stmt.all(last, page) as { sha256: string; mime_type: ImageBlob['mime_type']; bytes: Buffer }[];
+      for (const r of rows) yield { sha256: r.sha256, mime_type: r.mime_type, bytes: r.bytes };
+      if (rows.length < page) return;
+      last = rows[rows.length - 1]!.sha256;
+    }
   }
 
   async imageStats(): Promise<{ images: number; bytes: number }> {
@@ -803,6 +890,11 @@ class SqlitePool implements Pool {
     return sqliteGetSelection(this.db, hashOrPrefix);
   }
 
+  async listSelections(): Promise<Selection[]> {
+    this.c.settle();
+    return sqliteListSelections(this.db);
+  }
+
   // --- metadata -----------------------------------------------------------------------------------------------------
 
   async putTask(task: TaskRecord): Promise<void> {
@@ -831,10 +923,10 @@ class SqlitePool implements Pool {
     return (this.db.prepare(`SELECT * FROM tasks ORDER BY id`).all() as (Omit<TaskRecord, 'definition'> & { definition: string })[]).map((r) => ({ ...r, definition: JSON.parse(r.definition) }));
   }
 
-  async putModel(model: Omit<ModelRecord, 'updated_at'>): Promise<void> {
+  async putModel(model: Omit<ModelRecord, 'updated_at'> & { updated_at?: string }): Promise<void> {
     this.c.settle();
     this.db.transaction(() => {
-      const m = mergeModel(this.modelRow(model.address), model, new Date().toISOString());
+      const m = mergeModel(this.modelRow(model.address), model, model.updated_at ?? new Date().toISOString());
       this.db.prepare(`INSERT OR REPLACE INTO models (address, kind, reported_model_ids, system_fingerprints, metadata, updated_at) VALUES (?, ?, ?, ?, ?, ?)`)
         .run(m.address, m.kind, JSON.stringify(m.reported_model_ids), JSON.stringify(m.system_fingerprints), JSON.stringify(m.metadata), m.updated_at);
     }).immediate();

@@ -3,8 +3,9 @@
  * samples, attempts and measurements; measurements imported from other tools; model, task and eval-set metadata.
  *
  * Every method is asynchronous, so the same interface fits an embedded store (SQLite, in-memory) and a server
- * (PostgreSQL). Implementations: `sqlite.ts` (the default, `./.assay/pool.sqlite`) and `memory.ts`; both pass the
- * one conformance suite `test/store/conformance.ts`, which a new implementation runs unchanged.
+ * (PostgreSQL). Implementations: `sqlite.ts` (the default, `./.assay/pool.sqlite`), `postgres.ts` (a pool shared by
+ * processes on several machines) and `memory.ts`; all pass the one conformance suite `test/store/conformance.ts`,
+ * which a new implementation runs unchanged.
  *
  * Rules every implementation keeps:
  * - (run, sample, epoch) identifies an attempt and (run, sample, epoch, scorer) a measurement: writing one again
@@ -18,7 +19,7 @@
  * - `close` flushes; `[Symbol.asyncDispose]` closes, so `await using pool = await openPool(url)` works.
  */
 import type { ImageBlob } from '../core/images.ts';
-import type { Attempt, Measurement, PlannedSample, RunRecord } from '../core/schemas.ts';
+import type { Attempt, Measurement, Message, PlannedSample, RunRecord } from '../core/schemas.ts';
 import type { PoolKind, PoolMeasurement } from '../core/pool-measurement.ts';
 
 /** One row of `assay runs`. */
@@ -47,6 +48,8 @@ export interface RunSummary {
   scorers: string[];
   /** Who runs it now: the lease in force (not lapsed), or null when no process holds the run. */
   lease: RunLease | null;
+  /** Present (true) when the run sent questions without their images (`--text-only`, manifest `images.mode`). */
+  text_only?: true;
 }
 
 /**
@@ -84,6 +87,21 @@ export interface AttemptWithMeasurement extends Attempt {
 
 /** A measurement of a run with what the analysis reader needs of its attempt. */
 export type RunMeasurement = Measurement & { finish_reason: Attempt['finish_reason']; attempt_status: Attempt['status'] };
+
+/** A position in a run's attempts, which are ordered by (sample index in the plan, epoch): a page starts after it. */
+export interface AttemptCursor {
+  index: number;
+  epoch: number;
+}
+
+/** An attempt as `pageAttempts` gives it: with its sample's index in the plan and every measurement of it. */
+export interface AttemptPageRow extends Attempt {
+  /** The sample's position in the run's plan (0-based). */
+  index: number;
+  transcript: Message[] | null;
+  /** Every scorer's measurement of this attempt, sorted by scorer name (code-point order). */
+  measurements: Measurement[];
+}
 
 /** What a response-cache hit gives back. */
 export type CachedResponse = Pick<Attempt, 'response' | 'finish_reason' | 'prompt_tokens' | 'completion_tokens' | 'model_id' | 'meta' | 'transcript'>;
@@ -160,7 +178,8 @@ export interface ImportTransaction {
    * Lets an import that stops at a bad row report an earlier repeat first, as an immediate check would.
    */
   firstDuplicate?(): Promise<Error | null>;
-  commit(info: { measurements: number; samples: number }): Promise<SourceRecord>;
+  /** Make the import visible. `imported_at`: the source's import time (default now; a copy of a pool keeps the original's). */
+  commit(info: { measurements: number; samples: number; imported_at?: string }): Promise<SourceRecord>;
   rollback(): Promise<void>;
 }
 
@@ -360,6 +379,16 @@ export interface Pool extends AsyncDisposable {
   iterateAttempts(runId: string, scorer?: string): AsyncIterableIterator<AttemptWithMeasurement>;
   /** Stream measurements of one scorer (ordered by sample index, epoch). */
   iterateMeasurements(runId: string, scorer: string): AsyncIterableIterator<RunMeasurement>;
+  /**
+   * One page of a run's attempts in (sample index, epoch) order: at most `limit` (1 to `PAGE` = 2000) attempts after
+   * `after` (exclusive; from the first when absent or null), only sample `sampleId`'s when given, each with its
+   * sample's index and all its measurements. What a viewer reads: one indexed read per page however deep the page,
+   * so a page of a 200k-attempt run costs what the first page costs. Nothing for an unknown run or sample.
+   * Errors: RangeError for a `limit` that is not an integer in 1..2000.
+   */
+  pageAttempts(runId: string, opts: { limit: number; after?: AttemptCursor | null; sampleId?: string }): Promise<AttemptPageRow[]>;
+  /** The planned sample `sampleId` of a run (its prompt messages, target and hashes), or null for an unknown run or sample. */
+  getPlanned(runId: string, sampleId: string): Promise<PlannedSample | null>;
   /** Names of scorers with measurements in the run, sorted. */
   scorersOf(runId: string): Promise<string[]>;
   counts(runId: string): Promise<{ attempts: number; ok: number; error: number; measurements: number }>;
@@ -377,6 +406,8 @@ export interface Pool extends AsyncDisposable {
   getImage(sha256: string): Promise<ImageBlob | null>;
   /** How many images the pool stores and their bytes in all. */
   imageStats(): Promise<{ images: number; bytes: number }>;
+  /** Every image, by sha256 (paged a few images at a time: what copying a pool reads). */
+  iterateImages(): AsyncIterableIterator<ImageBlob>;
 
   // --- imported measurements ------------------------------------------------------------------------------------
   /**
@@ -405,6 +436,8 @@ export interface Pool extends AsyncDisposable {
   saveSelection(sel: Selection): Promise<void>;
   /** A saved selection by hash or unique hash prefix, or null. */
   getSelection(hashOrPrefix: string): Promise<Selection | null>;
+  /** Every saved selection, by hash. */
+  listSelections(): Promise<Selection[]>;
 
   // --- metadata -------------------------------------------------------------------------------------------------
   /** Record a task definition (idempotent on `id`; a different hash under the same id is an InputError: bump the version). */
@@ -412,8 +445,11 @@ export interface Pool extends AsyncDisposable {
   getTask(id: string): Promise<TaskRecord | null>;
   /** Sorted by id. */
   listTasks(): Promise<TaskRecord[]>;
-  /** Merge what is known of a model (ids and fingerprints are unioned, metadata keys overwritten). */
-  putModel(model: Omit<ModelRecord, 'updated_at'>): Promise<void>;
+  /**
+   * Merge what is known of a model (ids and fingerprints are unioned, metadata keys overwritten). `updated_at`: the
+   * time recorded (default now; a copy of a pool keeps the original's).
+   */
+  putModel(model: Omit<ModelRecord, 'updated_at'> & { updated_at?: string }): Promise<void>;
   getModel(address: string): Promise<ModelRecord | null>;
   /** Sorted by address. */
   listModels(): Promise<ModelRecord[]>;
@@ -450,8 +486,8 @@ export interface Pool extends AsyncDisposable {
   listPrivateSets(): Promise<PrivateSetRecord[]>;
   /** Append exposures (durable when the promise resolves). */
   recordExposures(rows: PrivateExposure[]): Promise<void>;
-  /** A set's exposures in the order recorded. */
-  iterateExposures(set: string): AsyncIterableIterator<PrivateExposure>;
+  /** A set's exposures in the order recorded; without `set`, every exposure, by set name, then in the order recorded. */
+  iterateExposures(set?: string): AsyncIterableIterator<PrivateExposure>;
 
   /** Flush and release the store. Idempotent. */
   close(): Promise<void>;

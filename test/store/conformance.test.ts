@@ -1,6 +1,6 @@
 /**
  * The pool conformance suite (conformance.ts) on every implementation: in-memory, SQLite in memory, SQLite file.
- * A PostgreSQL pool is added here with one more line, and must pass unchanged.
+ * PostgreSQL runs the same suite, unchanged, in postgres.test.ts (on a real server it starts).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

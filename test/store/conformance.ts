@@ -541,6 +541,69 @@ export function testPool(name: string, makePool: () => Promise<Pool>, opts: Pool
       assert.deepEqual(await collect(pool.iterateMeasurements('nope', 'exact')), []);
     }));
 
+    it('pageAttempts: keyset pages in (sample index, epoch) order over more than a page, each attempt with all its measurements', withPool(async (pool) => {
+      const n = PAGE + 40;
+      const p = await withRun(pool, 'run-a', n);
+      const keys = p.flatMap((x) => [0, 1].map((e) => [x.sample.id, e] as const));
+      for (const [s, e] of shuffled(keys)) {
+        const i = Number(s.slice(1));
+        const ms = [measurementOf('run-a', s, e, 'math', (i + e) % 2)];
+        if (i % 3 === 0) ms.push(measurementOf('run-a', s, e, 'exact', 1));
+        await pool.write(attemptOf('run-a', s, e, { status: (i + e) % 7 === 0 ? 'error' : 'ok' }), ms);
+      }
+      // A whole walk in pages of 777: every attempt once, in order, as iterateAttempts gives it.
+      const seen: string[] = [];
+      let after: { index: number; epoch: number } | null = null;
+      for (;;) {
+        const page = await pool.pageAttempts('run-a', { limit: 777, after });
+        if (!page.length) break;
+        assert.ok(page.length <= 777);
+        for (const a of page) {
+          seen.push(`${a.sample_id}/${a.epoch}`);
+          assert.equal(a.index, Number(a.sample_id.slice(1)));
+          const i = a.index;
+          assert.deepEqual(a.measurements.map((m) => m.scorer), i % 3 === 0 ? ['exact', 'math'] : ['math']);
+          assert.equal(a.measurements.find((m) => m.scorer === 'math')!.value, (i + a.epoch) % 2);
+          assert.equal(a.status, (i + a.epoch) % 7 === 0 ? 'error' : 'ok');
+        }
+        after = { index: page.at(-1)!.index, epoch: page.at(-1)!.epoch };
+      }
+      assert.deepEqual(seen, keys.map(([s, e]) => `${s}/${e}`));
+      // A page from the middle of a sample: after (s1500, epoch 0) comes (s1500, epoch 1).
+      const mid = await pool.pageAttempts('run-a', { limit: 3, after: { index: 1500, epoch: 0 } });
+      assert.deepEqual(mid.map((a) => `${a.sample_id}/${a.epoch}`), ['s1500/1', 's1501/0', 's1501/1']);
+      // One sample's attempts, whatever its place in the run; the same rows as the walk gave.
+      const one = await pool.pageAttempts('run-a', { limit: 10, sampleId: `s${PAGE + 5}` });
+      assert.deepEqual(one.map((a) => a.epoch), [0, 1]);
+      assert.deepEqual(one[1], (await pool.pageAttempts('run-a', { limit: 1, after: { index: PAGE + 5, epoch: 0 } }))[0]);
+      assert.deepEqual(await pool.pageAttempts('run-a', { limit: 10, sampleId: `s${PAGE + 5}`, after: { index: PAGE + 5, epoch: 0 } }).then((r) => r.map((a) => a.epoch)), [1]);
+      assert.deepEqual(await pool.pageAttempts('run-a', { limit: 10, sampleId: 'nope' }), []);
+      assert.deepEqual(await pool.pageAttempts('nope', { limit: 10 }), []);
+      for (const limit of [0, PAGE + 1, 1.5, Number.NaN]) await assert.rejects(pool.pageAttempts('run-a', { limit }), RangeError);
+    }));
+
+    it('pageAttempts gives every field of an attempt back, the transcript null unless given; queued writes are seen', withPool(async (pool) => {
+      await withRun(pool, 'run-a', 2);
+      const transcript: Message[] = [{ role: 'user', content: 'turn 1' }, { role: 'assistant', content: 'a1' }];
+      const a0 = attemptOf('run-a', 's0', 0, { cached: true, meta: { recorded_pred: 'x' }, transcript, latency_ms: 12.25 });
+      const a1 = attemptOf('run-a', 's1', 0, { status: 'error', tries: 7, error: 'timeout after 10 ms' });
+      await pool.write(a0, [measurementOf('run-a', 's0', 0, 'math', 1)]);
+      await pool.write(a1, [measurementOf('run-a', 's1', 0, 'math', null)]);
+      assert.deepEqual(await pool.pageAttempts('run-a', { limit: 5 }), [
+        { ...a0, index: 0, measurements: [measurementOf('run-a', 's0', 0, 'math', 1)] },
+        { ...a1, transcript: null, index: 1, measurements: [measurementOf('run-a', 's1', 0, 'math', null)] },
+      ]);
+    }));
+
+    it('getPlanned: one planned sample by id, as iteratePlanned gives it; null for an unknown run or sample', withPool(async (pool) => {
+      const p = await withRun(pool, 'run-a', PAGE + 3);
+      const all = await collect(pool.iteratePlanned('run-a'));
+      assert.deepEqual(await pool.getPlanned('run-a', `s${PAGE + 1}`), all[PAGE + 1]);
+      assert.deepEqual(await pool.getPlanned('run-a', 's0'), p[0]);
+      assert.equal(await pool.getPlanned('run-a', 'nope'), null);
+      assert.equal(await pool.getPlanned('nope', 's0'), null);
+    }));
+
     // --- imported measurements -------------------------------------------------------------------------------------
     it('an import is invisible until commit, then lists its source, samples and measurements', withPool(async (pool) => {
       const tx = await pool.beginImport({ ...csvImport, options: { limit: null } });

@@ -86,15 +86,16 @@ test('openPool: addresses memory:, sqlite:<path>, sqlite://<path>, a plain path,
   await p.close();
 });
 
-test('openPool errors: a missing file without create, a directory, PostgreSQL (not yet), an unknown scheme', async () => {
+test('openPool errors: a missing file without create, a directory, a PostgreSQL server that is not there, an unknown scheme', async () => {
   const missing = join(dir, 'missing', 'pool.sqlite');
   await assert.rejects(openPool(missing), (e: unknown) => e instanceof InputError && e.message === `${missing}: no pool here (run \`assay quickstart\` or \`assay run\` first, or pass --pool <file>)`);
   await assert.rejects(openPool(`sqlite:${missing}`), InputError);
   const folder = join(dir, 'a-folder');
   mkdirSync(folder);
   await assert.rejects(openPool(folder), (e: unknown) => e instanceof InputError && /is a directory/.test(e.message));
-  await assert.rejects(openPool('postgres://user@localhost/assay'), (e: unknown) => e instanceof InputError && /PostgreSQL/.test(e.message) && /not yet available/.test(e.message));
-  await assert.rejects(openPool('postgresql://localhost/assay', { create: true }), /PostgreSQL/);
+  // Port 1 on the loopback: nothing listens there. The error names host:port, never the password.
+  await assert.rejects(openPool('postgres://user:s3cret@127.0.0.1:1/assay'), (e: unknown) => e instanceof InputError && e.message === 'field "pool": cannot connect to PostgreSQL at 127.0.0.1:1: connection refused (is the server running, and listening there?)');
+  await assert.rejects(openPool('postgresql://127.0.0.1:1/assay', { create: true }), (e: unknown) => e instanceof InputError && /PostgreSQL at 127\.0\.0\.1:1/.test(e.message));
   await assert.rejects(openPool('mysql://localhost/assay'), (e: unknown) => e instanceof InputError && /unknown pool address/.test(e.message));
   await assert.rejects(openPool('sqlite:'), InputError);
 });

@@ -33,6 +33,7 @@ export const COMMAND_MODULES: readonly CommandModule[] = [
   { names: ['assess'], load: () => import('./assess.ts') },
   { names: ['private'], load: () => import('./private.ts') },
   { names: ['probe'], load: () => import('./probe.ts') },
+  { names: ['serve'], load: () => import('./serve.ts') },
 ];
 
 /**

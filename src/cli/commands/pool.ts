@@ -1,6 +1,6 @@
 /**
- * `assay pool …`: what the pool holds, capability queries (saved selections), the missing-data validation harness
- * and the cheaper-evaluation experiment.
+ * `assay pool …`: what the pool holds, copying a pool between SQLite and PostgreSQL, capability queries (saved
+ * selections), the missing-data validation harness and the cheaper-evaluation experiment.
  */
 import { Option, type Command } from 'commander';
 import { missingDataValidation, subsetValidation } from '../../analyses/pool-validation.ts';
@@ -10,7 +10,18 @@ import { parseFilters, querySamples } from '../../query/search.ts';
 import { endpointEmbedder, fileEmbeddings } from '../../query/embeddings.ts';
 import { table } from '../../report/text.ts';
 import { fmtP } from '../../analyses/compare.ts';
+import { copyPool, type CopyReport } from '../../store/copy.ts';
 import { collect, int, MAX_COUNT, MAX_REPLICATES, openPool, printJson } from '../common.ts';
+
+/** The check of `assay pool copy`: rows and content hash per table, source and copy side by side. */
+function printCopy(r: CopyReport, json: boolean): void {
+  if (json) return printJson(r);
+  process.stdout.write(`${r.from} → ${r.to} (${r.seconds.toFixed(1)} s)\n`);
+  process.stdout.write(table(['table', 'rows (from)', 'rows (to)', 'sha256 (from)', 'sha256 (to)', ''], r.tables.map((t) => [
+    t.table, t.from.rows, t.to.rows, t.from.sha256.slice(0, 16), t.to.sha256.slice(0, 16), t.equal ? 'equal' : 'DIFFERS',
+  ])) + '\n');
+  if (!r.mismatched.length) process.stdout.write('every table equal: the copy is whole\n');
+}
 
 /** A comma-separated list of numbers, each in [lo, hi] (`integer`: whole numbers only). */
 const list = (name: string, lo = -Infinity, hi = Infinity, integer = false, hiOpen = false) => (v: string) => {
@@ -44,6 +55,25 @@ export function register(program: Command): void {
       } finally {
         await store.close();
       }
+    });
+
+  pool
+    .command('copy <from> <to>')
+    .description('copy a whole pool between SQLite files and PostgreSQL databases (either way), then check it: rows and a content hash per table on both sides')
+    .option('--json', 'one JSON document on stdout')
+    .action(async (from: string, to: string, o) => {
+      const progress = o.json || !process.stderr.isTTY ? undefined : (t: string, n: number) => process.stderr.write(`\r${t}: ${n} rows…        `);
+      let report: CopyReport;
+      try {
+        report = await copyPool(from, to, { progress });
+      } catch (err) {
+        const failed = (err as { report?: CopyReport }).report;
+        if (failed) printCopy(failed, !!o.json);
+        throw err;
+      } finally {
+        if (progress) process.stderr.write('\r');
+      }
+      printCopy(report, !!o.json);
     });
 
   pool
