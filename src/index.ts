@@ -67,7 +67,7 @@ export type { ChainLink, ChainSignature, EvalSetRecord, ModelRecord, Pool, PoolM
  * `signRun`; `executeRun`'s `signingKey`), verified in the pool or from an exported evidence file without it.
  */
 export { withEvidenceChain } from './store/chained.ts';
-export { attemptRecord, canonicalJson, measurementRecord, nextChain, recordHash, runRecord, CHAIN_START, type ChainRecord } from './store/chain-records.ts';
+export { attemptRecord, canonicalJson, chainRuleOf, linkChain, linkLabel, measurementRecord, nextChain, recordHash, runRecord, CHAIN_RULE, CHAIN_START, type ChainRecord, type ChainRule } from './store/chain-records.ts';
 export { defaultKeyPath, findSigningKey, initSigningKey, keyIdOf, loadPublicKey, loadSigningKey, type SigningKey } from './evidence/keys.ts';
 export { headMessage, signatureValid, signRun } from './evidence/sign.ts';
 export { verifyEvidence, type EvidenceInput, type EvidenceProblem, type EvidenceReport } from './evidence/verify.ts';

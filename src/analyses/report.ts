@@ -9,6 +9,8 @@ import { countOutcomes, type OutcomeCounts } from '../core/outcome.ts';
 import type { MetricInfo, RunRecord } from '../core/schemas.ts';
 import { effectiveContextLimit, limitInTokens, type ContextLimitResult, type TokenScale } from '../stats/context-limit.ts';
 import { analyzeTruncation, type TruncationAnalysis } from '../stats/truncation.ts';
+import { headlineInterval } from '../stats/accuracy.ts';
+import type { LabelledInterval } from '../stats/intervals.ts';
 import { decomposeVariance, type VarianceDecomposition } from '../stats/variance.ts';
 import type { Pool } from '../store/types.ts';
 import { compareRunData, type AnalysisOptions, type ComparisonReport } from './compare.ts';
@@ -24,6 +26,8 @@ export interface RunAnalysis {
   label: string;
   model: string;
   dataset: string;
+  /** True when the run sent its questions without their images (`--text-only`; manifest `images.mode`). */
+  text_only: boolean;
   scorer: string;
   /** The scale and direction of the scorer's values (src/analyses/metric.ts): numeric metrics are shown in their unit. */
   metric: MetricInfo;
@@ -31,6 +35,12 @@ export interface RunAnalysis {
   epochs: number;
   /** Null when the run has no counted attempt (every attempt failed or had a grader error): nothing to estimate. */
   variance: VarianceDecomposition | null;
+  /**
+   * The headline 95% interval of avg@k, the one `assay stats` prints (`headlineInterval`, src/stats/accuracy.ts: the
+   * clustered score / Wilson interval for scores in [0, 1], the t interval for a numeric metric), with its method.
+   * Null when `variance` is.
+   */
+  ci95: LabelledInterval | null;
   truncation: TruncationAnalysis;
   failed: number;
   /** Attempts stored for the run (ok, failed or ungraded). */
@@ -48,12 +58,13 @@ export function analyzeRun(d: RunData, label: string, o: AnalysisOptions = {}): 
   const clusters = clustersOf(d);
   const seed = o.seed ?? d.run.manifest.seeds.bootstrap;
   const variance = clusters.length ? decomposeVariance(clusters, { seed, replicates: o.replicates, perEpoch: d.per_epoch }) : null;
+  const ci95 = clusters.length ? headlineInterval(clusters, 0.95, { numeric: d.metric.kind === 'numeric' }) : null;
   const lengths = d.lengths ?? { unit: 'characters' as const, records: [] };
   const truncation = analyzeTruncation(lengths.records, lengths.unit, { seed, replicates: Math.min(1000, o.replicates ?? 1000) });
   const outcomes = countOutcomes(d.samples.flatMap((s) => s.epochs));
   return {
-    id: d.run.id, label, model: d.run.spec.model, dataset: d.run.spec.dataset.ref, scorer: d.scorer, metric: d.metric, status: d.run.status, epochs: d.run.spec.epochs,
-    variance, truncation, failed: outcomes.failed, attempts: outcomes.attempts, outcomes,
+    id: d.run.id, label, model: d.run.spec.model, dataset: d.run.spec.dataset.ref, text_only: d.run.manifest.images?.mode === 'text-only', scorer: d.scorer, metric: d.metric, status: d.run.status, epochs: d.run.spec.epochs,
+    variance, ci95, truncation, failed: outcomes.failed, attempts: outcomes.attempts, outcomes,
   };
 }
 

@@ -15,13 +15,16 @@ import { runStatistics, statisticsOfRun } from '../analyses/statistics.ts';
 import { exportRun } from '../analyses/export.ts';
 import { findSigningKey } from '../evidence/keys.ts';
 import { signRun } from '../evidence/sign.ts';
-import { formatStatistics, pct, table } from '../report/text.ts';
+import { fmtMetricInterval, fmtMetricValue, formatStatistics, pct, table } from '../report/text.ts';
 import { registerCommands } from './commands/index.ts';
 
 import { cacheNotes, collect, generationConfigOf, generationFlags, int, MAX_CONCURRENCY, MAX_EPOCHS, MAX_REPLICATES, MAX_COUNT, openOutputStream, openPool, outputError, printJson, scorerFromCli, waitingNote, withSignals } from './common.ts';
 import { BUSY_TIMEOUT_MS } from '../store/sqlite-connection.ts';
 import { holderIsGone } from '../runner/lease.ts';
 import { createProvider } from '../providers/registry.ts';
+
+/** ` (text-only)` for a run that sent its questions without their images (manifest `images.mode`), else empty. */
+const textOnlyMark = (run: { manifest: { images?: { mode: string } } }): string => (run.manifest.images?.mode === 'text-only' ? ' (text-only)' : '');
 
 const program = new Command();
 program
@@ -53,7 +56,7 @@ program
 program
   .command('run')
   .description('evaluate a model on a dataset or a task; running the same command again resumes (completes only what is missing)')
-  .option('--dataset <ref>', 'gsm8k | math500 | aime24 | aime25 | amc23 [:path], hle:<path>, jsonl:<path>, csv:<path>, a .jsonl/.csv path, or a registered dataset (with --task: replaces the task\'s)')
+  .option('--dataset <ref>', 'gsm8k | math500 | aime24 | aime25 | amc23 [:path], hle:<path>, grab:<grab.json>[,images=<folder>], jsonl:<path>, csv:<path>, a .jsonl/.csv path, or a registered dataset (with --task: replaces the task\'s)')
   .option('--task <ref>', `a task: ${taskNames().join(', ')}, or a task file (.yaml, .yml, .ts, .js, .mjs)`)
   .requiredOption('--model <address>', 'openai-compatible:<base-url>#<model> | openai:<model> | anthropic:<model> | google:<model> | llama-cpp:<file.gguf>[?context_size=N&threads=N] | replay:<file>[#system] | reference:<name>')
   .option('--epochs <k>', `independent attempts per sample (default: the task's, else 1) (at most ${MAX_EPOCHS})`, int('--epochs', 1, MAX_EPOCHS))
@@ -64,7 +67,7 @@ program
   .option('--input-field <name>', 'generic files: question column')
   .option('--target-field <name>', 'generic files: answer column')
   .option('--image-field <name>', 'generic files: image column (a path relative to the file, or a data URI), sent as an image part with the question, e.g. `image` for `assay gen charts` output')
-  .option('--text-only', 'send questions that have an image (HLE, --image-field) as their text alone, as before images were sent: a separate run, labelled text-only in its manifest')
+  .option('--text-only', 'send questions that have an image (HLE, GRAB, --image-field) as their text alone, as before images were sent: a separate run, labelled text-only in its manifest')
   .option('--concurrency <n>', `maximum requests in flight (lowered automatically on 429; at most ${MAX_CONCURRENCY})`, int('--concurrency', 1, MAX_CONCURRENCY), 64)
   .option('--timeout <ms>', 'per-request timeout in ms', int('--timeout', 1, 86_400_000), 120_000)
   .option('--max-retries <n>', 'retries per attempt after the first try', int('--max-retries', 0, 100), 6)
@@ -74,6 +77,7 @@ program
   .option('--pool <url>', 'pool (default $ASSAY_POOL or ./.assay/pool.sqlite)')
   .option('--json', 'one JSON document on stdout');
 generationFlags(program.commands.find((c) => c.name() === 'run')!).action(async (o) => {
+  if (o.imageField && o.textOnly) throw new InputError(`--image-field ${o.imageField} sends each question with its image and --text-only sends the questions without them: give one (--text-only alone reads the questions as text; --image-field alone sends the images)`, { field: 'text-only' });
   if (!o.task && !o.dataset) throw new InputError('give --dataset <ref> or --task <task>', { field: 'dataset' });
   if (o.task && o.template) throw new InputError('--template applies to --dataset runs; a task defines its own prompt', { field: 'template' });
   const fields = { id: o.idField, input: o.inputField, target: o.targetField, ...(o.imageField ? { image: o.imageField } : {}) };
@@ -123,7 +127,7 @@ generationFlags(program.commands.find((c) => c.name() === 'run')!).action(async 
       process.stderr.write(`run ${result.run_id}: ${result.status}; ${result.executed} attempts made, ${result.resumed} already stored, ${result.counts.error} failed, ${result.seconds.toFixed(1)} s\n`);
       for (const line of cacheNotes(result, o.cache === false)) process.stderr.write(`assay: ${line}\n`);
       if (!o.scorer && !o.task) process.stderr.write(`scored with ${run.spec.scorers.map((s) => s.name).join(', ')} (the dataset's default; choose with --scorer)\n`);
-      for (const s of stats) process.stdout.write(formatStatistics(result.run_id, s.scorer, s.statistics, `${run.spec.task ? `${run.spec.task.name}@${run.spec.task.version} ` : ''}${run.spec.dataset.name} × ${o.model}`) + '\n\n');
+      for (const s of stats) process.stdout.write(formatStatistics(result.run_id, s.scorer, s.statistics, `${run.spec.task ? `${run.spec.task.name}@${run.spec.task.version} ` : ''}${run.spec.dataset.name}${textOnlyMark(run)} × ${o.model}`) + '\n\n');
     }
     if (result.abort_reason) process.stderr.write(`assay: ${result.abort_reason}\n`);
     if (result.errors.length) {
@@ -149,7 +153,7 @@ program
       if (o.json) return printJson({ runs });
       if (!runs.length) return void process.stdout.write('the pool has no runs yet (try `assay quickstart`)\n');
       process.stdout.write(table(['run', 'status', 'created', 'dataset', 'model', 'scorers', 'epochs', 'samples', 'attempts', 'failed', 'running in'],
-        runs.map((r) => [r.id, r.status, r.created_at.slice(0, 19), r.dataset, r.model, r.scorers.join(', '), r.epochs, r.samples, r.attempts, r.failed,
+        runs.map((r) => [r.id, r.status, r.created_at.slice(0, 19), r.text_only ? `${r.dataset} (text-only)` : r.dataset, r.model, r.scorers.join(', '), r.epochs, r.samples, r.attempts, r.failed,
           r.lease ? `${r.lease.pid != null ? `pid ${r.lease.pid}` : r.lease.owner.slice(0, 8)}${r.lease.host ? `@${r.lease.host}` : ''} ${holderIsGone(r.lease) ? '(gone: taken over by the next run)' : `(lease until ${r.lease.expires_at.slice(11, 19)} UTC)`}` : '—'])) + '\n');
     } finally {
       await pool.close();
@@ -171,7 +175,7 @@ program
       if (o.json) return printJson(report);
       const run = report.run;
       for (const r of report.statistics) {
-        process.stdout.write(formatStatistics(run.id, r.scorer, r.statistics, `${run.spec.dataset.ref} × ${run.spec.model}  [${run.status}]`) + '\n');
+        process.stdout.write(formatStatistics(run.id, r.scorer, r.statistics, `${run.spec.dataset.ref}${textOnlyMark(run)} × ${run.spec.model}  [${run.status}]`) + '\n');
         if (r.recorded) {
           process.stdout.write(`agreement with the recorded verdicts: ${r.recorded.agree}/${r.recorded.compared} (${pct(r.recorded.rate)}); recorded accuracy ${pct(r.recorded.recorded_accuracy)} vs ours ${pct(r.recorded.our_accuracy)} on the same attempts\n`);
         }
@@ -202,15 +206,17 @@ program
       // The new measurements extend the run's evidence chain: signed again when a signing key is there.
       const key = findSigningKey();
       if (key) await signRun(pool, r.run_id, key);
-      const { run_id: runId, graded, statistics: stats, disagreements: pairs } = r;
-      if (o.json) return printJson({ run_id: runId, graded, statistics: stats, disagreement: pairs[0] ?? null, disagreements: pairs });
+      const { run_id: runId, graded, statistics: stats, disagreements: pairs, not_compared: notCompared } = r;
+      if (o.json) return printJson({ run_id: runId, graded, statistics: stats, disagreement: pairs[0] ?? null, disagreements: pairs, not_compared: notCompared });
       for (const s of stats) process.stdout.write(formatStatistics(runId, s.scorer, s.statistics, 're-graded') + '\n\n');
       if (stats.length >= 2 || stats.some((s) => s.recorded)) {
         process.stdout.write('per grader (same stored responses)\n');
-        process.stdout.write(table(['grader', 'accuracy', '95% CI', 'graded', 'no answer', 'ungraded', 'agrees with recorded verdicts'],
-          stats.map((s) => [s.scorer, pct(s.statistics.accuracy), `[${pct(s.statistics.ci95_bootstrap.lo)}, ${pct(s.statistics.ci95_bootstrap.hi)}]`, s.statistics.graded, s.statistics.no_answer, s.statistics.ungraded,
+        // Each grader in its own unit (a numeric metric such as CIDEr-D is not a percentage), with the headline interval of `assay stats`.
+        process.stdout.write(table(['grader', 'score', '95% CI', 'graded', 'no answer', 'ungraded', 'agrees with recorded verdicts'],
+          stats.map((s) => [s.scorer, fmtMetricValue(s.statistics.metric, s.statistics.accuracy), fmtMetricInterval(s.statistics.metric, s.statistics.ci95), s.statistics.graded, s.statistics.no_answer, s.statistics.ungraded,
             s.recorded ? `${s.recorded.agree}/${s.recorded.compared} (recorded accuracy ${pct(s.recorded.recorded_accuracy)})` : '—'])) + '\n\n');
       }
+      for (const d of notCompared) process.stdout.write(`${d.a} vs ${d.b}: not compared (${d.reason})\n`);
       for (const d of pairs) {
         process.stdout.write(`${d.a} vs ${d.b}: disagree on ${d.disagree}/${d.compared} attempts (${pct(d.compared ? d.disagree / d.compared : NaN)})\n`);
         if (d.items.length) process.stdout.write(table(['sample', 'epoch', d.a, 'extracted', d.b, 'extracted'],

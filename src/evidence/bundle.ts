@@ -15,22 +15,14 @@ import type { Writable } from 'node:stream';
 import { InputError } from '../core/errors.ts';
 import type { RunRecord, RunSpec } from '../core/schemas.ts';
 import type { ChainLink, ChainSignature, Pool } from '../store/types.ts';
-import { attemptRecord, measurementRecord, type ChainRecord } from '../store/chain-records.ts';
+import type { ChainRecord } from '../store/chain-records.ts';
+import { heldRecords as poolRecords } from '../store/chained.ts';
 import { verifyEvidence, type EvidenceReport } from './verify.ts';
 
 /** Options of a verification. */
 export interface VerifyOptions {
   /** Public keys to require (SPKI DER base64, see keys.ts `loadPublicKey`); default: trust the keys the run records. */
   trustedKeys?: string[];
-}
-
-/** The records a pool holds for a run, streamed: attempts (sample order, epoch), then each scorer's measurements. */
-async function* poolRecords(pool: Pool, runId: string): AsyncIterable<ChainRecord> {
-  for await (const a of pool.iterateAttempts(runId)) {
-    const { measurement: _m, ...attempt } = a;
-    yield attemptRecord(attempt);
-  }
-  for (const scorer of await pool.scorersOf(runId)) for await (const m of pool.iterateMeasurements(runId, scorer)) yield measurementRecord(m);
 }
 
 const recordedKeys = (run: Pick<RunRecord, 'manifest'>) => (run.manifest.signing_keys ?? []).map((k) => k.key_id);

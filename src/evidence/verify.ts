@@ -12,11 +12,17 @@
  * - `chain`: a link whose hash does not follow from the one before (the chain itself was edited);
  * - `signature`: a signature that does not verify, signs another head, or is by a key not trusted;
  * - `unsigned`: links after the last valid signature (a run stopped before it could sign, or never signed).
- * Problems are sorted by `seq` (records outside the chain last); the first is the first break.
+ * Problems are sorted by `seq` (records outside the chain last); the first is the first break. A chain that cannot
+ * be read at all (its stored form is malformed) is one `chain` problem naming where.
+ *
+ * The chain's rule (store/chain-records.ts) is told from its stored values and applied to the whole run: a chain of
+ * older Assay (the `plain` rule) still verifies, with the caveat that relabelling its links is not detectable. A run
+ * written before chaining had its records adopted when its chain started: a caveat says tampering before then is not
+ * detectable.
  */
 import type { RunSpec } from '../core/schemas.ts';
 import type { ChainLink, ChainSignature } from '../store/types.ts';
-import { CHAIN_START, describeRecord, nextChain, recordHash, recordKey, type ChainRecord } from '../store/chain-records.ts';
+import { CHAIN_RULE, CHAIN_START, chainRuleOf, describeRecord, linkChain, recordHash, recordKey, type ChainRecord } from '../store/chain-records.ts';
 import { signatureValid } from './sign.ts';
 import { keyIdOf } from './keys.ts';
 
@@ -52,6 +58,8 @@ export interface EvidenceReport {
   /** Where trust in the key comes from: keys given by the verifier, or those the run records. */
   trust: 'given' | 'recorded';
   problems: EvidenceProblem[];
+  /** What the verification cannot tell for this run (an older chain rule, records adopted from before chaining). */
+  caveats: string[];
   /** `problems[0]`, or null. */
   first: EvidenceProblem | null;
 }
@@ -87,38 +95,57 @@ function rekeyed(r: ChainRecord, l: ChainLink): ChainRecord {
  * hundred bytes each); records are streamed. Never throws for tampered input: every finding is a problem.
  */
 export async function verifyEvidence(input: EvidenceInput): Promise<EvidenceReport> {
-  const links: ChainLink[] = [];
-  for await (const l of input.links) links.push(l);
-  const problems: EvidenceProblem[] = [];
   const trusted = (input.trustedKeys ?? []).map((k) => keyIdOf(k));
+  const links: ChainLink[] = [];
+  try {
+    for await (const l of input.links) links.push(l);
+    return await verifyLinks(input, links, trusted);
+  } catch (e) {
+    // A store that cannot read what it holds (a malformed row) names it: that is a finding, not a failure.
+    const p: EvidenceProblem = { problem: 'chain', seq: null, record: null, sample_id: null, epoch: null, scorer: null, detail: `the evidence cannot be read: ${(e as Error).message}` };
+    return {
+      run_id: input.runId, links: links.length, trust: trusted.length ? 'given' : 'recorded', status: 'broken', ok: false, records: 0,
+      signed_through: null, key_ids: [], problems: [p], caveats: [], first: p,
+    };
+  }
+}
+
+/** `verifyEvidence` once the links are read. */
+async function verifyLinks(input: EvidenceInput, links: ChainLink[], trusted: string[]): Promise<EvidenceReport> {
+  const problems: EvidenceProblem[] = [];
+  const caveats: string[] = [];
   const base = { run_id: input.runId, links: links.length, trust: trusted.length ? ('given' as const) : ('recorded' as const) };
   if (!links.length) {
     let records = 0;
     for await (const _ of input.records) records++;
-    return { ...base, status: 'no-chain', ok: false, records, signed_through: null, key_ids: [], problems, first: null };
+    return { ...base, status: 'no-chain', ok: false, records, signed_through: null, key_ids: [], problems, caveats, first: null };
   }
+  // One rule for the whole run: mixing rules would break the chain before the signed head.
+  const rule = chainRuleOf(links) ?? CHAIN_RULE;
+  if (rule === 'plain') caveats.push('label-free chain (older Assay): relabelling is not detectable');
+  const next = (prev: string, l: Parameters<typeof linkChain>[2]) => linkChain(rule, prev, l);
 
   // 1. The chain: each link's hash must follow from the one before; seqs count from 0 without gaps.
   const byChain = new Map<string, number>();
   links.forEach((l, i) => byChain.set(l.chain, i));
   /** Positions of links whose stored hash cannot be trusted (the chain broke there). */
-  const gaps: { at: number; prev: string }[] = [];
+  const gaps: { at: number; prev: string; seq: number }[] = [];
   let prev = CHAIN_START;
   let searched = 0;
   for (let i = 0; i < links.length; i++) {
     const l = links[i]!;
     const expectedSeq = i === 0 ? 0 : links[i - 1]!.seq + 1;
-    if (l.chain !== nextChain(prev, l.record_hash) || l.seq !== expectedSeq) {
+    if (l.chain !== next(prev, l) || l.seq !== expectedSeq) {
       // Which edit explains it: a link moved (its hash follows from a link stored after it), links removed (a gap in
       // seq), or this link edited (the next one follows from its stored hash, but it does not follow from the last).
       let movedAfter = -1;
       // The search costs one hash per link: done for the first breaks only (a chain broken everywhere is broken).
-      if (++searched <= SWAP_SEARCH) for (let j = 0; j < links.length && movedAfter < 0; j++) if (j !== i && l.chain === nextChain(links[j]!.chain, l.record_hash)) movedAfter = j;
+      if (++searched <= SWAP_SEARCH) for (let j = 0; j < links.length && movedAfter < 0; j++) if (j !== i && l.chain === next(links[j]!.chain, l)) movedAfter = j;
       if (l.seq < expectedSeq || (movedAfter > i)) {
         const other = movedAfter >= 0 ? links[movedAfter]! : null;
         problems.push({ problem: 'reordered', seq: expectedSeq, ...named(l), detail: `link ${expectedSeq} holds ${describeRecord(l)} (chained as link ${l.seq})${other ? `, which was chained after ${describeRecord(other)}` : ''}: links are out of order` });
       } else if (l.seq > expectedSeq) {
-        gaps.push({ at: i, prev });
+        gaps.push({ at: i, prev, seq: expectedSeq });
         problems.push({ problem: 'removed', seq: expectedSeq, record: null, sample_id: null, epoch: null, scorer: null, detail: `link${l.seq - expectedSeq > 1 ? `s ${expectedSeq}–${l.seq - 1} are` : ` ${expectedSeq} is`} missing from the chain (before ${describeRecord(l)})` });
       } else {
         problems.push({ problem: 'chain', seq: l.seq, ...named(l), detail: `the link of ${describeRecord(l)} does not follow from the link before it: the chain was edited here` });
@@ -141,6 +168,7 @@ export async function verifyEvidence(input: EvidenceInput): Promise<EvidenceRepo
 
   // 3. The records held now.
   let records = 0;
+  let adopted = false;
   const mismatched: { record: ChainRecord; exp: Expected; hash: string }[] = [];
   const unchained: { record: ChainRecord; hash: string }[] = [];
   const all = async function* (): AsyncIterable<ChainRecord> {
@@ -151,7 +179,12 @@ export async function verifyEvidence(input: EvidenceInput): Promise<EvidenceRepo
     records++;
     const key = r.record === 'run' ? 'run' : recordKey({ kind: r.record, sample_id: r.sample_id, epoch: r.epoch, scorer: r.record === 'measurement' ? r.scorer : null });
     const exp = expected.get(key);
-    const h = recordHash(r);
+    let h = recordHash(r);
+    // Link 0 of a chain that adopted the records of a run written before chaining marks its run record so.
+    if (r.record === 'run' && exp && h !== exp.link.record_hash) {
+      const marked = recordHash({ ...r, adopted: true });
+      if (marked === exp.link.record_hash) (h = marked), (adopted = true);
+    }
     if (!exp) {
       unchained.push({ record: r, hash: h });
       continue;
@@ -174,11 +207,16 @@ export async function verifyEvidence(input: EvidenceInput): Promise<EvidenceRepo
   }
   for (const u of unchained) {
     const r = u.record;
-    const l = { kind: r.record, sample_id: r.record === 'run' ? null : r.sample_id, epoch: r.record === 'run' ? null : r.epoch, scorer: r.record === 'measurement' ? r.scorer : null } as ChainLink;
-    // A record whose link was removed: the link after the gap follows from it.
-    const gap = gaps.find((g) => links[g.at]!.chain === nextChain(nextChain(g.prev, u.hash), links[g.at]!.record_hash));
+    const l = { kind: r.record, sample_id: r.record === 'run' ? null : r.sample_id, epoch: r.record === 'run' ? null : r.epoch, scorer: r.record === 'measurement' ? r.scorer : null, status: r.record === 'run' ? null : r.status, record_hash: u.hash } as ChainLink;
+    // A record whose link was removed: the link after the gap follows from it (a run record, marked adopted or not).
+    const follows = (g: (typeof gaps)[number]) => {
+      const after = links[g.at]!;
+      if (after.chain === next(next(g.prev, l), after)) return true;
+      return r.record === 'run' && after.chain === next(next(g.prev, { ...l, record_hash: recordHash({ ...r, adopted: true }) }), after);
+    };
+    const gap = gaps.find(follows);
     if (gap) {
-      const p = problems.find((x) => x.problem === 'removed' && x.seq === links[gap.at - 1]!.seq + 1 && x.record === null);
+      const p = problems.find((x) => x.problem === 'removed' && x.seq === gap.seq && x.record === null);
       if (p) Object.assign(p, named(l), { detail: `the link of ${describeRecord(l)} (link ${p.seq}) was removed from the chain` });
       continue;
     }
@@ -218,5 +256,6 @@ export async function verifyEvidence(input: EvidenceInput): Promise<EvidenceRepo
   const broken = problems.some((p) => p.problem !== 'unsigned');
   const status = broken ? 'broken' : problems.length ? 'unsigned' : 'verified';
   const first = problems.find((p) => p.problem !== 'unsigned') ?? problems[0] ?? null;
-  return { ...base, status, ok: status === 'verified', records, signed_through: signedThrough, key_ids: [...keyIds].sort(), problems, first };
+  if (adopted) caveats.push('the run was written before chaining: the records it held when its chain started were adopted into the chain then (right after link 0); tampering with them before then is not detectable');
+  return { ...base, status, ok: status === 'verified', records, signed_through: signedThrough, key_ids: [...keyIds].sort(), problems, caveats, first };
 }

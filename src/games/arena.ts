@@ -225,6 +225,25 @@ function summarise(player: string, game: string, records: { m: MatchRecord; seat
 }
 
 /**
+ * Refuse an arena in which no match could be played, naming the flag that is short, before any match (never "nothing
+ * to rate" after): an `--opponent` list with no name in it, a lone reference opponent with no `--model`, reference
+ * players with `--reference-matches 0`, a lone model with no opponent. `opponents` undefined means the default
+ * (random, greedy); match counts default as in `runArena`.
+ * @throws InputError with field `opponent` or `model`
+ */
+export function checkArenaPlayers(models: readonly string[], opponents: readonly string[] | undefined, counts: { matches?: number; modelMatches?: number; referenceMatches?: number } = {}): void {
+  if (opponents && !opponents.length) throw new InputError('--opponent names no reference opponent: give one or more of random, greedy, alphabeta:<depth 1..8>, or leave the flag out for random,greedy', { field: 'opponent' });
+  const opp = opponents ?? ['random', 'greedy'];
+  const matches = counts.matches ?? 4;
+  const anyMatch = (models.length > 0 && opp.length > 0) || (models.length >= 2 && (counts.modelMatches ?? matches) > 0) || (opp.length >= 2 && (counts.referenceMatches ?? matches) > 0);
+  if (anyMatch) return;
+  if (models.length === 0) {
+    throw new InputError(`--opponent ${opp.join(',')} with no --model: ${opp.length === 1 ? 'one reference player has no one to play' : 'the reference players play no match (--reference-matches 0)'}; give --model <address>${opp.length === 1 ? ', or two or more opponents' : ''}`, { field: 'opponent' });
+  }
+  throw new InputError(`--model ${models[0]} has no one to play: give --opponent, or a second --model with --model-matches above 0`, { field: 'model' });
+}
+
+/**
  * Run the arena (see the module comment) and rate every player.
  * @returns ratings overall and per game, per-player/game move statistics, the runs made
  * @throws InputError for an unknown game or opponent, fewer than 1 match, or nothing to rate; model-call failures are
@@ -242,6 +261,7 @@ export async function runArena(opts: ArenaOptions): Promise<ArenaReport> {
   if (new Set(opts.models).size !== opts.models.length) throw new InputError('a model is listed twice: each model plays once in the arena', { field: 'model' });
   const modelMatches = opts.modelMatches ?? matches;
   if (!Number.isInteger(modelMatches) || modelMatches < 0) throw new InputError('model matches must be a non-negative integer', { field: 'model-matches' });
+  checkArenaPlayers(opts.models, opts.opponents, { matches, modelMatches, referenceMatches: opts.referenceMatches });
   const form = opts.form ?? 'plain';
   const policy = opts.policy ?? DEFAULT_POLICY;
   const records: { game: string; model: string | null; run_id: string | null; m: MatchRecord }[] = [];
@@ -305,8 +325,10 @@ export function formatArena(r: ArenaReport): string {
   const f = (x: number) => (Number.isFinite(x) ? (x >= 0 ? '+' : '') + x.toFixed(2) : 'n/a');
   const pctf = (x: number) => (Number.isFinite(x) ? `${(100 * x).toFixed(1)}%` : 'n/a');
   const lines = [`Arena ratings (${r.ratings.method}; ${r.ratings.bootstrap.replicates} replicates, seed ${r.ratings.bootstrap.seed}); prompt form ${r.form}; illegal moves: retry ${r.policy.retries}× then ${r.policy.then}${r.policy.then === 'random' ? ` (penalty ${r.policy.penalty})` : ''}`];
-  lines.push('rank  player                          θ       95% CI            rank int.  W-D-L');
-  for (const p of r.ratings.players) lines.push(`${String(p.rank).padEnd(5)} ${p.player.slice(0, 30).padEnd(31)} ${f(p.theta).padStart(6)}  [${f(p.ci[0])}, ${f(p.ci[1])}]`.padEnd(64) + ` ${p.rank_interval[0]}–${p.rank_interval[1]}`.padEnd(11) + ` ${p.wins}-${p.draws}-${p.losses}`);
+  // Full player names, the column as wide as the longest: two models on one host differ only in their tail.
+  const w = Math.max(30, ...r.ratings.players.map((p) => p.player.length));
+  lines.push(`rank  ${'player'.padEnd(w + 1)} θ       95% CI            rank int.  W-D-L`);
+  for (const p of r.ratings.players) lines.push(`${String(p.rank).padEnd(5)} ${p.player.padEnd(w + 1)} ${f(p.theta).padStart(6)}  [${f(p.ci[0])}, ${f(p.ci[1])}]`.padEnd(w + 34) + ` ${p.rank_interval[0]}–${p.rank_interval[1]}`.padEnd(11) + ` ${p.wins}-${p.draws}-${p.losses}`);
   for (const [game, gr] of Object.entries(r.by_game)) {
     if (!gr) continue;
     lines.push('', `${game}: ${gr.players.map((p) => `${p.rank}. ${p.player} ${f(p.theta)} [${f(p.ci[0])}, ${f(p.ci[1])}] (ranks ${p.rank_interval[0]}–${p.rank_interval[1]}, ${p.wins}-${p.draws}-${p.losses})`).join('; ')}`);

@@ -12,7 +12,8 @@
  * Moves: the canonical form is Standard Algebraic Notation as chess.js writes it (`e4`, `Nbd2`, `exd6`, `O-O`,
  * `e8=Q`, `Qxf7#`). `parseMove` also reads UCI long algebraic notation (`e2e4`, `e7e8q`, `e1g1`), tolerates case when
  * it is unambiguous (`nf3`), spaces (`N f3`, `e7 e8 q`), brackets and quotes, move numbers (`12. Nf3`), `+`/`#`/`!?`
- * marks, `0-0` for castling, a promotion without `=` (`e8Q`) and `e.p.`.
+ * marks, `0-0` for castling, a promotion without `=` (`e8Q`) and `e.p.`; a comment after the move (`Nf3 (developing)`)
+ * is dropped, and two moves (`e4 e5`) are a format error, never read as the UCI move `e4e5`.
  *
  * Subproblems (rule-based ground truth, each answer token read as SAN or UCI and compared as UCI):
  * - `mate_in_one`: the moves that checkmate at once;
@@ -159,7 +160,34 @@ function uciOf(s: ChessState, token: string, moves: () => ChessMove[]): string {
 
 const SAN_LIKE = /^([KQRBNP]?[a-h]?[1-8]?[-x:]?[a-h][1-8](=?[QRBNqrbn])?|O-O(-O)?|[a-h][1-8][-x:]?[a-h][1-8]=?[qrbnQRBN]?)$/i;
 
+/**
+ * A reply's move text read as one move: a comment after it (`Nf3 (developing)`, `Nf3 - develops the knight`,
+ * `Nf3 because …`) is dropped; spaces inside one move (`N f3`, `e2 e4`, `e7 e8 q`) are tolerated when the joined text
+ * is a legal move; two moves (`e4 e5`, `1. e4 e5`) are a format error, never joined into a UCI move. See
+ * {@link parseChessToken} for the notations read.
+ */
 function parseChess(s: ChessState, text: string): ParsedMove {
+  let t = text.trim();
+  // a parenthesised or dashed comment after the move (`e.p.` is read by parseChessToken)
+  for (let prev = ''; prev !== t;) {
+    prev = t;
+    t = t.replace(/\s+\((?!\s*e\.\s?p)[^()]*\)\s*[.!]?$/i, '').replace(/\s+(?:--?|\u2013|\u2014|:)\s+(?=[^\n]*[a-zA-Z]{2})[^\n]*$/, '').trim();
+  }
+  const words = t.replace(/^\d+\s*\.+\s*/, '').split(/\s+/).filter(Boolean);
+  if (words.length < 2) return parseChessToken(s, t || text);
+  const joined = parseChessToken(s, t);
+  if (joined.kind === 'move') return joined;
+  const first = parseChessToken(s, words[0]!);
+  const rest = words.slice(1).map((w) => w.replace(/^[\s"'`*([{<]+|[\s"'`*)\]}>.;,!?+#]+$/g, '').replace(/^\d+\s*\.+/, '')).filter(Boolean);
+  if (rest.some((w) => SAN_LIKE.test(w) || /^[0o]-?[0o]/i.test(w))) {
+    return { kind: 'format', reason: `"${text.trim().slice(0, 60)}" holds several moves: give one move` };
+  }
+  // a move followed by prose (`Nf3 developing the knight`)
+  if (first.kind === 'move' && rest.every((w) => /^[a-z]{2,}$/i.test(w) || !/[a-h][1-8]/.test(w))) return first;
+  return joined;
+}
+
+function parseChessToken(s: ChessState, text: string): ParsedMove {
   let t = text.trim();
   for (let prev = ''; prev !== t;) {
     prev = t;

@@ -42,9 +42,15 @@ export function cardRank(card: string): number {
   return r + 2;
 }
 
-/** Canonical card (`10h`, `th`, `TH` → `Th`), or the token unchanged when it is not a card. */
+/** Suit symbols (filled and outlined) as the suit letters. */
+const SUIT_SYMBOLS: Record<string, string> = { '\u2660': 's', '\u2664': 's', '\u2665': 'h', '\u2661': 'h', '\u2666': 'd', '\u2662': 'd', '\u2663': 'c', '\u2667': 'c' };
+
+/**
+ * Canonical card (`10h`, `th`, `TH`, `T♥`, `10♥` → `Th`; markdown and quotes around it ignored), or the token unchanged
+ * when it is not a card.
+ */
 export function canonCard(token: string): string {
-  const t = token.trim().replace(/^10/, 'T');
+  const t = token.trim().replace(/^[*_`'"(]+|[*_`'".)]+$/g, '').replace(/\ufe0f/g, '').replace(/[\u2660-\u2667]/g, (c) => SUIT_SYMBOLS[c] ?? c).replace(/^10/, 'T');
   if (t.length !== 2) return token;
   const r = t[0]!.toUpperCase(), s = t[1]!.toLowerCase();
   return RANKS.includes(r) && SUITS.includes(s) ? r + s : token;
@@ -323,7 +329,7 @@ export const holdem: Game<HoldemState> = {
       // Several five-card sets can make hands of equal value (a kicker of either of two equal ranks; the board's
       // straight with either of two equal cards): each is a correct answer.
       const fives = hands.map((h) => h.cards.slice().sort());
-      out.push({ id: 'best_five', kind: 'one_of', question: 'Which five cards make that hand (e.g. As, Kd, …)? When several sets of five make an equal hand, name any one of them.', truth: fives, canon: canonCard });
+      out.push({ id: 'best_five', kind: 'one_of', question: 'Which five cards make that hand (e.g. As, Kd, …)? When several sets of five make an equal hand, name any one of them.', truth: fives, canon: canonCard, spaceSeparated: true });
     }
     return out;
   },

@@ -123,10 +123,10 @@ export interface SubproblemResult {
   correct: boolean;
 }
 
-function splitList(text: string): string[] | null {
+function splitList(text: string, spaces = false): string[] | null {
   const t = text.trim().replace(/^\[|\]$/g, '');
   if (/^(none|nothing|no|n\/a|-|empty|\[\]|—)?\.?$/i.test(t)) return [];
-  return t.split(/\s*(?:,|;|\band\b|\s\/\s)\s*/i).map((x) => x.trim()).filter(Boolean);
+  return t.split(spaces ? /\s*(?:,|;|\band\b|\s\/\s|\s)\s*/i : /\s*(?:,|;|\band\b|\s\/\s)\s*/i).map((x) => x.trim()).filter(Boolean);
 }
 
 /**
@@ -142,6 +142,20 @@ export function setF1(answer: readonly string[], truth: readonly string[]): numb
 }
 
 /**
+ * The first number of an answer with its sign, however the sign is written: ASCII `-9`, a spaced `- 9`, a Unicode
+ * minus or dash (`−9`, U+2212; `–9`), the words `minus 9` / `negative 9`, and `+9` / `plus 9` / `positive 9`.
+ * Decimals allowed (`−9.0`). Null when the answer holds no number.
+ */
+export function readSignedNumber(answer: string): number | null {
+  const t = answer.replace(/[\u2212\u2012\u2013\u2014\uFE63\uFF0D]/g, '-').replace(/\uFF0B/g, '+');
+  const m = /(?:\b(minus|negative|plus|positive)\s+|([-+])\s*)?(\d+(?:\.\d+)?|\.\d+)/i.exec(t);
+  if (!m) return null;
+  const neg = m[2] === '-' || /^(?:minus|negative)$/i.test(m[1] ?? '');
+  const v = Number(m[3]);
+  return neg ? (v === 0 ? 0 : -v) : v;
+}
+
+/**
  * Grade one subproblem answer (null: not answered, score 0). Tokens of `set` and `one_of` answers are compared in
  * their canonical form (`sp.canon`, then `normalizeToken`), truth tokens too. A `set` answer is scored by F1 against
  * the truth; a `one_of` answer by the largest F1 against any correct answer (see `Subproblem`).
@@ -151,7 +165,7 @@ export function gradeSubproblem(sp: Subproblem, answer: string | null): Subprobl
   if (answer == null) return { ...base, parsed: null, score: 0, correct: false };
   if (sp.kind === 'set' || sp.kind === 'one_of') {
     const canon = (x: string) => normalizeToken(sp.canon ? sp.canon(x) : x);
-    const list = splitList(answer);
+    const list = splitList(answer, sp.spaceSeparated === true);
     if (!list) return { ...base, parsed: null, score: 0, correct: false };
     const parsed = [...new Set(list.map(canon))].sort();
     const truths = sp.kind === 'set' ? [sp.truth] : sp.truth;
@@ -160,9 +174,8 @@ export function gradeSubproblem(sp: Subproblem, answer: string | null): Subprobl
     return { ...base, parsed, score, correct: score === 1 };
   }
   if (sp.kind === 'number') {
-    const m = /-?\d+(?:\.\d+)?/.exec(answer);
-    if (!m) return { ...base, parsed: null, score: 0, correct: false };
-    const v = Number(m[0]);
+    const v = readSignedNumber(answer);
+    if (v === null) return { ...base, parsed: null, score: 0, correct: false };
     const ok = Math.abs(v - sp.truth) <= (sp.tolerance ?? 0) + 1e-9;
     return { ...base, parsed: v, score: ok ? 1 : 0, correct: ok };
   }

@@ -44,6 +44,8 @@ export type Subproblem = {
   question: string;
   /** Canonical form of one answered token for this subproblem (default `normalizeToken`), e.g. `10h` → `th`. */
   canon?: (token: string) => string;
+  /** Answer tokens may also be separated by spaces alone (cards as the game prints them: `As Kd Qh Jc Tc`). */
+  spaceSeparated?: boolean;
 } & (
   | { kind: 'set'; truth: string[] }
   | { kind: 'one_of'; truth: string[][] }

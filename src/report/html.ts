@@ -93,15 +93,20 @@ export function renderReport(r: ReportData, o: { title?: string; now?: Date; mat
   // Runs
   body.push(`<h2 id="runs">Runs</h2>`);
   const anyNumeric = analyses.some((a) => numericOf(a.metric));
-  body.push(tableHtml('runs', ['run', 'label', 'dataset', 'samples', 'epochs', anyNumeric ? 'score (avg@k)' : 'accuracy (avg@k)', '95% CI (clustered bootstrap)', 'Wald 95%', 'std over epochs (seed noise, not a CI)', 'truncated', 'failed'],
+  body.push(tableHtml('runs', ['run', 'label', 'dataset', 'samples', 'epochs', anyNumeric ? 'score (avg@k)' : 'accuracy (avg@k)', '95% CI (as in assay stats)', 'Wald 95%', 'std over epochs (seed noise, not a CI)', 'truncated', 'failed'],
     analyses.map((a) => {
       const v = a.variance;
-      if (!v) return [a.id.slice(0, 12), a.label, shortDataset(a.dataset), 0, a.epochs, 'n/a', '—', '—', '—', `${a.truncation.truncated}`, `${a.failed} of ${a.attempts}`];
+      if (!v) return [a.id.slice(0, 12), a.label, `${shortDataset(a.dataset)}${a.text_only ? ' (text-only)' : ''}`, 0, a.epochs, 'n/a', '—', '—', '—', `${a.truncation.truncated}`, `${a.failed} of ${a.attempts}`];
       const m = numericOf(a.metric);
-      return [a.id.slice(0, 12), a.label, shortDataset(a.dataset), v.samples, a.epochs, fmtMetricValue(a.metric, v.mean), fmtMetricInterval(a.metric, v.ci95_bootstrap),
+      return [a.id.slice(0, 12), a.label, `${shortDataset(a.dataset)}${a.text_only ? ' (text-only)' : ''}`, v.samples, a.epochs, fmtMetricValue(a.metric, v.mean), a.ci95 ? fmtMetricInterval(a.metric, a.ci95) : '—',
         fmtMetricInterval(a.metric, { lo: v.mean - 1.959964 * v.se_mean, hi: v.mean + 1.959964 * v.se_mean }),
         v.std_over_epochs == null ? '—' : m ? fmtNumber(v.std_over_epochs, m.unit) : `${(100 * v.std_over_epochs).toFixed(2)} pts`, `${a.truncation.truncated} (${pct(a.truncation.truncated_share)})`, a.failed];
     }), { num: [0, 3, 4, 5, 6, 7, 8, 9, 10] }));
+  // The headline interval is the one `assay stats` prints, with its method: never the percentile bootstrap, which is of
+  // zero width when every sample scored alike.
+  const methods = new Map<string, string[]>();
+  for (const a of analyses) if (a.ci95) methods.set(a.ci95.method, [...(methods.get(a.ci95.method) ?? []), a.label]);
+  if (methods.size) body.push(`<p class="note">95% CI: ${[...methods].map(([m, labels]) => `${esc(m)}${methods.size > 1 ? ` (${esc(labels.join(', '))})` : ''}`).join('; ')}; the same interval as <code>assay stats</code>.</p>`);
   body.push(`<p class="note">Wald 95% here is mean ± 1.96·SE with SE from the variance components (questions + seed). Failed attempts (model call errors after retries) are excluded from accuracy, never scored 0.</p>`);
   const numericRuns = analyses.filter((a) => numericOf(a.metric));
   if (numericRuns.length) body.push(`<p class="note">Scores on a numeric metric are means in its unit, not percentages: ${numericRuns.map((a) => `${esc(a.label)}: ${esc(a.scorer)} (${esc(describeNumeric(numericOf(a.metric)!))})`).join('; ')}.</p>`);
@@ -115,10 +120,11 @@ export function renderReport(r: ReportData, o: { title?: string; now?: Date; mat
     const m = numericOf(a.metric);
     const key = m ? `numeric|${m.unit}|${m.higher_is_better}` : 'percent';
     if (!scales.has(key)) scales.set(key, { metric: m, rows: [] });
-    scales.get(key)!.rows.push({ label: a.label, mean: a.variance.mean, lo: a.variance.ci95_bootstrap.lo, hi: a.variance.ci95_bootstrap.hi });
+    const c = a.ci95 ?? a.variance.ci95_bootstrap;
+    scales.get(key)!.rows.push({ label: a.label, mean: a.variance.mean, lo: c.lo, hi: c.hi });
   }
   for (const { metric: m, rows } of scales.values()) {
-    body.push(m ? forestPlot(rows, `CI forest plot: mean ${m.unit || 'score'} with 95% clustered-bootstrap CI`, numericPlot(m)) : forestPlot(rows, 'CI forest plot: accuracy with 95% clustered-bootstrap CI'));
+    body.push(m ? forestPlot(rows, `CI forest plot: mean ${m.unit || 'score'} with 95% CI (as in assay stats)`, numericPlot(m)) : forestPlot(rows, 'CI forest plot: accuracy with 95% CI (as in assay stats)'));
   }
 
   // Comparison

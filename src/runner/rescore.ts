@@ -74,13 +74,19 @@ export interface RescoreResult {
   run_id: string;
   graded: { scorer: string; graded: number; failed: number }[];
   statistics: { scorer: string; statistics: RunStatistics; recorded: RecordedAgreement | null }[];
-  /** One per pair of scorers (in the order given). */
+  /** One per pair of binary (0/1) scorers (in the order given). */
   disagreements: Disagreement[];
+  /**
+   * The pairs not compared, with why: agreement is defined only between two binary verdicts; a proportion or a
+   * numeric metric (CIDEr-D, BLEU, bits per byte) is on another scale, so "same value" would mean nothing.
+   */
+  not_compared: { a: string; b: string; reason: string }[];
 }
 
 /**
  * Re-grade a run's stored responses with each of `scorers` (see `regrade`), then read back each grader's statistics
- * (the one outcome rule), its agreement with recorded verdicts, and where every pair of graders disagrees.
+ * (the one outcome rule), its agreement with recorded verdicts, and where every pair of binary graders disagrees
+ * (pairs involving a proportion or numeric metric are listed in `not_compared` with the reason).
  * `runRef` may be a unique id prefix. The scorers stay open (the caller closes them).
  * Errors: InputError for an unknown run.
  */
@@ -91,6 +97,15 @@ export async function rescoreRun(pool: Pool, runRef: string, scorers: Scorer[]):
   const statistics: RescoreResult['statistics'] = [];
   for (const s of scorers) statistics.push({ ...(await runStatistics(pool, runId, { scorer: s.name })), recorded: await recordedAgreement(pool, runId, s.name) });
   const disagreements: Disagreement[] = [];
-  for (let i = 0; i < scorers.length; i++) for (let j = i + 1; j < scorers.length; j++) disagreements.push(await scorerDisagreement(pool, runId, scorers[i]!.name, scorers[j]!.name));
-  return { run_id: runId, graded, statistics, disagreements };
+  const notCompared: RescoreResult['not_compared'] = [];
+  const kindOf = (i: number) => statistics[i]!.statistics.metric?.kind ?? 'binary';
+  const scale = (i: number) => { const m = statistics[i]!.statistics.metric; return m?.kind === 'numeric' ? `numeric${m.unit ? ` (${m.unit})` : ''}` : m?.kind ?? 'binary'; };
+  for (let i = 0; i < scorers.length; i++) {
+    for (let j = i + 1; j < scorers.length; j++) {
+      const [a, b] = [scorers[i]!.name, scorers[j]!.name];
+      if (kindOf(i) === 'binary' && kindOf(j) === 'binary') disagreements.push(await scorerDisagreement(pool, runId, a, b));
+      else notCompared.push({ a, b, reason: `agreement is counted only between binary (0/1) scorers: ${a} is ${scale(i)}, ${b} is ${scale(j)}` });
+    }
+  }
+  return { run_id: runId, graded, statistics, disagreements, not_compared: notCompared };
 }

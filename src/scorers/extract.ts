@@ -18,7 +18,9 @@
  *   (`The volume of $ABCDEFGH$ is 120.` → 120), the last right-hand side of a chain (`m+n = 256+37 = 293`);
  * - plain-text mixed numbers (`2 2/3`, `2 and 2/3`, `2⅔`) are one value, written `2\frac{2}{3}` (the MATH
  *   convention, which normalisation turns into 8/3); small numbers written as words (`nine`) are numbers;
- * - with no box and no statement, the last number, unless it sits inside a math span or a matrix environment,
+ * - with no box and no statement, a line that is one bold number (`**8**`, `**x = 8**`) is the answer, whatever
+ *   explanation follows it (a bold heading such as `**Step 3**` is not);
+ * - with none of these, the last number, unless it sits inside a math span or a matrix environment,
  *   which is then the answer (`$\frac{2}{3}$` is not 3; a matrix is not its last entry).
  * - a time or a ratio written with colons in plain text is one value, wherever a number is read (last number,
  *   "the answer is", `Answer:` lines): `4:30 p.m.`, `16:30`, `3:2`, `1:2:3`, never `30` or `2`; compared then as
@@ -48,6 +50,7 @@ export type ExtractionMethod =
   | 'gsm8k_marker'
   | 'program_output'
   | 'bare'
+  | 'bold'
   | 'last_math'
   | 'last_number';
 
@@ -983,8 +986,26 @@ export function extractAnswer(response: string): Extraction | null {
     const line = LINE_LABEL_RE.exec(bare);
     if (!line) return finish({ text: bare, method: 'bare' });
   }
+  const bold = lastBoldValue(s);
+  if (bold !== null) return finish({ text: bold, method: 'bold' });
   const last = lastMathOrNumber(s);
   return last ? finish(last) : null;
+}
+
+// a whole line that is one bold value: `**8**`, `**$-3.5$**`, `**x = 8**`, `**\frac{7}{2}**`
+const BOLD_LINE_RE = /^[ \t>#-]*\*\*\s*((?:[a-z]\s*=\s*)?\$?[-+\u2212]?\s*(?:\d[\d,]*(?:\.\d+)?|\.\d+|\\frac\{\d+\}\{\d+\})\$?)\s*\.?\s*\*\*[ \t.]*$/gm;
+
+/**
+ * The value of the last line that is nothing but one bold number (`**8**`, `**x = 8**`, `**$-3.5$**`), or null: a
+ * model that states its answer in bold and then explains (`**8**\n\nThere were 7 candidates…`) answered 8, not the
+ * last number of its explanation. Only a bare value counts (never a bold heading such as `**Step 3**`).
+ */
+function lastBoldValue(s: string): string | null {
+  const tail = s.length > NUMBER_TAIL_CHARS ? s.slice(s.length - NUMBER_TAIL_CHARS) : s;
+  let last: string | null = null;
+  BOLD_LINE_RE.lastIndex = 0;
+  for (let m = BOLD_LINE_RE.exec(tail); m; m = BOLD_LINE_RE.exec(tail)) last = m[1]!;
+  return last === null ? null : last.replace(/\$/g, '').replace(/^[a-z]\s*=\s*/, '').trim();
 }
 
 /**

@@ -8,6 +8,14 @@
  *   `\text{…}`/`\mathrm{…}` keep their text; `\dfrac`, `\tfrac`, `\cfrac` are `\frac`;
  * - numeric fractions are values: `\frac{7}{2}`, `\frac72`, `-\frac{1}{3}`, `2\frac{1}{2}` (a mixed number, the MATH
  *   convention), plain `7/2` and `2 1/2`; scientific notation `1.2 \times 10^{3}`, `1.2e3`;
+ * - a power of numbers is its value: `10^3`, `10^{3}` 1000, `12^2` 144, `3²` 9, `2^-1` 0.5, `e^2` e², never its
+ *   exponent;
+ * - notes after the answer are not numbers of it: `(Note: step 3 of 4)`, a `Note:` line, `step 3 of 4`;
+ * - a number question answered with a point (`The x-intercept is at (-3, 0).`) reads the coordinate the question asks
+ *   for (x-intercept / x-coordinate: the first; y-: the second), and with none asked the point is refused, never read
+ *   as its last number;
+ * - an equation that is not a plain sum of terms (`y = 8(x - 1) - 1`, `y = 2(x + 1)^2 - 3`) is expanded by the grab
+ *   scorer (grab.ts, through expression.ts) and compared by its coefficients;
  * - units are not numbers: an exponent written on a unit (`12 units^2`, `12 \text{ units}^2`, `12 m²`,
  *   `12 cm^{2}`) is dropped, so the answer reads 12, never 2; `12 square units` reads 12;
  * - the question's precision echoed after the answer (`190 to the nearest 10`, `3.5 (to 1 decimal place)`) is not a
@@ -58,6 +66,9 @@ export function latexPlain(s: string): string {
     .replace(/\^\s*\{?\s*\\circ\s*\}?/g, '');
 }
 
+/** Superscript digits 0–9, at their value's index. */
+const SUPERSCRIPTS = '\u2070\u00b9\u00b2\u00b3\u2074\u2075\u2076\u2077\u2078\u2079';
+
 /** The numeric value of a LaTeX fraction argument (`{7}`, `{-7}`, `7`), or NaN. */
 function argValue(a: string): number {
   const t = a.startsWith('{') ? a.slice(1, -1).trim() : a;
@@ -75,6 +86,16 @@ export function numberPlain(s: string): string {
     .replace(/(?<![\d.])(\d+(?:\.\d+)?)\s*(?:\\times|\\cdot|×|\*)\s*10\s*\^\s*\{?\s*([-+]?\d{1,3})\s*\}?/g, (_, a: string, n: string) => decimalText(Number(a) * 10 ** Number(n)))
     // 1.2e3, 5E-2 (not inside a word)
     .replace(/(?<![\w.])(\d+(?:\.\d+)?)[eE]([-+]?\d{1,3})(?![\w.])/g, (_, a: string, n: string) => decimalText(Number(a) * 10 ** Number(n)))
+    // a power of numbers is its value: 10^3, 10^{3}, 2^-1, 2^{-1}, 3², e^2 (never its exponent)
+    .replace(/(?<![\w.^}])(\d+(?:\.\d+)?|e)\s*\^\s*(?:\{\s*([-+]?\d+(?:\.\d+)?)\s*\}|([-+]?\d+(?:\.\d+)?))/g, (all, b: string, n1: string | undefined, n2: string | undefined) => {
+      const v = (b === 'e' ? Math.E : Number(b)) ** Number(n1 ?? n2);
+      return Number.isFinite(v) ? decimalText(v) : all;
+    })
+    .replace(/(?<![\w.])(\d+(?:\.\d+)?)([\u207b]?[\u00b2\u00b3\u00b9\u2070\u2074-\u2079]+)/g, (all, b: string, sup: string) => {
+      const n = Number([...sup].map((c) => (c === '\u207b' ? '-' : String(SUPERSCRIPTS.indexOf(c)))).join(''));
+      const v = Number(b) ** n;
+      return Number.isFinite(v) ? decimalText(v) : all;
+    })
     // [-] [whole] \frac{a}{b} | \frac ab
     .replace(/(-\s*)?((?<![\d.])\d+ ?)?\\frac\s*(\{[^{}]*\}|\d)\s*(\{[^{}]*\}|\d)/g, (all, sign: string | undefined, whole: string | undefined, a: string, b: string) => {
       const n = argValue(a), d = argValue(b);
@@ -108,23 +129,70 @@ function withoutPrecisionPhrases(t: string): string {
   return t.replace(/(?:\(\s*)?(?:\b(?:rounded|correct|accurate)\s+)?\bto\s+(?:the\s+nearest\s+(?:10|ten|whole\s+number|integer|unit|tenth|0\.1)|(?:1|one)\s+(?:decimal\s+places?|d\.?\s?p\.?)|(?:1|one)\s+significant\s+figures?)\s*\)?/gi, ' ');
 }
 
+/**
+ * Notes after an answer removed: a parenthesised note (`(Note: step 3 of 4)`, `(Hint: …)`, `(N.B. …)`), a line that
+ * starts `Note:`, and a progress count `step 3 of 4`. Their numbers are not the answer.
+ */
+function withoutNotes(t: string): string {
+  return t
+    .replace(/\(\s*(?:\*\*)?(?:note|n\.\s?b\.?|hint|remark|aside)\b[^()\n]{0,300}\)/gi, ' ')
+    .replace(/^[ \t>*_#-]*(?:note|n\.\s?b\.|hint|remark)\b\s*[:.][^\n]*$/gim, ' ')
+    .replace(/\bsteps?\s+\d+\s+(?:of|out\s+of)\s+\d+\b/gi, ' ');
+}
+
 /** A number read from a response: the text it was read from and its value. */
 export interface ReadNumber {
   raw: string;
   value: number;
 }
 
+/** Which coordinate of a point a question asks for, when it asks for one. */
+export type AskedCoordinate = 'x' | 'y' | null;
+
 /**
- * The number a response answers with: the last number of its final answer (box, answer phrase, `Answer:` line;
- * see extract.ts), else the last number of the text, both read after {@link latexPlain} and {@link numberPlain}.
- * Null when there is none.
+ * The coordinate a question asks for: `x` for an x-intercept, an x-coordinate or "the value of x"; `y` for a
+ * y-intercept or a y-coordinate; null otherwise (or when it names both).
  */
-export function readNumber(response: string): ReadNumber | null {
-  const text = withoutPrecisionPhrases(numberPlain(latexPlain(cutResponse(response))));
+export function askedCoordinate(question: string): AskedCoordinate {
+  const x = /\bx[-\s]?(?:intercept|coordinate|value)s?\b/i.test(question);
+  const y = /\by[-\s]?(?:intercept|coordinate|value)s?\b/i.test(question);
+  return x === y ? null : x ? 'x' : 'y';
+}
+
+const POINT_RE = new RegExp(String.raw`\(\s*(${NUM})\s*,\s*(${NUM})\s*\)`, 'g');
+
+/** The point `(a, b)` that ends `t` (nothing but punctuation, `$`, `*` or spaces after it), or null. */
+function endingPoint(t: string): RegExpExecArray | null {
+  let last: RegExpExecArray | null = null;
+  POINT_RE.lastIndex = 0;
+  for (let m = POINT_RE.exec(t); m; m = POINT_RE.exec(t)) last = m;
+  return last && !/\d/.test(t.slice(last.index + last[0].length)) ? last : null;
+}
+
+/**
+ * The number a response answers with: the last number of its final answer (box, answer phrase, `Answer:` line, a
+ * line that is one bold number; see extract.ts), else the last number of the text, both read after
+ * {@link latexPlain} and {@link numberPlain}, with the question's precision echoed and notes (`(Note: step 3 of 4)`)
+ * removed. When that number ends a point `(a, b)` (`The x-intercept is at (-3, 0).`), the coordinate `asked` names
+ * is read (`-3`); with no coordinate asked the point is not a number (value NaN, raw the point).
+ * Null when there is no number.
+ */
+export function readNumber(response: string, asked: AskedCoordinate = null): ReadNumber | null {
+  const text = withoutNotes(withoutPrecisionPhrases(numberPlain(latexPlain(cutResponse(response)))));
   const ex = extractAnswer(text);
   // extraction may write a plain mixed number the MATH way (`2 1/2` → `2\frac{1}{2}`): read it as a value again
-  const raw = (ex ? lastNumber(numberPlain(ex.text)) : null) ?? lastNumber(text);
-  return raw === null ? null : { raw, value: numberValue(raw) };
+  const fromAnswer = ex && ex.method !== 'last_number' && ex.method !== 'last_math' ? numberPlain(ex.text) : null;
+  const inAnswer = fromAnswer === null ? null : lastNumber(fromAnswer);
+  const source = inAnswer !== null ? fromAnswer! : text;
+  const raw = inAnswer ?? (ex ? lastNumber(numberPlain(ex.text)) : null) ?? lastNumber(text);
+  if (raw === null) return null;
+  const point = endingPoint(source.length > 20_000 ? source.slice(-20_000) : source);
+  if (point && Number(point[2]) === numberValue(raw)) {
+    if (asked === null) return { raw: point[0], value: NaN };
+    const v = asked === 'x' ? point[1]! : point[2]!;
+    return { raw: v, value: Number(v) };
+  }
+  return { raw, value: numberValue(raw) };
 }
 
 const PAIR_RE = new RegExp(String.raw`([\[(])\s*(${NUM})\s*[,;]\s*(${NUM})\s*([\])])`, 'g');

@@ -17,7 +17,8 @@
 import type { Sample } from '../core/schemas.ts';
 import type { Scorer, Verdict } from './types.ts';
 import { extractAnswer, noAnswerReason } from './extract.ts';
-import { numberValue, parsePolynomial, parseSine, readEquation, readNumber, readPair } from './grab-read.ts';
+import { askedCoordinate, equationPlain, numberValue, parsePolynomial, parseSine, readEquation, readNumber, readPair } from './grab-read.ts';
+import { evaluate, parseExpr } from './expression.ts';
 import { safely } from './math.ts';
 
 export { parsePolynomial, parseSine } from './grab-read.ts';
@@ -59,6 +60,33 @@ function samePoly(a: Map<number, number>, b: Map<number, number>): boolean {
   return true;
 }
 
+/** Points at which a written polynomial is compared with the gold one: more than any GRAB degree (at most 3) + 1. */
+const POLY_POINTS = [-5, -4, -3, -2, -1, 0, 1, 2, 3, 4, 5, 6];
+
+/**
+ * A factored or bracketed polynomial (`y = 8(x - 1) - 1`, `y = 2(x + 1)^2 - 3`) compared with gold coefficients by
+ * expanding it: the expression (parsed by expression.ts, x its only variable) equals the gold polynomial at 12 points,
+ * so two polynomials of degree ≤ 11 that agree there are the same polynomial. True/false; null when the text is not
+ * an expression in x alone.
+ */
+function sameAsPolynomial(gold: Map<number, number>, eq: string): boolean | null {
+  const parsed = parseExpr(equationPlain(eq));
+  if (!parsed || [...parsed.vars].some((v) => v !== 'x') ) return null;
+  for (const x of POLY_POINTS) {
+    const got = evaluate(parsed.node, new Map([['x', x]])).f;
+    let want = 0;
+    for (const [d, c] of gold) want += c * x ** d;
+    if (!Number.isFinite(got) || Math.abs(got - want) > 1e-9 * Math.max(1, Math.abs(want))) return false;
+  }
+  return true;
+}
+
+/** The question's text (the text parts of a message list). */
+function questionText(sample: Sample): string {
+  if (typeof sample.input === 'string') return sample.input;
+  return sample.input.map((m) => (typeof m.content === 'string' ? m.content : Array.isArray(m.content) ? m.content.map((c) => ('text' in c && typeof c.text === 'string' ? c.text : '')).join(' ') : '')).join('\n');
+}
+
 function precisionOf(sample: Sample): Precision {
   const p = sample.metadata?.precision;
   if (p === 'int' || p === '1dp' || p === 'nearest10') return p;
@@ -91,7 +119,11 @@ export class GrabScorer implements Scorer {
         const gp = parsePolynomial(gold);
         if (!gp) return { value: null, extracted: null, explanation: `gold is not a polynomial or sinusoid: ${gold.slice(0, 80)}`, status: 'grader_error' };
         const pp = parsePolynomial(eq);
-        if (!pp) return { value: 0, extracted: eq, explanation: 'not a polynomial in x', status: 'ok' };
+        if (!pp) {
+          const same = sameAsPolynomial(gp, eq);
+          if (same === null) return { value: 0, extracted: eq, explanation: 'not a polynomial in x', status: 'ok' };
+          return { value: same ? 1 : 0, extracted: eq, explanation: same ? 'same polynomial once expanded' : 'coefficients differ once expanded', status: 'ok' };
+        }
         const ok = samePoly(gp, pp);
         return { value: ok ? 1 : 0, extracted: eq, explanation: ok ? 'same coefficients' : 'coefficients differ', status: 'ok' };
       }
@@ -112,10 +144,10 @@ export class GrabScorer implements Scorer {
       const g = numberValue(gold);
       if (!Number.isFinite(g)) return { value: null, extracted: null, explanation: `gold is not a number: ${gold.slice(0, 80)}`, status: 'grader_error' };
       if (cutOff()) return { value: 0, extracted: null, explanation: noAnswerReason(resp), status: 'no_answer' };
-      const got = readNumber(resp);
+      const got = readNumber(resp, askedCoordinate(questionText(sample)));
       if (got === null) return { value: 0, extracted: null, explanation: noAnswerReason(resp), status: 'no_answer' };
       const p = got.value;
-      if (!Number.isFinite(p)) return { value: 0, extracted: got.raw, explanation: `not a number: ${got.raw}`, status: 'ok' };
+      if (!Number.isFinite(p)) return { value: 0, extracted: got.raw, explanation: got.raw.startsWith('(') ? `a point, not a number, and the question names no coordinate: ${got.raw}` : `not a number: ${got.raw}`, status: 'ok' };
       const ok = roundAtPrecision(p, prec) === roundAtPrecision(g, prec);
       const rel = Math.abs(p - g) / Math.max(Math.abs(g), 1e-9);
       return { value: ok ? 1 : 0, extracted: got.raw, explanation: `${ok ? 'equal' : 'differs'} at precision ${prec} (${roundAtPrecision(p, prec)} vs ${roundAtPrecision(g, prec)}); relative error ${rel.toPrecision(3)}`, status: 'ok' };

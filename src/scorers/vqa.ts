@@ -9,12 +9,12 @@
  * mark next to a space or a comma between digits, else replaced by a space; a full stop not followed by a digit is
  * deleted), then lower-cased and split on spaces, number words `none`…`ten` written as digits, the articles `a`, `an`,
  * `the` dropped, and contractions written without their apostrophe restored from the script's table (`dont` →
- * `don’t`) ({@link vqaDigitArticle}). The human answers get only the punctuation step, and only when they are not all
+ * `don't`) ({@link vqaDigitArticle}). The human answers get only the punctuation step, and only when they are not all
  * the same — exactly as the script, whose human answers are already normalised in the VQA release; option
  * `answers: 'normalize'` gives them the full normalisation too (for answer lists not from the VQA release). The
  * script's quirks are kept: the full-stop rule removes at most 32 full stops (its `re.UNICODE` is passed as the count),
- * the contraction table's capitalised keys (`Im`, `Ive`) never match a lower-cased word, and its values mix straight
- * and typographic apostrophes.
+ * the contraction table's capitalised keys (`Im`, `Ive`) never match a lower-cased word, and `somebody'd` maps to
+ * `somebodyd`.
  */
 import type { Metric, Sample } from '../core/schemas.ts';
 import { cutResponse, extractAnswer } from './extract.ts';
@@ -24,29 +24,33 @@ import type { Scorer, Verdict } from './types.ts';
 const PUNCT = [';', '/', '[', ']', '"', '{', '}', '(', ')', '=', '+', '\\', '_', '-', '>', '<', '@', '`', ',', '?', '!'];
 const NUMBER_WORDS: Record<string, string> = { none: '0', zero: '0', one: '1', two: '2', three: '3', four: '4', five: '5', six: '6', seven: '7', eight: '8', nine: '9', ten: '10' };
 const ARTICLES = new Set(['a', 'an', 'the']);
-/** The official script's contraction table, `key value` pairs separated by `|` (its apostrophes as they are). */
+/**
+ * The official script's contraction table (GT-Vision-Lab/VQA PythonEvaluationTools/vqaEvaluation/vqaEval.py as of its
+ * Python 3 version; all apostrophes straight), `key value` pairs separated by `|`. The older Python 2 script wrote most
+ * values with typographic apostrophes (`don’t`), which no human answer in the VQA release matches.
+ */
 const CONTRACTION_TABLE =
-  "aint ain't|arent aren't|cant can't|couldve could've|couldnt couldn't|couldn'tve couldn’t’ve|" +
-  "couldnt’ve couldn’t’ve|didnt didn’t|doesnt doesn’t|dont don’t|hadnt hadn’t|hadnt’ve hadn’t’ve|" +
-  "hadn'tve hadn’t’ve|hasnt hasn’t|havent haven’t|hed he’d|hed’ve he’d’ve|he’dve he’d’ve|hes he’s|" +
-  "howd how’d|howll how’ll|hows how’s|Id’ve I’d’ve|I’dve I’d’ve|Im I’m|Ive I’ve|isnt isn’t|itd it’d|" +
-  "itd’ve it’d’ve|it’dve it’d’ve|itll it’ll|let’s let’s|maam ma’am|mightnt mightn’t|" +
-  "mightnt’ve mightn’t’ve|mightn’tve mightn’t’ve|mightve might’ve|mustnt mustn’t|mustve must’ve|" +
-  "neednt needn’t|notve not’ve|oclock o’clock|oughtnt oughtn’t|ow’s’at ’ow’s’at|’ows’at ’ow’s’at|" +
-  "’ow’sat ’ow’s’at|shant shan’t|shed’ve she’d’ve|she’dve she’d’ve|she’s she’s|shouldve should’ve|" +
-  "shouldnt shouldn’t|shouldnt’ve shouldn’t’ve|shouldn’tve shouldn’t’ve|somebody’d somebodyd|" +
-  "somebodyd’ve somebody’d’ve|somebody’dve somebody’d’ve|somebodyll somebody’ll|somebodys somebody’s|" +
-  "someoned someone’d|someoned’ve someone’d’ve|someone’dve someone’d’ve|someonell someone’ll|" +
-  "someones someone’s|somethingd something’d|somethingd’ve something’d’ve|something’dve something’d’ve|" +
-  "somethingll something’ll|thats that’s|thered there’d|thered’ve there’d’ve|there’dve there’d’ve|" +
-  "therere there’re|theres there’s|theyd they’d|theyd’ve they’d’ve|they’dve they’d’ve|theyll they’ll|" +
-  "theyre they’re|theyve they’ve|twas ’twas|wasnt wasn’t|wed’ve we’d’ve|we’dve we’d’ve|weve we've|" +
-  "werent weren’t|whatll what’ll|whatre what’re|whats what’s|whatve what’ve|whens when’s|whered where’d|" +
-  "wheres where's|whereve where’ve|whod who’d|whod’ve who’d’ve|who’dve who’d’ve|wholl who’ll|whos who’s|" +
-  "whove who've|whyll why’ll|whyre why’re|whys why’s|wont won’t|wouldve would’ve|wouldnt wouldn’t|" +
-  "wouldnt’ve wouldn’t’ve|wouldn’tve wouldn’t’ve|yall y’all|yall’ll y’all’ll|y’allll y’all’ll|" +
-  "yall’d’ve y’all’d’ve|y’alld’ve y’all’d’ve|y’all’dve y’all’d’ve|youd you’d|youd’ve you’d’ve|" +
-  "you’dve you’d’ve|youll you’ll|youre you’re|youve you’ve";
+  "aint ain't|arent aren't|cant can't|couldve could've|couldnt couldn't|couldn'tve couldn't've|" +
+  "couldnt've couldn't've|didnt didn't|doesnt doesn't|dont don't|hadnt hadn't|hadnt've hadn't've|" +
+  "hadn'tve hadn't've|hasnt hasn't|havent haven't|hed he'd|hed've he'd've|he'dve he'd've|hes he's|" +
+  "howd how'd|howll how'll|hows how's|Id've I'd've|I'dve I'd've|Im I'm|Ive I've|isnt isn't|itd it'd|" +
+  "itd've it'd've|it'dve it'd've|itll it'll|let's let's|maam ma'am|mightnt mightn't|" +
+  "mightnt've mightn't've|mightn'tve mightn't've|mightve might've|mustnt mustn't|mustve must've|" +
+  "neednt needn't|notve not've|oclock o'clock|oughtnt oughtn't|ow's'at 'ow's'at|'ows'at 'ow's'at|" +
+  "'ow'sat 'ow's'at|shant shan't|shed've she'd've|she'dve she'd've|she's she's|shouldve should've|" +
+  "shouldnt shouldn't|shouldnt've shouldn't've|shouldn'tve shouldn't've|somebody'd somebodyd|" +
+  "somebodyd've somebody'd've|somebody'dve somebody'd've|somebodyll somebody'll|somebodys somebody's|" +
+  "someoned someone'd|someoned've someone'd've|someone'dve someone'd've|someonell someone'll|" +
+  "someones someone's|somethingd something'd|somethingd've something'd've|something'dve something'd've|" +
+  "somethingll something'll|thats that's|thered there'd|thered've there'd've|there'dve there'd've|" +
+  "therere there're|theres there's|theyd they'd|theyd've they'd've|they'dve they'd've|theyll they'll|" +
+  "theyre they're|theyve they've|twas 'twas|wasnt wasn't|wed've we'd've|we'dve we'd've|weve we've|" +
+  "werent weren't|whatll what'll|whatre what're|whats what's|whatve what've|whens when's|whered where'd|" +
+  "wheres where's|whereve where've|whod who'd|whod've who'd've|who'dve who'd've|wholl who'll|whos who's|" +
+  "whove who've|whyll why'll|whyre why're|whys why's|wont won't|wouldve would've|wouldnt wouldn't|" +
+  "wouldnt've wouldn't've|wouldn'tve wouldn't've|yall y'all|yall'll y'all'll|y'allll y'all'll|" +
+  "yall'd've y'all'd've|y'alld've y'all'd've|y'all'dve y'all'd've|youd you'd|youd've you'd've|" +
+  "you'dve you'd've|youll you'll|youre you're|youve you've";
 const CONTRACTIONS: ReadonlyMap<string, string> = new Map(CONTRACTION_TABLE.split('|').map((p) => p.split(' ') as [string, string]));
 
 /** The official punctuation step (see the module comment). */

@@ -5,8 +5,12 @@
  * becomes U+FFFD, as SQLite's UTF-8 storage makes it). The chain hashes that form as the record is written, and a
  * verifier hashes the same form of what it reads back: equal content gives equal hashes in any pool and in an export.
  *
- * Chain rule: `chain_i = sha256(chain_{i-1} + "\n" + record_hash_i)` (hex strings), `chain_{-1}` = 64 zeros;
- * `record_hash = sha256(canonical JSON)`.
+ * Chain rules (hex strings, `chain_{-1}` = 64 zeros, `record_hash = sha256(canonical JSON)`):
+ * - `labelled` (every chain Assay starts now): `chain_i = sha256(chain_{i-1} + "\n" + record_hash_i + "\n" + label_i)`,
+ *   `label_i` the canonical JSON of `[kind, sample_id, epoch, scorer, status]` of the link, so that relabelling a link
+ *   (which decides the record its key must hold) breaks the chain;
+ * - `plain` (chains of older Assay, still verified): `chain_i = sha256(chain_{i-1} + "\n" + record_hash_i)`.
+ * A chain uses one rule throughout; which one is told from its stored values (`chainRuleOf`).
  */
 import { sha256 } from '../core/hash.ts';
 import type { Attempt, Measurement, RunSpec } from '../core/schemas.ts';
@@ -20,15 +24,17 @@ export interface RunChainRecord {
   record: 'run';
   run_id: string;
   spec: RunSpec;
+  /** Present (true) when the chain started on a run that already held records, which were chained right after it. */
+  adopted?: true;
 }
 export type AttemptChainRecord = { record: 'attempt' } & Omit<Attempt, 'transcript'> & { transcript: NonNullable<Attempt['transcript']> | null };
 export type MeasurementChainRecord = { record: 'measurement' } & Measurement;
 /** Any record of a chain. */
 export type ChainRecord = RunChainRecord | AttemptChainRecord | MeasurementChainRecord;
 
-/** The run's record (link 0). */
-export function runRecord(runId: string, spec: RunSpec): RunChainRecord {
-  return { record: 'run', run_id: runId, spec };
+/** The run's record (link 0); `adopted`: the chain adopts records the run held before it started. */
+export function runRecord(runId: string, spec: RunSpec, adopted = false): RunChainRecord {
+  return adopted ? { record: 'run', run_id: runId, spec, adopted: true } : { record: 'run', run_id: runId, spec };
 }
 
 /** An attempt as the chain records it: the fields the pool stores, `meta` and `transcript` null when absent. */
@@ -104,22 +110,58 @@ export function recordHash(record: ChainRecord): string {
   return sha256(knownRecordJson(record) ?? canonicalJson(record));
 }
 
-/** The chain hash after `prev` with a record of hash `recordHash`. */
+/** The chain hash after `prev` with a record of hash `recordHash`, by the `plain` rule (chains of older Assay). */
 export function nextChain(prev: string, recordHashHex: string): string {
   return sha256(`${prev}\n${recordHashHex}`);
 }
 
-/** The link of `record` at `seq` after the chain hash `prev`. */
-export function linkOf(record: ChainRecord, seq: number, prev: string): ChainLink {
+/** The rule a chain's hashes follow (module comment). */
+export type ChainRule = 'labelled' | 'plain';
+/** The rule of every chain started now. */
+export const CHAIN_RULE: ChainRule = 'labelled';
+
+/** What a link's label is made of: the fields that name the record and decide what its key must hold. */
+export type LinkLabel = Pick<ChainLink, 'kind' | 'sample_id' | 'epoch' | 'scorer' | 'status'>;
+
+/** The canonical JSON of a link's label: `[kind, sample_id, epoch, scorer, status]` (absent fields null). */
+export function linkLabel(l: LinkLabel): string {
+  return canonicalJson([l.kind, l.sample_id ?? null, l.epoch ?? null, l.scorer ?? null, l.status ?? null]);
+}
+
+/** The chain hash of link `l` (its record hash and label) after the chain hash `prev`, by `rule`. */
+export function linkChain(rule: ChainRule, prev: string, l: LinkLabel & Pick<ChainLink, 'record_hash'>): string {
+  return rule === 'plain' ? nextChain(prev, l.record_hash) : sha256(`${prev}\n${l.record_hash}\n${linkLabel(l)}`);
+}
+
+/**
+ * The rule of a chain, from its stored links (in seq order): the first link whose hash follows, by one rule, from the
+ * one before it (link 0 from the chain start) tells. Null when no link follows by either rule. Cost: at most two
+ * sha256 per link looked at; usually link 0 tells.
+ */
+export function chainRuleOf(links: readonly ChainLink[]): ChainRule | null {
+  for (let i = 0; i < links.length; i++) {
+    const l = links[i]!;
+    const prev = i === 0 ? (l.seq === 0 ? CHAIN_START : null) : links[i - 1]!.seq === l.seq - 1 ? links[i - 1]!.chain : null;
+    if (prev === null) continue;
+    if (l.chain === linkChain('labelled', prev, l)) return 'labelled';
+    if (l.chain === linkChain('plain', prev, l)) return 'plain';
+  }
+  return null;
+}
+
+/** The link of `record` at `seq` after the chain hash `prev`, by `rule` (default: the rule of new chains). */
+export function linkOf(record: ChainRecord, seq: number, prev: string, rule: ChainRule = CHAIN_RULE): ChainLink {
   const h = recordHash(record);
-  return {
+  const link: ChainLink = {
     run_id: record.run_id, seq, kind: record.record,
     sample_id: record.record === 'run' ? null : record.sample_id,
     epoch: record.record === 'run' ? null : record.epoch,
     scorer: record.record === 'measurement' ? record.scorer : null,
     status: record.record === 'run' ? null : record.status,
-    record_hash: h, chain: nextChain(prev, h),
+    record_hash: h, chain: '',
   };
+  link.chain = linkChain(rule, prev, link);
+  return link;
 }
 
 /** The key that a record replaces on in the pool: `a|m` + sample + epoch (+ scorer). */

@@ -3,20 +3,69 @@
  * chain (src/store/chain-records.ts) in write order, the links stored with the rows in one transaction (`write`'s
  * `chain` argument). `openPool` puts it over every pool it opens, so a new implementation gets it by implementing the
  * five chain methods of the interface. The chain of a run starts with link 0 (the run's id and spec) when the run is
- * created, or when a run made before chaining is first written to again; a resumed run extends its chain.
+ * created, or when a run made before chaining is first written to again; a resumed run extends its chain, by the
+ * rule it was started with (chain-records.ts). A run made before chaining that already holds records has them adopted
+ * when its chain starts: link 0 (its run record marked `adopted`) is followed by a link for every record it holds.
  *
  * Cost per record: its canonical JSON and two sha256 of a few hundred bytes; the layer keeps one head (seq, hash)
  * per run written to, read again from the store whenever this process takes the run's lease (another process may have
  * written meanwhile). One process writes a run at a time (the lease): two writers at once would fork the chain, which
  * `assay verify` then reports.
  */
-import { attemptRecord, CHAIN_START, linkOf, measurementRecord, runRecord, type ChainRecord } from './chain-records.ts';
+import { attemptRecord, CHAIN_RULE, CHAIN_START, chainRuleOf, linkOf, measurementRecord, runRecord, type ChainRecord, type ChainRule } from './chain-records.ts';
 import type { Attempt, Measurement, PlannedSample, RunRecord } from '../core/schemas.ts';
 import type { ChainLink, Pool } from './types.ts';
 
 interface Head {
   seq: number;
   chain: string;
+  rule: ChainRule;
+}
+
+/** Links appended at once while adopting a run's records. */
+const ADOPT_BATCH = 1000;
+
+/**
+ * The records `pool` holds for run `runId`, streamed: attempts (sample order, epoch), then each scorer's
+ * measurements, in their chain form. Errors: those of `pool`.
+ */
+export async function* heldRecords(pool: Pool, runId: string): AsyncIterable<ChainRecord> {
+  for await (const a of pool.iterateAttempts(runId)) {
+    const { measurement: _m, ...attempt } = a;
+    yield attemptRecord(attempt);
+  }
+  for (const scorer of await pool.scorersOf(runId)) for await (const m of pool.iterateMeasurements(runId, scorer)) yield measurementRecord(m);
+}
+
+/** The rule of a stored chain, from its first two links (the rule of new chains when they do not tell). */
+async function storedRule(pool: Pool, runId: string): Promise<ChainRule> {
+  const first: ChainLink[] = [];
+  for await (const l of pool.iterateChain(runId)) if (first.push(l) >= 2) break;
+  return chainRuleOf(first) ?? CHAIN_RULE;
+}
+
+/**
+ * Start the chain of run `run` (which has none): link 0, then, when the run already holds records (written before
+ * chaining), one link for each, in one streamed pass. Returns the head.
+ */
+async function startChain(pool: Pool, run: RunRecord): Promise<Head> {
+  const held = heldRecords(pool, run.id)[Symbol.asyncIterator]();
+  let next = await held.next();
+  const link0 = linkOf(runRecord(run.id, run.spec, !next.done), 0, CHAIN_START);
+  const head: Head = { seq: 0, chain: link0.chain, rule: CHAIN_RULE };
+  let batch: ChainLink[] = [link0];
+  for (; !next.done; next = await held.next()) {
+    const l = linkOf(next.value, head.seq + 1, head.chain, head.rule);
+    head.seq = l.seq;
+    head.chain = l.chain;
+    batch.push(l);
+    if (batch.length >= ADOPT_BATCH) {
+      await pool.appendChain(batch);
+      batch = [];
+    }
+  }
+  if (batch.length) await pool.appendChain(batch);
+  return head;
 }
 
 /** Whether `pool` is already chained (the layer is never stacked twice). */
@@ -36,12 +85,10 @@ export function withEvidenceChain(pool: Pool): Pool {
     if (known !== undefined) return known;
     const p = (async (): Promise<Head | null> => {
       const last = await pool.chainHead(runId);
-      if (last) return { seq: last.seq, chain: last.chain };
+      if (last) return { seq: last.seq, chain: last.chain, rule: await storedRule(pool, runId) };
       const run = await pool.getRun(runId);
       if (!run) return null;
-      const link0 = linkOf(runRecord(run.id, run.spec), 0, CHAIN_START);
-      await pool.appendChain([link0]);
-      return { seq: 0, chain: link0.chain };
+      return startChain(pool, run);
     })();
     heads.set(runId, p);
     // Registered first, so it runs before any write waiting on `p`: later writes find the head at once.
@@ -55,7 +102,7 @@ export function withEvidenceChain(pool: Pool): Pool {
     for (const r of records) {
       const h = loaded.get(r.run_id);
       if (!h) continue;
-      const l = linkOf(r, h.seq + 1, h.chain);
+      const l = linkOf(r, h.seq + 1, h.chain, h.rule);
       h.seq = l.seq;
       h.chain = l.chain;
       out.push(l);

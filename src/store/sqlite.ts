@@ -13,7 +13,7 @@ import type { ImageBlob } from '../core/images.ts';
 import type { Attempt, Measurement, PlannedSample, RunRecord } from '../core/schemas.ts';
 import { InputError, RunError } from '../core/errors.ts';
 import { hashJson } from '../core/hash.ts';
-import { nextChain } from './chain-records.ts';
+import { linkChain, type ChainRule } from './chain-records.ts';
 import { Connection, openSqliteDatabase } from './sqlite-connection.ts';
 import {
   beginSqliteImport, sqliteDeleteSource, sqliteGetSelection, sqliteListSelections, sqlitePoolMeasurements, sqlitePoolSamples, sqliteSaveSelection, sqliteSources, sqliteSummary,
@@ -149,29 +149,60 @@ const measurementParams = (m: Measurement): MeasurementParams => [m.run_id, m.sa
  * One link as a segment stores it (migration 9): `[seq, kind, sample_id, epoch, scorer, status, record_hash, chain?]`,
  * written compactly: `kind` as its first letter (r, a, m), a hex sha256 `record_hash` in base64 (44 characters
  * instead of 64), and `chain` left out when it is the chain rule's value after the link before it in the segment
- * (`nextChain(previous.chain, record_hash)`, chain-records.ts), as it always is for links the chaining layer makes;
- * the first link of a segment always carries it. A link's stored form is thus about 80 bytes instead of 200.
+ * (`linkChain(rule, previous.chain, link)`, chain-records.ts), as it always is for links the chaining layer makes;
+ * the first link of a segment always carries it. A segment is the JSON array of its links; when its left-out chain
+ * values follow the `labelled` rule, the array starts with the string "L" (without it: the `plain` rule, as every
+ * segment written before that rule). A link's stored form is thus about 80 bytes instead of 200.
  */
 type SegmentLink = [seq: number, kind: string, sample_id: string | null, epoch: number | null, scorer: string | null, status: string | null, record_hash: string, chain?: string];
 const KIND_LETTER: Record<string, string> = { run: 'r', attempt: 'a', measurement: 'm' };
 const KIND_OF_LETTER: Record<string, ChainLink['kind']> = { r: 'run', a: 'attempt', m: 'measurement' };
+/** The first element of a segment whose left-out chain values follow the `labelled` rule. */
+const LABELLED_SEGMENT = 'L';
 const HEX_SHA256 = /^[0-9a-f]{64}$/;
 /** A hex sha256 as base64 (44 characters, ending in "="); anything else as it is (a hex digest never has "="). */
 const packHash = (h: string): string => (HEX_SHA256.test(h) ? Buffer.from(h, 'hex').toString('base64') : h);
 const unpackHash = (h: string): string => (h.length === 44 && h.endsWith('=') ? Buffer.from(h, 'base64').toString('hex') : h);
 
+const isText = (v: unknown): v is string => typeof v === 'string';
+const isTextOrNull = (v: unknown): v is string | null => v === null || typeof v === 'string';
+
 /**
- * The links of one stored segment, in order, with every chain value restored (`links`: the JSON column). Links of
- * pools migrated from schema 7 keep their full kind names and hex hashes, which are read as they are.
+ * The links of one stored segment, in order, with every chain value restored (`links`: the JSON column of the row
+ * of run `runId` starting at `firstSeq`). Links of pools migrated from schema 7 keep their full kind names and hex
+ * hashes, which are read as they are. Errors: InputError naming the row when its JSON is not a segment (a truncated
+ * or edited row).
  */
-function linksOfSegment(runId: string, links: string): ChainLink[] {
+function linksOfSegment(runId: string, firstSeq: number, links: string): ChainLink[] {
+  const bad = (why: string) => new InputError(`chain_segments row (run "${runId}", first_seq ${firstSeq}): ${why}`);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(links);
+  } catch (e) {
+    throw bad(`its links are not valid JSON (${(e as Error).message})`);
+  }
+  if (!Array.isArray(parsed)) throw bad(`its links are not a JSON array (${links.length > 40 ? `${links.slice(0, 40)}…` : links})`);
+  let rule: ChainRule = 'plain';
+  let start = 0;
+  if (parsed[0] === LABELLED_SEGMENT) {
+    rule = 'labelled';
+    start = 1;
+  }
   const out: ChainLink[] = [];
-  let prev = '';
-  for (const p of JSON.parse(links) as SegmentLink[]) {
-    const record_hash = unpackHash(p[6]);
-    const chain = p[7] ?? nextChain(prev, record_hash);
-    out.push({ run_id: runId, seq: p[0], kind: KIND_OF_LETTER[p[1]] ?? (p[1] as ChainLink['kind']), sample_id: p[2], epoch: p[3], scorer: p[4], status: p[5], record_hash, chain });
-    prev = chain;
+  let prev: string | null = null;
+  for (let i = start; i < parsed.length; i++) {
+    const p = parsed[i] as unknown[];
+    const at = `link ${i - start + 1} of the segment`;
+    if (!Array.isArray(p) || p.length < 7 || p.length > 8) throw bad(`${at} is not [seq, kind, sample_id, epoch, scorer, status, record_hash, chain?] (${JSON.stringify(p)?.slice(0, 80)})`);
+    const [seq, kind, sample_id, epoch, scorer, status, hash, stored] = p;
+    if (!Number.isInteger(seq) || !isText(kind) || !isTextOrNull(sample_id) || !(epoch === null || Number.isInteger(epoch)) || !isTextOrNull(scorer) || !isTextOrNull(status) || !isText(hash) || !(stored === undefined || isText(stored))) {
+      throw bad(`${at} has a field of the wrong type (${JSON.stringify(p).slice(0, 120)})`);
+    }
+    const link: ChainLink = { run_id: runId, seq: seq as number, kind: KIND_OF_LETTER[kind] ?? (kind as ChainLink['kind']), sample_id, epoch: epoch as number | null, scorer, status, record_hash: unpackHash(hash), chain: '' };
+    if (stored === undefined && prev === null) throw bad(`${at} carries no chain value (the first link of a segment must)`);
+    link.chain = stored ?? linkChain(rule, prev!, link);
+    out.push(link);
+    prev = link.chain;
   }
   return out;
 }
@@ -179,16 +210,19 @@ function linksOfSegment(runId: string, links: string): ChainLink[] {
 /**
  * The segments that queued links make: per run, each stretch of consecutive seqs in queue order becomes one row
  * (run_id, first_seq, last_seq, JSON of its links). Shapes: `links` in write order; returns rows in write order.
- * Cost: one sha256 per link (to know whether its chain value can be left out).
+ * Cost: one sha256 per link (to know whether its chain value can be left out; two for the first link after the first
+ * of a segment, which tells the rule).
  */
 function segmentsOf(links: ChainLink[]): [run_id: string, first_seq: number, last_seq: number, links: string][] {
   const out: [string, number, number, string][] = [];
   let stretch: SegmentLink[] = [];
+  let rule: ChainRule | null = null;
   let last: ChainLink | null = null;
   let first = 0;
   const close = () => {
-    if (stretch.length) out.push([last!.run_id, first, last!.seq, JSON.stringify(stretch)]);
+    if (stretch.length) out.push([last!.run_id, first, last!.seq, (rule === 'labelled' ? `["${LABELLED_SEGMENT}",` : '[') + JSON.stringify(stretch).slice(1)]);
     stretch = [];
+    rule = null;
   };
   for (const l of links) {
     const continues = last !== null && l.run_id === last.run_id && l.seq === last.seq + 1;
@@ -197,7 +231,13 @@ function segmentsOf(links: ChainLink[]): [run_id: string, first_seq: number, las
       first = l.seq;
     }
     const link: SegmentLink = [l.seq, KIND_LETTER[l.kind] ?? l.kind, l.sample_id, l.epoch, l.scorer, l.status, packHash(l.record_hash)];
-    if (!continues || l.chain !== nextChain(last!.chain, l.record_hash)) link.push(l.chain);
+    let leftOut = false;
+    if (continues) {
+      if (rule) leftOut = l.chain === linkChain(rule, last!.chain, l);
+      else if (l.chain === linkChain('labelled', last!.chain, l)) leftOut = !!(rule = 'labelled');
+      else if (l.chain === linkChain('plain', last!.chain, l)) leftOut = !!(rule = 'plain');
+    }
+    if (!leftOut) link.push(l.chain);
     stretch.push(link);
     last = l;
   }
@@ -516,7 +556,7 @@ class SqlitePool implements Pool {
       const rows = stmt.all(runId, lastFirst, lastFirst, lastRowid, PAGE) as [number, number, string][];
       for (const [rowid, first, json] of rows) {
         yield* release(first);
-        for (const l of linksOfSegment(runId, json)) {
+        for (const l of linksOfSegment(runId, first, json)) {
           const h = held.get(l.seq);
           if (!h || h.rowid < rowid) held.set(l.seq, { link: l, rowid });
         }
@@ -531,8 +571,8 @@ class SqlitePool implements Pool {
   async chainHead(runId: string): Promise<ChainLink | null> {
     this.flushSync();
     // The greatest seq, from the segment written last among those that hold it.
-    const row = this.db.prepare(`SELECT links FROM chain_segments WHERE run_id = ? ORDER BY last_seq DESC, rowid DESC LIMIT 1`).raw(true).get(runId) as [string] | undefined;
-    return row ? linksOfSegment(runId, row[0]).at(-1)! : null;
+    const row = this.db.prepare(`SELECT first_seq, links FROM chain_segments WHERE run_id = ? ORDER BY last_seq DESC, rowid DESC LIMIT 1`).raw(true).get(runId) as [number, string] | undefined;
+    return row ? (linksOfSegment(runId, row[0], row[1]).at(-1) ?? null) : null;
   }
 
   async putChainSignature(sig: ChainSignature): Promise<void> {

@@ -15,7 +15,8 @@ import { collect } from '../helpers/collect.ts';
 import { initSigningKey, loadPublicKey, type SigningKey } from '../../src/evidence/keys.ts';
 import { signRun } from '../../src/evidence/sign.ts';
 import { exportEvidence, verifyEvidenceFile, verifyRun } from '../../src/evidence/bundle.ts';
-import { CHAIN_START, nextChain } from '../../src/store/chain-records.ts';
+import { CHAIN_START, linkChain } from '../../src/store/chain-records.ts';
+import { sha256 } from '../../src/core/hash.ts';
 import { attemptOf, measurementOf, plan, runOf, sampleOf } from '../store/conformance.ts';
 import { startFakeOpenAIServer } from '../../testkit/fake-openai-server.ts';
 import { loadDataset } from '../../src/datasets/index.ts';
@@ -79,11 +80,11 @@ test('an unmodified run verifies: chain intact, every record as chained, signed 
   assert.equal(r.records, 13);
   assert.equal(r.signed_through, 12);
   assert.deepEqual(r.key_ids, [key.keyId]);
-  // The chain is the documented rule: chain_i = sha256(chain_{i-1} + "\n" + record_hash_i).
+  // The chain is the documented (labelled) rule: chain_i = sha256(chain_{i-1} + "\n" + record_hash_i + "\n" + label_i).
   const links = await withPool(file, async (p) => { const out = []; for await (const l of p.iterateChain(runId)) out.push(l); return out; });
   let prev = CHAIN_START;
   for (const l of links) {
-    assert.equal(l.chain, nextChain(prev, l.record_hash));
+    assert.equal(l.chain, sha256(`${prev}\n${l.record_hash}\n${JSON.stringify([l.kind, l.sample_id, l.epoch, l.scorer, l.status])}`));
     prev = l.chain;
   }
   // The public key is recorded in the manifest.
@@ -152,7 +153,7 @@ test('a chain rewritten after signing (row and links recomputed) fails on its si
   const rewritten = new Map<number, [string, string]>();
   for (const l of links) {
     const h = l.seq === 1 ? forged : l.record_hash;
-    prev = nextChain(prev, h);
+    prev = linkChain('labelled', prev, { ...l, record_hash: h });
     rewritten.set(l.seq, [h, prev]);
   }
   await editLinks(file, runId, (stored) => stored.map((l) => ({ ...l, record_hash: rewritten.get(l.seq)![0], chain: rewritten.get(l.seq)![1] })));

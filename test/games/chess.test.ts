@@ -188,3 +188,37 @@ test('reference players: greedy mates in one and takes a free queen; alpha–bet
   assert.deepEqual(chess.result(s) ?? { winner: null, score: [0, 0], reason: 'turn cap' }, rec.result);
   assert.ok(chessMaterial(s, 0) > 0, 'greedy ends ahead in material against random');
 });
+
+test('material answers keep their sign however it is written: Unicode minus, spaced, words, plus, decimals', () => {
+  const s = chessFromFen('4k3/8/8/8/8/8/8/3QK3 w - - 0 1');
+  const material = (seat: 0 | 1) => chess.subproblems(s, seat).find((x) => x.id === 'material')!;
+  assert.equal(chessMaterial(s, 0), 9);
+  assert.equal(chessMaterial(s, 1), -9);
+  const score = (seat: 0 | 1, answer: string) => gradeReply([material(seat)], `MATERIAL: ${answer}`)[0]!.score;
+  for (const a of ['−9', '- 9', 'minus 9', 'negative 9', '−9.0', '-9', '–9', 'Negative 9 pawns']) {
+    assert.equal(score(1, a), 1, `truth -9 ← ${a}`);
+    assert.equal(score(0, a), 0, `truth +9 ← ${a}`);
+  }
+  for (const a of ['9', '+9', '+ 9', 'plus 9', '9.0', 'positive 9']) {
+    assert.equal(score(0, a), 1, `truth +9 ← ${a}`);
+    assert.equal(score(1, a), 0, `truth -9 ← ${a}`);
+  }
+  assert.equal(score(0, 'none'), 0);
+});
+
+test('a comment after the move is dropped; two moves are a format error, never one UCI move', () => {
+  const s = chess.initial(0);
+  for (const [reply, move] of [
+    ['MOVE: Nf3 (developing)', 'Nf3'], ['MOVE: **Nf3** (book move)', 'Nf3'], ['MOVE: Nf3 - develops the knight', 'Nf3'], ['MOVE: Nf3 developing the knight', 'Nf3'],
+    ['MOVE: e4 (the king pawn)', 'e4'], ['MOVE: e2 e4', 'e4'], ['MOVE: e2 - e4', 'e4'], ['MOVE: g1 f3', 'Nf3'], ['MOVE: N f3', 'Nf3'], ['MOVE: Nf3 (e.g. Réti)', 'Nf3'],
+  ] as const) assert.deepEqual(parseMoveReply(chess, s, reply), { kind: 'move', move }, reply);
+  for (const reply of ['MOVE: e4 e5', 'MOVE: 1. e4 e5', 'MOVE: Nf3 Nc6', 'MOVE: Nf3 or Nc3', 'MOVE: e5 e6']) {
+    const p = parseMoveReply(chess, s, reply);
+    assert.equal(p.kind, 'format', reply);
+    assert.match((p as { reason: string }).reason, /several moves/, reply);
+  }
+  // castling written with spaces still reads, where legal
+  const castle = chessFromFen('r3k2r/8/8/8/8/8/8/R3K2R w KQkq - 0 1');
+  assert.deepEqual(parseMoveReply(chess, castle, 'MOVE: O - O'), { kind: 'move', move: 'O-O' });
+  assert.deepEqual(parseMoveReply(chess, castle, 'MOVE: O-O (king safety)'), { kind: 'move', move: 'O-O' });
+});

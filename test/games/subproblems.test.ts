@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import {
   bestHand, bestHands, c4WinningColumns, chess, chessFromFen, chessMateInOne, checkers, checkersFreeCaptureMoves, checkersFromRows, checkersKingMoves, connect4, floodFill, gradeSubproblem, holdem,
   negotiation, othello, othelloCorners, othelloWedges, pong, pongCrossingRow, proposalValues, surround, surroundRoomiestMoves, surroundSafeMoves,
-  evaluateFive, ticTacToe, tttWinningCells, mulberry32, type HoldemState, type NegotiationState, type Seat, type Subproblem, type SurroundState,
+  evaluateFive, canonCard, ticTacToe, tttWinningCells, mulberry32, type HoldemState, type NegotiationState, type Seat, type Subproblem, type SurroundState,
 } from '../../src/games/index.ts';
 import { oth, ttt } from './positions.ts';
 
@@ -326,4 +326,22 @@ test('list-all subproblems: the truth is every correct answer; an answer naming 
   for (const a of ['Ra8#, Qd8#', 'a1a8, d1d8', 'Qd8, ra8']) assert.ok(gradeSubproblem(mate, a).correct, a);
   assert.equal(gradeSubproblem(mate, 'Ra8').score, 2 / 3, 'one of two mates');
   assert.equal(gradeSubproblem(mate, 'Qd7').score, 0);
+});
+
+test("hold'em best five in the game's own notation: spaces, suit symbols, 10 or T, any case, markdown", () => {
+  const q = spOf(holdem.subproblems(river(['Qh', 'Qs'], ['As', 'Ah', 'Kd', 'Kc', '2s']), 0), 'best_five');
+  for (const a of [
+    'As Ah Kd Kc Qh', 'as ah kd kc qs', 'A♠, A♥, K♦, K♣, Q♥', 'A♠ A♥ K♦ K♣ Q♠', '**As** **Ah** Kd Kc Qh', 'As Ah Kd Kc Qh.', '[As Ah Kd Kc Qh]', 'A♤ A♡ K♢ K♧ Q♡',
+  ]) {
+    const g = gradeSubproblem(q, a);
+    assert.ok(g.correct && g.score === 1, a);
+  }
+  assert.equal(gradeSubproblem(q, 'As Ah Kd Kc 2s').score, 0.8);
+  assert.equal(gradeSubproblem(q, 'A♠ A♥ K♦ K♣ 2♠').correct, false);
+  // a ten written 10 or T
+  const t = spOf(holdem.subproblems(river(['Th', 'Jh'], ['Qh', 'Kh', 'Ah', '2c', '3d']), 0), 'best_five');
+  for (const a of ['Ah Kh Qh Jh Th', 'Ah Kh Qh Jh 10h', 'A♥ K♥ Q♥ J♥ 10♥', 'a♥ k♥ q♥ j♥ t♥']) assert.ok(gradeSubproblem(t, a).correct, a);
+  assert.equal(canonCard('10♥'), 'Th');
+  assert.equal(canonCard('Q♠'), 'Qs');
+  assert.equal(canonCard('queen'), 'queen');
 });

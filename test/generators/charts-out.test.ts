@@ -96,3 +96,50 @@ test('a chart dataset without --image-field is refused, not silently text-only; 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('an earlier generation\'s file is removed only with the sha256 recorded for it; a user\'s charts.jsonl is not overwritten without force', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'assay-charts-sha-'));
+  try {
+    await writeChartDataset(dir, 5, 3);
+    const mine = join(dir, 'images', 'charts-3-4.png');
+    writeFileSync(mine, 'a chart the user saved over the generated one');
+    const second = await writeChartDataset(dir, 3, 3);
+    assert.equal(second.removed, 1, 'charts-3-3.png, unchanged, goes');
+    assert.deepEqual(second.kept, [{ file: 'images/charts-3-4.png', reason: 'changed' }]);
+    assert.equal(readFileSync(mine, 'utf8'), 'a chart the user saved over the generated one');
+    assert.ok(!existsSync(join(dir, 'images', 'charts-3-3.png')));
+
+    // a manifest written before per-file hashes: the old charts.jsonl's image_sha256 is the record
+    await writeChartDataset(dir, 4, 8);
+    const m = JSON.parse(readFileSync(join(dir, CHARTS_MANIFEST), 'utf8')) as Record<string, unknown>;
+    delete m.sha256s;
+    writeFileSync(join(dir, CHARTS_MANIFEST), JSON.stringify(m));
+    writeFileSync(join(dir, 'images', 'charts-8-2.png'), 'changed');
+    const third = await writeChartDataset(dir, 1, 9, { file: 'other.jsonl' });
+    assert.deepEqual(third.kept, [{ file: 'images/charts-8-2.png', reason: 'changed' }]);
+    assert.equal(third.removed, 4, '3 unchanged PNGs and charts.jsonl (its sha256 in the manifest)');
+    assert.deepEqual(pngs(dir), ['charts-3-4.png', 'charts-8-2.png', 'charts-9-0.png']);
+
+    // the generator's dataset file edited since: not overwritten
+    writeFileSync(join(dir, 'other.jsonl'), 'edited\n');
+    await assert.rejects(writeChartDataset(dir, 1, 9, { file: 'other.jsonl' }), (e: unknown) => e instanceof InputError && /other\.jsonl exists and has changed since the generator wrote it: not overwritten.*--force/.test(e.message));
+    assert.equal(readFileSync(join(dir, 'other.jsonl'), 'utf8'), 'edited\n');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  // a folder with the user's own charts.jsonl and no manifest: refused (library and CLI), overwritten with force
+  const own = mkdtempSync(join(tmpdir(), 'assay-charts-own-'));
+  try {
+    writeFileSync(join(own, 'charts.jsonl'), '{"id":"mine"}\n');
+    await assert.rejects(writeChartDataset(own, 2, 1), (e: unknown) => e instanceof InputError && /charts\.jsonl exists and was not written by the generator \(not listed in assay-charts-files\.json\): not overwritten/.test(e.message));
+    const cli = spawnSync(process.execPath, [bin, 'gen', 'charts', '--n', '2', '--out', own], { encoding: 'utf8' });
+    assert.equal(cli.status, 2, cli.stderr);
+    assert.match(cli.stderr, /was not written by the generator.*--force/);
+    assert.equal(readFileSync(join(own, 'charts.jsonl'), 'utf8'), '{"id":"mine"}\n');
+    const forced = await writeChartDataset(own, 2, 1, { force: true });
+    assert.equal(forced.samples, 2);
+    assert.equal(readFileSync(join(own, 'charts.jsonl'), 'utf8').trim().split('\n').length, 2);
+  } finally {
+    rmSync(own, { recursive: true, force: true });
+  }
+});

@@ -296,3 +296,13 @@ test('extraction priority and gold reduction', () => {
   assert.equal(extractGold('so 2\nA: 2'), '2');
   assert.equal(extractGold('\\frac{1}{2}'), '\\frac{1}{2}');
 });
+
+test('a line that is one bold number is the answer over later explanation; a bold heading is not', async () => {
+  const math = createScorer('math');
+  for (const r of ['**8**\n\nThere were 7 candidates, and 3 dropped out.', '**x = 8**\n\nThe 7 others failed.', '**$8$**\n\nWe checked 7 cases.']) {
+    assert.deepEqual(extractAnswer(r)?.method, 'bold', r);
+    assert.equal(((await math.score({ id: 's', input: 'q', target: '8', metadata: {} }, r)) as { value: number }).value, 1, r);
+  }
+  assert.deepEqual(extractAnswer('**Step 3**\n\nSo 3 + 4 = 7'), { text: '7', method: 'last_number' });
+  assert.deepEqual(extractAnswer('**8**\n\nThe answer is 7.'), { text: '7', method: 'answer_phrase' }); // a stated answer wins
+});

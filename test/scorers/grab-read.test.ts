@@ -200,3 +200,48 @@ test('hostile responses get a verdict, never a hang or a throw (grab, vqa, bleu,
     }
   }
 });
+
+test('a power of numbers reads as its value, never its exponent; exponents on units are still dropped', () => {
+  for (const [gold, r, prec] of [
+    ['1000', '10^3', 'int'], ['1000', 'The answer is $10^{3}$.', 'int'], ['144', '12^2', 'int'], ['9', '3²', 'int'], ['144', '\\boxed{12²}', 'int'],
+    ['0.5', '2^-1', '1dp'], ['0.5', '2^{-1}', '1dp'], ['7.4', 'e^2', '1dp'], ['-9', '-3^2', 'int'], ['1200', '1.2 \\times 10^{3}', 'int'],
+    ['12', '12 units^2', 'int'], ['12', '12 m²', 'int'], ['12', 'The area is 12 cm^{2}.', 'int'], ['12', '12 \\text{ units}^2', 'int'],
+  ] as const) assert.equal(v(gold, r, prec), 1, r);
+  for (const [gold, r] of [['3', '10^3'], ['2', '12^2'], ['2', '3^2'], ['3', '3²'], ['2', '12 units^2 + 0'], ['144', '12 cm^2']] as const) assert.equal(v(gold, r, 'int'), 0, r);
+  assert.equal(readNumber('10^3')?.value, 1000);
+  assert.equal(readNumber('12 m²')?.value, 12);
+});
+
+test('trailing notes: a bold, boxed or stated answer beats later prose; a point reads the asked coordinate; notes are not answers', () => {
+  for (const r of [
+    '**8**\n\nThere were 7 candidates, so 3 were eliminated.', '**x = 8**\n\nThe other 7 were rejected.', '\\boxed{8}\n\nThere were 7 candidates.',
+    'Answer: 8\n\nThere were 7 candidates.', 'The final answer is 8. There were 7 candidates in step 2.', '8\n\n(Note: step 3 of 4)',
+    '8\n\nNote: counted 7 earlier by mistake.', 'The answer is 8 (Hint: there are 3 cases).',
+  ]) assert.equal(v('8', r, 'int'), 1, r);
+  assert.equal(v('8', '**Step 3**\n\nSo 3 + 5 = 8', 'int'), 1); // a bold heading is not a bold answer
+  const sx = (input: string, r: string, target: string) => g.score({ id: 's', input, target, metadata: { precision: 'int' } }, r) as { value: number; explanation: string };
+  const xq = 'What is the value of the x-intercept of the function? Give your answer as an integer.';
+  const yq = 'What is the value of the y-intercept of the function? Give your answer as an integer.';
+  for (const r of ['The x-intercept is at (-3, 0).', '\\boxed{(-3, 0)}', 'It crosses the axis at $(-3, 0)$', 'Answer: (-3,0)']) {
+    assert.equal(sx(xq, r, '-3').value, 1, r);
+    assert.equal(sx(xq, r, '0').value, 0, r); // never read as its y-coordinate
+  }
+  assert.equal(sx(yq, 'The y-intercept is (0, 5).', '5').value, 1);
+  assert.equal(sx(yq, 'The y-intercept is (0, 5).', '0').value, 0);
+  assert.equal(sx([{ role: 'user', content: [{ type: 'text', text: xq }] }] as unknown as string, 'at (-3, 0)', '-3').value, 1);
+  // no coordinate asked: a point is refused, not read as its last number
+  const refused = sx('What is the answer? Give your answer as an integer.', 'The point is (-3, 0).', '0');
+  assert.equal(refused.value, 0);
+  assert.match(refused.explanation, /a point, not a number/);
+});
+
+test('factored and bracketed polynomials are expanded and compared by coefficients', () => {
+  for (const [gold, r] of [
+    ['y = 8x - 9', 'y = 8(x - 1) - 1'], ['y = 8x - 9', 'The line is y = 8(x-1) - 1.'], ['y = 2x^2 + 4x - 1', 'y = 2(x+1)^2 - 3'],
+    ['y = 2x^2 + 4x - 1', '$y = 2\\left(x + 1\\right)^{2} - 3$'], ['y = x^2 + x - 2', 'y = (x - 1)(x + 2)'], ['y = -x^3 + 1', 'y = 1 - x \\cdot x^2'],
+  ] as const) assert.equal(v(gold, r, 'equation'), 1, r);
+  for (const [gold, r] of [
+    ['y = 8x - 9', 'y = 8(x - 1) + 1'], ['y = 2x^2 + 4x - 1', 'y = 2(x+1)^3 - 3'], ['y = 2x^2 + 4x - 1', 'y = 2(x-1)^2 - 3'], ['y = x^2 + x - 2', 'y = (x - 1)(x - 2)'],
+  ] as const) assert.equal(v(gold, r, 'equation'), 0, r);
+  assert.equal(grade('y = 8x - 9', 'y = 8(x - 1) - 1', 'equation').explanation, 'same polynomial once expanded');
+});

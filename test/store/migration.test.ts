@@ -117,10 +117,16 @@ test('a schema-2 pool from the previous release migrates in place to the current
     // ... and so do run leases (version 4).
     assert.equal((await pool.acquireLease(run!.id, { id: 'me' }, 10_000)).acquired, true);
     assert.equal((await pool.listRuns()).find((r) => r.id === run!.id)!.lease?.owner, 'me');
-    // ... and evidence chains (version 5): a run made before chaining is chained from its first write on (the
-    // transcript written above: link 0 is the run, link 1 that attempt).
+    // ... and evidence chains (version 5): a run made before chaining is chained from its first write on: link 0 is
+    // the run, then the records it held then are adopted (its attempts, then its measurements), then the attempt
+    // written above.
     const links = await collect(pool.iterateChain(run!.id));
-    assert.deepEqual(links.map((l) => [l.seq, l.kind]), [[0, 'run'], [1, 'attempt']]);
+    const heldA = rows(`SELECT count(*) AS n FROM attempts WHERE run_id = ?`, run!.id)[0]!.n as number;
+    const heldM = rows(`SELECT count(*) AS n FROM measurements WHERE run_id = ?`, run!.id)[0]!.n as number;
+    assert.ok(heldA > 0 && heldM > 0);
+    assert.deepEqual(links.map((l) => [l.seq, l.kind]), [
+      [0, 'run'], ...Array.from({ length: heldA }, (_, i) => [1 + i, 'attempt']), ...Array.from({ length: heldM }, (_, i) => [1 + heldA + i, 'measurement']), [1 + heldA + heldM, 'attempt'],
+    ]);
     // ... and the image store (version 6): an image is stored once and read back intact.
     const png = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.from('pixels')]);
     const image = { sha256: createHash('sha256').update(png).digest('hex'), mime_type: 'image/png' as const, bytes: png };

@@ -9,7 +9,7 @@ import { Option, type Command } from 'commander';
 import { existsSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { InputError } from '../../core/errors.ts';
-import { formatArena, runArena } from '../../games/arena.ts';
+import { checkArenaPlayers, formatArena, runArena } from '../../games/arena.ts';
 import { referencePlayer } from '../../games/players.ts';
 import { parsePolicy } from '../../games/protocol.ts';
 import { gameNames, getGame } from '../../games/registry.ts';
@@ -60,6 +60,7 @@ export function register(program: Command): void {
     const opponents = o.opponent ? names('--opponent', o.opponent, (p) => referencePlayer(p).name) : undefined;
     const models = names('--model', o.model, (m) => m);
     if (o.modelMatches && models.length < 2) throw new InputError('--model-matches needs two or more --model', { field: 'model-matches' });
+    checkArenaPlayers(models, opponents, { matches: o.matches, modelMatches: o.modelMatches, referenceMatches: o.referenceMatches });
     if (o.html && !existsSync(dirname(resolve(o.html)))) throw new InputError(`--html: the folder of ${resolve(o.html)} does not exist`, { field: 'html' });
     const pool = await openPool(o.pool, { create: true });
     try {

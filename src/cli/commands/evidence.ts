@@ -56,6 +56,7 @@ export function formatEvidenceReport(r: EvidenceReport & { file?: string }): str
     for (const p of r.problems.slice(0, 20)) lines.push(`  - [${p.problem}]${p.seq === null ? '' : ` link ${p.seq}:`} ${p.detail}`);
     if (r.problems.length > 20) lines.push(`  … and ${r.problems.length - 20} more (--json lists all)`);
   }
+  for (const c of r.caveats ?? []) lines.push(`  caveat: ${c}`);
   return lines.join('\n');
 }
 

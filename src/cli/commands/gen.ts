@@ -136,10 +136,11 @@ export function register(program: Command): void {
   gen
     .command('charts')
     .description("GRAB-style chart questions (Roberts et al. 2024): seeded charts rendered to PNG with analytic ground truth; writes <out>/images/*.png and <out>/charts.jsonl (default: GRAB's task × category × complexity mix)")
-    .requiredOption('--out <dir>', 'folder to write (created if missing); files an earlier `gen charts` wrote there and this one does not are removed (listed in its assay-charts-files.json), other files are left alone')
+    .requiredOption('--out <dir>', 'folder to write (created if missing); files an earlier `gen charts` wrote there and this one does not are removed (listed in its assay-charts-files.json) when they still have the sha256 it recorded; changed and other files are left alone')
     .option('--n <n>', 'number of questions (2170 = GRAB\'s counts exactly)', int('--n', 1, MAX_COUNT), 2170)
     .option('--seed <n>', 'dataset seed (recorded in every sample)', int('--seed', 0), 0)
     .option('--tasks <list>', `comma-separated: ${CHART_TASKS.join(', ')}`, list('task', CHART_TASKS))
+    .option('--force', 'overwrite a charts.jsonl in --out that the generator did not write (or that changed since)')
     .option('--json', 'one JSON document on stdout')
     .action(async (o) => {
       // loaded here, not at the top: the renderer's native addon is not needed by `gen needle`
@@ -148,6 +149,7 @@ export function register(program: Command): void {
       const t0 = performance.now();
       const r = await writeChartDataset(out, o.n, o.seed, {
         ...(o.tasks ? { tasks: o.tasks as ChartTask[] } : {}),
+        ...(o.force ? { force: true } : {}),
         onSample: (_s, done) => {
           if (!o.json && (done % 50 === 0 || done === o.n)) process.stderr.write(`  ${done}/${o.n}${done === o.n ? '\n' : '\r'}`);
         },
@@ -156,6 +158,7 @@ export function register(program: Command): void {
       const summary = { generator: 'charts', generator_version: CHARTS_GENERATOR_VERSION, seed: o.seed, tasks: o.tasks ?? [...CHART_TASKS], ...r, seconds };
       if (o.json) return printJson(summary);
       process.stdout.write(`${r.samples} charts, ${(r.png_bytes / 1e6).toFixed(1)} MB of PNG, sha256 ${r.sha256} → ${r.jsonl} in ${seconds.toFixed(1)} s${r.removed ? ` (${r.removed} file(s) of an earlier generation removed)` : ''}\n`);
+      if (r.kept.length) process.stderr.write(`note: ${r.kept.length} file(s) of an earlier generation were left in place: ${r.kept.slice(0, 5).map((k) => `${k.file} (${k.reason === 'changed' ? 'changed since it was written' : 'no sha256 recorded to check it'})`).join(', ')}${r.kept.length > 5 ? ', …' : ''}\n`);
       if (r.untracked) process.stderr.write(`note: ${out}/images holds ${r.untracked} file(s) this generator did not write; they were left as they are\n`);
     });
 
