@@ -55,6 +55,17 @@ export { evaluate, type EvalCell, type EvalResult, type EvaluateOptions } from '
 export { executeRun, type RunOptions, type RunResult } from './runner/run.ts';
 export { regrade } from './runner/rescore.ts';
 
+/**
+ * Distributed runs on a PostgreSQL queue (pg-boss): `enqueueRun` plans runs in the pool and puts their attempts on the
+ * queue; `runWorker` processes on any machine make them (the runner's own attempt code), each exactly once;
+ * `queueProgress` says where a run stands; `setEndpointLimit` caps an endpoint over all workers.
+ */
+export { enqueueRun, type EnqueueOptions, type EnqueueResult, type EnqueuedRun } from './queue/enqueue.ts';
+export { runWorker, type WorkerOptions, type WorkerReport } from './queue/worker.ts';
+export { queueProgress, queuedRuns, type QueueProgress, type QueueProgressOptions } from './queue/progress.ts';
+export { endpointLimits, setEndpointLimit, type EndpointLimit } from './queue/limits.ts';
+export { openQueue, type QueueConnection, type QueueConnectOptions } from './queue/connection.ts';
+
 // The pool
 export { openPool } from './store/open.ts';
 /** Copy a whole pool between SQLite and PostgreSQL (either way) and check it: rows and a content hash per table. */

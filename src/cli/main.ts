@@ -17,6 +17,7 @@ import { findSigningKey } from '../evidence/keys.ts';
 import { signRun } from '../evidence/sign.ts';
 import { fmtMetricInterval, fmtMetricValue, formatStatistics, pct, table } from '../report/text.ts';
 import { registerCommands } from './commands/index.ts';
+import { checkQueueFlags, enqueueFromCli, queueFlags } from './commands/queue.ts';
 
 import { cacheNotes, collect, generationConfigOf, generationFlags, int, MAX_CONCURRENCY, MAX_EPOCHS, MAX_REPLICATES, MAX_COUNT, openOutputStream, openPool, outputError, printJson, scorerFromCli, waitingNote, withSignals } from './common.ts';
 import { BUSY_TIMEOUT_MS } from '../store/sqlite-connection.ts';
@@ -76,10 +77,12 @@ program
   .option('--bootstrap-seed <n>', 'seed of the bootstrap CI (recorded)', int('--bootstrap-seed', 0), 0)
   .option('--pool <url>', 'pool (default $ASSAY_POOL or ./.assay/pool.sqlite)')
   .option('--json', 'one JSON document on stdout');
-generationFlags(program.commands.find((c) => c.name() === 'run')!).action(async (o) => {
-  if (o.imageField && o.textOnly) throw new InputError(`--image-field ${o.imageField} sends each question with its image and --text-only sends the questions without them: give one (--text-only alone reads the questions as text; --image-field alone sends the images)`, { field: 'text-only' });
+queueFlags(generationFlags(program.commands.find((c) => c.name() === 'run')!)).action(async (o) => {
   if (!o.task && !o.dataset) throw new InputError('give --dataset <ref> or --task <task>', { field: 'dataset' });
+  if (o.imageField && o.textOnly) throw new InputError(`--image-field ${o.imageField} sends each question with its image and --text-only sends the questions without them: give one (--text-only alone reads the questions as text; --image-field alone sends the images)`, { field: 'text-only' });
   if (o.task && o.template) throw new InputError('--template applies to --dataset runs; a task defines its own prompt', { field: 'template' });
+  checkQueueFlags(o);
+  if (o.queue && o.dataset?.startsWith('private:')) throw new InputError('a private set is never put on a queue: the pool keeps none of its items, so no worker could read them; run it here without --queue', { field: 'queue' });
   const fields = { id: o.idField, input: o.inputField, target: o.targetField, ...(o.imageField ? { image: o.imageField } : {}) };
   // A private held-out set (`private:<name>`): decrypted in memory from the pool with the private-set key; the run
   // keeps to its policy (allowed endpoints, nothing of its text stored).
@@ -101,6 +104,14 @@ generationFlags(program.commands.find((c) => c.name() === 'run')!).action(async 
     : o.task ? await loadTasks(o.task) : [datasetTask(o.dataset, { template: o.template, scorers: o.scorer, fields })];
   if (tasks.length !== 1) throw new InputError(`${o.task} defines ${tasks.length} tasks; run them with \`assay eval ${o.task} --model …\``, { field: 'task' });
   const config = generationConfigOf(o);
+  if (o.queue) {
+    // Planned here, made by `assay worker` processes (src/queue/): the same run, resumed the same way.
+    return enqueueFromCli(tasks, [o.model], o, {
+      epochs: o.epochs, config, limit: o.limit, scorers: o.task ? o.scorer : undefined, dataset: o.task ? o.dataset : undefined, fields, ...(o.textOnly ? { textOnly: true } : {}),
+      concurrency: o.concurrency, timeoutMs: o.timeout, maxRetries: o.maxRetries, cache: o.cache, bootstrapSeed: o.bootstrapSeed,
+      newRun: o.newRun ? `new-run:${new Date().toISOString()}` : undefined, warn: (m) => process.stderr.write(`assay: warning: ${m}\n`),
+    });
+  }
   // Resolve the model before the pool is opened: a bad address or replay file leaves no pool file behind.
   const provider = await createProvider(o.model, { concurrency: o.concurrency });
   let pool = privateRun?.pool ?? (null as Pool | null);

@@ -100,6 +100,70 @@ export interface EvalResult {
  *   take them — all before any model call (and, for images, before the pool is opened)
  */
 export async function evaluate(tasks: Task | string | (Task | string)[], models: string | string[], options: EvaluateOptions): Promise<EvalResult> {
+  const ev = await prepareEvaluation(tasks, models, options);
+  try {
+    const { pool, label } = ev;
+    // One concurrency gate per endpoint (base URL, else the address), shared by every task on it.
+    const gates = new Map<string, ConcurrencyGate>();
+    const gateOf = (p: Provider) => {
+      const key = p.baseUrl ?? p.address;
+      let g = gates.get(key);
+      const limit = Math.max(1, Math.min(options.concurrency ?? 64, p.capabilities.maxConcurrency ?? Infinity));
+      if (!g) gates.set(key, (g = new ConcurrencyGate(new AdaptiveLimiter(limit))));
+      return g;
+    };
+    const results = await Promise.all(
+      ev.cells.map(async (c) => {
+        const provider = c.provider;
+        const result = await executeRun({
+          ...cellRunOptions(c, options, pool, label), gate: gateOf(provider), progress: options.progress?.(`${c.r.task.name} × ${c.model}`), lease: options.lease,
+        });
+        if (result.run_id !== c.run_id) throw new Error(`internal: run id ${result.run_id} differs from the planned ${c.run_id}`);
+        const fingerprints = (await pool.getRun(c.run_id))?.manifest.provider.system_fingerprints ?? [];
+        await pool.putModel({ address: c.model, kind: provider.kind, reported_model_ids: result.reported_model_ids, system_fingerprints: fingerprints, metadata: {} });
+        return { task: c.r.task.name, model: c.model, run_id: c.run_id, result } satisfies EvalCell;
+      }),
+    );
+    for (const r of ev.resolved) for (const s of r.scorers) await s.close?.();
+    const status: EvalSetRecord['status'] = results.every((c) => c.result.status === 'complete')
+      ? 'complete'
+      : results.some((c) => c.result.status === 'interrupted')
+        ? 'interrupted'
+        : 'failed';
+    await pool.updateEvalSet(ev.setId, { status });
+    return { eval_set_id: ev.setId, status, cells: results };
+  } finally {
+    await ev.close();
+  }
+}
+
+/** One task × model of a prepared evaluation: its resolved task, model address, run id and provider. */
+export interface PreparedCell {
+  r: ResolvedTask;
+  model: string;
+  run_id: string;
+  provider: Provider;
+}
+
+/** An evaluation resolved, checked and recorded as an eval set, ready to run (in process) or to enqueue. */
+export interface PreparedEvaluation {
+  pool: Pool;
+  resolved: ResolvedTask[];
+  cells: PreparedCell[];
+  setId: string;
+  /** The `--new-run` label, if any. */
+  label: string | undefined;
+  /** Close the providers this preparation created (not those given in `options.providers`). */
+  close(): Promise<void>;
+}
+
+/**
+ * Everything `evaluate` does before its first model call, shared with the queue (src/queue/enqueue.ts): resolve every
+ * task (datasets, few-shot examples, scorers, solvers), create the providers, check images and log-likelihood
+ * capabilities for every task × model, open the pool, record the eval set and the tasks. The caller closes the
+ * result (`close()`). Errors: as `evaluate`, all before any model call.
+ */
+export async function prepareEvaluation(tasks: Task | string | (Task | string)[], models: string | string[], options: EvaluateOptions): Promise<PreparedEvaluation> {
   checkCount('epochs', options.epochs, MAX_EPOCHS);
   checkCount('concurrency', options.concurrency, MAX_CONCURRENCY);
   const taskList: Task[] = [];
@@ -126,6 +190,9 @@ export async function evaluate(tasks: Task | string | (Task | string)[], models:
   }
   const providers = new Map<string, Provider>();
   const owned: Provider[] = [];
+  const close = async () => {
+    for (const p of owned) await p.close();
+  };
   try {
     for (const m of modelList) {
       if (providers.has(m)) continue;
@@ -151,7 +218,7 @@ export async function evaluate(tasks: Task | string | (Task | string)[], models:
     const cells = resolved.flatMap((r) =>
       modelList.map((model) => {
         const spec = buildRunSpec({ dataset: r.dataset, template: r.template, model, config: r.config, epochs: r.epochs, scorers: r.scorers, limit: r.limit, task: taskRef(r.task), solverSpec: r.solverSpec, label });
-        return { r, model, run_id: runIdOf(spec) };
+        return { r, model, run_id: runIdOf(spec), provider: providers.get(model)! };
       }),
     );
     const setSpec = { tasks: resolved.map((r) => taskRef(r.task)), models: modelList, runs: cells.map((c) => c.run_id) };
@@ -166,44 +233,25 @@ export async function evaluate(tasks: Task | string | (Task | string)[], models:
       if (r.task.implicit) continue; // a plain dataset run records no task
       await pool.putTask({ id: `${r.task.name}@${r.task.version}`, name: r.task.name, version: r.task.version, hash: r.task.hash, definition: r.task.spec, created_at: now });
     }
-
-    // One concurrency gate per endpoint (base URL, else the address), shared by every task on it.
-    const gates = new Map<string, ConcurrencyGate>();
-    const gateOf = (p: Provider) => {
-      const key = p.baseUrl ?? p.address;
-      let g = gates.get(key);
-      const limit = Math.max(1, Math.min(options.concurrency ?? 64, p.capabilities.maxConcurrency ?? Infinity));
-      if (!g) gates.set(key, (g = new ConcurrencyGate(new AdaptiveLimiter(limit))));
-      return g;
-    };
-    const results = await Promise.all(
-      cells.map(async (c) => {
-        const provider = providers.get(c.model)!;
-        const result = await executeRun({
-          pool, dataset: c.r.dataset, template: c.r.template, render: c.r.render, model: c.model, config: c.r.config, epochs: c.r.epochs,
-          scorers: c.r.scorers, solver: c.r.solver, solverSpec: c.r.solverSpec, task: taskRef(c.r.task), label, limit: c.r.limit,
-          concurrency: options.concurrency ?? 64, gate: gateOf(provider), timeoutMs: options.timeoutMs, maxRetries: options.maxRetries,
-          backoffBaseMs: options.backoffBaseMs, cache: options.cache, bootstrapSeed: options.bootstrapSeed, signal: options.signal,
-          provider, progress: options.progress?.(`${c.r.task.name} × ${c.model}`), warn: options.warn, lease: options.lease,
-          signingKey: options.signingKey, privacy: options.privacy,
-        });
-        if (result.run_id !== c.run_id) throw new Error(`internal: run id ${result.run_id} differs from the planned ${c.run_id}`);
-        const fingerprints = (await pool.getRun(c.run_id))?.manifest.provider.system_fingerprints ?? [];
-        await pool.putModel({ address: c.model, kind: provider.kind, reported_model_ids: result.reported_model_ids, system_fingerprints: fingerprints, metadata: {} });
-        return { task: c.r.task.name, model: c.model, run_id: c.run_id, result } satisfies EvalCell;
-      }),
-    );
-    for (const r of resolved) for (const s of r.scorers) await s.close?.();
-    const status: EvalSetRecord['status'] = results.every((c) => c.result.status === 'complete')
-      ? 'complete'
-      : results.some((c) => c.result.status === 'interrupted')
-        ? 'interrupted'
-        : 'failed';
-    await pool.updateEvalSet(setId, { status });
-    return { eval_set_id: setId, status, cells: results };
-  } finally {
-    for (const p of owned) await p.close();
+    return { pool, resolved, cells, setId, label, close };
+  } catch (err) {
+    await close();
+    throw err;
   }
+}
+
+/**
+ * The run options of one cell of an evaluation (without what only the in-process runner uses: gate, progress, lease).
+ * Shared by `evaluate` and the queue, so a run planned for workers is the same run `evaluate` would make.
+ */
+export function cellRunOptions(c: PreparedCell, options: EvaluateOptions, pool: Pool, label: string | undefined): RunOptions {
+  return {
+    pool, dataset: c.r.dataset, template: c.r.template, render: c.r.render, model: c.model, config: c.r.config, epochs: c.r.epochs,
+    scorers: c.r.scorers, solver: c.r.solver, solverSpec: c.r.solverSpec, task: taskRef(c.r.task), label, limit: c.r.limit,
+    concurrency: options.concurrency ?? 64, timeoutMs: options.timeoutMs, maxRetries: options.maxRetries,
+    backoffBaseMs: options.backoffBaseMs, cache: options.cache, bootstrapSeed: options.bootstrapSeed, signal: options.signal,
+    provider: c.provider, warn: options.warn, signingKey: options.signingKey, privacy: options.privacy,
+  };
 }
 
 /** What a run records of its task (nothing for the implicit task of a plain dataset run). */

@@ -16,6 +16,14 @@ export interface RetryPolicy {
   maxRetries: number;
   /** Backoff base in ms (full-jitter exponential backoff). */
   backoffBaseMs: number;
+  /**
+   * Admission of each try under a limit shared with other processes (the queue's per-endpoint concurrency slots and
+   * request rate, kept in PostgreSQL: src/queue/limits.ts). Awaited before the try's timeout starts, so waiting for a
+   * slot never counts as the request's time; resolves to the function that gives the slot back (called when the try
+   * ends, before any backoff), or null when `stop` aborted the wait (the call ends as aborted). Never rejects.
+   * Default: every try is admitted at once.
+   */
+  admit?: (stop: AbortSignal) => Promise<(() => void) | null>;
 }
 
 /** The outcome of one call: a response, or the last error after every retry. */
@@ -84,6 +92,11 @@ export async function retrying<T>(invoke: (signal: AbortSignal) => Promise<T>, p
   let tries = 0;
   let lastError = '';
   while (!stop.aborted) {
+    const release = policy.admit ? await policy.admit(stop) : null;
+    if (policy.admit && (!release || stop.aborted)) {
+      release?.();
+      break;
+    }
     tries++;
     const ac = takeController();
     let timedOut = false;
@@ -118,6 +131,7 @@ export async function retrying<T>(invoke: (signal: AbortSignal) => Promise<T>, p
       clearTimeout(timer);
       stop.removeEventListener('abort', relay);
       giveBack(ac);
+      release?.();
     }
     if (!retryable || tries > policy.maxRetries) return { ok: false, error: lastError || 'unknown error', tries, aborted: false };
     await sleep(waitMs ?? backoffMs(tries - 1, policy.backoffBaseMs), stop);

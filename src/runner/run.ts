@@ -10,15 +10,14 @@
  */
 import { setMaxListeners } from 'node:events';
 import { performance } from 'node:perf_hooks';
-import type { Attempt, GenerationConfig, Measurement, Message, PlannedSample, RunDataset, RunRecord, RunSpec, Sample } from '../core/schemas.ts';
+import type { Attempt, GenerationConfig, Manifest, Measurement, Message, PlannedSample, RunDataset, RunRecord, RunSpec, Sample } from '../core/schemas.ts';
 import { InputError } from '../core/errors.ts';
 import { checkCount, countProblem, MAX_CONCURRENCY, MAX_EPOCHS } from '../core/limits.ts';
 import { renderMessages, type PromptTemplate } from '../core/templates.ts';
-import { identityMismatch } from '../providers/identity.ts';
 import { createProvider } from '../providers/registry.ts';
 import { ensureCapabilities } from '../providers/scoring.ts';
 import { unsentSettings } from '../providers/settings.ts';
-import type { GenerateResponse, Provider } from '../providers/types.ts';
+import type { Provider } from '../providers/types.ts';
 import { metricOfScorer, type Scorer } from '../scorers/types.ts';
 import { generate } from '../solvers/builtin.ts';
 import { isDefaultSolver } from '../solvers/registry.ts';
@@ -27,12 +26,12 @@ import type { Pool, PrivateExposure, RunLease } from '../store/types.ts';
 import type { SigningKey } from '../evidence/keys.ts';
 import { signRun } from '../evidence/sign.ts';
 import { checkImageSupport } from '../providers/images.ts';
-import { runAttempt, type AttemptContext } from './attempt.ts';
+import { attemptAt, attemptContextOf, recordServerFacts, responseGuard } from './execution.ts';
 import { releaseIdleGradingWorkers } from './grading-pool.ts';
-import { imagesSpecOf, poolImageResolver, sampleImages, storeRunImages } from './images.ts';
+import { imagesSpecOf, sampleImages, storeRunImages } from './images.ts';
 import { takeRunLease, type HeldLease } from './lease.ts';
 import { buildManifest } from './manifest.ts';
-import { cacheKeyOf, pendingWork, planIter, runIdOf } from './plan.ts';
+import { pendingWork, planIter, runIdOf } from './plan.ts';
 import { silentProgress, type Progress } from './progress.ts';
 import { AdaptiveLimiter, ConcurrencyGate } from './scheduler.ts';
 
@@ -171,6 +170,81 @@ function imagesField(samples: Sample[]): Pick<RunSpec, 'images'> {
   return images ? { images } : {};
 }
 
+/** What `planRun` leaves ready: the run stored with its plan and manifest, and what executing it needs. */
+export interface PlannedRun {
+  runId: string;
+  spec: RunSpec;
+  /** The samples evaluated (the first `limit` of the dataset). */
+  samples: Sample[];
+  /** How a sample becomes its planned messages. */
+  render: (sample: Sample) => Message[];
+  /** The manifest as built by this invocation (the stored one may be older: a resumed run keeps its own). */
+  manifest: Manifest;
+  /** Whether the samples have image parts (providers then get their bytes from the pool). */
+  images: boolean;
+  /** The provider's base URL, else its address: the endpoint a private set's policy and the endpoint limits name. */
+  endpoint: string;
+  /** Requests in flight: the requested concurrency, capped by what the provider can serve at once. */
+  concurrency: number;
+}
+
+/** The checks of a run's counts (epochs, concurrency), before anything else. Errors: InputError. */
+function checkRunCounts(o: Pick<RunOptions, 'epochs' | 'concurrency'>): void {
+  const epochsProblem = countProblem('epochs', o.epochs, MAX_EPOCHS);
+  if (epochsProblem) throw new InputError(epochsProblem, { field: 'epochs' });
+  checkCount('concurrency', o.concurrency, MAX_CONCURRENCY);
+}
+
+/**
+ * Plan a run without executing it: check it against the provider (a private set's allowed endpoints, image support,
+ * log-likelihood capability — probed once), build its manifest, store its images, and create the run with its plan
+ * in the pool (`ensureRun`: nothing happens to a run that exists, so planning again resumes). Both the in-process
+ * runner (`executeRun`) and the queue (src/queue/enqueue.ts) start here. The provider is not closed.
+ * Errors: InputError for bad counts, an endpoint a private set may not be sent to, images the provider cannot send,
+ * a task that needs log-likelihoods from a provider that cannot give them — all before anything is stored.
+ */
+export async function planRun(o: RunOptions, provider: Provider): Promise<PlannedRun> {
+  checkRunCounts(o);
+  const requested = o.concurrency ?? 64;
+  // An in-process model serves as many calls at once as it has sequences: more workers would only queue (and time out).
+  const concurrency = Math.max(1, Math.min(requested, provider.capabilities.maxConcurrency ?? requested));
+  const samples = o.limit ? o.dataset.samples.slice(0, o.limit) : o.dataset.samples;
+  const spec = buildRunSpec(o);
+  const runId = runIdOf(spec);
+  // A private set's items go to allowed endpoints only: checked before anything is asked of the provider.
+  const endpoint = provider.baseUrl ?? provider.address;
+  if (o.privacy && !o.privacy.allows(endpoint)) {
+    throw new InputError(`private set "${o.privacy.set}" may be sent only to ${o.privacy.allow.join(', ') || 'no endpoint'}, not to ${endpoint}: nothing was sent (add it with \`assay private allow ${o.privacy.set} <endpoint>\`)`, { field: 'model' });
+  }
+  // Image parts need a provider that sends them: refused here, before anything is stored or asked (the probe too).
+  const imageUse = sampleImages(samples);
+  const ignoresImages = checkImageSupport(provider, imageUse, o.dataset.name);
+  if (ignoresImages) o.warn?.(ignoresImages);
+  // A solver that scores log-likelihoods needs a provider that returns them: checked (probed once) before anything runs.
+  await ensureCapabilities(provider, solverNeeds(o.solver), o.signal);
+  const unsent = unsentSettings(provider, o.config);
+  for (const u of unsent) o.warn?.(`${provider.kind} does not send ${u.setting}=${JSON.stringify(u.value)}: ${u.reason} (recorded as not sent)`);
+  const now = new Date().toISOString();
+  const manifest = buildManifest(spec, provider, { bootstrapSeed: o.bootstrapSeed ?? 0, referenceSeed: null, concurrency, timeoutMs: o.timeoutMs ?? 120_000, maxRetries: o.maxRetries ?? 6, unsent });
+  if (o.signingKey) manifest.signing_keys = [{ algorithm: 'ed25519', key_id: o.signingKey.keyId, public_key: o.signingKey.publicKeyBase64 }];
+  // Each scorer's scale and direction, which every analysis reads (binary/proportion as %, numeric in its unit).
+  manifest.scorers = manifest.scorers.map((e) => {
+    const sc = o.scorers.find((x) => x.name === e.name);
+    return sc ? { ...e, metric: metricOfScorer(sc) } : e;
+  });
+  // Each image once in the pool, before the plan that names them; attempts and transcripts name them by hash.
+  if (imageUse.images) {
+    const bytes = await storeRunImages(o.pool, o.dataset, imageUse);
+    manifest.images = { mode: 'multimodal', count: imageUse.images, bytes, sha256: spec.images!.sha256, provider: ignoresImages ? 'ignored' : 'sent' };
+  } else if (o.dataset.textOnly) manifest.images = { mode: 'text-only', count: 0, dropped: o.dataset.textOnly.dropped };
+  const render = o.render ?? ((s: Sample) => renderMessages(o.template as PromptTemplate, s, o.config));
+  // The plan streams into the pool and back out in pages: memory stays flat however large the dataset.
+  const privacy = o.privacy;
+  const plan = privacy ? (function* () { for (const p of planIter(samples, render)) yield privacy.redactPlanned(p); })() : planIter(samples, render);
+  await o.pool.ensureRun({ id: runId, spec, manifest, status: 'running', created_at: now, updated_at: now }, plan);
+  return { runId, spec, samples, render, manifest, images: imageUse.images > 0, endpoint, concurrency };
+}
+
 /**
  * Execute (or resume) a run. Errors: InputError for a bad model address, `epochs` / `concurrency` not an integer
  * from 1 to MAX_EPOCHS / MAX_CONCURRENCY (src/core/limits.ts), or samples with image parts on a provider that cannot
@@ -180,58 +254,22 @@ function imagesField(samples: Sample[]): Pick<RunSpec, 'images'> {
  * than the stored run — then nothing of the new server's answers is stored).
  */
 export async function executeRun(o: RunOptions): Promise<RunResult> {
-  const epochsProblem = countProblem('epochs', o.epochs, MAX_EPOCHS);
-  if (epochsProblem) throw new InputError(epochsProblem, { field: 'epochs' });
-  checkCount('concurrency', o.concurrency, MAX_CONCURRENCY);
+  checkRunCounts(o);
   const t0 = performance.now();
   const requested = o.concurrency ?? 64;
   const timeoutMs = o.timeoutMs ?? 120_000;
   const maxRetries = o.maxRetries ?? 6;
   const progress = o.progress ?? silentProgress;
-  const samples = o.limit ? o.dataset.samples.slice(0, o.limit) : o.dataset.samples;
-  const spec = buildRunSpec(o);
-  const runId = runIdOf(spec);
   const provider = o.provider ?? (await createProvider(o.model, { concurrency: requested }));
-  // An in-process model serves as many calls at once as it has sequences: more workers would only queue (and time out).
-  const concurrency = Math.max(1, Math.min(requested, provider.capabilities.maxConcurrency ?? requested));
-  const solverSalt = spec.solver ? spec.solver : undefined;
   let held: HeldLease | null = null;
   const exposures: PrivateExposure[] = [];
   const flushExposures = async () => {
     if (exposures.length) await o.pool.recordExposures(exposures.splice(0));
   };
   try {
-    // A private set's items go to allowed endpoints only: checked before anything is asked of the provider.
-    const endpoint = provider.baseUrl ?? provider.address;
-    if (o.privacy && !o.privacy.allows(endpoint)) {
-      throw new InputError(`private set "${o.privacy.set}" may be sent only to ${o.privacy.allow.join(', ') || 'no endpoint'}, not to ${endpoint}: nothing was sent (add it with \`assay private allow ${o.privacy.set} <endpoint>\`)`, { field: 'model' });
-    }
-    // Image parts need a provider that sends them: refused here, before anything is stored or asked (the probe too).
-    const imageUse = sampleImages(samples);
-    const ignoresImages = checkImageSupport(provider, imageUse, o.dataset.name);
-    if (ignoresImages) o.warn?.(ignoresImages);
-    // A solver that scores log-likelihoods needs a provider that returns them: checked (probed once) before anything runs.
-    await ensureCapabilities(provider, solverNeeds(o.solver), o.signal);
-    const unsent = unsentSettings(provider, o.config);
-    for (const u of unsent) o.warn?.(`${provider.kind} does not send ${u.setting}=${JSON.stringify(u.value)}: ${u.reason} (recorded as not sent)`);
-    const now = new Date().toISOString();
-    const manifest = buildManifest(spec, provider, { bootstrapSeed: o.bootstrapSeed ?? 0, referenceSeed: null, concurrency, timeoutMs, maxRetries, unsent });
-    if (o.signingKey) manifest.signing_keys = [{ algorithm: 'ed25519', key_id: o.signingKey.keyId, public_key: o.signingKey.publicKeyBase64 }];
-    // Each scorer's scale and direction, which every analysis reads (binary/proportion as %, numeric in its unit).
-    manifest.scorers = manifest.scorers.map((e) => {
-      const sc = o.scorers.find((x) => x.name === e.name);
-      return sc ? { ...e, metric: metricOfScorer(sc) } : e;
-    });
-    // Each image once in the pool, before the plan that names them; attempts and transcripts name them by hash.
-    if (imageUse.images) {
-      const bytes = await storeRunImages(o.pool, o.dataset, imageUse);
-      manifest.images = { mode: 'multimodal', count: imageUse.images, bytes, sha256: spec.images!.sha256, provider: ignoresImages ? 'ignored' : 'sent' };
-    } else if (o.dataset.textOnly) manifest.images = { mode: 'text-only', count: 0, dropped: o.dataset.textOnly.dropped };
-    const render = o.render ?? ((s: Sample) => renderMessages(o.template as PromptTemplate, s, o.config));
-    // The plan streams into the pool and back out in pages: memory stays flat however large the dataset.
+    const { runId, spec, samples, render, manifest, images, endpoint, concurrency } = await planRun(o, provider);
+    const solverSalt = spec.solver ? spec.solver : undefined;
     const privacy = o.privacy;
-    const plan = privacy ? (function* () { for (const p of planIter(samples, render)) yield privacy.redactPlanned(p); })() : planIter(samples, render);
-    await o.pool.ensureRun({ id: runId, spec, manifest, status: 'running', created_at: now, updated_at: now }, plan);
     // One owner at a time: wait while another process runs this run, before reading what is left to do.
     held = await takeRunLease(o.pool, runId, { ...o.lease, signal: o.signal });
     if (!held) {
@@ -267,44 +305,23 @@ export async function executeRun(o: RunOptions): Promise<RunResult> {
     o.signal?.addEventListener('abort', onAbort, { once: true });
     if (o.signal?.aborted) stop.abort();
 
-    // What the server says about itself: checked against the stored run before anything of it is stored.
-    const identity = { reported_model_ids: [...stored.reported_model_ids], system_fingerprints: [...(stored.system_fingerprints ?? [])] };
-    const seenIds = new Set<string>();
-    const seenFingerprints = new Set<string>();
-    let server: Record<string, string> | null = null;
     let abortReason: string | null = null;
     held.onLost((by) => {
       if (!abortReason) abortReason = `another process took this run over${by ? ` (pid ${by.pid ?? '?'}${by.host ? ` on ${by.host}` : ''})` : ''}: this one had not renewed its lease in time (was it stalled?); stopped so that the run has one owner`;
       stop.abort();
     });
-    const onResponse = (r: GenerateResponse): boolean => {
-      const mismatch = identityMismatch(identity, { model_id: r.model_id, system_fingerprint: r.system_fingerprint ?? null });
-      if (mismatch) {
-        if (!abortReason) abortReason = `${mismatch}. Stopped before storing any of its answers; to evaluate this server, run the same command with --new-run (a separate, labelled run).`;
-        stop.abort();
-        return false;
-      }
-      if (r.model_id && !seenIds.has(r.model_id)) {
-        seenIds.add(r.model_id);
-        if (identity.reported_model_ids.length === 0) identity.reported_model_ids.push(r.model_id);
-      }
-      if (r.system_fingerprint && !seenFingerprints.has(r.system_fingerprint)) {
-        seenFingerprints.add(r.system_fingerprint);
-        if (identity.system_fingerprints.length === 0) identity.system_fingerprints.push(r.system_fingerprint);
-      }
-      if (!server && r.server && Object.keys(r.server).length) server = r.server;
-      return true;
-    };
+    // What the server says about itself: checked against the stored run before anything of it is stored.
+    const guard = responseGuard(stored, (mismatch) => {
+      if (!abortReason) abortReason = `${mismatch}. Stopped before storing any of its answers; to evaluate this server, run the same command with --new-run (a separate, labelled run).`;
+      stop.abort();
+    });
 
     // A private run never reuses a stored response (another run's are sealed, or of other items).
     const useCache = (o.cache ?? !o.label) && provider.capabilities.remote && !privacy;
-    const ctx: AttemptContext = {
-      runId, provider, config: o.config, solver: o.solver ?? generate(), scorers: o.scorers,
-      policy: { timeoutMs, maxRetries, backoffBaseMs: o.backoffBaseMs ?? 250 }, limiter: gate.limiter, stop: stop.signal,
-      cacheLookup: useCache ? (k) => o.pool.cacheLookup(k) : () => Promise.resolve(null),
-      onResponse,
-      ...(imageUse.images ? { images: poolImageResolver(o.pool) } : {}),
-    };
+    const ctx = attemptContextOf({
+      runId, provider, config: o.config, solver: o.solver ?? generate(), scorers: o.scorers, policy: { timeoutMs, maxRetries, backoffBaseMs: o.backoffBaseMs ?? 250 },
+      limiter: gate.limiter, stop: stop.signal, pool: o.pool, cache: useCache, guard, images,
+    });
 
     let executed = 0;
     let cachedCount = 0;
@@ -318,8 +335,7 @@ export async function executeRun(o: RunOptions): Promise<RunResult> {
     progress.start(total, completed.size);
 
     const processOne = async (p: PlannedSample, epoch: number): Promise<void> => {
-      const cacheKey = cacheKeyOf(provider.address, p.prompt_hash, o.config, epoch, solverSalt);
-      const done = await runAttempt(ctx, p, epoch, cacheKey);
+      const done = await attemptAt(ctx, p, epoch, solverSalt);
       if (!done) return;
       try {
         if (privacy) {
@@ -389,15 +405,7 @@ export async function executeRun(o: RunOptions): Promise<RunResult> {
       await o.pool.setRunStatus(runId, 'failed').catch(() => {});
       throw unstored;
     }
-    await o.pool.updateManifest(runId, (m) => {
-      m.provider.reported_model_ids = [...new Set([...m.provider.reported_model_ids, ...seenIds])].sort();
-      if (seenFingerprints.size || m.provider.system_fingerprints) m.provider.system_fingerprints = [...new Set([...(m.provider.system_fingerprints ?? []), ...seenFingerprints])].sort();
-      if (server && !m.provider.server) m.provider.server = server;
-      const reports: Record<string, Record<string, unknown>> = { ...(m.scorer_reports ?? {}) };
-      for (const s of o.scorers) if (s.report) reports[s.name] = s.report();
-      if (Object.keys(reports).length) m.scorer_reports = reports;
-      return m;
-    });
+    await recordServerFacts(o.pool, runId, guard, o.scorers);
     const counts = await o.pool.counts(runId);
     // complete = every planned attempt stored with a response; failed = some attempts failed after retries (they are
     // retried by running the same command again) or the run stopped on its own; interrupted = stopped by the user.

@@ -12,6 +12,7 @@ import { taskNames } from '../../tasks/index.ts';
 import { cacheNotes, ciFootnote, collect, generationConfigOf, generationFlags, int, MAX_CONCURRENCY, MAX_COUNT, MAX_EPOCHS, MAX_REPLICATES, openPool, printJson, waitingNote, withSignals } from '../common.ts';
 import { fmtMetricInterval, fmtMetricValue, pct, table } from '../../report/text.ts';
 import { isPercentMetric } from '../../analyses/metric.ts';
+import { checkQueueFlags, enqueueFromCli, queueFlags } from './queue.ts';
 
 export function register(program: Command): void {
   const cmd = program
@@ -31,8 +32,18 @@ export function register(program: Command): void {
     .option('--text-only', 'send questions that have an image (HLE) as their text alone, as a separate run labelled text-only')
     .option('--name <name>', 'a name for the eval set')
     .option('--pool <url>', 'pool (default $ASSAY_POOL or ./.assay/pool.sqlite)')
-    .option('--json', 'one JSON document on stdout')
+    .option('--json', 'one JSON document on stdout');
+  queueFlags(cmd)
     .action(async (tasks: string[], o) => {
+      checkQueueFlags(o);
+      if (o.queue) {
+        // Planned here, made by `assay worker` processes (src/queue/).
+        return enqueueFromCli(tasks, o.model, o, {
+          epochs: o.epochs, limit: o.limit, scorers: o.scorer, config: generationConfigOf(o), concurrency: o.concurrency, timeoutMs: o.timeout, maxRetries: o.maxRetries,
+          cache: o.cache, newRun: o.newRun ? `new-run:${new Date().toISOString()}` : undefined, name: o.name, ...(o.textOnly ? { textOnly: true } : {}),
+          warn: (m) => process.stderr.write(`assay: warning: ${m}\n`),
+        });
+      }
       const pool = await openPool(o.pool, { create: true });
       try {
         const result = await withSignals((signal) =>

@@ -34,6 +34,7 @@ export const COMMAND_MODULES: readonly CommandModule[] = [
   { names: ['private'], load: () => import('./private.ts') },
   { names: ['probe'], load: () => import('./probe.ts') },
   { names: ['serve'], load: () => import('./serve.ts') },
+  { names: ['worker', 'queue'], load: () => import('./queue.ts') },
 ];
 
 /**
