@@ -146,16 +146,19 @@ export { evalSetTable, type EvalTable, type EvalTableRow } from './analyses/eval
 export { learnabilityOfRuns, perplexityOfRun, storedLoglikelihoods, type LearnabilityOptions, type RunLearnability, type RunPerplexity } from './analyses/loglikelihood.ts';
 export { importLmEvalLoglikelihoods, reproduceLmEvalAccuracy, type LmEvalReproduction } from './importers/lm-eval-loglikelihood.ts';
 
-// Evaluation over time: checkpoint streams, continual metrics, temporal merging of GGUF checkpoints
+// Evaluation over time: checkpoint streams, continual metrics, temporal merging of GGUF and safetensors checkpoints
 export {
   evaluateStream, readStreamFile, resolveStream, streamColumnId, StreamSpecSchema, type AdaptationEntry, type ResolvedStream, type StreamDefinition, type StreamEntry, type StreamOptions,
-  type StreamOrderInput, type StreamRecordSpec, type StreamResult, type StreamTaskInput,
+  type StreamOrderInput, type StreamRecordSpec, type StreamResult, type StreamTaskInput, type StreamSource, type MergeCheckpointInput, type MergeRecord, type BaseDifficultyRecord,
 } from './runner/stream.ts';
 export { streamTable, type StreamColumn, type StreamTable } from './analyses/stream.ts';
-export { continualMetrics, continualReport, type ContinualMetrics, type ContinualOptions, type ContinualReport, type Estimate, type StreamTaskRole } from './stats/continual.ts';
-export { mergeGguf, type MergeOptions, type MergeResult } from './merge/merge.ts';
-export { emaWeights, mergeTensor, MergeSpecSchema, type MergeSpec } from './merge/methods.ts';
-export { readGgufHeader, type GgufHeader, type GgufTensorInfo } from './merge/gguf.ts';
+export { findBaseRun, MissingBaseRunError, runDifficulty, type BaseRunDifficulty, type BaseTaskRef } from './analyses/base-difficulty.ts';
+export { renderStreamReport, streamTrajectoryPlots } from './report/stream-html.ts';
+export { continualMetrics, continualReport, type ContinualInterval, type ContinualMetrics, type ContinualOptions, type ContinualReport, type Estimate, type StreamTaskRole } from './stats/continual.ts';
+export { checkMerge, mergeGguf, mergeModels, readModelHeader, type MergeOptions, type MergePlan, type MergeResult, type ModelInput, type ModelTensor, type TensorDtype } from './merge/merge.ts';
+export { emaWeights, mergeTensor, MergeSpecSchema, tensorMerger, trimRule, trimRuleStreaming, type MergeSpec, type TrimRule } from './merge/methods.ts';
+export { decodeBF16, encodeBF16, readGgufHeader, toBF16, type GgufHeader, type GgufTensorInfo } from './merge/gguf.ts';
+export { buildSafetensorsHeader, readSafetensorsHeader, type SafetensorsHeader, type SafetensorsTensor } from './merge/safetensors.ts';
 
 // Zero-shot classification and retrieval of embedding models (an OpenAI-compatible /embeddings endpoint), recorded as
 // ordinary runs; stream orders and stratified subsets
@@ -165,7 +168,7 @@ export {
   type ZeroShotColumn, type ZeroShotDefinition, type ZeroShotItem, type ZeroShotItemInput, type ZeroShotTask,
 } from './zeroshot/task.ts';
 export { evaluateZeroShot, zeroShotFigures, type ZeroShotColumnResult, type ZeroShotOptions, type ZeroShotResult } from './runner/zeroshot.ts';
-export { classify, classPrototypes, clusteredFigure, hitsAt, l2Normalize, proportionFigure, retrieve, type ClassificationOutcome, type RetrievalOutcome, type ZeroShotFigure } from './stats/zeroshot.ts';
+export { classify, classPrototypes, clusteredFigure, hitsAt, jeffreysInterval, l2Normalize, meanPerClassFigure, proportionFigure, retrieve, type ClassificationOutcome, type RetrievalOutcome, type ZeroShotFigure } from './stats/zeroshot.ts';
 export { introductionRows, STREAM_ORDERS, streamOrder, type OrderItem, type StreamOrder, type StreamOrderMethod, type StreamOrderSpec } from './generators/stream-order.ts';
 export { fieldOf, stratifiedSamples, stratifiedSubset, type StratifiedSpec, type StratifiedSubset, type Stratum } from './datasets/stratified.ts';
 

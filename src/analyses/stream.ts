@@ -3,7 +3,7 @@
  * through the one outcome reader) and the continual metrics with paired bootstrap intervals (src/stats/continual.ts).
  */
 import { InputError } from '../core/errors.ts';
-import { continualReport, type ContinualReport, type StreamTaskRole } from '../stats/continual.ts';
+import { continualReport, type ContinualInterval, type ContinualReport, type StreamTaskRole } from '../stats/continual.ts';
 import type { Pool } from '../store/types.ts';
 import { readRunOutcomes } from './outcomes.ts';
 
@@ -23,25 +23,34 @@ export interface StreamTable {
   stream_id: string;
   name: string | null;
   status: string;
-  checkpoints: { name: string; model: string }[];
+  /** In stream order; a merged checkpoint carries its merge (method, parents, file; src/runner/stream.ts). */
+  checkpoints: { name: string; model: string; merge?: Record<string, unknown> }[];
   columns: StreamColumn[];
   /** Run ids: runs[c][j]. */
   runs: string[][];
   report: ContinualReport;
+  /** The order that placed the adaptation tasks, as recorded (null when each task gave its checkpoint). */
+  order: Record<string, unknown> | null;
+  /** The stratified subset of every task, as recorded (null without one). */
+  subset: Record<string, unknown> | null;
 }
 
 /**
  * Read a stream recorded by `evaluateStream` and compute its matrix and metrics. Per task, samples are aligned by
  * their content key across checkpoints: only samples graded at every checkpoint count (failed calls and grader
  * errors left out by the one rule; grader timeouts count as wrong); a sample's score is the mean of its graded repeats.
- * @param opts bootstrap replicates and seed (default: the stream's recorded ones)
+ * @param opts bootstrap replicates and seed (default: the stream's recorded ones); the interval of the derived metrics
+ *   (default: the Bayesian bootstrap, src/stats/continual.ts)
  * @throws InputError for an unknown id, an eval set that is not a stream, a missing run, or a task with no sample
  *   graded at every checkpoint
  */
-export async function streamTable(pool: Pool, streamId: string, opts: { replicates?: number; seed?: number } = {}): Promise<StreamTable> {
+export async function streamTable(pool: Pool, streamId: string, opts: { replicates?: number; seed?: number; interval?: ContinualInterval } = {}): Promise<StreamTable> {
   const set = await pool.getEvalSet(streamId);
   if (!set) throw new InputError(`no stream "${streamId}" in the pool`);
-  const spec = set.spec as { kind?: string; checkpoints?: { name: string; model: string }[]; tasks?: { id: string; role: StreamTaskRole }[]; bootstrap?: { seed: number; replicates: number } };
+  const spec = set.spec as {
+    kind?: string; checkpoints?: StreamTable['checkpoints']; tasks?: { id: string; role: StreamTaskRole }[]; bootstrap?: { seed: number; replicates: number };
+    order?: Record<string, unknown>; subset?: Record<string, unknown>;
+  };
   if (spec.kind !== 'stream' || !spec.checkpoints || !spec.tasks) throw new InputError(`eval set "${streamId}" is not a stream`);
   const checkpoints = spec.checkpoints;
   const columns: StreamColumn[] = [];
@@ -67,7 +76,7 @@ export async function streamTable(pool: Pool, streamId: string, opts: { replicat
     scores.push(perRow.map((m) => keys.map((k) => m.get(k)!)));
   }
   const report = continualReport(scores, spec.tasks.map((t) => t.role), {
-    replicates: opts.replicates ?? spec.bootstrap?.replicates ?? 2000, seed: opts.seed ?? spec.bootstrap?.seed ?? 0,
+    replicates: opts.replicates ?? spec.bootstrap?.replicates ?? 2000, seed: opts.seed ?? spec.bootstrap?.seed ?? 0, interval: opts.interval,
   });
-  return { stream_id: set.id, name: set.name, status: set.status, checkpoints, columns, runs, report };
+  return { stream_id: set.id, name: set.name, status: set.status, checkpoints, columns, runs, report, order: spec.order ?? null, subset: spec.subset ?? null };
 }

@@ -29,6 +29,12 @@ export interface StratifiedSpec {
   by?: string;
   /** Seed of the draw (default 0); recorded. */
   seed?: number;
+  /**
+   * Strata from difficulty measured on a model instead of a field: `base` = each item's error rate on the base
+   * checkpoint of a stream (its run in the pool; src/analyses/base-difficulty.ts). The caller measures it and passes
+   * the strata (`opts.strata` of {@link stratifiedSubset}); not with `by`.
+   */
+  difficulty_from?: 'base';
 }
 
 /** One stratum of a draw. */
@@ -45,7 +51,7 @@ export interface Stratum {
 export interface StratifiedSubset {
   ids: string[];
   strata: Stratum[];
-  spec: { by: string | null; size: number; seed: number; population: number; allocation: 'proportional (largest remainder)' };
+  spec: { by: string | null; size: number; seed: number; population: number; allocation: 'proportional (largest remainder)'; difficulty_from?: 'base' };
 }
 
 const MISSING = '(missing)';
@@ -62,16 +68,23 @@ export function fieldOf(item: { metadata?: Record<string, unknown> } & Record<st
 /**
  * Draw a stratified subset with proportional allocation (module comment).
  * @param items the population: a unique `id` each, and the field named by `spec.by` (top level or in `metadata`)
+ * @param opts.strata with `spec.difficulty_from`: each item's stratum by id (e.g. `base error 0.25`); items without
+ *   one are the stratum `(missing)`
  * @returns the ids drawn in the items' order, the strata (sorted by key) with population and draw, the spec in force
  * @throws InputError naming the field: neither or both of size and fraction, a size outside 1…N, a fraction outside
- *   (0, 1], a non-integer seed, no items, duplicate ids
+ *   (0, 1], a non-integer seed, no items, duplicate ids, `difficulty_from` with `by` or without strata
  */
-export function stratifiedSubset(items: readonly ({ id: string; metadata?: Record<string, unknown> } & Record<string, unknown>)[], spec: StratifiedSpec): StratifiedSubset {
+export function stratifiedSubset(items: readonly ({ id: string; metadata?: Record<string, unknown> } & Record<string, unknown>)[], spec: StratifiedSpec, opts: { strata?: ReadonlyMap<string, string> } = {}): StratifiedSubset {
   const N = items.length;
   if (!N) throw new InputError('a subset of nothing: no items', { field: 'subset' });
   if ((spec.size === undefined) === (spec.fraction === undefined)) throw new InputError('give the subset a size or a fraction (one of them)', { field: 'subset.size' });
   const seed = spec.seed ?? 0;
   if (!Number.isInteger(seed)) throw new InputError(`the subset seed is an integer, not ${seed}`, { field: 'subset.seed' });
+  if (spec.difficulty_from !== undefined) {
+    if (spec.difficulty_from !== 'base') throw new InputError(`difficulty_from is "base", not "${String(spec.difficulty_from)}"`, { field: 'subset.difficulty_from' });
+    if (spec.by !== undefined) throw new InputError('strata come from a field (by) or from the base checkpoint\'s difficulty (difficulty_from), not both', { field: 'subset.by' });
+    if (!opts.strata) throw new InputError('difficulty_from: base needs the base checkpoint\'s per-item error rates (a stream measures them from the pool)', { field: 'subset.difficulty_from' });
+  }
   let size: number;
   if (spec.fraction !== undefined) {
     if (!(spec.fraction > 0 && spec.fraction <= 1)) throw new InputError(`subset fraction must be in (0, 1], not ${spec.fraction}`, { field: 'subset.fraction' });
@@ -85,7 +98,7 @@ export function stratifiedSubset(items: readonly ({ id: string; metadata?: Recor
   for (const it of items) {
     if (seen.has(it.id)) throw new InputError(`item id "${it.id}" appears twice`, { field: 'id' });
     seen.add(it.id);
-    const v = spec.by ? fieldOf(it, spec.by) : '';
+    const v = opts.strata && spec.difficulty_from ? opts.strata.get(it.id) : spec.by ? fieldOf(it, spec.by) : '';
     const key = v === undefined || v === null ? MISSING : typeof v === 'string' ? v : JSON.stringify(v);
     let g = groups.get(key);
     if (!g) groups.set(key, (g = []));
@@ -109,13 +122,13 @@ export function stratifiedSubset(items: readonly ({ id: string; metadata?: Recor
   return {
     ids: items.filter((it) => chosen.has(it.id)).map((it) => it.id),
     strata: keys.map((k, h) => ({ key: k, population: groups.get(k)!.length, drawn: quota[h]! })),
-    spec: { by: spec.by ?? null, size, seed, population: N, allocation: 'proportional (largest remainder)' },
+    spec: { by: spec.difficulty_from ? 'base error rate' : (spec.by ?? null), size, seed, population: N, allocation: 'proportional (largest remainder)', ...(spec.difficulty_from ? { difficulty_from: spec.difficulty_from } : {}) },
   };
 }
 
 /** {@link stratifiedSubset} of dataset samples (strata from a top-level field such as `target`, or a metadata field). */
-export function stratifiedSamples(samples: readonly Sample[], spec: StratifiedSpec): StratifiedSubset & { samples: Sample[] } {
-  const r = stratifiedSubset(samples as unknown as ({ id: string } & Record<string, unknown>)[], spec);
+export function stratifiedSamples(samples: readonly Sample[], spec: StratifiedSpec, opts: { strata?: ReadonlyMap<string, string> } = {}): StratifiedSubset & { samples: Sample[] } {
+  const r = stratifiedSubset(samples as unknown as ({ id: string } & Record<string, unknown>)[], spec, opts);
   const keep = new Set(r.ids);
   return { ...r, samples: samples.filter((s) => keep.has(s.id)) };
 }

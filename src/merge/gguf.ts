@@ -18,9 +18,13 @@ import { InputError } from '../core/errors.ts';
 
 /** GGUF metadata value types. */
 export const GGUF_TYPE = { u8: 0, i8: 1, u16: 2, i16: 3, u32: 4, i32: 5, f32: 6, bool: 7, string: 8, array: 9, u64: 10, i64: 11, f64: 12 } as const;
-/** The ggml tensor types a merge reads and writes: F32 (4 bytes per element) and F16 (2 bytes, IEEE half). */
+/**
+ * The ggml tensor types a merge reads and writes: F32 (4 bytes per element), F16 (2 bytes, IEEE half) and BF16
+ * (2 bytes, bfloat16: the high half of a float32; `GGML_TYPE_BF16` = 30 in ggml.h).
+ */
 export const GGML_F32 = 0;
 export const GGML_F16 = 1;
+export const GGML_BF16 = 30;
 
 /** One metadata entry: parsed value and its raw bytes (key, type and value as stored). */
 export interface GgufEntry {
@@ -121,9 +125,9 @@ class Cursor {
   }
 }
 
-/** Bytes per element of the tensor types a merge handles, or null for others (quantised). */
+/** Bytes per element of the tensor types a merge handles (F32, F16, BF16), or null for others (quantised). */
 export function bytesPerElement(type: number): number | null {
-  return type === GGML_F32 ? 4 : type === GGML_F16 ? 2 : null;
+  return type === GGML_F32 ? 4 : type === GGML_F16 || type === GGML_BF16 ? 2 : null;
 }
 
 /**
@@ -236,7 +240,7 @@ export function buildHeader(h: GgufHeader, tensors: GgufTensorInfo[], extra: Rec
   let offset = 0;
   for (const t of tensors) {
     const bpe = bytesPerElement(t.type);
-    if (bpe === null) throw new InputError(`tensor ${t.name}: ggml type ${t.type} cannot be written (F32 or F16 only)`);
+    if (bpe === null) throw new InputError(`tensor ${t.name}: ggml type ${t.type} cannot be written (F32, F16 or BF16 only)`);
     offsets.push(offset);
     const info = Buffer.alloc(4 + 8 * t.dims.length + 12);
     info.writeUInt32LE(t.dims.length, 0);
@@ -307,13 +311,49 @@ export function encodeF16(values: ArrayLike<number>, out = new Uint16Array(value
   return out;
 }
 
+// ---- bfloat16 ----
+
+/** bfloat16 bit patterns → floats (exact: a bfloat16 is the high half of a float32). */
+export function decodeBF16(bits: Uint16Array, out = new Float32Array(bits.length)): Float32Array {
+  const u = new Uint32Array(out.buffer, out.byteOffset, out.length);
+  for (let i = 0; i < bits.length; i++) u[i] = bits[i]! << 16;
+  return out;
+}
+
 /**
- * Read one tensor as float32 values (F16 decoded), from an open file descriptor.
+ * A number → the nearest bfloat16 bit pattern, ties to even (overflow → ±Inf, NaN → quiet NaN), rounded once from
+ * the double itself: the float32 rounding is exact in all but one case — when it lands on a bfloat16 midpoint — and
+ * there the side of the double decides (a double rounding would break the tie to even instead).
+ */
+export function toBF16(x: number): number {
+  F[0] = x;
+  const f = U[0]!;
+  const sign = (f >>> 16) & 0x8000;
+  if ((f & 0x7fffffff) > 0x7f800000) return sign | 0x7fc0;
+  let hi = f >>> 16;
+  const low = f & 0xffff;
+  let up = low > 0x8000;
+  if (low === 0x8000) {
+    const exact = F[0] === x;
+    up = exact ? (hi & 1) === 1 : Math.abs(x) > Math.abs(F[0]!);
+  }
+  if (up) hi += 1;
+  return hi & 0xffff;
+}
+
+/** Numbers → bfloat16 bit patterns (each {@link toBF16}). */
+export function encodeBF16(values: ArrayLike<number>, out = new Uint16Array(values.length)): Uint16Array {
+  for (let i = 0; i < values.length; i++) out[i] = toBF16(values[i]!);
+  return out;
+}
+
+/**
+ * Read one tensor as float32 values (F16 and BF16 decoded), from an open file descriptor.
  * @throws InputError for a quantised tensor or one running past the end of the file
  */
 export function readTensor(fd: number, h: GgufHeader, t: GgufTensorInfo): Float32Array {
   const bpe = bytesPerElement(t.type);
-  if (bpe === null) throw new InputError(`tensor ${t.name} of ${h.path}: ggml type ${t.type} is quantised (merging takes F32 and F16 tensors)`);
+  if (bpe === null) throw new InputError(`tensor ${t.name} of ${h.path}: ggml type ${t.type} is quantised (merging takes F32, F16 and BF16 tensors)`);
   const bytes = bpe * t.elements;
   const start = h.dataOffset + t.offset;
   if (start + bytes > h.fileBytes) throw new InputError(`tensor ${t.name} runs past the end of ${h.path}`);
@@ -327,5 +367,5 @@ export function readTensor(fd: number, h: GgufHeader, t: GgufTensorInfo): Float3
   // A view when the Buffer is aligned (large ones are not pooled: offset 0), else an aligned copy.
   const ab = buf.byteOffset % 4 === 0 ? buf.buffer : buf.buffer.slice(buf.byteOffset, buf.byteOffset + bytes);
   const off = buf.byteOffset % 4 === 0 ? buf.byteOffset : 0;
-  return bpe === 4 ? new Float32Array(ab, off, t.elements) : decodeF16(new Uint16Array(ab, off, t.elements));
+  return bpe === 4 ? new Float32Array(ab, off, t.elements) : t.type === GGML_BF16 ? decodeBF16(new Uint16Array(ab, off, t.elements)) : decodeF16(new Uint16Array(ab, off, t.elements));
 }

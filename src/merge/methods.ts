@@ -82,21 +82,112 @@ export function kthSmallest(a: Float64Array, k: number): number {
 }
 
 /**
- * The indices kept by TIES's trim step: the m = round(density · n) entries of largest |τ| (ties at the threshold
- * broken by lower index), as a 0/1 mask.
+ * TIES's trim of one parent's task vector τ (n entries): keep the m = round(density · n) entries of largest |τ|, ties
+ * at the threshold broken by lower index. As a rule that can be applied a piece at a time: every entry with
+ * |τ| > `threshold` is kept, and of the entries with |τ| = `threshold` the first `ties` in index order; `all` keeps
+ * every entry (m ≥ n), `none` none (m ≤ 0). `threshold` is the (n − m)-th smallest |τ| (0-based).
  */
-export function topMagnitudeMask(tau: Float64Array | Float32Array, density: number): Uint8Array {
+export type TrimRule = { kind: 'all' } | { kind: 'none' } | { kind: 'threshold'; threshold: number; ties: number };
+
+/** The trim rule of a whole task vector in memory ({@link TrimRule}). */
+export function trimRule(tau: Float64Array | Float32Array, density: number): TrimRule {
   const n = tau.length;
   const m = Math.round(density * n);
-  const mask = new Uint8Array(n);
-  if (m <= 0) return mask;
-  if (m >= n) return mask.fill(1);
+  if (m <= 0) return { kind: 'none' };
+  if (m >= n) return { kind: 'all' };
   const abs = new Float64Array(n);
   for (let i = 0; i < n; i++) abs[i] = Math.abs(tau[i]!);
   const thr = kthSmallest(abs.slice(), n - m);
-  let kept = 0;
-  for (let i = 0; i < n; i++) if (abs[i]! > thr) (mask[i] = 1), kept++;
-  for (let i = 0; i < n && kept < m; i++) if (abs[i] === thr) (mask[i] = 1), kept++;
+  let above = 0;
+  for (let i = 0; i < n; i++) if (abs[i]! > thr) above++;
+  return { kind: 'threshold', threshold: thr, ties: m - above };
+}
+
+/**
+ * The trim rule of a task vector read in pieces, never whole (tensors too large for memory): the threshold is found
+ * by radix selection on the bit patterns of |τ| (non-negative doubles order like their bits as unsigned integers) —
+ * one pass per 16 bits, each counting the next 16 bits of the entries still in the running, until the entries that
+ * can still be the threshold are at most `maxCollect`; a last pass collects them and selects exactly. The result
+ * equals {@link trimRule} on the whole vector.
+ * @param n entries in the task vector
+ * @param pieces a fresh pass over |τ| in index order, piece by piece (called once per pass: at most 5 passes)
+ * @param maxCollect how many candidate values one pass may hold in memory
+ */
+export function trimRuleStreaming(n: number, density: number, pieces: () => Iterable<Float64Array>, maxCollect: number): TrimRule {
+  const m = Math.round(density * n);
+  if (m <= 0) return { kind: 'none' };
+  if (m >= n) return { kind: 'all' };
+  let k = n - m; // rank (0-based) of the threshold among the entries still in the running
+  let less = 0; // entries known to be below the threshold
+  const prefix: number[] = []; // the 16-bit digits fixed so far, most significant first
+  const f = new Float64Array(1);
+  const u = new Uint32Array(f.buffer); // little-endian: u[1] high word, u[0] low word
+  const digit = (level: number) => (level === 0 ? u[1]! >>> 16 : level === 1 ? u[1]! & 0xffff : level === 2 ? u[0]! >>> 16 : u[0]! & 0xffff);
+  const matches = () => {
+    for (let l = 0; l < prefix.length; l++) if (digit(l) !== prefix[l]) return false;
+    return true;
+  };
+  let candidates = n;
+  while (prefix.length < 4 && candidates > maxCollect) {
+    const level = prefix.length;
+    const hist = new Float64Array(65536);
+    for (const piece of pieces()) {
+      for (let i = 0; i < piece.length; i++) {
+        f[0] = piece[i]!;
+        if (matches()) hist[digit(level)]!++;
+      }
+    }
+    let b = 0;
+    let before = 0;
+    while (before + hist[b]! <= k) before += hist[b++]!;
+    less += before;
+    k -= before;
+    prefix.push(b);
+    candidates = hist[b]!;
+  }
+  let threshold: number;
+  let equal: number;
+  if (prefix.length === 4) {
+    // Every 64 bits fixed: the candidates all equal the threshold.
+    u[1] = ((prefix[0]! << 16) | prefix[1]!) >>> 0;
+    u[0] = ((prefix[2]! << 16) | prefix[3]!) >>> 0;
+    threshold = f[0]!;
+    equal = candidates;
+  } else {
+    const cand = new Float64Array(candidates);
+    let c = 0;
+    for (const piece of pieces()) {
+      for (let i = 0; i < piece.length; i++) {
+        f[0] = piece[i]!;
+        if (matches()) cand[c++] = piece[i]!;
+      }
+    }
+    threshold = kthSmallest(cand.slice(), k);
+    equal = 0;
+    for (let i = 0; i < c; i++) {
+      if (cand[i]! < threshold) less++;
+      else if (cand[i] === threshold) equal++;
+    }
+  }
+  const above = n - less - equal;
+  return { kind: 'threshold', threshold, ties: m - above };
+}
+
+/**
+ * The indices kept by TIES's trim step: the m = round(density · n) entries of largest |τ| (ties at the threshold
+ * broken by lower index), as a 0/1 mask ({@link trimRule} applied to the whole vector).
+ */
+export function topMagnitudeMask(tau: Float64Array | Float32Array, density: number): Uint8Array {
+  const n = tau.length;
+  const rule = trimRule(tau, density);
+  const mask = new Uint8Array(n);
+  if (rule.kind === 'none') return mask;
+  if (rule.kind === 'all') return mask.fill(1);
+  let ties = rule.ties;
+  for (let i = 0; i < n; i++) {
+    const a = Math.abs(tau[i]!);
+    if (a > rule.threshold || (a === rule.threshold && ties-- > 0)) mask[i] = 1;
+  }
   return mask;
 }
 
@@ -122,64 +213,102 @@ export function mergeTensor(spec: MergeSpec, parents: ArrayLike<number>[], base:
   const k = parents.length;
   if (!k) throw new Error('a merge needs at least one parent');
   const n = parents[0]!.length;
-  for (const p of parents) if (p.length !== n) throw new Error(`tensor ${tensor}: parents of different sizes`);
   if (needsBase(spec) && (!base || base.length !== n)) throw new Error(`tensor ${tensor}: ${spec.method} needs a base of the same size`);
+  let trims: TrimRule[] | undefined;
+  if (spec.method === 'ties') {
+    trims = parents.map((p) => {
+      if (p.length !== n) throw new Error(`tensor ${tensor}: parents of different sizes`);
+      const tau = new Float64Array(n);
+      for (let i = 0; i < n; i++) tau[i] = p[i]! - base![i]!;
+      return trimRule(tau, spec.density);
+    });
+  }
+  return tensorMerger(spec, k, tensor, trims)(parents, base);
+}
+
+/**
+ * A merge of one tensor applied a piece at a time, in index order (the pieces of a tensor too large for memory):
+ * the returned function takes the parents' (and base's) values of the next piece and returns the merged piece.
+ * State carried across pieces: DARE's per-parent random streams, and TIES's count of threshold ties still to keep.
+ * Applied to the whole tensor as one piece it is {@link mergeTensor}; piece by piece it gives the same values.
+ * @param k number of parents
+ * @param trims TIES only: each parent's trim rule over the whole tensor ({@link trimRule}, {@link trimRuleStreaming})
+ * @throws Error (when called) for pieces of unequal length, a missing base, weights not matching the parents
+ */
+export function tensorMerger(spec: MergeSpec, k: number, tensor: string, trims?: TrimRule[]): (parents: ArrayLike<number>[], base: ArrayLike<number> | null) => Float64Array {
+  if (!k) throw new Error('a merge needs at least one parent');
   const weights = 'weights' in spec && spec.weights ? spec.weights : null;
   if (weights && weights.length !== k) throw new Error(`${weights.length} weights for ${k} parents`);
-  const out = new Float64Array(n);
-  switch (spec.method) {
-    case 'average':
-    case 'ema': {
-      const w = spec.method === 'ema' ? emaWeights(k, spec.beta) : (weights ?? Array(k).fill(1));
-      const total = w.reduce((a, b) => a + b, 0);
-      if (total === 0) throw new Error('merge weights sum to 0');
-      for (let t = 0; t < k; t++) {
-        const p = parents[t]!, wt = w[t]! / total;
-        for (let i = 0; i < n; i++) out[i]! += wt * p[i]!;
-      }
-      return out;
-    }
-    case 'task_arithmetic':
-    case 'dare': {
-      const lambda = spec.lambda ?? 1;
-      const b = base!;
-      const w = weights ?? Array(k).fill(1);
-      for (let t = 0; t < k; t++) {
-        const p = parents[t]!;
-        if (spec.method === 'dare') {
-          const rng = createRng(dareSeed(spec.seed, tensor, t));
-          const cut = spec.drop * 2 ** 32;
-          const scale = w[t]! / (1 - spec.drop);
-          for (let i = 0; i < n; i++) if (rng.uint32() >= cut) out[i]! += scale * (p[i]! - b[i]!);
-        } else {
-          for (let i = 0; i < n; i++) out[i]! += w[t]! * (p[i]! - b[i]!);
+  if (spec.method === 'ties' && (!trims || trims.length !== k)) throw new Error(`tensor ${tensor}: TIES needs one trim rule per parent`);
+  const rngs = spec.method === 'dare' ? Array.from({ length: k }, (_, t) => createRng(dareSeed(spec.seed, tensor, t))) : [];
+  const tiesLeft = trims ? trims.map((r) => (r.kind === 'threshold' ? r.ties : 0)) : [];
+  return (parents, base) => {
+    if (parents.length !== k) throw new Error(`tensor ${tensor}: ${parents.length} parents, expected ${k}`);
+    const n = parents[0]!.length;
+    for (const p of parents) if (p.length !== n) throw new Error(`tensor ${tensor}: parents of different sizes`);
+    if (needsBase(spec) && (!base || base.length !== n)) throw new Error(`tensor ${tensor}: ${spec.method} needs a base of the same size`);
+    const out = new Float64Array(n);
+    switch (spec.method) {
+      case 'average':
+      case 'ema': {
+        const w = spec.method === 'ema' ? emaWeights(k, spec.beta) : (weights ?? Array(k).fill(1));
+        const total = w.reduce((a, b) => a + b, 0);
+        if (total === 0) throw new Error('merge weights sum to 0');
+        for (let t = 0; t < k; t++) {
+          const p = parents[t]!, wt = w[t]! / total;
+          for (let i = 0; i < n; i++) out[i]! += wt * p[i]!;
         }
+        return out;
       }
-      for (let i = 0; i < n; i++) out[i] = b[i]! + lambda * out[i]!;
-      return out;
-    }
-    case 'ties': {
-      const lambda = spec.lambda ?? 1;
-      const b = base!;
-      const trimmed: Float64Array[] = parents.map((p) => {
-        const tau = new Float64Array(n);
-        for (let i = 0; i < n; i++) tau[i] = p[i]! - b[i]!;
-        const mask = topMagnitudeMask(tau, spec.density);
-        for (let i = 0; i < n; i++) if (!mask[i]) tau[i] = 0;
-        return tau;
-      });
-      for (let i = 0; i < n; i++) {
-        let sum = 0;
-        for (let t = 0; t < k; t++) sum += trimmed[t]![i]!;
-        const g = Math.sign(sum);
-        let s = 0, c = 0;
-        if (g !== 0) for (let t = 0; t < k; t++) {
-          const v = trimmed[t]![i]!;
-          if (v !== 0 && Math.sign(v) === g) (s += v), c++;
+      case 'task_arithmetic':
+      case 'dare': {
+        const lambda = spec.lambda ?? 1;
+        const b = base!;
+        const w = weights ?? Array(k).fill(1);
+        for (let t = 0; t < k; t++) {
+          const p = parents[t]!;
+          if (spec.method === 'dare') {
+            const rng = rngs[t]!;
+            const cut = spec.drop * 2 ** 32;
+            const scale = w[t]! / (1 - spec.drop);
+            for (let i = 0; i < n; i++) if (rng.uint32() >= cut) out[i]! += scale * (p[i]! - b[i]!);
+          } else {
+            for (let i = 0; i < n; i++) out[i]! += w[t]! * (p[i]! - b[i]!);
+          }
         }
-        out[i] = b[i]! + lambda * (c ? s / c : 0);
+        for (let i = 0; i < n; i++) out[i] = b[i]! + lambda * out[i]!;
+        return out;
       }
-      return out;
+      case 'ties': {
+        const lambda = spec.lambda ?? 1;
+        const b = base!;
+        const trimmed: Float64Array[] = parents.map((p, t) => {
+          const rule = trims![t]!;
+          const tau = new Float64Array(n);
+          if (rule.kind === 'none') return tau;
+          for (let i = 0; i < n; i++) {
+            const v = p[i]! - b[i]!;
+            if (rule.kind === 'all') tau[i] = v;
+            else {
+              const a = Math.abs(v);
+              if (a > rule.threshold || (a === rule.threshold && tiesLeft[t]! > 0 && tiesLeft[t]!-- > 0)) tau[i] = v;
+            }
+          }
+          return tau;
+        });
+        for (let i = 0; i < n; i++) {
+          let sum = 0;
+          for (let t = 0; t < k; t++) sum += trimmed[t]![i]!;
+          const g = Math.sign(sum);
+          let s = 0, c = 0;
+          if (g !== 0) for (let t = 0; t < k; t++) {
+            const v = trimmed[t]![i]!;
+            if (v !== 0 && Math.sign(v) === g) (s += v), c++;
+          }
+          out[i] = b[i]! + lambda * (c ? s / c : 0);
+        }
+        return out;
+      }
     }
-  }
+  };
 }

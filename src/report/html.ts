@@ -44,12 +44,13 @@ const numericPlot = (m: NumericMetric) => ({ fmt: (v: number) => fmtMetricValue(
  * sentences (given a readable minimum width). Every other cell may break long words (paths, model addresses) so that
  * the table fits the page; a table that still cannot fit scrolls inside its own box instead of widening the page.
  */
-function tableHtml(cls: string, headers: string[], rows: (string | number)[][], o: { num?: number[]; wide?: number[] } = {}): string {
+export function tableHtml(cls: string, headers: string[], rows: (string | number)[][], o: { num?: number[]; wide?: number[] } = {}): string {
   const klass = (j: number) => (o.num?.includes(j) ? ' class="num"' : o.wide?.includes(j) ? ' class="wide"' : '');
   return `<div class="table-wrap"><table class="${cls}"><thead><tr>${headers.map((h, j) => `<th${klass(j)}>${esc(h)}</th>`).join('')}</tr></thead><tbody>${rows.map((r) => `<tr>${r.map((c, j) => `<td${klass(j)}>${esc(String(c))}</td>`).join('')}</tr>`).join('')}</tbody></table></div>`;
 }
 
-const CSS = `
+/** The reports' style sheet (this report and the stream report, src/report/stream-html.ts). */
+export const CSS = `
 body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:24px auto;max-width:1100px;color:#1b1b1b;line-height:1.45;padding:0 16px}
 h1{font-size:1.6em;margin-bottom:0}h2{border-bottom:2px solid #1f5fa8;padding-bottom:4px;margin-top:2em}h3{margin-bottom:.3em;overflow-wrap:anywhere}
 .meta{color:#555;font-size:.9em}.table-wrap{max-width:100%;overflow-x:auto}table{border-collapse:collapse;margin:.6em 0 1em;font-size:.88em}

@@ -222,3 +222,71 @@ export function difficultyPlot(series: { name: string; points: { x: number; mean
   parts.push('</svg>');
   return parts.join('');
 }
+
+/** One point of a {@link trajectoryPlot} series: a value with its 95% interval (null bounds: no interval), or null (no value). */
+export type TrajectoryPoint = { value: number; lo: number | null; hi: number | null; note?: string } | null;
+
+/**
+ * Trajectories over the checkpoints of a stream (evaluation over time): x = checkpoint rows in stream order
+ * (categorical, labelled by name), one polyline per series; every point with its 95% interval, drawn as a vertical
+ * bar at the point (`mark ci`) and, between neighbouring points that both have one, as a shaded band (`mark band`).
+ * A point is a circle (`mark point`) with `data-series`, `data-row`, `data-value`, `data-lo`, `data-hi` (empty when
+ * the interval is undefined: then the circle is hollow and its title gives the reason). y axis: `proportion` is
+ * 0–100%; `linear` fits the values, the bounds and `reference` (a dashed line: 1 for a ratio, 0 for a difference),
+ * its labels formatted by `fmt`. Series are nudged apart horizontally so that their bars do not hide each other.
+ */
+export function trajectoryPlot(checkpoints: string[], series: { name: string; points: TrajectoryPoint[] }[], o: { title: string; yLabel: string; scale: 'proportion' | 'linear'; fmt?: (v: number) => string; reference?: number }): string {
+  const fr: Frame = { width: 660, height: 300, left: 60, right: 180, top: 16, bottom: 44 };
+  const fmt = o.fmt ?? (o.scale === 'proportion' ? pctStr : (v: number) => String(+v.toFixed(3)));
+  let lo = 0, hi = 1;
+  let ticks = [0, 0.25, 0.5, 0.75, 1];
+  if (o.scale === 'linear') {
+    const vals = series.flatMap((s) => s.points.flatMap((p) => (p ? [p.value, p.lo, p.hi] : []))).filter((v): v is number => v != null && Number.isFinite(v));
+    if (o.reference !== undefined) vals.push(o.reference);
+    lo = vals.length ? Math.min(...vals) : 0;
+    hi = vals.length ? Math.max(...vals) : 1;
+    const pad = Math.max(1e-3, (hi - lo) * 0.08);
+    ticks = niceTicks(lo - pad, hi + pad);
+    lo = Math.min(lo - pad, ticks[0]!);
+    hi = Math.max(hi + pad, ticks[ticks.length - 1]!);
+  }
+  const step = (fr.width - fr.left - fr.right) / Math.max(1, checkpoints.length);
+  const x = (i: number) => fr.left + step * (i + 0.5);
+  const y = (v: number) => fr.height - fr.bottom - ((v - lo) / (hi - lo)) * (fr.height - fr.top - fr.bottom);
+  const parts = [svgOpen(fr, 'trajectory', o.title), axisY(fr, ticks, y, o.yLabel, fmt)];
+  parts.push(`<line class="axis" x1="${fr.left}" x2="${fr.width - fr.right}" y1="${fr.height - fr.bottom}" y2="${fr.height - fr.bottom}" stroke="#444"/>`);
+  checkpoints.forEach((c, i) => parts.push(`<text x="${f1(x(i))}" y="${fr.height - fr.bottom + 16}" text-anchor="middle">${esc(shortLabel(c, Math.max(4, Math.floor(step / 6.5))))}<title>${esc(`${i}: ${c}`)}</title></text>`));
+  parts.push(`<text class="axis-label" x="${(fr.left + fr.width - fr.right) / 2}" y="${fr.height - 4}" text-anchor="middle">checkpoint (stream order; the first is the base)</text>`);
+  if (o.reference !== undefined) parts.push(`<line class="reference" x1="${fr.left}" x2="${fr.width - fr.right}" y1="${f1(y(o.reference))}" y2="${f1(y(o.reference))}" stroke="#888" stroke-dasharray="4 3"/>`);
+  const nudge = Math.min(6, step / (series.length + 2));
+  series.forEach((s, si) => {
+    const color = PALETTE[si % PALETTE.length]!;
+    const dx = (si - (series.length - 1) / 2) * nudge;
+    const px = (i: number) => x(i) + dx;
+    // Bands over runs of neighbouring points that all have an interval.
+    let run: number[] = [];
+    const flush = () => {
+      if (run.length >= 2) {
+        const up = run.map((i) => `${f1(px(i))},${f1(y(s.points[i]!.hi!))}`);
+        const down = [...run].reverse().map((i) => `${f1(px(i))},${f1(y(s.points[i]!.lo!))}`);
+        parts.push(`<polygon class="mark band" data-series="${esc(s.name)}" points="${[...up, ...down].join(' ')}" fill="${color}" fill-opacity="0.15" stroke="none"/>`);
+      }
+      run = [];
+    };
+    s.points.forEach((p, i) => (p && p.lo != null && p.hi != null ? run.push(i) : flush()));
+    flush();
+    const d = s.points.map((p, i) => (p ? `${i && s.points[i - 1] ? 'L' : 'M'}${f1(px(i))},${f1(y(p.value))}` : '')).join('');
+    if (d) parts.push(`<path class="series" data-series="${esc(s.name)}" d="${d}" fill="none" stroke="${color}" stroke-width="2"/>`);
+    s.points.forEach((p, i) => {
+      if (!p) return;
+      const has = p.lo != null && p.hi != null;
+      const label = `${s.name} at ${checkpoints[i]}: ${fmt(p.value)}${has ? ` (95% CI ${fmt(p.lo!)} – ${fmt(p.hi!)})` : ` (no interval${p.note ? `: ${p.note}` : ''})`}`;
+      if (has) parts.push(`<line class="mark ci" x1="${f1(px(i))}" x2="${f1(px(i))}" y1="${f1(y(p.lo!))}" y2="${f1(y(p.hi!))}" stroke="${color}" stroke-width="1.5"><title>${esc(label)}</title></line>`);
+      parts.push(`<circle class="mark point" data-series="${esc(s.name)}" data-row="${i}" data-value="${p.value}" data-lo="${has ? p.lo : ''}" data-hi="${has ? p.hi : ''}" cx="${f1(px(i))}" cy="${f1(y(p.value))}" r="3.5" fill="${has ? color : '#fff'}" stroke="${color}" stroke-width="1.5"><title>${esc(label)}</title></circle>`);
+    });
+    const ly = fr.top + 14 + 18 * si;
+    parts.push(`<line x1="${fr.width - fr.right + 10}" x2="${fr.width - fr.right + 30}" y1="${ly}" y2="${ly}" stroke="${color}" stroke-width="2"/><text x="${fr.width - fr.right + 34}" y="${ly + 4}">${esc(shortLabel(s.name, 24))}<title>${esc(s.name)}</title></text>`);
+  });
+  parts.push('</svg>');
+  return parts.join('');
+}

@@ -15,7 +15,7 @@ import { GenerationConfigSchema, type Attempt, type Manifest, type Measurement, 
 import { toolkitInfo } from '../core/toolkit.ts';
 import { takeRunLease } from './lease.ts';
 import { planIter, runIdOf } from './plan.ts';
-import { classify, classPrototypes, clusteredFigure, hitsAt, proportionFigure, retrieve, type ZeroShotFigure } from '../stats/zeroshot.ts';
+import { classify, classPrototypes, clusteredFigure, hitsAt, meanPerClassFigure, proportionFigure, retrieve, type ZeroShotFigure } from '../stats/zeroshot.ts';
 import { openPool } from '../store/open.ts';
 import type { Pool, RunLease } from '../store/types.ts';
 import { createEmbedder, type EmbedInput, type Embedder, type EmbedderOptions } from '../zeroshot/embedder.ts';
@@ -255,7 +255,9 @@ async function recordColumn(pool: Pool, t: ZeroShotTask, c: { col: ZeroShotColum
 /**
  * The figures of a zero-shot run read back from the pool: per scorer, the proportion with its 95% interval —
  * Wilson on the items for `top1`, `top5` and item→text `recall@k`; the clustered score interval over items for
- * text→item `recall@k` (the texts of an item are a cluster; ranks are read from each attempt's `meta.ranks`).
+ * text→item `recall@k` (the texts of an item are a cluster; ranks are read from each attempt's `meta.ranks`) — and,
+ * for classification, the mean per-class accuracy of each (`top1_mean_per_class`, `top5_mean_per_class`: the classes
+ * are the planned samples' targets; src/stats/zeroshot.ts `meanPerClassFigure`).
  * @throws InputError for an unknown run or one that is not a zero-shot run, or a run without any stored item
  */
 export async function zeroShotFigures(pool: Pool, runId: string): Promise<Record<string, ZeroShotFigure>> {
@@ -264,10 +266,15 @@ export async function zeroShotFigures(pool: Pool, runId: string): Promise<Record
   const solver = run.spec.solver?.[0];
   if (!solver?.name.startsWith('zeroshot_')) throw new InputError(`run ${runId} is not a zero-shot run`);
   const direction = solver.options.direction as ZeroShotColumn['direction'];
+  // Classification: each item's class is its planned sample's target (the class name).
+  const classOf = new Map<string, string>();
+  if (direction === 'classify') for await (const p of pool.iteratePlanned(runId)) classOf.set(p.sample.id, String(p.sample.target));
   const ranks: number[][] = [];
+  const labels: string[] = [];
   for await (const a of pool.iterateAttempts(runId)) {
     if (a.status !== 'ok' || !a.meta) continue;
     ranks.push(direction === 'text-to-item' ? (a.meta.ranks as number[]) : [a.meta.rank as number]);
+    labels.push(classOf.get(a.sample_id) ?? '');
   }
   if (!ranks.length) throw new InputError(`run ${runId} has no stored item`);
   const out: Record<string, ZeroShotFigure> = {};
@@ -275,6 +282,12 @@ export async function zeroShotFigures(pool: Pool, runId: string): Promise<Record
     const k = KS[s.name];
     if (!k) continue;
     out[s.name] = direction === 'text-to-item' ? clusteredFigure(ranks.map((r) => hitsAt(r, k))) : proportionFigure(ranks.map((r) => (r[0]! <= k ? 1 : 0)));
+  }
+  if (direction === 'classify') {
+    for (const s of run.spec.scorers) {
+      const k = KS[s.name];
+      if (k) out[`${s.name}_mean_per_class`] = meanPerClassFigure(ranks.map((r) => (r[0]! <= k ? 1 : 0)), labels);
+    }
   }
   return out;
 }

@@ -9,6 +9,7 @@ interface JStatLike {
   normal: { cdf(x: number, mean: number, sd: number): number; inv(p: number, mean: number, sd: number): number };
   studentt: { cdf(x: number, df: number): number; inv(p: number, df: number): number };
   chisquare: { cdf(x: number, df: number): number };
+  beta: { inv(p: number, a: number, b: number): number };
   betaln(a: number, b: number): number;
   gammaln(x: number): number;
 }
@@ -24,6 +25,12 @@ export function normalCdf(x: number): number {
 export function normalQuantile(p: number): number {
   if (!(p > 0 && p < 1)) throw new RangeError(`normal quantile needs 0 < p < 1, got ${p}`);
   return jstat().normal.inv(p, 0, 1);
+}
+
+/** Beta(a, b) quantile, p in [0, 1], a, b > 0. Errors: RangeError outside those ranges. */
+export function betaQuantile(p: number, a: number, b: number): number {
+  if (!(p >= 0 && p <= 1) || !(a > 0) || !(b > 0)) throw new RangeError(`beta quantile needs 0 ≤ p ≤ 1 and a, b > 0, got p=${p}, a=${a}, b=${b}`);
+  return jstat().beta.inv(p, a, b);
 }
 
 /** Student t CDF with `df` degrees of freedom (df > 0). */

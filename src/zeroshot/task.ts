@@ -264,8 +264,8 @@ export function zeroShotSubset(task: ZeroShotTask, ids: readonly string[], subse
  * from an item field or metadata field (`label` is the class name). The draw is recorded in the task (`subset`).
  * Errors: every InputError of `stratifiedSubset`.
  */
-export function stratifiedZeroShot(task: ZeroShotTask, spec: StratifiedSpec): { task: ZeroShotTask; draw: StratifiedSubset } {
-  const draw = stratifiedSubset(task.items.map((i) => ({ id: i.id, metadata: i.metadata })), spec);
+export function stratifiedZeroShot(task: ZeroShotTask, spec: StratifiedSpec, opts: { strata?: ReadonlyMap<string, string> } = {}): { task: ZeroShotTask; draw: StratifiedSubset } {
+  const draw = stratifiedSubset(task.items.map((i) => ({ id: i.id, metadata: i.metadata })), spec, opts);
   return { task: zeroShotSubset(task, draw.ids, { ...draw.spec, strata: draw.strata }), draw };
 }
 

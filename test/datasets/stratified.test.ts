@@ -61,3 +61,16 @@ describe('stratified subsets', () => {
     assert.throws(() => stratifiedSubset([{ id: 'x' }, { id: 'x' }], { size: 1 }), fieldIs('id'));
   });
 });
+
+it('strata from the base checkpoint\'s difficulty: given per item (missing ones apart), recorded; never with a field, never without strata', () => {
+  const items = Array.from({ length: 12 }, (_, i) => ({ id: `s${i}`, metadata: { subject: 'x' } }));
+  // 8 items the base got right, 3 it got wrong, 1 not measured.
+  const strata = new Map(items.slice(0, 11).map((it, i) => [it.id, i < 8 ? 'base error 0.000' : 'base error 1.000']));
+  const r = stratifiedSubset(items, { size: 6, difficulty_from: 'base', seed: 4 }, { strata });
+  assert.deepEqual(r.strata, [{ key: '(missing)', population: 1, drawn: 0 }, { key: 'base error 0.000', population: 8, drawn: 4 }, { key: 'base error 1.000', population: 3, drawn: 2 }]);
+  assert.equal(r.spec.by, 'base error rate');
+  assert.equal(r.spec.difficulty_from, 'base');
+  assert.equal(r.ids.filter((id) => strata.get(id) === 'base error 1.000').length, 2);
+  assert.throws(() => stratifiedSubset(items, { size: 6, difficulty_from: 'base', by: 'subject' }, { strata }), (e: unknown) => e instanceof InputError && e.where.field === 'subset.by');
+  assert.throws(() => stratifiedSubset(items, { size: 6, difficulty_from: 'base' }), (e: unknown) => e instanceof InputError && e.where.field === 'subset.difficulty_from');
+});

@@ -145,8 +145,8 @@ describe('streams of embedding checkpoints with zero-shot tasks, orders and subs
     const pool = await openPool('memory:');
     try {
       const base = { checkpoints: [`openai-compatible:${server.url}#ck0`, `openai-compatible:${server.url}#ck1`], zero_shot: [join(dir, 'captions.yaml')] };
-      await assert.rejects(evaluateStream({ ...base, adaptation: [{ task: join(dir, 'pets.yaml'), at: 1 }], order: { by: 'random' } }, { pool }), (e: unknown) => e instanceof InputError && e.where.field === 'adaptation.0.at');
-      await assert.rejects(evaluateStream({ ...base, adaptation: [{ task: join(dir, 'pets.yaml') }] }, { pool }), (e: unknown) => e instanceof InputError && e.where.field === 'adaptation.0.at' && /or the stream an order/.test((e as Error).message));
+      await assert.rejects(evaluateStream({ ...base, adaptation: [{ task: join(dir, 'pets.yaml'), at: 1 }], order: { by: 'random' } }, { pool }), (e: unknown) => e instanceof InputError && e.where.field === 'adaptation[0].at');
+      await assert.rejects(evaluateStream({ ...base, adaptation: [{ task: join(dir, 'pets.yaml') }] }, { pool }), (e: unknown) => e instanceof InputError && e.where.field === 'adaptation[0]' && /or the stream an order/.test((e as Error).message));
       await assert.rejects(evaluateStream({ ...base, checkpoints: ['reference:oracle', `openai-compatible:${server.url}#ck1`] }, { pool }), (e: unknown) => e instanceof InputError && e.where.field === 'model');
       assert.deepEqual(await pool.listRuns(), []);
     } finally {

@@ -7,15 +7,16 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { writeTinyGguf } from '../../testkit/tiny-gguf.ts';
 import { runStatistics } from '../../src/analyses/statistics.ts';
 import { streamTable } from '../../src/analyses/stream.ts';
 import { evaluateStream } from '../../src/runner/stream.ts';
+import { mergeModels } from '../../src/merge/merge.ts';
 import { openPool } from '../../src/store/open.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/assay.js', import.meta.url));
@@ -108,6 +109,51 @@ describe('checkpoint streams', () => {
       close(t.report.bwt.value, (R[3]![0]! - R[1]![0]! + R[3]![1]! - R[2]![1]!) / 2);
       close(t.report.fwt.value, R[1]![1]! - R[0]![1]!);
       assert.deepEqual(R, cliMatrix);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('a stream entry naming a TIES merge of two checkpoints: built once (content-addressed) and evaluated as a fifth checkpoint; recorded with its parents; the HTML report has a point per checkpoint', async () => {
+    const merged = join(dir, 'merged-stream.yaml');
+    writeFileSync(merged, readFileSync(streamFile, 'utf8').replace('adaptation:', '  - { name: merged, merge: { method: ties, density: 0.5, parents: [step2, step3], base: base, time: { deployment: merge } } }\nadaptation:').replace('name: tiny-stream', 'name: tiny-stream-merged'));
+    const html = join(dir, 'stream.html');
+    const run = () => new Promise<{ code: number; out: string; err: string }>((res) => {
+      execFile(process.execPath, [BIN, 'stream', merged, '--pool', poolFile, '--html', html], { cwd: dir, encoding: 'utf8', maxBuffer: 1 << 24 }, (e, out, err) => res({ code: e ? ((e as { code?: number }).code ?? 1) : 0, out, err }));
+    });
+    const first = await run();
+    assert.equal(first.code, 0, first.err);
+    assert.match(first.out, /complete; 5 checkpoints × 3 tasks/);
+    const file = /checkpoint 4 merged: merged into (\S+merge-[0-9a-f]{16}\.gguf)/.exec(first.err)?.[1];
+    assert.ok(file && existsSync(file), first.err);
+    assert.equal(dirname(file), join(dir, '.assay', 'merges'));
+    // The file is the merge itself: the same spec on the same parent files gives the same bytes.
+    const direct = join(dir, 'direct.gguf');
+    const parentFiles = [2, 3].map((i) => models[i]!.slice('llama-cpp:'.length).replace(/\?.*$/, ''));
+    mergeModels({ parents: parentFiles, base: models[0]!.slice('llama-cpp:'.length).replace(/\?.*$/, ''), spec: { method: 'ties', density: 0.5, time: { deployment: 'merge' } }, out: direct });
+    assert.ok(readFileSync(file).equals(readFileSync(direct)));
+    const pool = await openPool(poolFile);
+    try {
+      const address = `llama-cpp:${file}?context_size=256&threads=1`;
+      const rec = (await pool.getModel(address))!;
+      const m = rec.metadata.merge as { method: string; parents: { checkpoint: string; path: string }[]; base: { checkpoint: string } };
+      assert.equal(m.method, 'ties');
+      assert.deepEqual(m.parents.map((p) => [p.checkpoint, p.path]), [['step2', parentFiles[0]], ['step3', parentFiles[1]]]);
+      assert.equal(m.base.checkpoint, 'base');
+      // Rows 0–3 are the first stream's runs (resumed); row 4 is new; run again, nothing is built or asked.
+      const mtime = statSync(file).mtimeMs;
+      const r = await evaluateStream(merged, { pool, onMerge: (_row, _name, _file, built) => assert.equal(built, false) });
+      assert.equal(r.status, 'complete');
+      assert.ok(r.cells.every((c) => c.result.executed === 0));
+      assert.equal(statSync(file).mtimeMs, mtime);
+      assert.equal(r.stream.checkpoints[4]!.model, address);
+      const t = await streamTable(pool, r.stream_id);
+      assert.equal(t.report.matrix.length, 5);
+      // The HTML report: zero-shot accuracy has a point per checkpoint, at the matrix's values.
+      const page = readFileSync(html, 'utf8');
+      const zs = [...page.matchAll(/<circle class="mark point" data-series="zero-shot accuracy" data-row="(\d)" data-value="([^"]+)"/g)].map((x) => [Number(x[1]), Number(x[2])]);
+      assert.deepEqual(zs, t.report.zero_shot.map((e, i) => [i, e.value]));
+      assert.match(page, /ties \(density 0\.5, time \{&quot;deployment&quot;:&quot;merge&quot;\}\) of step2, step3 over base, merge-[0-9a-f]{16}\.gguf/);
     } finally {
       await pool.close();
     }

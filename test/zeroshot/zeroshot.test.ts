@@ -118,6 +118,27 @@ describe('zero-shot classification and retrieval', () => {
     }
   });
 
+  it('classification: mean per-class accuracy by hand (top-1 4/6, top-5 5.5/6), its MOVER interval, from a fresh and a resumed run alike', async () => {
+    const pool = await openPool('memory:');
+    try {
+      const r = await evaluateZeroShot(pets(), model, { pool, batchSize: 16 });
+      const f = r.columns[0]!.figures;
+      // Per class (top-1): cat 1/2, dog 1/1, bird 1/2, fish 1/2, frog 1/1, horse 1/2; top-5: bird 1/2, every other 1.
+      assert.ok(Math.abs(f.top1_mean_per_class!.value - 4 / 6) < 1e-12);
+      assert.ok(Math.abs(f.top5_mean_per_class!.value - 5.5 / 6) < 1e-12);
+      assert.equal(f.top1!.value, 0.6); // pooled over items: a different figure when classes are unequal
+      for (const k of ['top1_mean_per_class', 'top5_mean_per_class']) {
+        const x = f[k]!;
+        assert.ok(x.ci95.lo < x.value && x.value < x.ci95.hi, JSON.stringify(x));
+        assert.match(x.method, /mean over 6 classes of each class's accuracy; MOVER interval from each class's Jeffreys interval/);
+      }
+      const again = await evaluateZeroShot(pets(), model, { pool, batchSize: 16 });
+      assert.deepEqual(again.columns[0]!.figures, f);
+    } finally {
+      await pool.close();
+    }
+  });
+
   it('the in-memory cache: a subset evaluated with the same embedder sends nothing; the subset is its own run', async () => {
     const embedder = createEmbedder(model, { batchSize: 64 });
     try {
@@ -282,4 +303,33 @@ it('a zero-shot task file with a YAML syntax error names the file and line, not 
   writeFileSync(unclosed, 'kind: zeroshot-classification\nname: pets\nclasses: [cat, dog\n');
   assert.throws(() => readZeroShotFile(unclosed), (e: Error) => /^.*unclosed\.yaml:\d+: YAML: /.test(e.message));
   assert.throws(() => readZeroShotFile(join(dir, 'missing.yaml')), /cannot read the task file: ENOENT/);
+});
+
+it('mean per-class accuracy: MOVER from Jeffreys intervals by hand; one class is Jeffreys\' interval; all right reaches 1 with width; every class weighs the same', async () => {
+  const { jeffreysInterval, meanPerClassFigure } = await import('../../src/stats/zeroshot.ts');
+  const { createRequire } = await import('node:module');
+  const jstat = createRequire(import.meta.url)('jstat') as { beta: { inv(p: number, a: number, b: number): number } };
+  const one = meanPerClassFigure([1, 1, 1, 0, 1, 1, 1, 1, 0, 1], Array(10).fill('a'));
+  assert.equal(one.value, 0.8);
+  assert.ok(Math.abs(one.ci95.lo - jstat.beta.inv(0.025, 8.5, 2.5)) < 1e-9, `${one.ci95.lo}`);
+  assert.ok(Math.abs(one.ci95.hi - jstat.beta.inv(0.975, 8.5, 2.5)) < 1e-9, `${one.ci95.hi}`);
+  // Two classes, 2/4 and 3/3: θ = (0.5 + 1)/2; L = θ − √(((0.5 − l₁)/2)² + ((1 − l₂)/2)²), U = θ + (u₁ − 0.5)/2 (class 2 is at 1).
+  const two = meanPerClassFigure([1, 0, 1, 0, 1, 1, 1], ['a', 'a', 'a', 'a', 'b', 'b', 'b']);
+  const l1 = jstat.beta.inv(0.025, 2.5, 2.5), u1 = jstat.beta.inv(0.975, 2.5, 2.5), l2 = jstat.beta.inv(0.025, 3.5, 0.5);
+  assert.equal(two.value, 0.75);
+  assert.ok(Math.abs(two.ci95.lo - (0.75 - Math.hypot((0.5 - l1) / 2, (1 - l2) / 2))) < 1e-9);
+  assert.ok(Math.abs(two.ci95.hi - (0.75 + (u1 - 0.5) / 2)) < 1e-9);
+  assert.ok(Math.abs(jeffreysInterval(3, 3).lo - l2) < 1e-9);
+  assert.equal(jeffreysInterval(3, 3).hi, 1);
+  assert.equal(jeffreysInterval(0, 5).lo, 0);
+  const all = meanPerClassFigure([1, 1, 1, 1], ['a', 'b', 'b', 'b']);
+  assert.equal(all.value, 1);
+  assert.equal(all.ci95.hi, 1);
+  assert.ok(all.ci95.lo > 0.4 && all.ci95.lo < 0.99, `${all.ci95.lo}`); // a class of one item says little
+  // 1 of 1 in class a, 0 of 9 in class b: (1 + 0) / 2, not 1/10.
+  const unequal = meanPerClassFigure([1, 0, 0, 0, 0, 0, 0, 0, 0, 0], ['a', ...Array(9).fill('b')]);
+  assert.equal(unequal.value, 0.5);
+  assert.equal(unequal.classes, 2);
+  assert.throws(() => meanPerClassFigure([1, 2], [0, 1]), /0 or 1/);
+  assert.throws(() => meanPerClassFigure([1], [0, 1]), /1 hits but 2 labels/);
 });
