@@ -73,16 +73,8 @@ export function responseGuard(stored: Pick<Manifest['provider'], 'reported_model
   };
 }
 
-/** What an attempt context is made of (see `AttemptContext`). */
-export interface AttemptContextOptions {
-  runId: string;
-  provider: Provider;
-  config: GenerationConfig;
-  solver: Solver;
-  scorers: readonly Scorer[];
-  policy: RetryPolicy;
-  limiter: AdaptiveLimiter;
-  stop: AbortSignal;
+/** What an attempt context is made of: the run's own parts of `AttemptContext`, and what the rest is built from. */
+export interface AttemptContextOptions extends Pick<AttemptContext, 'runId' | 'provider' | 'config' | 'solver' | 'scorers' | 'policy' | 'limiter' | 'stop'> {
   pool: Pool;
   /** Reuse stored responses of other runs with the same cache key (the caller decides: remote providers only). */
   cache: boolean;
