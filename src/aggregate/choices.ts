@@ -49,8 +49,8 @@ export interface ChoiceData {
   above: Float64Array | null;
 }
 
-/** A typed array that grows by doubling (Int32Array or Float64Array). */
-class Grow<A extends Int32Array | Float64Array> {
+/** A typed array that grows by half its length (Int32Array, Float32Array or Float64Array). */
+class Grow<A extends Int32Array | Float32Array | Float64Array> {
   n = 0;
   constructor(
     /** The storage (entries [0, n) are in use; replaced when it grows). */
@@ -59,7 +59,8 @@ class Grow<A extends Int32Array | Float64Array> {
   ) {}
   push(v: number) {
     if (this.n === this.a.length) {
-      const b = this.make(this.a.length * 2);
+      // grow by half: at most a third of the storage unused, and a smaller transient copy than doubling
+      const b = this.make(this.a.length + (this.a.length >> 1));
       b.set(this.a);
       this.a = b;
     }
@@ -73,6 +74,43 @@ const growI32 = () => new Grow(new Int32Array(1024), (n) => new Int32Array(n));
 const growF64 = () => new Grow(new Float64Array(1024), (n) => new Float64Array(n));
 
 /**
+ * Measurement values, 4 bytes each while every value added is a float32 exactly (0/1 verdicts, small integers, most
+ * scores), 8 bytes from the first one that is not (all are then copied to float64): a value read back is always the
+ * value added.
+ */
+class Values {
+  private g: Grow<Float32Array> | Grow<Float64Array>;
+  private wide = false;
+  constructor(capacity = 1024) {
+    this.g = new Grow(new Float32Array(Math.max(1024, capacity)), (n) => new Float32Array(n));
+  }
+  get n(): number {
+    return this.g.n;
+  }
+  push(v: number): void {
+    if (!this.wide && !Object.is(Math.fround(v), v)) {
+      const old = this.g, b = new Float64Array(Math.max(1024, old.a.length));
+      b.set(old.a.subarray(0, old.n));
+      const g = new Grow(b, (n) => new Float64Array(n));
+      g.n = old.n;
+      this.g = g;
+      this.wide = true;
+    }
+    this.g.push(v);
+  }
+  view(): Float32Array | Float64Array {
+    return this.g.view();
+  }
+}
+
+/**
+ * Typed arrays on shared memory: the arrays of the bootstrap problem, which worker threads then read in place
+ * instead of receiving a copy each (src/aggregate/pl-bootstrap.ts).
+ */
+export const sharedInt32 = (n: number): Int32Array => new Int32Array(new SharedArrayBuffer(4 * n));
+export const sharedFloat64 = (n: number): Float64Array => new Float64Array(new SharedArrayBuffer(8 * n));
+
+/**
  * Incremental builder of `ChoiceData` (models and clusters are interned by name). Used directly by the
  * validation harness and the benchmark (no per-measurement objects); `choicesFromMeasurements` wraps it.
  */
@@ -81,13 +119,16 @@ export class ChoiceBuilder {
   readonly clusters: string[] = [];
   private modelIndex = new Map<string, number>();
   private clusterIndex = new Map<string, number>();
-  private setIndex = new Map<string, number>();
+  /** Open-addressing hash table of the interned choice sets (set ids, −1 empty; size a power of two, at most half full). */
+  private setTable = new Int32Array(1024).fill(-1);
+  private setHash = growI32();
   private setPtr = growI32();
   private setIdx = growI32();
   private evCluster = growI32();
   private evWinner = growI32();
   private evSet = growI32();
   private evWeight = growF64();
+  private built = false;
   private orderings = 0;
   private droppedSingle = 0;
   private droppedAllTied = 0;
@@ -152,15 +193,44 @@ export class ChoiceBuilder {
     }
   }
 
+  /**
+   * The id of the choice set `members` (sorted here), numbered in order of first arrival. Interned in a hash table
+   * of typed arrays (4 bytes a slot, 4 per set for its hash) over the members already stored in `setIdx`: no key
+   * string per set.
+   */
   private intern(members: number[]): number {
     members.sort((a, b) => a - b);
-    const key = members.join(',');
-    let s = this.setIndex.get(key);
-    if (s === undefined) {
-      s = this.setIndex.size;
-      this.setIndex.set(key, s);
-      for (const m of members) this.setIdx.push(m);
-      this.setPtr.push(this.setIdx.n);
+    const n = members.length;
+    let h = 0x811c9dc5 ^ n; // FNV-1a over the members
+    for (let k = 0; k < n; k++) h = Math.imul(h ^ members[k]!, 0x01000193);
+    h |= 0;
+    const table = this.setTable, mask = table.length - 1;
+    const ptr = this.setPtr.a, idx = this.setIdx.a, hashes = this.setHash.a;
+    let i = h & mask;
+    for (;; i = (i + 1) & mask) {
+      const s = table[i]!;
+      if (s < 0) break;
+      if (hashes[s] !== h) continue;
+      const a = ptr[s]!;
+      if (ptr[s + 1]! - a !== n) continue;
+      let same = true;
+      for (let k = 0; k < n && same; k++) same = idx[a + k] === members[k];
+      if (same) return s;
+    }
+    const s = this.setHash.n;
+    table[i] = s;
+    this.setHash.push(h);
+    for (const m of members) this.setIdx.push(m);
+    this.setPtr.push(this.setIdx.n);
+    if (2 * this.setHash.n > table.length) {
+      // double the table and re-insert every set by its stored hash
+      const next = new Int32Array(table.length * 2).fill(-1), m2 = next.length - 1, hs = this.setHash.a;
+      for (let t = 0; t < this.setHash.n; t++) {
+        let j = hs[t]! & m2;
+        while (next[j]! >= 0) j = (j + 1) & m2;
+        next[j] = t;
+      }
+      this.setTable = next;
     }
     return s;
   }
@@ -182,6 +252,7 @@ export class ChoiceBuilder {
    * multiplying by `direction`); values within `tol` of a block's best value tie with it.
    */
   addListwise(c: number, ms: number[], vs: number[], direction: 1 | -1 = 1, tol = 0): void {
+    if (this.built) throw new Error('ChoiceBuilder: no orderings after build()');
     const n = ms.length;
     for (let k = 0; k < n; k++) this.touch(ms[k]!, c, direction * vs[k]!);
     this.orderings++;
@@ -233,6 +304,7 @@ export class ChoiceBuilder {
    * Under `full` an exact tie gives no event (counted as dropped); soft values split v·w / (1−v)·w.
    */
   addPair(c: number, a: number, b: number, v: number, w = 1): void {
+    if (this.built) throw new Error('ChoiceBuilder: no orderings after build()');
     this.touch(a, c, v);
     this.touch(b, c, 1 - v);
     this.orderings++;
@@ -247,23 +319,54 @@ export class ChoiceBuilder {
     this.event(c, b, set, (1 - v) * w);
   }
 
-  /** Finish: events sorted by cluster (stable counting sort). */
+  /**
+   * Finish (once: the builder takes no more orderings afterwards). Events sorted by cluster (stable counting sort;
+   * when they were added in cluster order already, as `ChoiceAccumulator` and `choicesFromMatrix` add them, a copy).
+   * The arrays of the bootstrap are copied to shared memory at their size, one at a time, each growing array
+   * released once copied. (Growing on shared memory instead saves the copies but not memory: outgrown
+   * SharedArrayBuffers are reclaimed late — measured on Node 20, 30M entries grown by half: 453 MB peak resident
+   * memory against 255 MB with ArrayBuffers.)
+   * Errors: Error when called twice.
+   */
   build(): ChoiceData {
+    if (this.built) throw new Error('ChoiceBuilder.build() called twice');
+    this.built = true;
     const nC = this.clusters.length;
     const nE = this.evWinner.n;
-    const clusterPtr = new Int32Array(nC + 1);
+    const clusterPtr = sharedInt32(nC + 1);
     const evC = this.evCluster.view();
-    for (let e = 0; e < nE; e++) clusterPtr[evC[e]! + 1]!++;
-    for (let c = 0; c < nC; c++) clusterPtr[c + 1]! += clusterPtr[c]!;
-    const pos = clusterPtr.slice(0, nC);
-    const evWinner = new Int32Array(nE), evSet = new Int32Array(nE), evWeight = new Float64Array(nE);
-    const w0 = this.evWinner.view(), s0 = this.evSet.view(), g0 = this.evWeight.view();
+    let sorted = true;
     for (let e = 0; e < nE; e++) {
-      const p = pos[evC[e]!]!++;
-      evWinner[p] = w0[e]!;
-      evSet[p] = s0[e]!;
-      evWeight[p] = g0[e]!;
+      clusterPtr[evC[e]! + 1]!++;
+      if (e && evC[e]! < evC[e - 1]!) sorted = false;
     }
+    for (let c = 0; c < nC; c++) clusterPtr[c + 1]! += clusterPtr[c]!;
+    this.setTable = new Int32Array(0);
+    this.setHash = growI32();
+    const toShared = <A extends Int32Array | Float64Array>(a: A, make: (n: number) => A): A => {
+      const b = make(a.length);
+      if (sorted) b.set(a);
+      else {
+        const pos = clusterPtr.slice(0, nC);
+        for (let e = 0; e < nE; e++) b[pos[evC[e]!]!++] = a[e]!;
+      }
+      return b;
+    };
+    const evWinner = toShared(this.evWinner.view(), sharedInt32);
+    this.evWinner = growI32();
+    const evSet = toShared(this.evSet.view(), sharedInt32);
+    this.evSet = growI32();
+    const evWeight = toShared(this.evWeight.view(), sharedFloat64);
+    this.evWeight = growF64();
+    this.evCluster = growI32();
+    const setPtr = sharedInt32(this.setPtr.n);
+    setPtr.set(this.setPtr.view());
+    this.setPtr = growI32();
+    const setIdx = sharedInt32(this.setIdx.n);
+    setIdx.set(this.setIdx.view());
+    this.setIdx = growI32();
+    this.clusterIndex.clear();
+    this.modelIndex.clear();
     const n = this.models.length;
     let above: Float64Array | null = null;
     if (this.above) {
@@ -271,8 +374,8 @@ export class ChoiceBuilder {
       for (let i = 0; i < n; i++) above.set(this.above.subarray(i * this.aboveCap, i * this.aboveCap + n), i * n);
     }
     return {
-      models: this.models.slice(), clusters: this.clusters.slice(), clusterPtr, evWinner, evSet, evWeight,
-      setPtr: this.setPtr.view().slice(), setIdx: this.setIdx.view().slice(), ties: this.ties,
+      models: this.models.slice(), clusters: this.clusters, clusterPtr, evWinner, evSet, evWeight,
+      setPtr, setIdx, ties: this.ties,
       orderings: this.orderings, droppedSingle: this.droppedSingle, droppedAllTied: this.droppedAllTied,
       samplesPerModel: Int32Array.from(this.samplesPerModel), measurementsPerModel: Int32Array.from(this.measurementsPerModel),
       meanScore: Float64Array.from(this.sumScore.map((s, i) => (this.nScore[i]! ? s : NaN))), above,
@@ -289,13 +392,14 @@ const KIND_ID: Record<string, number> = { binary: 0, numeric: 1, ordinal: 2 };
 
 /**
  * Measurements (any kinds, any order) → choice data, one measurement at a time, holding only compact typed arrays
- * (16 bytes per listwise measurement, 32 per pairwise one) and 36 bytes per (slice, sample, kind, direction, tie tolerance)
+ * (12 bytes per listwise measurement while every value is a float32 exactly, as 0/1 verdicts are, else 16; 32 per
+ * pairwise one) and 36 bytes per (slice, sample, kind, direction, tie tolerance)
  * group: a pool streamed from the store is never held as objects. `build()` gives exactly what
  * `choicesFromMeasurements` gives for the same measurements in the same order (same model, cluster, set and event
  * order), which is defined there. Errors: none (values are taken as given; the importers check them).
  */
 export class ChoiceAccumulator {
-  private readonly b: ChoiceBuilder;
+  private b: ChoiceBuilder | null;
   private readonly dedupe: boolean;
   private sliceIndex = new Map<string, number>();
   private lastSliceName: string | null = null;
@@ -309,7 +413,7 @@ export class ChoiceAccumulator {
   private gNext = growI32();
   private eG = growI32();
   private eM = growI32();
-  private eV = growF64();
+  private eV = new Values();
   private pC = growI32();
   private pA = growI32();
   private pB = growI32();
@@ -318,16 +422,28 @@ export class ChoiceAccumulator {
   /** Measurements added. */
   count = 0;
 
-  constructor(opts: { ties?: TieConvention; pairwiseMatrix?: boolean; battleWeights?: 'counts' | 'dedupe' } = {}) {
+  /**
+   * `expected`: the number of listwise measurements expected, when known (an upper bound does): the arrays of the
+   * entries are then made once at that size instead of growing.
+   */
+  constructor(opts: { ties?: TieConvention; pairwiseMatrix?: boolean; battleWeights?: 'counts' | 'dedupe'; expected?: number } = {}) {
     this.b = new ChoiceBuilder(opts.ties ?? 'full', { pairwiseMatrix: opts.pairwiseMatrix });
     this.dedupe = opts.battleWeights === 'dedupe';
+    const cap = Math.max(1024, Math.floor(opts.expected ?? 0));
+    if (cap > 1024) {
+      this.eG = new Grow(new Int32Array(cap), (n) => new Int32Array(n));
+      this.eM = new Grow(new Int32Array(cap), (n) => new Int32Array(n));
+      this.eV = new Values(cap);
+    }
   }
 
   /** Add one measurement (only its slice, sample_key, model, opponent, kind, value, direction, tie_tolerance and weight are read). */
   add(m: Pick<PoolMeasurement, 'slice' | 'sample_key' | 'model' | 'opponent' | 'kind' | 'value' | 'direction' | 'tie_tolerance' | 'weight'>): void {
     this.count++;
-    const c = this.b.cluster(m.sample_key);
-    const a = this.b.model(m.model);
+    const b = this.b;
+    if (!b) throw new Error('ChoiceAccumulator.add() after build()');
+    const c = b.cluster(m.sample_key);
+    const a = b.model(m.model);
     const kind = KIND_ID[m.kind];
     if (kind !== undefined) {
       const tol = kind === 1 ? m.tie_tolerance : 0;
@@ -365,25 +481,53 @@ export class ChoiceAccumulator {
     } else {
       this.pC.push(c);
       this.pA.push(a);
-      this.pB.push(this.b.model(m.opponent));
+      this.pB.push(b.model(m.opponent));
       this.pV.push(m.value);
       this.pW.push(this.dedupe ? 1 : m.weight);
     }
   }
 
-  /** Finish (once): orderings formed in cluster order, listwise groups of a cluster before its pairs. */
+  /**
+   * Finish (once): orderings formed in cluster order, listwise groups of a cluster before its pairs. The entries are
+   * released before the choice data is made, and the builder after (the accumulator holds nothing afterwards).
+   * Errors: Error when called twice.
+   */
   build(): ChoiceData {
-    const nC = this.b.clusters.length;
+    const b = this.b;
+    if (!b) throw new Error('ChoiceAccumulator.build() called twice');
+    this.formOrderings(b);
+    this.gC = this.gSlice = this.gKind = this.gDir = this.gNext = this.eG = this.eM = this.head = this.pC = this.pA = this.pB = growI32();
+    this.gTol = this.pV = this.pW = growF64();
+    this.eV = new Values();
+    this.sliceIndex = new Map();
+    this.b = null;
+    return b.build();
+  }
+
+  private formOrderings(b: ChoiceBuilder): void {
+    const nC = b.clusters.length;
     const nG = this.gC.n, nE = this.eG.n, nP = this.pC.n;
-    // entries of each group in arrival order (stable counting sort by group)
+    // entries put in group order, arrival order within a group (a stable counting sort), in place: each entry's
+    // place is written over its group id, then models and values are permuted by following the cycles
     const gPtr = new Int32Array(nG + 1);
-    const eG = this.eG.view();
+    const eG = this.eG.view(), eM = this.eM.view(), eV = this.eV.view();
     for (let e = 0; e < nE; e++) gPtr[eG[e]! + 1]!++;
     for (let g = 0; g < nG; g++) gPtr[g + 1]! += gPtr[g]!;
-    const ent = new Int32Array(nE);
     {
       const pos = gPtr.slice(0, nG);
-      for (let e = 0; e < nE; e++) ent[pos[eG[e]!]!++] = e;
+      for (let e = 0; e < nE; e++) eG[e] = pos[eG[e]!]!++;
+      for (let i = 0; i < nE; i++) {
+        while (eG[i] !== i) {
+          const j = eG[i]!;
+          const m = eM[i]!, v = eV[i]!;
+          eM[i] = eM[j]!;
+          eV[i] = eV[j]!;
+          eM[j] = m;
+          eV[j] = v;
+          eG[i] = eG[j]!;
+          eG[j] = j;
+        }
+      }
     }
     const byCluster = (cs: Int32Array, n: number): { ptr: Int32Array; idx: Int32Array } => {
       const ptr = new Int32Array(nC + 1);
@@ -395,9 +539,9 @@ export class ChoiceAccumulator {
       return { ptr, idx };
     };
     const G = byCluster(this.gC.view(), nG), P = byCluster(this.pC.view(), nP);
-    const eM = this.eM.view(), eV = this.eV.view(), gDir = this.gDir.view(), gTol = this.gTol.view();
+    const gDir = this.gDir.view(), gTol = this.gTol.view();
     const pA = this.pA.view(), pB = this.pB.view(), pV = this.pV.view(), pW = this.pW.view();
-    const slot = new Int32Array(this.b.models.length).fill(-1);
+    const slot = new Int32Array(b.models.length).fill(-1);
     const ms: number[] = [], vs: number[] = [], ns: number[] = [];
     for (let c = 0; c < nC; c++) {
       for (let q = G.ptr[c]!; q < G.ptr[c + 1]!; q++) {
@@ -406,7 +550,7 @@ export class ChoiceAccumulator {
         vs.length = 0;
         ns.length = 0;
         for (let p = gPtr[g]!; p < gPtr[g + 1]!; p++) {
-          const e = ent[p]!, mi = eM[e]!;
+          const e = p, mi = eM[e]!;
           const k = slot[mi]!;
           if (k < 0) {
             slot[mi] = ms.length;
@@ -416,14 +560,13 @@ export class ChoiceAccumulator {
           } else vs[k] = runningMean(vs[k]!, eV[e]!, ++ns[k]!);
         }
         for (const mi of ms) slot[mi] = -1;
-        this.b.addListwise(c, ms.slice(), vs.slice(), gDir[g]! < 0 ? -1 : 1, gTol[g]!);
+        b.addListwise(c, ms.slice(), vs.slice(), gDir[g]! < 0 ? -1 : 1, gTol[g]!);
       }
       for (let q = P.ptr[c]!; q < P.ptr[c + 1]!; q++) {
         const k = P.idx[q]!;
-        this.b.addPair(c, pA[k]!, pB[k]!, pV[k]!, pW[k]!);
+        b.addPair(c, pA[k]!, pB[k]!, pV[k]!, pW[k]!);
       }
     }
-    return this.b.build();
   }
 }
 

@@ -7,3 +7,201 @@ export interface BinaryMatrix {
   categories: Int32Array | null;
   categoryNames: string[];
 }
+
+/**
+ * The same matrix stored by sample (compressed sparse rows), holding only the measured cells: sample s has the cells
+ * k = samplePtr[s] … samplePtr[s + 1] − 1, each model `cellModel[k]` (ascending within a sample) with value
+ * `cellValue[k]` (float32, as in the dense form). Memory: 8 bytes per measured cell and 4 per sample, instead of 4 per
+ * model × sample cell: what a pool with most cells missing needs (90% missing: a tenth of the dense form).
+ */
+export interface SparseBinaryMatrix {
+  models: string[];
+  sampleKeys: string[];
+  /** Length samples + 1. */
+  samplePtr: Int32Array;
+  cellModel: Int32Array;
+  cellValue: Float32Array;
+  categories: Int32Array | null;
+  categoryNames: string[];
+}
+
+/** Either form; the algorithms that take both read the measured cells in the same order from either. */
+export type AnyBinaryMatrix = BinaryMatrix | SparseBinaryMatrix;
+
+export function isSparse(mat: AnyBinaryMatrix): mat is SparseBinaryMatrix {
+  return (mat as SparseBinaryMatrix).samplePtr !== undefined;
+}
+
+/** The sparse form of a matrix (the same object when already sparse): the non-NaN cells, by sample, models ascending. */
+export function sparseOf(mat: AnyBinaryMatrix): SparseBinaryMatrix {
+  if (isSparse(mat)) return mat;
+  const M = mat.models.length, S = mat.sampleKeys.length, v = mat.values;
+  const samplePtr = new Int32Array(S + 1);
+  for (let s = 0; s < S; s++) {
+    let n = 0;
+    for (let m = 0; m < M; m++) if (!Number.isNaN(v[m * S + s]!)) n++;
+    samplePtr[s + 1] = samplePtr[s]! + n;
+  }
+  const cellModel = new Int32Array(samplePtr[S]!), cellValue = new Float32Array(samplePtr[S]!);
+  for (let s = 0, k = 0; s < S; s++) {
+    for (let m = 0; m < M; m++) {
+      const x = v[m * S + s]!;
+      if (Number.isNaN(x)) continue;
+      cellModel[k] = m;
+      cellValue[k++] = x;
+    }
+  }
+  return { models: mat.models, sampleKeys: mat.sampleKeys, samplePtr, cellModel, cellValue, categories: mat.categories, categoryNames: mat.categoryNames };
+}
+
+/**
+ * The dense form of samples `cols` of a sparse matrix (all samples when null), in the order given; categories kept.
+ * Memory: 4 bytes per model × chosen sample.
+ */
+export function denseOf(sp: SparseBinaryMatrix, cols: ArrayLike<number> | null = null): BinaryMatrix {
+  const M = sp.models.length, T = cols ? cols.length : sp.sampleKeys.length;
+  const values = new Float32Array(M * T).fill(NaN);
+  for (let t = 0; t < T; t++) {
+    const s = cols ? cols[t]! : t;
+    for (let k = sp.samplePtr[s]!; k < sp.samplePtr[s + 1]!; k++) values[sp.cellModel[k]! * T + t] = sp.cellValue[k]!;
+  }
+  return {
+    models: sp.models.slice(), sampleKeys: cols ? Array.from({ length: T }, (_, t) => sp.sampleKeys[cols[t]!]!) : sp.sampleKeys.slice(), values,
+    categories: sp.categories ? (cols ? Int32Array.from({ length: T }, (_, t) => sp.categories![cols[t]!]!) : sp.categories.slice()) : null,
+    categoryNames: sp.categoryNames.slice(),
+  };
+}
+
+/** A growing typed array (by half its length each time). */
+class Grow<A extends Int32Array | Float32Array> {
+  n = 0;
+  constructor(public a: A, private readonly make: (n: number) => A) {}
+  push(v: number): void {
+    if (this.n === this.a.length) {
+      const b = this.make(this.a.length + (this.a.length >> 1) + 16);
+      b.set(this.a);
+      this.a = b;
+    }
+    this.a[this.n++] = v;
+  }
+}
+
+/**
+ * Builds a {@link SparseBinaryMatrix} one measurement at a time (a pool streamed from the store is never held as
+ * objects): 12 bytes per measurement while reading (model, sample, value; pass the number of measurements expected,
+ * when known, so that the arrays are made once at their size), and the cells are then sorted in place, so that the
+ * matrix needs no memory beyond that. Models and samples are numbered in order of first arrival; a (model, sample)
+ * cell given twice keeps the value given last — the rules of the dense `matrixFromMeasurements`, so both give the
+ * same matrix for the same measurements in the same order.
+ */
+export class SparseMatrixBuilder {
+  private readonly modelIndex = new Map<string, number>();
+  private readonly sampleIndex = new Map<string, number>();
+  readonly models: string[] = [];
+  readonly sampleKeys: string[] = [];
+  private tM: Grow<Int32Array>;
+  private tS: Grow<Int32Array>;
+  private tV: Grow<Float32Array>;
+  private lastModelName: string | null = null;
+  private lastModel = -1;
+
+  constructor(expected = 0) {
+    const cap = Math.max(1024, Math.floor(expected));
+    this.tM = new Grow(new Int32Array(cap), (n) => new Int32Array(n));
+    this.tS = new Grow(new Int32Array(cap), (n) => new Int32Array(n));
+    this.tV = new Grow(new Float32Array(cap), (n) => new Float32Array(n));
+  }
+
+  /** Add one cell. */
+  add(model: string, sampleKey: string, value: number): void {
+    let a = model === this.lastModelName ? this.lastModel : this.modelIndex.get(model);
+    if (a === undefined) {
+      a = this.models.length;
+      this.modelIndex.set(model, a);
+      this.models.push(model);
+    }
+    this.lastModelName = model;
+    this.lastModel = a;
+    let s = this.sampleIndex.get(sampleKey);
+    if (s === undefined) {
+      s = this.sampleKeys.length;
+      this.sampleIndex.set(sampleKey, s);
+      this.sampleKeys.push(sampleKey);
+    }
+    this.tM.push(a);
+    this.tS.push(s);
+    this.tV.push(value);
+  }
+
+  /** The index of a sample key added so far, or undefined. */
+  sampleOf(key: string): number | undefined {
+    return this.sampleIndex.get(key);
+  }
+
+  /**
+   * Finish (once; the builder holds nothing afterwards). `categoryOf[s]`: sample s's category (null or absent:
+   * none); categories are numbered in sample order, as `matrixFromMeasurements` numbers them.
+   */
+  build(categoryOf: (string | null | undefined)[] = []): SparseBinaryMatrix {
+    const S = this.sampleKeys.length, n = this.tM.n;
+    const cm = this.tM.a, dest = this.tS.a, cv = this.tV.a;
+    this.tM = this.tS = this.tV = null as never;
+    this.sampleIndex.clear();
+    this.modelIndex.clear();
+    // a stable counting sort of the cells by sample, in place: each cell's place is written over its sample, then
+    // models and values are permuted by following the cycles
+    const ptr = new Int32Array(S + 1);
+    for (let i = 0; i < n; i++) ptr[dest[i]! + 1]!++;
+    for (let s = 0; s < S; s++) ptr[s + 1]! += ptr[s]!;
+    const pos = ptr.slice(0, S);
+    for (let i = 0; i < n; i++) dest[i] = pos[dest[i]!]!++;
+    for (let i = 0; i < n; i++) {
+      while (dest[i] !== i) {
+        const j = dest[i]!;
+        const m = cm[i]!, v = cv[i]!;
+        cm[i] = cm[j]!;
+        cv[i] = cv[j]!;
+        cm[j] = m;
+        cv[j] = v;
+        dest[i] = dest[j]!;
+        dest[j] = j;
+      }
+    }
+    // within a sample: models ascending (stable insertion sort: cells mostly arrive in model order), the last of equal models kept
+    const samplePtr = new Int32Array(S + 1);
+    let out = 0;
+    for (let s = 0; s < S; s++) {
+      const a = ptr[s]!, b = ptr[s + 1]!;
+      for (let i = a + 1; i < b; i++) {
+        const m = cm[i]!, v = cv[i]!;
+        let j = i - 1;
+        while (j >= a && cm[j]! > m) {
+          cm[j + 1] = cm[j]!;
+          cv[j + 1] = cv[j]!;
+          j--;
+        }
+        cm[j + 1] = m;
+        cv[j + 1] = v;
+      }
+      for (let i = a; i < b; i++) {
+        if (i + 1 < b && cm[i + 1] === cm[i]) continue; // a later value of the same model follows
+        cm[out] = cm[i]!;
+        cv[out++] = cv[i]!;
+      }
+      samplePtr[s + 1] = out;
+    }
+    const catIndex = new Map<string, number>();
+    const categories = new Int32Array(S);
+    for (let s = 0; s < S; s++) {
+      const c = categoryOf[s] ?? '';
+      let ci = catIndex.get(c);
+      if (ci === undefined) catIndex.set(c, (ci = catIndex.size));
+      categories[s] = ci;
+    }
+    // views of the arrays read into (no copy: what is left over past the last cell stays unused)
+    return {
+      models: this.models, sampleKeys: this.sampleKeys, samplePtr,
+      cellModel: cm.subarray(0, out), cellValue: cv.subarray(0, out), categories, categoryNames: [...catIndex.keys()],
+    };
+  }
+}

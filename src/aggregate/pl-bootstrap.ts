@@ -222,7 +222,8 @@ class Refitter {
         this.actMult[nAct++] = setMult[s]!;
         nMem += setPtr[s + 1]! - setPtr[s]!;
       }
-      if (this.mem.length < nMem) this.mem = new Int32Array(Math.max(nMem, 2 * this.mem.length));
+      // a little room over this replicate's need (replicates differ by resampling noise), not double: one per thread
+      if (this.mem.length < nMem) this.mem = new Int32Array(Math.ceil(1.05 * nMem));
       const mem = this.mem, memPtr = this.memPtr, actMult = this.actMult;
       for (let k = 0, q = 0; k < nAct; k++) {
         const s = this.act[k]!;
@@ -348,6 +349,21 @@ export function defaultBootstrapThreads(): number {
   return Math.max(1, Math.min(8, availableParallelism()));
 }
 
+/**
+ * The problem with its large arrays on shared memory, so that every worker reads the one copy in place (a typed
+ * array on a SharedArrayBuffer crosses to a thread as a view, not a copy). Arrays already shared (the choice data
+ * of choices.ts is built so) are kept; others are copied once.
+ */
+function sharedProblem(p: PLBootstrapProblem): PLBootstrapProblem {
+  const share = <A extends Int32Array | Float64Array>(a: A): A => {
+    if (a.buffer instanceof SharedArrayBuffer) return a;
+    const b = new (a.constructor as new (buf: SharedArrayBuffer) => A)(new SharedArrayBuffer(a.byteLength));
+    b.set(a);
+    return b;
+  };
+  return { ...p, clusterPtr: share(p.clusterPtr), evWinner: share(p.evWinner), evSet: share(p.evSet), evWeight: share(p.evWeight), setPtr: share(p.setPtr), setIdx: share(p.setIdx) };
+}
+
 function workerUrl(): { url: URL; entry: string | null } {
   if (!import.meta.url.endsWith('.ts')) return { url: new URL('./pl-bootstrap-worker.js', import.meta.url), entry: null };
   return { url: new URL('./pl-bootstrap-worker-boot.mjs', import.meta.url), entry: new URL('./pl-bootstrap-worker.ts', import.meta.url).href };
@@ -362,8 +378,9 @@ export async function plBootstrapThreads(p: PLBootstrapProblem, seed: number, B:
   const W = Math.max(1, Math.min(threads, B));
   if (W <= 1) return plBootstrap(p, seed, B);
   const { url, entry } = workerUrl();
+  const problem = sharedProblem(p);
   const runs = Array.from({ length: W }, (_, part) => new Promise<{ out: Float64Array; failed: number; fallbacks: number }>((resolve, reject) => {
-    const w = new Worker(url, { workerData: { entry, problem: p, seed, B, part, parts: W } });
+    const w = new Worker(url, { workerData: { entry, problem, seed, B, part, parts: W } });
     let done = false;
     w.once('message', (m: { out: Float64Array; failed: number; fallbacks: number }) => {
       done = true;

@@ -34,7 +34,8 @@ import { studentTTwoSided } from '../stats/distributions.ts';
 import { holm } from '../stats/multiplicity.ts';
 import { kendallTau } from './baselines.ts';
 import { fit2PL, itemInformation, kMeans, type TwoPL } from './irt.ts';
-import { choicesFromMatrix, meanScores, plScores, type BinaryMatrix } from './validate.ts';
+import { isSparse, sparseOf, type AnyBinaryMatrix } from './matrix.ts';
+import { choicesFromMatrix, meanScores, plScores } from './validate.ts';
 
 export const SUBSET_STRATEGIES = ['random', 'stratified', 'irt-anchors', 'irt-information', 'irt-sampled'] as const;
 export type SubsetStrategy = (typeof SUBSET_STRATEGIES)[number];
@@ -84,11 +85,12 @@ export interface Subset {
 
 /**
  * Choose `budget` sample indices. `known` marks the models whose outcomes may be used (null: all); the IRT
- * strategies fit a 2PL model on them (pass `irt` to reuse a fit on the same known models). `irt-anchors` may
+ * strategies fit a 2PL model on them (pass `irt` to reuse a fit on the same known models, and with it `information`,
+ * its `itemInformation`, to reuse that too). `irt-anchors` may
  * return fewer samples than the budget when several clusters coincide (identical embeddings).
  * Errors: RangeError when budget < 1 or > number of samples.
  */
-export function chooseSubset(mat: BinaryMatrix, budget: number, strategy: SubsetStrategy, rng: Rng, known: Uint8Array | null = null, irt: TwoPL | null = null): Subset {
+export function chooseSubset(mat: AnyBinaryMatrix, budget: number, strategy: SubsetStrategy, rng: Rng, known: Uint8Array | null = null, irt: TwoPL | null = null, information: Float64Array | null = null): Subset {
   const S = mat.sampleKeys.length;
   if (!(budget >= 1 && budget <= S)) throw new RangeError(`budget must be between 1 and ${S}, got ${budget}`);
   if (strategy === 'random') return { samples: Int32Array.from(shuffle(Array.from({ length: S }, (_, s) => s), rng).slice(0, budget)), weights: null };
@@ -119,33 +121,68 @@ export function chooseSubset(mat: BinaryMatrix, budget: number, strategy: Subset
     const keep = Array.from({ length: budget }, (_, j) => j).filter((j) => anchor[j]! >= 0);
     return { samples: Int32Array.from(keep, (j) => anchor[j]!), weights: Float64Array.from(keep, (j) => size[j]!) };
   }
-  const info = itemInformation(fit);
+  const info = irt && information ? information : itemInformation(fit);
   if (strategy === 'irt-information') {
     const jitter = Float64Array.from({ length: S }, () => rng.float());
-    const key = (s: number) => info[s]! + 1e-12 * jitter[s]!;
-    return { samples: Int32Array.from(byCat.flatMap((list, c) => [...list].sort((x, y) => key(y) - key(x)).slice(0, alloc[c]!))), weights: null };
+    const key = Float64Array.from(info, (x, s) => x + 1e-12 * jitter[s]!);
+    return { samples: Int32Array.from(byCat.flatMap((list, c) => [...list].sort((x, y) => key[y]! - key[x]!).slice(0, alloc[c]!))), weights: null };
   }
-  // irt-sampled: Efraimidis–Spirakis keys u^(1/w), the b largest (log form; a floor keeps zero-information samples possible)
+  // irt-sampled: Efraimidis–Spirakis keys u^(1/w), the b largest (log form; a floor keeps zero-information samples possible);
+  // ties (none in practice) to the smaller index
   let floor = 0;
   for (const x of info) floor = Math.max(floor, x);
   floor *= 1e-3;
-  const keys = Array.from({ length: S }, (_, s) => [Math.log(1 - rng.float()) / Math.max(info[s]!, floor, 1e-300), s] as const);
-  keys.sort((x, y) => y[0] - x[0]);
-  return { samples: Int32Array.from(keys.slice(0, budget), ([, s]) => s), weights: null };
+  const keys = new Float64Array(S);
+  for (let s = 0; s < S; s++) keys[s] = Math.log(1 - rng.float()) / Math.max(info[s]!, floor, 1e-300);
+  return { samples: topByKey(keys, budget), weights: null };
+}
+
+/**
+ * The indices of the `b` largest keys, largest first (equal keys: smaller index first): what a stable sort of all
+ * indices by descending key puts first, found by keeping a sorted buffer of the best b.
+ */
+function topByKey(keys: Float64Array, b: number): Int32Array {
+  const before = (i: number, j: number) => keys[i]! > keys[j]! || (keys[i] === keys[j] && i < j);
+  const top = new Int32Array(b);
+  let n = 0;
+  for (let i = 0; i < keys.length; i++) {
+    if (n === b && !before(i, top[b - 1]!)) continue;
+    let k = n < b ? n++ : b - 1;
+    while (k > 0 && before(i, top[k - 1]!)) {
+      top[k] = top[k - 1]!;
+      k--;
+    }
+    top[k] = i;
+  }
+  return top;
 }
 
 /** The sample indices of {@link chooseSubset} (kept for callers that need only them). */
-export function chooseSamples(mat: BinaryMatrix, budget: number, strategy: SubsetStrategy, rng: Rng, known: Uint8Array | null = null): Int32Array {
+export function chooseSamples(mat: AnyBinaryMatrix, budget: number, strategy: SubsetStrategy, rng: Rng, known: Uint8Array | null = null): Int32Array {
   return chooseSubset(mat, budget, strategy, rng, known).samples;
 }
 
-/** Per-model weighted mean of the values on the subset's samples (weights renormalised over measured cells). */
-export function weightedScores(mat: BinaryMatrix, subset: Subset): Float64Array {
-  const M = mat.models.length, S = mat.sampleKeys.length;
+/**
+ * Per-model weighted mean of the values on the subset's samples (weights renormalised over measured cells), summed
+ * in the subset's order. Either form of the matrix (a sparse one is read into a dense subset × models block first).
+ */
+export function weightedScores(mat: AnyBinaryMatrix, subset: Subset): Float64Array {
+  const M = mat.models.length;
+  let S = mat.sampleKeys.length, values: Float32Array, col = (k: number) => subset.samples[k]!;
+  if (isSparse(mat)) {
+    // values[m * b + k]: model m on the subset's k-th sample
+    const b = subset.samples.length;
+    values = new Float32Array(M * b).fill(NaN);
+    subset.samples.forEach((it, k) => {
+      for (let q = mat.samplePtr[it]!; q < mat.samplePtr[it + 1]!; q++) values[mat.cellModel[q]! * b + k] = mat.cellValue[q]!;
+    });
+    S = b;
+    col = (k) => k;
+  } else values = mat.values;
   return Float64Array.from({ length: M }, (_, m) => {
     let s = 0, w = 0;
-    subset.samples.forEach((it, k) => {
-      const v = mat.values[m * S + it]!;
+    subset.samples.forEach((_it, k) => {
+      const v = values[m * S + col(k)]!;
       if (Number.isNaN(v)) return;
       const wk = subset.weights ? subset.weights[k]! : 1;
       s += wk * v;
@@ -189,9 +226,12 @@ export interface SubsetRow {
  * strategy; the 2PL of the IRT strategies is fitted once per split) and a new selection. Seeded.
  */
 export function cheaperEvaluation(
-  mat: BinaryMatrix,
+  matrix: AnyBinaryMatrix,
   opts: { budgets: number[]; strategies?: SubsetStrategy[]; reps?: number; seed?: number; method?: 'plackett-luce' | 'mean'; alpha?: number },
 ): SubsetRow[] {
+  // The sparse form throughout (a dense matrix is converted once): every function reads the measured cells in the
+  // same order from either form, so the rows are the same; the work and memory follow the measured cells.
+  const mat = sparseOf(matrix);
   const alpha = opts.alpha ?? 0.05;
   if (!(alpha > 0 && alpha < 1)) throw new RangeError(`alpha must be in (0, 1), got ${alpha}`);
   const strategies: SubsetStrategy[] = [...(opts.strategies ?? DEFAULT_SUBSET_STRATEGIES)];
@@ -218,10 +258,11 @@ export function cheaperEvaluation(
     for (const m of perm.slice(0, Math.floor(M / 2))) known[m] = 1;
     const newIdx = perm.slice(Math.floor(M / 2));
     const irt = needsIrt ? fit2PL(mat, known) : null;
+    const information = irt ? itemInformation(irt) : null;
     for (const budget of opts.budgets) {
       strategies.forEach((strategy, k) => {
         const rng = createRng(seed * 7919 + r * 104_729 + budget * 31 + k * 7_777_777);
-        const sc = scoreOf(chooseSubset(mat, budget, strategy, rng, known, irt));
+        const sc = scoreOf(chooseSubset(mat, budget, strategy, rng, known, irt, information));
         const fin = (x: number) => (Number.isNaN(x) ? -1e9 : x); // a model with no measured sample ranks last
         cell(tn, strategy, budget).push(kendallTau(newIdx.map((m) => fin(sc[m]!)), newIdx.map((m) => full[m]!)));
         cell(ta, strategy, budget).push(kendallTau(Array.from(sc, fin), full));

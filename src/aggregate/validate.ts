@@ -23,8 +23,8 @@ import { ChoiceBuilder, sufficientStats, type ChoiceData, type TieConvention } f
 import { fitSamplePlayers } from './irt.ts';
 import { fitPlackettLuce } from './plackett-luce.ts';
 
-export type { BinaryMatrix } from './matrix.ts';
-import type { BinaryMatrix } from './matrix.ts';
+export type { AnyBinaryMatrix, BinaryMatrix, SparseBinaryMatrix } from './matrix.ts';
+import { isSparse, type AnyBinaryMatrix, type BinaryMatrix } from './matrix.ts';
 
 /** Standard normal draw (Box–Muller) from a seeded Rng. */
 export function normal(rng: Rng): number {
@@ -91,23 +91,37 @@ export function matrixFromMeasurements(ms: Iterable<PoolMeasurement>, categoryOf
 
 /**
  * Choice data from a matrix, keeping only cells with keep[m * S + s] = 1 (null = all) and only samples in
- * `sampleSubset` (null = all). Each sample is one listwise ordering.
+ * `sampleSubset` (null = all). Each sample is one listwise ordering (models ascending). A sparse matrix gives the
+ * same choice data as its dense form. Errors: RangeError for a keep-mask with a sparse matrix (masks are dense).
  */
-export function choicesFromMatrix(mat: BinaryMatrix, keep: Uint8Array | null, ties: TieConvention = 'full', sampleSubset: Int32Array | null = null, pairwiseMatrix = false): ChoiceData {
+export function choicesFromMatrix(mat: AnyBinaryMatrix, keep: Uint8Array | null, ties: TieConvention = 'full', sampleSubset: Int32Array | null = null, pairwiseMatrix = false): ChoiceData {
   const b = new ChoiceBuilder(ties, { pairwiseMatrix });
   for (const name of mat.models) b.model(name);
   const M = mat.models.length, S = mat.sampleKeys.length;
+  const sp = isSparse(mat) ? mat : null;
+  if (sp && keep) throw new RangeError('a keep-mask needs the dense matrix');
+  const dense = sp ? null : (mat as BinaryMatrix).values;
   const ms: number[] = [], vs: number[] = [];
-  const list = sampleSubset ?? Int32Array.from({ length: S }, (_, s) => s);
-  for (const s of list) {
+  const each = (s: number) => {
     ms.length = 0;
     vs.length = 0;
+    if (sp) {
+      for (let k = sp.samplePtr[s]!; k < sp.samplePtr[s + 1]!; k++) {
+        ms.push(sp.cellModel[k]!);
+        vs.push(sp.cellValue[k]!);
+      }
+      return;
+    }
     for (let m = 0; m < M; m++) {
-      const v = mat.values[m * S + s]!;
+      const v = dense![m * S + s]!;
       if (Number.isNaN(v) || (keep && !keep[m * S + s])) continue;
       ms.push(m);
       vs.push(v);
     }
+  };
+  const list = sampleSubset ?? Int32Array.from({ length: S }, (_, s) => s);
+  for (const s of list) {
+    each(s);
     if (!ms.length) continue;
     b.addListwise(b.cluster(mat.sampleKeys[s]!), ms, vs);
   }
@@ -138,10 +152,25 @@ export function dropMask(mat: BinaryMatrix, p: number, mode: 'random' | 'per-mod
   return keep;
 }
 
-/** Per-model mean of kept values (NaN when a model has none). */
-export function meanScores(mat: BinaryMatrix, keep: Uint8Array | null, sampleSubset: Int32Array | null = null): Float64Array {
+/**
+ * Per-model mean of kept values (NaN when a model has none). A sparse matrix (no keep-mask, no subset) gives the
+ * same means as its dense form (each model's values summed in sample order). Errors: RangeError for a sparse matrix
+ * with a keep-mask or a subset.
+ */
+export function meanScores(mat: AnyBinaryMatrix, keep: Uint8Array | null, sampleSubset: Int32Array | null = null): Float64Array {
   const M = mat.models.length, S = mat.sampleKeys.length;
   const out = new Float64Array(M);
+  if (isSparse(mat)) {
+    if (keep || sampleSubset) throw new RangeError('a keep-mask or sample subset needs the dense matrix');
+    const n = new Float64Array(M);
+    for (let k = 0; k < mat.cellModel.length; k++) {
+      const m = mat.cellModel[k]!;
+      out[m]! += mat.cellValue[k]!;
+      n[m]!++;
+    }
+    for (let m = 0; m < M; m++) out[m] = n[m] ? out[m]! / n[m]! : NaN;
+    return out;
+  }
   for (let m = 0; m < M; m++) {
     let s0 = 0, n = 0;
     const visit = (s: number) => {

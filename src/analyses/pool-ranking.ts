@@ -126,7 +126,10 @@ export async function rankFromPool(store: Pool, opts: PoolRankOptions = {}): Pro
   }
   // Streamed: each measurement goes into compact typed arrays (ChoiceAccumulator); no measurement object is kept.
   const filter = { sampleKeys, sources: opts.sources, slices: opts.slices, kinds: opts.kinds, models: opts.models, runs: opts.runs };
-  const acc = new ChoiceAccumulator({ ties: opts.ties, battleWeights: opts.battleWeights });
+  // Without filters below the source, the sources' sizes bound the measurements: the accumulator's arrays are made once.
+  const unfiltered = !sampleKeys && !opts.slices && !opts.kinds && !opts.models;
+  const expected = unfiltered ? (await store.sources()).filter((x) => !opts.sources || opts.sources.includes(x.id)).reduce((a, x) => a + x.measurements, 0) : 0;
+  const acc = new ChoiceAccumulator({ ties: opts.ties, battleWeights: opts.battleWeights, expected });
   const sources = new Set<string>(), slices = new Set<string>(), kinds = new Set<PoolKind>(), scaleNames = new Set<string>();
   let lastSource: string | null = null, lastSlice: string | null = null;
   for await (const m of store.iteratePoolMeasurements(filter)) {

@@ -6,22 +6,45 @@
  */
 import { InputError } from '../core/errors.ts';
 import { cheaperEvaluation, type SubsetRow, type SubsetStrategy } from '../aggregate/subset.ts';
-import { completeBlock, matrixFromMeasurements, meanScores, missingDataCurve, syntheticBinary, type BinaryMatrix, type CurveRow } from '../aggregate/validate.ts';
-import type { PoolMeasurement } from '../core/pool-measurement.ts';
+import { denseOf, SparseMatrixBuilder, type SparseBinaryMatrix } from '../aggregate/matrix.ts';
+import { meanScores, missingDataCurve, syntheticBinary, type BinaryMatrix, type CurveRow } from '../aggregate/validate.ts';
 import type { Pool } from '../store/types.ts';
 
 /**
- * The binary model × sample matrix of one source of the pool (`withCategories`: each sample's category, for
- * stratified subsets). Errors: InputError when the source has no binary measurements.
+ * The binary models × samples matrix of one source of the pool, in the sparse form (src/aggregate/matrix.ts: 8 bytes
+ * per measurement), read a page at a time: no measurement object is kept. Models and samples are numbered in order
+ * of first arrival; a cell measured twice keeps the value read last (as `matrixFromMeasurements`). With
+ * `withCategories` each sample's category is read from the pool's samples (for stratified subsets).
+ * Errors: InputError when the source has no binary measurements.
+ */
+export async function sourceCells(pool: Pool, source: string, opts: { withCategories?: boolean } = {}): Promise<SparseBinaryMatrix> {
+  // the source's size (binary and other kinds) sizes the arrays once
+  const b = new SparseMatrixBuilder((await pool.sources()).find((x) => x.id === source)?.measurements ?? 0);
+  for await (const m of pool.iteratePoolMeasurements({ sources: [source], kinds: ['binary'] })) if (m.kind === 'binary') b.add(m.model, m.sample_key, m.value);
+  if (!b.models.length) throw new InputError(`source "${source}" has no binary measurements`, { field: '--source' });
+  const cats: (string | null)[] = [];
+  if (opts.withCategories) {
+    for await (const s of pool.iteratePoolSamples({ runs: false })) {
+      const i = b.sampleOf(s.key);
+      if (i !== undefined) cats[i] = s.category;
+    }
+  }
+  return b.build(cats);
+}
+
+/**
+ * The same matrix in the dense form (4 bytes per model × sample: for the missing-data experiments, which need it).
+ * Errors: InputError when the source has no binary measurements.
  */
 export async function sourceMatrix(pool: Pool, source: string, opts: { withCategories?: boolean } = {}): Promise<BinaryMatrix> {
-  const cats = new Map<string, string | null>();
-  if (opts.withCategories) for await (const s of pool.iteratePoolSamples({ runs: false })) cats.set(s.key, s.category);
-  const ms: PoolMeasurement[] = [];
-  for await (const m of pool.iteratePoolMeasurements({ sources: [source], kinds: ['binary'] })) ms.push(m);
-  const mat = matrixFromMeasurements(ms, (k) => cats.get(k) ?? null);
-  if (!mat.models.length) throw new InputError(`source "${source}" has no binary measurements`, { field: '--source' });
-  return mat;
+  return denseOf(await sourceCells(pool, source, opts));
+}
+
+/** The samples measured on every model of a sparse matrix, in sample order. */
+function completeColumns(sp: SparseBinaryMatrix): number[] {
+  const M = sp.models.length, cols: number[] = [];
+  for (let s = 0; s < sp.sampleKeys.length; s++) if (sp.samplePtr[s + 1]! - sp.samplePtr[s]! === M) cols.push(s);
+  return cols;
 }
 
 /** Options of {@link missingDataValidation}. */
@@ -60,9 +83,12 @@ export async function missingDataValidation(pool: Pool | null, o: MissingDataOpt
     if (!pool) throw new InputError('a pool is needed to validate on a source');
     // The complete block (samples measured on every model): there the mean-score order is the one to reproduce; on
     // the whole source it is itself skewed by which samples each model was measured on (validate.ts completeBlock).
-    const whole = await sourceMatrix(pool, o.source);
-    const block = completeBlock(whole);
-    const mat = block.sampleKeys.length >= 2 ? block : whole;
+    // Read sparse; only the matrix the curves use is made dense (the complete block, or the whole source without one).
+    const cells = await sourceCells(pool, o.source);
+    const cols = completeColumns(cells);
+    const wholeSamples = cells.sampleKeys.length;
+    const mat = cols.length >= 2 ? denseOf(cells, cols) : denseOf(cells);
+    const isBlock = cols.length >= 2;
     const which = o.reference ?? 'both';
     const rows: CurveRow[] = [];
     const parts: string[] = [];
@@ -74,8 +100,8 @@ export async function missingDataValidation(pool: Pool | null, o: MissingDataOpt
       rows.push(...missingDataCurve(mat, 'held-out-half', opts).map((r) => ({ ...r, reference: 'held-out half' })));
       parts.push(`held-out half (methods fit ${Math.ceil(mat.sampleKeys.length / 2)} samples, reference = mean score on the other ${Math.floor(mat.sampleKeys.length / 2)}; a new split per repetition)`);
     }
-    const data = mat === block
-      ? `${o.source}: ${mat.models.length} models × ${mat.sampleKeys.length} samples (the ${mat.sampleKeys.length} of ${whole.sampleKeys.length} measured on every model); reference = ${parts.join('; and ')}`
+    const data = isBlock
+      ? `${o.source}: ${mat.models.length} models × ${mat.sampleKeys.length} samples (the ${mat.sampleKeys.length} of ${wholeSamples} measured on every model); reference = ${parts.join('; and ')}`
       : `${o.source}: ${mat.models.length} models × ${mat.sampleKeys.length} samples (no sample was measured on every model); reference = ${parts.join('; and ')}`;
     return { data, rows };
   }
@@ -93,6 +119,6 @@ export async function missingDataValidation(pool: Pool | null, o: MissingDataOpt
  * Errors: InputError for a source without binary measurements.
  */
 export async function subsetValidation(pool: Pool, source: string, o: { budgets: number[]; strategies?: SubsetStrategy[]; reps?: number; seed?: number }): Promise<{ models: number; samples: number; rows: SubsetRow[] }> {
-  const mat = await sourceMatrix(pool, source, { withCategories: true });
+  const mat = await sourceCells(pool, source, { withCategories: true });
   return { models: mat.models.length, samples: mat.sampleKeys.length, rows: cheaperEvaluation(mat, { budgets: o.budgets, strategies: o.strategies, reps: o.reps, seed: o.seed }) };
 }

@@ -78,21 +78,35 @@ export interface QueryResult {
  */
 export async function querySamples(store: Pool, text: string, opts: QueryOptions = {}): Promise<QueryResult> {
   const filters = opts.filters ?? {};
-  const docs: PoolSample[] = [];
-  for await (const s of store.iteratePoolSamples({ runs: opts.runs })) if (matches(s, filters)) docs.push(s);
+  // Streamed: each sample that passes the filters is added to the index as it is read and only what a hit shows is
+  // kept (key, dataset, category, snippet; repeated datasets and categories stored once): no PoolSample is held.
+  const keys: string[] = [], datasets: string[] = [], categories: (string | null)[] = [], snippets: string[] = [];
+  const interned = new Map<string, string>();
+  const intern = (v: string) => {
+    const w = interned.get(v);
+    if (w !== undefined) return w;
+    interned.set(v, v);
+    return v;
+  };
+  const searching = text.trim() !== '';
+  const ms = searching ? new MiniSearch<{ id: number; text: string; category: string; tags: string }>({ fields: ['text', 'category', 'tags'], storeFields: [] }) : null;
+  for await (const s of store.iteratePoolSamples({ runs: opts.runs })) {
+    if (!matches(s, filters)) continue;
+    const id = keys.length;
+    keys.push(s.key);
+    datasets.push(intern(s.dataset));
+    categories.push(s.category === null ? null : intern(s.category));
+    snippets.push(snippetOf(s.text ?? ''));
+    ms?.add({ id, text: s.text ?? '', category: s.category ?? '', tags: s.tags.join(' ') });
+  }
+  const hitOf = (id: number, score: number): QueryHit => ({ key: keys[id]!, dataset: datasets[id]!, category: categories[id]!, score, snippet: snippets[id]! });
   let hits: QueryHit[];
-  const snippet = (s: PoolSample) => (s.text ?? '').replace(/\s+/g, ' ').slice(0, 100);
-  if (text.trim() === '') {
-    hits = docs.map((s) => ({ key: s.key, dataset: s.dataset, category: s.category, score: 0, snippet: snippet(s) }));
+  if (!ms) {
+    hits = keys.map((_, id) => hitOf(id, 0));
   } else {
-    const ms = new MiniSearch<{ id: number; text: string; category: string; tags: string }>({ fields: ['text', 'category', 'tags'], storeFields: [] });
-    ms.addAll(docs.map((s, id) => ({ id, text: s.text ?? '', category: s.category ?? '', tags: s.tags.join(' ') })));
     const res = ms.search(text, { prefix: true, fuzzy: opts.fuzzy ?? 0, boost: { category: 2, tags: 1.5 } });
     const max = res.length ? res[0]!.score : 1;
-    hits = res.map((r) => {
-      const s = docs[r.id as number]!;
-      return { key: s.key, dataset: s.dataset, category: s.category, score: r.score / max, snippet: snippet(s) };
-    });
+    hits = res.map((r) => hitOf(r.id as number, r.score / max));
     if (opts.embeddings) {
       const w = opts.embeddings.weight ?? 0.5;
       const q = await opts.embeddings.provider.query(text);
@@ -105,10 +119,19 @@ export async function querySamples(store: Pool, text: string, opts: QueryOptions
   }
   if (opts.limit !== undefined) hits = hits.slice(0, opts.limit);
   if (!hits.length) throw new InputError(`no samples match${text ? ` "${text}"` : ''}${Object.keys(filters).length ? ` with filters ${JSON.stringify(filters)}` : ''}`);
-  const keys = hits.map((h) => h.key);
-  const hash = hashJson({ query: text, filters, limit: opts.limit ?? null, keys: [...keys].sort() });
-  const selection: Selection = { hash, query: text, filters, limit: opts.limit ?? null, created_at: new Date().toISOString(), sample_keys: keys };
-  return { selection, hits, filtered: docs.length };
+  const hitKeys = hits.map((h) => h.key);
+  const hash = hashJson({ query: text, filters, limit: opts.limit ?? null, keys: [...hitKeys].sort() });
+  const selection: Selection = { hash, query: text, filters, limit: opts.limit ?? null, created_at: new Date().toISOString(), sample_keys: hitKeys };
+  return { selection, hits, filtered: keys.length };
+}
+
+/**
+ * The first 100 characters of a text with its whitespace runs collapsed, copied into a string of its own: a slice
+ * would keep the whole text alive.
+ */
+function snippetOf(text: string): string {
+  const snip = text.replace(/\s+/g, ' ').slice(0, 100);
+  return snip.length < 13 ? snip : snip.split('').join('');
 }
 
 /** Cosine similarity of two vectors (0 when either is zero). */
