@@ -276,12 +276,16 @@ export const ManifestSchema = z.object({
 });
 export type Manifest = z.infer<typeof ManifestSchema>;
 
-/** A run as stored in the pool. `status`: running → complete | interrupted | failed. */
+/**
+ * A run as stored in the pool. `status`: running → complete | interrupted | failed; a run planned and put on a work
+ * queue for `assay worker` processes (`assay run --queue`, src/queue/) is `queued` until a worker finds it complete
+ * or failed (`assay queue status` shows its progress).
+ */
 export interface RunRecord {
   id: string;
   spec: RunSpec;
   manifest: Manifest;
-  status: 'running' | 'complete' | 'interrupted' | 'failed';
+  status: 'running' | 'queued' | 'complete' | 'interrupted' | 'failed';
   created_at: string;
   updated_at: string;
 }

@@ -158,6 +158,9 @@ export async function enqueueRun(tasks: Task | string | (Task | string)[], model
           if (batch.length >= 200) await send();
         }
         await send();
+        // Workers hold no run lease: stored as `running`, the run would read as interrupted in `assay runs` while
+        // its jobs wait. `queued` until a worker marks it complete or failed.
+        if (enqueued + queuedBefore > 0) await ev.pool.setRunStatus(runId, 'queued');
         runs.push({ task: c.r.task.name, model: c.model, run_id: runId, planned: total, stored: completed.size, queued_before: queuedBefore, enqueued, jobs, endpoint: planned.endpoint, limits });
       }
       for (const r of ev.resolved) for (const s of r.scorers) await s.close?.();

@@ -79,6 +79,9 @@ test('three workers make every planned attempt once; the run is the one `evaluat
     assert.deepEqual([again.queued_before, again.enqueued, again.jobs], [80, 0, 0]);
     const before = await queueProgress(run.run_id, { queue: q, pool });
     assert.deepEqual([before.planned, before.done, before.queued, before.in_flight, before.jobs.created.jobs], [80, 0, 80, 0, 14]);
+    // A queued run is listed as queued (no worker holds a run lease), not as interrupted.
+    assert.equal((await pool.getRun(run.run_id))!.status, 'queued');
+    assert.equal((await pool.listRuns()).find((x) => x.id === run.run_id)!.status, 'queued');
 
     const reports = await withWorkers(db, 3, finished(q, pool, run.run_id));
     assert.equal(reports.reduce((n, w) => n + w.attempts_made, 0), 80, 'the workers made 80 attempts between them');
