@@ -192,6 +192,14 @@ export const checkers: Game<CheckersState> = {
     const bare = t.replace(/[^a-h1-8]/g, '');
     const hit = legal.find((m) => loose(m) === bare);
     if (hit && /^[\s"'`*()[\]{}<>a-h1-8x-]*\.?$/.test(t)) t = hit;
+    else if (/^[a-h][1-8][a-h][1-8]$/.test(bare) && /^[\s"'`*()[\]{}<>a-h1-8x-]*\.?$/.test(t)) {
+      // A multi-jump written from its start to its end square only (`c3xg7`, the short form of `c3xe5xg7`): the
+      // capture path with those ends, when exactly one legal path has them; two paths with the same ends (different
+      // pieces taken) cannot be told apart, and the reply is illegal with the paths named.
+      const ends = legal.filter((m) => m.includes('x') && m.slice(0, 2) === bare.slice(0, 2) && m.slice(-2) === bare.slice(2));
+      if (ends.length === 1) return { kind: 'move', move: ends[0]! };
+      if (ends.length > 1) return { kind: 'illegal', move: `${bare.slice(0, 2)}x${bare.slice(2)}`, reason: `${bare.slice(0, 2)}x${bare.slice(2)} is ambiguous: write the whole path (${[...ends].sort().join(' or ')})` };
+    }
     return parseFromList(t, legal, /^([a-h][1-8]){2,}$|^[a-z]\d+([-x][a-z]\d+)+$/, 'a move such as c3-d4 or c3xe5');
   },
   subproblems(s) {

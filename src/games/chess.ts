@@ -179,11 +179,24 @@ function parseChess(s: ChessState, text: string): ParsedMove {
   if (joined.kind === 'move') return joined;
   const first = parseChessToken(s, words[0]!);
   const rest = words.slice(1).map((w) => w.replace(/^[\s"'`*([{<]+|[\s"'`*)\]}>.;,!?+#]+$/g, '').replace(/^\d+\s*\.+/, '')).filter(Boolean);
-  if (rest.some((w) => SAN_LIKE.test(w) || /^[0o]-?[0o]/i.test(w))) {
-    return { kind: 'format', reason: `"${text.trim().slice(0, 60)}" holds several moves: give one move` };
-  }
-  // a move followed by prose (`Nf3 developing the knight`)
-  if (first.kind === 'move' && rest.every((w) => /^[a-z]{2,}$/i.test(w) || !/[a-h][1-8]/.test(w))) return first;
+  // A second move is a move-like word right after the first move, after another move, or after a word that lists
+  // moves (`e4 e5`, `1. e4 e5`, `Nf3 or e4`, `Nf3 then Ng5`, `Nf3 followed by Ng5`); one after other prose names a
+  // square or a threat (`Nf3 attacking e5`, `Nf3 to attack e5`, `Nf3 threatening Ng5`) and is part of the comment.
+  const moveLike = (w: string) => SAN_LIKE.test(w) || /^[0o]-?[0o]/i.test(w);
+  // Inside the comment (after the first prose word) a plan (`Nf3 attacking e5 and d4, then Ng5`) is still comment;
+  // only an alternative (`or`) names a second move.
+  const lists = /^(?:or|and|then|by|followed|next|after|before|vs|versus|alternatively|also|\/|&|\d+\.*)$/i;
+  const alternatives = /^(?:or|alternatively|vs|versus|\/)$/i;
+  let comment = false;
+  const second = rest.some((w, i) => {
+    const prev = i ? rest[i - 1]! : '';
+    const starts = moveLike(w) && (i === 0 || moveLike(prev) || (comment ? alternatives : lists).test(prev));
+    if (!moveLike(w) && !lists.test(w) && /[a-z]{2,}/i.test(w)) comment = true;
+    return starts;
+  });
+  if (second) return { kind: 'format', reason: `"${text.trim().slice(0, 60)}" holds several moves: give one move` };
+  // a move followed by prose (`Nf3 developing the knight`, `Nf3 attacking e5`)
+  if (first.kind === 'move' && /[a-z]{2,}/i.test(rest[0] ?? '')) return first;
   return joined;
 }
 

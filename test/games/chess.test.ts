@@ -211,8 +211,11 @@ test('a comment after the move is dropped; two moves are a format error, never o
   for (const [reply, move] of [
     ['MOVE: Nf3 (developing)', 'Nf3'], ['MOVE: **Nf3** (book move)', 'Nf3'], ['MOVE: Nf3 - develops the knight', 'Nf3'], ['MOVE: Nf3 developing the knight', 'Nf3'],
     ['MOVE: e4 (the king pawn)', 'e4'], ['MOVE: e2 e4', 'e4'], ['MOVE: e2 - e4', 'e4'], ['MOVE: g1 f3', 'Nf3'], ['MOVE: N f3', 'Nf3'], ['MOVE: Nf3 (e.g. Réti)', 'Nf3'],
+    // a square or a threat named in the comment is not a second move
+    ['MOVE: Nf3 attacking e5', 'Nf3'], ['MOVE: Nf3, attacking e5', 'Nf3'], ['MOVE: Nf3 to attack e5', 'Nf3'], ['MOVE: Nf3 threatening Ng5', 'Nf3'],
+    ['MOVE: Nf3 attacking e5 and d4', 'Nf3'], ['MOVE: Nf3 attacking e5, then Ng5', 'Nf3'],
   ] as const) assert.deepEqual(parseMoveReply(chess, s, reply), { kind: 'move', move }, reply);
-  for (const reply of ['MOVE: e4 e5', 'MOVE: 1. e4 e5', 'MOVE: Nf3 Nc6', 'MOVE: Nf3 or Nc3', 'MOVE: e5 e6']) {
+  for (const reply of ['MOVE: e4 e5', 'MOVE: 1. e4 e5', 'MOVE: Nf3 Nc6', 'MOVE: Nf3 or Nc3', 'MOVE: e5 e6', 'MOVE: Nf3 then Ng5', 'MOVE: Nf3 followed by Ng5', 'MOVE: Nf3 and e4', 'MOVE: e4, e5', 'MOVE: Nf3 2. Ng5']) {
     const p = parseMoveReply(chess, s, reply);
     assert.equal(p.kind, 'format', reply);
     assert.match((p as { reason: string }).reason, /several moves/, reply);

@@ -76,6 +76,16 @@ test('checkers: perft, compulsory capture, multi-jumps, crowning ends the move, 
   assert.deepEqual(checkers.legalMoves(forced), ['c3xe5'], 'the capture is compulsory: a1-b2 is not allowed');
   const multi = checkersFromRows(['........', '........', '........', '........', '...w.w..', '........', '...w....', '..b.....'], 0);
   assert.deepEqual(checkers.legalMoves(multi).sort(), ['c1xe3xc5', 'c1xe3xg5'], 'a capturing piece must keep jumping');
+  // A multi-jump written from start to end only reads as the one path with those ends; two such paths are ambiguous.
+  assert.deepEqual(checkers.parseMove(multi, 'c1xg5'), { kind: 'move', move: 'c1xe3xg5' });
+  assert.deepEqual(checkers.parseMove(multi, 'C1-C5'), { kind: 'move', move: 'c1xe3xc5' });
+  assert.equal(checkers.parseMove(multi, 'c1xe5').kind, 'illegal');
+  const twoWays = checkersFromRows(['........', '........', '........', '........', '.w.w....', '........', '.w.w....', '..b.....'], 0);
+  assert.deepEqual(checkers.legalMoves(twoWays).sort(), ['c1xa3xc5', 'c1xe3xc5']);
+  const amb = checkers.parseMove(twoWays, 'c1xc5');
+  assert.equal(amb.kind, 'illegal');
+  assert.match((amb as { reason: string }).reason, /ambiguous.*c1xa3xc5 or c1xe3xc5/);
+  assert.deepEqual(checkers.parseMove(twoWays, 'c1xe3xc5'), { kind: 'move', move: 'c1xe3xc5' });
   const after = checkers.apply(multi, 'c1xe3xg5');
   assert.equal(after.board[4 * 8 + 6], 1);
   assert.equal(after.board[1 * 8 + 3], 0);
