@@ -22,6 +22,7 @@
  *   /api/runs/:run/notes?id= (GET; POST with write: {label, text}) · /api/compare?runs=a,b[,…]&scorer= · /api/ranking
  *   /api/eval-sets · /api/eval-sets/:id · /api/images/:sha256
  *   admin: /api/tokens (GET, POST {name, role}) · DELETE /api/tokens/:id · /api/audit · /api/private-sets
+ *   /health (no token: {status, worker}; answered while analyses compute on their own thread)
  * Pages: / · /runs/:run · /runs/:run/sample?id= · /runs/:run/live · /runs/:run/calibration · /runs/:run/context
  *   /compare?runs= · /compare/sample?a=&b=&id= · /ranking · /eval-sets[/:id] · /admin/tokens · /admin/audit
  *   /admin/private-sets · /login · /logout
@@ -31,7 +32,8 @@ import { bodyLimit } from 'hono/body-limit';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { InputError } from '../core/errors.ts';
 import type { Pool, RunSummary } from '../store/types.ts';
-import { MemoryAuditLog, RateLimiter, roleAtLeast, TOKEN_ID_RE, type AuditLog, type Role, type TokenStore } from './auth.ts';
+import type { AnalysisRunner } from './analyses.ts';
+import { MemoryAuditLog, RateLimiter, roleAtLeast, TOKEN_ID_RE, type AuditLog, type RateLimit, type Role, type TokenStore } from './auth.ts';
 import {
   ATTEMPT_COLUMNS, checkSampleId, HttpError, isPrivateRun, OUTCOME_FILTERS, parseCursor, SHA256_RE, ViewerData, WITHHELD, type OutcomeFilter,
 } from './data.ts';
@@ -61,6 +63,17 @@ export interface ViewerOptions {
   scanBudget?: number;
   /** Failed authentications per second and burst per client address before 429 (default 1/s, burst 20). */
   authFailureLimit?: { perSecond: number; burst: number };
+  /**
+   * The rate limits themselves, instead of this process's own buckets from `rateLimit` and `authFailureLimit`: the
+   * cluster's workers take from the primary's (src/serve/cluster.ts), so a limit holds across processes.
+   */
+  limiters?: { requests: RateLimit | null; failures: RateLimit };
+  /** Where the heavy reads run (src/serve/analyses.ts; default: this thread). `serve` gives a worker thread. */
+  analyses?: AnalysisRunner;
+  /** How long a run page waits for the run's statistics before showing that they are being computed, in ms (default 2000). */
+  statsWaitMs?: number;
+  /** This process's number among the cluster's workers: sent as `x-assay-worker` on every answer and in `/health`. */
+  workerId?: number;
 }
 
 /** The viewer: the hono app and its data layer. `fetch` answers a Request (what a server or a test calls). */
@@ -158,11 +171,11 @@ const summaryRow = (r: RunSummary) => ({ ...r, scorers: r.scorers.join(' '), lea
  * answers 400 (bad parameter), 401 (no or bad token), 403 (role), 404, 413 (body too large), 429 (rate limit).
  */
 export function createViewer(pool: Pool, o: ViewerOptions): ViewerApp {
-  const data = new ViewerData(pool, { replicates: o.replicates });
+  const data = new ViewerData(pool, { replicates: o.replicates, analyses: o.analyses });
   const notes = o.notes ?? new NoteStore(null);
   const audit = o.audit ?? new MemoryAuditLog();
-  const limiter = o.rateLimit === null ? null : new RateLimiter(o.rateLimit?.perSecond ?? 50, o.rateLimit?.burst ?? 200);
-  const failures = new RateLimiter(o.authFailureLimit?.perSecond ?? 1, o.authFailureLimit?.burst ?? 20);
+  const limiter: RateLimit | null = o.limiters ? o.limiters.requests : o.rateLimit === null ? null : new RateLimiter(o.rateLimit?.perSecond ?? 50, o.rateLimit?.burst ?? 200);
+  const failures: RateLimit = o.limiters?.failures ?? new RateLimiter(o.authFailureLimit?.perSecond ?? 1, o.authFailureLimit?.burst ?? 20);
   const allowedHosts = (o.allowedHosts ?? LOOPBACK_HOSTS).map((h) => h.toLowerCase());
   const app = new Hono<Env>();
 
@@ -178,6 +191,7 @@ export function createViewer(pool: Pool, o: ViewerOptions): ViewerApp {
     await next();
     for (const [k, v] of Object.entries(SECURITY_HEADERS)) if (!c.res.headers.has(k)) c.res.headers.set(k, v);
     if (!c.req.path.startsWith('/static/')) c.res.headers.set('cache-control', 'no-store');
+    if (o.workerId !== undefined) c.res.headers.set('x-assay-worker', String(o.workerId));
   });
 
   app.use('*', bodyLimit({ maxSize: o.maxBodyBytes ?? 65536, onError: (c) => fail(c as Context<Env>, 413, `the request body is larger than ${o.maxBodyBytes ?? 65536} bytes`) }));
@@ -209,13 +223,13 @@ export function createViewer(pool: Pool, o: ViewerOptions): ViewerApp {
     const key = viewer && c.get('actor') ? c.get('actor') : `ip:${ip}`;
     if (!c.get('actor')) c.set('actor', 'anonymous');
     if (limiter) {
-      const wait = limiter.take(key);
+      const wait = await limiter.take(key);
       if (wait > 0) return fail(c, 429, 'too many requests; slow down', { 'retry-after': String(Math.ceil(wait)) });
     }
-    const pub = c.req.path.startsWith('/static/') || c.req.path === '/login' || c.req.path === '/favicon.ico';
+    const pub = c.req.path.startsWith('/static/') || c.req.path === '/login' || c.req.path === '/favicon.ico' || c.req.path === '/health';
     if (!viewer) {
       if (presented) {
-        const wait = failures.take(`ip:${ip}`);
+        const wait = await failures.take(`ip:${ip}`);
         if (wait > 0) return fail(c, 429, 'too many failed authentications; slow down', { 'retry-after': String(Math.ceil(wait)) });
         if (cookie && !auth) deleteCookie(c, COOKIE, { path: '/' });
       }
@@ -250,6 +264,9 @@ export function createViewer(pool: Pool, o: ViewerOptions): ViewerApp {
   });
 
   app.get('/favicon.ico', (c) => c.body(null, 204));
+
+  // Liveness (no token needed; says nothing of the pool): answered by the HTTP thread, whatever the analysis thread is computing.
+  app.get('/health', (c) => c.json({ status: 'ok', worker: o.workerId ?? 0 }));
 
   // --- helpers over the data layer -----------------------------------------------------------------------------------
   const runOf = (c: Context) => data.run(c.req.param('run'));
@@ -498,7 +515,7 @@ export function createViewer(pool: Pool, o: ViewerOptions): ViewerApp {
     const rec = o.tokens.verify(token);
     if (!rec) {
       audit.append({ actor: 'anonymous', ip: c.get('ip'), action: 'login.failed', target: '-', details: {} });
-      const wait = failures.take(`ip:${c.get('ip')}`);
+      const wait = await failures.take(`ip:${c.get('ip')}`);
       if (wait > 0) return fail(c, 429, 'too many failed authentications; slow down', { 'retry-after': String(Math.ceil(wait)) });
       return c.html(pages.loginPage('This token is not valid (unknown, revoked or malformed).'), 401);
     }
@@ -524,9 +541,16 @@ export function createViewer(pool: Pool, o: ViewerOptions): ViewerApp {
     let stats = null, statsError: string | null = null;
     try {
       // The rendered section is kept with the statistics: a run page of a run that did not change renders no table or plot.
+      // Statistics not ready within `statsWaitMs` (the first view of a large run: seconds on the analysis thread) are
+      // said to be computing; the page shows its attempts meanwhile, and a reload shows them once ready.
       if (scorers.length) {
-        const s = await data.stats(run);
-        stats = await data.cache.get(`stats-html:${run.id}`, await data.fingerprint(run), async () => pages.statsSection(run, s));
+        const pending = data.stats(run);
+        const s = await Promise.race([pending, new Promise<null>((r) => setTimeout(r, o.statsWaitMs ?? 2000, null).unref())]);
+        if (s) stats = await data.cache.get(`stats-html:${run.id}`, await data.fingerprint(run), async () => pages.statsSection(run, s));
+        else {
+          pending.catch(() => {});
+          statsError = 'The statistics of this run are being computed (a large run takes some seconds); reload the page in a moment.';
+        }
       }
     } catch (e) {
       if (!(e instanceof InputError)) throw e;

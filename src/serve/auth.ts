@@ -9,11 +9,12 @@
  *   private held-out items); `write` may also add notes to samples; `admin` also manages tokens, reads the audit log and
  *   sees private sets' records.
  * - The token file (`tokens.json`, mode 0600, in the viewer's state directory beside the pool) is read again when it
- *   changes on disk (checked at most once a second), so tokens created or revoked with the CLI take effect in a running
- *   server within a second.
+ *   changes on disk (checked at most once a second), so tokens created or revoked with the CLI or by another worker
+ *   process take effect in a running server within a second; changes are made under a lock file, so concurrent ones
+ *   from several processes are all kept.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { appendFileSync, chmodSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { InputError } from '../core/errors.ts';
 
@@ -176,14 +177,44 @@ export class FileTokenStore extends MemoryTokenStore {
     return super.list();
   }
 
+  /**
+   * Run `fn` holding the file's lock (`<file>.lock`, made with O_EXCL): a token created or revoked by one process
+   * (a cluster worker, the CLI) is read, changed and written back whole before another may, so none is lost. A lock
+   * older than 30 s is a crashed holder's and is taken over. Errors: InputError when the lock cannot be had in 10 s.
+   */
+  private locked<T>(fn: () => T): T {
+    const lock = `${this.file}.lock`;
+    mkdirSync(dirname(this.file), { recursive: true, mode: 0o700 });
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      try {
+        closeSync(openSync(lock, 'wx', 0o600));
+        break;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+        try {
+          if (Date.now() - statSync(lock).mtimeMs > 30_000) unlinkSync(lock);
+        } catch {
+          // released meanwhile
+        }
+        if (Date.now() > deadline) throw new InputError('the token file is locked by another process (remove the lock file if no assay process is running)', { file: lock });
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
+      }
+    }
+    try {
+      this.refresh(true);
+      return fn();
+    } finally {
+      unlinkSync(lock);
+    }
+  }
+
   override create(o: { name: string; role: Role; by: string }): { token: string; record: TokenRecord } {
-    this.refresh(true);
-    return super.create(o);
+    return this.locked(() => super.create(o));
   }
 
   override revoke(id: string, by: string): boolean {
-    this.refresh(true);
-    return super.revoke(id, by);
+    return this.locked(() => super.revoke(id, by));
   }
 
   override verify(token: string): TokenRecord | null {
@@ -229,7 +260,11 @@ export class MemoryAuditLog implements AuditLog {
   }
 }
 
-/** An audit log as a JSON-lines file (`audit.jsonl`, mode 0600), appended synchronously: an entry is on disk before the write it records is answered. */
+/**
+ * An audit log as a JSON-lines file (`audit.jsonl`, mode 0600), appended synchronously: an entry is on disk before the
+ * write it records is answered. Each entry is one write in append mode (O_APPEND), so the entries of several processes
+ * serving one pool interleave whole; `tail` reads the file, so it shows every process's entries.
+ */
 export class FileAuditLog implements AuditLog {
   constructor(readonly file: string) {}
   append(e: Omit<AuditEntry, 'at'>): void {
@@ -259,11 +294,19 @@ export function stateFiles(dir: string): { tokens: string; audit: string; notes:
 }
 
 /**
+ * A rate limit: `take(key)` answers 0 when a request of `key` may go on, else the seconds to wait. A
+ * {@link RateLimiter} in one process; across a cluster's workers, the primary's, asked over IPC (src/serve/cluster.ts).
+ */
+export interface RateLimit {
+  take(key: string): number | Promise<number>;
+}
+
+/**
  * A token-bucket rate limiter: each key (a token id or a client address) may make `burst` requests at once and
  * `perSecond` on average. Keys idle long enough to have refilled are dropped; at most `maxKeys` are tracked (the
  * longest idle dropped first), so memory stays bounded whatever the number of clients.
  */
-export class RateLimiter {
+export class RateLimiter implements RateLimit {
   private buckets = new Map<string, { tokens: number; at: number }>();
   constructor(readonly perSecond: number, readonly burst: number, private readonly maxKeys = 10_000) {
     if (!(perSecond > 0) || !(burst >= 1)) throw new RangeError(`a rate limit needs perSecond > 0 and burst ≥ 1, got ${perSecond}, ${burst}`);

@@ -1,13 +1,15 @@
 /**
  * What the viewer reads, and how: the pool through its paged reads (`pageAttempts`, `getPlanned`, iterators — a run
  * is never loaded whole), the analyses through the library's own functions (`runStatistics`, `compareRuns`,
- * `calibrationOfRun`, `contextLimitOfRun`, `rankFromPool`, `evalSetTable`), each result cached.
+ * `calibrationOfRun`, `contextLimitOfRun`, `rankFromPool`, `evalSetTable`) and the run list, each result cached. The
+ * analyses and the run list go through an {@link AnalysisRunner} (src/serve/analyses.ts): `serve` gives one on worker
+ * threads, so that they do not hold up the HTTP thread.
  *
  * Caching: an analysis of a run is kept under the run's fingerprint — its status, its `updated_at` and the head of
  * its evidence chain (every attempt or measurement written through `openPool` extends the chain: src/store/chained.ts),
  * which costs two indexed reads — and recomputed once the fingerprint changes (a run in progress, a re-grading).
  * Concurrent requests for the same analysis share one computation. At most `maxEntries` results are kept (least
- * recently used dropped first).
+ * recently used dropped first), and at most `maxBytes` of them by estimated size (64 MiB).
  *
  * Private held-out items (src/private/): a run over a private set (`private:<name>`) is stored with placeholders and
  * sealed responses only; below the `admin` role even those are withheld (prompt, target, response, transcript, meta,
@@ -16,18 +18,17 @@
 import { InputError } from '../core/errors.ts';
 import { outcomeOf, scoredValue } from '../core/outcome.ts';
 import type { PlannedSample, RunRecord } from '../core/schemas.ts';
-import { calibrationOfRun, type RunCalibration } from '../analyses/calibration.ts';
-import { compareRuns, type ComparisonReport } from '../analyses/compare.ts';
-import { contextLimitOfRun } from '../analyses/context-limit.ts';
-import { evalSetTable, type EvalTable } from '../analyses/eval-set.ts';
-import { rankFromPool, type PoolRanking } from '../analyses/pool-ranking.ts';
-import { runStatistics } from '../analyses/statistics.ts';
-import { readRunOutcomes } from '../analyses/outcomes.ts';
-import { statisticsOfData } from '../analyses/statistics.ts';
-import type { RunStatistics } from '../stats/accuracy.ts';
+import type { RunCalibration } from '../analyses/calibration.ts';
+import type { ComparisonReport } from '../analyses/compare.ts';
+import type { contextLimitOfRun } from '../analyses/context-limit.ts';
+import type { EvalTable } from '../analyses/eval-set.ts';
+import type { PoolRanking } from '../analyses/pool-ranking.ts';
 import { runSummaryOf } from '../store/shared.ts';
 import type { AttemptCursor, AttemptPageRow, Pool, RunSummary } from '../store/types.ts';
+import { inlineAnalyses, type AnalysisRunner, type RunStats } from './analyses.ts';
 import { roleAtLeast, type Role } from './auth.ts';
+
+export type { RunStats } from './analyses.ts';
 
 /** An error the viewer answers with a status (404 for unknown objects, 400 for bad parameters, 403 for roles). */
 export class HttpError extends Error {
@@ -164,14 +165,44 @@ interface Entry<T> {
   key: string;
   fingerprint: string;
   value: Promise<T>;
+  /** Estimated size once resolved (0 while computing). */
+  bytes: number;
 }
 
 /**
- * A small LRU of analysis results under fingerprints, sharing in-flight computations. A failed computation is not kept.
+ * Estimated bytes a cached value holds: a string's UTF-16 size, otherwise twice its JSON length (numbers and
+ * property names in memory cost about what their text does; strings twice). An estimate, to bound the cache.
+ */
+export function estimateBytes(v: unknown): number {
+  if (typeof v === 'string') return 2 * v.length;
+  try {
+    return 2 * (JSON.stringify(v)?.length ?? 0);
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * A small LRU of analysis results under fingerprints, sharing in-flight computations. A failed computation is not
+ * kept. Bounded both in entries (`maxEntries`) and in estimated bytes (`maxBytes`, default 64 MiB, measured by
+ * {@link estimateBytes} when a value resolves): least recently used dropped first, and a value larger than the whole
+ * bound is answered but not kept.
  */
 export class AnalysisCache {
   private entries = new Map<string, Entry<unknown>>();
-  constructor(private readonly maxEntries = 64) {}
+  private total = 0;
+  constructor(private readonly maxEntries = 64, private readonly maxBytes = 64 << 20) {}
+
+  private drop(key: string): void {
+    const e = this.entries.get(key);
+    if (!e) return;
+    this.total -= e.bytes;
+    this.entries.delete(key);
+  }
+
+  private trim(): void {
+    while (this.entries.size > this.maxEntries || this.total > this.maxBytes) this.drop(this.entries.keys().next().value!);
+  }
 
   get<T>(key: string, fingerprint: string, compute: () => Promise<T>): Promise<T> {
     const e = this.entries.get(key);
@@ -181,12 +212,18 @@ export class AnalysisCache {
       return e.value as Promise<T>;
     }
     const value = compute();
-    const entry: Entry<T> = { key, fingerprint, value };
-    this.entries.delete(key);
+    const entry: Entry<T> = { key, fingerprint, value, bytes: 0 };
+    this.drop(key);
     this.entries.set(key, entry);
-    while (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
-    value.catch(() => {
-      if (this.entries.get(key) === entry) this.entries.delete(key);
+    this.trim();
+    value.then((v) => {
+      if (this.entries.get(key) !== entry) return;
+      entry.bytes = estimateBytes(v);
+      this.total += entry.bytes;
+      if (entry.bytes > this.maxBytes) this.drop(key);
+      else this.trim();
+    }, () => {
+      if (this.entries.get(key) === entry) this.drop(key);
     });
     return value;
   }
@@ -194,12 +231,11 @@ export class AnalysisCache {
   get size(): number {
     return this.entries.size;
   }
-}
 
-/** Per-scorer statistics of a run. */
-export interface RunStats {
-  run_id: string;
-  scorers: { scorer: string; statistics: RunStatistics }[];
+  /** Estimated bytes of the settled values kept. */
+  get bytes(): number {
+    return this.total;
+  }
 }
 
 /** What the live view polls. */
@@ -227,8 +263,12 @@ export class ViewerData {
   private runsCache: { at: number; value: Promise<RunSummary[]>; refreshing: boolean } | null = null;
   private heads = new Map<string, { at: number; value: Promise<string> }>();
 
-  constructor(readonly pool: Pool, private readonly o: { replicates?: number; maxEntries?: number; runListTtlMs?: number } = {}) {
-    this.cache = new AnalysisCache(o.maxEntries ?? 64);
+  /** Where the heavy reads run (src/serve/analyses.ts): a worker thread, or this thread (the default). */
+  readonly analyses: AnalysisRunner;
+
+  constructor(readonly pool: Pool, private readonly o: { replicates?: number; maxEntries?: number; maxBytes?: number; runListTtlMs?: number; analyses?: AnalysisRunner } = {}) {
+    this.cache = new AnalysisCache(o.maxEntries ?? 64, o.maxBytes);
+    this.analyses = o.analyses ?? inlineAnalyses(pool);
   }
 
   /**
@@ -241,11 +281,11 @@ export class ViewerData {
     if (c && now - c.at <= (this.o.runListTtlMs ?? 10_000)) return c.value;
     if (c && !c.refreshing) {
       c.refreshing = true;
-      this.pool.listRuns().then((list) => (this.runsCache = { at: Date.now(), value: Promise.resolve(list), refreshing: false }), () => (c.refreshing = false));
+      this.analyses.run('listRuns').then((list) => (this.runsCache = { at: Date.now(), value: Promise.resolve(list), refreshing: false }), () => (c.refreshing = false));
       return c.value;
     }
     if (c) return c.value;
-    const value = this.pool.listRuns();
+    const value = this.analyses.run('listRuns');
     this.runsCache = { at: now, value, refreshing: false };
     value.catch(() => (this.runsCache = null));
     return value;
@@ -281,7 +321,7 @@ export class ViewerData {
 
   /** Scorers with measurements in the run (the run's own first, in spec order, then the others). */
   async scorers(run: RunRecord): Promise<string[]> {
-    const stored = await this.cache.get(`scorers:${run.id}`, await this.fingerprint(run), () => this.pool.scorersOf(run.id));
+    const stored = await this.cache.get(`scorers:${run.id}`, await this.fingerprint(run), () => this.analyses.run('scorers', run.id));
     const own = run.spec.scorers.map((s) => s.name).filter((s) => stored.includes(s));
     return [...own, ...stored.filter((s) => !own.includes(s))];
   }
@@ -297,11 +337,7 @@ export class ViewerData {
   /** Statistics of every scorer of the run (`runStatistics`: avg@k with its headline CI, bootstrap and Wald beside it, pass@k, maj@k). */
   async stats(run: RunRecord): Promise<RunStats> {
     const scorers = await this.scorers(run);
-    return this.cache.get(`stats:${run.id}`, await this.fingerprint(run), async () => {
-      const out: RunStats['scorers'] = [];
-      for (const s of scorers) out.push(await runStatistics(this.pool, run.id, { scorer: s, replicates: this.o.replicates }));
-      return { run_id: run.id, scorers: out };
-    });
+    return this.cache.get(`stats:${run.id}`, await this.fingerprint(run), () => this.analyses.run('stats', run.id, scorers, this.o.replicates));
   }
 
   /**
@@ -314,17 +350,8 @@ export class ViewerData {
     // view stops polling it.
     const status = runSummaryOf(run, { samples: 0, attempts: 0, failed: 0 }, await this.pool.getLease(run.id)).status;
     return this.cache.get(`progress:${run.id}`, `${status}|${await this.fingerprint(run)}`, async () => {
-      const [counts, planned] = await Promise.all([this.pool.counts(run.id), this.pool.plannedCount(run.id)]);
-      let accuracy: number | null = null, ci95: RunProgress['ci95'] = null, graded = 0;
-      if (scorer) {
-        const d = await readRunOutcomes(this.pool, run, scorer);
-        const s = statisticsOfData(d, { replicates: 200 });
-        graded = s.samples;
-        if (s.samples > 0) {
-          accuracy = s.accuracy;
-          ci95 = { lo: s.ci95.lo, hi: s.ci95.hi, method: s.ci95.method };
-        }
-      }
+      const { attempts, ok, error, planned, accuracy, ci95, graded } = await this.analyses.run('progress', run, scorer);
+      const counts = { attempts, ok, error };
       const total = planned * run.spec.epochs;
       return {
         run_id: run.id, status, planned: total, attempts: counts.attempts, ok: counts.ok, failed: counts.error, done: total ? Math.min(1, counts.attempts / total) : 0,
@@ -402,22 +429,22 @@ export class ViewerData {
   /** Paired comparison of runs (≥ 2; with ≥ 3 a ranking with rank intervals), under one scorer. */
   async compare(runs: RunRecord[], scorer: string | undefined): Promise<ComparisonReport> {
     const fps = await Promise.all(runs.map((r) => this.fingerprint(r)));
-    return this.cache.get(`compare:${runs.map((r) => r.id).join(',')}:${scorer ?? ''}`, fps.join('/'), () => compareRuns(this.pool, runs.map((r) => r.id), { scorer, replicates: this.o.replicates }));
+    return this.cache.get(`compare:${runs.map((r) => r.id).join(',')}:${scorer ?? ''}`, fps.join('/'), () => this.analyses.run('compare', runs.map((r) => r.id), scorer, this.o.replicates));
   }
 
   /** Calibration of a run's stated confidence against a grader (`calibrationOfRun`). */
   async calibration(run: RunRecord, scorer: string | undefined): Promise<RunCalibration> {
-    return this.cache.get(`calibration:${run.id}:${scorer ?? ''}`, await this.fingerprint(run), () => calibrationOfRun(this.pool, run.id, { scorer, replicates: this.o.replicates }));
+    return this.cache.get(`calibration:${run.id}:${scorer ?? ''}`, await this.fingerprint(run), () => this.analyses.run('calibration', run.id, scorer, this.o.replicates));
   }
 
   /** The needle-threading context limit of a run with its depth × length heatmap (`contextLimitOfRun`). */
   async contextLimit(run: RunRecord, scorer: string | undefined): Promise<Awaited<ReturnType<typeof contextLimitOfRun>>> {
-    return this.cache.get(`context:${run.id}:${scorer ?? ''}`, await this.fingerprint(run), () => contextLimitOfRun(this.pool, run.id, { scorer }));
+    return this.cache.get(`context:${run.id}:${scorer ?? ''}`, await this.fingerprint(run), () => this.analyses.run('context', run.id, scorer));
   }
 
   /** The pool's Plackett–Luce ranking with rank intervals (`rankFromPool`, no selection: nothing is written), kept for a minute. */
   async poolRanking(): Promise<PoolRanking> {
-    return this.cache.get('pool-ranking', String(Math.floor(Date.now() / 60_000)), () => rankFromPool(this.pool, {}));
+    return this.cache.get('pool-ranking', String(Math.floor(Date.now() / 60_000)), () => this.analyses.run('ranking'));
   }
 
   /** An eval set's table (`evalSetTable`). Errors: HttpError 404 for an unknown eval set. */
@@ -433,6 +460,6 @@ export class ViewerData {
     if (!set) throw new HttpError(404, `no eval set "${id}" in the pool`);
     const runs = await Promise.all(Object.values(set.runs).map(async (r) => (await this.pool.getRun(r)) ?? null));
     const fps = await Promise.all(runs.map((r) => (r ? this.fingerprint(r) : '-')));
-    return this.cache.get(`eval-set:${set.id}`, `${set.status}|${set.updated_at}|${fps.join('/')}`, () => evalSetTable(this.pool, set.id, { replicates: this.o.replicates }));
+    return this.cache.get(`eval-set:${set.id}`, `${set.status}|${set.updated_at}|${fps.join('/')}`, () => this.analyses.run('evalSet', set.id, this.o.replicates));
   }
 }

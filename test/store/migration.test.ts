@@ -139,7 +139,7 @@ test('a schema-2 pool from the previous release migrates in place to the current
   }
   const db = new Database(file, { readonly: true });
   assert.equal(db.pragma('user_version', { simple: true }), SCHEMA_VERSION);
-  assert.equal(SCHEMA_VERSION, 9);
+  assert.equal(SCHEMA_VERSION, 10);
   db.close();
   // Opening again changes nothing.
   const again = await openPool(file);

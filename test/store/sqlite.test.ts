@@ -48,7 +48,7 @@ test('a fresh pool file is in WAL mode at the current schema version (9: evidenc
   const db = new Database(file, { readonly: true });
   assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
   assert.equal(db.pragma('user_version', { simple: true }), SCHEMA_VERSION);
-  assert.equal(SCHEMA_VERSION, 9);
+  assert.equal(SCHEMA_VERSION, 10);
   db.close();
   const { openSqliteDatabase } = await import('../../src/store/sqlite-connection.ts');
   const conn = openSqliteDatabase(file);

@@ -2,13 +2,17 @@
  * `assay serve`: the viewer and JSON API over a pool (src/serve/), read-only, on 127.0.0.1:8400 by default; and
  * `assay serve tokens create|list|revoke`: its API tokens (stored as sha256 hashes in the viewer's state directory,
  * `<pool file>.serve/`, beside the pool). `assay tokens` (tokenizer statistics) is a different command and unchanged.
+ * `--workers N`: this process becomes the primary of N server processes running this command again
+ * (src/serve/cluster.ts); each worker opens the pool read-only and serves, taking its rate limits from the primary.
  */
+import { availableParallelism } from 'node:os';
 import type { Command } from 'commander';
 import { InputError } from '../../core/errors.ts';
 import { table } from '../../report/text.ts';
 import { defaultStateDir, FileAuditLog, FileTokenStore, ROLES, stateFiles, TOKEN_ID_RE, type Role } from '../../serve/auth.ts';
+import { announceListening, isServeWorker, onStopRequest, startCluster, workerId, workerLimiters } from '../../serve/cluster.ts';
 import { NoteStore } from '../../serve/notes.ts';
-import { serve } from '../../serve/server.ts';
+import { checkAccess, serve } from '../../serve/server.ts';
 import { defaultPoolPath, int, openPool, printJson } from '../common.ts';
 
 /** The state directory of a pool: `--state-dir`, else beside the pool file. */
@@ -16,6 +20,13 @@ function stateDirOf(o: { pool?: string; stateDir?: string }): string {
   if (o.stateDir) return o.stateDir;
   const url = o.pool || defaultPoolPath();
   return defaultStateDir(/^[a-z][a-z0-9+.-]*:/i.test(url) ? url : `sqlite:${url}`);
+}
+
+/** `--workers`: a count in 1..64, or `auto` (one per core). Errors: InputError naming the flag. */
+function workersOf(v: string): number {
+  if (v === 'auto') return availableParallelism();
+  if (!/^\d+$/.test(v) || Number(v) < 1 || Number(v) > 64) throw new InputError(`--workers is a count in 1..64 or "auto", got "${v}"`, { field: 'workers' });
+  return Number(v);
 }
 
 export function register(program: Command): void {
@@ -31,33 +42,59 @@ export function register(program: Command): void {
     .option('--burst <n>', 'requests at once per token or client address', int('--burst', 1, 1_000_000), 200)
     .option('--max-body <bytes>', 'largest request body', int('--max-body', 1024, 16 << 20), 65536)
     .option('--replicates <n>', 'bootstrap replicates of the statistics', int('--replicates', 100, 1_000_000), 2000)
+    .option('--workers <n>', 'server processes sharing the port (node:cluster; "auto": one per core); rate limits, tokens, notes and the audit log hold across them', '1')
     .action(async (o) => {
       const stateDir = stateDirOf(o);
       const files = stateFiles(stateDir);
+      const workers = workersOf(String(o.workers));
+      const rateLimit = o.rateLimit === 0 ? null : { perSecond: o.rateLimit, burst: o.burst };
+      const inWorker = isServeWorker();
+      if (workers > 1 && !inWorker) {
+        // The primary: check what every worker would (the pool opens, the address is allowed), then start them.
+        const pool = await openPool(o.pool, { readonly: true });
+        const url = pool.url;
+        await pool.close();
+        const tokens = checkAccess(o.host, new FileTokenStore(files.tokens), !!o.requireTokens);
+        const running = await startCluster({ workers, rateLimit });
+        process.stderr.write(`assay serve: ${running.url}/ over ${url} (read-only), ${workers} worker processes; ${tokens ? `API tokens required (${files.tokens})` : 'no tokens: loopback only, every request may read'}; Ctrl-C to stop\n`);
+        await new Promise<void>((resolve) => {
+          process.once('SIGINT', resolve);
+          process.once('SIGTERM', resolve);
+        });
+        await running.close();
+        return;
+      }
       const pool = await openPool(o.pool, { readonly: true });
       const tokens = new FileTokenStore(files.tokens);
       let running;
       try {
         running = await serve(pool, {
           host: o.host, port: o.port, tokens, requireTokens: !!o.requireTokens, audit: new FileAuditLog(files.audit), notes: new NoteStore(files.notes),
-          rateLimit: o.rateLimit === 0 ? null : { perSecond: o.rateLimit, burst: o.burst }, maxBodyBytes: o.maxBody, replicates: o.replicates,
+          rateLimit, maxBodyBytes: o.maxBody, replicates: o.replicates, analysisPoolUrl: /^postgres(ql)?:\/\//i.test(o.pool ?? '') ? o.pool : undefined,
+          ...(inWorker ? { limiters: workerLimiters(!!rateLimit), workerId: workerId() } : {}),
         });
       } catch (e) {
         await pool.close();
         throw e;
       }
-      process.stderr.write(`assay serve: ${running.url}/ over ${pool.url} (read-only); ${running.tokens ? `API tokens required (${files.tokens})` : 'no tokens: loopback only, every request may read'}; Ctrl-C to stop\n`);
+      if (inWorker) announceListening(running.url);
+      else process.stderr.write(`assay serve: ${running.url}/ over ${pool.url} (read-only); ${running.tokens ? `API tokens required (${files.tokens})` : 'no tokens: loopback only, every request may read'}; Ctrl-C to stop\n`);
       await new Promise<void>((resolve) => {
+        // A worker keeps its handlers (Ctrl-C reaches the primary and every worker; the primary then asks each to stop).
         const stop = () => {
-          process.off('SIGINT', stop);
-          process.off('SIGTERM', stop);
+          if (!inWorker) {
+            process.off('SIGINT', stop);
+            process.off('SIGTERM', stop);
+          }
           resolve();
         };
         process.on('SIGINT', stop);
         process.on('SIGTERM', stop);
+        if (inWorker) onStopRequest(stop);
       });
       await running.close();
       await pool.close();
+      if (inWorker) process.exit(0);
     });
 
   // `--pool` and `--state-dir` given after `serve tokens …` may be parsed as `serve`'s own options (commander reads a
