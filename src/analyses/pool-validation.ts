@@ -74,8 +74,8 @@ export interface MissingDataOptions {
  * ranking, per fraction removed and drop mode (random cells, or whole models' measurements). References (each row
  * says which in `reference`): on a source, the full-data mean score of its samples measured on every model (all
  * samples when none is) and/or a held-out half (`o.reference`); on synthetic 2PL data, the true abilities.
- * `pool` is needed only with `source`. Errors: InputError for a source without binary measurements; RangeError
- * from `heldOutSplit` for a held-out reference on fewer than 4 samples.
+ * `pool` is needed only with `source`. Errors: InputError for a source without binary measurements, and for a
+ * held-out reference (`held-out`, `both`) on fewer than 4 samples.
  */
 export async function missingDataValidation(pool: Pool | null, o: MissingDataOptions): Promise<{ data: string; rows: CurveRow[] }> {
   const opts = { fractions: o.fractions, reps: o.reps, seed: o.seed };
@@ -97,6 +97,9 @@ export async function missingDataValidation(pool: Pool | null, o: MissingDataOpt
       parts.push('full-data mean score (favours the mean by construction: at 0% removed the mean is the reference)');
     }
     if (which !== 'full') {
+      if (mat.sampleKeys.length < 4) {
+        throw new InputError(`source "${o.source}" has ${mat.sampleKeys.length} sample${mat.sampleKeys.length === 1 ? '' : 's'} ${isBlock ? 'measured on every model' : ''}: a held-out reference needs at least 4 (half to fit, half to hold out); use --reference full`.replace('  ', ' '), { field: '--reference' });
+      }
       rows.push(...missingDataCurve(mat, 'held-out-half', opts).map((r) => ({ ...r, reference: 'held-out half' })));
       parts.push(`held-out half (methods fit ${Math.ceil(mat.sampleKeys.length / 2)} samples, reference = mean score on the other ${Math.floor(mat.sampleKeys.length / 2)}; a new split per repetition)`);
     }
@@ -118,7 +121,25 @@ export async function missingDataValidation(pool: Pool | null, o: MissingDataOpt
  * the strategy is kept there (adjusted p ≤ 0.05: it beats random; src/aggregate/subset.ts `cheaperEvaluation`).
  * Errors: InputError for a source without binary measurements.
  */
-export async function subsetValidation(pool: Pool, source: string, o: { budgets: number[]; strategies?: SubsetStrategy[]; reps?: number; seed?: number }): Promise<{ models: number; samples: number; rows: SubsetRow[] }> {
+export async function subsetValidation(
+  pool: Pool,
+  source: string,
+  o: { budgets?: number[]; strategies?: SubsetStrategy[]; reps?: number; seed?: number },
+): Promise<{ models: number; samples: number; budgets: number[]; rows: SubsetRow[] }> {
   const mat = await sourceCells(pool, source, { withCategories: true });
-  return { models: mat.models.length, samples: mat.sampleKeys.length, rows: cheaperEvaluation(mat, { budgets: o.budgets, strategies: o.strategies, reps: o.reps, seed: o.seed }) };
+  const budgets = o.budgets ?? defaultSubsetBudgets(mat.sampleKeys.length);
+  return { models: mat.models.length, samples: mat.sampleKeys.length, budgets, rows: cheaperEvaluation(mat, { budgets, strategies: o.strategies, reps: o.reps, seed: o.seed }) };
+}
+
+/** The budgets `pool subset` tries by default. */
+export const DEFAULT_SUBSET_BUDGETS: readonly number[] = [50, 100, 200, 500, 1000];
+
+/**
+ * The default budgets for a source of `samples` samples: those of DEFAULT_SUBSET_BUDGETS below it (a subset as large
+ * as the source is no subset), else half of it. Errors: InputError below 2 samples (nothing to choose).
+ */
+export function defaultSubsetBudgets(samples: number): number[] {
+  if (samples < 2) throw new InputError(`a source of ${samples} sample${samples === 1 ? '' : 's'} has no subset to choose`, { field: '--source' });
+  const under = DEFAULT_SUBSET_BUDGETS.filter((b) => b < samples);
+  return under.length ? under : [Math.floor(samples / 2)];
 }

@@ -3,7 +3,7 @@
  * selections), the missing-data validation harness and the cheaper-evaluation experiment.
  */
 import { Option, type Command } from 'commander';
-import { missingDataValidation, subsetValidation } from '../../analyses/pool-validation.ts';
+import { DEFAULT_SUBSET_BUDGETS, missingDataValidation, subsetValidation } from '../../analyses/pool-validation.ts';
 import { DEFAULT_SUBSET_STRATEGIES, SUBSET_STRATEGIES, type SubsetStrategy } from '../../aggregate/subset.ts';
 import { InputError } from '../../core/errors.ts';
 import { parseFilters, querySamples } from '../../query/search.ts';
@@ -136,19 +136,20 @@ export function register(program: Command): void {
           process.stdout.write(`reference: ${ref}; drop mode: ${mode}\n`);
           process.stdout.write(table(['removed', 'kept/rep', 'τ PL', 'τ PL orderings', 'τ mean', 'τ Elo', 'PL − mean (paired ± SE)'], o.fractions.map((p: number) => {
             const get = (m: string) => these.find((r) => r.mode === mode && r.fraction === p && r.method === m)!;
-            const cell = (m: string) => `${get(m).tau.toFixed(3)} (min ${get(m).tau_min.toFixed(3)})`;
+            const cell = (m: string) => (Number.isFinite(get(m).tau) ? `${f3(get(m).tau)} (min ${f3(get(m).tau_min)})` : '— (too few kept)');
             const pl = get('plackett-luce');
-            return [`${(p * 100).toFixed(0)}%`, Math.round(get('mean').kept), cell('plackett-luce'), cell('pl-orderings'), cell('mean'), cell('elo'), `${pl.vs_mean! >= 0 ? '+' : ''}${pl.vs_mean!.toFixed(3)} ± ${pl.vs_mean_se!.toFixed(3)}`];
+            return [`${(p * 100).toFixed(0)}%`, Math.round(get('mean').kept), cell('plackett-luce'), cell('pl-orderings'), cell('mean'), cell('elo'), pairedCell(pl.vs_mean, pl.vs_mean_se, o.reps)];
           })) + '\n\n');
         }
       }
       process.stdout.write(`τ: mean over ${o.reps} repetitions (min = worst repetition); ± is the standard error of the paired difference over the same drop masks (the Monte-Carlo error of these ${o.reps} repetitions). PL = Plackett–Luce with every sample as a player (keeps every measurement); PL orderings = the listwise fit of \`assay rank\`, which drops samples measured on one model or answered alike.\n`);
       // PL vs mean, paired over the same drop masks: behind only when by more than two standard errors
-      const pl = rows.filter((r) => r.method === 'plackett-luce' && r.vs_mean !== null);
+      const pl = rows.filter((r) => r.method === 'plackett-luce' && r.vs_mean !== null && Number.isFinite(r.vs_mean) && Number.isFinite(r.vs_mean_se ?? NaN));
       const behind = pl.filter((r) => r.vs_mean! < 0 && !(r.vs_mean! + 2 * r.vs_mean_se! > 0));
       const tied = pl.filter((r) => r.vs_mean! < 0 && r.vs_mean! + 2 * r.vs_mean_se! > 0);
       const at = (r: (typeof rows)[number]) => `${references.length > 1 ? `${r.reference}, ` : ''}${r.mode} ${(r.fraction * 100).toFixed(0)}% (${r.vs_mean!.toFixed(3)} ± ${r.vs_mean_se!.toFixed(3)})`;
-      if (behind.length) process.stdout.write(`PL is behind the mean (paired, by more than two standard errors) at: ${behind.map(at).join(', ')}${references.includes('full-data mean') ? ' (against the full-data mean, the mean is favoured by construction: see the held-out reference)' : ''}\n`);
+      if (o.reps < 2) process.stdout.write('One repetition: no standard error of the paired difference, so no verdict on PL against the mean (use --reps 2 or more).\n');
+      else if (behind.length) process.stdout.write(`PL is behind the mean (paired, by more than two standard errors) at: ${behind.map(at).join(', ')}${references.includes('full-data mean') ? ' (against the full-data mean, the mean is favoured by construction: see the held-out reference)' : ''}\n`);
       else process.stdout.write(`PL is not behind the mean at any level (paired over the same drop masks)${tied.length ? `; its τ is lower only within two standard errors at ${tied.map(at).join(', ')}` : ''}.\n`);
     });
 
@@ -156,7 +157,7 @@ export function register(program: Command): void {
     .command('subset')
     .description('cheaper evaluation: choose b samples that preserve the ranking; τ vs the full ranking for held-out models')
     .requiredOption('--source <id>', 'a binary source of the pool')
-    .option('--budgets <list>', 'budgets b', list('--budgets', 1, MAX_COUNT, true), [50, 100, 200, 500, 1000])
+    .option('--budgets <list>', `budgets b (default ${DEFAULT_SUBSET_BUDGETS.join(',')}: those below the source's number of samples, else half of it)`, list('--budgets', 1, MAX_COUNT, true))
     .option('--strategy <s>', `${SUBSET_STRATEGIES.join(', ')} (repeatable; default ${DEFAULT_SUBSET_STRATEGIES.join(', ')}; random always runs, as the baseline)`, collect)
     .option('--reps <n>', 'repetitions', int('--reps', 1, MAX_REPLICATES), 5)
     .option('--seed <n>', 'seed', int('--seed', 0), 0)
@@ -167,7 +168,7 @@ export function register(program: Command): void {
       const store = await openPool(o.pool);
       let r;
       try {
-        r = await subsetValidation(store, o.source, { budgets: o.budgets, strategies: o.strategy as SubsetStrategy[] | undefined, reps: o.reps, seed: o.seed });
+        r = await subsetValidation(store, o.source, { budgets: o.budgets as number[] | undefined, strategies: o.strategy as SubsetStrategy[] | undefined, reps: o.reps, seed: o.seed });
       } catch (err) {
         // A budget larger than the source's samples is known only once the source is read: bad input, not a crash.
         if (err instanceof RangeError && /^budget must be between/.test(err.message)) throw new InputError(err.message, { field: '--budgets' });
@@ -178,14 +179,27 @@ export function register(program: Command): void {
       const rows = r.rows;
       if (o.json) return printJson({ rows });
       process.stdout.write(`${o.source}: ${r.models} models × ${r.samples} samples; τ of the ranking on b samples (Plackett–Luce; irt-anchors: their weighted accuracy) vs the Plackett–Luce ranking on all samples (held-out half of the models; all models)\n`);
-      const vs = (r: (typeof rows)[number]) => (r.vs_random === null ? '' : `${r.vs_random >= 0 ? '+' : ''}${r.vs_random.toFixed(3)} ± ${r.vs_random_se!.toFixed(3)}`);
+      const vs = (r: (typeof rows)[number]) => (r.vs_random === null ? '' : pairedCell(r.vs_random, r.vs_random_se, o.reps));
       const kept = (r: (typeof rows)[number]) => (r.beats_random === null ? 'baseline' : r.beats_random ? 'yes' : 'no: use random');
       const pv = (r: (typeof rows)[number]) => (r.p_vs_random === null ? '' : `${fmtP(r.p_vs_random)} / ${fmtP(r.p_vs_random_adjusted!)}`);
-      process.stdout.write(table(['budget', 'strategy', 'τ new models', 'min', 'τ all', 'vs random (± SE)', 'p / Holm p', 'kept'], rows.map((r) => [r.budget, r.strategy, r.tau_new.toFixed(3), r.tau_new_min.toFixed(3), r.tau_all.toFixed(3), vs(r), pv(r), kept(r)])) + '\n');
+      process.stdout.write(table(['budget', 'strategy', 'τ new models', 'min', 'τ all', 'vs random (± SE)', 'p / Holm p', 'kept'], rows.map((r) => [r.budget, r.strategy, f3(r.tau_new), f3(r.tau_new_min), f3(r.tau_all), vs(r), pv(r), kept(r)])) + '\n');
       process.stdout.write(`A strategy is kept at a budget only where it beats random: one-sided paired t test over the same ${o.reps} splits, Holm-adjusted over the ${rows.filter((x) => x.strategy !== 'random').length} strategy × budget rows, adjusted p ≤ 0.05.\n`);
-      for (const b of o.budgets as number[]) {
+      if (rows.some((x) => !Number.isFinite(x.tau_new))) process.stdout.write('— : τ undefined (every model tied on the chosen samples: the budget is too small to order them).\n');
+      for (const b of r.budgets) {
         const best = rows.filter((x) => x.budget === b && x.beats_random).sort((x, y) => y.tau_new - x.tau_new)[0];
         process.stdout.write(`  ${b} samples: ${best ? `${best.strategy} (τ ${best.tau_new.toFixed(3)})` : 'random'}\n`);
       }
     });
+}
+
+/** A τ to three places; '—' where undefined (NaN: too few samples kept to order the models). */
+function f3(x: number): string {
+  return Number.isFinite(x) ? x.toFixed(3) : '—';
+}
+
+/** A paired difference ± its SE over `reps` repetitions; with one repetition there is no SE to give. */
+function pairedCell(diff: number | null | undefined, se: number | null | undefined, reps: number): string {
+  if (diff == null || !Number.isFinite(diff)) return '—';
+  const d = `${diff >= 0 ? '+' : ''}${diff.toFixed(3)}`;
+  return reps < 2 || se == null || !Number.isFinite(se) ? `${d} (no SE: one repetition)` : `${d} ± ${se.toFixed(3)}`;
 }

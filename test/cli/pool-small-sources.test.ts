@@ -1,0 +1,74 @@
+/**
+ * `assay pool validate` and `assay pool subset` on a source far smaller than their defaults assume (3 models × 3
+ * samples), run as child processes: the default budgets adapt to the source, a held-out reference that cannot be
+ * made is refused naming --reference (no stack trace), and undefined figures print as "—", never NaN or Infinity.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { defaultSubsetBudgets } from '../../src/analyses/pool-validation.ts';
+import { InputError } from '../../src/core/errors.ts';
+
+const BIN = fileURLToPath(new URL('../../bin/assay.js', import.meta.url));
+let dir = '';
+let pool = '';
+let source = '';
+
+function assay(args: string[]) {
+  const r = spawnSync(process.execPath, [BIN, ...args, '--pool', pool], { encoding: 'utf8' });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+before(() => {
+  dir = mkdtempSync(join(tmpdir(), 'assay-pool-small-'));
+  pool = join(dir, 'pool.sqlite');
+  const csv = join(dir, 'small.csv');
+  // A better than B better than C, every cell measured
+  const rows = ['model,sample_id,value,kind', 'A,s1,1,binary', 'A,s2,1,binary', 'A,s3,0,binary', 'B,s1,1,binary', 'B,s2,0,binary', 'B,s3,0,binary', 'C,s1,0,binary', 'C,s2,0,binary', 'C,s3,0,binary'];
+  writeFileSync(csv, rows.join('\n') + '\n');
+  const r = assay(['import', 'csv', csv, '--json']);
+  assert.equal(r.code, 0, r.err);
+  source = JSON.parse(r.out).source.id;
+  assert.match(source, /^csv:/);
+});
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+test('the default subset budgets are those below the source size, else half of it', () => {
+  assert.deepEqual(defaultSubsetBudgets(1200), [50, 100, 200, 500, 1000]);
+  assert.deepEqual(defaultSubsetBudgets(300), [50, 100, 200]);
+  assert.deepEqual(defaultSubsetBudgets(50), [25]);
+  assert.deepEqual(defaultSubsetBudgets(3), [1]);
+  assert.throws(() => defaultSubsetBudgets(1), InputError);
+});
+
+test('pool subset with its defaults on a 3-sample source: budget 1, no NaN or Infinity', () => {
+  const j = assay(['pool', 'subset', '--source', source, '--reps', '2', '--json']);
+  assert.equal(j.code, 0, j.err);
+  const rows = JSON.parse(j.out).rows as { budget: number }[];
+  assert.ok(rows.length > 0);
+  assert.deepEqual([...new Set(rows.map((r) => r.budget))], [1]);
+  const t = assay(['pool', 'subset', '--source', source, '--reps', '1']);
+  assert.equal(t.code, 0, t.err);
+  assert.doesNotMatch(t.out, /NaN|Infinity/);
+  assert.match(t.out, /1 samples: /);
+  // a budget the source cannot give is still refused, naming the option
+  const big = assay(['pool', 'subset', '--source', source, '--budgets', '5']);
+  assert.equal(big.code, 2);
+  assert.match(big.err, /--budgets/);
+});
+
+test('pool validate: a held-out reference on 3 samples is refused naming --reference; --reps 1 prints no NaN', () => {
+  const r = assay(['pool', 'validate', '--source', source]);
+  assert.equal(r.code, 2, r.err);
+  assert.match(r.err, /--reference/);
+  assert.match(r.err, /at least 4/);
+  assert.doesNotMatch(r.err, /at .*\.ts:\d+/, 'no stack trace');
+  const full = assay(['pool', 'validate', '--source', source, '--reference', 'full', '--reps', '1', '--fractions', '0,0.5,0.99']);
+  assert.equal(full.code, 0, full.err);
+  assert.doesNotMatch(full.out, /NaN|Infinity/);
+  assert.match(full.out, /One repetition: no standard error/);
+});
