@@ -243,7 +243,7 @@ export function renderReport(r: ReportData, o: { title?: string; now?: Date; mat
   if (r.pool_ranking) {
     const pr = r.pool_ranking;
     body.push(`<h2 id="pool-ranking">Ranking from the pool (Plackett–Luce)</h2>`);
-    body.push(`<p class="note">${pr.models.length} models from ${pr.measurements} measurements (sources ${esc(pr.sources.join(', '))}). Score = centred log-strength; CI and rank interval from a bootstrap over samples (${pr.bootstrap.replicates} replicates, seed ${pr.bootstrap.seed}). ${pr.diagnostics.components.length > 1 ? `<b>The models fall into ${pr.diagnostics.components.length} groups never measured on a common sample: order between groups rests on the prior only.</b>` : 'The comparison graph is connected.'}</p>`);
+    body.push(`<p class="note">${pr.models.length} models from ${pr.measurements} measurements (sources ${esc(pr.sources.join(', '))}). Score = centred log-strength; CI and rank interval from a bootstrap over samples (${pr.bootstrap.replicates} replicates, seed ${pr.bootstrap.seed}). ${pr.diagnostics.components.length > 1 ? `<b>The models fall into ${pr.diagnostics.components.length} groups never compared (no sample on which models of two groups scored differently: ties carry no order): order between groups rests on the prior only.</b>` : 'The comparison graph is connected.'}</p>`);
     const f3 = (v: number) => (v >= 0 ? '+' : '') + v.toFixed(3);
     body.push(tableHtml('pool-ranking', ['model', 'score', '95% CI', 'rank interval', 'samples', 'mean'], pr.models.map((m) => [m.model, f3(m.score), Number.isFinite(m.ci[0]) ? `[${f3(m.ci[0])}, ${f3(m.ci[1])}]` : 'n/a (never compared)', `${m.rank_interval[0]}–${m.rank_interval[1]}`, m.samples, fx(m.mean_score, 4)]), { num: [1, 2, 3, 4, 5] }));
   }

@@ -72,3 +72,17 @@ test('pool validate: a held-out reference on 3 samples is refused naming --refer
   assert.doesNotMatch(full.out, /NaN|Infinity/);
   assert.match(full.out, /One repetition: no standard error/);
 });
+
+test('rank: models that only tie are "never compared", not "never measured on a common sample"', () => {
+  const csv = join(dir, 'tie.csv');
+  // A and B tie on s1 and s2 (measured together, never ordered); C beats A on s3
+  writeFileSync(csv, ['model,sample_id,value,kind', 'A,s1,1,binary', 'B,s1,1,binary', 'A,s2,0,binary', 'B,s2,0,binary', 'C,s3,1,binary', 'A,s3,0,binary'].join('\n') + '\n');
+  const tiePool = join(dir, 'tie.sqlite');
+  const imp = spawnSync(process.execPath, [BIN, 'import', 'csv', csv, '--pool', tiePool, '--json'], { encoding: 'utf8' });
+  assert.equal(imp.status, 0, imp.stderr);
+  const r = spawnSync(process.execPath, [BIN, 'rank', '--pool', tiePool, '--replicates', '100'], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /2 groups never compared/);
+  assert.match(r.stdout, /ties and samples measured on one model carry no order/);
+  assert.doesNotMatch(r.stdout, /never measured on a common sample/);
+});

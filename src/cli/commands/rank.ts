@@ -40,7 +40,11 @@ export function formatRanking(r: PoolRanking): string {
   lines.push(`Plackett–Luce ranking (${r.algorithm.toUpperCase()} + Newton, prior λ=${r.prior}, ties ${r.ties}) of ${r.models.length} models from ${r.measurements} measurements; sources ${r.sources.join(', ')}`);
   if (r.selection.hash) lines.push(`selection ${r.selection.hash.slice(0, 12)} (${r.selection.samples} samples${r.selection.query ? `, query "${r.selection.query}"` : ''})`);
   if (r.diagnostics.components.length > 1) {
-    lines.push(`WARNING: the models fall into ${r.diagnostics.components.length} groups never measured on a common sample (${r.diagnostics.components.map((c) => c.length).join(' + ')} models; see diagnostics below).`);
+    // Group sizes, grouped themselves when there are many (`120 × 1, 2 × 3` rather than 126 terms).
+    const sizes = r.diagnostics.components.map((c) => c.length);
+    const bySize = [...new Set(sizes)].sort((a, b) => b - a).map((n) => [n, sizes.filter((x) => x === n).length] as const);
+    const sizeText = sizes.length <= 8 ? sizes.join(' + ') : bySize.map(([n, k]) => (k > 1 ? `${k} groups of ${n}` : `1 group of ${n}`)).join(', ');
+    lines.push(`WARNING: the models fall into ${r.diagnostics.components.length} groups never compared: no sample on which a model of one group scored differently from a model of another (${sizeText} models; ties and samples measured on one model carry no order; see diagnostics below).`);
     lines.push('         Order between groups rests on the prior only, and their rank intervals span every rank outside their group.');
     lines.push('         Rank one benchmark at a time with --source, --slice or --model.');
   }
