@@ -16,15 +16,15 @@ export function register(program: Command): void {
     .option('--replicates <n>', 'bootstrap replicates', int('--replicates', 100, MAX_REPLICATES), 2000)
     .option('--seed <n>', 'bootstrap seed (default: each run manifest\'s)', int('--seed', 0))
     .option('--rank', 'add a Plackett–Luce ranking of the measurement pool (see `assay rank`)')
-    .option('--rank-source <id>', 'with --rank: only this source (repeatable)', collect)
-    .option('--rank-slice <name>', 'with --rank: only this slice (repeatable)', collect)
+    .option('--rank-source <id>', 'rank only this source (repeatable; implies --rank)', collect)
+    .option('--rank-slice <name>', 'rank only this slice (repeatable; implies --rank)', collect)
     .option('--pool <file>', 'pool file')
     .action(async (runs: string[], o) => {
       const pool = await openPool(o.pool, { readonly: true });
       try {
         const html = await buildReport(pool, runs, {
           scorer: o.scorer, title: o.title, adjustment: o.adjust, replicates: o.replicates, seed: o.seed,
-          rank: o.rank ? { sources: o.rankSource, slices: o.rankSlice, replicates: 1000, seed: o.seed ?? 0 } : undefined,
+          rank: o.rank || o.rankSource || o.rankSlice ? { sources: o.rankSource, slices: o.rankSlice, replicates: 1000, seed: o.seed ?? 0 } : undefined,
         });
         const out = resolve(o.output);
         try {
