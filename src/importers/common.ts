@@ -38,9 +38,12 @@ export async function* readLines(file: string): AsyncGenerator<{ line: number; t
   for await (const batch of readLineBatches(file)) yield* batch;
 }
 
+/** Lines per batch of `readLineBatches`. */
+const LINE_BATCH = 4096;
+
 /**
- * `readLines` in batches (about 1 MiB of text each), for importers that read millions of lines: no promise is
- * awaited per line. Same lines, numbers, flags and skipping as `readLines`.
+ * `readLines` in batches (at most LINE_BATCH lines each, from 1 MiB reads), for importers that read millions of
+ * lines: no promise is awaited per line. Same lines, numbers, flags and skipping as `readLines`.
  */
 export async function* readLineBatches(file: string): AsyncGenerator<{ line: number; text: string; unterminated: boolean }[]> {
   checkReadable(file);
@@ -49,12 +52,17 @@ export async function* readLineBatches(file: string): AsyncGenerator<{ line: num
   for await (const chunk of createReadStream(file, { encoding: 'utf8', highWaterMark: 1 << 20 })) {
     const parts = (rest + (chunk as string)).split('\n');
     rest = parts.pop()!;
-    const out: { line: number; text: string; unterminated: boolean }[] = [];
+    // batches of at most LINE_BATCH lines: short-lived, so they die young (see ./csv.ts, BATCH_RECORDS)
+    let out: { line: number; text: string; unterminated: boolean }[] = [];
     for (const p of parts) {
       line++;
       let text = p.endsWith('\r') ? p.slice(0, -1) : p;
       if (line === 1 && text.charCodeAt(0) === 0xfeff) text = text.slice(1);
       if (text.trim() !== '') out.push({ line, text, unterminated: false });
+      if (out.length >= LINE_BATCH) {
+        yield out;
+        out = [];
+      }
     }
     if (out.length) yield out;
   }

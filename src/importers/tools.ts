@@ -4,7 +4,7 @@
  */
 import { basename, dirname } from 'node:path';
 import { InputError } from '../core/errors.ts';
-import { POOL_KINDS, type ImportTransaction, type Pool, type PoolKind } from '../store/types.ts';
+import { POOL_KINDS, type ImportTransaction, type Pool, type PoolKind, type PoolMeasurement, type PoolSample } from '../store/types.ts';
 import { numberField, parseJsonLine, readCsvRecords, readLineBatches, readLines, runImport, stringField, type ImportOptions, type ImportResult } from './common.ts';
 
 /** Largest `weight` the generic CSV accepts: a count of identical verdicts; beyond it sums overflow the fit. */
@@ -89,21 +89,28 @@ export { INSPECT_MAX_BYTES, importInspect } from './inspect.ts';
 export async function importGenericCsv(store: Pool, file: string, opts: ImportOptions = {}): Promise<ImportResult> {
   const defaultDataset = basename(file).replace(/\.[^.]+$/, '');
   return runImport(store, { format: 'csv', file, options: {}, replace: opts.replace }, async (tx) => {
-    let n = 0;
-    const seen = new Set<string>();
+    const sink = new GenericSink(tx);
     let cols: number[] | null = null;
-    for await (const b of readCsvRecords(file, ['model', 'sample_id', 'value', 'kind'], opts)) {
-      cols ??= GENERIC_FIELDS.map((f) => b.header.indexOf(f));
-      for (let k = 0; k < b.records.length; k++) {
-        if (opts.limit !== undefined && n >= opts.limit) return { measurements: n, samples: seen.size };
-        const rec = b.records[k]!;
-        const row: GenericRow = {};
-        for (let j = 0; j < GENERIC_FIELDS.length; j++) if (cols[j]! >= 0) row[GENERIC_FIELDS[j]!] = rec[cols[j]!];
-        await addGenericRow(tx, file, b.lines[k]!, row, defaultDataset, seen);
-        n++;
+    const v: (string | undefined)[] = new Array(GENERIC_FIELDS.length);
+    try {
+      for await (const b of readCsvRecords(file, ['model', 'sample_id', 'value', 'kind'], opts)) {
+        cols ??= GENERIC_FIELDS.map((f) => b.header.indexOf(f));
+        for (let k = 0; k < b.records.length; k++) {
+          if (opts.limit !== undefined && sink.n >= opts.limit) return await sink.end();
+          const rec = b.records[k]!;
+          for (let j = 0; j < cols.length; j++) v[j] = cols[j]! >= 0 ? rec[cols[j]!] : undefined;
+          const m = genericMeasurement(file, b.lines[k]!, v, defaultDataset);
+          if (m.sample_key !== sink.lastKey) await sink.sample(m.sample_key, v, defaultDataset);
+          sink.rows.push(m);
+          if (sink.rows.length >= ROW_BATCH) await sink.flush();
+        }
       }
+    } catch (err) {
+      // the rows before a bad one are the store's before the error: a repeat among them is reported first (runImport)
+      await sink.flush();
+      throw err;
     }
-    return { measurements: n, samples: seen.size };
+    return await sink.end();
   });
 }
 
@@ -118,65 +125,133 @@ export async function importGenericCsv(store: Pool, file: string, opts: ImportOp
 export async function importGenericJsonl(store: Pool, file: string, opts: ImportOptions = {}): Promise<ImportResult> {
   const defaultDataset = basename(file).replace(/\.[^.]+$/, '');
   return runImport(store, { format: 'jsonl', file, options: {}, replace: opts.replace }, async (tx) => {
-    let n = 0;
-    const seen = new Set<string>();
-    for await (const batch of readLineBatches(file)) {
-      for (const l of batch) {
-        if (opts.limit !== undefined && n >= opts.limit) return { measurements: n, samples: seen.size };
-        const o = parseJsonLine(file, l);
-        const row: GenericRow = {};
-        for (const f of GENERIC_FIELDS) {
-          const v = o[f];
-          if (v === undefined || v === null) continue;
-          if (typeof v === 'string') row[f] = v;
-          else if (typeof v === 'number' || typeof v === 'boolean') row[f] = String(typeof v === 'boolean' ? Number(v) : v);
-          else if (f === 'tags' && Array.isArray(v) && v.every((t) => typeof t === 'string')) row[f] = v.join(';');
-          else throw new InputError(`expected a string or a number, got ${JSON.stringify(v).slice(0, 80)}`, { file, line: l.line, field: f });
+    const sink = new GenericSink(tx);
+    const v: (string | undefined)[] = new Array(GENERIC_FIELDS.length);
+    try {
+      for await (const batch of readLineBatches(file)) {
+        for (const l of batch) {
+          if (opts.limit !== undefined && sink.n >= opts.limit) return await sink.end();
+          const o = parseJsonLine(file, l);
+          for (let j = 0; j < GENERIC_FIELDS.length; j++) {
+            const f = GENERIC_FIELDS[j]!;
+            const x = o[f];
+            if (x === undefined || x === null) v[j] = undefined;
+            else if (typeof x === 'string') v[j] = x;
+            else if (typeof x === 'number' || typeof x === 'boolean') v[j] = String(typeof x === 'boolean' ? Number(x) : x);
+            else if (f === 'tags' && Array.isArray(x) && x.every((t) => typeof t === 'string')) v[j] = x.join(';');
+            else throw new InputError(`expected a string or a number, got ${JSON.stringify(x).slice(0, 80)}`, { file, line: l.line, field: f });
+          }
+          const m = genericMeasurement(file, l.line, v, defaultDataset);
+          if (m.sample_key !== sink.lastKey) await sink.sample(m.sample_key, v, defaultDataset);
+          sink.rows.push(m);
+          if (sink.rows.length >= ROW_BATCH) await sink.flush();
         }
-        await addGenericRow(tx, file, l.line, row, defaultDataset, seen);
-        n++;
       }
+    } catch (err) {
+      await sink.flush();
+      throw err;
     }
-    return { measurements: n, samples: seen.size };
+    return await sink.end();
   });
 }
 
-/** The generic format's fields (CSV columns; JSONL keys). */
+/** The generic format's fields (CSV columns; JSONL keys), in the order of the value arrays below. */
 const GENERIC_FIELDS = ['model', 'sample_id', 'value', 'kind', 'dataset', 'opponent', 'direction', 'tie_tolerance', 'weight', 'slice', 'repeat', 'category', 'tags', 'text'] as const;
-type GenericRow = Partial<Record<(typeof GENERIC_FIELDS)[number], string>>;
+const F_MODEL = 0, F_SAMPLE_ID = 1, F_VALUE = 2, F_KIND = 3, F_DATASET = 4, F_OPPONENT = 5, F_DIRECTION = 6, F_TIE = 7, F_WEIGHT = 8, F_SLICE = 9, F_REPEAT = 10, F_CATEGORY = 11, F_TAGS = 12, F_TEXT = 13;
+
+/** Measurements handed to the store per call (`addMeasurements`). */
+const ROW_BATCH = 4096;
+/** Sample keys of the import remembered as already added (a bounded set, emptied when full). */
+const RECENT_SAMPLES = 4096;
 
 /**
- * Check one generic row (CSV fields as text) and add its sample (first time its key is seen, tracked in `seen`)
- * and its measurement. Errors: InputError naming file, line and field (see `importGenericCsv`).
+ * Where the generic importers' rows go: measurements in batches of ROW_BATCH (`addMeasurements` when the store has
+ * it), samples the first time their key comes (`addSampleIfNew` when the store has it, so no set of every key is
+ * kept: memory flat in the file's size; else a set of the keys seen).
  */
-async function addGenericRow(tx: ImportTransaction, file: string, line: number, row: GenericRow, defaultDataset: string, seen: Set<string>): Promise<void> {
-  const model = stringField(file, line, 'model', row.model);
-  const sid = stringField(file, line, 'sample_id', row.sample_id);
-  const kind = (row.kind ?? '').trim() as PoolKind;
-  if (!POOL_KINDS.includes(kind)) throw new InputError(`unknown kind ${JSON.stringify(row.kind)}; expected one of ${POOL_KINDS.join(', ')}`, { file, line, field: 'kind' });
-  const value = numberField(file, line, 'value', row.value);
-  const opponent = (row.opponent ?? '').trim();
+class GenericSink {
+  rows: Omit<PoolMeasurement, 'source'>[] = [];
+  /** Rows handed to the store. */
+  private stored = 0;
+  samples = 0;
+  lastKey = '';
+  private readonly recent = new Set<string>();
+  private readonly seen: Set<string> | null;
+
+  constructor(private readonly tx: ImportTransaction) {
+    this.seen = tx.addSampleIfNew ? null : new Set();
+  }
+
+  /** Rows handed to the store or waiting in `rows`. */
+  get n(): number {
+    return this.stored + this.rows.length;
+  }
+
+  /** Add the sample of a row (`v`: its fields) unless already added. */
+  async sample(key: string, v: readonly (string | undefined)[], defaultDataset: string): Promise<void> {
+    this.lastKey = key;
+    if (this.recent.has(key)) return;
+    if (this.recent.size >= RECENT_SAMPLES) this.recent.clear();
+    this.recent.add(key);
+    if (this.seen) {
+      if (this.seen.has(key)) return;
+      this.seen.add(key);
+    }
+    const tags = (v[F_TAGS] ?? '').split(';').map((t) => t.trim()).filter(Boolean);
+    const sample: PoolSample = {
+      key, dataset: (v[F_DATASET] ?? '').trim() || defaultDataset, sample_id: (v[F_SAMPLE_ID] ?? '').trim(), category: (v[F_CATEGORY] ?? '').trim() || null,
+      tags, text: v[F_TEXT] ? v[F_TEXT] : null, content_hash: null, metadata: {},
+    };
+    if (this.seen) {
+      await this.tx.addSample(sample);
+      this.samples++;
+    } else if (await this.tx.addSampleIfNew!(sample)) this.samples++;
+  }
+
+  /** Hand the waiting measurements to the store. */
+  async flush(): Promise<void> {
+    const rows = this.rows;
+    if (!rows.length) return;
+    this.rows = [];
+    this.stored += rows.length;
+    if (this.tx.addMeasurements) await this.tx.addMeasurements(rows);
+    else for (const m of rows) await this.tx.addMeasurement(m);
+  }
+
+  /** Flush and give the counts. */
+  async end(): Promise<{ measurements: number; samples: number }> {
+    await this.flush();
+    return { measurements: this.n, samples: this.samples };
+  }
+}
+
+/**
+ * Check one generic row (`v`: its fields as text, indexed as GENERIC_FIELDS; undefined when absent) and give its
+ * measurement (sample key `<dataset>/<sample_id>`). Errors: InputError naming file, line and field (see
+ * `importGenericCsv`).
+ */
+function genericMeasurement(file: string, line: number, v: readonly (string | undefined)[], defaultDataset: string): Omit<PoolMeasurement, 'source'> {
+  const model = stringField(file, line, 'model', v[F_MODEL]);
+  const sid = stringField(file, line, 'sample_id', v[F_SAMPLE_ID]);
+  const kind = (v[F_KIND] ?? '').trim() as PoolKind;
+  if (!POOL_KINDS.includes(kind)) throw new InputError(`unknown kind ${JSON.stringify(v[F_KIND])}; expected one of ${POOL_KINDS.join(', ')}`, { file, line, field: 'kind' });
+  const value = numberField(file, line, 'value', v[F_VALUE]);
+  const opponent = (v[F_OPPONENT] ?? '').trim();
   if ((kind === 'preference' || kind === 'battle') && !opponent) throw new InputError(`a ${kind} needs an opponent`, { file, line, field: 'opponent' });
   if ((kind === 'preference' || kind === 'battle') && opponent === model) throw new InputError('opponent is the model itself', { file, line, field: 'opponent' });
   if (kind === 'binary' && (value < 0 || value > 1)) throw new InputError(`binary value must be in [0, 1], got ${value}`, { file, line, field: 'value' });
   if (kind === 'preference' && (value < 0 || value > 1)) throw new InputError(`preference value must be in [0, 1], got ${value}`, { file, line, field: 'value' });
   if (kind === 'battle' && value !== 0 && value !== 0.5 && value !== 1) throw new InputError(`battle value must be 1, 0 or 0.5, got ${value}`, { file, line, field: 'value' });
   if (kind === 'ordinal' && !Number.isInteger(value)) throw new InputError(`ordinal value must be an integer, got ${value}`, { file, line, field: 'value' });
-  const dirRaw = (row.direction ?? '').trim().toLowerCase();
+  const dirRaw = v[F_DIRECTION] ? v[F_DIRECTION].trim().toLowerCase() : '';
   const direction = dirRaw === '' || dirRaw === 'higher' || dirRaw === '1' || dirRaw === '+1' ? 1 : dirRaw === 'lower' || dirRaw === '-1' ? -1 : 0;
-  if (direction === 0) throw new InputError(`direction must be higher/lower (or 1/-1), got ${JSON.stringify(row.direction)}`, { file, line, field: 'direction' });
-  const tol = row.tie_tolerance ? numberField(file, line, 'tie_tolerance', row.tie_tolerance) : 0;
+  if (direction === 0) throw new InputError(`direction must be higher/lower (or 1/-1), got ${JSON.stringify(v[F_DIRECTION])}`, { file, line, field: 'direction' });
+  const tol = v[F_TIE] ? numberField(file, line, 'tie_tolerance', v[F_TIE]) : 0;
   if (tol < 0) throw new InputError('tie_tolerance must be ≥ 0', { file, line, field: 'tie_tolerance' });
-  const weight = row.weight ? numberField(file, line, 'weight', row.weight) : 1;
+  const weight = v[F_WEIGHT] ? numberField(file, line, 'weight', v[F_WEIGHT]) : 1;
   if (weight < 0 || weight > MAX_WEIGHT) throw new InputError(`weight must be between 0 and ${MAX_WEIGHT} (a multiplicity of identical verdicts), got ${weight}`, { file, line, field: 'weight' });
-  const rep = row.repeat ? numberField(file, line, 'repeat', row.repeat) : 0;
+  const rep = v[F_REPEAT] ? numberField(file, line, 'repeat', v[F_REPEAT]) : 0;
   if (!Number.isInteger(rep) || rep < 0) throw new InputError('repeat must be an integer ≥ 0', { file, line, field: 'repeat' });
-  const dataset = (row.dataset ?? '').trim() || defaultDataset;
-  const key = `${dataset}/${sid}`;
-  if (!seen.has(key)) {
-    seen.add(key);
-    const tags = (row.tags ?? '').split(';').map((t) => t.trim()).filter(Boolean);
-    await tx.addSample({ key, dataset, sample_id: sid, category: (row.category ?? '').trim() || null, tags, text: row.text ? row.text : null, content_hash: null, metadata: {} });
-  }
-  await tx.addMeasurement({ slice: (row.slice ?? '').trim(), sample_key: key, model, opponent, rep, kind, value, direction, tie_tolerance: tol, weight, line });
+  const dataset = v[F_DATASET] ? v[F_DATASET].trim() || defaultDataset : defaultDataset;
+  return { slice: v[F_SLICE] ? v[F_SLICE].trim() : '', sample_key: `${dataset}/${sid}`, model, opponent, rep, kind, value, direction, tie_tolerance: tol, weight, line };
 }

@@ -467,21 +467,31 @@ class MemoryPool implements Pool {
     const check = () => {
       if (!open) throw new Error('import transaction already finished');
     };
+    const add = (m: Omit<PoolMeasurement, 'source'>) => {
+      check();
+      const k = [m.slice, m.model, m.opponent, m.sample_key, m.rep].join('\u0000');
+      const first = measurements.get(k);
+      if (first) throw duplicateMeasurement(info.file, m, first.line);
+      measurements.set(k, {
+        source: id, slice: m.slice, sample_key: m.sample_key, model: m.model, opponent: m.opponent, rep: m.rep, kind: m.kind, value: m.value,
+        direction: m.direction < 0 ? -1 : 1, tie_tolerance: m.tie_tolerance, weight: m.weight, line: m.line ?? null,
+      });
+    };
     return {
       source: id,
       addSample: async (s) => {
         check();
         samples.set(s.key, mergeSample(samples.get(s.key), copy(s)));
       },
-      addMeasurement: async (m) => {
+      addSampleIfNew: async (s) => {
         check();
-        const k = [m.slice, m.model, m.opponent, m.sample_key, m.rep].join('\u0000');
-        const first = measurements.get(k);
-        if (first) throw duplicateMeasurement(info.file, m, first.line);
-        measurements.set(k, {
-          source: id, slice: m.slice, sample_key: m.sample_key, model: m.model, opponent: m.opponent, rep: m.rep, kind: m.kind, value: m.value,
-          direction: m.direction < 0 ? -1 : 1, tie_tolerance: m.tie_tolerance, weight: m.weight, line: m.line ?? null,
-        });
+        if (samples.has(s.key)) return false;
+        samples.set(s.key, mergeSample(undefined, copy(s)));
+        return true;
+      },
+      addMeasurement: async (m) => add(m),
+      addMeasurements: async (ms) => {
+        for (const m of ms) add(m);
       },
       commit: async (counts) => {
         check();

@@ -28,17 +28,38 @@ const MERGE_SAMPLE = `category = COALESCE(excluded.category, category), text = C
   tags = CASE WHEN excluded.tags = '[]' THEN tags ELSE excluded.tags END,
   metadata = CASE WHEN excluded.metadata = '{}' THEN metadata ELSE excluded.metadata END`;
 
-/** Measurements per multi-row INSERT while staging (11 parameters each, well under SQLite's limit of 32,766). */
-const STAGE_BATCH = 256;
-const MEAS_COLS = 11;
+/**
+ * Staging of measurements. A row's slice, model, opponent, kind, direction, tie tolerance and weight (its "profile":
+ * an import has few distinct ones) are interned in a TEMP table and the row refers to its profile by number, so a
+ * row binds five values (profile, sample key, repeat, value, line) instead of eleven: binding, a string above all,
+ * is most of what a staged row costs (bench/import.ts). An import with more than MAX_PROFILES profiles stages the
+ * rest of its rows whole (the profile columns of the row itself, profile number NULL), so memory stays bounded.
+ */
+const NARROW_BATCH = 512;
+const NARROW_COLS = 5;
+const WIDE_BATCH = 256;
+const WIDE_COLS = 11;
+/** Profiles kept in memory (and in the TEMP profile table) per import; rows beyond are staged whole. */
+export const MAX_PROFILES = 1 << 16;
+
+interface Profile {
+  id: number;
+  slice: string;
+  opponent: string;
+  kind: string;
+  direction: number;
+  tie_tolerance: number;
+  weight: number;
+}
 
 /**
  * One import: samples are staged in a TEMP table keyed by sample (merged as they come); measurements are appended
- * to a TEMP heap table in batches (no index: appending costs the same at any size), and on commit copied into
- * `pool_measurements` in its key order by one INSERT … SELECT … ORDER BY (SQLite's external merge sort, in memory
- * bounded by its cache, spilling to temporary files). A measurement given twice is found by the primary key during
- * that copy; the error names the first repeated measurement in arrival order and the line of its first arrival, as
- * an immediate check would (`firstDuplicate` gives it before the end, for an import that stops early).
+ * to a TEMP heap table in batches (no index: appending costs the same at any size; profiles interned as above), and
+ * on commit copied into `pool_measurements` in its key order by one INSERT … SELECT … ORDER BY (SQLite's external
+ * merge sort, in memory bounded by its cache, spilling to temporary files), so that the pool's B-tree is written in
+ * order. A measurement given twice is found by the primary key during that copy; the error names the first repeated
+ * measurement in arrival order and the line of its first arrival, as an immediate check would (`firstDuplicate`
+ * gives it before the end, for an import that stops early).
  */
 export function beginSqliteImport(
   ctx: ImportContext,
@@ -51,27 +72,76 @@ export function beginSqliteImport(
   const existingOf = db.prepare(`SELECT id, imported_at FROM pool_sources WHERE id = ?`);
   const existing = existingOf.get(id) as { id: string; imported_at: string } | undefined;
   if (existing && !info.replace) throw alreadyImported(id, existing.imported_at, info.file);
-  const S = c.tempName('import_samples'), M = c.tempName('import_measurements');
+  const S = c.tempName('import_samples'), P = c.tempName('import_profiles'), M = c.tempName('import_measurements');
   db.exec(`CREATE TEMP TABLE "${S}" (key TEXT PRIMARY KEY, dataset TEXT NOT NULL, sample_id TEXT NOT NULL, category TEXT, tags TEXT NOT NULL,
              text TEXT, content_hash TEXT, metadata TEXT NOT NULL) WITHOUT ROWID;
-           CREATE TEMP TABLE "${M}" (slice TEXT NOT NULL, sample_key TEXT NOT NULL, model TEXT NOT NULL, opponent TEXT NOT NULL,
-             rep INTEGER NOT NULL, kind TEXT NOT NULL, value REAL NOT NULL, direction INTEGER NOT NULL, tie_tolerance REAL NOT NULL,
-             weight REAL NOT NULL, line INTEGER);`);
-  const insSample = db.prepare(
-    `INSERT INTO temp."${S}" (key, dataset, sample_id, category, tags, text, content_hash, metadata) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-     ON CONFLICT(key) DO UPDATE SET ${MERGE_SAMPLE}`,
-  );
-  const insCols = `INSERT INTO temp."${M}" (slice, sample_key, model, opponent, rep, kind, value, direction, tie_tolerance, weight, line) VALUES `;
-  const row = '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
-  const insMany = db.prepare(insCols + Array(STAGE_BATCH).fill(row).join(', '));
-  const insOne = db.prepare(insCols + row);
+           CREATE TEMP TABLE "${P}" (id INTEGER PRIMARY KEY, slice TEXT NOT NULL, model TEXT NOT NULL, opponent TEXT NOT NULL, kind TEXT NOT NULL,
+             direction INTEGER NOT NULL, tie_tolerance REAL NOT NULL, weight REAL NOT NULL, r INTEGER);
+           CREATE TEMP TABLE "${M}" (pid INTEGER, sample_key TEXT NOT NULL, rep INTEGER NOT NULL, value REAL NOT NULL, line INTEGER,
+             slice TEXT, model TEXT, opponent TEXT, kind TEXT, direction INTEGER, tie_tolerance REAL, weight REAL);`);
+  const sampleCols = `INSERT INTO temp."${S}" (key, dataset, sample_id, category, tags, text, content_hash, metadata) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`;
+  const insSample = db.prepare(`${sampleCols} ON CONFLICT(key) DO UPDATE SET ${MERGE_SAMPLE}`);
+  const insSampleIfNew = db.prepare(`${sampleCols} ON CONFLICT(key) DO NOTHING`);
+  const insProfile = db.prepare(`INSERT INTO temp."${P}" (id, slice, model, opponent, kind, direction, tie_tolerance, weight) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`);
+  const narrowCols = `INSERT INTO temp."${M}" (pid, sample_key, rep, value, line) VALUES `;
+  const wideCols = `INSERT INTO temp."${M}" (slice, sample_key, model, opponent, rep, kind, value, direction, tie_tolerance, weight, line) VALUES `;
+  const tuple = (n: number) => `(${Array(n).fill('?').join(', ')})`;
+  const narrowMany = db.prepare(narrowCols + Array(NARROW_BATCH).fill(tuple(NARROW_COLS)).join(', '));
+  const narrowOne = db.prepare(narrowCols + tuple(NARROW_COLS));
+  const wideMany = db.prepare(wideCols + Array(WIDE_BATCH).fill(tuple(WIDE_COLS)).join(', '));
+  const wideOne = db.prepare(wideCols + tuple(WIDE_COLS));
+  /** The staged rows with every column, after their arrival order `r`. */
+  const staged = (wide: boolean) =>
+    `SELECT m.rowid AS r, p.slice, m.sample_key, p.model, p.opponent, m.rep, p.kind, m.value, p.direction, p.tie_tolerance, p.weight, m.line
+       FROM temp."${M}" m JOIN temp."${P}" p ON p.id = m.pid` +
+    (wide ? ` UNION ALL SELECT m.rowid, m.slice, m.sample_key, m.model, m.opponent, m.rep, m.kind, m.value, m.direction, m.tie_tolerance, m.weight, m.line
+       FROM temp."${M}" m WHERE m.pid IS NULL` : '');
+  // model → its profiles: the one its last row had, then all of them by the other fields
+  const profiles = new Map<string, { last: Profile; all: Map<string, Profile> }>();
+  let nProfiles = 0, nWide = 0;
+  const same = (p: Profile, m: Omit<PoolMeasurement, 'source'>) =>
+    p.slice === m.slice && p.opponent === m.opponent && p.kind === m.kind && p.direction === m.direction && p.tie_tolerance === m.tie_tolerance && p.weight === m.weight;
+  const profileOf = (m: Omit<PoolMeasurement, 'source'>): number => {
+    let e = profiles.get(m.model);
+    if (e && same(e.last, m)) return e.last.id;
+    const rest = `${m.slice}\u0000${m.opponent}\u0000${m.kind}\u0000${m.direction}\u0000${m.tie_tolerance}\u0000${m.weight}`;
+    let p = e?.all.get(rest);
+    if (!p) {
+      if (nProfiles >= MAX_PROFILES) return 0;
+      p = { id: ++nProfiles, slice: m.slice, opponent: m.opponent, kind: m.kind, direction: m.direction, tie_tolerance: m.tie_tolerance, weight: m.weight };
+      if (!e) profiles.set(m.model, (e = { last: p, all: new Map() }));
+      e.all.set(rest, p);
+      c.stage();
+      insProfile.run(p.id, m.slice, m.model, m.opponent, m.kind, m.direction, m.tie_tolerance, m.weight);
+    }
+    e!.last = p;
+    return p.id;
+  };
+  // rows waiting for a multi-row INSERT, all narrow or all wide (arrival order is the table's rowid order)
   const pending: unknown[] = [];
+  let pendingWide = false;
   const flush = () => {
     if (!pending.length) return;
     c.stage();
-    if (pending.length === STAGE_BATCH * MEAS_COLS) insMany.run(pending);
-    else for (let k = 0; k < pending.length; k += MEAS_COLS) insOne.run(pending.slice(k, k + MEAS_COLS));
+    const [many, one, cols, batch] = pendingWide ? [wideMany, wideOne, WIDE_COLS, WIDE_BATCH] : [narrowMany, narrowOne, NARROW_COLS, NARROW_BATCH];
+    if (pending.length === batch * cols) many.run(...pending);
+    else for (let k = 0; k < pending.length; k += cols) one.run(...pending.slice(k, k + cols));
     pending.length = 0;
+  };
+  const add = (m: Omit<PoolMeasurement, 'source'>) => {
+    const pid = profileOf(m);
+    if (pid) {
+      if (pendingWide) flush();
+      pendingWide = false;
+      pending.push(pid, m.sample_key, m.rep, m.value, m.line ?? null);
+      if (pending.length === NARROW_BATCH * NARROW_COLS) flush();
+    } else {
+      if (!pendingWide) flush();
+      pendingWide = true;
+      nWide++;
+      pending.push(m.slice, m.sample_key, m.model, m.opponent, m.rep, m.kind, m.value, m.direction, m.tie_tolerance, m.weight, m.line ?? null);
+      if (pending.length === WIDE_BATCH * WIDE_COLS) flush();
+    }
   };
   /** The first measurement (in arrival order) whose key arrived before, as the error an immediate check gives. */
   const firstDuplicate = (): InputError | null => {
@@ -79,34 +149,44 @@ export function beginSqliteImport(
     c.settle();
     const r = db.prepare(
       `SELECT slice, sample_key, model, opponent, rep, kind, value, direction, tie_tolerance, weight, line, first FROM (
-         SELECT *, rowid AS r, ROW_NUMBER() OVER w AS k, FIRST_VALUE(line) OVER w AS first FROM temp."${M}"
-         WINDOW w AS (PARTITION BY slice, model, opponent, sample_key, rep ORDER BY rowid))
+         SELECT *, ROW_NUMBER() OVER w AS k, FIRST_VALUE(line) OVER w AS first FROM (${staged(nWide > 0)})
+         WINDOW w AS (PARTITION BY slice, model, opponent, sample_key, rep ORDER BY r))
        WHERE k = 2 ORDER BY r LIMIT 1`,
     ).get() as (Omit<PoolMeasurement, 'source'> & { first: number | null }) | undefined;
     return r ? duplicateMeasurement(info.file, r, r.first) : null;
   };
   let open = true;
-  const finish = () => {
+  const live = () => {
     if (!open) throw new Error('import transaction already finished');
-    open = false;
   };
   return {
     source: id,
     async addSample(s) {
-      if (!open) throw new Error('import transaction already finished');
+      live();
       c.stage();
       insSample.run(s.key, s.dataset, s.sample_id, s.category, JSON.stringify(s.tags), s.text, s.content_hash, JSON.stringify(s.metadata));
     },
+    async addSampleIfNew(s) {
+      live();
+      c.stage();
+      const tags = s.tags.length ? JSON.stringify(s.tags) : '[]';
+      const metadata = Object.keys(s.metadata).length ? JSON.stringify(s.metadata) : '{}';
+      return insSampleIfNew.run(s.key, s.dataset, s.sample_id, s.category, tags, s.text, s.content_hash, metadata).changes > 0;
+    },
     async addMeasurement(m) {
-      if (!open) throw new Error('import transaction already finished');
-      pending.push(m.slice, m.sample_key, m.model, m.opponent, m.rep, m.kind, m.value, m.direction, m.tie_tolerance, m.weight, m.line ?? null);
-      if (pending.length === STAGE_BATCH * MEAS_COLS) flush();
+      live();
+      add(m);
+    },
+    async addMeasurements(ms) {
+      live();
+      for (const m of ms) add(m);
     },
     async firstDuplicate() {
       return open ? firstDuplicate() : null;
     },
     async commit(counts) {
-      finish();
+      live();
+      open = false;
       let duplicate = false;
       try {
         flush();
@@ -126,9 +206,22 @@ export function beginSqliteImport(
                      SELECT key, dataset, sample_id, category, tags, text, content_hash, metadata FROM temp."${S}" WHERE true
                      ON CONFLICT(key) DO UPDATE SET ${MERGE_SAMPLE}`);
           try {
+            // In key order, so that the pool's B-tree is written in order. The rows are sorted narrow (profile rank,
+            // sample key, repeat, profile, value, line: SQLite's sorter compares and moves less) and joined to their
+            // profile after the sort; `r` ranks the profiles by (slice, model, opponent), ties sharing a rank. The
+            // order only makes the writes sequential: the primary key decides what is stored, and finds repeats.
+            db.exec(`UPDATE temp."${P}" SET r = x.k FROM (SELECT id, DENSE_RANK() OVER (ORDER BY slice, model, opponent) AS k FROM temp."${P}") AS x
+                       WHERE x.id = "${P}".id`);
             db.prepare(`INSERT INTO pool_measurements (source, slice, sample_key, model, opponent, rep, kind, value, direction, tie_tolerance, weight, line)
-                          SELECT ?, slice, sample_key, model, opponent, rep, kind, value, direction, tie_tolerance, weight, line FROM temp."${M}"
-                          ORDER BY slice, model, opponent, sample_key, rep`).run(id);
+                          SELECT @source, p.slice, s.sample_key, p.model, p.opponent, s.rep, p.kind, s.value, p.direction, p.tie_tolerance, p.weight, s.line
+                          FROM (SELECT p.r, m.sample_key, m.rep, m.pid, m.value, m.line FROM temp."${M}" m JOIN temp."${P}" p ON p.id = m.pid
+                                ORDER BY 1, 2, 3 LIMIT -1) s
+                          JOIN temp."${P}" p ON p.id = s.pid`).run({ source: id });
+            if (nWide) {
+              db.prepare(`INSERT INTO pool_measurements (source, slice, sample_key, model, opponent, rep, kind, value, direction, tie_tolerance, weight, line)
+                            SELECT @source, slice, sample_key, model, opponent, rep, kind, value, direction, tie_tolerance, weight, line
+                            FROM temp."${M}" WHERE pid IS NULL ORDER BY slice, model, opponent, sample_key, rep`).run({ source: id });
+            }
           } catch (err) {
             // The source's rows were deleted above (or never existed): a key clash is a measurement given twice.
             if ((err as { code?: string }).code?.startsWith('SQLITE_CONSTRAINT')) duplicate = true;
@@ -142,14 +235,16 @@ export function beginSqliteImport(
         if (duplicate) throw firstDuplicate() ?? err;
         throw err;
       } finally {
-        c.dropTemp(S, M);
+        profiles.clear();
+        c.dropTemp(S, P, M);
       }
     },
     async rollback() {
       if (!open) return;
       open = false;
       pending.length = 0;
-      c.dropTemp(S, M);
+      profiles.clear();
+      c.dropTemp(S, P, M);
     },
   };
 }

@@ -174,6 +174,17 @@ export interface ImportTransaction {
    */
   addMeasurement(m: Omit<PoolMeasurement, 'source'>): Promise<void>;
   /**
+   * Optional: `addMeasurement` for each of `ms` in order (the same checks and errors), in one call — for importers
+   * that read millions of rows, where a promise per row costs more than storing it.
+   */
+  addMeasurements?(ms: readonly Omit<PoolMeasurement, 'source'>[]): Promise<void>;
+  /**
+   * Optional: add the sample unless this import already has one with its key (the one added first stays; at commit
+   * it is merged into the pool as `addSample`'s are). Returns whether the key was new to this import, so an importer
+   * that meets a sample on many rows keeps no set of the keys it has seen.
+   */
+  addSampleIfNew?(s: PoolSample): Promise<boolean>;
+  /**
    * Stores that find repeats at commit: the error `commit` would give for the measurements added so far, or null.
    * Lets an import that stops at a bad row report an earlier repeat first, as an immediate check would.
    */
