@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, statSync } from 'node:fs';
 import { open } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { InputError } from '../core/errors.ts';
 import { CsvSyntaxError, csvBatches } from './csv.ts';
 import type { ImportTransaction, Pool, SourceRecord } from '../store/types.ts';
@@ -195,8 +196,16 @@ export async function* readCsv(
 
 /** Options every importer accepts. */
 export interface ImportOptions {
-  /** Import again a file already imported (the old source is replaced in the same transaction). */
+  /**
+   * Import again a file already imported, or a changed file imported before from the same path and in the same
+   * format (the old source is replaced in the same transaction).
+   */
   replace?: boolean;
+  /**
+   * Import a changed file beside its earlier import from the same path (both sources stay; a cell measured in both
+   * counts twice: ranked on both values). Without it, or `replace`, such an import is refused.
+   */
+  keepBoth?: boolean;
   /** Only the first `limit` data rows (tests, previews). */
   limit?: number;
   /** Progress callback (rows so far). */
@@ -215,12 +224,26 @@ export interface ImportResult extends SourceRecord {
  */
 export async function runImport(
   store: Pool,
-  info: { format: string; file: string; options?: Record<string, unknown>; replace?: boolean },
+  info: { format: string; file: string; options?: Record<string, unknown>; replace?: boolean; keepBoth?: boolean },
   body: (tx: ImportTransaction) => Promise<{ measurements: number; samples: number }>,
 ): Promise<ImportResult> {
   const t0 = performance.now();
   const sha = await fileSha256(info.file);
-  const tx = await store.beginImport({ format: info.format, file: info.file, sha256: sha, options: info.options, replace: info.replace });
+  // The same path imported before in the same format with other bytes: a corrected (or grown) file. Kept beside the
+  // old source, every cell in both would be ranked on both values; so it is refused unless the user says which.
+  const here = resolve(info.file);
+  const earlier = (await store.sources()).filter((s) => s.format === info.format && s.file_sha256 !== sha && resolve(s.file) === here);
+  if (earlier.length && !info.replace && !info.keepBoth) {
+    const list = earlier.map((s) => `"${s.id}" (${s.imported_at}, ${s.measurements} measurements)`).join(', ');
+    throw new InputError(
+      `this file was imported before from the same path as source ${list} and has changed since: kept beside it, a measurement in both would be ranked on both values. Pass --replace to replace ${earlier.length > 1 ? 'them' : 'it'} with this file, or --keep-both to keep both`,
+      { file: info.file },
+    );
+  }
+  const tx = await store.beginImport({
+    format: info.format, file: info.file, sha256: sha, options: info.options, replace: info.replace,
+    ...(earlier.length && info.replace ? { replaces: earlier.map((s) => s.id) } : {}),
+  });
   try {
     const counts = await body(tx);
     if (counts.measurements === 0) throw new InputError('no measurements found', { file: info.file });

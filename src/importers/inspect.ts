@@ -142,7 +142,7 @@ export async function importInspect(store: Pool, file: string, opts: ImportOptio
   checkReadable(file);
   if (await isZip(file)) return importInspectEval(store, file, opts);
   if (statSync(file).size > INSPECT_MAX_BYTES) throw new InputError(`Inspect JSON log larger than ${INSPECT_MAX_BYTES} bytes; split it or export samples as the generic CSV`, { file });
-  return runImport(store, { format: 'inspect', file, options: { scorer: opts.scorer ?? null }, replace: opts.replace }, async (tx) => {
+  return runImport(store, { format: 'inspect', file, options: { scorer: opts.scorer ?? null }, replace: opts.replace, keepBoth: opts.keepBoth }, async (tx) => {
     let doc: Record<string, unknown>;
     try {
       doc = JSON.parse(readFileSync(file, 'utf8'));
@@ -204,7 +204,7 @@ async function importInspectEval(store: Pool, file: string, opts: ImportOptions 
     const header = (await readJsonEntry(zip, entries.get(headerName)!, file)) as Record<string, unknown>;
     const ev = evalOf(file, header.eval, `${headerName}: eval`);
     const sampleNames = [...entries.keys()].filter((n) => /^samples\/[^/]+\.json$/.test(n)).sort(compareSampleNames);
-    return await runImport(store, { format: 'inspect', file, options: { scorer: opts.scorer ?? null, log: 'eval', status: typeof header.status === 'string' ? header.status : null }, replace: opts.replace }, async (tx) => {
+    return await runImport(store, { format: 'inspect', file, options: { scorer: opts.scorer ?? null, log: 'eval', status: typeof header.status === 'string' ? header.status : null }, replace: opts.replace, keepBoth: opts.keepBoth }, async (tx) => {
       const add = new InspectSamples(file, tx, ev, opts.scorer);
       if (sampleNames.length) {
         for (const name of sampleNames) {

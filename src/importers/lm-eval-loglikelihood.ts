@@ -287,7 +287,7 @@ export async function importLmEvalLoglikelihoods(store: Pool, file: string, opts
   const { check: c, docs } = await reproduceLmEvalAccuracy(file, opts);
   const model = opts.model ?? basename(dirname(file));
   const td = c.target_delimiter;
-  const result = await runImport(store, { format: 'lm-eval-loglikelihood', file, options: { model, task: c.task, target_delimiter: td }, replace: opts.replace }, async (tx) => {
+  const result = await runImport(store, { format: 'lm-eval-loglikelihood', file, options: { model, task: c.task, target_delimiter: td }, replace: opts.replace, keepBoth: opts.keepBoth }, async (tx) => {
     let n = 0;
     for (const d of docs) {
       const r = recomputeChoice(d, td);

@@ -22,7 +22,7 @@ export async function importMmluPro(store: Pool, path: string, opts: ImportOptio
   const results = existsSync(path) && statSync(path).isDirectory() ? join(path, 'results.csv') : path;
   const itemsFile = join(dir, 'items.jsonl');
   const key = opts.key ?? 'file';
-  return runImport(store, { format: 'mmlu-pro', file: results, options: { key, limit: opts.limit ?? null }, replace: opts.replace }, async (tx) => {
+  return runImport(store, { format: 'mmlu-pro', file: results, options: { key, limit: opts.limit ?? null }, replace: opts.replace, keepBoth: opts.keepBoth }, async (tx) => {
     const answers = new Map<string, string>();
     let samples = 0;
     if (existsSync(itemsFile)) {
@@ -78,7 +78,7 @@ export async function importMmluPro(store: Pool, path: string, opts: ImportOptio
  */
 export async function importWildBench(store: Pool, path: string, opts: ImportOptions = {}): Promise<ImportResult> {
   const file = existsSync(path) && statSync(path).isDirectory() ? join(path, 'scores.csv') : path;
-  return runImport(store, { format: 'wildbench', file, options: { limit: opts.limit ?? null }, replace: opts.replace }, async (tx) => {
+  return runImport(store, { format: 'wildbench', file, options: { limit: opts.limit ?? null }, replace: opts.replace, keepBoth: opts.keepBoth }, async (tx) => {
     const seen = new Set<string>();
     let n = 0;
     for await (const { line, row } of readCsv(file, ['version', 'judge', 'model', 'session_id', 'score'], opts)) {
@@ -110,7 +110,7 @@ export async function importWildBench(store: Pool, path: string, opts: ImportOpt
  */
 export async function importArenaHard(store: Pool, path: string, opts: ImportOptions = {}): Promise<ImportResult> {
   const file = existsSync(path) && statSync(path).isDirectory() ? join(path, 'battles.jsonl') : path;
-  return runImport(store, { format: 'arena-hard', file, options: { limit: opts.limit ?? null }, replace: opts.replace }, async (tx) => {
+  return runImport(store, { format: 'arena-hard', file, options: { limit: opts.limit ?? null }, replace: opts.replace, keepBoth: opts.keepBoth }, async (tx) => {
     const agg = new Map<string, { q: string; a: string; b: string; v: number; rep: number; w: number; line: number }>();
     let rows = 0;
     for await (const l of readLines(file)) {

@@ -37,7 +37,7 @@ export async function importLmEval(store: Pool, file: string, opts: ImportOption
   const name = basename(file);
   const task = opts.task ?? name.replace(/^samples_/, '').replace(/_\d{4}-\d{2}-\d{2}T[\d\-.:]+\.jsonl$/, '').replace(/\.jsonl$/, '');
   const model = opts.model ?? basename(dirname(file));
-  return runImport(store, { format: 'lm-eval', file, options: { model, task, metric: opts.metric ?? null }, replace: opts.replace }, async (tx) => {
+  return runImport(store, { format: 'lm-eval', file, options: { model, task, metric: opts.metric ?? null }, replace: opts.replace, keepBoth: opts.keepBoth }, async (tx) => {
     let metric = opts.metric;
     let n = 0;
     const samples = new Set<string>();
@@ -88,7 +88,7 @@ export { INSPECT_MAX_BYTES, importInspect } from './inspect.ts';
  */
 export async function importGenericCsv(store: Pool, file: string, opts: ImportOptions = {}): Promise<ImportResult> {
   const defaultDataset = basename(file).replace(/\.[^.]+$/, '');
-  return runImport(store, { format: 'csv', file, options: {}, replace: opts.replace }, async (tx) => {
+  return runImport(store, { format: 'csv', file, options: {}, replace: opts.replace, keepBoth: opts.keepBoth }, async (tx) => {
     const sink = new GenericSink(tx);
     let cols: number[] | null = null;
     const v: (string | undefined)[] = new Array(GENERIC_FIELDS.length);
@@ -124,7 +124,7 @@ export async function importGenericCsv(store: Pool, file: string, opts: ImportOp
  */
 export async function importGenericJsonl(store: Pool, file: string, opts: ImportOptions = {}): Promise<ImportResult> {
   const defaultDataset = basename(file).replace(/\.[^.]+$/, '');
-  return runImport(store, { format: 'jsonl', file, options: {}, replace: opts.replace }, async (tx) => {
+  return runImport(store, { format: 'jsonl', file, options: {}, replace: opts.replace, keepBoth: opts.keepBoth }, async (tx) => {
     const sink = new GenericSink(tx);
     const v: (string | undefined)[] = new Array(GENERIC_FIELDS.length);
     try {

@@ -14,7 +14,7 @@ import {
   checkTtl, leaseOf, mayTakeLease, privateSetExists, checkPageLimit,
 } from './shared.ts';
 import type {
-  AttemptCursor, AttemptPageRow, AttemptWithMeasurement, CachedResponse, ChainLink, ChainSignature, EvalSetRecord, PrivateExposure, PrivateItem, PrivateSetRecord, ImportTransaction, LeaseHolder, MeasurementFilter, ModelRecord, Pool, PoolMeasurement, PoolSample,
+  AttemptCursor, AttemptPageRow, AttemptWithMeasurement, CachedResponse, ChainLink, ChainSignature, EvalSetRecord, PrivateExposure, PrivateItem, PrivateSetRecord, ImportInfo, ImportTransaction, LeaseHolder, MeasurementFilter, ModelRecord, Pool, PoolMeasurement, PoolSample,
   RunLease, RunMeasurement, RunSummary, Selection, SourceRecord, TaskRecord,
 } from './types.ts';
 
@@ -456,7 +456,7 @@ class MemoryPool implements Pool {
 
   // --- imported measurements --------------------------------------------------------------------------------------
 
-  async beginImport(info: { format: string; file: string; sha256: string; options?: Record<string, unknown>; replace?: boolean }): Promise<ImportTransaction> {
+  async beginImport(info: ImportInfo): Promise<ImportTransaction> {
     this.live();
     const id = sourceIdOf(info.format, info.sha256);
     const existing = this.sourceRecords.get(id);
@@ -502,6 +502,7 @@ class MemoryPool implements Pool {
           if (!info.replace) throw alreadyImported(id, now.imported_at, info.file);
           this.deleteMeasurementsOf(id);
         }
+        for (const old of info.replaces ?? []) if (old !== id) this.deleteMeasurementsOf(old);
         for (const [k, s] of samples) this.poolSamples.set(k, mergeSample(this.poolSamples.get(k), s));
         for (const m of measurements.values()) this.poolMeasurements.set(poolKey(m), m);
         const rec: SourceRecord = {

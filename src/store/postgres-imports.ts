@@ -10,7 +10,7 @@ import { pipeline } from 'node:stream/promises';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { InputError } from '../core/errors.ts';
 import { alreadyImported, ambiguousSelection, duplicateMeasurement, isSelectionPrefix, mergeSample, PAGE, poolSampleOfRun, RUN_OUTCOME_SQL, sourceIdOf } from './shared.ts';
-import type { ImportTransaction, MeasurementFilter, PoolKind, PoolMeasurement, PoolSample, Selection, SourceRecord } from './types.ts';
+import type { ImportInfo, ImportTransaction, MeasurementFilter, PoolKind, PoolMeasurement, PoolSample, Selection, SourceRecord } from './types.ts';
 
 /** What this code needs of the pool. */
 export interface PgContext {
@@ -74,7 +74,7 @@ const sampleParams = (s: PoolSample) => [s.key, s.dataset, s.sample_id, s.catego
  */
 export async function beginPgImport(
   ctx: PgContext,
-  info: { format: string; file: string; sha256: string; options?: Record<string, unknown>; replace?: boolean },
+  info: ImportInfo,
 ): Promise<ImportTransaction> {
   ctx.writable();
   const id = sourceIdOf(info.format, info.sha256);
@@ -178,6 +178,11 @@ export async function beginPgImport(
           if (!info.replace) throw alreadyImported(id, now.imported_at, info.file);
           await c.query(`DELETE FROM pool_measurements WHERE source = $1`, [id]);
           await c.query(`DELETE FROM pool_sources WHERE id = $1`, [id]);
+        }
+        for (const old of info.replaces ?? []) {
+          if (old === id) continue;
+          await c.query(`DELETE FROM pool_measurements WHERE source = $1`, [old]);
+          await c.query(`DELETE FROM pool_sources WHERE id = $1`, [old]);
         }
         // Key order: two imports merging the same samples lock them in one order.
         await c.query(`INSERT INTO pool_samples AS t (${SAMPLE_COLS}) SELECT ${SAMPLE_COLS} FROM ${STAGE_S} ORDER BY key ON CONFLICT (key) DO UPDATE SET ${MERGE_SAMPLE}`);

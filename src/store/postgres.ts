@@ -33,7 +33,7 @@ import {
   unknownEvalSet, unknownRun,
 } from './shared.ts';
 import type {
-  AttemptCursor, AttemptPageRow, AttemptWithMeasurement, CachedResponse, ChainLink, ChainSignature, EvalSetRecord, ImportTransaction, LeaseHolder, MeasurementFilter, ModelRecord, Pool, PoolMeasurement,
+  AttemptCursor, AttemptPageRow, AttemptWithMeasurement, CachedResponse, ChainLink, ChainSignature, EvalSetRecord, ImportInfo, ImportTransaction, LeaseHolder, MeasurementFilter, ModelRecord, Pool, PoolMeasurement,
   PoolSample, PrivateExposure, PrivateItem, PrivateSetRecord, RunLease, RunMeasurement, RunSummary, Selection, SourceRecord, TaskRecord,
 } from './types.ts';
 
@@ -837,7 +837,7 @@ class PostgresPool implements Pool {
 
   // --- imported measurements ---------------------------------------------------------------------------------------------
 
-  async beginImport(info: { format: string; file: string; sha256: string; options?: Record<string, unknown>; replace?: boolean }): Promise<ImportTransaction> {
+  async beginImport(info: ImportInfo): Promise<ImportTransaction> {
     return beginPgImport(this.ctx, info);
   }
 

@@ -7,7 +7,7 @@ import type Database from 'better-sqlite3';
 import type { Connection } from './sqlite-connection.ts';
 import { PAGE, RUN_OUTCOME_SQL, alreadyImported, ambiguousSelection, duplicateMeasurement, isSelectionPrefix, poolSampleOfRun, sourceIdOf } from './shared.ts';
 import type { InputError } from '../core/errors.ts';
-import type { ImportTransaction, MeasurementFilter, PoolKind, PoolMeasurement, PoolSample, Selection, SourceRecord } from './types.ts';
+import type { ImportInfo, ImportTransaction, MeasurementFilter, PoolKind, PoolMeasurement, PoolSample, Selection, SourceRecord } from './types.ts';
 
 /** What the import code needs of the pool: its connection and a way to make queued writes visible. */
 export interface ImportContext {
@@ -63,7 +63,7 @@ interface Profile {
  */
 export function beginSqliteImport(
   ctx: ImportContext,
-  info: { format: string; file: string; sha256: string; options?: Record<string, unknown>; replace?: boolean },
+  info: ImportInfo,
 ): ImportTransaction {
   const { c } = ctx;
   const db = c.db;
@@ -201,6 +201,11 @@ export function beginSqliteImport(
             if (!info.replace) throw alreadyImported(id, now.imported_at, info.file);
             db.prepare(`DELETE FROM pool_measurements WHERE source = ?`).run(id);
             db.prepare(`DELETE FROM pool_sources WHERE id = ?`).run(id);
+          }
+          for (const old of info.replaces ?? []) {
+            if (old === id) continue;
+            db.prepare(`DELETE FROM pool_measurements WHERE source = ?`).run(old);
+            db.prepare(`DELETE FROM pool_sources WHERE id = ?`).run(old);
           }
           db.exec(`INSERT INTO pool_samples (key, dataset, sample_id, category, tags, text, content_hash, metadata)
                      SELECT key, dataset, sample_id, category, tags, text, content_hash, metadata FROM temp."${S}" WHERE true

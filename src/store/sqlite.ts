@@ -23,7 +23,7 @@ import {
   checkedImage, checkPageLimit, compareBinary, PAGE, ambiguousEvalSet, privateSetExists, checkTask, checkTtl, leaseOf, mayTakeLease, mergeEvalSetRuns, mergeModel, patchEvalSet, runIdError, runSummaryOf, unknownEvalSet, unknownRun,
 } from './shared.ts';
 import type {
-  AttemptCursor, AttemptPageRow, AttemptWithMeasurement, CachedResponse, ChainLink, ChainSignature, EvalSetRecord, PrivateExposure, PrivateItem, PrivateSetRecord, ImportTransaction, LeaseHolder, MeasurementFilter, ModelRecord, Pool, PoolMeasurement, PoolSample,
+  AttemptCursor, AttemptPageRow, AttemptWithMeasurement, CachedResponse, ChainLink, ChainSignature, EvalSetRecord, PrivateExposure, PrivateItem, PrivateSetRecord, ImportInfo, ImportTransaction, LeaseHolder, MeasurementFilter, ModelRecord, Pool, PoolMeasurement, PoolSample,
   RunLease, RunMeasurement, RunSummary, Selection, SourceRecord, TaskRecord,
 } from './types.ts';
 
@@ -894,7 +894,7 @@ class SqlitePool implements Pool {
 
   // --- imported measurements --------------------------------------------------------------------------------------
 
-  async beginImport(info: { format: string; file: string; sha256: string; options?: Record<string, unknown>; replace?: boolean }): Promise<ImportTransaction> {
+  async beginImport(info: ImportInfo): Promise<ImportTransaction> {
     return beginSqliteImport(this.importCtx, info);
   }
 

@@ -163,6 +163,22 @@ export interface MeasurementFilter {
 }
 
 /** An import in progress: all or nothing; `commit` makes it visible, `rollback` erases it. */
+/** What `Pool.beginImport` is told of an import. */
+export interface ImportInfo {
+  /** The importer's format name (`csv`, `jsonl`, `mmlu-pro`, …): with the file's hash it makes the source id. */
+  format: string;
+  /** The file as the user named it. */
+  file: string;
+  /** sha256 of the file's bytes (hex). */
+  sha256: string;
+  /** The importer's options, recorded with the source. */
+  options?: Record<string, unknown>;
+  /** Replace a source with the same format and hash (the same file imported again). */
+  replace?: boolean;
+  /** Source ids deleted when the import commits, in its transaction (an earlier import of this file, since changed). */
+  replaces?: string[];
+}
+
 export interface ImportTransaction {
   readonly source: string;
   /** Insert or merge a sample (category/text/tags are kept when the new row lacks them). */
@@ -423,9 +439,10 @@ export interface Pool extends AsyncDisposable {
   // --- imported measurements ------------------------------------------------------------------------------------
   /**
    * Start an import of `file` (`sha256` of its bytes). Errors: InputError when a source with the same format and
-   * file hash exists, unless `replace` (then it is replaced when the import commits).
+   * file hash exists, unless `replace` (then it is replaced when the import commits). The sources in `replaces` are
+   * deleted in the commit's transaction (an earlier import of the same file, changed since).
    */
-  beginImport(info: { format: string; file: string; sha256: string; options?: Record<string, unknown>; replace?: boolean }): Promise<ImportTransaction>;
+  beginImport(info: ImportInfo): Promise<ImportTransaction>;
   /** Every import, oldest first (by `imported_at`, then id). */
   sources(): Promise<SourceRecord[]>;
   /** Delete a source and its measurements (samples stay: other sources may use them). Returns rows deleted. */

@@ -86,3 +86,31 @@ test('rank: models that only tie are "never compared", not "never measured on a 
   assert.match(r.stdout, /ties and samples measured on one model carry no order/);
   assert.doesNotMatch(r.stdout, /never measured on a common sample/);
 });
+
+test('import: a changed file imported again from the same path is refused; --replace replaces the old source, --keep-both keeps both', () => {
+  const csv = join(dir, 'results.csv');
+  const p = join(dir, 'reimport.sqlite');
+  const run = (args: string[]) => spawnSync(process.execPath, [BIN, ...args, '--pool', p], { encoding: 'utf8' });
+  const mean = () => {
+    const r = run(['rank', '--replicates', '100', '--json']);
+    assert.equal(r.status, 0, r.stderr);
+    return Object.fromEntries((JSON.parse(r.stdout).ranking.models as { model: string; mean_score: number }[]).map((m) => [m.model, m.mean_score]));
+  };
+  const rows = (c: number) => ['model,sample_id,value,kind', 'A,s1,1,binary', 'A,s2,1,binary', 'B,s1,1,binary', 'B,s2,0,binary', `C,s1,${c},binary`, `C,s2,${c},binary`].join('\n') + '\n';
+  writeFileSync(csv, rows(0));
+  assert.equal(run(['import', 'csv', csv]).status, 0);
+  const first = JSON.parse(run(['pool', 'list', '--json']).stdout);
+  writeFileSync(csv, rows(1)); // C corrected
+  const refused = run(['import', 'csv', csv]);
+  assert.equal(refused.status, 2, refused.stderr);
+  assert.match(refused.stderr, /imported before from the same path as source "csv:[0-9a-f]{12}".*changed since.*--replace.*--keep-both/s);
+  assert.deepEqual(JSON.parse(run(['pool', 'list', '--json']).stdout), first, 'the pool is as it was');
+  assert.equal(mean().C, 0);
+  assert.equal(run(['import', 'csv', csv, '--replace', '--keep-both']).status, 2);
+  const replaced = run(['import', 'csv', csv, '--replace']);
+  assert.equal(replaced.status, 0, replaced.stderr);
+  assert.equal(mean().C, 1, 'ranked on the corrected file alone');
+  writeFileSync(csv, rows(0));
+  assert.equal(run(['import', 'csv', csv, '--keep-both']).status, 0);
+  assert.equal(mean().C, 0.5, 'both sources kept: both values counted');
+});

@@ -121,7 +121,7 @@ function ps(key: string, o: Partial<PoolSample> = {}): PoolSample {
 }
 
 /** Import `rows` (and a sample per distinct key) as one committed source. */
-async function importRows(pool: Pool, rows: Omit<PoolMeasurement, 'source'>[], info: Partial<typeof csvImport> & { replace?: boolean } = {}) {
+async function importRows(pool: Pool, rows: Omit<PoolMeasurement, 'source'>[], info: Partial<typeof csvImport> & { replace?: boolean; replaces?: string[] } = {}) {
   const tx = await pool.beginImport({ ...csvImport, ...info });
   const keys = new Set<string>();
   for (const r of rows) {
@@ -680,6 +680,23 @@ export function testPool(name: string, makePool: () => Promise<Pool>, opts: Pool
       // A different format of the same bytes is another source.
       await importRows(pool, [pm({ model: 'm5', sample_key: 'd/q1' })], { format: 'lm-eval' });
       assert.deepEqual((await pool.sources()).map((s) => s.id).sort(), ['csv:aaaaaaaaaaaa', 'lm-eval:aaaaaaaaaaaa']);
+    }));
+
+    it('replaces: the named sources (an earlier import of the file, since changed) go when the import commits, not before', withPool(async (pool) => {
+      const old = await importRows(pool, [pm({ model: 'm1', sample_key: 'd/q1', value: 0 })]);
+      const other = await importRows(pool, [pm({ model: 'm9', sample_key: 'd/q9' })], { sha256: 'c'.repeat(64), file: 'other.csv' });
+      // rolled back: the old source stays
+      const rolled = await pool.beginImport({ ...csvImport, sha256: 'b'.repeat(64), replace: true, replaces: [old.id] });
+      await rolled.addMeasurement(pm({ model: 'm1', sample_key: 'd/q1', value: 1 }));
+      await rolled.rollback();
+      assert.deepEqual((await pool.sources()).map((s) => s.id).sort(), [old.id, other.id].sort());
+      const tx = await pool.beginImport({ ...csvImport, sha256: 'b'.repeat(64), replace: true, replaces: [old.id] });
+      await tx.addSample(ps('d/q1'));
+      await tx.addMeasurement(pm({ model: 'm1', sample_key: 'd/q1', value: 1 }));
+      assert.equal((await pool.sources()).length, 2, 'not before the commit');
+      const rec = await tx.commit({ measurements: 1, samples: 1 });
+      assert.deepEqual((await pool.sources()).map((s) => s.id).sort(), [rec.id, other.id].sort());
+      assert.deepEqual((await collect(pool.iteratePoolMeasurements({ sources: [rec.id, old.id] }))).map((m) => [m.source, m.model, m.value]), [[rec.id, 'm1', 1]]);
     }));
 
     it('deleteSource removes the source and its measurements (not the samples) and returns how many', withPool(async (pool) => {

@@ -20,7 +20,8 @@ export function register(program: Command): void {
     .option('--scorer <name>', 'inspect: which scorer (default: each sample\'s first)')
     .option('--key <which>', 'mmlu-pro: file (the correct column, default) or canonical (regrade pred against items.jsonl)')
     .option('--limit <n>', 'only the first n rows', int('--limit', 1, MAX_COUNT))
-    .option('--replace', 'import again a file already imported (replaces that source)')
+    .option('--replace', 'import again a file already imported, or a changed file imported before from the same path (replaces that source)')
+    .option('--keep-both', 'import a changed file beside its earlier import from the same path (both sources are ranked)')
     .option('--allow-unterminated', 'CSV formats: accept a last line without a final newline (refused by default: it may be a truncated file)')
     .option('--pool <file>', 'pool file (default $ASSAY_POOL or ./.assay/pool.sqlite)')
     .option('--json', 'one JSON document on stdout')
@@ -28,11 +29,12 @@ export function register(program: Command): void {
     .action(async (format: string, file: string, o) => {
       const imp = IMPORTERS[format];
       if (!imp) throw new InputError(`unknown import format "${format}"; formats: ${Object.keys(IMPORTERS).join(', ')}`);
+      if (o.replace && o.keepBoth) throw new InputError('--replace and --keep-both exclude each other: replace the earlier import, or keep both', { field: '--keep-both' });
       if (o.key && o.key !== 'file' && o.key !== 'canonical') throw new InputError('--key must be file or canonical', { field: '--key' });
       const store = await openPool(o.pool, { create: true });
       try {
         const res = await imp.run(store, file, {
-          model: o.model, metric: o.metric, task: o.task, scorer: o.scorer, key: o.key, limit: o.limit, replace: !!o.replace, results: o.results,
+          model: o.model, metric: o.metric, task: o.task, scorer: o.scorer, key: o.key, limit: o.limit, replace: !!o.replace, keepBoth: !!o.keepBoth, results: o.results,
           allowUnterminated: !!o.allowUnterminated,
           direction: o.lowerIsBetter ? -1 : 1,
           progress: o.json || !process.stderr.isTTY ? undefined : (n) => process.stderr.write(`\r${n} rows…`),
