@@ -7,7 +7,9 @@ import { createHash } from 'node:crypto';
 import { createReadStream, statSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
 import { InputError } from '../core/errors.ts';
+import { utf8Chunks } from './utf8.ts';
 import { CsvSyntaxError, csvBatches } from './csv.ts';
 import type { ImportTransaction, Pool, SourceRecord } from '../store/types.ts';
 
@@ -50,8 +52,9 @@ export async function* readLineBatches(file: string): AsyncGenerator<{ line: num
   checkReadable(file);
   let rest = '';
   let line = 0;
-  for await (const chunk of createReadStream(file, { encoding: 'utf8', highWaterMark: 1 << 20 })) {
-    const parts = (rest + (chunk as string)).split('\n');
+  const decoder = new StringDecoder('utf8');
+  for await (const bytes of utf8Chunks(file)) {
+    const parts = (rest + decoder.write(bytes)).split('\n');
     rest = parts.pop()!;
     // batches of at most LINE_BATCH lines: short-lived, so they die young (see ./csv.ts, BATCH_RECORDS)
     let out: { line: number; text: string; unterminated: boolean }[] = [];
@@ -263,6 +266,9 @@ export async function runImport(
   }
 }
 
+/** A UTF-16 surrogate without its pair. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
 /** Plain decimal numbers only: `Number()` would also take `0x10`, `0b1`, `0o7` and `Infinity`. */
 const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 
@@ -287,5 +293,7 @@ export function stringField(file: string, line: number, field: string, raw: unkn
   if (typeof raw !== 'string' || raw.trim() === '') throw new InputError(`expected a non-empty value, got ${JSON.stringify(raw) ?? 'nothing'}`, { file, line, field });
   // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f]/.test(raw)) throw new InputError(`control character in ${JSON.stringify(raw)}`, { file, line, field });
+  // a lone surrogate (`"\ud800"` in JSON) is no Unicode text: stored, it would be invalid UTF-8 in the pool
+  if (LONE_SURROGATE.test(raw)) throw new InputError(`not Unicode text (a lone surrogate) in ${JSON.stringify(raw)}`, { file, line, field });
   return raw.trim();
 }

@@ -9,7 +9,7 @@
  * error with csv-parse's wording: a quote inside an unquoted field ("Invalid Opening Quote"), a character other than
  * a comma or line end after a closing quote ("Invalid Closing Quote"), and a quote still open at the end of the file.
  */
-import { createReadStream } from 'node:fs';
+import { utf8Chunks } from './utf8.ts';
 import { StringDecoder } from 'node:string_decoder';
 
 /** A parse error: csv-parse's code and message, and the 1-based line. */
@@ -43,10 +43,10 @@ export async function* csvBatches(file: string): AsyncGenerator<CsvBatch> {
   let nl: string | null = null;
   let crlf = false;
   let line = 1;
-  const stream = createReadStream(file, { highWaterMark: 1 << 20 });
+  const stream = utf8Chunks(file);
   try {
     for await (const chunk of stream) {
-      buf += decoder.write(chunk as Buffer);
+      buf += decoder.write(chunk);
       if (first) {
         if (buf.length === 0) continue;
         if (buf.charCodeAt(0) === 0xfeff) buf = buf.slice(1);
@@ -77,7 +77,7 @@ export async function* csvBatches(file: string): AsyncGenerator<CsvBatch> {
       if (out.records.length) yield out;
     }
   } finally {
-    stream.destroy();
+    await stream.return(undefined);
   }
 }
 
