@@ -195,6 +195,8 @@ export function beginSqliteImport(
           id, format: info.format, file: info.file, file_sha256: info.sha256, imported_at: counts.imported_at ?? new Date().toISOString(),
           measurements: counts.measurements, samples: counts.samples, options: info.options ?? {},
         };
+        // SQLite's sorter may merge on a helper thread (the copy below sorts every staged row)
+        db.pragma('threads = 2');
         db.transaction(() => {
           const now = existingOf.get(id) as { id: string; imported_at: string } | undefined;
           if (now) {
