@@ -200,23 +200,29 @@ ${table}
   the pool is compact typed arrays, outside the JavaScript heap (test/cli/pool-memory-limit.test.ts runs the pool
   commands under a JavaScript heap smaller than the pool held as objects). A process starts at about 75 MB (the
   modules, the young generation of the collector), which is why the small pools' figures are flat.
-- \`rank\` streams the selection into \`ChoiceAccumulator\` (src/aggregate/choices.ts: 12 bytes per binary measurement,
-  sized once from the sources' counts, sorted in place by ordering), releases it once the choice data is made (choice
-  sets interned in a hash table of typed arrays, no key string per set), fits Plackett–Luce once, and refits the
+- \`rank\` streams the selection into \`ChoiceAccumulator\` (src/aggregate/choices.ts: 5.1 bytes per binary measurement —
+  its group 4, its model index 1 up to 256 models, its verdict 1 bit —, sized once from the sources' counts, sorted in
+  place by ordering; sample keys interned in typed arrays, about 30 bytes per sample), releases it once the choice
+  data is made (choice sets interned in a hash table of typed arrays, no key string per set; model indices and event
+  weights stored only as wide as needed), collects the released arrays before the bootstrap threads start, fits Plackett–Luce once, and refits the
   1,000 bootstrap replicates with the chord method warm-started from the full fit and preconditioned by the full-data
   Hessian (src/aggregate/pl-bootstrap.ts), on worker threads that each replay the one seeded resampling stream and
   read the one copy of the choice data on shared memory. The replicates, and so the scores, CIs and rank intervals,
   are those of the Newton refits used before (equal to within the refit tolerance; checked by
   test/aggregate/pl-bootstrap.test.ts and on the 1M pool: largest difference 1.2e-10, identical rank intervals).
 - \`pool subset\` and \`pool validate --source\` read the source into the sparse form of the models × samples matrix
-  (src/aggregate/matrix.ts: 8 bytes per measurement, 12 while reading), in which \`pool subset\` works throughout (the
+  (src/aggregate/matrix.ts: 5 bytes per binary measurement up to 256 models, 9 while reading), in which \`pool subset\` works throughout (the
   2PL fit, the choice data, the scores on a subset read only the measured cells; the same numbers as the dense form);
   \`pool validate\` makes dense only the matrix its missing-data curves use. \`pool query\` indexes the samples as it
   reads them and keeps only what a hit shows.
-- \`import csv\` / \`import jsonl\` parse in 1 MiB batches (src/importers/csv.ts, \`readLineBatches\`), append
-  measurements to an unindexed staging table in multi-row inserts, and on commit copy them into the pool in key order
-  (SQLite's external sort); a measurement given twice is found by the key during that copy and reported with both lines.
-  SQLite's part (staging and the sorted copy) is about 6 s of CPU per million rows on this machine.
+- \`import csv\` / \`import jsonl\` parse in 1 MiB batches (src/importers/csv.ts, \`readLineBatches\`) and hand the
+  store 4,096 rows a call; the store interns each row's slice, model, opponent, kind, direction, tie tolerance and
+  weight as a numbered profile (at most 65,536 an import; rows past that are staged whole), appends the rows narrow
+  (profile, sample key, repeat, value, line) to an unindexed staging table, and on commit sorts them narrow (SQLite's
+  external sort) and writes them into the pool in key order; a measurement given twice is found by the key during
+  that copy and reported with both lines. Samples are added once per key by the store (\`addSampleIfNew\`), so the
+  importer keeps no set of every key: peak memory is flat from 1M to 10M measurements. bench/import.ts measures the
+  imports alone (rows/s, CPU, peak RSS, and the load average beside each figure).
 `);
 if (!values.keep) rmSync(work, { recursive: true, force: true });
 console.log(`\nwrote ${join(values.out, 'scaling.md')} and scaling.svg`);

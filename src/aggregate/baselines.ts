@@ -55,7 +55,7 @@ export function eloRatings(d: ChoiceData, rng: Rng, opts: { k?: number } = {}): 
       const s = d.evSet[e]!;
       let m = sets.get(s);
       if (!m) sets.set(s, (m = new Map()));
-      m.set(d.evWinner[e]!, (m.get(d.evWinner[e]!) ?? 0) + d.evWeight[e]!);
+      m.set(d.evWinner[e]!, (m.get(d.evWinner[e]!) ?? 0) + (d.evWeight ? d.evWeight[e]! : 1));
     }
     for (const [s, wins] of sets) {
       const p0 = d.setPtr[s]!, p1 = d.setPtr[s + 1]!;

@@ -20,21 +20,31 @@
  * under both conventions. Events are stored grouped by *cluster* (the sample), the unit of the bootstrap.
  */
 import type { PoolMeasurement } from '../core/pool-measurement.ts';
+import { collectGarbage } from '../core/gc.ts';
 
 export type TieConvention = 'full' | 'half';
+
+/**
+ * Indices (models, choice sets) in the narrowest unsigned width that holds them: 1 byte while every index is below
+ * 256, 2 below 65,536, else 4 (as Int32Array). Read element by element, all three give the same numbers.
+ */
+export type IndexArray = Uint8Array | Uint16Array | Int32Array;
 
 /** Choice events grouped by cluster, with distinct choice sets interned (CSR). */
 export interface ChoiceData {
   models: string[];
-  /** Cluster (sample) keys; events of cluster c are [clusterPtr[c], clusterPtr[c+1]). */
-  clusters: string[];
+  /** Cluster (sample) keys (`clusters.get(c)`, `clusters.length`); events of cluster c are [clusterPtr[c], clusterPtr[c+1]). */
+  clusters: KeyTable;
   clusterPtr: Int32Array;
-  evWinner: Int32Array;
-  evSet: Int32Array;
-  evWeight: Float64Array;
+  /** Winner (model index) of every event. */
+  evWinner: IndexArray;
+  /** Choice set of every event. */
+  evSet: IndexArray;
+  /** Weight of every event; null when every weight is 1 (listwise orderings, unit-weight battles): nothing stored. */
+  evWeight: Float64Array | null;
   /** Distinct choice sets: members of set s are setIdx[setPtr[s] .. setPtr[s+1]). */
   setPtr: Int32Array;
-  setIdx: Int32Array;
+  setIdx: IndexArray;
   ties: TieConvention;
   /** Orderings formed, and those that gave no event (one model only; all tied under `full`). */
   orderings: number;
@@ -73,33 +83,209 @@ class Grow<A extends Int32Array | Float32Array | Float64Array> {
 const growI32 = () => new Grow(new Int32Array(1024), (n) => new Int32Array(n));
 const growF64 = () => new Grow(new Float64Array(1024), (n) => new Float64Array(n));
 
+/** A typed array of the narrowest width of `IndexArray` for values up to `max`. */
+function indexArray(length: number, max: number): IndexArray {
+  return max < 256 ? new Uint8Array(length) : max < 65536 ? new Uint16Array(length) : new Int32Array(length);
+}
+
 /**
- * Measurement values, 4 bytes each while every value added is a float32 exactly (0/1 verdicts, small integers, most
- * scores), 8 bytes from the first one that is not (all are then copied to float64): a value read back is always the
- * value added.
+ * A growing array of indices (≥ 0, < 2³¹) in the narrowest width that holds every index pushed so far (`IndexArray`):
+ * it starts at 1 byte an index and is copied to 2, then 4 bytes at the first index that needs it.
  */
-class Values {
-  private g: Grow<Float32Array> | Grow<Float64Array>;
-  private wide = false;
+export class GrowIndex {
+  n = 0;
+  /** The storage (entries [0, n) are in use; replaced when it grows or widens). */
+  a: IndexArray;
+  private max: number;
   constructor(capacity = 1024) {
-    this.g = new Grow(new Float32Array(Math.max(1024, capacity)), (n) => new Float32Array(n));
-  }
-  get n(): number {
-    return this.g.n;
+    this.a = new Uint8Array(Math.max(16, capacity));
+    this.max = 255;
   }
   push(v: number): void {
+    if (v > this.max) this.widen(v);
+    if (this.n === this.a.length) {
+      const b = indexArray(this.a.length + (this.a.length >> 1), this.max);
+      b.set(this.a);
+      this.a = b;
+    }
+    this.a[this.n++] = v;
+  }
+  private widen(v: number): void {
+    const b = indexArray(this.a.length, v);
+    b.set(this.a.subarray(0, this.n));
+    this.a = b;
+    this.max = b instanceof Uint16Array ? 65535 : b instanceof Int32Array ? 0x7fffffff : 255;
+  }
+  view(): IndexArray {
+    return this.a.subarray(0, this.n);
+  }
+}
+
+/**
+ * Measurement values, one bit each while every value added is 0 or 1 (binary verdicts), 4 bytes each once one is not
+ * but all are float32 exactly (small integers, most scores; all are then copied), 8 bytes from the first one that is
+ * not float32 exactly: a value read back is always the value added (−0 included: it is not stored as a bit).
+ */
+export class Values {
+  private bits: Uint8Array | null;
+  private g: Grow<Float32Array> | Grow<Float64Array> | null = null;
+  private wide = false;
+  n = 0;
+  constructor(private readonly capacity = 1024) {
+    this.bits = new Uint8Array(Math.max(1024, capacity) >> 3);
+  }
+  /** Bytes held (for the benchmarks). */
+  get bytes(): number {
+    return this.bits ? this.bits.length : this.g!.a.byteLength;
+  }
+  push(v: number): void {
+    const bits = this.bits;
+    if (bits) {
+      if (v === 1 || Object.is(v, 0)) {
+        if (this.n >> 3 === bits.length) {
+          const b = new Uint8Array(bits.length + (bits.length >> 1));
+          b.set(bits);
+          this.bits = b;
+        }
+        if (v === 1) this.bits![this.n >> 3]! |= 1 << (this.n & 7);
+        this.n++;
+        return;
+      }
+      // the first value that is not a bit: all to float32
+      const a = new Float32Array(Math.max(1024, this.capacity, this.n + (this.n >> 1)));
+      for (let i = 0; i < this.n; i++) a[i] = (bits[i >> 3]! >> (i & 7)) & 1;
+      const g = new Grow(a, (n) => new Float32Array(n));
+      g.n = this.n;
+      this.g = g;
+      this.bits = null;
+    }
     if (!this.wide && !Object.is(Math.fround(v), v)) {
-      const old = this.g, b = new Float64Array(Math.max(1024, old.a.length));
+      const old = this.g!, b = new Float64Array(Math.max(1024, old.a.length));
       b.set(old.a.subarray(0, old.n));
       const g = new Grow(b, (n) => new Float64Array(n));
       g.n = old.n;
       this.g = g;
       this.wide = true;
     }
-    this.g.push(v);
+    this.g!.push(v);
+    this.n++;
   }
-  view(): Float32Array | Float64Array {
-    return this.g.view();
+  get(i: number): number {
+    return this.bits ? (this.bits[i >> 3]! >> (i & 7)) & 1 : this.g!.a[i]!;
+  }
+  /** Set entry i (< n) to a value read from this array (so one the current storage holds). */
+  set(i: number, v: number): void {
+    const bits = this.bits;
+    if (bits) {
+      if (v) bits[i >> 3]! |= 1 << (i & 7);
+      else bits[i >> 3]! &= ~(1 << (i & 7));
+    } else this.g!.a[i] = v;
+  }
+}
+
+/**
+ * Distinct strings (the samples' keys) numbered in order of first arrival, held in typed arrays: the characters of
+ * each key once (1 byte each while every character seen is below U+0100, else 2: all are then copied), its start
+ * (4 bytes), its hash (4) and an open-addressing hash table at most half full (4–8 per key): about 30 bytes for a
+ * 14-character key, where a `Map` of strings takes about 100 (the string, the entry, the array of names).
+ * `get(i)` makes the i-th key again as a string.
+ */
+export class KeyTable {
+  private chars: Uint8Array | Uint16Array = new Uint8Array(4096);
+  private nChars = 0;
+  /** Key i's characters are chars[start[i] .. start[i + 1]). */
+  private start = new Int32Array(1024);
+  private hashes: Int32Array = new Int32Array(1024);
+  private table: Int32Array = new Int32Array(2048).fill(-1);
+  private n = 0;
+  private dropped = false;
+  /** Number of keys. */
+  get length(): number {
+    return this.n;
+  }
+  /** The number of `key` (a new one: the next number). Errors: Error after `freeze()`. */
+  intern(key: string): number {
+    const L = key.length;
+    let h = 0x811c9dc5 ^ L; // FNV-1a over the UTF-16 code units
+    let wide = false;
+    for (let k = 0; k < L; k++) {
+      const u = key.charCodeAt(k);
+      if (u > 255) wide = true;
+      h = Math.imul(h ^ u, 0x01000193);
+    }
+    h |= 0;
+    const table = this.table, mask = table.length - 1, start = this.start, hs = this.hashes, chars = this.chars;
+    if (!table.length) throw new Error('KeyTable: no keys after freeze()');
+    let i = h & mask;
+    for (;; i = (i + 1) & mask) {
+      const t = table[i]!;
+      if (t < 0) break;
+      if (hs[t] !== h) continue;
+      const a = start[t]!;
+      if (start[t + 1]! - a !== L) continue;
+      let k = 0;
+      while (k < L && chars[a + k] === key.charCodeAt(k)) k++;
+      if (k === L) return t;
+    }
+    const id = this.n++;
+    table[i] = id;
+    if (this.n + 1 > this.start.length) {
+      const size = this.start.length + (this.start.length >> 1);
+      const st = new Int32Array(size), hh = new Int32Array(size);
+      st.set(this.start);
+      hh.set(this.hashes);
+      this.start = st;
+      this.hashes = hh;
+    }
+    this.hashes[id] = h;
+    if (wide && this.chars instanceof Uint8Array) {
+      const w = new Uint16Array(this.chars.length);
+      w.set(this.chars.subarray(0, this.nChars));
+      this.chars = w;
+    }
+    if (this.nChars + L > this.chars.length) {
+      const size = Math.max(this.nChars + L, this.chars.length + (this.chars.length >> 1));
+      const b = this.chars instanceof Uint8Array ? new Uint8Array(size) : new Uint16Array(size);
+      b.set(this.chars.subarray(0, this.nChars));
+      this.chars = b;
+    }
+    for (let k = 0; k < L; k++) this.chars[this.nChars++] = key.charCodeAt(k);
+    this.start[id + 1] = this.nChars;
+    if (2 * this.n > this.table.length) {
+      const next = new Int32Array(this.table.length * 2).fill(-1), m2 = next.length - 1;
+      for (let t = 0; t < this.n; t++) {
+        let j = this.hashes[t]! & m2;
+        while (next[j]! >= 0) j = (j + 1) & m2;
+        next[j] = t;
+      }
+      this.table = next;
+    }
+    return id;
+  }
+  /** Key i as a string. Errors: RangeError when i is not a key's number. */
+  get(i: number): string {
+    if (!(i >= 0 && i < this.n)) throw new RangeError(`no key ${i} (${this.n} keys)`);
+    if (this.dropped) throw new RangeError('the keys were not kept (freeze(false))');
+    const a = this.start[i]!, b = this.start[i + 1]!;
+    let out = '';
+    for (let k = a; k < b; k += 4096) out += String.fromCharCode(...this.chars.subarray(k, Math.min(b, k + 4096)));
+    return out;
+  }
+  /**
+   * Drop the lookup table: no key can be added afterwards. `get` still works unless `keepKeys` is false, which drops
+   * the keys too (only their number is kept; `get` then throws). Once or more.
+   */
+  freeze(keepKeys = true): void {
+    this.table = new Int32Array(0);
+    this.hashes = new Int32Array(0);
+    if (!keepKeys) {
+      this.chars = new Uint8Array(0);
+      this.start = new Int32Array(0);
+      this.dropped = true;
+    }
+  }
+  *[Symbol.iterator](): IterableIterator<string> {
+    for (let i = 0; i < this.n; i++) yield this.get(i);
   }
 }
 
@@ -109,6 +295,12 @@ class Values {
  */
 export const sharedInt32 = (n: number): Int32Array => new Int32Array(new SharedArrayBuffer(4 * n));
 export const sharedFloat64 = (n: number): Float64Array => new Float64Array(new SharedArrayBuffer(8 * n));
+/** A copy of `a` on shared memory, of the same type. */
+export function sharedCopy<A extends IndexArray | Float64Array>(a: A): A {
+  const b = new (a.constructor as new (buf: SharedArrayBuffer) => A)(new SharedArrayBuffer(a.byteLength));
+  b.set(a);
+  return b;
+}
 
 /**
  * Incremental builder of `ChoiceData` (models and clusters are interned by name). Used directly by the
@@ -116,18 +308,24 @@ export const sharedFloat64 = (n: number): Float64Array => new Float64Array(new S
  */
 export class ChoiceBuilder {
   readonly models: string[] = [];
-  readonly clusters: string[] = [];
+  readonly clusters = new KeyTable();
   private modelIndex = new Map<string, number>();
-  private clusterIndex = new Map<string, number>();
   /** Open-addressing hash table of the interned choice sets (set ids, −1 empty; size a power of two, at most half full). */
   private setTable = new Int32Array(1024).fill(-1);
   private setHash = growI32();
   private setPtr = growI32();
-  private setIdx = growI32();
-  private evCluster = growI32();
-  private evWinner = growI32();
-  private evSet = growI32();
-  private evWeight = growF64();
+  private setIdx = new GrowIndex();
+  /**
+   * Events per cluster while they arrive in cluster order (`ChoiceAccumulator` and `choicesFromMatrix` add them so):
+   * no cluster is stored per event. `evCluster` is made (from these counts) at the first event out of order.
+   */
+  private evCount = growI32();
+  private lastEvCluster = 0;
+  private evCluster: Grow<Int32Array> | null = null;
+  private evWinner = new GrowIndex();
+  private evSet = new GrowIndex();
+  /** Null while every weight is 1. */
+  private evWeight: Grow<Float64Array> | null = null;
   private built = false;
   private orderings = 0;
   private droppedSingle = 0;
@@ -171,13 +369,10 @@ export class ChoiceBuilder {
     return i;
   }
 
+  /** The number of cluster `key` (numbered in order of first arrival). */
   cluster(key: string): number {
-    let c = this.clusterIndex.get(key);
-    if (c === undefined) {
-      c = this.clusters.length;
-      this.clusters.push(key);
-      this.clusterIndex.set(key, c);
-    }
+    const c = this.clusters.intern(key);
+    if (c === this.evCount.n) this.evCount.push(0);
     return c;
   }
 
@@ -237,10 +432,28 @@ export class ChoiceBuilder {
 
   private event(c: number, winner: number, set: number, w: number) {
     if (!(w > 0)) return;
-    this.evCluster.push(c);
+    if (this.evCluster) this.evCluster.push(c);
+    else if (c >= this.lastEvCluster) {
+      this.evCount.a[c]!++;
+      this.lastEvCluster = c;
+    } else {
+      // the first event out of cluster order: the cluster of every event so far (in order) from the counts
+      const nE = this.evWinner.n, g = new Grow(new Int32Array(Math.max(1024, nE + (nE >> 1))), (n) => new Int32Array(n)), cnt = this.evCount.a;
+      for (let k = 0; k <= this.lastEvCluster; k++) for (let j = 0; j < cnt[k]!; j++) g.push(k);
+      g.push(c);
+      this.evCluster = g;
+    }
     this.evWinner.push(winner);
     this.evSet.push(set);
-    this.evWeight.push(w);
+    if (this.evWeight) this.evWeight.push(w);
+    else if (w !== 1) {
+      // the first weight other than 1: every earlier one was 1
+      const nE = this.evWinner.n - 1, g = new Grow(new Float64Array(Math.max(1024, nE + (nE >> 1))), (n) => new Float64Array(n));
+      g.a.fill(1, 0, nE);
+      g.n = nE;
+      g.push(w);
+      this.evWeight = g;
+    }
   }
 
   private addAbove(i: number, j: number, w: number) {
@@ -334,38 +547,38 @@ export class ChoiceBuilder {
     const nC = this.clusters.length;
     const nE = this.evWinner.n;
     const clusterPtr = sharedInt32(nC + 1);
-    const evC = this.evCluster.view();
+    const evC = this.evCluster?.view() ?? null;
     let sorted = true;
-    for (let e = 0; e < nE; e++) {
-      clusterPtr[evC[e]! + 1]!++;
-      if (e && evC[e]! < evC[e - 1]!) sorted = false;
-    }
+    if (evC) {
+      for (let e = 0; e < nE; e++) {
+        clusterPtr[evC[e]! + 1]!++;
+        if (e && evC[e]! < evC[e - 1]!) sorted = false;
+      }
+    } else clusterPtr.set(this.evCount.view().subarray(0, nC), 1);
+    this.evCount = growI32();
     for (let c = 0; c < nC; c++) clusterPtr[c + 1]! += clusterPtr[c]!;
     this.setTable = new Int32Array(0);
     this.setHash = growI32();
-    const toShared = <A extends Int32Array | Float64Array>(a: A, make: (n: number) => A): A => {
-      const b = make(a.length);
-      if (sorted) b.set(a);
-      else {
-        const pos = clusterPtr.slice(0, nC);
-        for (let e = 0; e < nE; e++) b[pos[evC[e]!]!++] = a[e]!;
-      }
+    const toShared = <A extends IndexArray | Float64Array>(a: A): A => {
+      if (sorted) return sharedCopy(a);
+      const b = new (a.constructor as new (buf: SharedArrayBuffer) => A)(new SharedArrayBuffer(a.byteLength));
+      const pos = clusterPtr.slice(0, nC);
+      for (let e = 0; e < nE; e++) b[pos[evC![e]!]!++] = a[e]!;
       return b;
     };
-    const evWinner = toShared(this.evWinner.view(), sharedInt32);
-    this.evWinner = growI32();
-    const evSet = toShared(this.evSet.view(), sharedInt32);
-    this.evSet = growI32();
-    const evWeight = toShared(this.evWeight.view(), sharedFloat64);
-    this.evWeight = growF64();
-    this.evCluster = growI32();
+    const evWinner = toShared(this.evWinner.view());
+    this.evWinner = new GrowIndex();
+    const evSet = toShared(this.evSet.view());
+    this.evSet = new GrowIndex();
+    const evWeight = this.evWeight ? toShared(this.evWeight.view()) : null;
+    this.evWeight = null;
+    this.evCluster = null;
     const setPtr = sharedInt32(this.setPtr.n);
     setPtr.set(this.setPtr.view());
     this.setPtr = growI32();
-    const setIdx = sharedInt32(this.setIdx.n);
-    setIdx.set(this.setIdx.view());
-    this.setIdx = growI32();
-    this.clusterIndex.clear();
+    const setIdx = sharedCopy(this.setIdx.view());
+    this.setIdx = new GrowIndex();
+    this.clusters.freeze();
     this.modelIndex.clear();
     const n = this.models.length;
     let above: Float64Array | null = null;
@@ -392,31 +605,44 @@ const KIND_ID: Record<string, number> = { binary: 0, numeric: 1, ordinal: 2 };
 
 /**
  * Measurements (any kinds, any order) → choice data, one measurement at a time, holding only compact typed arrays
- * (12 bytes per listwise measurement while every value is a float32 exactly, as 0/1 verdicts are, else 16; 32 per
- * pairwise one) and 36 bytes per (slice, sample, kind, direction, tie tolerance)
- * group: a pool streamed from the store is never held as objects. `build()` gives exactly what
+ * and 36 bytes per (slice, sample, kind, direction, tie tolerance) group. A listwise measurement takes 4 bytes (its
+ * group) + its model index (1 byte up to 256 models, 2 up to 65,536, else 4: `GrowIndex`) + its value (1 bit while
+ * every value is 0 or 1, else 4 bytes while every value is a float32 exactly, else 8: `Values`), so 5.1 bytes for a
+ * binary verdict among at most 256 models; a pairwise one 20 to 28 bytes. The group: a pool streamed from the store is never held as objects. `build()` gives exactly what
  * `choicesFromMeasurements` gives for the same measurements in the same order (same model, cluster, set and event
  * order), which is defined there. Errors: none (values are taken as given; the importers check them).
  */
 export class ChoiceAccumulator {
   private b: ChoiceBuilder | null;
   private readonly dedupe: boolean;
+  private readonly keepKeys: boolean;
   private sliceIndex = new Map<string, number>();
   private lastSliceName: string | null = null;
   private lastSlice = 0;
+  private lastModelName: string | null = null;
+  private lastModel = 0;
+  /**
+   * Group types: the distinct (slice, kind, direction, tie tolerance) of the listwise groups (usually a few), each
+   * group storing its type's number (`GrowIndex`) instead of the four fields.
+   */
+  private typeIndex = new Map<string, number>();
+  private typeDir: number[] = [];
+  private typeTol: number[] = [];
+  private lastType = -1;
+  private lastTypeSlice = -1;
+  private lastTypeKind = -1;
+  private lastTypeDir = 0;
+  private lastTypeTol = NaN;
+  /** First group of every cluster (−1: none), and per group its type and the next group of its cluster (−1: none). */
   private head = growI32();
-  private gC = growI32();
-  private gSlice = growI32();
-  private gKind = growI32();
-  private gDir = growI32();
-  private gTol = growF64();
+  private gType = new GrowIndex();
   private gNext = growI32();
   private eG = growI32();
-  private eM = growI32();
+  private eM = new GrowIndex();
   private eV = new Values();
   private pC = growI32();
-  private pA = growI32();
-  private pB = growI32();
+  private pA = new GrowIndex();
+  private pB = new GrowIndex();
   private pV = growF64();
   private pW = growF64();
   /** Measurements added. */
@@ -424,15 +650,17 @@ export class ChoiceAccumulator {
 
   /**
    * `expected`: the number of listwise measurements expected, when known (an upper bound does): the arrays of the
-   * entries are then made once at that size instead of growing.
+   * entries are then made once at that size instead of growing. `sampleKeys: false`: the choice data keeps only the
+   * number of samples, not their keys (`clusters.get` throws; a ranking needs no key: about 20 bytes per sample less).
    */
-  constructor(opts: { ties?: TieConvention; pairwiseMatrix?: boolean; battleWeights?: 'counts' | 'dedupe'; expected?: number } = {}) {
+  constructor(opts: { ties?: TieConvention; pairwiseMatrix?: boolean; battleWeights?: 'counts' | 'dedupe'; expected?: number; sampleKeys?: boolean } = {}) {
     this.b = new ChoiceBuilder(opts.ties ?? 'full', { pairwiseMatrix: opts.pairwiseMatrix });
     this.dedupe = opts.battleWeights === 'dedupe';
+    this.keepKeys = opts.sampleKeys !== false;
     const cap = Math.max(1024, Math.floor(opts.expected ?? 0));
     if (cap > 1024) {
       this.eG = new Grow(new Int32Array(cap), (n) => new Int32Array(n));
-      this.eM = new Grow(new Int32Array(cap), (n) => new Int32Array(n));
+      this.eM = new GrowIndex(cap);
       this.eV = new Values(cap);
     }
   }
@@ -443,7 +671,8 @@ export class ChoiceAccumulator {
     const b = this.b;
     if (!b) throw new Error('ChoiceAccumulator.add() after build()');
     const c = b.cluster(m.sample_key);
-    const a = b.model(m.model);
+    // rows come grouped by model (the store's key order): the last model's number again, without a lookup
+    const a = m.model === this.lastModelName ? this.lastModel : (this.lastModel = b.model((this.lastModelName = m.model)));
     const kind = KIND_ID[m.kind];
     if (kind !== undefined) {
       const tol = kind === 1 ? m.tie_tolerance : 0;
@@ -451,20 +680,34 @@ export class ChoiceAccumulator {
       if (sl === undefined) this.sliceIndex.set(m.slice, (sl = this.sliceIndex.size));
       this.lastSliceName = m.slice;
       this.lastSlice = sl;
-      // The groups of cluster c form a chain (head per cluster, next per group), searched by (slice, kind, direction,
-      // tolerance): usually one group per cluster, so no key string per measurement.
+      // the group type (rows come grouped by source and slice: the last one again, nearly always); tolerances equal
+      // by ===, or both NaN
+      let t = this.lastType;
+      if (!(sl === this.lastTypeSlice && kind === this.lastTypeKind && m.direction === this.lastTypeDir && (tol === this.lastTypeTol || (tol !== tol && this.lastTypeTol !== this.lastTypeTol)))) {
+        const key = `${sl}\u0000${kind}\u0000${m.direction}\u0000${tol === 0 ? 0 : tol}`;
+        const known = this.typeIndex.get(key);
+        if (known === undefined) {
+          t = this.typeDir.length;
+          this.typeIndex.set(key, t);
+          this.typeDir.push(m.direction < 0 ? -1 : 1);
+          this.typeTol.push(tol);
+        } else t = known;
+        this.lastType = t;
+        this.lastTypeSlice = sl;
+        this.lastTypeKind = kind;
+        this.lastTypeDir = m.direction;
+        this.lastTypeTol = tol;
+      }
+      // The groups of cluster c form a chain (head per cluster, next per group), searched by type: usually one group
+      // per cluster, so no key string per measurement.
       while (this.head.n <= c) this.head.push(-1);
       const heads = this.head.a;
       let g = heads[c]!;
-      const gS = this.gSlice.a, gK = this.gKind.a, gD = this.gDir.a, gT = this.gTol.a, gN = this.gNext.a;
-      while (g >= 0 && !(gS[g] === sl && gK[g] === kind && gD[g] === m.direction && (gT[g] === tol || (gT[g] !== gT[g] && tol !== tol)))) g = gN[g]!;
+      const gT = this.gType.a, gN = this.gNext.a;
+      while (g >= 0 && gT[g] !== t) g = gN[g]!;
       if (g < 0) {
-        g = this.gC.n;
-        this.gC.push(c);
-        this.gSlice.push(sl);
-        this.gKind.push(kind);
-        this.gDir.push(m.direction);
-        this.gTol.push(tol);
+        g = this.gNext.n;
+        this.gType.push(t);
         this.gNext.push(-1);
         // append at the chain's end (keeps groups in order of first arrival; the order does not matter for lookup)
         if (heads[c]! < 0) heads[c] = g;
@@ -495,40 +738,56 @@ export class ChoiceAccumulator {
   build(): ChoiceData {
     const b = this.b;
     if (!b) throw new Error('ChoiceAccumulator.build() called twice');
+    // every sample is known: the keys' lookup table is not needed any more
+    b.clusters.freeze(this.keepKeys);
     this.formOrderings(b);
-    this.gC = this.gSlice = this.gKind = this.gDir = this.gNext = this.eG = this.eM = this.head = this.pC = this.pA = this.pB = growI32();
-    this.gTol = this.pV = this.pW = growF64();
+    this.gNext = this.eG = this.head = this.pC = growI32();
+    this.eM = this.pA = this.pB = this.gType = new GrowIndex();
+    this.pV = this.pW = growF64();
     this.eV = new Values();
     this.sliceIndex = new Map();
     this.b = null;
     return b.build();
   }
 
-  private formOrderings(b: ChoiceBuilder): void {
-    const nC = b.clusters.length;
-    const nG = this.gC.n, nE = this.eG.n, nP = this.pC.n;
-    // entries put in group order, arrival order within a group (a stable counting sort), in place: each entry's
-    // place is written over its group id, then models and values are permuted by following the cycles
+  /**
+   * The entries put in group order, arrival order within a group (a stable counting sort), in place: each entry's
+   * place is written over its group id, then models and values are permuted by following the cycles. Returns where
+   * each group's entries start (length groups + 1); the group ids are released.
+   */
+  private sortEntries(): Int32Array {
+    const nG = this.gNext.n, nE = this.eG.n;
     const gPtr = new Int32Array(nG + 1);
-    const eG = this.eG.view(), eM = this.eM.view(), eV = this.eV.view();
+    const eG = this.eG.view(), eM = this.eM.view(), eV = this.eV;
     for (let e = 0; e < nE; e++) gPtr[eG[e]! + 1]!++;
     for (let g = 0; g < nG; g++) gPtr[g + 1]! += gPtr[g]!;
-    {
-      const pos = gPtr.slice(0, nG);
-      for (let e = 0; e < nE; e++) eG[e] = pos[eG[e]!]!++;
-      for (let i = 0; i < nE; i++) {
-        while (eG[i] !== i) {
-          const j = eG[i]!;
-          const m = eM[i]!, v = eV[i]!;
-          eM[i] = eM[j]!;
-          eV[i] = eV[j]!;
-          eM[j] = m;
-          eV[j] = v;
-          eG[i] = eG[j]!;
-          eG[j] = j;
-        }
+    const pos = gPtr.slice(0, nG);
+    for (let e = 0; e < nE; e++) eG[e] = pos[eG[e]!]!++;
+    for (let i = 0; i < nE; i++) {
+      while (eG[i] !== i) {
+        const j = eG[i]!;
+        const m = eM[i]!, v = eV.get(i);
+        eM[i] = eM[j]!;
+        eV.set(i, eV.get(j));
+        eM[j] = m;
+        eV.set(j, v);
+        eG[i] = eG[j]!;
+        eG[j] = j;
       }
     }
+    // no longer needed (every entry is in its place): released before the choice data is made
+    this.eG = growI32();
+    return gPtr;
+  }
+
+  private formOrderings(b: ChoiceBuilder): void {
+    const nC = b.clusters.length;
+    const nP = this.pC.n;
+    const gPtr = this.sortEntries();
+    // the group ids and the keys' lookup table (4 bytes per measurement, 12 per sample) released: freed now, before
+    // the choice data grows, when they are large
+    if (this.eM.n > 1e6) collectGarbage();
+    const eM = this.eM.view(), eV = this.eV;
     const byCluster = (cs: Int32Array, n: number): { ptr: Int32Array; idx: Int32Array } => {
       const ptr = new Int32Array(nC + 1);
       for (let k = 0; k < n; k++) ptr[cs[k]! + 1]!++;
@@ -538,14 +797,14 @@ export class ChoiceAccumulator {
       for (let k = 0; k < n; k++) idx[pos[cs[k]!]!++] = k;
       return { ptr, idx };
     };
-    const G = byCluster(this.gC.view(), nG), P = byCluster(this.pC.view(), nP);
-    const gDir = this.gDir.view(), gTol = this.gTol.view();
+    const P = byCluster(this.pC.view(), nP);
+    const heads = this.head.a, nHead = this.head.n, gN = this.gNext.a, gT = this.gType.a, typeDir = this.typeDir, typeTol = this.typeTol;
     const pA = this.pA.view(), pB = this.pB.view(), pV = this.pV.view(), pW = this.pW.view();
     const slot = new Int32Array(b.models.length).fill(-1);
     const ms: number[] = [], vs: number[] = [], ns: number[] = [];
     for (let c = 0; c < nC; c++) {
-      for (let q = G.ptr[c]!; q < G.ptr[c + 1]!; q++) {
-        const g = G.idx[q]!;
+      // the cluster's groups in order of first arrival (their chain)
+      for (let g = c < nHead ? heads[c]! : -1; g >= 0; g = gN[g]!) {
         ms.length = 0;
         vs.length = 0;
         ns.length = 0;
@@ -555,12 +814,12 @@ export class ChoiceAccumulator {
           if (k < 0) {
             slot[mi] = ms.length;
             ms.push(mi);
-            vs.push(eV[e]!);
+            vs.push(eV.get(e));
             ns.push(1);
-          } else vs[k] = runningMean(vs[k]!, eV[e]!, ++ns[k]!);
+          } else vs[k] = runningMean(vs[k]!, eV.get(e), ++ns[k]!);
         }
         for (const mi of ms) slot[mi] = -1;
-        b.addListwise(c, ms.slice(), vs.slice(), gDir[g]! < 0 ? -1 : 1, gTol[g]!);
+        b.addListwise(c, ms.slice(), vs.slice(), typeDir[gT[g]!]! < 0 ? -1 : 1, typeTol[gT[g]!]!);
       }
       for (let q = P.ptr[c]!; q < P.ptr[c + 1]!; q++) {
         const k = P.idx[q]!;
@@ -599,12 +858,12 @@ export function choicesFromMeasurements(
 export function sufficientStats(d: ChoiceData, counts: Float64Array | Int32Array | null): { wins: Float64Array; setMult: Float64Array } {
   const wins = new Float64Array(d.models.length);
   const setMult = new Float64Array(d.setPtr.length - 1);
-  const nC = d.clusters.length;
+  const nC = d.clusters.length, ew = d.evWeight;
   for (let c = 0; c < nC; c++) {
     const k = counts ? counts[c]! : 1;
     if (k === 0) continue;
     for (let e = d.clusterPtr[c]!, end = d.clusterPtr[c + 1]!; e < end; e++) {
-      const w = k * d.evWeight[e]!;
+      const w = ew ? k * ew[e]! : k;
       wins[d.evWinner[e]!]! += w;
       setMult[d.evSet[e]!]! += w;
     }

@@ -35,6 +35,7 @@ import { Worker } from 'node:worker_threads';
 import { createRng } from '../core/rng.ts';
 import { choleskyFactor, choleskySubstitute } from '../stats/cholesky.ts';
 import { fitPlackettLuce, plNegHessian } from './plackett-luce.ts';
+import type { IndexArray } from './choices.ts';
 
 /** What a bootstrap needs of the choice data and the full fit (plain typed arrays: they cross to worker threads). */
 export interface PLBootstrapProblem {
@@ -42,11 +43,12 @@ export interface PLBootstrapProblem {
   n: number;
   /** Events of cluster c are [clusterPtr[c], clusterPtr[c+1]); length = clusters + 1. */
   clusterPtr: Int32Array;
-  evWinner: Int32Array;
-  evSet: Int32Array;
-  evWeight: Float64Array;
+  evWinner: IndexArray;
+  evSet: IndexArray;
+  /** Null: every weight 1. */
+  evWeight: Float64Array | null;
   setPtr: Int32Array;
-  setIdx: Int32Array;
+  setIdx: IndexArray;
   /** Full-data MAP θ̂ (length n): warm start and the point of the preconditioning Hessian. */
   theta: Float64Array;
   /** Prior strength λ. */
@@ -68,6 +70,8 @@ export interface PLBootstrapResult {
 
 const MAX_CHORD = 100;
 const ANDERSON_DEPTH = 3;
+/** Young-generation limit of a bootstrap thread, MB (see `plBootstrapThreads`). */
+const YOUNG_GENERATION_MB = 4;
 /** Stop once the chord correction is this small in every θ_i (see `refit`). */
 const STEP_TOL = 1e-9;
 
@@ -149,9 +153,6 @@ class Refitter {
   private wins: Float64Array;
   private setMult: Float64Array;
   private act: Int32Array;
-  private actMult: Float64Array;
-  private memPtr: Int32Array;
-  private mem: Int32Array;
   private anderson: Anderson;
   private grad: Float64Array;
   private delta: Float64Array;
@@ -173,9 +174,6 @@ class Refitter {
     this.wins = new Float64Array(this.n);
     this.setMult = new Float64Array(nS);
     this.act = new Int32Array(nS);
-    this.actMult = new Float64Array(nS);
-    this.memPtr = new Int32Array(nS + 1);
-    this.mem = new Int32Array(1024);
     this.anderson = new Anderson(this.n, ANDERSON_DEPTH);
     this.grad = new Float64Array(this.n);
     this.delta = new Float64Array(this.n);
@@ -191,11 +189,12 @@ class Refitter {
     const setMult = into?.setMult ?? new Float64Array(p.setPtr.length - 1);
     wins.fill(0);
     setMult.fill(0);
+    const ew = p.evWeight;
     for (let c = 0; c < this.nC; c++) {
       const k = counts ? counts[c]! : 1;
       if (k === 0) continue;
       for (let e = p.clusterPtr[c]!, end = p.clusterPtr[c + 1]!; e < end; e++) {
-        const w = k * p.evWeight[e]!;
+        const w = ew ? k * ew[e]! : k;
         wins[p.evWinner[e]!]! += w;
         setMult[p.evSet[e]!]! += w;
       }
@@ -214,23 +213,12 @@ class Refitter {
     const theta = this.theta;
     theta.set(p.theta);
     if (this.L) {
-      // The replicate's choice sets with positive weight, packed contiguously (members, then weights).
-      const setPtr = p.setPtr, setIdx = p.setIdx;
-      let nAct = 0, nMem = 0;
-      for (let s = 0; s < setMult.length; s++) if (setMult[s]! > 0) {
-        this.act[nAct] = s;
-        this.actMult[nAct++] = setMult[s]!;
-        nMem += setPtr[s + 1]! - setPtr[s]!;
-      }
-      // a little room over this replicate's need (replicates differ by resampling noise), not double: one per thread
-      if (this.mem.length < nMem) this.mem = new Int32Array(Math.ceil(1.05 * nMem));
-      const mem = this.mem, memPtr = this.memPtr, actMult = this.actMult;
-      for (let k = 0, q = 0; k < nAct; k++) {
-        const s = this.act[k]!;
-        memPtr[k] = q;
-        for (let r = setPtr[s]!; r < setPtr[s + 1]!; r++) mem[q++] = setIdx[r]!;
-        memPtr[k + 1] = q;
-      }
+      // The replicate's choice sets with positive weight (in set order: their members are read from the shared
+      // `setIdx` in place, in ascending memory order, with no copy per thread).
+      const setPtr = p.setPtr, mem = p.setIdx;
+      let nAct = 0;
+      for (let s = 0; s < setMult.length; s++) if (setMult[s]! > 0) this.act[nAct++] = s;
+      const act = this.act;
       const { grad, gamma, acc, delta } = this;
       const aa = this.anderson;
       aa.reset();
@@ -243,7 +231,7 @@ class Refitter {
         acc.fill(0);
         let ok = true;
         for (let k = 0; k < nAct; k++) {
-          const a = memPtr[k]!, b = memPtr[k + 1]!;
+          const s = act[k]!, a = setPtr[s]!, b = setPtr[s + 1]!;
           // two partial sums: shorter dependency chains (the sum's rounding is immaterial at the stopping tolerance)
           let D0 = 0, D1 = 0, q = a;
           for (; q + 1 < b; q += 2) {
@@ -256,7 +244,7 @@ class Refitter {
             ok = false;
             break;
           }
-          const c = actMult[k]! / D;
+          const c = setMult[s]! / D;
           for (let q = a; q < b; q++) acc[mem[q]!]! += c;
         }
         if (!ok) break;
@@ -355,13 +343,16 @@ export function defaultBootstrapThreads(): number {
  * of choices.ts is built so) are kept; others are copied once.
  */
 function sharedProblem(p: PLBootstrapProblem): PLBootstrapProblem {
-  const share = <A extends Int32Array | Float64Array>(a: A): A => {
+  const share = <A extends IndexArray | Float64Array>(a: A): A => {
     if (a.buffer instanceof SharedArrayBuffer) return a;
     const b = new (a.constructor as new (buf: SharedArrayBuffer) => A)(new SharedArrayBuffer(a.byteLength));
     b.set(a);
     return b;
   };
-  return { ...p, clusterPtr: share(p.clusterPtr), evWinner: share(p.evWinner), evSet: share(p.evSet), evWeight: share(p.evWeight), setPtr: share(p.setPtr), setIdx: share(p.setIdx) };
+  return {
+    ...p, clusterPtr: share(p.clusterPtr), evWinner: share(p.evWinner), evSet: share(p.evSet), evWeight: p.evWeight && share(p.evWeight),
+    setPtr: share(p.setPtr), setIdx: share(p.setIdx),
+  };
 }
 
 function workerUrl(): { url: URL; entry: string | null } {
@@ -380,7 +371,9 @@ export async function plBootstrapThreads(p: PLBootstrapProblem, seed: number, B:
   const { url, entry } = workerUrl();
   const problem = sharedProblem(p);
   const runs = Array.from({ length: W }, (_, part) => new Promise<{ out: Float64Array; failed: number; fallbacks: number }>((resolve, reject) => {
-    const w = new Worker(url, { workerData: { entry, problem, seed, B, part, parts: W } });
+    // A refit allocates little (Anderson's few small arrays per iteration): a young generation of a few megabytes
+    // holds it, where V8's default grows to tens of megabytes per thread over a long bootstrap.
+    const w = new Worker(url, { workerData: { entry, problem, seed, B, part, parts: W }, resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB } });
     let done = false;
     w.once('message', (m: { out: Float64Array; failed: number; fallbacks: number }) => {
       done = true;

@@ -25,6 +25,7 @@
  *   with p_R the choice probabilities in R), with step halving, to a gradient below `tol`.
  */
 import { choleskySolve } from '../stats/cholesky.ts';
+import type { IndexArray } from './choices.ts';
 export interface PLFitOptions {
   method?: 'mm' | 'lsr';
   /** Prior strength λ in virtual games per model (default 1). */
@@ -69,7 +70,7 @@ function activeSets(setPtr: Int32Array, setMult: Float64Array): Active {
 }
 
 /** ℓ(θ) (see the module comment). */
-export function plLogPosterior(theta: Float64Array, setPtr: Int32Array, setIdx: Int32Array, wins: Float64Array, setMult: Float64Array, prior = 1): number {
+export function plLogPosterior(theta: Float64Array, setPtr: Int32Array, setIdx: IndexArray, wins: Float64Array, setMult: Float64Array, prior = 1): number {
   let l = 0;
   for (let i = 0; i < theta.length; i++) l += (wins[i]! + prior / 2) * theta[i]! - prior * log1pexp(theta[i]!);
   for (let s = 0; s < setMult.length; s++) {
@@ -93,7 +94,7 @@ function log1pexp(x: number): number {
  * Shapes: `wins` length n (models), `setMult` length = number of sets; `setPtr`/`setIdx` as in `ChoiceData`.
  * Returns θ (natural-log strengths). Errors: none for valid input (the prior makes the problem strictly concave).
  */
-export function fitPlackettLuce(setPtr: Int32Array, setIdx: Int32Array, wins: Float64Array, setMult: Float64Array, opts: PLFitOptions = {}): PLFit {
+export function fitPlackettLuce(setPtr: Int32Array, setIdx: IndexArray, wins: Float64Array, setMult: Float64Array, opts: PLFitOptions = {}): PLFit {
   const n = wins.length;
   const lambda = opts.prior ?? 1;
   if (!(lambda > 0)) throw new RangeError('prior strength must be > 0');
@@ -113,7 +114,7 @@ export function fitPlackettLuce(setPtr: Int32Array, setIdx: Int32Array, wins: Fl
   return { theta, logPosterior: plLogPosterior(theta, setPtr, setIdx, wins, setMult, lambda), iterations, newtonSteps: steps, converged };
 }
 
-function runMM(theta: Float64Array, setPtr: Int32Array, setIdx: Int32Array, wins: Float64Array, act: Active, lambda: number, maxIter: number, iterTol: number): number {
+function runMM(theta: Float64Array, setPtr: Int32Array, setIdx: IndexArray, wins: Float64Array, act: Active, lambda: number, maxIter: number, iterTol: number): number {
   const n = theta.length;
   const gamma = new Float64Array(n);
   const denom = new Float64Array(n);
@@ -157,7 +158,7 @@ function updateGamma(gamma: Float64Array, next: (i: number) => number): number {
  * distribution by solving πQ = 0 with Σπ = 1 (dense Gaussian elimination, O(n³)); chain building costs
  * O(Σ_R |R|²) via per-set winner totals.
  */
-function runLSR(theta: Float64Array, setPtr: Int32Array, setIdx: Int32Array, wins: Float64Array, act: Active, lambda: number, maxIter: number, iterTol: number): number {
+function runLSR(theta: Float64Array, setPtr: Int32Array, setIdx: IndexArray, wins: Float64Array, act: Active, lambda: number, maxIter: number, iterTol: number): number {
   // The fit receives aggregated statistics (w_i, M_R), not per-(set, winner) counts, so the choices of i are
   // apportioned over the sets containing i as c_iR = w_i · M_R p_i(R) / Σ_R' M_R' p_i(R'). Any apportioning with
   // Σ_R c_iR = w_i has the same stationary condition, Σ_R M_R p_i(R) = w_i (the ML score equation), so the fixed
@@ -266,7 +267,7 @@ function solveGauss(A: Float64Array, b: Float64Array, N: number): Float64Array {
  * to the prior): Σ_R M_R (diag p_R − p_R p_Rᵀ) + diag(λ σ(θ_i)(1 − σ(θ_i))), p_R the choice probabilities in set R.
  * Shapes as in `fitPlackettLuce`; cost O(n² + Σ_R |R|²). Used to precondition bootstrap refits (./pl-bootstrap.ts).
  */
-export function plNegHessian(theta: Float64Array, setPtr: Int32Array, setIdx: Int32Array, setMult: Float64Array, prior = 1): Float64Array {
+export function plNegHessian(theta: Float64Array, setPtr: Int32Array, setIdx: IndexArray, setMult: Float64Array, prior = 1): Float64Array {
   const n = theta.length;
   const H = new Float64Array(n * n);
   const p = new Float64Array(n);
@@ -296,7 +297,7 @@ export function plNegHessian(theta: Float64Array, setPtr: Int32Array, setIdx: In
 }
 
 /** Damped Newton on ℓ(θ); the negative Hessian is positive definite thanks to the prior (Cholesky). */
-function newton(theta: Float64Array, setPtr: Int32Array, setIdx: Int32Array, wins: Float64Array, setMult: Float64Array, act: Active, lambda: number, tol: number): { steps: number; converged: boolean } {
+function newton(theta: Float64Array, setPtr: Int32Array, setIdx: IndexArray, wins: Float64Array, setMult: Float64Array, act: Active, lambda: number, tol: number): { steps: number; converged: boolean } {
   const n = theta.length;
   const grad = new Float64Array(n);
   const H = new Float64Array(n * n);

@@ -5,6 +5,7 @@
  * (src/core/outcome.ts; projected by the store). The one entry point `assay rank` and the report use.
  */
 import { InputError } from '../core/errors.ts';
+import { collectGarbage } from '../core/gc.ts';
 import type { PoolKind, PoolMeasurement } from '../core/pool-measurement.ts';
 import type { Pool } from '../store/types.ts';
 import { querySamples } from '../query/search.ts';
@@ -129,7 +130,7 @@ export async function rankFromPool(store: Pool, opts: PoolRankOptions = {}): Pro
   // Without filters below the source, the sources' sizes bound the measurements: the accumulator's arrays are made once.
   const unfiltered = !sampleKeys && !opts.slices && !opts.kinds && !opts.models;
   const expected = unfiltered ? (await store.sources()).filter((x) => !opts.sources || opts.sources.includes(x.id)).reduce((a, x) => a + x.measurements, 0) : 0;
-  const acc = new ChoiceAccumulator({ ties: opts.ties, battleWeights: opts.battleWeights, expected });
+  const acc = new ChoiceAccumulator({ ties: opts.ties, battleWeights: opts.battleWeights, expected, sampleKeys: false });
   const sources = new Set<string>(), slices = new Set<string>(), kinds = new Set<PoolKind>(), scaleNames = new Set<string>();
   let lastSource: string | null = null, lastSlice: string | null = null;
   for await (const m of store.iteratePoolMeasurements(filter)) {
@@ -151,6 +152,8 @@ export async function rankFromPool(store: Pool, opts: PoolRankOptions = {}): Pro
   if (kinds.size > 1) for (const k of kinds) if (k !== 'numeric' && k !== 'ordinal') scaleNames.add(k);
   const scales = scaleNames.size > 1 ? await meansByScale(store.iteratePoolMeasurements(filter)) : [];
   const d = acc.build();
+  // the accumulator's arrays and the builder's growing ones are released: freed before the bootstrap threads start
+  if (n > 1e6) collectGarbage();
   const r0 = await rankModelsAsync(d, opts);
   const r = scales.length ? { ...r0, models: r0.models.map((m) => ({ ...m, mean_score: NaN })) } : r0;
   const tau = scales.length ? NaN : kendallTau(r.models.map((m) => m.score), r.models.map((m) => m.mean_score));
