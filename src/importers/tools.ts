@@ -99,10 +99,7 @@ export async function importGenericCsv(store: Pool, file: string, opts: ImportOp
           if (opts.limit !== undefined && sink.n >= opts.limit) return await sink.end();
           const rec = b.records[k]!;
           for (let j = 0; j < cols.length; j++) v[j] = cols[j]! >= 0 ? rec[cols[j]!] : undefined;
-          const m = genericMeasurement(file, b.lines[k]!, v, defaultDataset);
-          if (m.sample_key !== sink.lastKey) await sink.sample(m.sample_key, v, defaultDataset);
-          sink.rows.push(m);
-          if (sink.rows.length >= ROW_BATCH) await sink.flush();
+          await sink.row(file, b.lines[k]!, v, defaultDataset);
         }
       }
     } catch (err) {
@@ -141,10 +138,7 @@ export async function importGenericJsonl(store: Pool, file: string, opts: Import
             else if (f === 'tags' && Array.isArray(x) && x.every((t) => typeof t === 'string')) v[j] = x.join(';');
             else throw new InputError(`expected a string or a number, got ${JSON.stringify(x).slice(0, 80)}`, { file, line: l.line, field: f });
           }
-          const m = genericMeasurement(file, l.line, v, defaultDataset);
-          if (m.sample_key !== sink.lastKey) await sink.sample(m.sample_key, v, defaultDataset);
-          sink.rows.push(m);
-          if (sink.rows.length >= ROW_BATCH) await sink.flush();
+          await sink.row(file, l.line, v, defaultDataset);
         }
       }
     } catch (err) {
@@ -185,6 +179,14 @@ class GenericSink {
   /** Rows handed to the store or waiting in `rows`. */
   get n(): number {
     return this.stored + this.rows.length;
+  }
+
+  /** One row (`v`: its fields in GENERIC_FIELDS order): checked, its sample added when new, the measurement queued. */
+  async row(file: string, line: number, v: readonly (string | undefined)[], defaultDataset: string): Promise<void> {
+    const m = genericMeasurement(file, line, v, defaultDataset);
+    if (m.sample_key !== this.lastKey) await this.sample(m.sample_key, v, defaultDataset);
+    this.rows.push(m);
+    if (this.rows.length >= ROW_BATCH) await this.flush();
   }
 
   /** Add the sample of a row (`v`: its fields) unless already added. */
