@@ -17,7 +17,7 @@ import pg from 'pg';
 import { InputError } from '../core/errors.ts';
 
 /** The schema version this Assay writes. */
-export const PG_SCHEMA_VERSION = 1;
+export const PG_SCHEMA_VERSION = 2;
 
 /** The database schema that holds a pool, unless its url names another (`?schema=`). */
 export const PG_SCHEMA = 'assay';
@@ -94,6 +94,12 @@ const MIGRATIONS: { sql: string; tables: string[] }[] = [
         seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, set_name ${T} NOT NULL, item_id ${T} NOT NULL, endpoint text NOT NULL,
         run_id ${T} NOT NULL, epoch integer NOT NULL, at ${T} NOT NULL);
       CREATE INDEX private_exposures_set ON private_exposures (set_name, seq);`,
+  },
+  {
+    // 2: a run's failed attempts indexed (partial: only status 'error'), so that counting them (listRuns: the
+    // viewer's run list) reads the index instead of every attempt row of the run — SQLite's schema 10 holds the same.
+    tables: [],
+    sql: `CREATE INDEX IF NOT EXISTS attempts_failed ON attempts (run_id) WHERE status = 'error';`,
   },
 ];
 

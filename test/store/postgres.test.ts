@@ -61,7 +61,7 @@ else {
       const [raw] = await sql(url, `SELECT COUNT(*)::int AS n, COUNT(DISTINCT (sample_id, epoch))::int AS keys FROM assay.attempts`);
       assert.deepEqual(raw, { n: N * E, keys: N * E });
       assert.deepEqual(await sql(url, `SELECT COUNT(*)::int AS n FROM assay.runs`), [{ n: 1 }]);
-      assert.deepEqual(await sql(url, `SELECT version FROM assay.assay_migrations`), [{ version: PG_SCHEMA_VERSION }]);
+      assert.deepEqual(await sql(url, `SELECT MAX(version)::int AS version FROM assay.assay_migrations`), [{ version: PG_SCHEMA_VERSION }]);
       await using pool = await openPool(url, { readonly: true });
       assert.deepEqual(await pool.counts('shared'), { attempts: N * E, ok: N * E, error: 0, measurements: N * E });
       assert.equal(await pool.plannedCount('shared'), N);
@@ -178,13 +178,20 @@ else {
       await assert.rejects(openPool(url, { readonly: true }), none);
       await assert.rejects(openPool(url, { create: true, readonly: true }), none);
       assert.deepEqual(await sql(url, `SELECT 1 FROM pg_namespace WHERE nspname = 'assay'`), [], 'no schema created');
-      // Two processes creating it at once: one schema, one version row.
+      // Two processes creating it at once: one schema, each version applied once.
       const [a, b] = await Promise.all([openPool(url, { create: true }), openPool(url, { create: true })]);
       await a.close();
       await b.close();
-      assert.deepEqual(await sql(url, `SELECT version FROM assay.assay_migrations`), [{ version: PG_SCHEMA_VERSION }]);
+      assert.deepEqual(await sql(url, `SELECT version FROM assay.assay_migrations ORDER BY version`), Array.from({ length: PG_SCHEMA_VERSION }, (_, i) => ({ version: i + 1 })));
       assert.deepEqual(await sql(url, `SELECT x FROM public.other`), [{ x: 1 }]);
       await (await openPool(url)).close();
+      // A version-1 pool (before the failed-attempts index) migrates in place on open.
+      const failedIndex = `SELECT indexname FROM pg_indexes WHERE schemaname = 'assay' AND indexname = 'attempts_failed'`;
+      assert.deepEqual(await sql(url, failedIndex), [{ indexname: 'attempts_failed' }]);
+      await sql(url, `DROP INDEX assay.attempts_failed; DELETE FROM assay.assay_migrations WHERE version > 1`);
+      await (await openPool(url)).close();
+      assert.deepEqual(await sql(url, failedIndex), [{ indexname: 'attempts_failed' }]);
+      assert.deepEqual(await sql(url, `SELECT MAX(version)::int AS version FROM assay.assay_migrations`), [{ version: PG_SCHEMA_VERSION }]);
     });
 
     it("another program's \"assay\" schema is refused untouched; a newer pool is refused; errors name host:port, never the password", async () => {
