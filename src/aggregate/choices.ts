@@ -53,7 +53,7 @@ export interface ChoiceData {
   /** Per model: number of clusters (samples) with at least one measurement, and measurements. */
   samplesPerModel: Int32Array;
   measurementsPerModel: Int32Array;
-  /** Per model: mean of its measurement values (direction applied; win rate for pairwise) — the "mean score" baseline. */
+  /** Per model: mean of its measurement values (direction applied; for pairwise the win rate, each verdict counted by its weight) — the "mean score" baseline. */
   meanScore: Float64Array;
   /** Pairwise "i above j" weights over all orderings (ties excluded), n×n row-major; null if not requested. */
   above: Float64Array | null;
@@ -376,11 +376,14 @@ export class ChoiceBuilder {
     return c;
   }
 
-  private touch(m: number, c: number, score: number) {
+  private touch(m: number, c: number, score: number, w = 1) {
     this.measurementsPerModel[m]!++;
-    // running mean (sumScore holds the mean so far): a plain sum of values near ±1.8e308 would overflow to ±Infinity
-    const k = ++this.nScore[m]!;
-    this.sumScore[m] = runningMean(this.sumScore[m]!, score, k);
+    // weighted running mean (sumScore holds the mean so far, nScore the weight so far): a plain sum of values near
+    // ±1.8e308 would overflow to ±Infinity. A battle's weight counts identical verdicts; weight 0 counts nothing.
+    if (w > 0) {
+      const k = (this.nScore[m]! += w);
+      this.sumScore[m] = runningMean(this.sumScore[m]!, score, w, k);
+    }
     if (this.lastClusterOfModel[m] !== c) {
       // Exact when each cluster's orderings are added contiguously (choicesFromMeasurements sorts them so).
       this.lastClusterOfModel[m] = c;
@@ -518,8 +521,8 @@ export class ChoiceBuilder {
    */
   addPair(c: number, a: number, b: number, v: number, w = 1): void {
     if (this.built) throw new Error('ChoiceBuilder: no orderings after build()');
-    this.touch(a, c, v);
-    this.touch(b, c, 1 - v);
+    this.touch(a, c, v, w);
+    this.touch(b, c, 1 - v, w);
     this.orderings++;
     if (v > 0.5) this.addAbove(a, b, w);
     else if (v < 0.5) this.addAbove(b, a, w);
@@ -597,8 +600,9 @@ export class ChoiceBuilder {
 }
 
 /** Mean of k values from the mean of the first k − 1 and the k-th, without forming a sum that could overflow. */
-function runningMean(mean: number, v: number, k: number): number {
-  return k === 1 ? v : mean * ((k - 1) / k) + v / k;
+/** The mean after adding value `v` with weight `w`, the weight now being `k` in all (West 1979, weighted update). */
+function runningMean(mean: number, v: number, w: number, k: number): number {
+  return k === w ? v : mean * ((k - w) / k) + v * (w / k);
 }
 
 const KIND_ID: Record<string, number> = { binary: 0, numeric: 1, ordinal: 2 };
@@ -816,7 +820,7 @@ export class ChoiceAccumulator {
             ms.push(mi);
             vs.push(eV.get(e));
             ns.push(1);
-          } else vs[k] = runningMean(vs[k]!, eV.get(e), ++ns[k]!);
+          } else vs[k] = runningMean(vs[k]!, eV.get(e), 1, ++ns[k]!);
         }
         for (const mi of ms) slot[mi] = -1;
         b.addListwise(c, ms.slice(), vs.slice(), typeDir[gT[g]!]! < 0 ? -1 : 1, typeTol[gT[g]!]!);

@@ -80,7 +80,8 @@ export { INSPECT_MAX_BYTES, importInspect } from './inspect.ts';
  * Assay's generic CSV, so any tool's output can come in. Required columns: `model,sample_id,value,kind`.
  * Optional: `dataset` (default: the file name without extension; the sample key is `<dataset>/<sample_id>`),
  * `opponent` (preference/battle), `direction` (`higher`/`lower`, or 1/−1; default higher), `tie_tolerance`
- * (numeric; default 0), `weight` (default 1, at most MAX_WEIGHT), `slice`, `repeat` (integer ≥ 0, default 0), `category`, `tags`
+ * (numeric; default 0), `weight` (battle and preference only: a count of identical verdicts; default 1, at most
+ * MAX_WEIGHT), `slice`, `repeat` (integer ≥ 0, default 0), `category`, `tags`
  * (`;`-separated), `text`.
  * Per kind: binary value 0/1 (fractions allowed for avg@k); numeric any real; ordinal integers; preference value
  * ∈ [0, 1] for `model` over `opponent`; battle value 1 (model wins), 0 (opponent wins), 0.5 (tie).
@@ -252,6 +253,8 @@ function genericMeasurement(file: string, line: number, v: readonly (string | un
   if (tol < 0) throw new InputError('tie_tolerance must be ≥ 0', { file, line, field: 'tie_tolerance' });
   const weight = v[F_WEIGHT] ? numberField(file, line, 'weight', v[F_WEIGHT]) : 1;
   if (weight < 0 || weight > MAX_WEIGHT) throw new InputError(`weight must be between 0 and ${MAX_WEIGHT} (a multiplicity of identical verdicts), got ${weight}`, { file, line, field: 'weight' });
+  // Only the pairwise kinds read a weight (the fit and the win rate); given to another kind it would be ignored.
+  if (weight !== 1 && kind !== 'battle' && kind !== 'preference') throw new InputError(`weight counts identical pairwise verdicts (battle, preference); a ${kind} measurement takes none, got ${weight}`, { file, line, field: 'weight' });
   const rep = v[F_REPEAT] ? numberField(file, line, 'repeat', v[F_REPEAT]) : 0;
   if (!Number.isInteger(rep) || rep < 0) throw new InputError('repeat must be an integer ≥ 0', { file, line, field: 'repeat' });
   const dataset = v[F_DATASET] ? v[F_DATASET].trim() || defaultDataset : defaultDataset;

@@ -114,3 +114,31 @@ test('import: a changed file imported again from the same path is refused; --rep
   assert.equal(run(['import', 'csv', csv, '--keep-both']).status, 0);
   assert.equal(mean().C, 0.5, 'both sources kept: both values counted');
 });
+
+test('weights: a battle of weight 3 counts as three identical battles in the mean as in the fit; weight 0 counts nothing; a binary weight is refused', () => {
+  const rankOf = (name: string, lines: string[]) => {
+    const csv = join(dir, `${name}.csv`);
+    const p = join(dir, `${name}.sqlite`);
+    writeFileSync(csv, ['model,sample_id,value,kind,opponent,weight,repeat', ...lines].join('\n') + '\n');
+    const imp = spawnSync(process.execPath, [BIN, 'import', 'csv', csv, '--pool', p], { encoding: 'utf8' });
+    assert.equal(imp.status, 0, imp.stderr);
+    const r = spawnSync(process.execPath, [BIN, 'rank', '--pool', p, '--replicates', '100', '--json'], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    return Object.fromEntries((JSON.parse(r.stdout).ranking.models as { model: string; mean_score: number; score: number }[]).map((m) => [m.model, m]));
+  };
+  const rest = ['B,q2,1,battle,C,1,0', 'C,q3,1,battle,A,1,0', 'B,q1,1,battle,A,1,0'];
+  const weighted = rankOf('bw1', ['A,q1,1,battle,B,3,0', ...rest]);
+  const repeated = rankOf('bw2', ['A,q1,1,battle,B,1,0', 'A,q1,1,battle,B,1,1', 'A,q1,1,battle,B,1,2', ...rest]);
+  for (const m of ['A', 'B', 'C']) {
+    assert.equal(weighted[m]!.mean_score, repeated[m]!.mean_score, `mean of ${m}`);
+    assert.ok(Math.abs(weighted[m]!.score - repeated[m]!.score) < 1e-9, `score of ${m}`);
+  }
+  assert.ok(Math.abs(weighted.A!.mean_score - 3 / 5) < 1e-12, 'A: 3 weighted wins of 5 verdicts');
+  const zero = rankOf('bw4', ['A,q1,1,battle,B,0,0', ...rest]);
+  assert.equal(zero.A!.mean_score, 0, 'the weight-0 win counts nothing: A lost its other battle');
+  const csv = join(dir, 'wt.csv');
+  writeFileSync(csv, 'model,sample_id,value,kind,weight\nA,s1,1,binary,3\nB,s1,0,binary,1\n');
+  const bad = spawnSync(process.execPath, [BIN, 'import', 'csv', csv, '--pool', join(dir, 'wt.sqlite')], { encoding: 'utf8' });
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /wt\.csv:2 field "weight": weight counts identical pairwise verdicts/);
+});

@@ -61,9 +61,9 @@ describe('SQLite import staging', () => {
   it('rows past MAX_PROFILES profiles are staged whole: every value stored, in key order, repeats found across both kinds', async () => {
     const dir = tmp();
     const pool = await openPool(join(dir, 'p.sqlite'), { create: true });
-    // each weight is a profile of its own: MAX_PROFILES + 500 profiles, the last 500 rows staged whole
+    // each tie tolerance is a profile of its own: MAX_PROFILES + 500 profiles, the last 500 rows staged whole
     const n = MAX_PROFILES + 500;
-    const lines = ['model,sample_id,value,kind,weight,slice,repeat'];
+    const lines = ['model,sample_id,value,kind,tie_tolerance,slice,repeat'];
     for (let i = 0; i < n; i++) lines.push(`m${i % 3},s${(i * 7919) % n},${(i % 10) / 10},numeric,${i + 1},${i % 2 ? 'x' : ''},${i % 4}`);
     const file = join(dir, 'w.csv');
     writeFileSync(file, lines.join('\n') + '\n');
@@ -71,10 +71,10 @@ describe('SQLite import staging', () => {
     assert.equal(rec.measurements, n);
     const got = await measurementsOf(pool);
     assert.equal(got.length, n);
-    // each stored row is the one of its line (value, weight, slice, repeat all from that line)
+    // each stored row is the one of its line (value, tie tolerance, slice, repeat all from that line)
     for (const m of got) {
       const i = m.line! - 2;
-      assert.deepEqual([m.model, m.sample_key, m.value, m.weight, m.slice, m.rep, m.kind], [`m${i % 3}`, `w/s${(i * 7919) % n}`, (i % 10) / 10, i + 1, i % 2 ? 'x' : '', i % 4, 'numeric']);
+      assert.deepEqual([m.model, m.sample_key, m.value, m.tie_tolerance, m.slice, m.rep, m.kind], [`m${i % 3}`, `w/s${(i * 7919) % n}`, (i % 10) / 10, i + 1, i % 2 ? 'x' : '', i % 4, 'numeric']);
     }
     // key order: slice, model, opponent, sample key, repeat (code points)
     const keys = got.map((m) => [m.slice, m.model, m.opponent, m.sample_key, String(m.rep).padStart(3, '0')].join('\u0000'));
