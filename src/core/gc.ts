@@ -13,7 +13,7 @@ let collect: (() => void) | null = null;
 /**
  * Collect now (synchronous; tens of milliseconds for a heap of a few hundred megabytes): `globalThis.gc` when Node
  * was started with `--expose-gc`, else one obtained by setting that flag at run time and reading `gc` from a fresh
- * context (as src/generators/charts/png.ts does). Errors: none (a runtime without it: nothing is done).
+ * context. Errors: none (a runtime without it: nothing is done).
  */
 export function collectGarbage(): void {
   if (!collect) {

@@ -5,10 +5,9 @@
  */
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { Resvg } from '@resvg/resvg-js';
 import { FONT_FAMILY } from './svg.ts';
+import { collectGarbage } from '../../core/gc.ts';
 
 const require = createRequire(import.meta.url);
 
@@ -80,26 +79,15 @@ export function pngSize(png: Uint8Array): { width: number; height: number } {
   return { width: b.readUInt32BE(16), height: b.readUInt32BE(20) };
 }
 
-let collect: (() => void) | null = null;
-
 /**
  * Free the native memory of finished renders. resvg-js 2.6.2 does not tell V8 about the ~2 MB of pixels each
  * render holds outside the JavaScript heap (fixed upstream later by reporting it as external memory), so V8 sees no
  * pressure, never collects, and a loop of thousands of renders grows by ~2 MB per chart (1,000 charts: 2.2 GB RSS).
- * This runs a full garbage collection (`globalThis.gc` when Node was started with `--expose-gc`, else one obtained
- * by setting that flag at run time and reading `gc` from a fresh context) and then yields to the event loop so the
+ * This runs a full garbage collection (src/core/gc.ts `collectGarbage`) and then yields to the event loop so the
  * addon's finalizers run. About 10–20 ms; call it every few dozen renders (writeChartDataset does every 32).
  */
 export async function releaseRenderMemory(): Promise<void> {
-  if (!collect) {
-    const g = (globalThis as { gc?: () => void }).gc;
-    if (typeof g === 'function') collect = g;
-    else {
-      setFlagsFromString('--expose-gc');
-      collect = runInNewContext('gc') as () => void;
-    }
-  }
-  collect();
+  collectGarbage();
   await new Promise<void>((r) => setImmediate(r));
 }
 
