@@ -284,7 +284,7 @@ ${downloads(path('api', 'eval-sets', t.eval_set_id))}`);
 
 // --- live, calibration, context limit -------------------------------------------------------------------------------
 
-/** The live view of a run: progress and accuracy so far with its CI, refreshed by /static/app.js from /api/runs/:run/progress every 2 s while the run runs. */
+/** The live view of a run: progress and accuracy so far with its CI, refreshed by /static/app.js from /api/runs/:run/progress every 2 s while the run runs or waits on a work queue (`queued`). */
 export function livePage(run: RunRecord, p: RunProgress, viewer: Viewer): string {
   return layout(`Live: ${run.id}`, viewer, html`<h1>Live: ${run.spec.model} on ${run.spec.dataset.ref}</h1>
 <p class="meta">run <a href="${runHref(run.id)}">${run.id}</a>. This page asks the server for the run's progress every 2 seconds while it runs.</p>

@@ -51,7 +51,8 @@ export const APP_JS = `'use strict';
           var bar = document.getElementById('live-bar');
           if (bar) bar.setAttribute('value', String(p.done));
           live.setAttribute('data-status', p.status);
-          if (p.status === 'running') setTimeout(tick, every);
+          // a queued run's jobs are being run by workers: it is followed like a running one
+          if (p.status === 'running' || p.status === 'queued') setTimeout(tick, every);
         })
         .catch(function (e) {
           text('live-error', 'polling stopped: ' + e.message);

@@ -184,6 +184,11 @@ test('the live view follows a run in progress: attempts and accuracy with its CI
   await page.waitForFunction((want) => document.getElementById('live-attempts')?.textContent === want, `30 of ${N * 2}`, { timeout: 15_000 });
   assert.match((await page.textContent('#live-done'))!, /^62\.5%$/);
   assert.equal(await page.getAttribute('#live-bar', 'value'), '0.625');
+  // a run put on a work queue (`assay run --queue`) is followed too: its jobs are run by workers
+  await writer.setRunStatus(IDS.live, 'queued');
+  await page.waitForFunction(() => document.getElementById('live')?.getAttribute('data-status') === 'queued', undefined, { timeout: 15_000 });
+  await live.more(34);
+  await page.waitForFunction((want) => document.getElementById('live-attempts')?.textContent === want, `34 of ${N * 2}`, { timeout: 15_000 });
   await writer.setRunStatus(IDS.live, 'complete');
   await page.waitForFunction(() => document.getElementById('live')?.getAttribute('data-status') === 'complete', undefined, { timeout: 15_000 });
   await assertNothingRan(page, 'live view');
