@@ -134,6 +134,10 @@ export class Values {
   constructor(private readonly capacity = 1024) {
     this.bits = new Uint8Array(Math.max(1024, capacity) >> 3);
   }
+  /** True while every value added is 0 or 1 (held as bits). */
+  get binary(): boolean {
+    return this.bits !== null;
+  }
   /** Bytes held (for the benchmarks). */
   get bytes(): number {
     return this.bits ? this.bits.length : this.g!.a.byteLength;

@@ -1,4 +1,4 @@
-import { GrowIndex, type IndexArray } from './choices.ts';
+import { GrowIndex, Values, type IndexArray } from './choices.ts';
 
 /** A dense models × samples matrix of binary outcomes; `values[m * samples + s]` is 0, 1, or NaN (not measured). */
 export interface BinaryMatrix {
@@ -13,8 +13,10 @@ export interface BinaryMatrix {
 /**
  * The same matrix stored by sample (compressed sparse rows), holding only the measured cells: sample s has the cells
  * k = samplePtr[s] … samplePtr[s + 1] − 1, each model `cellModel[k]` (ascending within a sample) with value
- * `cellValue[k]` (float32, as in the dense form). Memory: 5 bytes per measured cell (6 above 256 models, 8 above
- * 65,536: the model index is stored as wide as needed) and 4 per sample, instead of 4 per model × sample cell: what a pool with most cells missing needs (90% missing: a tenth of the dense form).
+ * `cellValue[k]` (0 or 1 in a Uint8Array when every value is, else float32 as in the dense form: read element by
+ * element, both give the same numbers). Memory: 2 bytes per measured binary cell (3 above 256 models, 5 above
+ * 65,536: the model index is stored as wide as needed; 3 bits more for a fractional value) and 4 per sample, instead
+ * of 4 per model × sample cell: what a pool with most cells missing needs (90% missing: a twentieth of the dense form).
  */
 export interface SparseBinaryMatrix {
   models: string[];
@@ -22,7 +24,7 @@ export interface SparseBinaryMatrix {
   /** Length samples + 1. */
   samplePtr: Int32Array;
   cellModel: IndexArray;
-  cellValue: Float32Array;
+  cellValue: Float32Array | Uint8Array;
   categories: Int32Array | null;
   categoryNames: string[];
 }
@@ -90,7 +92,7 @@ class Grow<A extends Int32Array | Float32Array> {
 
 /**
  * Builds a {@link SparseBinaryMatrix} one measurement at a time (a pool streamed from the store is never held as
- * objects): 9 bytes per measurement while reading (model index in 1 byte up to 256 models, sample, value; pass the number of measurements expected,
+ * objects): 5 bytes and a bit per binary measurement while reading (model index in 1 byte up to 256 models, sample in 4, value in a bit while every value is 0 or 1; pass the number of measurements expected,
  * when known, so that the arrays are made once at their size), and the cells are then sorted in place, so that the
  * matrix needs no memory beyond that. Models and samples are numbered in order of first arrival; a (model, sample)
  * cell given twice keeps the value given last — the rules of the dense `matrixFromMeasurements`, so both give the
@@ -103,7 +105,7 @@ export class SparseMatrixBuilder {
   readonly sampleKeys: string[] = [];
   private tM: GrowIndex;
   private tS: Grow<Int32Array>;
-  private tV: Grow<Float32Array>;
+  private tV: Values;
   private lastModelName: string | null = null;
   private lastModel = -1;
 
@@ -111,7 +113,7 @@ export class SparseMatrixBuilder {
     const cap = Math.max(1024, Math.floor(expected));
     this.tM = new GrowIndex(cap);
     this.tS = new Grow(new Int32Array(cap), (n) => new Int32Array(n));
-    this.tV = new Grow(new Float32Array(cap), (n) => new Float32Array(n));
+    this.tV = new Values(cap);
   }
 
   /** Add one cell. */
@@ -146,7 +148,10 @@ export class SparseMatrixBuilder {
    */
   build(categoryOf: (string | null | undefined)[] = []): SparseBinaryMatrix {
     const S = this.sampleKeys.length, n = this.tM.n;
-    const cm = this.tM.a, dest = this.tS.a, cv = this.tV.a;
+    const cm = this.tM.a, dest = this.tS.a, tV = this.tV;
+    // the values as bytes while all are 0 or 1 (read as one bit each), else float32 (the dense form's type)
+    const cv = tV.binary ? new Uint8Array(n) : new Float32Array(n);
+    for (let i = 0; i < n; i++) cv[i] = tV.get(i);
     this.tM = this.tS = this.tV = null as never;
     this.sampleIndex.clear();
     this.modelIndex.clear();

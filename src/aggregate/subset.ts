@@ -29,6 +29,7 @@
  * selects on the known models' noisy outcomes, and for close neighbours nearly half of those disagreements are
  * upsets, so the chosen samples make neighbours look tied and the order is decided by noise.
  */
+import { collectGarbage } from '../core/gc.ts';
 import { createRng, type Rng } from '../core/rng.ts';
 import { studentTTwoSided } from '../stats/distributions.ts';
 import { holm } from '../stats/multiplicity.ts';
@@ -52,12 +53,38 @@ export type SubsetStrategy = (typeof SUBSET_STRATEGIES)[number];
  */
 export const DEFAULT_SUBSET_STRATEGIES: readonly SubsetStrategy[] = ['random', 'irt-information', 'irt-sampled'];
 
-function shuffle<T>(a: T[], rng: Rng): T[] {
+/** Fisher–Yates (Durstenfeld's form, from the end), in place; a typed array or a plain one, the same swaps. */
+function shuffle<A extends { length: number; [i: number]: number }>(a: A, rng: Rng): A {
   for (let i = a.length - 1; i > 0; i--) {
     const j = rng.index(i + 1);
-    [a[i], a[j]] = [a[j]!, a[i]!];
+    const t = a[i]!;
+    a[i] = a[j]!;
+    a[j] = t;
   }
   return a;
+}
+
+/** The samples of each category, ascending (CSR: category c's are idx[ptr[c] .. ptr[c+1])); one category without categories. */
+function samplesByCategory(mat: AnyBinaryMatrix): { ptr: Int32Array; idx: Int32Array; sizes: number[] } {
+  const S = mat.sampleKeys.length, cats = mat.categories;
+  const nCat = Math.max(1, mat.categoryNames.length);
+  const ptr = new Int32Array(nCat + 1), idx = new Int32Array(S);
+  for (let s = 0; s < S; s++) ptr[(cats ? cats[s]! : 0) + 1]!++;
+  for (let c = 0; c < nCat; c++) ptr[c + 1]! += ptr[c]!;
+  const pos = ptr.slice(0, nCat);
+  for (let s = 0; s < S; s++) idx[pos[cats ? cats[s]! : 0]!++] = s;
+  return { ptr, idx, sizes: Array.from({ length: nCat }, (_, c) => ptr[c + 1]! - ptr[c]!) };
+}
+
+/** Int32Arrays one after another. */
+function concat(parts: Int32Array[]): Int32Array {
+  const out = new Int32Array(parts.reduce((a, p) => a + p.length, 0));
+  let k = 0;
+  for (const p of parts) {
+    out.set(p, k);
+    k += p.length;
+  }
+  return out;
 }
 
 /** Largest-remainder allocation of `b` over category sizes. */
@@ -93,13 +120,14 @@ export interface Subset {
 export function chooseSubset(mat: AnyBinaryMatrix, budget: number, strategy: SubsetStrategy, rng: Rng, known: Uint8Array | null = null, irt: TwoPL | null = null, information: Float64Array | null = null): Subset {
   const S = mat.sampleKeys.length;
   if (!(budget >= 1 && budget <= S)) throw new RangeError(`budget must be between 1 and ${S}, got ${budget}`);
-  if (strategy === 'random') return { samples: Int32Array.from(shuffle(Array.from({ length: S }, (_, s) => s), rng).slice(0, budget)), weights: null };
-  const cats = mat.categories ?? new Int32Array(S);
-  const nCat = Math.max(1, mat.categoryNames.length);
-  const byCat: number[][] = Array.from({ length: nCat }, () => []);
-  for (let s = 0; s < S; s++) byCat[cats[s]!]!.push(s);
-  const alloc = allocate(byCat.map((c) => c.length), budget);
-  if (strategy === 'stratified') return { samples: Int32Array.from(byCat.flatMap((list, c) => shuffle([...list], rng).slice(0, alloc[c]!))), weights: null };
+  // typed arrays throughout (no array of every sample as JavaScript numbers: a pool of 10⁶ samples would leave tens of
+  // megabytes of garbage per call); the same draws in the same order as before, so the same subsets
+  if (strategy === 'random') return { samples: shuffle(Int32Array.from({ length: S }, (_, s) => s), rng).slice(0, budget), weights: null };
+  const byCat = samplesByCategory(mat);
+  const nCat = byCat.sizes.length;
+  const members = (c: number) => byCat.idx.subarray(byCat.ptr[c]!, byCat.ptr[c + 1]!);
+  const alloc = allocate(byCat.sizes, budget);
+  if (strategy === 'stratified') return { samples: concat(Array.from({ length: nCat }, (_, c) => shuffle(members(c).slice(), rng).subarray(0, alloc[c]!))), weights: null };
   const fit = irt ?? fit2PL(mat, known);
   if (strategy === 'irt-anchors') {
     const emb = new Float64Array(2 * S);
@@ -123,9 +151,10 @@ export function chooseSubset(mat: AnyBinaryMatrix, budget: number, strategy: Sub
   }
   const info = irt && information ? information : itemInformation(fit);
   if (strategy === 'irt-information') {
-    const jitter = Float64Array.from({ length: S }, () => rng.float());
-    const key = Float64Array.from(info, (x, s) => x + 1e-12 * jitter[s]!);
-    return { samples: Int32Array.from(byCat.flatMap((list, c) => [...list].sort((x, y) => key[y]! - key[x]!).slice(0, alloc[c]!))), weights: null };
+    const key = new Float64Array(S);
+    for (let s = 0; s < S; s++) key[s] = info[s]! + 1e-12 * rng.float();
+    // per category, the alloc[c] largest keys, largest first, equal keys in sample order (a stable sort's first ones)
+    return { samples: concat(Array.from({ length: nCat }, (_, c) => topByKey(key, alloc[c]!, members(c)))), weights: null };
   }
   // irt-sampled: Efraimidis–Spirakis keys u^(1/w), the b largest (log form; a floor keeps zero-information samples possible);
   // ties (none in practice) to the smaller index
@@ -139,13 +168,17 @@ export function chooseSubset(mat: AnyBinaryMatrix, budget: number, strategy: Sub
 
 /**
  * The indices of the `b` largest keys, largest first (equal keys: smaller index first): what a stable sort of all
- * indices by descending key puts first, found by keeping a sorted buffer of the best b.
+ * indices by descending key puts first, found by keeping a sorted buffer of the best b. `among`: only these indices
+ * (ascending), else all.
  */
-function topByKey(keys: Float64Array, b: number): Int32Array {
+function topByKey(keys: Float64Array, b: number, among: Int32Array | null = null): Int32Array {
   const before = (i: number, j: number) => keys[i]! > keys[j]! || (keys[i] === keys[j] && i < j);
+  b = Math.min(b, among ? among.length : keys.length);
   const top = new Int32Array(b);
+  if (b === 0) return top;
   let n = 0;
-  for (let i = 0; i < keys.length; i++) {
+  for (let q = 0, N = among ? among.length : keys.length; q < N; q++) {
+    const i = among ? among[q]! : q;
     if (n === b && !before(i, top[b - 1]!)) continue;
     let k = n < b ? n++ : b - 1;
     while (k > 0 && before(i, top[k - 1]!)) {
@@ -257,6 +290,9 @@ export function cheaperEvaluation(
     const known = new Uint8Array(M);
     for (const m of perm.slice(0, Math.floor(M / 2))) known[m] = 1;
     const newIdx = perm.slice(Math.floor(M / 2));
+    // the previous repetition's 2PL fit and subsets (tens of megabytes on a pool of 10⁶ samples) freed before the
+    // next fit, rather than whenever V8's heap pressure says (measured: the peak rose by ~190 MB at 10M measurements)
+    if (r > 0 && mat.cellModel.length > 1e6) collectGarbage();
     const irt = needsIrt ? fit2PL(mat, known) : null;
     const information = irt ? itemInformation(irt) : null;
     for (const budget of opts.budgets) {

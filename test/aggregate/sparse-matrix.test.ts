@@ -56,6 +56,18 @@ it('SparseMatrixBuilder gives the dense matrix of matrixFromMeasurements, in the
   assert.deepEqual(Array.from(sp.samplePtr), [0, 2, 3]);
   assert.deepEqual(Array.from(sp.cellModel), [0, 1, 1]);
   assert.deepEqual(Array.from(sp.cellValue), [0.5, 0, 1]);
+  // values in bytes while every one is 0 or 1; float32 from the first that is not (then rounded as the dense form is)
+  assert.ok(sp.cellValue instanceof Float32Array);
+  const bin = new SparseMatrixBuilder(2);
+  for (let i = 0; i < 3000; i++) bin.add(`m${i % 3}`, `s${i >> 2}`, (i * 7) % 3 === 0 ? 1 : 0);
+  const spBin = bin.build();
+  assert.ok(spBin.cellValue instanceof Uint8Array);
+  const f = new SparseMatrixBuilder(2);
+  for (let i = 0; i < 3000; i++) f.add(`m${i % 3}`, `s${i >> 2}`, i === 2999 ? 0.1 : (i * 7) % 3 === 0 ? 1 : 0);
+  const spF = f.build();
+  assert.ok(spF.cellValue instanceof Float32Array);
+  assert.equal(spF.cellValue[spF.cellValue.length - 1], Math.fround(0.1));
+  assert.deepEqual(Array.from(spF.cellValue.subarray(0, 100)), Array.from(spBin.cellValue.subarray(0, 100)));
 });
 
 /** The dense 2PL fit as written before the sparse form (the reference). */
