@@ -207,6 +207,25 @@ export class KeyTable {
   get length(): number {
     return this.n;
   }
+  /** The number of `key`, or −1 when it is not a key (no key is added). Errors: Error after `freeze()`. */
+  indexOf(key: string): number {
+    const L = key.length;
+    let h = 0x811c9dc5 ^ L;
+    for (let k = 0; k < L; k++) h = Math.imul(h ^ key.charCodeAt(k), 0x01000193);
+    h |= 0;
+    const table = this.table, mask = table.length - 1, start = this.start, hs = this.hashes, chars = this.chars;
+    if (!table.length) throw new Error('KeyTable: no lookup after freeze()');
+    for (let i = h & mask; ; i = (i + 1) & mask) {
+      const t = table[i]!;
+      if (t < 0) return -1;
+      if (hs[t] !== h) continue;
+      const a = start[t]!;
+      if (start[t + 1]! - a !== L) continue;
+      let k = 0;
+      while (k < L && chars[a + k] === key.charCodeAt(k)) k++;
+      if (k === L) return t;
+    }
+  }
   /** The number of `key` (a new one: the next number). Errors: Error after `freeze()`. */
   intern(key: string): number {
     const L = key.length;

@@ -1,4 +1,4 @@
-import { GrowIndex, Values, type IndexArray } from './choices.ts';
+import { GrowIndex, KeyTable, Values, type IndexArray } from './choices.ts';
 
 /** A dense models × samples matrix of binary outcomes; `values[m * samples + s]` is 0, 1, or NaN (not measured). */
 export interface BinaryMatrix {
@@ -20,13 +20,25 @@ export interface BinaryMatrix {
  */
 export interface SparseBinaryMatrix {
   models: string[];
-  sampleKeys: string[];
+  /**
+   * The samples' keys: an array, or (from `SparseMatrixBuilder`) a `KeyTable`, which holds them in typed arrays
+   * (about 30 bytes a key instead of about 100 as strings in an array and a Map). Read one with `sampleKeyAt`.
+   */
+  sampleKeys: SampleKeys;
   /** Length samples + 1. */
   samplePtr: Int32Array;
   cellModel: IndexArray;
   cellValue: Float32Array | Uint8Array;
   categories: Int32Array | null;
   categoryNames: string[];
+}
+
+/** The keys of a matrix's samples (`length`; the i-th by `sampleKeyAt`). */
+export type SampleKeys = string[] | KeyTable;
+
+/** The i-th key of `keys`. Errors: RangeError (from a KeyTable) when there is no i-th key. */
+export function sampleKeyAt(keys: SampleKeys, i: number): string {
+  return Array.isArray(keys) ? keys[i]! : keys.get(i);
 }
 
 /** Either form; the algorithms that take both read the measured cells in the same order from either. */
@@ -70,7 +82,7 @@ export function denseOf(sp: SparseBinaryMatrix, cols: ArrayLike<number> | null =
     for (let k = sp.samplePtr[s]!; k < sp.samplePtr[s + 1]!; k++) values[sp.cellModel[k]! * T + t] = sp.cellValue[k]!;
   }
   return {
-    models: sp.models.slice(), sampleKeys: cols ? Array.from({ length: T }, (_, t) => sp.sampleKeys[cols[t]!]!) : sp.sampleKeys.slice(), values,
+    models: sp.models.slice(), sampleKeys: cols ? Array.from({ length: T }, (_, t) => sampleKeyAt(sp.sampleKeys, cols[t]!)) : Array.from(sp.sampleKeys), values,
     categories: sp.categories ? (cols ? Int32Array.from({ length: T }, (_, t) => sp.categories![cols[t]!]!) : sp.categories.slice()) : null,
     categoryNames: sp.categoryNames.slice(),
   };
@@ -100,9 +112,9 @@ class Grow<A extends Int32Array | Float32Array> {
  */
 export class SparseMatrixBuilder {
   private readonly modelIndex = new Map<string, number>();
-  private readonly sampleIndex = new Map<string, number>();
   readonly models: string[] = [];
-  readonly sampleKeys: string[] = [];
+  /** The samples' keys so far, numbered in order of first arrival (typed arrays: no string or Map entry per sample). */
+  private readonly sampleKeys = new KeyTable();
   private tM: GrowIndex;
   private tS: Grow<Int32Array>;
   private tV: Values;
@@ -126,12 +138,7 @@ export class SparseMatrixBuilder {
     }
     this.lastModelName = model;
     this.lastModel = a;
-    let s = this.sampleIndex.get(sampleKey);
-    if (s === undefined) {
-      s = this.sampleKeys.length;
-      this.sampleIndex.set(sampleKey, s);
-      this.sampleKeys.push(sampleKey);
-    }
+    const s = this.sampleKeys.intern(sampleKey);
     this.tM.push(a);
     this.tS.push(s);
     this.tV.push(value);
@@ -139,7 +146,8 @@ export class SparseMatrixBuilder {
 
   /** The index of a sample key added so far, or undefined. */
   sampleOf(key: string): number | undefined {
-    return this.sampleIndex.get(key);
+    const s = this.sampleKeys.indexOf(key);
+    return s < 0 ? undefined : s;
   }
 
   /**
@@ -153,7 +161,8 @@ export class SparseMatrixBuilder {
     const cv = tV.binary ? new Uint8Array(n) : new Float32Array(n);
     for (let i = 0; i < n; i++) cv[i] = tV.get(i);
     this.tM = this.tS = this.tV = null as never;
-    this.sampleIndex.clear();
+    // the keys are kept (`get`), their lookup table dropped
+    this.sampleKeys.freeze(true);
     this.modelIndex.clear();
     // a stable counting sort of the cells by sample, in place: each cell's place is written over its sample, then
     // models and values are permuted by following the cycles

@@ -24,7 +24,7 @@ import { fitSamplePlayers } from './irt.ts';
 import { fitPlackettLuce } from './plackett-luce.ts';
 
 export type { AnyBinaryMatrix, BinaryMatrix, SparseBinaryMatrix } from './matrix.ts';
-import { isSparse, type AnyBinaryMatrix, type BinaryMatrix } from './matrix.ts';
+import { isSparse, sampleKeyAt, type AnyBinaryMatrix, type BinaryMatrix } from './matrix.ts';
 
 /** Standard normal draw (Box–Muller) from a seeded Rng. */
 export function normal(rng: Rng): number {
@@ -123,7 +123,7 @@ export function choicesFromMatrix(mat: AnyBinaryMatrix, keep: Uint8Array | null,
   for (const s of list) {
     each(s);
     if (!ms.length) continue;
-    b.addListwise(b.cluster(mat.sampleKeys[s]!), ms, vs);
+    b.addListwise(b.cluster(sampleKeyAt(mat.sampleKeys, s)), ms, vs);
   }
   return b.build();
 }

@@ -34,9 +34,12 @@ it('SparseMatrixBuilder gives the dense matrix of matrixFromMeasurements, in the
   for (const expected of [0, ms.length, 10]) {
     const b = new SparseMatrixBuilder(expected);
     for (const m of ms) b.add(m.model, m.sample_key, m.value);
+    // a key's number (for the categories read afterwards), without adding it
+    assert.deepEqual(dense.sampleKeys.map((k) => b.sampleOf(k)), dense.sampleKeys.map((_, i) => i));
+    assert.equal(b.sampleOf('no such sample'), undefined);
     const sp = b.build(dense.sampleKeys.map((k) => cat.get(k) ?? null));
     assert.deepEqual(sp.models, dense.models);
-    assert.deepEqual(sp.sampleKeys, dense.sampleKeys);
+    assert.deepEqual(Array.from(sp.sampleKeys), dense.sampleKeys);
     assert.deepEqual(sp.categoryNames, dense.categoryNames);
     assert.deepEqual(sp.categories, dense.categories);
     assert.deepEqual(denseOf(sp), dense, `expected ${expected}`);
