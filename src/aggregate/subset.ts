@@ -122,7 +122,11 @@ export function chooseSubset(mat: AnyBinaryMatrix, budget: number, strategy: Sub
   if (!(budget >= 1 && budget <= S)) throw new RangeError(`budget must be between 1 and ${S}, got ${budget}`);
   // typed arrays throughout (no array of every sample as JavaScript numbers: a pool of 10⁶ samples would leave tens of
   // megabytes of garbage per call); the same draws in the same order as before, so the same subsets
-  if (strategy === 'random') return { samples: shuffle(Int32Array.from({ length: S }, (_, s) => s), rng).slice(0, budget), weights: null };
+  if (strategy === 'random') {
+    const all = new Int32Array(S);
+    for (let s = 0; s < S; s++) all[s] = s;
+    return { samples: shuffle(all, rng).slice(0, budget), weights: null };
+  }
   const byCat = samplesByCategory(mat);
   const nCat = byCat.sizes.length;
   const members = (c: number) => byCat.idx.subarray(byCat.ptr[c]!, byCat.ptr[c + 1]!);
