@@ -331,7 +331,9 @@ export function sharedCopy<A extends IndexArray | Float64Array>(a: A): A {
  */
 export class ChoiceBuilder {
   readonly models: string[] = [];
-  readonly clusters = new KeyTable();
+  /** The clusters' keys: interned by `cluster(key)`, or a table given whole (`opts.clusters`, then `clusterAt`). */
+  readonly clusters: KeyTable;
+  private readonly given: boolean;
   private modelIndex = new Map<string, number>();
   /** Open-addressing hash table of the interned choice sets (set ids, −1 empty; size a power of two, at most half full). */
   private setTable = new Int32Array(1024).fill(-1);
@@ -362,10 +364,16 @@ export class ChoiceBuilder {
   private above: Float64Array | null;
   private aboveCap = 64;
 
+  /**
+   * `opts.clusters`: the clusters' keys given whole (a matrix's samples, which every cluster is, in that order): they
+   * are then named by number (`clusterAt`) and not interned again; the table is shared, not copied.
+   */
   constructor(
     readonly ties: TieConvention,
-    opts: { pairwiseMatrix?: boolean } = {},
+    opts: { pairwiseMatrix?: boolean; clusters?: KeyTable } = {},
   ) {
+    this.clusters = opts.clusters ?? new KeyTable();
+    this.given = opts.clusters !== undefined;
     this.setPtr.push(0);
     this.above = opts.pairwiseMatrix === false ? null : new Float64Array(this.aboveCap * this.aboveCap);
   }
@@ -392,10 +400,22 @@ export class ChoiceBuilder {
     return i;
   }
 
-  /** The number of cluster `key` (numbered in order of first arrival). */
+  /** The number of cluster `key` (numbered in order of first arrival). Errors: Error when the clusters were given whole. */
   cluster(key: string): number {
+    if (this.given) throw new Error('ChoiceBuilder: the clusters were given whole (use clusterAt)');
     const c = this.clusters.intern(key);
     if (c === this.evCount.n) this.evCount.push(0);
+    return c;
+  }
+
+  /**
+   * Cluster number `c` of the clusters given whole, each taken in turn (c = 0, 1, 2, …, every one).
+   * Errors: Error without given clusters, or out of turn.
+   */
+  clusterAt(c: number): number {
+    if (!this.given) throw new Error('ChoiceBuilder: clusterAt needs the clusters given whole');
+    if (c === this.evCount.n) this.evCount.push(0);
+    else if (c !== this.evCount.n - 1) throw new Error(`ChoiceBuilder: cluster ${c} out of turn (next is ${this.evCount.n})`);
     return c;
   }
 

@@ -19,7 +19,7 @@
 import type { PoolMeasurement } from '../core/pool-measurement.ts';
 import { createRng, type Rng } from '../core/rng.ts';
 import { eloRatings, kendallTau } from './baselines.ts';
-import { ChoiceBuilder, sufficientStats, type ChoiceData, type TieConvention } from './choices.ts';
+import { ChoiceBuilder, KeyTable, sufficientStats, type ChoiceData, type TieConvention } from './choices.ts';
 import { fitSamplePlayers } from './irt.ts';
 import { fitPlackettLuce } from './plackett-luce.ts';
 
@@ -95,10 +95,14 @@ export function matrixFromMeasurements(ms: Iterable<PoolMeasurement>, categoryOf
  * same choice data as its dense form. Errors: RangeError for a keep-mask with a sparse matrix (masks are dense).
  */
 export function choicesFromMatrix(mat: AnyBinaryMatrix, keep: Uint8Array | null, ties: TieConvention = 'full', sampleSubset: Int32Array | null = null, pairwiseMatrix = false): ChoiceData {
-  const b = new ChoiceBuilder(ties, { pairwiseMatrix });
-  for (const name of mat.models) b.model(name);
   const M = mat.models.length, S = mat.sampleKeys.length;
   const sp = isSparse(mat) ? mat : null;
+  // every sample of a sparse matrix with its keys in a KeyTable (SparseMatrixBuilder's) has cells, so all samples make
+  // the clusters in sample order: the table is shared, not interned again (tens of megabytes at 10⁶ samples)
+  let whole = sp !== null && !sampleSubset && sp.sampleKeys instanceof KeyTable;
+  for (let s = 0; whole && s < S; s++) if (sp!.samplePtr[s + 1] === sp!.samplePtr[s]) whole = false;
+  const b = new ChoiceBuilder(ties, { pairwiseMatrix, clusters: whole ? (sp!.sampleKeys as KeyTable) : undefined });
+  for (const name of mat.models) b.model(name);
   if (sp && keep) throw new RangeError('a keep-mask needs the dense matrix');
   const dense = sp ? null : (mat as BinaryMatrix).values;
   const ms: number[] = [], vs: number[] = [];
@@ -123,7 +127,7 @@ export function choicesFromMatrix(mat: AnyBinaryMatrix, keep: Uint8Array | null,
   for (const s of list) {
     each(s);
     if (!ms.length) continue;
-    b.addListwise(b.cluster(sampleKeyAt(mat.sampleKeys, s)), ms, vs);
+    b.addListwise(whole ? b.clusterAt(s) : b.cluster(sampleKeyAt(mat.sampleKeys, s)), ms, vs);
   }
   return b.build();
 }

@@ -156,6 +156,15 @@ it('the 2PL fit, choice data, means, subsets and the cheaper-evaluation rows are
   const ref = fit2PLDense(matrix, known);
   for (const mat of [matrix, sp]) assert.deepEqual(fit2PL(mat, known), ref);
   assert.deepEqual(choicesFromMatrix(sp, null), choicesFromMatrix(matrix, null));
+  // from the builder (keys in a KeyTable, every sample measured): the clusters are the matrix's own table, shared
+  const bld = new SparseMatrixBuilder();
+  for (let m = 0; m < 24; m++) for (let s = 0; s < 600; s++) if (!Number.isNaN(matrix.values[m * 600 + s]!)) bld.add(matrix.models[m]!, matrix.sampleKeys[s]!, matrix.values[m * 600 + s]!);
+  const spB = bld.build();
+  assert.equal(spB.sampleKeys.length, 600);
+  const viaTable = choicesFromMatrix(spB, null), viaKeys = choicesFromMatrix(denseOf(spB), null);
+  assert.equal(viaTable.clusters, spB.sampleKeys);
+  assert.deepEqual(Array.from(viaTable.clusters), Array.from(viaKeys.clusters));
+  assert.deepEqual({ ...viaTable, clusters: null }, { ...viaKeys, clusters: null });
   const subset = Int32Array.from([5, 3, 400, 17, 599]);
   assert.deepEqual(choicesFromMatrix(sp, null, 'half', subset), choicesFromMatrix(matrix, null, 'half', subset));
   assert.deepEqual(meanScores(sp, null), meanScores(matrix, null));
