@@ -53,7 +53,11 @@ export interface ChoiceData {
   /** Per model: number of clusters (samples) with at least one measurement, and measurements. */
   samplesPerModel: Int32Array;
   measurementsPerModel: Int32Array;
-  /** Per model: mean of its measurement values (direction applied; for pairwise the win rate, each verdict counted by its weight) — the "mean score" baseline. */
+  /**
+   * Per model: mean of its measurement values as measured (the direction is not applied: a lower-is-better metric's
+   * mean is its mean, not its negative; for pairwise the win rate, each verdict counted by its weight) — the "mean
+   * score" baseline.
+   */
   meanScore: Float64Array;
   /** Pairwise "i above j" weights over all orderings (ties excluded), n×n row-major; null if not requested. */
   above: Float64Array | null;
@@ -513,7 +517,8 @@ export class ChoiceBuilder {
   addListwise(c: number, ms: number[], vs: number[], direction: 1 | -1 = 1, tol = 0): void {
     if (this.built) throw new Error('ChoiceBuilder: no orderings after build()');
     const n = ms.length;
-    for (let k = 0; k < n; k++) this.touch(ms[k]!, c, direction * vs[k]!);
+    // the mean score is of the values as measured (a lower-is-better metric's mean, not its negative)
+    for (let k = 0; k < n; k++) this.touch(ms[k]!, c, vs[k]!);
     this.orderings++;
     if (n < 2) {
       this.droppedSingle++;

@@ -36,8 +36,9 @@ export interface PoolRanking extends RankingResult {
   /** Measurement kinds present. */
   kinds: PoolKind[];
   /**
-   * Kendall τ-b between the Plackett–Luce scores and the mean scores (NaN when a column is constant, or when the
-   * measurements are on several scales: there is no one mean score then).
+   * Kendall τ-b between the Plackett–Luce scores and the mean scores, the means taken in the direction measured
+   * (lower is better: the lower mean ranks first) (NaN when a column is constant, or when the measurements are on
+   * several scales or of both directions: there is no one mean score then, and the models' `mean_score` is NaN).
    */
   tau_pl_mean: number;
   /**
@@ -133,8 +134,14 @@ export async function rankFromPool(store: Pool, opts: PoolRankOptions = {}): Pro
   const acc = new ChoiceAccumulator({ ties: opts.ties, battleWeights: opts.battleWeights, expected, sampleKeys: false });
   const sources = new Set<string>(), slices = new Set<string>(), kinds = new Set<PoolKind>(), scaleNames = new Set<string>();
   let lastSource: string | null = null, lastSlice: string | null = null;
+  // directions of the non-pairwise measurements: the mean score is compared with the scores in the direction measured
+  let higherBetter = false, lowerBetter = false;
   for await (const m of store.iteratePoolMeasurements(filter)) {
     acc.add(m);
+    if (m.kind !== 'battle') {
+      if (m.direction < 0) lowerBetter = true;
+      else higherBetter = true;
+    }
     if (m.source !== lastSource || m.slice !== lastSlice) {
       // rows come grouped by source and slice: one set insertion per group, not per row
       lastSource = m.source;
@@ -155,7 +162,11 @@ export async function rankFromPool(store: Pool, opts: PoolRankOptions = {}): Pro
   // the accumulator's arrays and the builder's growing ones are released: freed before the bootstrap threads start
   if (n > 1e6) collectGarbage();
   const r0 = await rankModelsAsync(d, opts);
-  const r = scales.length ? { ...r0, models: r0.models.map((m) => ({ ...m, mean_score: NaN })) } : r0;
-  const tau = scales.length ? NaN : kendallTau(r.models.map((m) => m.score), r.models.map((m) => m.mean_score));
+  // No one mean: several scales, or verdicts of both directions (a mean of 1 = good and 1 = bad is no measurement).
+  const noOneMean = scales.length > 0 || (higherBetter && lowerBetter);
+  const r = noOneMean ? { ...r0, models: r0.models.map((m) => ({ ...m, mean_score: NaN })) } : r0;
+  // means are as measured: for a lower-is-better metric the better model has the lower mean
+  const dir = lowerBetter ? -1 : 1;
+  const tau = noOneMean ? NaN : kendallTau(r.models.map((m) => m.score), r.models.map((m) => dir * m.mean_score));
   return { ...r, selection, measurements: n, sources: [...sources], slices: [...slices], kinds: [...kinds], tau_pl_mean: tau, scales };
 }

@@ -175,4 +175,36 @@ describe('metric kinds without a record, and in the pool ranking', () => {
       await pool.close();
     }
   });
+
+  it('rank: a lower-is-better metric\'s mean is its mean as measured (not its negative), and τ(PL, mean) reads it in that direction', async () => {
+    const pool = await openPool('memory:');
+    try {
+      const add = async (tag: string, direction: 1 | -1, value: (i: number, k: number) => number, kind: 'numeric' | 'binary' = 'numeric') => {
+        const tx = await pool.beginImport({ format: 'csv', file: `${tag}.csv`, sha256: tag.repeat(64).slice(0, 64) });
+        for (let i = 0; i < 40; i++) {
+          await tx.addSample({ key: `${tag}/q${i}`, dataset: tag, sample_id: `q${i}`, category: null, tags: [], text: null, content_hash: null, metadata: {} });
+          for (let k = 0; k < 3; k++) await tx.addMeasurement({ slice: '', sample_key: `${tag}/q${i}`, model: `m${k}`, opponent: '', rep: 0, kind, value: value(i, k), direction, tie_tolerance: 0, weight: 1, line: null });
+        }
+        await tx.commit({ measurements: 120, samples: 40 });
+      };
+      // a loss: m0 lowest (best), m2 highest (worst); values all positive
+      await add('a', -1, (i, k) => 1 + k + ((i * 7) % 5) / 10);
+      const r = await rankFromPool(pool, { replicates: 50, seed: 0 });
+      const by = Object.fromEntries(r.models.map((m) => [m.model, m]));
+      for (let k = 0; k < 3; k++) {
+        const want = Array.from({ length: 40 }, (_, i) => 1 + k + ((i * 7) % 5) / 10).reduce((a, b) => a + b, 0) / 40;
+        assert.ok(Math.abs(by[`m${k}`]!.mean_score - want) < 1e-12, `m${k}: mean ${by[`m${k}`]!.mean_score}, measured ${want}`);
+      }
+      assert.deepEqual(r.models.map((m) => m.model), ['m0', 'm1', 'm2'], 'the lowest loss ranks first');
+      assert.equal(r.tau_pl_mean, 1, 'PL and the mean agree once the mean is read lower-is-better');
+      // binary verdicts of both directions in one ranking: no one mean
+      await add('b', -1, (i, k) => ((i + k) % 3 === 0 ? 1 : 0), 'binary');
+      await add('c', 1, (i, k) => ((i + k) % 2 === 0 ? 1 : 0), 'binary');
+      const mixed = await rankFromPool(pool, { replicates: 20, seed: 0, kinds: ['binary'] });
+      for (const m of mixed.models) assert.ok(Number.isNaN(m.mean_score), 'no mean of verdicts of both directions');
+      assert.ok(Number.isNaN(mixed.tau_pl_mean));
+    } finally {
+      await pool.close();
+    }
+  });
 });
