@@ -15,7 +15,7 @@
  *   cluster item embeddings into anchor points.
  */
 import type { Rng } from '../core/rng.ts';
-import { sparseOf, type AnyBinaryMatrix, type BinaryMatrix } from './matrix.ts';
+import { isSparse, sparseOf, type AnyBinaryMatrix, type BinaryMatrix } from './matrix.ts';
 import { choleskySolve } from '../stats/cholesky.ts';
 
 const sigma = (x: number) => 1 / (1 + Math.exp(-x));
@@ -50,7 +50,8 @@ export interface SamplePlayersFit {
  * Fit Plackett–Luce with the samples as players (the Rasch model, see the module comment) by MAP with the anchor
  * prior of plackett-luce.ts on every player: ℓ = Σ_cells [y η − log(1 + e^η)] + Σ_i λ_i [φ_i/2 − log(1 + e^φ_i)],
  * η = θ_m − β_s, λ_i = `prior` for models and `samplePrior` for samples. Cells are those measured (not NaN) with
- * keep[m·S + s] = 1 (keep = null: all) in the samples of `sampleSubset` (null: all); fractional values y ∈ [0, 1]
+ * keep[m·S + s] = 1 (a sparse matrix: keep[k] = 1 for its cell k; keep = null: all) in the samples of
+ * `sampleSubset` (null: all); either form gives the same fit; fractional values y ∈ [0, 1]
  * (avg@k) are soft wins.
  * Damped Newton; the sample block of the Hessian is diagonal (a game is always model vs sample), so each step
  * eliminates it through the Schur complement: cost O(Σ_s n_s² + M³) per step with n_s models measured on sample s,
@@ -58,7 +59,7 @@ export interface SamplePlayersFit {
  * Shapes: θ length M (models), β length S (samples; a sample with no kept cell stays at 0).
  * Errors: RangeError when a prior strength is not > 0.
  */
-export function fitSamplePlayers(mat: BinaryMatrix, keep: Uint8Array | null = null, opts: SamplePlayersOptions & { sampleSubset?: Int32Array | null } = {}): SamplePlayersFit {
+export function fitSamplePlayers(mat: AnyBinaryMatrix, keep: Uint8Array | null = null, opts: SamplePlayersOptions & { sampleSubset?: Int32Array | null } = {}): SamplePlayersFit {
   const M = mat.models.length, S = mat.sampleKeys.length;
   const lm = opts.prior ?? 1, ls = opts.samplePrior ?? 2;
   if (!(lm > 0 && ls > 0)) throw new RangeError('prior strengths must be > 0');
@@ -103,11 +104,30 @@ export function fitSamplePlayers(mat: BinaryMatrix, keep: Uint8Array | null = nu
 }
 
 /** Kept cells grouped by sample (CSR): sample s has models cm[ptr[s] .. ptr[s+1]) with values cy. */
-function cellsBySample(mat: BinaryMatrix, keep: Uint8Array | null, subset: Int32Array | null): { ptr: Int32Array; cm: Int32Array; cy: Float64Array } {
+function cellsBySample(mat: AnyBinaryMatrix, keep: Uint8Array | null, subset: Int32Array | null): { ptr: Int32Array; cm: Int32Array; cy: Float64Array } {
   const M = mat.models.length, S = mat.sampleKeys.length;
   const use = new Uint8Array(S).fill(subset ? 0 : 1);
   if (subset) for (const s of subset) use[s] = 1;
   const ptr = new Int32Array(S + 1);
+  if (isSparse(mat)) {
+    // the measured cells (models ascending within a sample, as the dense loop visits them); keep is per cell
+    const okK = (k: number) => !Number.isNaN(mat.cellValue[k]!) && (keep === null || keep[k] === 1);
+    for (let s = 0; s < S; s++) {
+      let n = 0;
+      if (use[s]) for (let k = mat.samplePtr[s]!; k < mat.samplePtr[s + 1]!; k++) if (okK(k)) n++;
+      ptr[s + 1] = ptr[s]! + n;
+    }
+    const cm = new Int32Array(ptr[S]!), cy = new Float64Array(ptr[S]!);
+    for (let s = 0, j = 0; s < S; s++) {
+      if (!use[s]) continue;
+      for (let k = mat.samplePtr[s]!; k < mat.samplePtr[s + 1]!; k++) {
+        if (!okK(k)) continue;
+        cm[j] = mat.cellModel[k]!;
+        cy[j++] = mat.cellValue[k]!;
+      }
+    }
+    return { ptr, cm, cy };
+  }
   const ok = (m: number, s: number) => use[s] === 1 && !Number.isNaN(mat.values[m * S + s]!) && (keep === null || keep[m * S + s] === 1);
   for (let s = 0; s < S; s++) {
     let n = 0;

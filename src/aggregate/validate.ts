@@ -24,7 +24,17 @@ import { fitSamplePlayers } from './irt.ts';
 import { fitPlackettLuce } from './plackett-luce.ts';
 
 export type { AnyBinaryMatrix, BinaryMatrix, SparseBinaryMatrix } from './matrix.ts';
-import { isSparse, sampleKeyAt, type AnyBinaryMatrix, type BinaryMatrix } from './matrix.ts';
+import { isSparse, sampleKeyAt, type AnyBinaryMatrix, type BinaryMatrix, type SparseBinaryMatrix } from './matrix.ts';
+
+/**
+ * Keep-masks: for a dense matrix one byte per model × sample cell (`keep[m * S + s]`), for a sparse one one byte per
+ * measured cell, in the matrix's cell order (`keep[k]` for cell k). Errors: RangeError when the length does not fit.
+ */
+function checkKeep(mat: AnyBinaryMatrix, keep: Uint8Array | null): void {
+  if (!keep) return;
+  const want = isSparse(mat) ? mat.cellModel.length : mat.models.length * mat.sampleKeys.length;
+  if (keep.length !== want) throw new RangeError(`a keep-mask of ${keep.length} entries for a matrix of ${want} ${isSparse(mat) ? 'measured cells' : 'cells'}`);
+}
 
 /** Standard normal draw (Box–Muller) from a seeded Rng. */
 export function normal(rng: Rng): number {
@@ -99,11 +109,11 @@ export function choicesFromMatrix(mat: AnyBinaryMatrix, keep: Uint8Array | null,
   const sp = isSparse(mat) ? mat : null;
   // every sample of a sparse matrix with its keys in a KeyTable (SparseMatrixBuilder's) has cells, so all samples make
   // the clusters in sample order: the table is shared, not interned again (tens of megabytes at 10⁶ samples)
-  let whole = sp !== null && !sampleSubset && sp.sampleKeys instanceof KeyTable;
+  let whole = sp !== null && !sampleSubset && !keep && sp.sampleKeys instanceof KeyTable;
   for (let s = 0; whole && s < S; s++) if (sp!.samplePtr[s + 1] === sp!.samplePtr[s]) whole = false;
   const b = new ChoiceBuilder(ties, { pairwiseMatrix, clusters: whole ? (sp!.sampleKeys as KeyTable) : undefined });
   for (const name of mat.models) b.model(name);
-  if (sp && keep) throw new RangeError('a keep-mask needs the dense matrix');
+  checkKeep(mat, keep);
   const dense = sp ? null : (mat as BinaryMatrix).values;
   const ms: number[] = [], vs: number[] = [];
   const each = (s: number) => {
@@ -111,6 +121,7 @@ export function choicesFromMatrix(mat: AnyBinaryMatrix, keep: Uint8Array | null,
     vs.length = 0;
     if (sp) {
       for (let k = sp.samplePtr[s]!; k < sp.samplePtr[s + 1]!; k++) {
+        if (keep && !keep[k]) continue;
         ms.push(sp.cellModel[k]!);
         vs.push(sp.cellValue[k]!);
       }
@@ -139,9 +150,10 @@ export function choicesFromMatrix(mat: AnyBinaryMatrix, keep: Uint8Array | null,
  *   assigned in a random order (mean rate p), so some models keep almost everything and others almost nothing —
  *   the uneven coverage of a pool fed by different sources.
  */
-export function dropMask(mat: BinaryMatrix, p: number, mode: 'random' | 'per-model', rng: Rng): Uint8Array {
+export function dropMask(mat: AnyBinaryMatrix, p: number, mode: 'random' | 'per-model', rng: Rng): Uint8Array {
   const M = mat.models.length, S = mat.sampleKeys.length;
-  const keep = new Uint8Array(M * S);
+  const sp = isSparse(mat) ? mat : null;
+  const keep = new Uint8Array(sp ? sp.cellModel.length : M * S);
   const rates = new Float64Array(M).fill(p);
   if (mode === 'per-model' && M > 1) {
     const h = Math.min(p, 1 - p);
@@ -152,8 +164,36 @@ export function dropMask(mat: BinaryMatrix, p: number, mode: 'random' | 'per-mod
     }
     order.forEach((m, k) => (rates[m] = p - h + (2 * h * k) / (M - 1)));
   }
-  for (let m = 0; m < M; m++) for (let s = 0; s < S; s++) if (!Number.isNaN(mat.values[m * S + s]!) && rng.float() >= rates[m]!) keep[m * S + s] = 1;
+  if (sp) {
+    // the same draws as the dense form: model by model, each model's cells in sample order
+    const { ptr, cells } = cellsByModel(sp);
+    for (let m = 0; m < M; m++) {
+      for (let q = ptr[m]!; q < ptr[m + 1]!; q++) {
+        const k = cells[q]!;
+        if (!Number.isNaN(sp.cellValue[k]!) && rng.float() >= rates[m]!) keep[k] = 1;
+      }
+    }
+    return keep;
+  }
+  const values = (mat as BinaryMatrix).values;
+  for (let m = 0; m < M; m++) for (let s = 0; s < S; s++) if (!Number.isNaN(values[m * S + s]!) && rng.float() >= rates[m]!) keep[m * S + s] = 1;
   return keep;
+}
+
+const byModelCache = new WeakMap<SparseBinaryMatrix, { ptr: Int32Array; cells: Int32Array }>();
+
+/** A sparse matrix's cells grouped by model, each model's in sample order (CSC: model m's are cells[ptr[m] .. ptr[m+1])). Cached per matrix. */
+function cellsByModel(sp: SparseBinaryMatrix): { ptr: Int32Array; cells: Int32Array } {
+  let r = byModelCache.get(sp);
+  if (r) return r;
+  const M = sp.models.length, n = sp.cellModel.length, S = sp.sampleKeys.length;
+  const ptr = new Int32Array(M + 1), cells = new Int32Array(n);
+  for (let k = 0; k < n; k++) ptr[sp.cellModel[k]! + 1]!++;
+  for (let m = 0; m < M; m++) ptr[m + 1]! += ptr[m]!;
+  const pos = ptr.slice(0, M);
+  for (let s = 0; s < S; s++) for (let k = sp.samplePtr[s]!; k < sp.samplePtr[s + 1]!; k++) cells[pos[sp.cellModel[k]!]!++] = k;
+  byModelCache.set(sp, (r = { ptr, cells }));
+  return r;
 }
 
 /**
@@ -164,10 +204,12 @@ export function dropMask(mat: BinaryMatrix, p: number, mode: 'random' | 'per-mod
 export function meanScores(mat: AnyBinaryMatrix, keep: Uint8Array | null, sampleSubset: Int32Array | null = null): Float64Array {
   const M = mat.models.length, S = mat.sampleKeys.length;
   const out = new Float64Array(M);
+  checkKeep(mat, keep);
   if (isSparse(mat)) {
-    if (keep || sampleSubset) throw new RangeError('a keep-mask or sample subset needs the dense matrix');
+    if (sampleSubset) throw new RangeError('a sample subset needs the dense matrix');
     const n = new Float64Array(M);
     for (let k = 0; k < mat.cellModel.length; k++) {
+      if (keep && !keep[k]) continue;
       const m = mat.cellModel[k]!;
       out[m]! += mat.cellValue[k]!;
       n[m]!++;
@@ -202,7 +244,8 @@ export function plScores(d: ChoiceData, prior = 1): Float64Array {
  * 1e-6 (the fit converges far beyond that), so models the data cannot tell apart (equal raw scores on a complete
  * matrix) tie exactly instead of by rounding noise.
  */
-export function plSampleScores(mat: BinaryMatrix, keep: Uint8Array | null, sampleSubset: Int32Array | null = null): Float64Array {
+export function plSampleScores(mat: AnyBinaryMatrix, keep: Uint8Array | null, sampleSubset: Int32Array | null = null): Float64Array {
+  checkKeep(mat, keep);
   return fitSamplePlayers(mat, keep, { sampleSubset }).theta.map((t) => Math.round(t * 1e6) / 1e6);
 }
 
@@ -213,8 +256,15 @@ export function plSampleScores(mat: BinaryMatrix, keep: Uint8Array | null, sampl
  * mean is itself skewed by which samples each model was measured on (MMLU-Pro: DeepSeek-Coder-V2 lacks 14% of
  * the items).
  */
-export function completeBlock(mat: BinaryMatrix): BinaryMatrix {
+export function completeBlock(mat: BinaryMatrix): BinaryMatrix;
+export function completeBlock(mat: AnyBinaryMatrix): AnyBinaryMatrix;
+export function completeBlock(mat: AnyBinaryMatrix): AnyBinaryMatrix {
   const M = mat.models.length, S = mat.sampleKeys.length;
+  if (isSparse(mat)) {
+    const full: number[] = [];
+    for (let s = 0; s < S; s++) if (mat.samplePtr[s + 1]! - mat.samplePtr[s]! === M) full.push(s);
+    return columnsOf(mat, full);
+  }
   const cols: number[] = [];
   for (let s = 0; s < S; s++) {
     let ok = true;
@@ -258,9 +308,15 @@ export interface CurveRow {
 }
 
 /** Scores with every model that has no kept measurement set to the lowest score (tied with each other). */
-function lastWithoutData(sc: ArrayLike<number>, mat: BinaryMatrix, keep: Uint8Array | null): Float64Array {
+function lastWithoutData(sc: ArrayLike<number>, mat: AnyBinaryMatrix, keep: Uint8Array | null): Float64Array {
   const M = mat.models.length, S = mat.sampleKeys.length;
   const out = Float64Array.from(sc);
+  if (isSparse(mat)) {
+    const any = new Uint8Array(M);
+    for (let k = 0; k < mat.cellModel.length; k++) if (!Number.isNaN(mat.cellValue[k]!) && (!keep || keep[k] === 1)) any[mat.cellModel[k]!] = 1;
+    for (let m = 0; m < M; m++) if (!any[m]) out[m] = -1e300;
+    return out;
+  }
   for (let m = 0; m < M; m++) {
     let any = false;
     for (let s = 0; s < S && !any; s++) any = !Number.isNaN(mat.values[m * S + s]!) && (!keep || keep[m * S + s] === 1);
@@ -273,8 +329,27 @@ function lastWithoutData(sc: ArrayLike<number>, mat: BinaryMatrix, keep: Uint8Ar
  * Columns `cols` of a matrix (models kept, categories kept), in the order given. Shapes: the result has
  * `cols.length` samples. Errors: none (indices are trusted to be in range).
  */
-export function columnsOf(mat: BinaryMatrix, cols: ArrayLike<number>): BinaryMatrix {
+export function columnsOf(mat: BinaryMatrix, cols: ArrayLike<number>): BinaryMatrix;
+export function columnsOf(mat: AnyBinaryMatrix, cols: ArrayLike<number>): AnyBinaryMatrix;
+export function columnsOf(mat: AnyBinaryMatrix, cols: ArrayLike<number>): AnyBinaryMatrix {
   const M = mat.models.length, S = mat.sampleKeys.length, T = cols.length;
+  if (isSparse(mat)) {
+    // the same form: the chosen samples' cells, in the order given
+    const samplePtr = new Int32Array(T + 1);
+    for (let t = 0; t < T; t++) samplePtr[t + 1] = samplePtr[t]! + mat.samplePtr[cols[t]! + 1]! - mat.samplePtr[cols[t]!]!;
+    const n = samplePtr[T]!;
+    const cellModel = new (mat.cellModel.constructor as new (n: number) => SparseBinaryMatrix['cellModel'])(n);
+    const cellValue = new (mat.cellValue.constructor as new (n: number) => SparseBinaryMatrix['cellValue'])(n);
+    for (let t = 0; t < T; t++) {
+      const a = mat.samplePtr[cols[t]!]!, b = mat.samplePtr[cols[t]! + 1]!;
+      cellModel.set(mat.cellModel.subarray(a, b), samplePtr[t]!);
+      cellValue.set(mat.cellValue.subarray(a, b), samplePtr[t]!);
+    }
+    return {
+      models: mat.models.slice(), sampleKeys: Array.from({ length: T }, (_, t) => sampleKeyAt(mat.sampleKeys, cols[t]!)), samplePtr, cellModel, cellValue,
+      categories: mat.categories ? Int32Array.from({ length: T }, (_, t) => mat.categories![cols[t]!]!) : null, categoryNames: mat.categoryNames.slice(),
+    };
+  }
   const values = new Float32Array(M * T);
   for (let m = 0; m < M; m++) for (let t = 0; t < T; t++) values[m * T + t] = mat.values[m * S + cols[t]!]!;
   return {
@@ -289,7 +364,9 @@ export function columnsOf(mat: BinaryMatrix, cols: ArrayLike<number>): BinaryMat
  * mean score on those of them measured on every model, where the mean is the sufficient statistic of the Rasch
  * model and no method is favoured). Errors: RangeError when the matrix has fewer than 4 samples.
  */
-export function heldOutSplit(mat: BinaryMatrix, seed: number): { fit: BinaryMatrix; reference: Float64Array } {
+export function heldOutSplit(mat: BinaryMatrix, seed: number): { fit: BinaryMatrix; reference: Float64Array };
+export function heldOutSplit(mat: AnyBinaryMatrix, seed: number): { fit: AnyBinaryMatrix; reference: Float64Array };
+export function heldOutSplit(mat: AnyBinaryMatrix, seed: number): { fit: AnyBinaryMatrix; reference: Float64Array } {
   const S = mat.sampleKeys.length;
   if (S < 4) throw new RangeError(`a held-out reference needs at least 4 samples, got ${S}`);
   const rng = createRng(seed);
@@ -319,9 +396,13 @@ export function heldOutSplit(mat: BinaryMatrix, seed: number): { fit: BinaryMatr
  * repetition); measurements are dropped from the first half and the methods fit it; the reference is the mean score
  * on the second half's samples measured on every model, data no method sees. Its own sampling noise caps τ below
  * 1 for every method alike.
+ *
+ * Either form of the matrix gives the same rows: the sparse one drops measured cells (a mask byte per cell, drawn
+ * model by model in sample order as the dense mask is) and every method reads only the kept cells, so memory
+ * follows the measurements, not models × samples.
  */
 export function missingDataCurve(
-  mat: BinaryMatrix,
+  mat: AnyBinaryMatrix,
   reference: ArrayLike<number> | 'held-out-half',
   opts: { fractions: number[]; modes?: ('random' | 'per-model')[]; reps?: number; seed?: number; methods?: Method[]; ties?: TieConvention },
 ): CurveRow[] {
@@ -329,7 +410,7 @@ export function missingDataCurve(
   const reps = opts.reps ?? 3;
   const methods = opts.methods ?? ['plackett-luce', 'pl-orderings', 'mean', 'elo'];
   const rows: CurveRow[] = [];
-  const splits = new Map<number, { fit: BinaryMatrix; reference: ArrayLike<number> }>();
+  const splits = new Map<number, { fit: AnyBinaryMatrix; reference: ArrayLike<number> }>();
   const setup = (r: number) => {
     if (reference !== 'held-out-half') return { fit: mat, reference };
     let sp = splits.get(r);
@@ -345,6 +426,7 @@ export function missingDataCurve(
         const { fit, reference: ref } = setup(r);
         const keep = p === 0 ? null : dropMask(fit, p, mode, rng);
         if (keep) for (const k of keep) kept += k;
+        else if (isSparse(fit)) for (const v of fit.cellValue) kept += Number.isNaN(v) ? 0 : 1;
         else for (const v of fit.values) kept += Number.isNaN(v) ? 0 : 1;
         const d = methods.some((m) => m === 'pl-orderings' || m === 'elo') ? choicesFromMatrix(fit, keep, opts.ties ?? 'full') : null;
         for (const method of methods) {

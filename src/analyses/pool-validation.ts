@@ -7,7 +7,7 @@
 import { InputError } from '../core/errors.ts';
 import { cheaperEvaluation, type SubsetRow, type SubsetStrategy } from '../aggregate/subset.ts';
 import { denseOf, SparseMatrixBuilder, type SparseBinaryMatrix } from '../aggregate/matrix.ts';
-import { meanScores, missingDataCurve, syntheticBinary, type BinaryMatrix, type CurveRow } from '../aggregate/validate.ts';
+import { columnsOf, meanScores, missingDataCurve, syntheticBinary, type BinaryMatrix, type CurveRow } from '../aggregate/validate.ts';
 import type { Pool } from '../store/types.ts';
 
 /**
@@ -83,11 +83,12 @@ export async function missingDataValidation(pool: Pool | null, o: MissingDataOpt
     if (!pool) throw new InputError('a pool is needed to validate on a source');
     // The complete block (samples measured on every model): there the mean-score order is the one to reproduce; on
     // the whole source it is itself skewed by which samples each model was measured on (validate.ts completeBlock).
-    // Read sparse; only the matrix the curves use is made dense (the complete block, or the whole source without one).
+    // Sparse throughout: the curves drop measured cells (one byte of mask per cell) and every method reads only the
+    // kept ones — the same rows as the dense form (src/aggregate/validate.ts), without 4 bytes per model × sample.
     const cells = await sourceCells(pool, o.source);
     const cols = completeColumns(cells);
     const wholeSamples = cells.sampleKeys.length;
-    const mat = cols.length >= 2 ? denseOf(cells, cols) : denseOf(cells);
+    const mat = cols.length >= 2 ? columnsOf(cells, cols) : cells;
     const isBlock = cols.length >= 2;
     const which = o.reference ?? 'both';
     const rows: CurveRow[] = [];

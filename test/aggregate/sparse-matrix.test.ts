@@ -210,3 +210,44 @@ it('the information strategies choose what the sort of every sample chose (refer
     assert.equal(at, budget);
   }
 });
+
+it('missing-data curves: the same rows from the sparse form (drop masks per measured cell, the same draws) as from the dense one, with either reference', async () => {
+  const { missingDataCurve, heldOutSplit, completeBlock, columnsOf, dropMask } = await import('../../src/aggregate/validate.ts');
+  const { matrix, truth } = syntheticBinary({ models: 14, samples: 300, seed: 21 });
+  const rng = createRng(4);
+  // 40% missing, and one model with nothing on samples 1–200; sample 0 measured on every model (so the builder below
+  // numbers the models in the dense order)
+  for (let i = 0; i < matrix.values.length; i++) if (rng.float() < 0.4) matrix.values[i] = NaN;
+  for (let s = 1; s <= 200; s++) matrix.values[3 * 300 + s] = NaN;
+  for (let m = 0; m < 14; m++) if (Number.isNaN(matrix.values[m * 300]!)) matrix.values[m * 300] = m % 2;
+  // a block of samples measured on every model, so the held-out reference has a complete block
+  for (let s = 280; s < 300; s++) for (let m = 0; m < 14; m++) if (Number.isNaN(matrix.values[m * 300 + s]!)) matrix.values[m * 300 + s] = (m + s) % 2;
+  const sp = sparseOf(matrix);
+  // from the builder too (sample keys in a KeyTable, values in bytes)
+  const b = new SparseMatrixBuilder();
+  for (let s = 0; s < 300; s++) for (let m = 0; m < 14; m++) if (!Number.isNaN(matrix.values[m * 300 + s]!)) b.add(matrix.models[m]!, matrix.sampleKeys[s]!, matrix.values[m * 300 + s]!);
+  const built = b.build();
+  assert.deepEqual(built.models, matrix.models);
+  assert.ok(built.cellValue instanceof Uint8Array);
+  assert.deepEqual(Array.from(built.sampleKeys), matrix.sampleKeys);
+  // the masks: the same kept cells
+  const dm = dropMask(matrix, 0.6, 'per-model', createRng(8)), sm = dropMask(sp, 0.6, 'per-model', createRng(8));
+  const keptDense: number[] = [], keptSparse: number[] = [];
+  for (let s = 0; s < 300; s++) for (let m = 0; m < 14; m++) if (dm[m * 300 + s]) keptDense.push(m * 300 + s);
+  for (let s = 0; s < 300; s++) for (let k = sp.samplePtr[s]!; k < sp.samplePtr[s + 1]!; k++) if (sm[k]) keptSparse.push(sp.cellModel[k]! * 300 + s);
+  assert.deepEqual(keptSparse, keptDense);
+  assert.ok(keptDense.length > 500 && keptDense.length < 0.6 * sp.cellModel.length);
+  assert.throws(() => meanScores(sp, dm), RangeError, 'a dense mask on the sparse form');
+  const opts = { fractions: [0, 0.5, 0.9], reps: 2, seed: 3 };
+  for (const ref of [truth, 'held-out-half' as const]) {
+    const want = missingDataCurve(matrix, ref, opts);
+    assert.deepEqual(missingDataCurve(sp, ref, opts), want);
+    assert.deepEqual(missingDataCurve(built, ref, opts), want);
+  }
+  // the pieces of the held-out split, in either form
+  const hs = heldOutSplit(sp, 5), hd = heldOutSplit(matrix, 5);
+  assert.deepEqual([...hs.reference], [...hd.reference]);
+  assert.deepEqual(denseOf(hs.fit as never), hd.fit);
+  assert.equal(completeBlock(sp).sampleKeys.length, completeBlock(matrix).sampleKeys.length);
+  assert.deepEqual(denseOf(columnsOf(sp, [7, 2, 280]) as never), columnsOf(matrix, [7, 2, 280]));
+});
