@@ -85,7 +85,8 @@ export { INSPECT_MAX_BYTES, importInspect } from './inspect.ts';
  * (`;`-separated), `text`.
  * Per kind: binary value 0/1 (fractions allowed for avg@k); numeric any real; ordinal integers; preference value
  * ∈ [0, 1] for `model` over `opponent`; battle value 1 (model wins), 0 (opponent wins), 0.5 (tie).
- * Errors: unknown kind, bad value for the kind, missing opponent, a duplicate (slice, sample, model, opponent, repeat).
+ * Errors: a column the format does not have (line 1, with the nearest known name), unknown kind, bad value for the
+ * kind, missing opponent, a duplicate (slice, sample, model, opponent, repeat).
  */
 export async function importGenericCsv(store: Pool, file: string, opts: ImportOptions = {}): Promise<ImportResult> {
   const defaultDataset = basename(file).replace(/\.[^.]+$/, '');
@@ -95,7 +96,13 @@ export async function importGenericCsv(store: Pool, file: string, opts: ImportOp
     const v: (string | undefined)[] = new Array(GENERIC_FIELDS.length);
     try {
       for await (const b of readCsvRecords(file, ['model', 'sample_id', 'value', 'kind'], opts)) {
-        cols ??= GENERIC_FIELDS.map((f) => b.header.indexOf(f));
+        if (!cols) {
+          // a column the format does not have is refused, not ignored: a misspelt `direction` or `weight` would
+          // otherwise change every number silently (an empty header cell, a trailing comma, is no column)
+          const unknown = b.header.find((h) => h !== '' && !GENERIC_FIELD_SET.has(h));
+          if (unknown !== undefined) throw unknownField(file, 1, unknown, 'column');
+          cols = GENERIC_FIELDS.map((f) => b.header.indexOf(f));
+        }
         for (let k = 0; k < b.records.length; k++) {
           if (opts.limit !== undefined && sink.n >= opts.limit) return await sink.end();
           const rec = b.records[k]!;
@@ -117,8 +124,8 @@ export async function importGenericCsv(store: Pool, file: string, opts: ImportOp
  * `value`, `kind` required; the optional ones as in `importGenericCsv`). Values may be JSON strings, numbers or
  * booleans (taken as their text, so the checks are the CSV's); a missing key or null is an empty field; `tags` may
  * also be an array of strings. The dataset defaults to the file name without extension.
- * Errors: invalid JSON (its line; "truncated?" for an unterminated last line), a value of another type (its line and
- * key), and every error of `importGenericCsv`.
+ * Errors: invalid JSON (its line; "truncated?" for an unterminated last line), a key the format does not have or a
+ * value of another type (its line and key), and every error of `importGenericCsv`.
  */
 export async function importGenericJsonl(store: Pool, file: string, opts: ImportOptions = {}): Promise<ImportResult> {
   const defaultDataset = basename(file).replace(/\.[^.]+$/, '');
@@ -130,6 +137,7 @@ export async function importGenericJsonl(store: Pool, file: string, opts: Import
         for (const l of batch) {
           if (opts.limit !== undefined && sink.n >= opts.limit) return await sink.end();
           const o = parseJsonLine(file, l);
+          for (const k in o) if (!GENERIC_FIELD_SET.has(k)) throw unknownField(file, l.line, k, 'key');
           for (let j = 0; j < GENERIC_FIELDS.length; j++) {
             const f = GENERIC_FIELDS[j]!;
             const x = o[f];
@@ -152,6 +160,26 @@ export async function importGenericJsonl(store: Pool, file: string, opts: Import
 
 /** The generic format's fields (CSV columns; JSONL keys), in the order of the value arrays below. */
 const GENERIC_FIELDS = ['model', 'sample_id', 'value', 'kind', 'dataset', 'opponent', 'direction', 'tie_tolerance', 'weight', 'slice', 'repeat', 'category', 'tags', 'text'] as const;
+const GENERIC_FIELD_SET: ReadonlySet<string> = new Set(GENERIC_FIELDS);
+
+/** The error for a column (CSV) or key (JSONL) the generic format does not have, naming the nearest one it has. */
+function unknownField(file: string, line: number, name: string, what: 'column' | 'key'): InputError {
+  const near = GENERIC_FIELDS.map((f) => [f, editDistance(name.toLowerCase(), f)] as const).sort((a, b) => a[1] - b[1])[0]!;
+  const hint = near[1] <= Math.max(1, Math.floor(near[0].length / 3)) ? ` (did you mean "${near[0]}"?)` : '';
+  return new InputError(`unknown ${what} "${name}"${hint}: the generic format's ${what}s are ${GENERIC_FIELDS.join(', ')}; remove it or rename it`, { file, line, field: name });
+}
+
+/** Levenshtein distance (insertions, deletions, substitutions), for the hint above. */
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = cur;
+  }
+  return prev[b.length]!;
+}
+
 const F_MODEL = 0, F_SAMPLE_ID = 1, F_VALUE = 2, F_KIND = 3, F_DATASET = 4, F_OPPONENT = 5, F_DIRECTION = 6, F_TIE = 7, F_WEIGHT = 8, F_SLICE = 9, F_REPEAT = 10, F_CATEGORY = 11, F_TAGS = 12, F_TEXT = 13;
 
 /** Measurements handed to the store per call (`addMeasurements`). */

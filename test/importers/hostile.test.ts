@@ -273,3 +273,38 @@ test('MMLU-Pro without items.jsonl counts distinct questions; the --model filter
   await rejects(rankFromPool(store, { sources: [ah.id], models: ['claude-3-haiku-20240307'], replicates: 100 }), /no measurements match/);
   await store.close();
 });
+
+test('generic CSV/JSONL: a column or key the format does not have is refused (a misspelt direction would reverse a ranking), with the nearest name; nothing is written', async () => {
+  const { importGenericJsonl } = await import('../../src/importers/index.ts');
+  const dir = tmp();
+  const store = await openPool(join(dir, 'pool.sqlite'), { create: true });
+  try {
+    const before = await snapshot(store);
+    const csv = join(dir, 'loss.csv');
+    writeFileSync(csv, 'model,sample_id,value,kind,directon\nm1,q1,0.3,numeric,lower\nm2,q1,0.5,numeric,lower\n');
+    await assert.rejects(importGenericCsv(store, csv), (e: unknown) => {
+      assert.ok(e instanceof InputError);
+      assert.match((e as Error).message, /unknown column "directon" \(did you mean "direction"\?\)/);
+      assert.equal((e as InputError).where.file, csv);
+      assert.equal((e as InputError).where.line, 1);
+      assert.equal((e as InputError).where.field, "directon");
+      return true;
+    });
+    writeFileSync(csv, 'model,sample_id,value,kind,latency_ms\nm1,q1,0.3,numeric,12\n');
+    await rejects(importGenericCsv(store, csv), /unknown column "latency_ms": the generic format's columns are model, sample_id/);
+    const jl = join(dir, 'loss.jsonl');
+    writeFileSync(jl, '{"model":"m1","sample_id":"q1","value":1,"kind":"binary"}\n{"model":"m2","sample_id":"q1","value":0,"kind":"binary","wieght":3}\n');
+    await assert.rejects(importGenericJsonl(store, jl), (e: unknown) => {
+      assert.match((e as Error).message, /unknown key "wieght" \(did you mean "weight"\?\)/);
+      assert.equal((e as InputError).where.line, 2);
+      return true;
+    });
+    assert.equal(await snapshot(store), before);
+    // a trailing comma in the header (an empty column) is no column: accepted
+    writeFileSync(csv, 'model,sample_id,value,kind,\nm1,q1,1,binary,\nm2,q1,0,binary,\n');
+    const r = await importGenericCsv(store, csv);
+    assert.equal(r.measurements, 2);
+  } finally {
+    await store.close();
+  }
+});
