@@ -24,7 +24,7 @@ import { fitSamplePlayers } from './irt.ts';
 import { fitPlackettLuce } from './plackett-luce.ts';
 
 export type { AnyBinaryMatrix, BinaryMatrix, SparseBinaryMatrix } from './matrix.ts';
-import { isSparse, sampleKeyAt, type AnyBinaryMatrix, type BinaryMatrix, type SparseBinaryMatrix } from './matrix.ts';
+import { isSparse, sampleKeyAt, type AnyBinaryMatrix, type BinaryMatrix, type SampleKeys, type SparseBinaryMatrix } from './matrix.ts';
 
 /**
  * Keep-masks: for a dense matrix one byte per model × sample cell (`keep[m * S + s]`), for a sparse one one byte per
@@ -345,8 +345,17 @@ export function columnsOf(mat: AnyBinaryMatrix, cols: ArrayLike<number>): AnyBin
       cellModel.set(mat.cellModel.subarray(a, b), samplePtr[t]!);
       cellValue.set(mat.cellValue.subarray(a, b), samplePtr[t]!);
     }
+    // the keys in a KeyTable (typed arrays; an array of strings when a sample is chosen twice, which a table cannot hold)
+    let keys: SampleKeys = new KeyTable();
+    for (let t = 0; t < T; t++) {
+      if (keys.intern(sampleKeyAt(mat.sampleKeys, cols[t]!)) !== t) {
+        keys = Array.from({ length: T }, (_, t) => sampleKeyAt(mat.sampleKeys, cols[t]!));
+        break;
+      }
+    }
+    if (keys instanceof KeyTable) keys.freeze(true);
     return {
-      models: mat.models.slice(), sampleKeys: Array.from({ length: T }, (_, t) => sampleKeyAt(mat.sampleKeys, cols[t]!)), samplePtr, cellModel, cellValue,
+      models: mat.models.slice(), sampleKeys: keys, samplePtr, cellModel, cellValue,
       categories: mat.categories ? Int32Array.from({ length: T }, (_, t) => mat.categories![cols[t]!]!) : null, categoryNames: mat.categoryNames.slice(),
     };
   }

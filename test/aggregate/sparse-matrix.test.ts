@@ -250,4 +250,6 @@ it('missing-data curves: the same rows from the sparse form (drop masks per meas
   assert.deepEqual(denseOf(hs.fit as never), hd.fit);
   assert.equal(completeBlock(sp).sampleKeys.length, completeBlock(matrix).sampleKeys.length);
   assert.deepEqual(denseOf(columnsOf(sp, [7, 2, 280]) as never), columnsOf(matrix, [7, 2, 280]));
+  // a sample chosen twice: kept twice (its keys then as strings)
+  assert.deepEqual(denseOf(columnsOf(built, [7, 2, 7]) as never), columnsOf(denseOf(built), [7, 2, 7]));
 });
