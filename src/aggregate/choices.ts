@@ -191,6 +191,15 @@ export class Values {
   }
 }
 
+/** MurmurHash3's 32-bit finaliser (Appleby, smhasher): every input bit moves every output bit. */
+function fmix32(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return (h ^ (h >>> 16)) | 0;
+}
+
 /**
  * Distinct strings (the samples' keys) numbered in order of first arrival, held in typed arrays: the characters of
  * each key once (1 byte each while every character seen is below U+0100, else 2: all are then copied), its start
@@ -199,6 +208,12 @@ export class Values {
  * `get(i)` makes the i-th key again as a string.
  */
 export class KeyTable {
+  /**
+   * The hash's start, random per table: keys made to collide under one start (an FNV-1a state collision is a few
+   * characters away) do not under another, so a crafted file cannot make every lookup walk one chain. Nothing depends
+   * on it but speed: keys are numbered in order of arrival.
+   */
+  readonly #seed = crypto.getRandomValues(new Int32Array(1))[0]!;
   private chars: Uint8Array | Uint16Array = new Uint8Array(4096);
   private nChars = 0;
   /** Key i's characters are chars[start[i] .. start[i + 1]). */
@@ -207,6 +222,14 @@ export class KeyTable {
   private table: Int32Array = new Int32Array(2048).fill(-1);
   private n = 0;
   private dropped = false;
+  #longestProbe = 0;
+  /**
+   * The most slots one `intern` has looked at past its first (a diagnostic: small unless keys collide). The seed and
+   * this are #private, so two tables of the same keys compare equal (assert.deepStrictEqual) whatever their seeds.
+   */
+  get longestProbe(): number {
+    return this.#longestProbe;
+  }
   /** Number of keys. */
   get length(): number {
     return this.n;
@@ -214,9 +237,9 @@ export class KeyTable {
   /** The number of `key`, or −1 when it is not a key (no key is added). Errors: Error after `freeze()`. */
   indexOf(key: string): number {
     const L = key.length;
-    let h = 0x811c9dc5 ^ L;
+    let h = this.#seed ^ L;
     for (let k = 0; k < L; k++) h = Math.imul(h ^ key.charCodeAt(k), 0x01000193);
-    h |= 0;
+    h = fmix32(h);
     const table = this.table, mask = table.length - 1, start = this.start, hs = this.hashes, chars = this.chars;
     if (!table.length) throw new Error('KeyTable: no lookup after freeze()');
     for (let i = h & mask; ; i = (i + 1) & mask) {
@@ -233,20 +256,21 @@ export class KeyTable {
   /** The number of `key` (a new one: the next number). Errors: Error after `freeze()`. */
   intern(key: string): number {
     const L = key.length;
-    let h = 0x811c9dc5 ^ L; // FNV-1a over the UTF-16 code units
+    let h = this.#seed ^ L; // FNV-1a over the UTF-16 code units from the table's random start, then mixed
     let wide = false;
     for (let k = 0; k < L; k++) {
       const u = key.charCodeAt(k);
       if (u > 255) wide = true;
       h = Math.imul(h ^ u, 0x01000193);
     }
-    h |= 0;
+    h = fmix32(h);
     const table = this.table, mask = table.length - 1, start = this.start, hs = this.hashes, chars = this.chars;
     if (!table.length) throw new Error('KeyTable: no keys after freeze()');
-    let i = h & mask;
+    let i = h & mask, probes = 0;
     for (;; i = (i + 1) & mask) {
       const t = table[i]!;
       if (t < 0) break;
+      if (++probes > this.#longestProbe) this.#longestProbe = probes;
       if (hs[t] !== h) continue;
       const a = start[t]!;
       if (start[t + 1]! - a !== L) continue;

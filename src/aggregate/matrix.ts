@@ -144,7 +144,7 @@ export class SparseMatrixBuilder {
     this.tV.push(value);
   }
 
-  /** The index of a sample key added so far, or undefined. */
+  /** The index of a sample key added so far, or undefined; before `build()` (Errors: Error afterwards: the lookup table is dropped). */
   sampleOf(key: string): number | undefined {
     const s = this.sampleKeys.indexOf(key);
     return s < 0 ? undefined : s;

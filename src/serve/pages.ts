@@ -287,7 +287,7 @@ ${downloads(path('api', 'eval-sets', t.eval_set_id))}`);
 /** The live view of a run: progress and accuracy so far with its CI, refreshed by /static/app.js from /api/runs/:run/progress every 2 s while the run runs or waits on a work queue (`queued`). */
 export function livePage(run: RunRecord, p: RunProgress, viewer: Viewer): string {
   return layout(`Live: ${run.id}`, viewer, html`<h1>Live: ${run.spec.model} on ${run.spec.dataset.ref}</h1>
-<p class="meta">run <a href="${runHref(run.id)}">${run.id}</a>. This page asks the server for the run's progress every 2 seconds while it runs.</p>
+<p class="meta">run <a href="${runHref(run.id)}">${run.id}</a>. This page asks the server for the run's progress every 2 seconds while it runs or waits on a work queue.</p>
 <div id="live" data-src="${path('api', 'runs', run.id, 'progress')}" data-every="2000" data-status="${p.status}">
 <p><progress id="live-bar" max="1" value="${p.done}"></progress> <span id="live-done">${pct(p.done)}</span></p>
 ${table(['', ''], [['status', html`<span id="live-status">${p.status}</span>`], ['attempts stored', html`<span id="live-attempts">${num(p.attempts)} of ${num(p.planned)}</span>`], ['failed', html`<span id="live-failed">${p.failed}</span>`],

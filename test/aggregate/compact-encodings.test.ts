@@ -143,3 +143,40 @@ test('events added out of cluster order are sorted by cluster (stable), as when 
   assert.deepEqual(events(shuffled), events(sorted));
   assert.deepEqual(events(shuffled), ['0:0:0,1:1', '0:2:0,2:0.25', '0:0:0,2:0.75', '1:1:1,2:1', '1:2:1,2:1', '1:1:0,1:3', '2:0:0,2:1']);
 });
+
+test('KeyTable: keys crafted to share one FNV-1a hash (from its published start) do not share one chain: the start is random per table', () => {
+  // For each key a 3-character suffix is searched so that the key's FNV-1a state (start 0x811c9dc5 ^ length, as this
+  // table hashed before) is one fixed value: under that fixed start every key would probe one chain (quadratic time).
+  const P = 0x01000193;
+  let inv = P;
+  for (let i = 0; i < 5; i++) inv = Math.imul(inv, 2 - Math.imul(P, inv)) >>> 0;
+  const target = 0x12345678, U = Math.imul(target, inv) >>> 0;
+  const fnv = (s: string) => {
+    let h = 0x811c9dc5 ^ s.length;
+    for (let k = 0; k < s.length; k++) h = Math.imul(h ^ s.charCodeAt(k), P);
+    return h >>> 0;
+  };
+  const keys: string[] = [];
+  for (let i = 0; keys.length < 400; i++) {
+    const pre = `d/k${i}`;
+    let h = 0x811c9dc5 ^ (pre.length + 3);
+    for (let k = 0; k < pre.length; k++) h = Math.imul(h ^ pre.charCodeAt(k), P);
+    search: for (let c0 = 0x4e00; c0 < 0x9fff; c0++) {
+      const h0 = Math.imul(h ^ c0, P);
+      for (let c1 = 0x4e00; c1 < 0x9fff; c1++) {
+        const h1 = Math.imul(h0 ^ c1, P) >>> 0;
+        if (h1 >>> 16 !== U >>> 16) continue;
+        const c2 = (h1 ^ U) & 0xffff;
+        if (c2 < 0x3000 || (c2 >= 0xd800 && c2 <= 0xdfff) || c2 >= 0xfff0) continue;
+        keys.push(pre + String.fromCharCode(c0, c1, c2));
+        break search;
+      }
+    }
+  }
+  assert.equal(new Set(keys.map(fnv)).size, 1, 'every key has the one FNV-1a hash');
+  const t = new KeyTable();
+  keys.forEach((k, i) => assert.equal(t.intern(k), i));
+  keys.forEach((k, i) => assert.equal(t.indexOf(k), i));
+  assert.ok(t.longestProbe < 40, `longest probe ${t.longestProbe} (400 under the fixed start)`);
+  assert.deepEqual([...t], keys);
+});

@@ -120,7 +120,7 @@ export function register(program: Command): void {
     .option('--pool <file>', 'pool file')
     .option('--json', 'one JSON document on stdout')
     .action(async (o) => {
-      const pool = o.source ? await openPool(o.pool, { readonly: true }) : null;
+      const pool = o.source ? await openPool(o.pool) : null;
       let what: string, rows;
       try {
         ({ data: what, rows } = await missingDataValidation(pool, { source: o.source, models: o.models, samples: o.samples, fractions: o.fractions, reps: o.reps, seed: o.seed, reference: o.reference }));
@@ -165,7 +165,7 @@ export function register(program: Command): void {
     .option('--json', 'one JSON document on stdout')
     .action(async (o) => {
       for (const st of (o.strategy ?? []) as string[]) if (!(SUBSET_STRATEGIES as readonly string[]).includes(st)) throw new InputError(`unknown strategy "${st}"; known: ${SUBSET_STRATEGIES.join(', ')}`, { field: '--strategy' });
-      const store = await openPool(o.pool, { readonly: true });
+      const store = await openPool(o.pool);
       let r;
       try {
         r = await subsetValidation(store, o.source, { budgets: o.budgets as number[] | undefined, strategies: o.strategy as SubsetStrategy[] | undefined, reps: o.reps, seed: o.seed });
