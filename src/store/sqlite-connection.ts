@@ -220,13 +220,16 @@ export function openSqliteDatabase(path: string, opts: OpenDatabaseOptions = {})
     // The busy timeout before anything else: switching to WAL needs a lock another process may hold for a moment.
     db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
     // Read what the file is before writing anything to it (the WAL switch included): another program's database is
-    // refused untouched.
-    inspect(db, path);
+    // refused untouched. In one read transaction, so that a pool another process is creating or migrating at this
+    // moment is seen before or after one of its migrations, never halfway (its tables without its version).
+    busyRetry(() => db.transaction(() => inspect(db, path))());
     if (db.readonly) {
       db.close();
       return openReadonly(path, 'the file is read-only for this user');
     }
-    db.pragma('journal_mode = WAL');
+    // Two processes creating one pool at once: SQLite can refuse the WAL switch at once with SQLITE_BUSY instead of
+    // waiting (measured: 2 of 40 pairs), so it is tried again until the busy timeout.
+    busyRetry(() => db.pragma('journal_mode = WAL'));
     db.pragma('synchronous = NORMAL');
     db.pragma(`cache_size = -${PAGE_CACHE_KIB}`);
     migrate(db, path);
@@ -235,6 +238,29 @@ export function openSqliteDatabase(path: string, opts: OpenDatabaseOptions = {})
     throw err;
   }
   return db;
+}
+
+/** Whether `e` is SQLite's "database is locked" (SQLITE_BUSY and its extended codes). */
+function isBusy(e: unknown): boolean {
+  const code = (e as { code?: unknown }).code;
+  return typeof code === 'string' && code.startsWith('SQLITE_BUSY');
+}
+
+/**
+ * `f()`, tried again while SQLite answers SQLITE_BUSY without having waited (pauses of 5 ms doubling to 100 ms, up to
+ * {@link BUSY_TIMEOUT_MS}); a synchronous wait, as every open is. Errors: the last error past the timeout, any other at once.
+ */
+function busyRetry<T>(f: () => T): T {
+  const deadline = Date.now() + BUSY_TIMEOUT_MS;
+  const cell = new Int32Array(new SharedArrayBuffer(4));
+  for (let pause = 5; ; pause = Math.min(100, pause * 2)) {
+    try {
+      return f();
+    } catch (e) {
+      if (!isBusy(e) || Date.now() > deadline) throw e;
+      Atomics.wait(cell, 0, 0, pause);
+    }
+  }
 }
 
 function migrate(db: Database.Database, path: string): void {
