@@ -234,42 +234,23 @@ export class KeyTable {
   get length(): number {
     return this.n;
   }
-  /** The number of `key`, or −1 when it is not a key (no key is added). Errors: Error after `freeze()`. */
-  indexOf(key: string): number {
+  /** FNV-1a over the UTF-16 code units from the table's random start, then mixed. */
+  private hash(key: string): number {
+    let h = this.#seed ^ key.length;
+    for (let k = 0; k < key.length; k++) h = Math.imul(h ^ key.charCodeAt(k), 0x01000193);
+    return fmix32(h);
+  }
+  /**
+   * Look `key` (hash `h`) up: its number, or −(slot + 1) for the empty slot where it would go.
+   * Errors: Error after `freeze()`.
+   */
+  private probe(key: string, h: number): number {
     const L = key.length;
-    let h = this.#seed ^ L;
-    for (let k = 0; k < L; k++) h = Math.imul(h ^ key.charCodeAt(k), 0x01000193);
-    h = fmix32(h);
     const table = this.table, mask = table.length - 1, start = this.start, hs = this.hashes, chars = this.chars;
     if (!table.length) throw new Error('KeyTable: no lookup after freeze()');
-    for (let i = h & mask; ; i = (i + 1) & mask) {
+    for (let i = h & mask, probes = 0; ; i = (i + 1) & mask) {
       const t = table[i]!;
-      if (t < 0) return -1;
-      if (hs[t] !== h) continue;
-      const a = start[t]!;
-      if (start[t + 1]! - a !== L) continue;
-      let k = 0;
-      while (k < L && chars[a + k] === key.charCodeAt(k)) k++;
-      if (k === L) return t;
-    }
-  }
-  /** The number of `key` (a new one: the next number). Errors: Error after `freeze()`. */
-  intern(key: string): number {
-    const L = key.length;
-    let h = this.#seed ^ L; // FNV-1a over the UTF-16 code units from the table's random start, then mixed
-    let wide = false;
-    for (let k = 0; k < L; k++) {
-      const u = key.charCodeAt(k);
-      if (u > 255) wide = true;
-      h = Math.imul(h ^ u, 0x01000193);
-    }
-    h = fmix32(h);
-    const table = this.table, mask = table.length - 1, start = this.start, hs = this.hashes, chars = this.chars;
-    if (!table.length) throw new Error('KeyTable: no keys after freeze()');
-    let i = h & mask, probes = 0;
-    for (;; i = (i + 1) & mask) {
-      const t = table[i]!;
-      if (t < 0) break;
+      if (t < 0) return -(i + 1);
       if (++probes > this.#longestProbe) this.#longestProbe = probes;
       if (hs[t] !== h) continue;
       const a = start[t]!;
@@ -278,6 +259,20 @@ export class KeyTable {
       while (k < L && chars[a + k] === key.charCodeAt(k)) k++;
       if (k === L) return t;
     }
+  }
+  /** The number of `key`, or −1 when it is not a key (no key is added). Errors: Error after `freeze()`. */
+  indexOf(key: string): number {
+    const r = this.probe(key, this.hash(key));
+    return r >= 0 ? r : -1;
+  }
+  /** The number of `key` (a new one: the next number). Errors: Error after `freeze()`. */
+  intern(key: string): number {
+    const h = this.hash(key);
+    const r = this.probe(key, h);
+    if (r >= 0) return r;
+    const i = -r - 1, table = this.table, L = key.length;
+    let wide = false;
+    if (this.chars instanceof Uint8Array) for (let k = 0; k < L && !wide; k++) wide = key.charCodeAt(k) > 255;
     const id = this.n++;
     table[i] = id;
     if (this.n + 1 > this.start.length) {
