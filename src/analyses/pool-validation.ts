@@ -7,7 +7,7 @@
 import { InputError } from '../core/errors.ts';
 import { cheaperEvaluation, type SubsetRow, type SubsetStrategy } from '../aggregate/subset.ts';
 import { denseOf, SparseMatrixBuilder, type SparseBinaryMatrix } from '../aggregate/matrix.ts';
-import { columnsOf, meanScores, missingDataCurve, syntheticBinary, type BinaryMatrix, type CurveRow } from '../aggregate/validate.ts';
+import { completeBlock, meanScores, missingDataCurve, syntheticBinary, type BinaryMatrix, type CurveRow } from '../aggregate/validate.ts';
 import type { Pool } from '../store/types.ts';
 
 /**
@@ -38,13 +38,6 @@ export async function sourceCells(pool: Pool, source: string, opts: { withCatego
  */
 export async function sourceMatrix(pool: Pool, source: string, opts: { withCategories?: boolean } = {}): Promise<BinaryMatrix> {
   return denseOf(await sourceCells(pool, source, opts));
-}
-
-/** The samples measured on every model of a sparse matrix, in sample order. */
-function completeColumns(sp: SparseBinaryMatrix): number[] {
-  const M = sp.models.length, cols: number[] = [];
-  for (let s = 0; s < sp.sampleKeys.length; s++) if (sp.samplePtr[s + 1]! - sp.samplePtr[s]! === M) cols.push(s);
-  return cols;
 }
 
 /** Options of {@link missingDataValidation}. */
@@ -86,10 +79,10 @@ export async function missingDataValidation(pool: Pool | null, o: MissingDataOpt
     // Sparse throughout: the curves drop measured cells (one byte of mask per cell) and every method reads only the
     // kept ones — the same rows as the dense form (src/aggregate/validate.ts), without 4 bytes per model × sample.
     const cells = await sourceCells(pool, o.source);
-    const cols = completeColumns(cells);
+    const block = completeBlock(cells);
     const wholeSamples = cells.sampleKeys.length;
-    const mat = cols.length >= 2 ? columnsOf(cells, cols) : cells;
-    const isBlock = cols.length >= 2;
+    const isBlock = block.sampleKeys.length >= 2;
+    const mat = isBlock ? block : cells;
     const which = o.reference ?? 'both';
     const rows: CurveRow[] = [];
     const parts: string[] = [];
