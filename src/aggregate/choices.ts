@@ -548,7 +548,7 @@ export class ChoiceBuilder {
     let top = NaN;
     for (const k of order) {
       const v = direction * vs[k]!;
-      if (blocks.length && top - v <= tol + 1e-12) blocks[blocks.length - 1]!.push(ms[k]!);
+      if (blocks.length && top - v <= tol + tieSlack(top, v, tol)) blocks[blocks.length - 1]!.push(ms[k]!);
       else {
         blocks.push([ms[k]!]);
         top = v;
@@ -666,7 +666,17 @@ export class ChoiceBuilder {
   }
 }
 
-/** Mean of k values from the mean of the first k − 1 and the k-th, without forming a sum that could overflow. */
+/**
+ * The rounding slack of the tie test `top − v ≤ tol`: a few units in the last place of the largest magnitude involved
+ * (8·2⁻⁵² relative), so that a tolerance written in decimal holds as written (1.1 − 1.0 is 0.10000000000000009 in
+ * binary: within 0.1) and a mean of repeats computed in another order still ties with an equal one, while distinct
+ * values stay distinct at every scale (1e-13 and 0 are two blocks at tolerance 0, as tie_tolerance 0 says; a fixed
+ * absolute band of 1e-12 used before tied them).
+ */
+function tieSlack(top: number, v: number, tol: number): number {
+  return 8 * Number.EPSILON * Math.max(Math.abs(top), Math.abs(v), tol);
+}
+
 /** The mean after adding value `v` with weight `w`, the weight now being `k` in all (West 1979, weighted update). */
 function runningMean(mean: number, v: number, w: number, k: number): number {
   return k === w ? v : mean * ((k - w) / k) + v * (w / k);

@@ -75,6 +75,23 @@ test('orderings: full-tie convention drops all-tied samples; half-tie keeps ties
   assert.equal(low.models[low.evWinner[0]!], 'b');
 });
 
+test('tie tolerance holds as given: 0 ties only equal values at every scale; a decimal tolerance holds as written', () => {
+  const num = (sample: string, model: string, value: number, tie_tolerance: number, direction = 1) => ({ ...bin(sample, model, value), kind: 'numeric' as const, tie_tolerance, direction });
+  const events = (ms: ReturnType<typeof num>[]) => choicesFromMeasurements(ms).evWinner.length;
+  // tiny values (losses, p-values) are distinct at tolerance 0: one block above the other (one event); a fixed band
+  // of 1e-12 tied them (no event)
+  assert.equal(events([num('s', 'a', 1e-13, 0), num('s', 'b', 0, 0)]), 1);
+  assert.equal(events([num('s', 'a', 3e-15, 0, -1), num('s', 'b', 2e-15, 0, -1)]), 1);
+  assert.equal(events([num('s', 'a', 1e-300, 0), num('s', 'b', 0, 0)]), 1);
+  // equal values tie at tolerance 0 (one block: no event), also a mean of repeats taken in another order
+  assert.equal(events([num('s', 'a', 0.1 + 0.2, 0), num('s', 'b', 0.3, 0)]), 0);
+  // a decimal tolerance as written: 1.1 − 1.0 is 0.10000000000000009 in binary, within 0.1; 1.1 − 0.99 is not
+  assert.equal(events([num('s', 'a', 1.1, 0.1), num('s', 'b', 1.0, 0.1)]), 0);
+  assert.equal(events([num('s', 'a', 1.1, 0.1), num('s', 'b', 0.99, 0.1)]), 1);
+  // large scores: 1e9 and 1e9 + 1 are distinct at tolerance 0 (one unit is far above rounding there)
+  assert.equal(events([num('s', 'a', 1e9 + 1, 0), num('s', 'b', 1e9, 0)]), 1);
+});
+
 test('rankModels: recovers a planted order, bootstrap is seeded, diagnostics find components and cycles', () => {
   const { matrix, truth } = syntheticBinary({ models: 8, samples: 600, seed: 1, spread: 1.5 });
   const d = choicesFromMatrix(matrix, null, 'full', null, true);
