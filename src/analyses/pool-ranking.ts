@@ -71,27 +71,30 @@ export function scaleOf(m: Pick<PoolMeasurement, 'kind' | 'source' | 'direction'
 /** Per-model means of each scale with their intervals (headline interval over samples, src/stats/accuracy.ts). */
 async function meansByScale(ms: AsyncIterable<PoolMeasurement>): Promise<ScaleMeans[]> {
   const scales = new Map<string, { kind: PoolKind; sources: Set<string>; byModel: Map<string, { samples: Map<string, number[]>; n: number }> }>();
-  const add = (scale: string, kind: PoolKind, source: string, model: string, key: string, v: number) => {
+  // `copies`: how many times the value enters its sample's values (a battle's weight, a multiplicity of identical
+  // verdicts; 0 counts the measurement but not its value, as in the single-scale mean)
+  const add = (scale: string, kind: PoolKind, source: string, model: string, key: string, v: number, copies: number) => {
     let sc = scales.get(scale);
     if (!sc) scales.set(scale, (sc = { kind, sources: new Set(), byModel: new Map() }));
     sc.sources.add(source);
     let bm = sc.byModel.get(model);
     if (!bm) sc.byModel.set(model, (bm = { samples: new Map(), n: 0 }));
     bm.n++;
-    const arr = bm.samples.get(key);
-    if (arr) arr.push(v);
-    else bm.samples.set(key, [v]);
+    if (copies <= 0) return;
+    let arr = bm.samples.get(key);
+    if (!arr) bm.samples.set(key, (arr = []));
+    for (let k = 0; k < copies; k++) arr.push(v);
   };
   for await (const m of ms) {
     const scale = scaleOf(m);
     const key = `${m.slice}\u0000${m.sample_key}`;
     if (m.kind === 'battle') {
-      // a battle is a win (1), loss (0) or tie (½) for `model` and the complement for `opponent`: win rates
-      for (let w = 0; w < Math.max(1, Math.round(m.weight)); w++) {
-        add(scale, m.kind, m.source, m.model, key, m.value);
-        add(scale, m.kind, m.source, m.opponent, key, 1 - m.value);
-      }
-    } else add(scale, m.kind, m.source, m.model, key, m.value);
+      // a battle is a win (1), loss (0) or tie (½) for `model` and the complement for `opponent`: win rates, each
+      // verdict counted by its weight (rounded to whole verdicts; a positive weight at least once, weight 0 never)
+      const copies = m.weight > 0 ? Math.max(1, Math.round(m.weight)) : 0;
+      add(scale, m.kind, m.source, m.model, key, m.value, copies);
+      add(scale, m.kind, m.source, m.opponent, key, 1 - m.value, copies);
+    } else add(scale, m.kind, m.source, m.model, key, m.value, 1);
   }
   return [...scales].map(([scale, sc]) => ({
     scale, kind: sc.kind, sources: [...sc.sources],

@@ -176,6 +176,36 @@ describe('metric kinds without a record, and in the pool ranking', () => {
     }
   });
 
+  it('rank: per-scale battle win rates count each verdict by its weight; weight 0 counts no verdict (as the single-scale mean)', async () => {
+    const pool = await openPool('memory:');
+    try {
+      const tx = await pool.beginImport({ format: 'csv', file: 'mixed.csv', sha256: 'c'.repeat(64) });
+      for (let i = 0; i < 20; i++) {
+        await tx.addSample({ key: `ar/q${i}`, dataset: 'ar', sample_id: `q${i}`, category: null, tags: [], text: null, content_hash: null, metadata: {} });
+        await tx.addSample({ key: `mc/q${i}`, dataset: 'mc', sample_id: `q${i}`, category: null, tags: [], text: null, content_hash: null, metadata: {} });
+        // a beats b on every even sample with weight 3, b beats a on every odd one with weight 1; and on samples 0–4
+        // a verdict for b of weight 0 (recorded, counted as nothing)
+        await tx.addMeasurement({ slice: '', sample_key: `ar/q${i}`, model: 'a', opponent: 'b', rep: 0, kind: 'battle', value: i % 2 ? 0 : 1, direction: 1, tie_tolerance: 0, weight: i % 2 ? 1 : 3, line: null });
+        if (i < 5) await tx.addMeasurement({ slice: '', sample_key: `ar/q${i}`, model: 'b', opponent: 'a', rep: 1, kind: 'battle', value: 1, direction: 1, tie_tolerance: 0, weight: 0, line: null });
+        for (const [k, m] of ['a', 'b'].entries()) await tx.addMeasurement({ slice: '', sample_key: `mc/q${i}`, model: m, opponent: '', rep: 0, kind: 'binary', value: (i + k) % 3 ? 1 : 0, direction: 1, tie_tolerance: 0, weight: 1, line: null });
+      }
+      await tx.commit({ measurements: 65, samples: 40 });
+      const r = await rankFromPool(pool, { replicates: 50, seed: 0 });
+      const battle = r.scales.find((s) => s.kind === 'battle')!;
+      const by = Object.fromEntries(battle.models.map((m) => [m.model, m]));
+      // per sample: a's win rate is 1 on even samples, 0 on odd ones (the weight-0 verdicts add nothing): mean ½
+      assert.equal(by.a!.mean, 0.5);
+      assert.equal(by.b!.mean, 0.5);
+      assert.equal(by.a!.samples, 20);
+      assert.equal(by.a!.measurements, 25, 'the weight-0 verdicts are measurements all the same');
+      // the single-scale mean of the battles alone reads the same weights: a wins 10·3 of 10·3 + 10·1
+      const only = await rankFromPool(pool, { replicates: 50, seed: 0, kinds: ['battle'] });
+      assert.ok(Math.abs(only.models.find((m) => m.model === 'a')!.mean_score - 0.75) < 1e-12);
+    } finally {
+      await pool.close();
+    }
+  });
+
   it('rank: a lower-is-better metric\'s mean is its mean as measured (not its negative), and τ(PL, mean) reads it in that direction', async () => {
     const pool = await openPool('memory:');
     try {
