@@ -32,10 +32,11 @@
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
+import { collectGarbage } from '../core/gc.ts';
 import { createRng } from '../core/rng.ts';
 import { choleskyFactor, choleskySubstitute } from '../stats/cholesky.ts';
 import { fitPlackettLuce, plNegHessian } from './plackett-luce.ts';
-import type { IndexArray } from './choices.ts';
+import { sharedCopy, type IndexArray } from './choices.ts';
 
 /** What a bootstrap needs of the choice data and the full fit (plain typed arrays: they cross to worker threads). */
 export interface PLBootstrapProblem {
@@ -55,6 +56,12 @@ export interface PLBootstrapProblem {
   prior: number;
   /** Algorithm of the last-resort refit from scratch. */
   method: 'mm' | 'lsr';
+  /**
+   * The preconditioner when already made (`fullDataPreconditioner`: the Cholesky factor of H₀, n×n row-major; null
+   * when H₀ is not positive definite); absent: each refitting thread makes it (the same numbers). Threads share the
+   * one made here instead of each summing the full-data statistics again (O(sets) memory each).
+   */
+  h0?: Float64Array | null;
 }
 
 export interface PLBootstrapResult {
@@ -145,13 +152,76 @@ class Anderson {
   }
 }
 
+/**
+ * Cluster multiplicities of one replicate, one byte each (a multinomial count of nC draws over nC clusters is below
+ * 256 but with probability about 1/256!): a count that reaches 256 wraps in its byte and its multiples of 256 are
+ * kept aside (`over`), so every count read back is exact. 1 byte per cluster per thread instead of 4.
+ */
+export class ClusterCounts {
+  readonly c: Uint8Array;
+  /** Multiples of 256 of the counts that wrapped (null: none this replicate). */
+  over: Map<number, number> | null = null;
+  constructor(n: number) {
+    this.c = new Uint8Array(n);
+  }
+  clear(): void {
+    this.c.fill(0);
+    this.over = null;
+  }
+  /** Count cluster i once more. */
+  add(i: number): void {
+    if (++this.c[i]! === 256) (this.over ??= new Map()).set(i, (this.over.get(i) ?? 0) + 256);
+  }
+  /** The count of cluster i. */
+  get(i: number): number {
+    const k = this.c[i]!;
+    return this.over === null ? k : k + (this.over.get(i) ?? 0);
+  }
+}
+
+/**
+ * The chord method's preconditioner: the Cholesky factor of H₀ = −∇²ℓ(θ̂) from the full-data statistics (every
+ * cluster once), n×n row-major; null when H₀ is not positive definite (the refits then take the Newton path).
+ */
+export function fullDataPreconditioner(p: PLBootstrapProblem): Float64Array | null {
+  const full = clusterStats(p, null, new Float64Array(p.n), new Float64Array(p.setPtr.length - 1));
+  const H = plNegHessian(p.theta, p.setPtr, p.setIdx, full.setMult, p.prior);
+  return choleskyFactor(H, p.n) ? H : null;
+}
+
+/**
+ * Sufficient statistics for cluster multiplicities (null = all 1) into `wins` and `setMult` (filled with 0 first),
+ * in the summation order of `sufficientStats`.
+ */
+function clusterStats<M extends Float64Array | Int32Array>(p: PLBootstrapProblem, counts: ClusterCounts | null, wins: Float64Array, setMult: M): { wins: Float64Array; setMult: M } {
+  wins.fill(0);
+  setMult.fill(0);
+  const ew = p.evWeight, nC = p.clusterPtr.length - 1;
+  const cc = counts?.c, over = counts?.over ?? null;
+  for (let c = 0; c < nC; c++) {
+    let k = cc ? cc[c]! : 1;
+    if (over !== null) k += over.get(c) ?? 0;
+    if (k === 0) continue;
+    for (let e = p.clusterPtr[c]!, end = p.clusterPtr[c + 1]!; e < end; e++) {
+      const w = ew ? k * ew[e]! : k;
+      wins[p.evWinner[e]!]! += w;
+      setMult[p.evSet[e]!]! += w;
+    }
+  }
+  return { wins, setMult };
+}
+
 /** Per-thread refit state: scratch arrays and the factored preconditioner. */
 class Refitter {
   readonly n: number;
   readonly nC: number;
   private readonly L: Float64Array | null;
   private wins: Float64Array;
-  private setMult: Float64Array;
+  /**
+   * A replicate's weighted choices per set: whole numbers while every event weight is 1, then 4 bytes each
+   * (Int32Array) when no sum can reach 2³¹ (clusters × most events in a cluster below it), else 8.
+   */
+  private setMult: Float64Array | Int32Array;
   private act: Int32Array;
   private anderson: Anderson;
   private grad: Float64Array;
@@ -167,12 +237,12 @@ class Refitter {
     this.n = p.n;
     this.nC = p.clusterPtr.length - 1;
     const nS = p.setPtr.length - 1;
-    // H₀ from the full-data statistics (cluster multiplicities all 1).
-    const full = this.stats(null);
-    const H = plNegHessian(p.theta, p.setPtr, p.setIdx, full.setMult, p.prior);
-    this.L = choleskyFactor(H, this.n) ? H : null;
+    // H₀ from the full-data statistics (cluster multiplicities all 1), unless made once for every thread.
+    this.L = p.h0 !== undefined ? p.h0 : fullDataPreconditioner(p);
     this.wins = new Float64Array(this.n);
-    this.setMult = new Float64Array(nS);
+    let most = 0;
+    for (let c = 0; c < this.nC; c++) most = Math.max(most, p.clusterPtr[c + 1]! - p.clusterPtr[c]!);
+    this.setMult = !p.evWeight && this.nC * most < 2 ** 31 ? new Int32Array(nS) : new Float64Array(nS);
     this.act = new Int32Array(nS);
     this.anderson = new Anderson(this.n, ANDERSON_DEPTH);
     this.grad = new Float64Array(this.n);
@@ -182,30 +252,10 @@ class Refitter {
     this.theta = new Float64Array(this.n);
   }
 
-  /** Sufficient statistics for cluster multiplicities (null = all 1), in the summation order of `sufficientStats`. */
-  private stats(counts: Int32Array | null, into?: { wins: Float64Array; setMult: Float64Array }): { wins: Float64Array; setMult: Float64Array } {
-    const p = this.p;
-    const wins = into?.wins ?? new Float64Array(p.n);
-    const setMult = into?.setMult ?? new Float64Array(p.setPtr.length - 1);
-    wins.fill(0);
-    setMult.fill(0);
-    const ew = p.evWeight;
-    for (let c = 0; c < this.nC; c++) {
-      const k = counts ? counts[c]! : 1;
-      if (k === 0) continue;
-      for (let e = p.clusterPtr[c]!, end = p.clusterPtr[c + 1]!; e < end; e++) {
-        const w = ew ? k * ew[e]! : k;
-        wins[p.evWinner[e]!]! += w;
-        setMult[p.evSet[e]!]! += w;
-      }
-    }
-    return { wins, setMult };
-  }
-
   /** Refit for `counts` into `this.theta`; returns whether it converged (by any path). */
-  refit(counts: Int32Array): boolean {
+  refit(counts: ClusterCounts): boolean {
     const p = this.p, n = this.n, lambda = p.prior;
-    this.stats(counts, { wins: this.wins, setMult: this.setMult });
+    clusterStats(p, counts, this.wins, this.setMult);
     const wins = this.wins, setMult = this.setMult;
     let total = 0;
     for (let i = 0; i < n; i++) total += wins[i]!;
@@ -301,11 +351,11 @@ export function refitPart(p: PLBootstrapProblem, seed: number, B: number, part: 
   const mine = part < B ? Math.floor((B - 1 - part) / parts) + 1 : 0;
   const out = new Float64Array(mine * n);
   const rng = createRng(seed);
-  const counts = new Int32Array(nC);
+  const counts = new ClusterCounts(nC);
   let failed = 0;
   for (let b = 0, j = 0; b < B; b++) {
-    counts.fill(0);
-    for (let k = 0; k < nC; k++) counts[rng.index(nC)]!++;
+    counts.clear();
+    for (let k = 0; k < nC; k++) counts.add(rng.index(nC));
     if (b % parts !== part) continue;
     if (!r.refit(counts)) failed++;
     let m = 0;
@@ -370,6 +420,13 @@ export async function plBootstrapThreads(p: PLBootstrapProblem, seed: number, B:
   if (W <= 1) return plBootstrap(p, seed, B);
   const { url, entry } = workerUrl();
   const problem = sharedProblem(p);
+  // the preconditioner made once here and read in place by every thread
+  if (problem.h0 === undefined) {
+    const h0 = fullDataPreconditioner(problem);
+    problem.h0 = h0 && sharedCopy(h0);
+  }
+  // the full fit's and the preconditioner's statistics (O(sets) each) are released: freed before the threads start
+  if (p.evWinner.length > 1e6) collectGarbage();
   const runs = Array.from({ length: W }, (_, part) => new Promise<{ out: Float64Array; failed: number; fallbacks: number }>((resolve, reject) => {
     // A refit allocates little (Anderson's few small arrays per iteration): a young generation of a few megabytes
     // holds it, where V8's default grows to tens of megabytes per thread over a long bootstrap.

@@ -55,7 +55,7 @@ interface Active {
   mult: Float64Array;
 }
 
-function activeSets(setPtr: Int32Array, setMult: Float64Array): Active {
+function activeSets(setPtr: Int32Array, setMult: Float64Array | Int32Array): Active {
   let k = 0;
   for (let s = 0; s < setMult.length; s++) if (setMult[s]! > 0) k++;
   const sets = new Int32Array(k);
@@ -70,7 +70,7 @@ function activeSets(setPtr: Int32Array, setMult: Float64Array): Active {
 }
 
 /** ℓ(θ) (see the module comment). */
-export function plLogPosterior(theta: Float64Array, setPtr: Int32Array, setIdx: IndexArray, wins: Float64Array, setMult: Float64Array, prior = 1): number {
+export function plLogPosterior(theta: Float64Array, setPtr: Int32Array, setIdx: IndexArray, wins: Float64Array, setMult: Float64Array | Int32Array, prior = 1): number {
   let l = 0;
   for (let i = 0; i < theta.length; i++) l += (wins[i]! + prior / 2) * theta[i]! - prior * log1pexp(theta[i]!);
   for (let s = 0; s < setMult.length; s++) {
@@ -94,7 +94,7 @@ function log1pexp(x: number): number {
  * Shapes: `wins` length n (models), `setMult` length = number of sets; `setPtr`/`setIdx` as in `ChoiceData`.
  * Returns θ (natural-log strengths). Errors: none for valid input (the prior makes the problem strictly concave).
  */
-export function fitPlackettLuce(setPtr: Int32Array, setIdx: IndexArray, wins: Float64Array, setMult: Float64Array, opts: PLFitOptions = {}): PLFit {
+export function fitPlackettLuce(setPtr: Int32Array, setIdx: IndexArray, wins: Float64Array, setMult: Float64Array | Int32Array, opts: PLFitOptions = {}): PLFit {
   const n = wins.length;
   const lambda = opts.prior ?? 1;
   if (!(lambda > 0)) throw new RangeError('prior strength must be > 0');
@@ -267,7 +267,7 @@ function solveGauss(A: Float64Array, b: Float64Array, N: number): Float64Array {
  * to the prior): Σ_R M_R (diag p_R − p_R p_Rᵀ) + diag(λ σ(θ_i)(1 − σ(θ_i))), p_R the choice probabilities in set R.
  * Shapes as in `fitPlackettLuce`; cost O(n² + Σ_R |R|²). Used to precondition bootstrap refits (./pl-bootstrap.ts).
  */
-export function plNegHessian(theta: Float64Array, setPtr: Int32Array, setIdx: IndexArray, setMult: Float64Array, prior = 1): Float64Array {
+export function plNegHessian(theta: Float64Array, setPtr: Int32Array, setIdx: IndexArray, setMult: Float64Array | Int32Array, prior = 1): Float64Array {
   const n = theta.length;
   const H = new Float64Array(n * n);
   const p = new Float64Array(n);
@@ -297,7 +297,7 @@ export function plNegHessian(theta: Float64Array, setPtr: Int32Array, setIdx: In
 }
 
 /** Damped Newton on ℓ(θ); the negative Hessian is positive definite thanks to the prior (Cholesky). */
-function newton(theta: Float64Array, setPtr: Int32Array, setIdx: IndexArray, wins: Float64Array, setMult: Float64Array, act: Active, lambda: number, tol: number): { steps: number; converged: boolean } {
+function newton(theta: Float64Array, setPtr: Int32Array, setIdx: IndexArray, wins: Float64Array, setMult: Float64Array | Int32Array, act: Active, lambda: number, tol: number): { steps: number; converged: boolean } {
   const n = theta.length;
   const grad = new Float64Array(n);
   const H = new Float64Array(n * n);

@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import { ChoiceAccumulator, ChoiceBuilder, choicesFromMeasurements, sufficientStats, type ChoiceData, type TieConvention } from '../../src/aggregate/choices.ts';
 import { fitPlackettLuce } from '../../src/aggregate/plackett-luce.ts';
 import { centred, componentIndex, rankModels, rankModelsAsync } from '../../src/aggregate/rank.ts';
+import { ClusterCounts } from '../../src/aggregate/pl-bootstrap.ts';
 import { quantileSorted } from '../../src/aggregate/baselines.ts';
 import { maxTRankIntervals } from '../../src/stats/rank.ts';
 import { createRng } from '../../src/core/rng.ts';
@@ -163,4 +164,25 @@ test('ChoiceAccumulator builds the same choice data as the object-holding conver
       assert.deepEqual(acc.build(), choicesReference(ms, { ties, battleWeights }), `${ties}/${battleWeights}`);
     }
   }
+});
+
+test('ClusterCounts: one byte a cluster, every count exact past 255 (the wrapped multiples of 256 kept aside)', () => {
+  const rng = createRng(7);
+  const n = 5;
+  const cc = new ClusterCounts(n);
+  const want = new Int32Array(n);
+  // cluster 0 drawn 1,000 times (wraps three times), the others at random
+  for (let k = 0; k < 1000; k++) {
+    cc.add(0);
+    want[0]!++;
+  }
+  for (let k = 0; k < 2000; k++) {
+    const i = rng.index(n);
+    cc.add(i);
+    want[i]!++;
+  }
+  assert.ok(want.some((k, i) => i > 0 && k > 255), 'another cluster passes 255 as well');
+  for (let i = 0; i < n; i++) assert.equal(cc.get(i), want[i], `cluster ${i}`);
+  cc.clear();
+  for (let i = 0; i < n; i++) assert.equal(cc.get(i), 0);
 });

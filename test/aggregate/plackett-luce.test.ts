@@ -76,7 +76,7 @@ test('orderings: full-tie convention drops all-tied samples; half-tie keeps ties
 });
 
 test('tie tolerance holds as given: 0 ties only equal values at every scale; a decimal tolerance holds as written', () => {
-  const num = (sample: string, model: string, value: number, tie_tolerance: number, direction = 1) => ({ ...bin(sample, model, value), kind: 'numeric' as const, tie_tolerance, direction });
+  const num = (sample: string, model: string, value: number, tie_tolerance: number, direction: 1 | -1 = 1) => ({ ...bin(sample, model, value), kind: 'numeric' as const, tie_tolerance, direction });
   const events = (ms: ReturnType<typeof num>[]) => choicesFromMeasurements(ms).evWinner.length;
   // tiny values (losses, p-values) are distinct at tolerance 0: one block above the other (one event); a fixed band
   // of 1e-12 tied them (no event)
