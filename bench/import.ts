@@ -6,7 +6,7 @@
  * the import, since the machine is shared: a figure taken at load 4 on 2 cores says little about the code.
  *
  *   node scripts/build.mjs   # or pass --cli <path to cli/main.js>
- *   node --import tsx bench/import.ts [--sizes 1000000] [--formats csv,jsonl] [--repeat 2] [--cli dist/cli/main.js]
+ *   node --import tsx bench/import.ts [--sizes 1000000] [--formats csv,jsonl] [--repeat 2] [--cli bin/assay.js]
  *
  * Prints a markdown table (and JSON with --json). The files and pools live in a temporary folder, removed at the end.
  */
@@ -17,6 +17,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { writeSyntheticPool } from './synthetic-pool.ts';
+import { cliCommand } from './cli-command.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const { values } = parseArgs({
@@ -24,7 +25,7 @@ const { values } = parseArgs({
     sizes: { type: 'string', default: '1000000' },
     formats: { type: 'string', default: 'csv,jsonl' },
     repeat: { type: 'string', default: '2' },
-    cli: { type: 'string', default: join(root, 'dist/cli/main.js') },
+    cli: { type: 'string', default: join(root, 'bin/assay.js') },
     json: { type: 'boolean', default: false },
   },
 });
@@ -46,7 +47,7 @@ try {
         const pool = join(work, `pool-${size}-${format}.sqlite`);
         for (const f of [pool, `${pool}-wal`, `${pool}-shm`]) rmSync(f, { force: true });
         const before = load();
-        const r = spawnSync('/usr/bin/time', ['-v', process.execPath, cli, 'import', format, file, '--pool', pool, '--json'], { encoding: 'utf8', maxBuffer: 1 << 26 });
+        const r = spawnSync('/usr/bin/time', ['-v', ...cliCommand(cli), 'import', format, file, '--pool', pool, '--json'], { encoding: 'utf8', maxBuffer: 1 << 26 });
         const num = (re: RegExp) => Number(re.exec(r.stderr)?.[1] ?? NaN);
         const el = /Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): ([\d:.]+)/.exec(r.stderr)?.[1] ?? '';
         const wall = el.split(':').reduce((a, p) => a * 60 + Number(p), 0);

@@ -13,8 +13,9 @@
  * own and earlier measurements stay beside the new ones. --budget-minutes: the longest a size may take; the step
  * running at the limit is stopped and the rest are not run (both marked so in the table).
  *
- *   npm run build    # or pass --cli <path to cli/main.js>
- *   node --import tsx bench/scale.ts [--sizes 10000,100000,1000000] [--10m] [--cli dist/cli/main.js] [--out docs]
+ *   npm run build    # bin/assay.js (the default --cli, run as `npx assay` runs it: its shebang's memory settings
+ *                    # apply, bench/cli-command.ts) uses the built dist/ when it is up to date
+ *   node --import tsx bench/scale.ts [--sizes 10000,100000,1000000] [--10m] [--cli bin/assay.js] [--out docs]
  *     [--append] [--label <text>] [--previous-label <text>] [--budget-minutes <m>] [--jsonl-max <n>]
  *
  * The machine is shared: repeat a run before reading much into one figure; CPU time (user + system) is less
@@ -28,13 +29,14 @@ import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { writeSyntheticPool } from './synthetic-pool.ts';
 import { esc, niceTicks } from '../src/report/svg.ts';
+import { cliCommand } from './cli-command.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const { values } = parseArgs({
   options: {
     sizes: { type: 'string', default: '10000,100000,1000000' },
     '10m': { type: 'boolean', default: false },
-    cli: { type: 'string', default: join(root, 'dist/cli/main.js') },
+    cli: { type: 'string', default: join(root, 'bin/assay.js') },
     out: { type: 'string', default: join(root, 'docs') },
     keep: { type: 'boolean', default: false },
     replot: { type: 'boolean', default: false },
@@ -70,7 +72,7 @@ const notRun = (step: string, why: string): Step => ({ step, wall: NaN, cpu: NaN
 function timed(step: string, args: string[]): Step & { stdout: string } {
   const left = deadline - Date.now();
   if (left <= 0) return { ...notRun(step, 'time budget spent'), stdout: '' };
-  const r = spawnSync('/usr/bin/time', ['-v', process.execPath, cli, ...args], { encoding: 'utf8', maxBuffer: 1 << 28, timeout: Number.isFinite(left) ? left : undefined, killSignal: 'SIGKILL' });
+  const r = spawnSync('/usr/bin/time', ['-v', ...cliCommand(cli), ...args], { encoding: 'utf8', maxBuffer: 1 << 28, timeout: Number.isFinite(left) ? left : undefined, killSignal: 'SIGKILL' });
   if (r.signal === 'SIGKILL' || (r.error as NodeJS.ErrnoException | undefined)?.code === 'ETIMEDOUT') {
     return { step, wall: NaN, cpu: NaN, rssMB: NaN, ok: false, note: `stopped at the time budget (${values['budget-minutes']} min for the size)`, stdout: '' };
   }
@@ -113,7 +115,8 @@ for (const size of values.replot ? [] : sizes) {
   writeFileSync(qs, Array.from({ length: 20 }, (_, i) => JSON.stringify({ id: String(i), question: `${i} + 1 = ?`, answer: String(i + 1) })).join('\n') + '\n');
   if (Date.now() >= deadline) steps.push(notRun('report --rank', 'time budget spent'));
   else {
-    const run = spawnSync(process.execPath, [cli, 'run', '--dataset', `jsonl:${qs}`, '--model', 'reference:oracle', '--epochs', '1', '--pool', pool, '--json'], { encoding: 'utf8' });
+    const [prog, ...pre] = cliCommand(cli);
+    const run = spawnSync(prog!, [...pre, 'run', '--dataset', `jsonl:${qs}`, '--model', 'reference:oracle', '--epochs', '1', '--pool', pool, '--json'], { encoding: 'utf8' });
     const runId = run.status === 0 ? ((JSON.parse(run.stdout) as { run?: { run_id?: string } }).run?.run_id ?? '') : '';
     if (runId) steps.push(timed('report --rank', ['report', runId, '--rank', '--rank-source', source, '--pool', pool, '-o', join(work, `report-${size}.html`)]));
     else steps.push({ step: 'report --rank', wall: NaN, cpu: NaN, rssMB: NaN, ok: false, note: `could not make the run to report: ${run.stderr.split('\n')[0]}` });
