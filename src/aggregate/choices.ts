@@ -636,18 +636,28 @@ export class ChoiceBuilder {
       for (let e = 0; e < nE; e++) b[pos[evC![e]!]!++] = a[e]!;
       return b;
     };
+    // a large growing array, once copied and released, is collected before the next copy is made (V8 frees an
+    // ArrayBuffer only when a collection finds it unreachable): the copies then never stand beside all the originals
+    const released = (bytes: number) => {
+      if (bytes >= 8 << 20) collectGarbage();
+    };
     const evWinner = toShared(this.evWinner.view());
     this.evWinner = new GrowIndex();
+    released(evWinner.byteLength);
     const evSet = toShared(this.evSet.view());
     this.evSet = new GrowIndex();
+    released(evSet.byteLength);
     const evWeight = this.evWeight ? toShared(this.evWeight.view()) : null;
     this.evWeight = null;
     this.evCluster = null;
+    if (evWeight) released(evWeight.byteLength);
     const setPtr = sharedInt32(this.setPtr.n);
     setPtr.set(this.setPtr.view());
     this.setPtr = growI32();
+    released(setPtr.byteLength);
     const setIdx = sharedCopy(this.setIdx.view());
     this.setIdx = new GrowIndex();
+    released(setIdx.byteLength);
     this.clusters.freeze();
     this.modelIndex.clear();
     const n = this.models.length;
