@@ -199,6 +199,11 @@ ${table}
 
 ## What the steps do at scale
 
+- The CLI is run as \`npx assay\` runs it (bin/assay.js, bench/cli-command.ts), so its launcher's settings apply: V8's
+  young generation and heap growth, and glibc's mmap threshold fixed at 128 KiB (\`MALLOC_MMAP_THRESHOLD_\`), which
+  returns every large typed array to the system when it is freed. With glibc's default threshold (it rises to 32 MB
+  as large blocks are freed) the arrays freed between the phases of a ranking stayed in its heap: 80 MB of the 260 MB
+  peak of the 10M ranking. Rows before \`4c0aaa9\` ran \`node dist/cli/main.js\` without these settings.
 - Every step reads the pool a page at a time (2,000 rows per query) and keeps no measurement object: what grows with
   the pool is compact typed arrays, outside the JavaScript heap (test/cli/pool-memory-limit.test.ts runs the pool
   commands under a JavaScript heap smaller than the pool held as objects). A process starts at about 75 MB (the
@@ -207,17 +212,29 @@ ${table}
   its group 4, its model index 1 up to 256 models, its verdict 1 bit —, sized once from the sources' counts, sorted in
   place by ordering; sample keys interned in typed arrays, about 30 bytes per sample), releases it once the choice
   data is made (choice sets interned in a hash table of typed arrays, no key string per set; model indices and event
-  weights stored only as wide as needed), collects the released arrays before the bootstrap threads start, fits Plackett–Luce once, and refits the
-  1,000 bootstrap replicates with the chord method warm-started from the full fit and preconditioned by the full-data
-  Hessian (src/aggregate/pl-bootstrap.ts), on worker threads that each replay the one seeded resampling stream and
-  read the one copy of the choice data on shared memory. The replicates, and so the scores, CIs and rank intervals,
-  are those of the Newton refits used before (equal to within the refit tolerance; checked by
-  test/aggregate/pl-bootstrap.test.ts and on the 1M pool: largest difference 1.2e-10, identical rank intervals).
+  weights stored only as wide as needed; each growing array collected as soon as it is copied to shared memory),
+  collects the released arrays before the bootstrap threads start, fits Plackett–Luce once, and refits the 1,000
+  bootstrap replicates with the chord method warm-started from the full fit and preconditioned by the full-data
+  Hessian (src/aggregate/pl-bootstrap.ts: factored once and shared), on worker threads that each replay the one seeded
+  resampling stream and read the one copy of the choice data on shared memory; a thread holds one byte per sample
+  (the replicate's counts) and 8 per choice set (4 while the weights are whole). The replicates, and so the scores,
+  CIs and rank intervals, are those of the Newton refits used before (equal to within the refit tolerance; checked by
+  test/aggregate/pl-bootstrap.test.ts and on the 1M and 10M pools: the JSON identical apart from timings).
 - \`pool subset\` and \`pool validate --source\` read the source into the sparse form of the models × samples matrix
-  (src/aggregate/matrix.ts: 5 bytes per binary measurement up to 256 models, 9 while reading), in which \`pool subset\` works throughout (the
-  2PL fit, the choice data, the scores on a subset read only the measured cells; the same numbers as the dense form);
-  \`pool validate\` makes dense only the matrix its missing-data curves use. \`pool query\` indexes the samples as it
-  reads them and keeps only what a hit shows.
+  (src/aggregate/matrix.ts: 2 bytes per binary measurement up to 256 models — model index 1, verdict 1 — and 5 and a
+  bit while reading; sample keys in a \`KeyTable\` of typed arrays, which the choice data of the whole matrix shares),
+  in which \`pool subset\` works throughout (the 2PL fit, the choice data, the scores on a subset read only the
+  measured cells; the same numbers as the dense form); the samples are chosen on typed arrays, each repetition's 2PL
+  fit and each budget's per-sample arrays are collected before the next. \`pool validate --source\` draws its drop
+  masks per measured cell (one byte each, the same draws as the dense form) and fits every method on the kept cells
+  only (the 1M pool's JSON byte-identical to the dense form's). \`pool query\` indexes the samples as it reads them and
+  keeps only what a hit shows.
+- From 1M to 10M measurements (rows \`4c0aaa9\` and later) the peak memory of \`rank\` and \`report --rank\` goes from
+  126–127 MB to about 200 MB, \`pool subset\` from 127 to about 240 MB, \`import csv\` from 131 to 146 MB; from 10k to 1M it
+  is flat (119–127 MB). What still grows is the compact data itself: the ranking's accumulator while reading (about
+  5 bytes per measurement and 35 per sample, its peak), then the choice data (3.9 bytes per measurement) that the
+  1,000 bootstrap replicates read again and again; \`pool subset\`'s 2 bytes per cell and its per-sample arrays (the 2PL fit's, each strategy's). Constant
+  memory would need that data on disk and read again for every replicate (37 MB a replicate for the 10M ranking: 37 GB of reads for 1,000).
 - \`import csv\` / \`import jsonl\` parse in 1 MiB batches (src/importers/csv.ts, \`readLineBatches\`) and hand the
   store 4,096 rows a call; the store interns each row's slice, model, opponent, kind, direction, tie tolerance and
   weight as a numbered profile (at most 65,536 an import; rows past that are staged whole), appends the rows narrow
