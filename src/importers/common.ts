@@ -274,9 +274,14 @@ const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 
 /**
  * Parse a finite decimal number from a field (surrounding spaces allowed; hex/octal/binary literals, NaN and
- * ±Infinity and values that overflow to them refused); InputError naming file, line and field otherwise.
+ * ±Infinity and values that overflow to them refused), or take a number as given (a JSONL number: finite);
+ * InputError naming file, line and field otherwise.
  */
-export function numberField(file: string, line: number, field: string, raw: string | undefined): number {
+export function numberField(file: string, line: number, field: string, raw: string | number | undefined): number {
+  if (typeof raw === 'number') {
+    if (!Number.isFinite(raw)) throw new InputError(`expected a finite number, got ${raw}`, { file, line, field });
+    return raw;
+  }
   const t = raw === undefined ? '' : raw.trim();
   const v = DECIMAL.test(t) ? Number(t) : NaN;
   if (!Number.isFinite(v)) throw new InputError(`expected a number, got ${raw === undefined ? 'nothing' : JSON.stringify(raw)}`, { file, line, field });

@@ -131,7 +131,7 @@ export async function importGenericJsonl(store: Pool, file: string, opts: Import
   const defaultDataset = basename(file).replace(/\.[^.]+$/, '');
   return runImport(store, { format: 'jsonl', file, options: {}, replace: opts.replace, keepBoth: opts.keepBoth }, async (tx) => {
     const sink = new GenericSink(tx);
-    const v: (string | undefined)[] = new Array(GENERIC_FIELDS.length);
+    const v: (string | number | undefined)[] = new Array(GENERIC_FIELDS.length);
     try {
       for await (const batch of readLineBatches(file)) {
         for (const l of batch) {
@@ -143,6 +143,8 @@ export async function importGenericJsonl(store: Pool, file: string, opts: Import
             const x = o[f];
             if (x === undefined || x === null) v[j] = undefined;
             else if (typeof x === 'string') v[j] = x;
+            // a number for a numeric field is taken as it is (not printed and parsed again: the checks are the same)
+            else if (typeof x === 'number' && NUMERIC_FIELD[j]) v[j] = x;
             else if (typeof x === 'number' || typeof x === 'boolean') v[j] = String(typeof x === 'boolean' ? Number(x) : x);
             else if (f === 'tags' && Array.isArray(x) && x.every((t) => typeof t === 'string')) v[j] = x.join(';');
             else throw new InputError(`expected a string or a number, got ${JSON.stringify(x).slice(0, 80)}`, { file, line: l.line, field: f });
@@ -161,6 +163,12 @@ export async function importGenericJsonl(store: Pool, file: string, opts: Import
 /** The generic format's fields (CSV columns; JSONL keys), in the order of the value arrays below. */
 const GENERIC_FIELDS = ['model', 'sample_id', 'value', 'kind', 'dataset', 'opponent', 'direction', 'tie_tolerance', 'weight', 'slice', 'repeat', 'category', 'tags', 'text'] as const;
 const GENERIC_FIELD_SET: ReadonlySet<string> = new Set(GENERIC_FIELDS);
+
+/**
+ * One generic row's fields, in GENERIC_FIELDS order: text (undefined when absent), except that the numeric fields
+ * (`NUMERIC_FIELD`: value, tie_tolerance, weight, repeat) may be numbers, as a JSONL line gives them.
+ */
+type GenericRow = readonly (string | number | undefined)[];
 
 /** The error for a column (CSV) or key (JSONL) the generic format does not have, naming the nearest one it has. */
 function unknownField(file: string, line: number, name: string, what: 'column' | 'key'): InputError {
@@ -181,6 +189,8 @@ function editDistance(a: string, b: string): number {
 }
 
 const F_MODEL = 0, F_SAMPLE_ID = 1, F_VALUE = 2, F_KIND = 3, F_DATASET = 4, F_OPPONENT = 5, F_DIRECTION = 6, F_TIE = 7, F_WEIGHT = 8, F_SLICE = 9, F_REPEAT = 10, F_CATEGORY = 11, F_TAGS = 12, F_TEXT = 13;
+/** Whether field j is read as a number (a JSONL number is then kept as it is). */
+const NUMERIC_FIELD: readonly boolean[] = GENERIC_FIELDS.map((_, j) => j === F_VALUE || j === F_TIE || j === F_WEIGHT || j === F_REPEAT);
 
 /** Measurements handed to the store per call (`addMeasurements`). */
 const ROW_BATCH = 4096;
@@ -211,7 +221,7 @@ class GenericSink {
   }
 
   /** One row (`v`: its fields in GENERIC_FIELDS order): checked, its sample added when new, the measurement queued. */
-  async row(file: string, line: number, v: readonly (string | undefined)[], defaultDataset: string): Promise<void> {
+  async row(file: string, line: number, v: GenericRow, defaultDataset: string): Promise<void> {
     const m = genericMeasurement(file, line, v, defaultDataset);
     if (m.sample_key !== this.lastKey) await this.sample(m.sample_key, v, defaultDataset);
     this.rows.push(m);
@@ -219,7 +229,8 @@ class GenericSink {
   }
 
   /** Add the sample of a row (`v`: its fields) unless already added. */
-  async sample(key: string, v: readonly (string | undefined)[], defaultDataset: string): Promise<void> {
+  async sample(key: string, row: GenericRow, defaultDataset: string): Promise<void> {
+    const v = row as readonly (string | undefined)[]; // the sample's fields are text
     this.lastKey = key;
     if (this.recent.has(key)) return;
     if (this.recent.size >= RECENT_SAMPLES) this.recent.clear();
@@ -261,12 +272,14 @@ class GenericSink {
  * measurement (sample key `<dataset>/<sample_id>`). Errors: InputError naming file, line and field (see
  * `importGenericCsv`).
  */
-function genericMeasurement(file: string, line: number, v: readonly (string | undefined)[], defaultDataset: string): Omit<PoolMeasurement, 'source'> {
+function genericMeasurement(file: string, line: number, row: GenericRow, defaultDataset: string): Omit<PoolMeasurement, 'source'> {
+  const v = row as readonly (string | undefined)[]; // the fields read as text below are text
+  const given = (x: string | number | undefined) => x !== undefined && x !== '';
   const model = stringField(file, line, 'model', v[F_MODEL]);
   const sid = stringField(file, line, 'sample_id', v[F_SAMPLE_ID]);
   const kind = (v[F_KIND] ?? '').trim() as PoolKind;
   if (!POOL_KINDS.includes(kind)) throw new InputError(`unknown kind ${JSON.stringify(v[F_KIND])}; expected one of ${POOL_KINDS.join(', ')}`, { file, line, field: 'kind' });
-  const value = numberField(file, line, 'value', v[F_VALUE]);
+  const value = numberField(file, line, 'value', row[F_VALUE]);
   const opponent = (v[F_OPPONENT] ?? '').trim();
   if ((kind === 'preference' || kind === 'battle') && !opponent) throw new InputError(`a ${kind} needs an opponent`, { file, line, field: 'opponent' });
   if ((kind === 'preference' || kind === 'battle') && opponent === model) throw new InputError('opponent is the model itself', { file, line, field: 'opponent' });
@@ -277,13 +290,13 @@ function genericMeasurement(file: string, line: number, v: readonly (string | un
   const dirRaw = v[F_DIRECTION] ? v[F_DIRECTION].trim().toLowerCase() : '';
   const direction = dirRaw === '' || dirRaw === 'higher' || dirRaw === '1' || dirRaw === '+1' ? 1 : dirRaw === 'lower' || dirRaw === '-1' ? -1 : 0;
   if (direction === 0) throw new InputError(`direction must be higher/lower (or 1/-1), got ${JSON.stringify(v[F_DIRECTION])}`, { file, line, field: 'direction' });
-  const tol = v[F_TIE] ? numberField(file, line, 'tie_tolerance', v[F_TIE]) : 0;
+  const tol = given(row[F_TIE]) ? numberField(file, line, 'tie_tolerance', row[F_TIE]) : 0;
   if (tol < 0) throw new InputError('tie_tolerance must be ≥ 0', { file, line, field: 'tie_tolerance' });
-  const weight = v[F_WEIGHT] ? numberField(file, line, 'weight', v[F_WEIGHT]) : 1;
+  const weight = given(row[F_WEIGHT]) ? numberField(file, line, 'weight', row[F_WEIGHT]) : 1;
   if (weight < 0 || weight > MAX_WEIGHT) throw new InputError(`weight must be between 0 and ${MAX_WEIGHT} (a multiplicity of identical verdicts), got ${weight}`, { file, line, field: 'weight' });
   // Only the pairwise kinds read a weight (the fit and the win rate); given to another kind it would be ignored.
   if (weight !== 1 && kind !== 'battle' && kind !== 'preference') throw new InputError(`weight counts identical pairwise verdicts (battle, preference); a ${kind} measurement takes none, got ${weight}`, { file, line, field: 'weight' });
-  const rep = v[F_REPEAT] ? numberField(file, line, 'repeat', v[F_REPEAT]) : 0;
+  const rep = given(row[F_REPEAT]) ? numberField(file, line, 'repeat', row[F_REPEAT]) : 0;
   if (!Number.isInteger(rep) || rep < 0) throw new InputError('repeat must be an integer ≥ 0', { file, line, field: 'repeat' });
   const dataset = v[F_DATASET] ? v[F_DATASET].trim() || defaultDataset : defaultDataset;
   return { slice: v[F_SLICE] ? v[F_SLICE].trim() : '', sample_key: `${dataset}/${sid}`, model, opponent, rep, kind, value, direction, tie_tolerance: tol, weight, line };

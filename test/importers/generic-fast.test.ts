@@ -67,6 +67,10 @@ test('generic JSONL imports the same measurements and samples as the generic CSV
     { model: 'b', sample_id: '1', value: 0, kind: 'binary' },
     { model: 'a', sample_id: '2', value: 0.31, kind: 'numeric', direction: 'lower', tie_tolerance: 0.05, text: 'a "quoted" prompt' },
     { model: 'a', sample_id: '3', value: 1, kind: 'battle', opponent: 'b', weight: 3, repeat: 1, slice: 'v1' },
+    // numbers as numbers (taken as given, not printed and parsed again): 0 is a value, not an absent field
+    { model: 'b', sample_id: '3', value: 0, kind: 'battle', opponent: 'a', weight: 0, repeat: 0, slice: 'v1' },
+    { model: 'b', sample_id: '2', value: 1e-7, kind: 'numeric', direction: 'lower', tie_tolerance: 0 },
+    { model: 'c', sample_id: '2', value: 2.5e3, kind: 'numeric', direction: 'lower', tie_tolerance: 0.05, repeat: 2 },
   ];
   writeFileSync(join(dir, 'tool.jsonl'), rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
   const csvField = (v: unknown) => (v === undefined ? '' : Array.isArray(v) ? v.join(';') : /[",\n]/.test(String(v)) ? `"${String(v).replace(/"/g, '""')}"` : String(v));
@@ -81,6 +85,10 @@ test('generic JSONL imports the same measurements and samples as the generic CSV
   assert.deepEqual(await collect(a.iteratePoolSamples({ runs: false })), await collect(b.iteratePoolSamples({ runs: false })));
   writeFileSync(join(dir, 'bad.jsonl'), '{"model":"a","sample_id":"1","value":1,"kind":"binary"}\n{"model":"a","sample_id":{"x":1},"value":1,"kind":"binary"}\n');
   await assert.rejects(importGenericJsonl(a, join(dir, 'bad.jsonl')), (e: unknown) => e instanceof InputError && /bad\.jsonl:2 field "sample_id": expected a string or a number/.test(e.message));
+  const weights = (await collect(a.iteratePoolMeasurements({ runs: false }))).filter((m) => m.kind === 'battle').map((m) => m.weight).sort();
+  assert.deepEqual(weights, [0, 3], 'a weight of 0 given as a JSON number is 0');
+  writeFileSync(join(dir, 'huge.jsonl'), '{"model":"a","sample_id":"9","value":1e400,"kind":"numeric"}\n');
+  await assert.rejects(importGenericJsonl(a, join(dir, 'huge.jsonl')), (e: unknown) => e instanceof InputError && /huge\.jsonl:1 field "value": expected a finite number/.test(e.message));
   writeFileSync(join(dir, 'cut.jsonl'), '{"model":"a","sample_id":"1","value":1,"kind":"binary"}\n{"model":"a","sample_id":"2","val');
   await assert.rejects(importGenericJsonl(a, join(dir, 'cut.jsonl')), (e: unknown) => e instanceof InputError && /cut\.jsonl:2: invalid JSON on the last line, which has no newline/.test(e.message));
   await a.close();
