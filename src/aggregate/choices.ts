@@ -21,6 +21,7 @@
  */
 import type { PoolMeasurement } from '../core/pool-measurement.ts';
 import { collectGarbage } from '../core/gc.ts';
+import { exactSum } from '../stats/sum.ts';
 
 export type TieConvention = 'full' | 'half';
 
@@ -677,14 +678,15 @@ export class ChoiceBuilder {
 }
 
 /**
- * The rounding slack of the tie test `top − v ≤ tol`: a few units in the last place of the largest magnitude involved
- * (8·2⁻⁵² relative), so that a tolerance written in decimal holds as written (1.1 − 1.0 is 0.10000000000000009 in
- * binary: within 0.1) and a mean of repeats computed in another order still ties with an equal one, while distinct
- * values stay distinct at every scale (1e-13 and 0 are two blocks at tolerance 0, as tie_tolerance 0 says; a fixed
- * absolute band of 1e-12 used before tied them).
+ * The rounding slack of the tie test `top − v ≤ tol`: 2·2⁻⁵² of the largest magnitude involved (2 to 4 units in the last
+ * place), the most that rounding the decimal values, the tolerance and the difference can add, so that a tolerance
+ * written in decimal holds as written (1.1 − 1.0 is 0.10000000000000009 in binary: within 0.1), while values more
+ * than 4 units in the last place apart stay distinct at every scale (1e-13 and 0 at tolerance 0, as tie_tolerance 0
+ * says, where a fixed band of 1e-12 used before tied them; 10¹⁵ + 1 and 10¹⁵). Means of repeats are exact sums
+ * rounded once (`formOrderings`), so equal repeats in any order tie exactly.
  */
 function tieSlack(top: number, v: number, tol: number): number {
-  return 8 * Number.EPSILON * Math.max(Math.abs(top), Math.abs(v), tol);
+  return 2 * Number.EPSILON * Math.max(Math.abs(top), Math.abs(v), tol);
 }
 
 /** The mean after adding value `v` with weight `w`, the weight now being `k` in all (West 1979, weighted update). */
@@ -908,6 +910,19 @@ export class ChoiceAccumulator {
             vs.push(eV.get(e));
             ns.push(1);
           } else vs[k] = runningMean(vs[k]!, eV.get(e), 1, ++ns[k]!);
+        }
+        // Repeats of a model (epochs; a model in two sources) are averaged from their correctly rounded sum, so the
+        // same values in any order give the same mean and tie at tolerance 0 (the running mean above depends on the
+        // order: 0.1, 0.2, −0.3 and −0.3, 0.2, 0.1 gave 1.4e-17 and 6.9e-18). The running mean stays where the
+        // exact sum overflows.
+        if (ns.some((x) => x > 1)) {
+          for (let k = 0; k < ms.length; k++) {
+            if (ns[k]! < 2) continue;
+            const vals: number[] = [];
+            for (let p = gPtr[g]!; p < gPtr[g + 1]!; p++) if (eM[p] === ms[k]) vals.push(eV.get(p));
+            const m = exactSum(vals) / vals.length;
+            if (Number.isFinite(m)) vs[k] = m;
+          }
         }
         for (const mi of ms) slot[mi] = -1;
         b.addListwise(c, ms.slice(), vs.slice(), typeDir[gT[g]!]! < 0 ? -1 : 1, typeTol[gT[g]!]!);

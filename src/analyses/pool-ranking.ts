@@ -68,6 +68,12 @@ export function scaleOf(m: Pick<PoolMeasurement, 'kind' | 'source' | 'direction'
   return m.kind;
 }
 
+/** Descending by mean, a model without one (NaN: no verdict of positive weight) last. */
+function byMeanDescending(a: number, b: number): number {
+  const na = Number.isNaN(a), nb = Number.isNaN(b);
+  return na || nb ? Number(na) - Number(nb) : b - a;
+}
+
 /** Per-model means of each scale with their intervals (headline interval over samples, src/stats/accuracy.ts). */
 async function meansByScale(ms: AsyncIterable<PoolMeasurement>): Promise<ScaleMeans[]> {
   const scales = new Map<string, { kind: PoolKind; sources: Set<string>; byModel: Map<string, { samples: Map<string, number[]>; n: number }> }>();
@@ -88,9 +94,10 @@ async function meansByScale(ms: AsyncIterable<PoolMeasurement>): Promise<ScaleMe
   for await (const m of ms) {
     const scale = scaleOf(m);
     const key = `${m.slice}\u0000${m.sample_key}`;
-    if (m.kind === 'battle') {
-      // a battle is a win (1), loss (0) or tie (½) for `model` and the complement for `opponent`: win rates, each
-      // verdict counted by its weight (rounded to whole verdicts; a positive weight at least once, weight 0 never)
+    if (m.kind === 'battle' || m.kind === 'preference') {
+      // a battle is a win (1), loss (0) or tie (½) for `model` and the complement for `opponent` (a preference v and
+      // 1 − v): win rates, each verdict counted by its weight (rounded to whole verdicts; a positive weight at least
+      // once, weight 0 never), as in the single-scale mean
       const copies = m.weight > 0 ? Math.max(1, Math.round(m.weight)) : 0;
       add(scale, m.kind, m.source, m.model, key, m.value, copies);
       add(scale, m.kind, m.source, m.opponent, key, 1 - m.value, copies);
@@ -104,7 +111,7 @@ async function meansByScale(ms: AsyncIterable<PoolMeasurement>): Promise<ScaleMe
       const mean = means.reduce((a, b) => a + b, 0) / means.length;
       const iv = headlineInterval(clusters, 0.95, { numeric: sc.kind === 'numeric' || sc.kind === 'ordinal' });
       return { model, mean, ci95: { lo: iv.lo, hi: iv.hi, method: iv.method }, samples: clusters.length, measurements: bm.n };
-    }).sort((a, b) => b.mean - a.mean),
+    }).sort((a, b) => byMeanDescending(a.mean, b.mean)),
   }));
 }
 

@@ -88,8 +88,17 @@ test('tie tolerance holds as given: 0 ties only equal values at every scale; a d
   // a decimal tolerance as written: 1.1 − 1.0 is 0.10000000000000009 in binary, within 0.1; 1.1 − 0.99 is not
   assert.equal(events([num('s', 'a', 1.1, 0.1), num('s', 'b', 1.0, 0.1)]), 0);
   assert.equal(events([num('s', 'a', 1.1, 0.1), num('s', 'b', 0.99, 0.1)]), 1);
-  // large scores: 1e9 and 1e9 + 1 are distinct at tolerance 0 (one unit is far above rounding there)
+  // large scores: 1e9 and 1e9 + 1 are distinct at tolerance 0 (one unit is far above rounding there), and so are
+  // 10¹⁵ + 1 and 10¹⁵ (8 units in the last place apart), also at a tolerance below their difference
   assert.equal(events([num('s', 'a', 1e9 + 1, 0), num('s', 'b', 1e9, 0)]), 1);
+  assert.equal(events([num('s', 'a', 1e15 + 1, 0), num('s', 'b', 1e15, 0)]), 1);
+  assert.equal(events([num('s', 'a', 1e15 + 1, 0.5), num('s', 'b', 1e15, 0.5)]), 1);
+  // the same repeats in another order have the same mean: a tie at tolerance 0 (a running mean gave 1.4e-17 and
+  // 6.9e-18, an ordering with a certain-looking winner); different repeats do not tie
+  const reps = (model: string, values: number[]) => values.map((v, rep) => ({ ...num('s', model, v, 0), rep }));
+  assert.equal(events([...reps('a', [0.1, 0.2, -0.3]), ...reps('b', [-0.3, 0.2, 0.1])]), 0);
+  assert.equal(events([...reps('a', [1e16, 1, -1e16, 2]), ...reps('b', [2, -1e16, 1, 1e16])]), 0);
+  assert.equal(events([...reps('a', [0.1, 0.2, -0.3]), ...reps('b', [-0.3, 0.2, 0.1 + 1e-16])]), 1);
 });
 
 test('rankModels: recovers a planted order, bootstrap is seeded, diagnostics find components and cycles', () => {

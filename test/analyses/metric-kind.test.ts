@@ -187,9 +187,12 @@ describe('metric kinds without a record, and in the pool ranking', () => {
         // a verdict for b of weight 0 (recorded, counted as nothing)
         await tx.addMeasurement({ slice: '', sample_key: `ar/q${i}`, model: 'a', opponent: 'b', rep: 0, kind: 'battle', value: i % 2 ? 0 : 1, direction: 1, tie_tolerance: 0, weight: i % 2 ? 1 : 3, line: null });
         if (i < 5) await tx.addMeasurement({ slice: '', sample_key: `ar/q${i}`, model: 'b', opponent: 'a', rep: 1, kind: 'battle', value: 1, direction: 1, tie_tolerance: 0, weight: 0, line: null });
+        // 0z (read first) only ever in weight-0 battles: no mean (listed last); a preference of p over o of 0.8: 0.8 and 0.2
+        if (i === 0) await tx.addMeasurement({ slice: '', sample_key: `ar/q${i}`, model: '0z', opponent: 'a', rep: 2, kind: 'battle', value: 1, direction: 1, tie_tolerance: 0, weight: 0, line: null });
+        await tx.addMeasurement({ slice: '', sample_key: `ar/q${i}`, model: 'p', opponent: 'o', rep: 0, kind: 'preference', value: 0.8, direction: 1, tie_tolerance: 0, weight: 1, line: null });
         for (const [k, m] of ['a', 'b'].entries()) await tx.addMeasurement({ slice: '', sample_key: `mc/q${i}`, model: m, opponent: '', rep: 0, kind: 'binary', value: (i + k) % 3 ? 1 : 0, direction: 1, tie_tolerance: 0, weight: 1, line: null });
       }
-      await tx.commit({ measurements: 65, samples: 40 });
+      await tx.commit({ measurements: 86, samples: 40 });
       const r = await rankFromPool(pool, { replicates: 50, seed: 0 });
       const battle = r.scales.find((s) => s.kind === 'battle')!;
       const by = Object.fromEntries(battle.models.map((m) => [m.model, m]));
@@ -197,7 +200,11 @@ describe('metric kinds without a record, and in the pool ranking', () => {
       assert.equal(by.a!.mean, 0.5);
       assert.equal(by.b!.mean, 0.5);
       assert.equal(by.a!.samples, 20);
-      assert.equal(by.a!.measurements, 25, 'the weight-0 verdicts are measurements all the same');
+      assert.equal(by.a!.measurements, 26, 'the weight-0 verdicts are measurements all the same');
+      assert.ok(Number.isNaN(by['0z']!.mean));
+      assert.deepEqual(battle.models.map((m) => m.model), ['a', 'b', '0z'], 'a model without a mean is listed last');
+      const pref = Object.fromEntries(r.scales.find((s) => s.kind === 'preference')!.models.map((m) => [m.model, m.mean]));
+      assert.ok(Math.abs(pref.p! - 0.8) < 1e-12 && Math.abs(pref.o! - 0.2) < 1e-12, JSON.stringify(pref));
       // the single-scale mean of the battles alone reads the same weights: a wins 10·3 of 10·3 + 10·1
       const only = await rankFromPool(pool, { replicates: 50, seed: 0, kinds: ['battle'] });
       assert.ok(Math.abs(only.models.find((m) => m.model === 'a')!.mean_score - 0.75) < 1e-12);
