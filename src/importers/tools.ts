@@ -132,15 +132,22 @@ export async function importGenericJsonl(store: Pool, file: string, opts: Import
   return runImport(store, { format: 'jsonl', file, options: {}, replace: opts.replace, keepBoth: opts.keepBoth }, async (tx) => {
     const sink = new GenericSink(tx);
     const v: (string | number | undefined)[] = new Array(GENERIC_FIELDS.length);
+    const raw: unknown[] = new Array(GENERIC_FIELDS.length);
     try {
       for await (const batch of readLineBatches(file)) {
         for (const l of batch) {
           if (opts.limit !== undefined && sink.n >= opts.limit) return await sink.end();
           const o = parseJsonLine(file, l);
-          for (const k in o) if (!GENERIC_FIELD_SET.has(k)) throw unknownField(file, l.line, k, 'key');
+          // the line's keys once (each to its field's place; an unknown key refused), then the fields in their order
+          raw.fill(undefined);
+          for (const k in o) {
+            const j = GENERIC_FIELD_INDEX.get(k);
+            if (j === undefined) throw unknownField(file, l.line, k, 'key');
+            raw[j] = o[k];
+          }
           for (let j = 0; j < GENERIC_FIELDS.length; j++) {
             const f = GENERIC_FIELDS[j]!;
-            const x = o[f];
+            const x = raw[j];
             if (x === undefined || x === null) v[j] = undefined;
             else if (typeof x === 'string') v[j] = x;
             // a number for a numeric field is taken as it is (not printed and parsed again: the checks are the same)
@@ -163,6 +170,8 @@ export async function importGenericJsonl(store: Pool, file: string, opts: Import
 /** The generic format's fields (CSV columns; JSONL keys), in the order of the value arrays below. */
 const GENERIC_FIELDS = ['model', 'sample_id', 'value', 'kind', 'dataset', 'opponent', 'direction', 'tie_tolerance', 'weight', 'slice', 'repeat', 'category', 'tags', 'text'] as const;
 const GENERIC_FIELD_SET: ReadonlySet<string> = new Set(GENERIC_FIELDS);
+/** Each generic field's place in GENERIC_FIELDS. */
+const GENERIC_FIELD_INDEX: ReadonlyMap<string, number> = new Map(GENERIC_FIELDS.map((f, j) => [f, j]));
 
 /**
  * One generic row's fields, in GENERIC_FIELDS order: text (undefined when absent), except that the numeric fields
