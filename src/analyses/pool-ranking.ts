@@ -12,7 +12,7 @@ import { querySamples } from '../query/search.ts';
 import { kendallTau } from '../aggregate/baselines.ts';
 import { ChoiceAccumulator, type TieConvention } from '../aggregate/choices.ts';
 import { rankModelsAsync, type RankingResult, type RankOptions } from '../aggregate/rank.ts';
-import { headlineInterval } from '../stats/accuracy.ts';
+import { headlineIntervalOfTotals } from '../stats/accuracy.ts';
 
 export interface PoolRankOptions extends RankOptions {
   /** A saved selection hash (prefix) or query text. */
@@ -76,20 +76,28 @@ function byMeanDescending(a: number, b: number): number {
 
 /** Per-model means of each scale with their intervals (headline interval over samples, src/stats/accuracy.ts). */
 async function meansByScale(ms: AsyncIterable<PoolMeasurement>): Promise<ScaleMeans[]> {
-  const scales = new Map<string, { kind: PoolKind; sources: Set<string>; byModel: Map<string, { samples: Map<string, number[]>; n: number }> }>();
-  // `copies`: how many times the value enters its sample's values (a battle's weight, a multiplicity of identical
+  // per scale and model, per sample: how many scores and their sum (a verdict of weight w is w scores: two numbers
+  // however large w is), and whether every score is 0 or 1
+  type PerModel = { samples: Map<string, { k: number; s: number }>; n: number; binary: boolean };
+  const scales = new Map<string, { kind: PoolKind; sources: Set<string>; byModel: Map<string, PerModel> }>();
+  // `copies`: how many times the value enters its sample's scores (a battle's weight, a multiplicity of identical
   // verdicts; 0 counts the measurement but not its value, as in the single-scale mean)
   const add = (scale: string, kind: PoolKind, source: string, model: string, key: string, v: number, copies: number) => {
     let sc = scales.get(scale);
     if (!sc) scales.set(scale, (sc = { kind, sources: new Set(), byModel: new Map() }));
     sc.sources.add(source);
     let bm = sc.byModel.get(model);
-    if (!bm) sc.byModel.set(model, (bm = { samples: new Map(), n: 0 }));
+    if (!bm) sc.byModel.set(model, (bm = { samples: new Map(), n: 0, binary: true }));
     bm.n++;
     if (copies <= 0) return;
-    let arr = bm.samples.get(key);
-    if (!arr) bm.samples.set(key, (arr = []));
-    for (let k = 0; k < copies; k++) arr.push(v);
+    let t = bm.samples.get(key);
+    if (!t) bm.samples.set(key, (t = { k: 0, s: 0 }));
+    // one score at a time below the weight's copies, so a cluster's sum is the sum its scores written out gave
+    if (copies === 1) t.s += v;
+    else if (v === 0 || v === 1) t.s += copies * v;
+    else for (let c = 0; c < copies; c++) t.s += v;
+    t.k += copies;
+    if (v !== 0 && v !== 1) bm.binary = false;
   };
   for await (const m of ms) {
     const scale = scaleOf(m);
@@ -106,11 +114,11 @@ async function meansByScale(ms: AsyncIterable<PoolMeasurement>): Promise<ScaleMe
   return [...scales].map(([scale, sc]) => ({
     scale, kind: sc.kind, sources: [...sc.sources],
     models: [...sc.byModel].map(([model, bm]) => {
-      const clusters = [...bm.samples.values()];
-      const means = clusters.map((c) => c.reduce((a, b) => a + b, 0) / c.length);
-      const mean = means.reduce((a, b) => a + b, 0) / means.length;
-      const iv = headlineInterval(clusters, 0.95, { numeric: sc.kind === 'numeric' || sc.kind === 'ordinal' });
-      return { model, mean, ci95: { lo: iv.lo, hi: iv.hi, method: iv.method }, samples: clusters.length, measurements: bm.n };
+      const totals = [...bm.samples.values()];
+      const k = totals.map((t) => t.k), s = totals.map((t) => t.s);
+      const mean = totals.reduce((a, t) => a + t.s / t.k, 0) / totals.length;
+      const iv = headlineIntervalOfTotals(k, s, { binary: bm.binary, numeric: sc.kind === 'numeric' || sc.kind === 'ordinal' });
+      return { model, mean, ci95: { lo: iv.lo, hi: iv.hi, method: iv.method }, samples: totals.length, measurements: bm.n };
     }).sort((a, b) => byMeanDescending(a.mean, b.mean)),
   }));
 }

@@ -15,7 +15,7 @@ import type { Outcome } from '../core/outcome.ts';
 import type { Metric, MetricInfo } from '../core/schemas.ts';
 import { clusteredBootstrapMeans, packClusters, percentileInterval } from './bootstrap.ts';
 import { studentTQuantile } from './distributions.ts';
-import { clusteredScoreInterval, countTable, effectiveWilsonInterval, POPULATION_ESTIMAND, wilsonInterval, type LabelledInterval } from './intervals.ts';
+import { clusteredScoreInterval, countTable, countTableOfTotals, effectiveWilsonInterval, POPULATION_ESTIMAND, wilsonInterval, type CountTable, type LabelledInterval } from './intervals.ts';
 
 /**
  * One attempt as the statistics count it: an `Outcome` of the one rule (src/core/outcome.ts): `value` 0/1; 0 for a
@@ -171,25 +171,59 @@ export interface RunStatistics {
  */
 export function headlineInterval(clusters: number[][], level = 0.95, opts: { numeric?: boolean } = {}): LabelledInterval & { effective_n: number; icc_moment: number | null } {
   const n = clusters.length;
-  if (n === 0) return { lo: NaN, hi: NaN, level, method: 'none (no graded sample)', estimand: POPULATION_ESTIMAND, effective_n: 0, icc_moment: null };
+  if (n === 0) return noHeadline(level);
   const table = opts.numeric ? null : countTable(clusters);
-  if (table) {
-    const r = clusteredScoreInterval(table, { level });
-    return {
-      lo: r.lo, hi: r.hi, level, estimand: POPULATION_ESTIMAND, effective_n: r.effective_n, icc_moment: r.icc_moment,
-      method: table.kmax === 1 ? 'Wilson score on the samples (one epoch each)' : 'clustered score (Wilson-type; design effect from the clustered variance and the beta-binomial fit, the larger)',
-    };
-  }
+  if (table) return binaryHeadline(table, level);
   const means = clusters.map(meanOf);
   let total = 0;
   for (const c of clusters) total += c.length;
-  if (!opts.numeric && means.every((m) => m >= 0 && m <= 1)) {
-    const r = effectiveWilsonInterval(means, total, level);
-    return { lo: r.lo, hi: r.hi, level, method: 'Wilson score on the effective number of samples (scores in [0, 1])', estimand: POPULATION_ESTIMAND, effective_n: r.effective_n, icc_moment: null };
+  if (!opts.numeric && means.every((m) => m >= 0 && m <= 1)) return proportionHeadline(means, total, level);
+  return tHeadline(means, level);
+}
+
+/**
+ * `headlineInterval` of clusters given by their totals: cluster i holds `k[i]` ≥ 1 scores summing to `s[i]` (a verdict
+ * counted w times is w scores), `binary` when every score is 0 or 1. The same interval as `headlineInterval` of the
+ * clusters written out (0/1 scores: the clustered score interval; other scores in [0, 1]: Wilson on the effective
+ * number of samples; `numeric`, or scores outside [0, 1]: the t interval over per-sample means), without holding every
+ * score: a battle of weight 10⁶ is two numbers. Errors: RangeError when `binary` and a total is not a whole count.
+ */
+export function headlineIntervalOfTotals(k: ArrayLike<number>, s: ArrayLike<number>, opts: { binary: boolean; numeric?: boolean }, level = 0.95): LabelledInterval & { effective_n: number; icc_moment: number | null } {
+  const n = k.length;
+  if (n === 0) return noHeadline(level);
+  if (opts.binary && !opts.numeric) return binaryHeadline(countTableOfTotals(k, s), level);
+  const means: number[] = new Array(n);
+  let total = 0;
+  for (let i = 0; i < n; i++) {
+    means[i] = s[i]! / k[i]!;
+    total += k[i]!;
   }
+  if (!opts.numeric && means.every((m) => m >= 0 && m <= 1)) return proportionHeadline(means, total, level);
+  return tHeadline(means, level);
+}
+
+function noHeadline(level: number): LabelledInterval & { effective_n: number; icc_moment: number | null } {
+  return { lo: NaN, hi: NaN, level, method: 'none (no graded sample)', estimand: POPULATION_ESTIMAND, effective_n: 0, icc_moment: null };
+}
+
+function binaryHeadline(table: CountTable, level: number): LabelledInterval & { effective_n: number; icc_moment: number | null } {
+  const r = clusteredScoreInterval(table, { level });
+  return {
+    lo: r.lo, hi: r.hi, level, estimand: POPULATION_ESTIMAND, effective_n: r.effective_n, icc_moment: r.icc_moment,
+    method: table.kmax === 1 ? 'Wilson score on the samples (one epoch each)' : 'clustered score (Wilson-type; design effect from the clustered variance and the beta-binomial fit, the larger)',
+  };
+}
+
+function tHeadline(means: number[], level: number): LabelledInterval & { effective_n: number; icc_moment: number | null } {
+  const n = means.length;
   const m = meanOf(means);
   const half = n > 1 ? studentTQuantile(1 - (1 - level) / 2, n - 1) * (sampleStd(means) / Math.sqrt(n)) : NaN;
   return { lo: m - half, hi: m + half, level, method: `t interval over per-sample means (df ${n - 1})`, estimand: POPULATION_ESTIMAND, effective_n: n, icc_moment: null };
+}
+
+function proportionHeadline(means: ArrayLike<number>, total: number, level: number): LabelledInterval & { effective_n: number; icc_moment: number | null } {
+  const r = effectiveWilsonInterval(means, total, level);
+  return { lo: r.lo, hi: r.hi, level, method: 'Wilson score on the effective number of samples (scores in [0, 1])', estimand: POPULATION_ESTIMAND, effective_n: r.effective_n, icc_moment: null };
 }
 
 /**

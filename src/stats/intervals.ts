@@ -82,32 +82,51 @@ export interface CountTable {
 
 /** Group binary clusters into a count table; null when a value is not 0 or 1 or a cluster is empty. */
 export function countTable(clusters: ArrayLike<number>[]): CountTable | null {
-  const map = new Map<number, number>();
-  let kmax = 0;
-  for (const cl of clusters) {
-    const k = cl.length;
-    if (k === 0) return null;
-    let c = 0;
-    for (let j = 0; j < k; j++) {
+  const k = new Float64Array(clusters.length), c = new Float64Array(clusters.length);
+  for (let i = 0; i < clusters.length; i++) {
+    const cl = clusters[i]!;
+    k[i] = cl.length;
+    if (cl.length === 0) return null;
+    let ones = 0;
+    for (let j = 0; j < cl.length; j++) {
       const v = cl[j]!;
-      if (v === 1) c++;
+      if (v === 1) ones++;
       else if (v !== 0) return null;
     }
-    kmax = Math.max(kmax, k);
-    const key = k * 1_000_003 + c;
-    map.set(key, (map.get(key) ?? 0) + 1);
+    c[i] = ones;
   }
-  const keys = [...map.keys()].sort((a, b) => a - b);
-  return {
-    k: Int32Array.from(keys, (key) => Math.floor(key / 1_000_003)),
-    c: Int32Array.from(keys, (key) => key % 1_000_003),
-    w: Float64Array.from(keys, (key) => map.get(key)!),
-    n: clusters.length,
-    kmax,
-  };
+  return countTableOfTotals(k, c);
 }
 
-/** Count table of n questions with k epochs each and success counts `c`. */
+/**
+ * The count table of clusters given by their totals: cluster i has `k[i]` ≥ 1 verdicts of which `c[i]` are 1 (whole
+ * numbers, 0 ≤ c ≤ k), so a cluster of a million identical verdicts costs two numbers, not a million. Errors:
+ * RangeError when a total is not a whole number in range.
+ */
+export function countTableOfTotals(k: ArrayLike<number>, c: ArrayLike<number>): CountTable {
+  // how many clusters have each (k, c), k then c ascending
+  const byK = new Map<number, Map<number, number>>();
+  let kmax = 0;
+  for (let i = 0; i < k.length; i++) {
+    const ki = k[i]!, ci = c[i]!;
+    if (!(Number.isInteger(ki) && ki >= 1 && ki < 2 ** 31 && Number.isInteger(ci) && ci >= 0 && ci <= ki)) throw new RangeError(`cluster ${i}: ${ci} of ${ki} is not a count of verdicts`);
+    kmax = Math.max(kmax, ki);
+    let m = byK.get(ki);
+    if (!m) byK.set(ki, (m = new Map()));
+    m.set(ci, (m.get(ci) ?? 0) + 1);
+  }
+  const ks: number[] = [], cs: number[] = [], ws: number[] = [];
+  for (const ki of [...byK.keys()].sort((a, b) => a - b)) {
+    const m = byK.get(ki)!;
+    for (const ci of [...m.keys()].sort((a, b) => a - b)) {
+      ks.push(ki);
+      cs.push(ci);
+      ws.push(m.get(ci)!);
+    }
+  }
+  return { k: Int32Array.from(ks), c: Int32Array.from(cs), w: Float64Array.from(ws), n: k.length, kmax };
+}
+
 export function countTableOf(c: ArrayLike<number>, k: number): CountTable {
   const w = new Float64Array(k + 1);
   for (let i = 0; i < c.length; i++) w[c[i]!]!++;

@@ -205,6 +205,24 @@ describe('metric kinds without a record, and in the pool ranking', () => {
       assert.deepEqual(battle.models.map((m) => m.model), ['a', 'b', '0z'], 'a model without a mean is listed last');
       const pref = Object.fromEntries(r.scales.find((s) => s.kind === 'preference')!.models.map((m) => [m.model, m.mean]));
       assert.ok(Math.abs(pref.p! - 0.8) < 1e-12 && Math.abs(pref.o! - 0.2) < 1e-12, JSON.stringify(pref));
+      // weights at the importer's limit (10⁶ identical verdicts) are counted, not written out: 40 such battles used
+      // to take gigabytes
+      const heavy = await openPool('memory:');
+      const hx = await heavy.beginImport({ format: 'csv', file: 'heavy.csv', sha256: 'd'.repeat(64) });
+      for (let i = 0; i < 40; i++) {
+        await hx.addSample({ key: `ar/q${i}`, dataset: 'ar', sample_id: `q${i}`, category: null, tags: [], text: null, content_hash: null, metadata: {} });
+        await hx.addSample({ key: `mc/q${i}`, dataset: 'mc', sample_id: `q${i}`, category: null, tags: [], text: null, content_hash: null, metadata: {} });
+        await hx.addMeasurement({ slice: '', sample_key: `ar/q${i}`, model: 'a', opponent: 'b', rep: 0, kind: 'battle', value: i % 4 ? 1 : 0, direction: 1, tie_tolerance: 0, weight: 1e6, line: null });
+        for (const [k, m] of ['a', 'b'].entries()) await hx.addMeasurement({ slice: '', sample_key: `mc/q${i}`, model: m, opponent: '', rep: 0, kind: 'binary', value: (i + k) % 3 ? 1 : 0, direction: 1, tie_tolerance: 0, weight: 1, line: null });
+      }
+      await hx.commit({ measurements: 120, samples: 80 });
+      const before = process.memoryUsage().rss;
+      const h = await rankFromPool(heavy, { replicates: 50, seed: 0 });
+      const ha = h.scales.find((x) => x.kind === 'battle')!.models.find((m) => m.model === 'a')!;
+      assert.equal(ha.mean, 0.75);
+      assert.ok(ha.ci95.lo < 0.75 && ha.ci95.hi > 0.75, JSON.stringify(ha));
+      assert.ok(process.memoryUsage().rss - before < 500e6, 'no copy per verdict');
+      await heavy.close();
       // the single-scale mean of the battles alone reads the same weights: a wins 10·3 of 10·3 + 10·1
       const only = await rankFromPool(pool, { replicates: 50, seed: 0, kinds: ['battle'] });
       assert.ok(Math.abs(only.models.find((m) => m.model === 'a')!.mean_score - 0.75) < 1e-12);

@@ -106,3 +106,20 @@ test('grader timeouts count as wrong in the headline accuracy (other bound repor
   assert.equal(s.accuracy_excluding_ungraded, 1 / 2); // a 1, d 0
   assert.deepEqual(s.per_epoch_accuracy, [1 / 3]);
 });
+
+test('headlineIntervalOfTotals gives headlineInterval of the clusters written out (0/1, proportions, numeric)', async () => {
+  const { headlineInterval, headlineIntervalOfTotals } = await import('../../src/stats/accuracy.ts');
+  const rng = createRng(9);
+  for (let t = 0; t < 60; t++) {
+    const kind = t % 3; // 0: 0/1 verdicts, 1: scores in [0, 1], 2: numeric
+    const clusters = Array.from({ length: 5 + rng.index(40) }, () => Array.from({ length: 1 + rng.index(kind === 0 ? 6 : 3) }, () => (kind === 0 ? (rng.float() < 0.7 ? 1 : 0) : kind === 1 ? rng.index(3) / 2 : 10 * rng.float() - 3)));
+    const k = clusters.map((c) => c.length), s = clusters.map((c) => c.reduce((a, b) => a + b, 0));
+    const want = headlineInterval(clusters, 0.95, { numeric: kind === 2 });
+    const got = headlineIntervalOfTotals(k, s, { binary: kind === 0, numeric: kind === 2 });
+    assert.deepEqual(got, want);
+  }
+  // a cluster of a million identical verdicts: two numbers, the same interval as a smaller weight's shape allows
+  const big = headlineIntervalOfTotals([1e6, 1e6, 3], [1e6, 0, 2], { binary: true });
+  assert.ok(big.lo < 0.6 && big.hi > 0.4 && big.lo >= 0 && big.hi <= 1, JSON.stringify(big));
+  assert.throws(() => headlineIntervalOfTotals([2], [3], { binary: true }), RangeError);
+});
