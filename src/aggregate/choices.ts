@@ -964,9 +964,28 @@ export function choicesFromMeasurements(
 export function sufficientStats(d: ChoiceData, counts: Float64Array | Int32Array | null): { wins: Float64Array; setMult: Float64Array } {
   const wins = new Float64Array(d.models.length);
   const setMult = new Float64Array(d.setPtr.length - 1);
-  const nC = d.clusters.length, ew = d.evWeight;
+  sufficientStatsInto(d, counts, null, wins, setMult);
+  return { wins, setMult };
+}
+
+/**
+ * `sufficientStats` into given arrays (filled with 0 first; `setMult` may be an Int32Array when every sum is a whole
+ * number below 2³¹), clusters in order: the bootstrap's form (src/aggregate/pl-bootstrap.ts). Cluster c counts
+ * `counts[c]` times, plus `over.get(c)` when given (multiples of 256 of byte-wide counts that wrapped).
+ */
+export function sufficientStatsInto(
+  d: Pick<ChoiceData, 'clusterPtr' | 'evWinner' | 'evSet' | 'evWeight'>,
+  counts: ArrayLike<number> | null,
+  over: ReadonlyMap<number, number> | null,
+  wins: Float64Array,
+  setMult: Float64Array | Int32Array,
+): void {
+  wins.fill(0);
+  setMult.fill(0);
+  const nC = d.clusterPtr.length - 1, ew = d.evWeight;
   for (let c = 0; c < nC; c++) {
-    const k = counts ? counts[c]! : 1;
+    let k = counts ? counts[c]! : 1;
+    if (over !== null) k += over.get(c) ?? 0;
     if (k === 0) continue;
     for (let e = d.clusterPtr[c]!, end = d.clusterPtr[c + 1]!; e < end; e++) {
       const w = ew ? k * ew[e]! : k;
@@ -974,5 +993,4 @@ export function sufficientStats(d: ChoiceData, counts: Float64Array | Int32Array
       setMult[d.evSet[e]!]! += w;
     }
   }
-  return { wins, setMult };
 }

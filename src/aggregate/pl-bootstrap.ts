@@ -36,7 +36,7 @@ import { collectGarbage } from '../core/gc.ts';
 import { createRng } from '../core/rng.ts';
 import { choleskyFactor, choleskySubstitute } from '../stats/cholesky.ts';
 import { fitPlackettLuce, plNegHessian } from './plackett-luce.ts';
-import { sharedCopy, type IndexArray } from './choices.ts';
+import { sharedCopy, sufficientStatsInto, type IndexArray } from './choices.ts';
 
 /** What a bootstrap needs of the choice data and the full fit (plain typed arrays: they cross to worker threads). */
 export interface PLBootstrapProblem {
@@ -184,31 +184,10 @@ export class ClusterCounts {
  * cluster once), n×n row-major; null when H₀ is not positive definite (the refits then take the Newton path).
  */
 export function fullDataPreconditioner(p: PLBootstrapProblem): Float64Array | null {
-  const full = clusterStats(p, null, new Float64Array(p.n), new Float64Array(p.setPtr.length - 1));
-  const H = plNegHessian(p.theta, p.setPtr, p.setIdx, full.setMult, p.prior);
+  const setMult = new Float64Array(p.setPtr.length - 1);
+  sufficientStatsInto(p, null, null, new Float64Array(p.n), setMult);
+  const H = plNegHessian(p.theta, p.setPtr, p.setIdx, setMult, p.prior);
   return choleskyFactor(H, p.n) ? H : null;
-}
-
-/**
- * Sufficient statistics for cluster multiplicities (null = all 1) into `wins` and `setMult` (filled with 0 first),
- * in the summation order of `sufficientStats`.
- */
-function clusterStats<M extends Float64Array | Int32Array>(p: PLBootstrapProblem, counts: ClusterCounts | null, wins: Float64Array, setMult: M): { wins: Float64Array; setMult: M } {
-  wins.fill(0);
-  setMult.fill(0);
-  const ew = p.evWeight, nC = p.clusterPtr.length - 1;
-  const cc = counts?.c, over = counts?.over ?? null;
-  for (let c = 0; c < nC; c++) {
-    let k = cc ? cc[c]! : 1;
-    if (over !== null) k += over.get(c) ?? 0;
-    if (k === 0) continue;
-    for (let e = p.clusterPtr[c]!, end = p.clusterPtr[c + 1]!; e < end; e++) {
-      const w = ew ? k * ew[e]! : k;
-      wins[p.evWinner[e]!]! += w;
-      setMult[p.evSet[e]!]! += w;
-    }
-  }
-  return { wins, setMult };
 }
 
 /** Per-thread refit state: scratch arrays and the factored preconditioner. */
@@ -255,7 +234,7 @@ class Refitter {
   /** Refit for `counts` into `this.theta`; returns whether it converged (by any path). */
   refit(counts: ClusterCounts): boolean {
     const p = this.p, n = this.n, lambda = p.prior;
-    clusterStats(p, counts, this.wins, this.setMult);
+    sufficientStatsInto(p, counts.c, counts.over, this.wins, this.setMult);
     const wins = this.wins, setMult = this.setMult;
     let total = 0;
     for (let i = 0; i < n; i++) total += wins[i]!;
